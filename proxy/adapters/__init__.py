@@ -1,0 +1,45 @@
+"""Engine adapters: one small module per search API, found by name.
+
+Adding an engine is one module in this package that defines a class following
+:class:`~proxy.adapters.base.AdapterFactory` and binds it to ``ADAPTER``; routes select it with
+``adapter = "<its name>"``.
+"""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+from functools import cache
+from typing import TYPE_CHECKING
+
+from proxy.adapters.base import Adapter, AdapterFactory, Ranked
+
+if TYPE_CHECKING:
+    from proxy.config.loader import Where
+    from proxy.config.schema import Route
+
+__all__ = ["Adapter", "AdapterFactory", "Ranked", "adapter_for", "known_adapters"]
+
+
+@cache
+def known_adapters() -> dict[str, AdapterFactory]:
+    """Every adapter of this package by name."""
+    found: dict[str, AdapterFactory] = {}
+    for info in pkgutil.iter_modules(__path__):
+        if info.name == "base":
+            continue
+        module = importlib.import_module(f"{__name__}.{info.name}")
+        factory = getattr(module, "ADAPTER", None)
+        if factory is not None:
+            found[factory.name] = factory
+    return found
+
+
+def adapter_for(route: Route, where: Where) -> Adapter:
+    """Build the adapter a route names; an unknown name is a ConfigError naming the key."""
+    factories = known_adapters()
+    factory = factories.get(route.adapter)
+    if factory is None:
+        known = ", ".join(sorted(factories))
+        raise where.error("adapter", f"must be one of {known}, got {route.adapter!r}")
+    return factory.from_route(route, where)

@@ -1,0 +1,243 @@
+"""The sidecar's aiohttp applications and the state they share.
+
+- :func:`create_app` is the client-facing proxy: every request is answered by the primary;
+  configured search routes are also mirrored (see :mod:`proxy.shadow`).
+- :func:`create_ops_app` serves ``/metrics``, ``/healthz`` and ``/readyz`` on their own address,
+  so that probes and scrapes never collide with the search service's own paths.
+- :func:`create_admin_app` (in :mod:`proxy.admin`) is the token-protected admin API.
+
+All three share one :class:`Sidecar`, created by :func:`create_app` and started in its
+``cleanup_ctx``: upstream sessions (one pool each), background tasks, the lag monitor, the
+example store. What a config reload may change lives in a :class:`Runtime` that is swapped
+atomically; a request keeps the runtime it started with.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import AsyncIterator, Mapping
+from dataclasses import dataclass
+
+import aiohttp
+from aiohttp import web
+from prometheus_client import CollectorRegistry
+from prometheus_client.aiohttp import make_aiohttp_handler
+
+from proxy.config.schema import Config
+from proxy.examples import ExampleStore
+from proxy.forward import (
+    UpstreamClient,
+    forward_buffered,
+    forward_streamed,
+    make_client,
+    upstream_headers,
+)
+from proxy.logs import get_logger
+from proxy.metrics import ProxyMetrics
+from proxy.overload import LoopLagMonitor
+from proxy.routes import RouteTable, parse_json_body
+from proxy.shadow import SHADOW_HEADER, Mirror, ShadowJob
+from proxy.tasks import BackgroundTasks
+
+log = get_logger("app")
+
+
+@dataclass(frozen=True, slots=True)
+class Runtime:
+    """What one config makes of the request path; replaced whole on reload."""
+
+    config: Config
+    table: RouteTable
+    mirror: Mirror
+
+
+class Sidecar:
+    """The long-lived state of a running sidecar."""
+
+    def __init__(
+        self,
+        config: Config,
+        registry: CollectorRegistry,
+        env: Mapping[str, str] | None = None,
+        source: str = "config.toml",
+    ) -> None:
+        """Nothing starts here; :meth:`lifecycle` opens sessions and tasks."""
+        self.env = os.environ if env is None else env
+        self.source = source
+        self.registry = registry
+        self.metrics = ProxyMetrics(registry)
+        self.tasks = BackgroundTasks()
+        self.shadow_tasks = BackgroundTasks()
+        self.lag = LoopLagMonitor(config.shadow.max_loop_lag_s, self.metrics.loop_lag)
+        self.examples = ExampleStore(config.examples, on_drop=self.metrics.examples_dropped.inc)
+        self.clients: dict[str, UpstreamClient] = {}
+        self.runtime = self._runtime(config)
+        self.started_at = time.time()
+        self._ready_checked = 0.0
+        self._ready = False
+
+    def _runtime(self, config: Config) -> Runtime:
+        table = RouteTable(config, self.source)
+        mirror = Mirror(
+            config.shadow,
+            config.comparison,
+            self.metrics,
+            self.lag,
+            self.shadow_tasks,
+            self.examples,
+        )
+        self.metrics.prime([r.name for r in config.routes], list(config.segments.names))
+        return Runtime(config, table, mirror)
+
+    @property
+    def config(self) -> Config:
+        """The config in force."""
+        return self.runtime.config
+
+    def reload(self, config: Config) -> list[str]:
+        """Swap in a new, already validated config; returns the keys that need a restart."""
+        old = self.runtime.config
+        ignored = [
+            key
+            for key, before, after in (
+                ("[proxy].listen", old.proxy.listen, config.proxy.listen),
+                ("[metrics].listen", old.metrics.listen, config.metrics.listen),
+                ("[admin].listen", old.admin.listen, config.admin.listen),
+                ("[upstreams]", old.upstreams, config.upstreams),
+                ("[examples]", old.examples, config.examples),
+            )
+            if before != after
+        ]
+        self.lag.max_lag_s = config.shadow.max_loop_lag_s
+        self.runtime = self._runtime(config)
+        return ignored
+
+    async def lifecycle(self, _app: web.Application) -> AsyncIterator[None]:
+        """cleanup_ctx: open upstream pools and start background work; undo it on shutdown."""
+        config = self.runtime.config
+        self.clients = {
+            name: make_client(name, up, self.env) for name, up in config.upstreams.items()
+        }
+        lag_task = self.tasks.spawn(self.lag.run(), name="loop-lag")
+        examples_task = self.tasks.spawn(self.examples.run(), name="examples-writer")
+        yield
+        lag_task.cancel()
+        examples_task.cancel()
+        await self.shadow_tasks.cancel_all()
+        await self.tasks.cancel_all()
+        self.examples.close()
+        for client in self.clients.values():
+            await client.session.close()
+
+    async def ready(self) -> bool:
+        """Whether the primary answers HTTP at all (cached for a second)."""
+        now = time.monotonic()
+        if now - self._ready_checked < 1.0:
+            return self._ready
+        self._ready_checked = now
+        primary = self.clients.get("old")
+        if primary is None:
+            self._ready = False
+            return False
+        try:
+            async with primary.session.get(
+                primary.url("/"), timeout=aiohttp.ClientTimeout(total=1.0), allow_redirects=False
+            ) as response:
+                await response.read()
+            self._ready = True
+        except (aiohttp.ClientError, OSError, TimeoutError):
+            self._ready = False
+        return self._ready
+
+
+SIDECAR = web.AppKey("sidecar", Sidecar)
+
+
+def create_app(
+    config: Config,
+    registry: CollectorRegistry,
+    *,
+    env: Mapping[str, str] | None = None,
+    source: str = "config.toml",
+) -> web.Application:
+    """The client-facing proxy application (its Sidecar is at ``app[SIDECAR]``)."""
+    app = web.Application(client_max_size=config.proxy.max_body_bytes)
+    sidecar = Sidecar(config, registry, env, source)
+    app[SIDECAR] = sidecar
+    app.cleanup_ctx.append(sidecar.lifecycle)
+    app.router.add_route("*", "/{tail:.*}", _handle)
+    return app
+
+
+async def _handle(request: web.Request) -> web.StreamResponse:
+    sidecar = request.app[SIDECAR]
+    runtime = sidecar.runtime  # a request keeps the runtime it started with
+    metrics = sidecar.metrics
+    body = await request.read()
+    headers = upstream_headers(request)
+    primary = sidecar.clients["old"]
+    found = runtime.table.match(request.method, request.path)
+    if found is None:
+        start = time.perf_counter()
+        response = await forward_streamed(request, primary, body, headers)
+        metrics.upstream_duration.labels(primary.name, "passthrough").observe(
+            time.perf_counter() - start
+        )
+        metrics.client_requests.labels("passthrough", _code(response.status)).inc()
+        return response
+
+    compiled, params = found
+    route = compiled.route
+    parsed = parse_json_body(body) if route.segment is not None and route.segment.json else None
+    segment = runtime.table.segment_of(compiled, request.headers, params, parsed)
+    bound = metrics.for_route(route.name, segment)
+    primary_answer = None
+    if runtime.mirror.admit(bound, request.headers, body):
+        shadow_headers = headers.copy()
+        shadow_headers[SHADOW_HEADER] = "1"
+        job = ShadowJob(
+            compiled=compiled,
+            segment=segment,
+            method=request.method,
+            shadow_path=compiled.shadow_path(params, request.raw_path),
+            body=body,
+            headers=shadow_headers,
+            shadow=sidecar.clients["new"],
+            shadow_is_new=True,
+        )
+        primary_answer = runtime.mirror.start(job, bound)
+    answer = None
+    try:
+        response, answer = await forward_buffered(request, primary, body, request.raw_path, headers)
+    finally:
+        if primary_answer is not None and not primary_answer.done():
+            primary_answer.set_result(answer)
+    if answer is not None:
+        metrics.upstream_duration.labels(primary.name, route.name).observe(answer.duration_s)
+    metrics.client_requests.labels(route.name, _code(response.status)).inc()
+    return response
+
+
+def _code(status: int) -> str:
+    return f"{status // 100}xx"
+
+
+def create_ops_app(sidecar: Sidecar) -> web.Application:
+    """``/metrics``, ``/healthz`` (the process serves) and ``/readyz`` (the primary answers)."""
+    app = web.Application()
+    app.router.add_get("/metrics", make_aiohttp_handler(sidecar.registry))
+
+    async def healthz(_request: web.Request) -> web.Response:
+        return web.json_response(
+            {"status": "ok", "uptime_s": round(time.time() - sidecar.started_at, 1)}
+        )
+
+    async def readyz(_request: web.Request) -> web.Response:
+        if await sidecar.ready():
+            return web.json_response({"status": "ready"})
+        return web.json_response({"status": "primary unreachable", "upstream": "old"}, status=503)
+
+    app.router.add_get("/healthz", healthz)
+    app.router.add_get("/readyz", readyz)
+    return app

@@ -1,0 +1,38 @@
+"""Config loading: one ``config.toml``, validated completely into frozen dataclasses.
+
+``load_config(path)`` either returns a :class:`Config` or raises a
+:class:`~proxy.errors.ConfigError` whose message names the file, the key and what was
+expected. Secrets are never in the file: fields ending in ``_env`` name environment variables.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+
+from proxy.config.loader import Where, build
+from proxy.config.schema import Config
+from proxy.errors import ConfigError
+
+__all__ = ["Config", "load_config", "parse_config"]
+
+
+def parse_config(text: str, source: str = "config.toml") -> Config:
+    """Parse and validate config text; ``source`` names the file in error messages."""
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as e:
+        raise ConfigError(f"{source}: not valid TOML: {e}") from e
+    return build(Config, data, Where(source, text))
+
+
+def load_config(path: str | Path) -> Config:
+    """Read and validate the config file at ``path``."""
+    p = Path(path)
+    try:
+        text = p.read_text(encoding="utf-8")
+    except FileNotFoundError as e:
+        raise ConfigError(f"{p}: no such config file (pass --config PATH)") from e
+    except (OSError, UnicodeDecodeError) as e:
+        raise ConfigError(f"{p}: cannot read the config file: {e}") from e
+    return parse_config(text, str(path))

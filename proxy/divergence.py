@@ -1,0 +1,219 @@
+"""How far apart two ranked result lists are: pure functions over ids and scores.
+
+All functions take the old side's and the new side's ids best first (and optionally their
+scores, higher is closer) and never fail on empty, short or unequal lists. They are the
+numbers the proxy exports per compared query:
+
+- :func:`overlap_at_k` and :func:`jaccard_at_k`: set agreement of the two top-k lists;
+- :func:`rbo_ext`: extrapolated rank-biased overlap (Webber, Moffat and Zobel 2010, eq. 32),
+  with tied scores handled as in their section 4.3 (a tie that spans depth d is wholly in the
+  prefix, and agreement is ``2 X_d / (|S_:d| + |L_:d|)``);
+- :func:`kendall_tau`: Kendall's tau-b over the ids both lists share;
+- :func:`compare`: all of the above for one query, as a :class:`Comparison`.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class Comparison:
+    """The divergence figures of one compared query (None where a figure is undefined)."""
+
+    overlap: float
+    jaccard: float
+    rbo: float
+    kendall_tau: float | None
+    top1_agree: bool | None
+    shared: int
+
+
+def overlap_at_k(a: Sequence[str], b: Sequence[str], k: int) -> float:
+    """Share of the top-k ids the two lists have in common: ``|A_k & B_k| / min(k, longer)``.
+
+    Both lists empty: 1.0 (they agree that nothing matches).
+    """
+    sa, sb = set(a[:k]), set(b[:k])
+    depth = min(k, max(len(sa), len(sb)))
+    if depth == 0:
+        return 1.0
+    return len(sa & sb) / depth
+
+
+def jaccard_at_k(a: Sequence[str], b: Sequence[str], k: int) -> float:
+    """Jaccard index of the two top-k id sets; both empty: 1.0."""
+    sa, sb = set(a[:k]), set(b[:k])
+    union = len(sa | sb)
+    return 1.0 if union == 0 else len(sa & sb) / union
+
+
+def _tie_ends(n: int, scores: Sequence[float] | None) -> list[int]:
+    """For each rank i (0-based), the exclusive end of the tie group containing it."""
+    if scores is None:
+        return list(range(1, n + 1))
+    ends = [0] * n
+    i = 0
+    while i < n:
+        j = i + 1
+        while j < n and scores[j] == scores[i]:
+            j += 1
+        for t in range(i, j):
+            ends[t] = j
+        i = j
+    return ends
+
+
+def rbo_ext(  # noqa: C901 - one pass over both lists is clearer kept together
+    a: Sequence[str],
+    b: Sequence[str],
+    p: float = 0.9,
+    a_scores: Sequence[float] | None = None,
+    b_scores: Sequence[float] | None = None,
+) -> float:
+    """Extrapolated rank-biased overlap of two ranked lists, in [0, 1].
+
+    Lists may differ in length (eq. 32 of Webber et al. 2010: the short list's unseen tail is
+    assumed to agree at the rate seen at its end). With scores, tied items count as one group:
+    at any depth inside a tie, the whole tie is in the prefix. Both empty: 1.0; one empty: 0.0.
+    Duplicate ids are counted once (their first position).
+    """
+    if not 0.0 < p < 1.0:
+        msg = f"p must be in (0, 1), got {p}"
+        raise ValueError(msg)
+    a, a_scores = _dedupe(a, a_scores)
+    b, b_scores = _dedupe(b, b_scores)
+    if not a and not b:
+        return 1.0
+    if not a or not b:
+        return 0.0
+    swap = len(a) > len(b)
+    short, long_ = (b, a) if swap else (a, b)
+    short_scores, long_scores = (b_scores, a_scores) if swap else (a_scores, b_scores)
+    s, length = len(short), len(long_)
+    short_end = _tie_ends(s, short_scores)
+    long_end = _tie_ends(length, long_scores)
+
+    seen_short: set[str] = set()
+    seen_long: set[str] = set()
+    overlap = 0  # |seen_short & seen_long|
+    pos_s = pos_l = 0
+    total = 0.0
+    weight = 1.0 - p  # (1-p) p^(d-1) at depth d
+    x_s = 0
+    agreement = 0.0
+    for d in range(1, length + 1):
+        if d <= s:
+            target_s = short_end[d - 1]
+            while pos_s < target_s:
+                item = short[pos_s]
+                seen_short.add(item)
+                if item in seen_long:
+                    overlap += 1
+                pos_s += 1
+        target_l = long_end[d - 1]
+        while pos_l < target_l:
+            item = long_[pos_l]
+            seen_long.add(item)
+            if item in seen_short:
+                overlap += 1
+            pos_l += 1
+        if d <= s:
+            agreement = 2.0 * overlap / (len(seen_short) + len(seen_long))
+            if d == s:
+                x_s = overlap
+        else:
+            # beyond the short list: what is seen plus the assumed agreement of its tail
+            agreement = (overlap - x_s) / len(seen_long) + x_s / s
+        total += weight * agreement
+        weight *= p
+    # extrapolation: agreement at the last depth persists to infinity
+    total += agreement * p**length
+    return min(1.0, max(0.0, total))
+
+
+def _dedupe(
+    ids: Sequence[str], scores: Sequence[float] | None
+) -> tuple[Sequence[str], Sequence[float] | None]:
+    if len(set(ids)) == len(ids):
+        return ids, scores
+    keep = [i for i, x in enumerate(ids) if x not in ids[:i]]
+    return [ids[i] for i in keep], (None if scores is None else [scores[i] for i in keep])
+
+
+def _tied_ranks(ids: Sequence[str], scores: Sequence[float] | None) -> dict[str, float]:
+    """Rank of each id (1-based); with scores, tied ids share their average rank."""
+    ends = _tie_ends(len(ids), scores)
+    ranks: dict[str, float] = {}
+    i = 0
+    while i < len(ids):
+        j = ends[i]
+        avg = (i + 1 + j) / 2.0
+        for t in range(i, j):
+            ranks.setdefault(ids[t], avg)
+        i = j
+    return ranks
+
+
+def kendall_tau(
+    a: Sequence[str],
+    b: Sequence[str],
+    a_scores: Sequence[float] | None = None,
+    b_scores: Sequence[float] | None = None,
+) -> float | None:
+    """Kendall's tau-b between the two orders of the ids both lists contain.
+
+    None when fewer than two ids are shared or one side ranks them all equal.
+    """
+    ra, rb = _tied_ranks(a, a_scores), _tied_ranks(b, b_scores)
+    shared = [x for x in ra if x in rb]
+    n = len(shared)
+    if n < 2:
+        return None
+    concordant = discordant = ties_a = ties_b = 0
+    for i in range(n):
+        xa, xb = ra[shared[i]], rb[shared[i]]
+        for j in range(i + 1, n):
+            da = xa - ra[shared[j]]
+            db = xb - rb[shared[j]]
+            if da == 0 and db == 0:
+                ties_a += 1
+                ties_b += 1
+            elif da == 0:
+                ties_a += 1
+            elif db == 0:
+                ties_b += 1
+            elif (da > 0) == (db > 0):
+                concordant += 1
+            else:
+                discordant += 1
+    pairs = n * (n - 1) // 2
+    denominator = math.sqrt((pairs - ties_a) * (pairs - ties_b))
+    if denominator == 0:
+        return None
+    return (concordant - discordant) / denominator
+
+
+def compare(
+    old_ids: Sequence[str],
+    new_ids: Sequence[str],
+    k: int,
+    p: float,
+    old_scores: Sequence[float] | None = None,
+    new_scores: Sequence[float] | None = None,
+) -> Comparison:
+    """All divergence figures of one query, over each side's top k."""
+    a, b = old_ids[:k], new_ids[:k]
+    sa = None if old_scores is None else old_scores[:k]
+    sb = None if new_scores is None else new_scores[:k]
+    shared = len(set(a) & set(b))
+    return Comparison(
+        overlap=overlap_at_k(a, b, k),
+        jaccard=jaccard_at_k(a, b, k),
+        rbo=rbo_ext(a, b, p, sa, sb),
+        kendall_tau=kendall_tau(a, b, sa, sb),
+        top1_agree=(a[0] == b[0]) if a and b else None,
+        shared=shared,
+    )

@@ -1,0 +1,172 @@
+"""The sidecar's Prometheus metrics, registered on a registry that is passed in.
+
+Label values come from bounded sets only: configured route names, configured segment names
+(anything else is ``other``), fixed outcome names, ``old``/``new``. Never query text or ids.
+``ProxyMetrics.for_route`` hands out pre-bound children so that the hot path skips the
+``labels()`` lookup.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Final
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+
+OUTCOMES: Final = (
+    "compared",
+    "sampled_out",
+    "dropped_saturated",
+    "dropped_rate_limited",
+    "dropped_overload",
+    "shadow_error",
+    "shadow_timeout",
+    "unparseable",
+    "primary_error",
+    "no_query_text",
+    "embed_error",
+)
+"""Every shadow outcome: each mirrored-or-not search request ends in exactly one."""
+
+UNIT_BUCKETS: Final = (
+    0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.75, 0.8, 0.85, 0.9, 0.925, 0.95, 0.975, 0.99, 1.0,
+)  # fmt: skip
+TAU_BUCKETS: Final = (-1.0, -0.75, -0.5, -0.25, 0.0, 0.25, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 1.0)
+SCORE_BUCKETS: Final = tuple(round(-0.2 + 0.05 * i, 2) for i in range(25))  # -0.2 .. 1.0
+LATENCY_BUCKETS: Final = (
+    0.001, 0.0025, 0.005, 0.0075, 0.01, 0.015, 0.02, 0.03, 0.05, 0.075, 0.1, 0.15, 0.25, 0.5,
+    1.0, 2.5, 5.0, 10.0, 30.0,
+)  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class RouteSegmentMetrics:
+    """Children of the comparison metrics bound to one (route, segment)."""
+
+    overlap: Histogram
+    jaccard: Histogram
+    rbo: Histogram
+    kendall_tau: Histogram
+    top1_agree: Counter
+    score_old_top1: Histogram
+    score_old_topk: Histogram
+    score_new_top1: Histogram
+    score_new_topk: Histogram
+    outcomes: dict[str, Counter]
+
+
+class ProxyMetrics:
+    """Every metric of the proxy, on ``registry``."""
+
+    def __init__(self, registry: CollectorRegistry) -> None:
+        """Create and register the metric families."""
+        self.registry = registry
+        labels = ("route", "segment")
+        self.shadow_requests = Counter(
+            "embedshift_shadow_requests",
+            "Search requests seen on configured routes, by what happened to their shadow.",
+            (*labels, "outcome"),
+            registry=registry,
+        )
+        self.overlap = Histogram(
+            "embedshift_overlap_at_k",
+            "Share of the top-k ids both sides return, per compared query.",
+            labels,
+            buckets=UNIT_BUCKETS,
+            registry=registry,
+        )
+        self.jaccard = Histogram(
+            "embedshift_jaccard_at_k",
+            "Jaccard index of both sides' top-k id sets, per compared query.",
+            labels,
+            buckets=UNIT_BUCKETS,
+            registry=registry,
+        )
+        self.rbo = Histogram(
+            "embedshift_rbo",
+            "Extrapolated rank-biased overlap of both sides' top-k lists, per compared query.",
+            labels,
+            buckets=UNIT_BUCKETS,
+            registry=registry,
+        )
+        self.kendall_tau = Histogram(
+            "embedshift_kendall_tau",
+            "Kendall's tau-b over the ids both sides return (queries sharing 2 or more).",
+            labels,
+            buckets=TAU_BUCKETS,
+            registry=registry,
+        )
+        self.top1_agree = Counter(
+            "embedshift_top1_agreements",
+            "Compared queries whose first result is the same on both sides.",
+            labels,
+            registry=registry,
+        )
+        self.score = Histogram(
+            "embedshift_score",
+            "Similarity at rank 1 and rank k of each side (distances as 1 - distance).",
+            (*labels, "side", "rank"),
+            buckets=SCORE_BUCKETS,
+            registry=registry,
+        )
+        self.upstream_duration = Histogram(
+            "embedshift_upstream_request_duration_seconds",
+            "Time from sending a request to an upstream to having its whole answer.",
+            ("upstream", "route"),
+            buckets=LATENCY_BUCKETS,
+            registry=registry,
+        )
+        self.client_requests = Counter(
+            "embedshift_client_requests",
+            "Client requests answered, by route (or 'passthrough') and status class.",
+            ("route", "code"),
+            registry=registry,
+        )
+        self.shadow_in_flight = Gauge(
+            "embedshift_shadow_in_flight",
+            "Shadow requests under way now.",
+            registry=registry,
+        )
+        self.loop_lag = Gauge(
+            "embedshift_event_loop_lag_seconds",
+            "How late the event loop ran a timer at its last check.",
+            registry=registry,
+        )
+        self.config_reloads = Counter(
+            "embedshift_config_reloads",
+            "Config reloads on SIGHUP, by result (ok or error).",
+            ("result",),
+            registry=registry,
+        )
+        self.examples_dropped = Counter(
+            "embedshift_examples_dropped",
+            "Divergent examples not stored because the writer fell behind.",
+            registry=registry,
+        )
+        self._bound: dict[tuple[str, str], RouteSegmentMetrics] = {}
+
+    def for_route(self, route: str, segment: str) -> RouteSegmentMetrics:
+        """The comparison metrics of one (route, segment), created on first use."""
+        key = (route, segment)
+        bound = self._bound.get(key)
+        if bound is None:
+            bound = RouteSegmentMetrics(
+                overlap=self.overlap.labels(route, segment),
+                jaccard=self.jaccard.labels(route, segment),
+                rbo=self.rbo.labels(route, segment),
+                kendall_tau=self.kendall_tau.labels(route, segment),
+                top1_agree=self.top1_agree.labels(route, segment),
+                score_old_top1=self.score.labels(route, segment, "old", "top1"),
+                score_old_topk=self.score.labels(route, segment, "old", "topk"),
+                score_new_top1=self.score.labels(route, segment, "new", "top1"),
+                score_new_topk=self.score.labels(route, segment, "new", "topk"),
+                outcomes={o: self.shadow_requests.labels(route, segment, o) for o in OUTCOMES},
+            )
+            self._bound[key] = bound
+        return bound
+
+    def prime(self, routes: list[str], segments: list[str]) -> None:
+        """Create every (route, segment) child up front so that series exist at zero."""
+        for route in routes:
+            for segment in [*segments, "other"]:
+                self.for_route(route, segment)

@@ -1,0 +1,273 @@
+"""Mirroring search requests to the shadow upstream and comparing the two answers.
+
+The first law: the client's path never awaits the shadow. :meth:`Mirror.admit` decides in a few
+microseconds whether a request is mirrored (sampling, the proxy's own overload, the in-flight
+bound, the rate cap, each a counted outcome when it says no); :meth:`Mirror.start` launches the
+shadow request in a background task at once (so both sides run concurrently and their
+latencies compare fairly) and returns a future that the client path fills with the primary's
+answer when it has it. The task sends the shadow request on its own connection pool under a
+hard timeout, waits for the primary's answer, parses both with the route's adapter, compares
+them query by query and records the figures. Every exception there is caught, counted and
+logged once per kind.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import random
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import aiohttp
+from asyncio_throttle.throttler import Throttler
+from multidict import CIMultiDict
+
+from proxy.adapters.base import Ranked
+from proxy.config.schema import ComparisonSection, SampleKey, ShadowSection
+from proxy.divergence import compare
+from proxy.errors import AdapterError
+from proxy.examples import Example, ExampleStore
+from proxy.forward import PrimaryAnswer, UpstreamClient
+from proxy.logs import OncePerKind, get_logger
+from proxy.metrics import ProxyMetrics, RouteSegmentMetrics
+from proxy.overload import LoopLagMonitor
+from proxy.routes import CompiledRoute, json_pointer, parse_json_body
+from proxy.tasks import BackgroundTasks
+
+log = get_logger("shadow")
+SHADOW_HEADER = "X-Embedshift-Shadow"
+
+
+class DroppingThrottler(Throttler):
+    """asyncio-throttle's sliding-window limiter, with a non-waiting acquire.
+
+    A mirror must never queue work it cannot afford: over the cap, the request is dropped
+    (``dropped_rate_limited``) rather than delayed. The window log is asyncio-throttle's own.
+    """
+
+    def try_acquire(self) -> bool:
+        """Take a slot if the window has one; never waits."""
+        self.flush()  # type: ignore[no-untyped-call]
+        if len(self._task_logs) < self.rate_limit:
+            self._task_logs.append(time.monotonic())
+            return True
+        return False
+
+
+def sample_hash(value: bytes) -> float:
+    """A stable number in [0, 1) for consistent sampling of ``value``."""
+    digest = hashlib.blake2b(value, digest_size=8).digest()
+    return int.from_bytes(digest, "big") / 2.0**64
+
+
+def sample_key_bytes(key: SampleKey, headers: Mapping[str, str], body: bytes) -> bytes | None:
+    """The bytes consistent sampling hashes, or None when the request lacks them."""
+    if key.body:
+        return body
+    if key.header is not None:
+        value = headers.get(key.header)
+        return None if value is None else value.encode()
+    if key.json is not None:
+        found = json_pointer(parse_json_body(body), key.json)
+        return None if found is None else repr(found).encode()
+    return None
+
+
+@dataclass(frozen=True, slots=True)
+class ShadowJob:
+    """Everything the background task needs about one mirrored request."""
+
+    compiled: CompiledRoute
+    segment: str
+    method: str
+    shadow_path: str
+    body: bytes
+    headers: CIMultiDict[str]
+    shadow: UpstreamClient
+    shadow_is_new: bool
+
+
+class Mirror:
+    """Admission, launch and comparison of shadow requests."""
+
+    def __init__(
+        self,
+        settings: ShadowSection,
+        comparison: ComparisonSection,
+        metrics: ProxyMetrics,
+        lag: LoopLagMonitor,
+        tasks: BackgroundTasks,
+        examples: ExampleStore | None,
+    ) -> None:
+        """Bounds come from ``settings``; figures go to ``metrics`` and ``examples``.
+
+        ``tasks`` holds only shadow tasks and outlives config reloads, so its size is the
+        number of shadow requests in flight, whichever config started them.
+        """
+        self.settings = settings
+        self.comparison = comparison
+        self.metrics = metrics
+        self.lag = lag
+        self.tasks = tasks
+        self.examples = examples
+        self.throttler = DroppingThrottler(rate_limit=max(1, round(settings.max_rps)), period=1.0)
+        self._once = OncePerKind()
+
+    def admit(self, bound: RouteSegmentMetrics, headers: Mapping[str, str], body: bytes) -> bool:
+        """Whether to mirror this request; when not, its outcome is counted here."""
+        settings = self.settings
+        if settings.sample_key is not None:
+            key = sample_key_bytes(settings.sample_key, headers, body)
+            draw = sample_hash(key) if key is not None else random.random()
+        else:
+            draw = random.random()
+        if draw >= settings.sample_rate:
+            bound.outcomes["sampled_out"].inc()
+            return False
+        if self.lag.overloaded:
+            bound.outcomes["dropped_overload"].inc()
+            return False
+        if len(self.tasks) >= settings.max_in_flight:
+            bound.outcomes["dropped_saturated"].inc()
+            return False
+        if not self.throttler.try_acquire():
+            bound.outcomes["dropped_rate_limited"].inc()
+            return False
+        return True
+
+    def start(
+        self, job: ShadowJob, bound: RouteSegmentMetrics
+    ) -> asyncio.Future[PrimaryAnswer | None]:
+        """Launch the shadow side now; the caller sets the future to the primary's answer."""
+        primary: asyncio.Future[PrimaryAnswer | None] = asyncio.get_running_loop().create_future()
+        self.tasks.spawn(self._run(job, bound, primary), name=f"shadow:{job.compiled.name}")
+        self.metrics.shadow_in_flight.set(len(self.tasks))
+        return primary
+
+    async def _run(
+        self,
+        job: ShadowJob,
+        bound: RouteSegmentMetrics,
+        primary: asyncio.Future[PrimaryAnswer | None],
+    ) -> None:
+        try:
+            outcome = await self._mirror_and_compare(job, bound, primary)
+        except Exception as e:  # isolation: nothing on the shadow side may escape
+            outcome = "shadow_error"
+            self._log_once("shadow_internal_error", job, error=repr(e))
+        finally:
+            self.metrics.shadow_in_flight.set(len(self.tasks) - 1)  # this task leaves the set next
+            if not primary.done():
+                primary.cancel()
+        bound.outcomes[outcome].inc()
+
+    async def _mirror_and_compare(
+        self,
+        job: ShadowJob,
+        bound: RouteSegmentMetrics,
+        primary: asyncio.Future[PrimaryAnswer | None],
+    ) -> str:
+        shadow_status, shadow_body, failure = await self._send(job)
+        answer = await primary
+        if answer is None or not 200 <= answer.status < 300:
+            return "primary_error"
+        if failure is not None:
+            return failure
+        if not 200 <= shadow_status < 300:
+            self._log_once("shadow_error", job, status=shadow_status)
+            return "shadow_error"
+        try:
+            primary_lists = job.compiled.adapter.rankings(parse_json_body(answer.body))
+            shadow_lists = job.compiled.adapter.rankings(parse_json_body(shadow_body))
+        except AdapterError as e:
+            self._log_once("unparseable", job, error=str(e))
+            return "unparseable"
+        if len(primary_lists) != len(shadow_lists):
+            self._log_once(
+                "unparseable", job, error=f"{len(primary_lists)} vs {len(shadow_lists)} query lists"
+            )
+            return "unparseable"
+        old_lists, new_lists = (
+            (primary_lists, shadow_lists) if job.shadow_is_new else (shadow_lists, primary_lists)
+        )
+        for index, (old, new) in enumerate(zip(old_lists, new_lists, strict=True)):
+            self._record(job, bound, index, old, new)
+        return "compared"
+
+    async def _send(self, job: ShadowJob) -> tuple[int, bytes, str | None]:
+        """Send the shadow request under the hard timeout: (status, body, failed outcome)."""
+        shadow = job.shadow
+        start = time.perf_counter()
+        try:
+            async with asyncio.timeout(self.settings.timeout_s):
+                async with shadow.session.request(
+                    job.method,
+                    shadow.url(job.shadow_path),
+                    data=job.body or None,
+                    headers=job.headers,
+                    allow_redirects=False,
+                ) as response:
+                    body = await response.read()
+                    status = response.status
+        except TimeoutError:
+            self._log_once("shadow_timeout", job, timeout_s=self.settings.timeout_s)
+            return 0, b"", "shadow_timeout"
+        except (aiohttp.ClientError, OSError) as e:
+            self._log_once("shadow_error", job, error=f"{type(e).__name__}: {e}")
+            return 0, b"", "shadow_error"
+        self.metrics.upstream_duration.labels(shadow.name, job.compiled.name).observe(
+            time.perf_counter() - start
+        )
+        return status, body, None
+
+    def _record(
+        self, job: ShadowJob, bound: RouteSegmentMetrics, index: int, old: Ranked, new: Ranked
+    ) -> None:
+        k = job.compiled.route.k
+        result = compare(old.ids, new.ids, k, self.comparison.rbo_p, old.scores, new.scores)
+        bound.overlap.observe(result.overlap)
+        bound.jaccard.observe(result.jaccard)
+        bound.rbo.observe(result.rbo)
+        if result.kendall_tau is not None:
+            bound.kendall_tau.observe(result.kendall_tau)
+        if result.top1_agree:
+            bound.top1_agree.inc()
+        _observe_scores(bound.score_old_top1, bound.score_old_topk, old.scores, k)
+        _observe_scores(bound.score_new_top1, bound.score_new_topk, new.scores, k)
+        if self.examples is not None:
+            self.examples.offer(
+                Example(
+                    route=job.compiled.name,
+                    segment=job.segment,
+                    query_index=index,
+                    rbo=result.rbo,
+                    overlap=result.overlap,
+                    kendall_tau=result.kendall_tau,
+                    request_body=job.body,
+                    old_ids=old.ids[:k],
+                    old_scores=old.scores[:k],
+                    new_ids=new.ids[:k],
+                    new_scores=new.scores[:k],
+                )
+            )
+
+    def _log_once(self, event: str, job: ShadowJob, **fields: Any) -> None:
+        suppressed = self._once.should_log(f"{event}:{job.compiled.name}", time.monotonic())
+        if suppressed is not None:
+            log.warning(
+                event,
+                route=job.compiled.name,
+                upstream=job.shadow.name,
+                suppressed_since_last=suppressed,
+                **fields,
+            )
+
+
+def _observe_scores(top1: Any, topk: Any, scores: tuple[float, ...], k: int) -> None:
+    if scores:
+        top1.observe(scores[0])
+    if len(scores) >= k:
+        topk.observe(scores[k - 1])

@@ -1,0 +1,55 @@
+"""Shared test helpers: config building, the shared data folder, real components.
+
+Real components (Chroma, Typesense, an embedding server, Prometheus) are started by
+``.ci/run`` and announced through environment variables (see ``tests/components.py``). A test
+that needs one is skipped with a reason when it is absent, except where
+``EMBEDSHIFT_REQUIRE_COMPONENTS=1`` (CI sets it): there a missing component fails the test.
+"""
+
+from __future__ import annotations
+
+import os
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from proxy.config import Config, parse_config
+
+ROOT = Path(__file__).resolve().parent.parent
+SHARED_DATA = Path(os.environ.get("EMBEDSHIFT_SHARED_DATA", ROOT.parent / "shared" / "data"))
+
+
+def make_config(old_url: str, new_url: str, extra: str = "", routes: str | None = None) -> Config:
+    """A valid config pointing at two upstreams, with one Qdrant search route by default."""
+    if routes is None:
+        routes = textwrap.dedent(
+            """
+            [[routes]]
+            name = "search"
+            path = "/collections/{collection}/points/search"
+            adapter = "qdrant"
+            k = 10
+            segment = { header = "X-Segment" }
+            """
+        )
+    text = textwrap.dedent(
+        f"""
+        [upstreams.old]
+        url = "{old_url}"
+        timeout_s = 5.0
+        [upstreams.new]
+        url = "{new_url}"
+        [segments]
+        names = ["docs", "code"]
+        """
+    )
+    return parse_config(text + textwrap.dedent(extra) + routes, "test.toml")
+
+
+@pytest.fixture
+def shared_data() -> Path:
+    """The shared data folder (SciFact, Cranfield, embeddings); skips when absent."""
+    if not (SHARED_DATA / "scifact").is_dir():
+        pytest.skip(f"shared data not found at {SHARED_DATA}")
+    return SHARED_DATA
