@@ -170,7 +170,10 @@ class Mirror:
         bound: RouteSegmentMetrics,
         primary: asyncio.Future[PrimaryAnswer | None],
     ) -> str:
-        shadow_status, shadow_body, failure = await self._send(job)
+        prepared = await self.prepare(job)
+        if isinstance(prepared, str):  # an outcome: the shadow request cannot be built
+            return prepared
+        shadow_status, shadow_body, failure = await self._send(prepared)
         answer = await primary
         if answer is None or not 200 <= answer.status < 300:
             return "primary_error"
@@ -253,6 +256,14 @@ class Mirror:
                     new_scores=new.scores[:k],
                 )
             )
+
+    async def prepare(self, job: ShadowJob) -> ShadowJob | str:
+        """The shadow request to send, or an outcome name when it cannot be built.
+
+        The seam where vector routes re-embed the query text with the new model (issue 3);
+        as it stands, the request goes out as the client sent it (path rewritten).
+        """
+        return job
 
     def _log_once(self, event: str, job: ShadowJob, **fields: Any) -> None:
         suppressed = self._once.should_log(f"{event}:{job.compiled.name}", time.monotonic())
