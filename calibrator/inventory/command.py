@@ -1,0 +1,123 @@
+"""``embedshift inventory``: the command's arguments and its run, wired to the scanners.
+
+The command exits 0 when the scan ran (findings or not), 1 with ``--fail-on-found`` when
+anything at or above ``--min-confidence`` was found, and 2 for a path that does not exist.
+Files that cannot be read or parsed are reported on stderr and skipped.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from proxy.errors import ConfigError
+
+LEVELS = {"low": 0.0, "medium": 0.5, "high": 0.75}
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Declare the command's arguments."""
+    parser.add_argument(
+        "paths",
+        nargs="*",
+        type=Path,
+        metavar="PATH",
+        help="files or folders to scan (code, config, SQL)",
+    )
+    parser.add_argument(
+        "--db",
+        action="append",
+        default=[],
+        metavar="URL",
+        help="a database to scan: sqlite:///path or postgresql://... (repeatable)",
+    )
+    parser.add_argument(
+        "--format",
+        choices=("table", "json", "sarif"),
+        default="table",
+        help="output format (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--output",
+        "-o",
+        type=Path,
+        default=None,
+        help="write the report to this file instead of stdout",
+    )
+    parser.add_argument(
+        "--fail-on-found", action="store_true", help="exit 1 when any threshold is found (for CI)"
+    )
+    parser.add_argument(
+        "--min-confidence",
+        choices=tuple(LEVELS),
+        default="medium",
+        help="report findings at or above this confidence (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--exclude",
+        action="append",
+        default=[],
+        metavar="GLOB",
+        help="skip paths matching this glob (repeatable)",
+    )
+    parser.add_argument(
+        "--jobs", "-j", type=int, default=0, help="worker processes (default: one per core)"
+    )
+
+
+def run(args: Any) -> int:
+    """Scan, print the report, and return the exit status."""
+    from calibrator.inventory import output
+    from calibrator.inventory.db_scan import scan_database
+    from calibrator.inventory.findings import ScanResult, dedupe
+    from calibrator.inventory.walk import collect, scan_sources
+    from proxy import __version__
+
+    paths: list[Path] = list(args.paths)
+    if not paths and not args.db:
+        raise ConfigError("inventory: give at least one PATH or --db URL")
+    for path in paths:
+        if not path.exists():
+            raise ConfigError(f"inventory: {path}: no such file or folder")
+    result = scan_sources(collect(paths, args.exclude), jobs=args.jobs)
+    for url in args.db:
+        found, failed = scan_database(url)
+        result = result.merged(ScanResult(tuple(found), tuple(failed)))
+    floor = LEVELS[args.min_confidence]
+    findings = dedupe([f for f in result.findings if f.confidence >= floor])
+    for error in result.errors:
+        print(f"embedshift: warning: {error}", file=sys.stderr)  # noqa: T201 - the report
+    if args.format == "json":
+        _emit(output.to_json(findings) + "\n", args.output)
+    elif args.format == "sarif":
+        _emit(output.to_sarif(findings, result.errors, __version__) + "\n", args.output)
+    elif args.output is not None:
+        with tempfile.TemporaryFile("w+", encoding="utf-8") as buffer:
+            output.print_table(findings, result.errors, buffer)
+            buffer.seek(0)
+            _emit(buffer.read(), args.output)
+    else:
+        output.print_table(findings, result.errors, sys.stdout)
+    return 1 if args.fail_on_found and findings else 0
+
+
+def _emit(text: str, target: Path | None) -> None:
+    """Print, or write whole: temp file in the same folder, fsync, rename."""
+    if target is None:
+        sys.stdout.write(text)
+        return
+    folder = target.resolve().parent
+    fd, temp = tempfile.mkstemp(prefix=f".{target.name}.", dir=folder)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        Path(temp).replace(target)
+    except BaseException:
+        Path(temp).unlink(missing_ok=True)
+        raise

@@ -1,0 +1,202 @@
+"""Config files: TOML, YAML, JSON, INI and ``.env`` keys with threshold names and numbers.
+
+Each file is first read by its real parser (``tomllib``, PyYAML, ``json``,
+``configparser``), so a broken file is reported with its line and skipped; keys are then
+located line by line (YAML through its node marks). A bare ``threshold`` counts when a
+section or parent key names a retrieval context (``[retrieval] threshold = 0.8``).
+"""
+
+from __future__ import annotations
+
+import configparser
+import json
+import re
+import tomllib
+from collections.abc import Iterator
+from pathlib import PurePath
+
+import yaml
+
+from calibrator.inventory.findings import Finding, Kind, ScanError
+from calibrator.inventory.names import plausible, threshold_name, words
+
+_NUMBER = r"[-+]?(?:\d[\d_]*\.?[\d_]*|\.\d+)(?:[eE][-+]?\d+)?"
+_TOML_KEY = re.compile(rf"(?:^|[{{,])\s*([A-Za-z0-9_\-.\"']+)\s*=\s*({_NUMBER})\s*(?=[,}}#]|$)")
+_TOML_HEADER = re.compile(r"^\s*\[\[?\s*([^\]]+?)\s*\]\]?\s*(?:#.*)?$")
+_INI_KEY = re.compile(rf"^\s*([^=:#;\s][^=:]*?)\s*[=:]\s*[\"']?({_NUMBER})[\"']?\s*(?:[#;].*)?$")
+_ENV_KEY = re.compile(
+    rf"^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_.]*)\s*=\s*[\"']?({_NUMBER})[\"']?\s*(?:#.*)?$"
+)
+_JSON_TOKEN = re.compile(
+    r'(?P<string>"(?:[^"\\]|\\.)*")|(?P<number>-?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?)'
+    r"|(?P<punct>[{}\[\]:,])|(?P<newline>\n)|(?P<other>[^\s\"{}\[\]:,]+|[ \t\r]+)"
+)
+
+Entry = tuple[tuple[str, ...], float, int]  # key path, value, line
+
+
+def config_format(path: PurePath) -> str | None:
+    """``toml``, ``yaml``, ``json``, ``ini`` or ``env`` for a config file name, else ``None``."""
+    name = path.name.lower()
+    if name == ".env" or name.startswith(".env.") or name.endswith(".env"):
+        return "env"
+    return {
+        ".toml": "toml",
+        ".yaml": "yaml",
+        ".yml": "yaml",
+        ".json": "json",
+        ".ini": "ini",
+        ".cfg": "ini",
+    }.get(path.suffix.lower())
+
+
+def scan_config(text: str, path: str, fmt: str) -> tuple[list[Finding], list[ScanError]]:
+    """Threshold keys of one config file of format ``fmt`` (see :func:`config_format`)."""
+    try:
+        entries = list(_READERS[fmt](text))
+    except _InvalidError as e:
+        return [], [ScanError(path, f"invalid {fmt.upper()}: {e.message}", e.line)]
+    lines = text.splitlines()
+    findings: list[Finding] = []
+    stem_words = words(PurePath(path).stem)
+    for keys, value, line in entries:
+        context = tuple(w for key in keys[:-1] for w in words(key)) + stem_words
+        verdict = threshold_name(keys[-1], context)
+        if verdict.strength <= 0:
+            continue
+        confidence = verdict.strength if plausible(value, verdict.metric) else 0.3
+        snippet = lines[line - 1].strip()[:160] if 0 < line <= len(lines) else ""
+        findings.append(
+            Finding(
+                path,
+                line,
+                value,
+                Kind.CONFIG,
+                verdict.direction,
+                verdict.metric,
+                confidence,
+                snippet,
+                name=".".join(keys),
+                library=verdict.library,
+                reason=f"{fmt.upper()} key {'.'.join(keys)!r}",
+                language=fmt,
+            )
+        )
+    return findings, []
+
+
+class _InvalidError(Exception):
+    def __init__(self, message: str, line: int | None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.line = line
+
+
+def _toml(text: str) -> Iterator[Entry]:
+    try:
+        tomllib.loads(text)
+    except tomllib.TOMLDecodeError as e:
+        match = re.search(r"line (\d+)", str(e))
+        raise _InvalidError(str(e), int(match.group(1)) if match else None) from e
+    header: tuple[str, ...] = ()
+    for number, line in enumerate(text.splitlines(), start=1):
+        head = _TOML_HEADER.match(line)
+        if head:
+            header = tuple(p.strip().strip("\"'") for p in head.group(1).split("."))
+            continue
+        for match in _TOML_KEY.finditer(line.split("#", 1)[0] if '"' not in line else line):
+            value = _float(match.group(2))
+            if value is not None:
+                keys = tuple(p.strip("\"'") for p in match.group(1).split("."))
+                yield (*header, *keys), value, number
+
+
+def _yaml(text: str) -> Iterator[Entry]:
+    try:
+        documents = list(yaml.compose_all(text, Loader=yaml.SafeLoader))
+    except yaml.YAMLError as e:
+        mark = getattr(e, "problem_mark", None)
+        raise _InvalidError(str(getattr(e, "problem", e)), mark.line + 1 if mark else None) from e
+    pending: list[tuple[tuple[str, ...], yaml.Node]] = [((), d) for d in documents if d]
+    while pending:
+        keys, node = pending.pop()
+        if isinstance(node, yaml.MappingNode):
+            for key_node, value_node in node.value:
+                key = str(key_node.value) if isinstance(key_node, yaml.ScalarNode) else "?"
+                pending.append(((*keys, key), value_node))
+        elif isinstance(node, yaml.SequenceNode):
+            pending.extend((keys, item) for item in node.value)
+        elif isinstance(node, yaml.ScalarNode) and keys and not node.tag.endswith(":bool"):
+            value = _float(str(node.value))
+            if value is not None:
+                yield keys, value, node.start_mark.line + 1
+
+
+def _json(text: str) -> Iterator[Entry]:  # noqa: C901 - one branch per JSON token
+    try:
+        json.loads(text)
+    except json.JSONDecodeError as e:
+        raise _InvalidError(e.msg, e.lineno) from e
+    stack: list[str | None] = []  # per open container: the key it sits under, if any
+    line = 1
+    pending_key: str | None = None
+    for match in _JSON_TOKEN.finditer(text):
+        kind, lexeme = match.lastgroup, match.group()
+        if kind == "newline":
+            line += 1
+        elif kind == "other":
+            line += lexeme.count("\n")
+        elif lexeme in "{[":
+            stack.append(pending_key)
+            pending_key = None
+        elif lexeme in "}]":
+            stack.pop()
+        elif kind == "string":
+            following = text[match.end() : match.end() + 64].lstrip()
+            if following.startswith(":"):
+                pending_key = json.loads(lexeme)
+            line += lexeme.count("\n")
+        elif kind == "number" and pending_key is not None:
+            parents = tuple(k for k in stack if k is not None)
+            yield (*parents, pending_key), float(lexeme), line
+            pending_key = None
+        elif lexeme == ",":
+            pending_key = None
+
+
+def _ini(text: str) -> Iterator[Entry]:
+    parser = configparser.RawConfigParser(strict=False)
+    try:
+        parser.read_string(text)
+    except configparser.MissingSectionHeaderError:
+        pass  # a sectionless key=value file: read it like .env
+    except configparser.Error as e:
+        raise _InvalidError(str(e).splitlines()[0], getattr(e, "lineno", None)) from e
+    section: tuple[str, ...] = ()
+    for number, line in enumerate(text.splitlines(), start=1):
+        stripped = line.strip()
+        if stripped.startswith("[") and stripped.endswith("]"):
+            section = tuple(stripped[1:-1].strip().split("."))
+            continue
+        match = _INI_KEY.match(line)
+        value = _float(match.group(2)) if match else None
+        if match and value is not None:
+            yield (*section, match.group(1).strip()), value, number
+
+
+def _env(text: str) -> Iterator[Entry]:
+    for number, line in enumerate(text.splitlines(), start=1):
+        match = _ENV_KEY.match(line)
+        value = _float(match.group(2)) if match else None
+        if match and value is not None:
+            yield (match.group(1),), value, number
+
+
+def _float(text: str) -> float | None:
+    try:
+        return float(text.replace("_", ""))
+    except ValueError:
+        return None
+
+
+_READERS = {"toml": _toml, "yaml": _yaml, "json": _json, "ini": _ini, "env": _env}

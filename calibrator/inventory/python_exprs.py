@@ -1,0 +1,184 @@
+"""Reading Python expressions: numbers, score-like expressions, and what a condition keeps.
+
+Pure functions over :mod:`ast` nodes, used by :mod:`calibrator.inventory.python_scan`.
+"""
+
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass
+
+from calibrator.inventory.findings import Direction, Metric
+from calibrator.inventory.names import NOT_SCORE_ATTRIBUTES, is_score_like, metric_of, words
+
+_PASS_THROUGH_CALLS = frozenset(
+    {"float", "abs", "round", "max", "min", "mean", "median", "item", "amax", "amin", "tolist"}
+)
+_NOT_SCORE_CALLS = frozenset(
+    {"len", "sum", "count", "numel", "size", "sorted", "list", "range", "enumerate", "type"}
+)
+_TRANSPARENT_ATTRIBUTES = frozenset({"value", "data", "real", "values", "T"})
+
+
+def number(node: ast.expr | None) -> float | None:
+    """The value of a numeric literal (``0.8``, ``-1``, ``+.5``); ``None`` for anything else.
+
+    Booleans are not numbers here.
+    """
+    if isinstance(node, ast.Constant):
+        value = node.value
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            return float(value)
+        return None
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
+        inner = number(node.operand)
+        if inner is None:
+            return None
+        return -inner if isinstance(node.op, ast.USub) else inner
+    return None
+
+
+def literal_node(node: ast.expr | None) -> ast.expr | None:
+    """The numeric literal a value expression stands for, seeing through ``Field(default=x)``.
+
+    Pydantic's ``Field(0.8, ...)`` / ``Field(default=0.8)`` and dataclasses'
+    ``field(default=0.8)`` are how libraries declare defaults of model fields.
+    """
+    if node is None:
+        return None
+    if number(node) is not None:
+        return node
+    if isinstance(node, ast.Call) and call_name(node) in ("Field", "field", "PrivateAttr"):
+        for keyword in node.keywords:
+            if keyword.arg == "default" and number(keyword.value) is not None:
+                return keyword.value
+        if node.args and number(node.args[0]) is not None:
+            return node.args[0]
+    return None
+
+
+def call_name(node: ast.Call) -> str:
+    """The called name: ``f`` for ``f(...)``, ``m`` for ``obj.m(...)``, else ``""``."""
+    func = node.func
+    if isinstance(func, ast.Name):
+        return func.id
+    if isinstance(func, ast.Attribute):
+        return func.attr
+    return ""
+
+
+def root_name(node: ast.expr) -> str | None:
+    """The leftmost name of an attribute chain or call (``qdrant`` in ``qdrant.a.b()``)."""
+    while True:
+        if isinstance(node, ast.Name):
+            return node.id
+        if isinstance(node, ast.Attribute):
+            node = node.value
+        elif isinstance(node, ast.Call):
+            node = node.func
+        elif isinstance(node, ast.Subscript):
+            node = node.value
+        else:
+            return None
+
+
+@dataclass(frozen=True, slots=True)
+class ScoreExpr:
+    """A score-like expression: the identifier that made it so, and the metric it implies."""
+
+    identifier: str
+    metric: Metric
+
+
+def score_expr(node: ast.expr) -> ScoreExpr | None:  # noqa: C901, PLR0911, PLR0912
+    """Whether ``node`` computes a score (similarity, distance, relevance), and which.
+
+    Names, attributes (``node.score``), string subscripts (``hit["_distance"]``), indexing
+    (``scores[i]``), calls named for scores (``cosine_similarity(a, b)``, ``x.similarity(y)``)
+    and arithmetic on them (``1 - distance`` is a similarity) count; ``len(scores)``,
+    ``scores.shape`` and threshold names (``self.min_score``) do not.
+    """
+    if isinstance(node, ast.Name):
+        return _named(node.id)
+    if isinstance(node, ast.Attribute):
+        if node.attr in NOT_SCORE_ATTRIBUTES:
+            return None
+        if node.attr in _TRANSPARENT_ATTRIBUTES:
+            return score_expr(node.value)
+        return _named(node.attr)
+    if isinstance(node, ast.Subscript):
+        key = node.slice
+        if isinstance(key, ast.Constant) and isinstance(key.value, str):
+            return _named(key.value)
+        return score_expr(node.value)
+    if isinstance(node, ast.Call):
+        name = call_name(node)
+        if name in _NOT_SCORE_CALLS:
+            return None
+        if name in _PASS_THROUGH_CALLS:
+            if node.args:
+                return score_expr(node.args[0])
+            func = node.func
+            return score_expr(func.value) if isinstance(func, ast.Attribute) else None
+        return _named(name)
+    if isinstance(node, ast.BinOp):
+        if isinstance(node.op, ast.Sub) and number(node.left) == 1.0:
+            inner = score_expr(node.right)
+            if inner is not None and inner.metric is Metric.DISTANCE:
+                return ScoreExpr(inner.identifier, Metric.SIMILARITY)
+            if inner is not None and inner.metric is Metric.SIMILARITY:
+                return ScoreExpr(inner.identifier, Metric.DISTANCE)
+            return inner
+        return score_expr(node.left) or score_expr(node.right)
+    return None
+
+
+def _named(identifier: str) -> ScoreExpr | None:
+    if is_score_like(identifier):
+        return ScoreExpr(identifier, metric_of(words(identifier)))
+    return None
+
+
+_FLIP = {Direction.ABOVE: Direction.BELOW, Direction.BELOW: Direction.ABOVE}
+
+
+def condition_direction(op: ast.cmpop, score_on_left: bool) -> Direction | None:
+    """``above`` when the condition holds for scores above the value; ``None`` for ==, in."""
+    if isinstance(op, (ast.Gt, ast.GtE)):
+        direction = Direction.ABOVE
+    elif isinstance(op, (ast.Lt, ast.LtE)):
+        direction = Direction.BELOW
+    else:
+        return None
+    return direction if score_on_left else _FLIP[direction]
+
+
+def kept_direction(condition: Direction, parents: list[ast.AST]) -> Direction:
+    """Which results survive: the condition's direction, flipped where it rejects.
+
+    ``parents`` runs from the comparison's parent outwards. ``not`` flips; an ``if`` whose
+    body starts with ``continue``, ``break``, ``raise`` or a bare ``return`` rejects what the
+    condition matches; comprehension filters and everything else keep it.
+    """
+    direction = condition
+    for parent in parents:
+        if isinstance(parent, ast.UnaryOp) and isinstance(parent.op, ast.Not):
+            direction = _FLIP.get(direction, direction)
+        elif isinstance(parent, ast.BoolOp):
+            continue
+        elif isinstance(parent, (ast.If, ast.While)):
+            if _rejects(parent.body[0]):
+                direction = _FLIP.get(direction, direction)
+            break
+        else:
+            break
+    return direction
+
+
+def _rejects(statement: ast.stmt) -> bool:
+    if isinstance(statement, (ast.Continue, ast.Break, ast.Raise)):
+        return True
+    if isinstance(statement, ast.Return):
+        value = statement.value
+        return value is None or (isinstance(value, ast.Constant) and value.value is None)
+    return False

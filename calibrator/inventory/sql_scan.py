@@ -1,0 +1,405 @@
+"""SQL text, in ``.sql`` files and in strings inside code: settings rows, defaults, filters.
+
+A small tokenizer (comments, quoted strings and identifiers, numbers, pgvector's ``<=>``,
+``<->`` and ``<#>``) feeds four readers:
+
+- comparisons of a score with a number (``1 - (embedding <=> $1) > 0.8``,
+  ``similarity >= 0.75``, ``(embedding <-> :q) < 0.4``);
+- ``INSERT INTO t (cols) VALUES (...)``: threshold-named columns, and key/value settings rows
+  (``('similarity_threshold', '0.82')``);
+- ``UPDATE t SET col = 0.8`` and ``SET value = '0.8' WHERE key = 'score_threshold'``;
+- column defaults in ``CREATE TABLE`` and ``ALTER TABLE ... SET DEFAULT``.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+from dataclasses import dataclass
+
+from calibrator.inventory.findings import Direction, Finding, Kind, Metric
+from calibrator.inventory.names import (
+    KEY_COLUMNS,
+    VALUE_COLUMNS,
+    is_score_like,
+    metric_of,
+    plausible,
+    threshold_name,
+    words,
+)
+
+_TOKEN = re.compile(
+    r"(?P<space>\s+)|(?P<comment>--[^\n]*|/\*.*?\*/)"
+    r"|(?P<string>'(?:[^']|'')*')|(?P<quoted>\"(?:[^\"]|\"\")*\"|`[^`]*`)"
+    r"|(?P<number>\d+\.\d*(?:[eE][-+]?\d+)?|\.\d+(?:[eE][-+]?\d+)?|\d+(?:[eE][-+]?\d+)?)"
+    r"|(?P<word>[A-Za-z_][A-Za-z0-9_$]*)|(?P<param>\$\d+|:[A-Za-z_]\w*|%\(\w+\)s|%s|\?)"
+    r"|(?P<op><=>|<->|<#>|<=|>=|<>|!=|::|[<>=(),;.*+\-/\[\]{}%|&^~@#!:])",
+    re.DOTALL,
+)
+_SQL_HINT = re.compile(
+    r"\b(select|update|insert|where|create\s+table|alter\s+table)\b", re.IGNORECASE
+)
+_VECTOR_OPERATORS = {
+    "<=>": "cosine distance",
+    "<->": "L2 distance",
+    "<#>": "negative inner product",
+}
+_COMPARISONS = frozenset({"<", "<=", ">", ">="})
+
+
+@dataclass(frozen=True, slots=True)
+class _Token:
+    kind: str
+    text: str
+    line: int
+
+    @property
+    def upper(self) -> str:
+        return self.text.upper() if self.kind == "word" else self.text
+
+    @property
+    def name(self) -> str:
+        """An identifier without its quotes."""
+        return self.text[1:-1] if self.kind == "quoted" else self.text
+
+
+def looks_like_sql(text: str) -> bool:
+    """Whether a string in code is worth reading as SQL."""
+    return len(text) > 12 and _SQL_HINT.search(text) is not None
+
+
+def tokenize(text: str, first_line: int = 1) -> list[_Token]:
+    """SQL tokens with their 1-based lines; comments and spaces dropped."""
+    tokens: list[_Token] = []
+    line = first_line
+    for match in _TOKEN.finditer(text):
+        kind = match.lastgroup or "op"
+        if kind not in ("space", "comment"):
+            tokens.append(_Token(kind, match.group(), line))
+        line += match.group().count("\n")
+    return tokens
+
+
+def _value(token: _Token) -> float | None:
+    text = token.text
+    if token.kind == "string":
+        text = text[1:-1]
+    elif token.kind != "number":
+        return None
+    try:
+        return float(text)
+    except ValueError:
+        return None
+
+
+def scan_sql_text(
+    text: str, path: str, first_line: int = 1, language: str = "sql"
+) -> list[Finding]:
+    """Every threshold in a piece of SQL, lines counted from ``first_line``."""
+    tokens = tokenize(text, first_line)
+    reader = _Reader(tokens, path, language, text.splitlines(), first_line)
+    reader.comparisons()
+    reader.statements()
+    return reader.findings
+
+
+class _Reader:
+    def __init__(
+        self, tokens: list[_Token], path: str, language: str, lines: list[str], first_line: int
+    ) -> None:
+        self.tokens = tokens
+        self.lines = lines
+        self.first_line = first_line
+        self.path = path
+        self.language = language
+        self.findings: list[Finding] = []
+
+    def add(
+        self,
+        token: _Token,
+        value: float,
+        direction: Direction,
+        metric: Metric,
+        confidence: float,
+        name: str | None,
+        reason: str,
+        table: str | None = None,
+    ) -> None:
+        if not plausible(value, metric):
+            confidence = min(confidence, 0.3)
+        self.findings.append(
+            Finding(
+                self.path,
+                token.line,
+                value,
+                Kind.SQL,
+                direction,
+                metric,
+                confidence,
+                self._snippet(token),
+                name=name,
+                reason=reason,
+                language=self.language,
+                table=table,
+                library="pgvector" if "pgvector" in reason else None,
+            )
+        )
+
+    def _snippet(self, token: _Token) -> str:
+        index = token.line - self.first_line
+        return self.lines[index].strip()[:160] if 0 <= index < len(self.lines) else ""
+
+    def comparisons(self) -> None:
+        for i, token in enumerate(self.tokens):
+            if token.text not in _COMPARISONS or token.kind != "op":
+                continue
+            after = self._number_at(i + 1)
+            before = self._number_before(i)
+            if after is not None:
+                score = self._score_before(i)
+                above = token.text.startswith(">")
+                number_token, value = after
+            elif before is not None:
+                score = self._score_after(i)
+                above = token.text.startswith("<")
+                number_token, value = before
+            else:
+                continue
+            if score is None:
+                continue
+            metric, reason = score
+            direction = Direction.ABOVE if above else Direction.BELOW
+            confidence = 0.9 if "pgvector" in reason else 0.85
+            self.add(number_token, value, direction, metric, confidence, None, reason)
+
+    def _number_at(self, i: int) -> tuple[_Token, float] | None:
+        sign = 1.0
+        if i < len(self.tokens) and self.tokens[i].text == "-":
+            sign, i = -1.0, i + 1
+        if i < len(self.tokens) and self.tokens[i].kind == "number":
+            value = _value(self.tokens[i])
+            return (self.tokens[i], sign * value) if value is not None else None
+        return None
+
+    def _number_before(self, i: int) -> tuple[_Token, float] | None:
+        if i >= 1 and self.tokens[i - 1].kind == "number":
+            value = _value(self.tokens[i - 1])
+            if value is not None:
+                negative = i >= 2 and self.tokens[i - 2].text == "-"
+                return self.tokens[i - 1], -value if negative else value
+        return None
+
+    def _operand(self, start: int, step: int) -> list[_Token]:
+        """The tokens of the operand next to a comparison, walking parentheses."""
+        out: list[_Token] = []
+        depth = 0
+        i = start
+        while 0 <= i < len(self.tokens):
+            token = self.tokens[i]
+            opening, closing = ("(", ")") if step < 0 else (")", "(")
+            if token.text == closing:
+                depth += 1
+            elif token.text == opening:
+                if depth == 0:
+                    break
+                depth -= 1
+            elif depth == 0 and (
+                token.upper in ("AND", "OR", "WHERE", "ON", "SELECT", "HAVING", "NOT", "THEN")
+                or token.text in (",", ";", "=", *_COMPARISONS)
+            ):
+                break
+            out.append(token)
+            i += step
+        return out if step > 0 else out[::-1]
+
+    def _score_before(self, i: int) -> tuple[Metric, str] | None:
+        return _score(self._operand(i - 1, -1))
+
+    def _score_after(self, i: int) -> tuple[Metric, str] | None:
+        return _score(self._operand(i + 1, 1))
+
+    def statements(self) -> None:
+        for i, token in enumerate(self.tokens):
+            upper = token.upper
+            if upper == "INSERT":
+                self._insert(i)
+            elif upper == "UPDATE":
+                self._update(i)
+            elif upper == "DEFAULT" and token.kind == "word":
+                self._default(i)
+
+    def _insert(self, i: int) -> None:
+        tokens = self.tokens
+        j = i + 1
+        while j < len(tokens) and tokens[j].upper in ("INTO", "OR", "REPLACE", "IGNORE"):
+            j += 1
+        table, j = self._qualified(j)
+        columns: list[str] = []
+        if j < len(tokens) and tokens[j].text == "(":
+            columns, j = self._group(j)
+            columns = [c.strip('"`') for c in columns]
+        while j < len(tokens) and tokens[j].upper != "VALUES":
+            if tokens[j].text == ";" or tokens[j].upper == "SELECT":
+                return
+            j += 1
+        j += 1
+        while j < len(tokens) and tokens[j].text == "(":
+            row, row_tokens, j = self._row(j)
+            self._row_findings(table, columns, row_tokens)
+            if j < len(tokens) and tokens[j].text == ",":
+                j += 1
+            del row
+
+    def _row_findings(self, table: str, columns: list[str], row: list[_Token]) -> None:
+        named = dict(zip([c.lower() for c in columns], row, strict=False)) if columns else {}
+        for column, token in named.items():
+            value = _value(token)
+            verdict = threshold_name(column, words(table))
+            if value is not None and verdict.strength > 0 and token.kind == "number":
+                self.add(
+                    token,
+                    value,
+                    verdict.direction,
+                    verdict.metric,
+                    verdict.strength,
+                    column,
+                    f"column {column!r} of {table}",
+                    table,
+                )
+        key_token = next((named[c] for c in KEY_COLUMNS if c in named), None)
+        value_token = next((named[c] for c in VALUE_COLUMNS if c in named), None)
+        if not columns:  # no column list: a string name followed by a number
+            for a, b in itertools.pairwise(row):
+                if a.kind == "string" and _value(b) is not None:
+                    key_token, value_token = a, b
+                    break
+        if key_token is None or value_token is None or key_token.kind != "string":
+            return
+        self._setting(table, key_token.text[1:-1], value_token)
+
+    def _setting(self, table: str, key: str, value_token: _Token) -> None:
+        value = _value(value_token)
+        verdict = threshold_name(key, words(table))
+        if value is None or verdict.strength <= 0:
+            return
+        self.add(
+            value_token,
+            value,
+            verdict.direction,
+            verdict.metric,
+            verdict.strength,
+            key,
+            f"setting {key!r} in {table}",
+            table,
+        )
+
+    def _update(self, i: int) -> None:
+        tokens = self.tokens
+        table, j = self._qualified(i + 1)
+        if j >= len(tokens) or tokens[j].upper != "SET":
+            return
+        end = next((k for k in range(j, len(tokens)) if tokens[k].text == ";"), len(tokens))
+        where = next((k for k in range(j, end) if tokens[k].upper == "WHERE"), end)
+        key = None
+        for k in range(where, end - 2):
+            if (
+                tokens[k].name.lower() in KEY_COLUMNS
+                and tokens[k + 1].text == "="
+                and tokens[k + 2].kind == "string"
+            ):
+                key = tokens[k + 2].text[1:-1]
+        for k in range(j + 1, where - 2):
+            column, equals, value_token = tokens[k], tokens[k + 1], tokens[k + 2]
+            if equals.text != "=" or column.kind not in ("word", "quoted"):
+                continue
+            value = _value(value_token)
+            verdict = threshold_name(column.name, words(table))
+            if value is not None and verdict.strength > 0 and value_token.kind == "number":
+                self.add(
+                    value_token,
+                    value,
+                    verdict.direction,
+                    verdict.metric,
+                    verdict.strength,
+                    column.name,
+                    f"column {column.name!r} of {table}",
+                    table,
+                )
+            elif key is not None and column.name.lower() in VALUE_COLUMNS:
+                self._setting(table, key, value_token)
+
+    def _default(self, i: int) -> None:
+        found = self._number_at(i + 1)
+        if found is None:
+            return
+        token, value = found
+        k = i - 1
+        while k >= 0 and self.tokens[k].text not in (",", "(") and self.tokens[k].upper != "COLUMN":
+            k -= 1
+        column = self.tokens[k + 1].name if k + 1 < i else ""
+        if self.tokens[i - 1].upper == "SET":  # ALTER [COLUMN] col SET DEFAULT
+            column = self.tokens[i - 2].name
+        verdict = threshold_name(column)
+        if verdict.strength > 0:
+            self.add(
+                token,
+                value,
+                verdict.direction,
+                verdict.metric,
+                verdict.strength,
+                column,
+                f"default of column {column!r}",
+            )
+
+    def _qualified(self, j: int) -> tuple[str, int]:
+        parts: list[str] = []
+        while j < len(self.tokens) and self.tokens[j].kind in ("word", "quoted"):
+            parts.append(self.tokens[j].name)
+            j += 1
+            if j < len(self.tokens) and self.tokens[j].text == ".":
+                j += 1
+            else:
+                break
+        return ".".join(parts), j
+
+    def _group(self, j: int) -> tuple[list[str], int]:
+        names, row_tokens, end = self._row(j)
+        del row_tokens
+        return names, end
+
+    def _row(self, j: int) -> tuple[list[str], list[_Token], int]:
+        """A parenthesised list: its items' texts, one token per item, and the index after."""
+        depth = 0
+        items: list[list[_Token]] = [[]]
+        while j < len(self.tokens):
+            token = self.tokens[j]
+            j += 1
+            if token.text == "(":
+                depth += 1
+                if depth == 1:
+                    continue
+            elif token.text == ")":
+                depth -= 1
+                if depth == 0:
+                    break
+            elif token.text == "," and depth == 1:
+                items.append([])
+                continue
+            items[-1].append(token)
+        singles = [item[-1] if item else _Token("op", "", 0) for item in items]
+        return [item[-1].name if item else "" for item in items], singles, j
+
+
+def _score(operand: list[_Token]) -> tuple[Metric, str] | None:
+    texts = [t.text for t in operand]
+    for op, meaning in _VECTOR_OPERATORS.items():
+        if op in texts:
+            flipped = len(texts) >= 2 and texts[0] == "1" and texts[1] == "-"
+            if op == "<#>":  # <#> is the negated inner product: lower is more similar
+                return Metric.DISTANCE, f"pgvector {op} ({meaning})"
+            metric = Metric.SIMILARITY if flipped else Metric.DISTANCE
+            return metric, f"pgvector {op} ({meaning})"
+    for token in reversed(operand):
+        if token.kind in ("word", "quoted") and is_score_like(token.name):
+            return metric_of(words(token.name)), f"{token.name} compared with a number"
+    return None
