@@ -207,7 +207,7 @@ class _Scanner:
         elif node.type == "binary_expression":
             self._comparison(node)
         elif node.type in ("string", "template_string"):
-            text = _text(node)
+            text = _text(node)[1:-1]  # without its quotes or backticks
             if looks_like_sql(text):
                 line = node.start_point[0] + 1
                 self.findings.extend(scan_sql_text(text, self.path, line, language="js"))

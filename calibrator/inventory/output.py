@@ -150,7 +150,8 @@ def print_table(findings: Sequence[Finding], errors: Sequence[ScanError], out: T
     from rich.table import Table
     from rich.text import Text
 
-    console = Console(file=out, soft_wrap=False)
+    width = None if out.isatty() else 240  # piped: wide rows rather than folded cells
+    console = Console(file=out, soft_wrap=False, width=width)
     table = Table(title=f"{len(findings)} similarity thresholds", show_lines=False)
     for header in ("where", "value", "keeps", "metric", "kind", "library", "conf", "code"):
         table.add_column(header, overflow="fold")

@@ -50,6 +50,7 @@ class Bindings:
     classes: dict[str, dict[str, Binding]] = field(default_factory=dict)
     _functions: dict[int, dict[str, Binding]] = field(default_factory=dict)
     _counted: dict[tuple[int, str], bool] = field(default_factory=dict)
+    tree: ast.Module | None = None
 
     def resolve(
         self, node: ast.expr, function: Function | None, class_name: str | None
@@ -74,9 +75,10 @@ class Bindings:
         Such a "score" is a ratio of counts, not a similarity: it does not move with the
         embedding model.
         """
-        if function is None:
+        scope: ast.AST | None = function if function is not None else self.tree
+        if scope is None:
             return False
-        key = (id(function), name)
+        key = (id(scope), name)
         cached = self._counted.get(key)
         if cached is None:
             cached = any(
@@ -89,7 +91,7 @@ class Bindings:
                     and n.func.id in ("len", "sum")
                     for n in ast.walk(value)
                 )
-                for statement in _own_statements(function)
+                for statement in _own_statements(scope)
                 for target, value in _targets(statement)
             )
             self._counted[key] = cached
@@ -122,10 +124,10 @@ class Bindings:
         return found
 
 
-def _own_statements(function: Function) -> list[ast.stmt]:
-    """The function's statements at any depth, except inside nested functions and classes."""
+def _own_statements(function: Function | ast.Module | ast.AST) -> list[ast.stmt]:
+    """The scope's statements at any depth, except inside nested functions and classes."""
     out: list[ast.stmt] = []
-    pending: list[ast.stmt] = list(function.body)
+    pending: list[ast.stmt] = list(getattr(function, "body", []))
     while pending:
         statement = pending.pop()
         if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
@@ -140,7 +142,7 @@ def _own_statements(function: Function) -> list[ast.stmt]:
 
 def collect_bindings(tree: ast.Module) -> Bindings:
     """Module constants, class attributes (body and ``self.x = ...``) of one module."""
-    bindings = Bindings()
+    bindings = Bindings(tree=tree)
     pending: list[ast.stmt] = list(tree.body)
     while pending:
         statement = pending.pop()

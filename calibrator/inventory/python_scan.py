@@ -135,7 +135,7 @@ class _Scanner(ast.NodeVisitor):
 
     def visit_Compare(self, node: ast.Compare) -> None:
         sides = [node.left, *node.comparators]
-        for left, op, right in zip(sides, node.ops, sides[1:], strict=True):
+        for left, op, right in zip(sides[:-1], node.ops, sides[1:], strict=True):
             for score_side, value_side, on_left in ((left, right, True), (right, left, False)):
                 score = score_expr(score_side)
                 if score is None or score_expr(value_side) is not None:

@@ -1,0 +1,97 @@
+"""Config files: TOML, YAML, JSON, INI and .env keys with threshold names and numbers."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import PurePath
+
+import pytest
+
+from calibrator.inventory.config_scan import config_format, scan_config
+from calibrator.inventory.findings import Direction, Kind
+
+
+def scan(text: str, fmt: str, path: str = "conf/app"):
+    """Scan a dedented config text, assert it parsed, and key findings by (line, value)."""
+    findings, errors = scan_config(textwrap.dedent(text).lstrip(), path, fmt)
+    assert errors == []
+    return {(f.line, f.value): f for f in findings if f.level != "low"}
+
+
+def test_toml_with_sections_and_inline_tables():
+    """Dotted keys, section context for a bare ``threshold`` and inline tables."""
+    found = scan(
+        """
+        [retrieval]
+        threshold = 0.78   # tuned by hand
+        top_k = 10
+
+        [rerank]
+        opts = { min_score = 0.4, batch = 8 }
+        timeout_threshold = 0.5
+        """,
+        "toml",
+    )
+    assert found[(2, 0.78)].name == "retrieval.threshold"
+    assert found[(2, 0.78)].kind is Kind.CONFIG
+    assert found[(6, 0.4)].name == "rerank.min_score"
+    assert set(found) == {(2, 0.78), (6, 0.4)}
+
+
+def test_yaml_marks_and_quoted_numbers():
+    """YAML values are located by their node marks; quoted numbers count."""
+    found = scan(
+        """
+        search:
+          vector:
+            similarity_cutoff: 0.72
+            max_distance: "0.35"
+          k: 5
+        """,
+        "yaml",
+    )
+    assert found[(3, 0.72)].name == "search.vector.similarity_cutoff"
+    assert found[(4, 0.35)].direction is Direction.BELOW
+
+
+def test_json_nested_keys():
+    """JSON keys are found with their parents and their own line."""
+    found = scan(
+        '{\n  "retriever": {\n    "search_kwargs": {"k": 4, "score_threshold": 0.81}\n  },\n'
+        '  "items": [{"similarity_threshold": 0.9}]\n}\n',
+        "json",
+    )
+    assert found[(3, 0.81)].name == "retriever.search_kwargs.score_threshold"
+    assert found[(5, 0.9)].name == "items.similarity_threshold"
+
+
+def test_ini_and_env():
+    """INI sections and .env lines (with ``export`` and quotes)."""
+    ini = scan("[semantic_search]\nthreshold = 0.66\nworkers = 4\n", "ini")
+    assert ini[(2, 0.66)].name == "semantic_search.threshold"
+    env = scan('EMBEDDING_MODEL=x\nexport SIMILARITY_THRESHOLD="0.83"\n', "env", ".env")
+    assert env[(2, 0.83)].name == "SIMILARITY_THRESHOLD"
+
+
+@pytest.mark.parametrize(
+    ("fmt", "text", "line"),
+    [
+        ("toml", "a = 1\nscore_threshold = = 0.5\n", 2),
+        ("yaml", "a: [1, 2\nscore_threshold: 0.5\n", 2),
+        ("json", '{"score_threshold": 0.5,,}', 1),
+    ],
+)
+def test_broken_files_are_reported_with_their_line(fmt: str, text: str, line: int):
+    """A file its parser rejects gives one error naming the line, and no findings."""
+    findings, errors = scan_config(text, "broken", fmt)
+    assert findings == []
+    assert errors[0].line == line
+    assert fmt.upper() in errors[0].message
+
+
+def test_config_formats_by_name():
+    """File names map to formats; others are not config."""
+    assert config_format(PurePath(".env.production")) == "env"
+    assert config_format(PurePath("settings.yml")) == "yaml"
+    assert config_format(PurePath("setup.cfg")) == "ini"
+    assert config_format(PurePath("README.md")) is None
