@@ -387,6 +387,123 @@ class ThresholdsSection:
     poll_interval_s: float = setting("How often the document's file is checked.", default=5.0, gt=0)
 
 
+_POLICY = re.compile(r"^(target_recall|target_precision|max_f_beta)=[0-9.eE+-]+$")
+
+
+def _policy_check(value: str) -> str | None:
+    if not _POLICY.match(value.replace(" ", "")):
+        return f"must be target_recall=R, target_precision=P or max_f_beta=B, got {value!r}"
+    return None
+
+
+@dataclass(frozen=True)
+class CalibratorSection:
+    """``[calibrator]``: labelled samples in, per-segment thresholds out (``calibrate``, worker).
+
+    Relative paths are relative to the working directory.
+    """
+
+    eval: tuple[str, ...] = setting(
+        "Eval sets in JSONL: {query_id, text, relevant_ids, segment} per line.", default=()
+    )
+    qrels: Mapping[str, str] = setting(
+        "Qrels TSV imports as segment = path (query_id<TAB>doc_id<TAB>relevance lines).",
+        default_factory=lambda: MappingProxyType({}),
+    )
+    queries: str | None = setting(
+        "JSONL of {id, text} giving qrels queries their text (for the embeddings API).",
+        default=None,
+    )
+    vectors: str | None = setting(
+        "Precomputed new-model vectors (docs.npy, doc_ids.txt, queries.npy, query_ids.txt). "
+        "Unset: `chunks` and the eval queries are embedded with [embedding].",
+        default=None,
+    )
+    chunks: str | None = setting(
+        "Chunk sample in JSONL ({id, text, segment}) embedded when `vectors` is unset.",
+        default=None,
+    )
+    doc_segments: str | None = setting(
+        "TSV of doc_id<TAB>segment: queries are scored against their own segment's documents. "
+        "Unset: against all documents.",
+        default=None,
+    )
+    old_vectors: str | None = setting(
+        "Old-model vectors of the same sample: adds the quantile mapping of [thresholds].old.",
+        default=None,
+    )
+    policy: str = setting(
+        "target_recall=R, target_precision=P or max_f_beta=B.",
+        default="target_recall=0.9",
+        check=_policy_check,
+    )
+    segment_policies: Mapping[str, str] = setting(
+        "Policies of particular segments (segment = policy).",
+        default_factory=lambda: MappingProxyType({}),
+    )
+    average: Literal["micro", "macro"] = setting(
+        "Precision and recall over all pairs (micro) or per query, averaged (macro).",
+        default="micro",
+    )
+    min_queries: int = setting(
+        "Fewest labelled queries for a segment's own threshold; fewer: the global one.",
+        default=20,
+        ge=1,
+    )
+    allow_fallback: bool = setting(
+        "Publish even when a segment calibrated before now falls back for lack of labels.",
+        default=False,
+    )
+    metric: Literal["cosine", "dot"] = setting(
+        "Scores: cosine (inner product of normalised vectors) or dot (raw inner product).",
+        default="cosine",
+    )
+    top_n: int = setting(
+        "Candidates scored first per query; deeper ones only when a threshold needs them.",
+        default=1000,
+        ge=1,
+    )
+    bootstrap: int = setting("Query resamples for the intervals (0: none).", default=200, ge=0)
+    confidence: float = setting("Confidence level of the intervals.", default=0.95, gt=0, lt=1)
+    out: str | None = setting(
+        "Where the thresholds document is published. Unset: [thresholds].path.", default=None
+    )
+    report_dir: str | None = setting(
+        "Write a report (PNG plots, HTML and JSON) here after each run.", default=None
+    )
+    interval_s: float = setting(
+        "How often the worker checks its inputs (it recalibrates only when they changed).",
+        default=3600.0,
+        gt=0,
+    )
+    status_path: str = setting(
+        "JSON status the worker writes every round.", default="var/calibrator-status.json"
+    )
+    cache_dir: str = setting(
+        "Persistent cache of embedded texts (embeddings API path).",
+        default="var/embedding-cache",
+    )
+    document_template: str = setting(
+        "Template applied to chunk text before embedding, e.g. 'passage: {text}'.",
+        default="{text}",
+        check=lambda v: None if "{text}" in v else "must contain {text}",
+    )
+    document_input_type: str | None = setting(
+        "Sent as `input_type` with chunk texts (e.g. passage for e5 servers).", default=None
+    )
+
+    def validate(self, where: Where) -> None:
+        """Labels and vectors must both have a source; policies must parse."""
+        if not self.eval and not self.qrels:
+            raise where.error("eval", "or qrels must name at least one labelled file")
+        if self.vectors is None and self.chunks is None:
+            raise where.error("vectors", "or chunks must be set (precomputed or embedded)")
+        for segment, policy in self.segment_policies.items():
+            problem = _policy_check(policy)
+            if problem:
+                raise where.error(f"segment_policies.{segment}", problem)
+
+
 @dataclass(frozen=True)
 class LoggingSection:
     """``[logging]``: structlog output."""
@@ -421,6 +538,9 @@ class Config:
         "New model's embeddings API (needed for vector routes and the calibrator).", default=None
     )
     thresholds: ThresholdsSection = setting("Thresholds.", default_factory=ThresholdsSection)
+    calibrator: CalibratorSection | None = setting(
+        "Calibrator: labelled samples and how thresholds are calibrated.", default=None
+    )
     logging: LoggingSection = setting("Logging.", default_factory=LoggingSection)
 
     def validate(self, where: Where) -> None:
