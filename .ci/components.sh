@@ -208,7 +208,7 @@ cmd_install() {
 	for n in "${venv_names[@]}"; do
 		start=$SECONDS
 		"install_$n"
-		say "$n: installed in $((SECONDS - start)) s"
+		say "$n: install done in $((SECONDS - start)) s"
 	done
 }
 
@@ -359,7 +359,9 @@ cmd_start() {
 cmd_stop() {
 	local n
 	if [ $# -eq 0 ]; then set -- $SERVERS; fi
-	for n in $(names "$@"); do is_server "$n" && stop_one "$n"; done
+	# In parallel: each takes 2-3 s to shut down cleanly.
+	for n in $(names "$@"); do is_server "$n" && stop_one "$n" & done
+	wait
 	return 0
 }
 
