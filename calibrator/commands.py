@@ -42,3 +42,42 @@ def _inventory(args: Any) -> int:
     from calibrator.inventory.command import run
 
     return run(args)
+
+
+def register_reembed(subparsers: Any) -> None:
+    """``embedshift reembed --source chunks.jsonl --model M --output out.jsonl``: resumable."""
+    from calibrator.reembed.command import add_reembed_arguments, run_reembed_command
+
+    parser = subparsers.add_parser(
+        "reembed",
+        help="re-embed a corpus through an OpenAI-compatible API, resumably",
+        description="Embed every chunk of a JSONL source with the new model. Resumable "
+        "exactly after any crash (rerun the same command), rate-limited, retried, "
+        "shardable (--shard I/N) for a Kubernetes Indexed Job.",
+    )
+    add_reembed_arguments(parser)
+    parser.set_defaults(handler=run_reembed_command)
+
+
+def register_merge(subparsers: Any) -> None:
+    """``embedshift merge --source chunks.jsonl --parts part-*.jsonl --output all.jsonl``."""
+    from calibrator.reembed.command import add_merge_arguments, run_merge_command
+
+    parser = subparsers.add_parser(
+        "merge",
+        help="merge sharded reembed outputs, checking they cover the source exactly once",
+    )
+    add_merge_arguments(parser)
+    parser.set_defaults(handler=run_merge_command)
+
+
+def register_sample(subparsers: Any) -> None:
+    """``embedshift sample --source chunks.jsonl --by segment --size 1000 --seed 42``."""
+    from calibrator.sample import add_arguments, run
+
+    parser = subparsers.add_parser(
+        "sample",
+        help="a stratified, reproducible random sample of a JSONL file (streaming)",
+    )
+    add_arguments(parser)
+    parser.set_defaults(handler=run)
