@@ -118,7 +118,8 @@ def by_kind(objects: list[dict[str, Any]], kind: str) -> list[dict[str, Any]]:
 
 def container(deployment: dict[str, Any], name: str) -> dict[str, Any]:
     """One container of a Deployment's pod template."""
-    found = [c for c in deployment["spec"]["template"]["spec"]["containers"] if c["name"] == name]
+    containers: list[dict[str, Any]] = deployment["spec"]["template"]["spec"]["containers"]
+    found = [c for c in containers if c["name"] == name]
     assert len(found) == 1, f"{deployment['metadata']['name']}: no container {name!r}"
     return found[0]
 
