@@ -1,21 +1,29 @@
 """What every engine adapter is: the protocol, the ranked-list type and shared helpers.
 
-An adapter turns an engine's search answer into one :class:`Ranked` list per query (a batch
-request gives several), with scores always "higher is closer": distances are reported as
-``1 - distance`` (the cosine similarity for a cosine distance), so thresholds and score
-metrics read the same way for every engine.
+An adapter has two sides.
+
+- The answer side turns an engine's search answer into one :class:`Ranked` list per query (a
+  batch request gives several), with scores always "higher is closer": distances are reported
+  as ``1 - distance`` (the cosine similarity for a cosine distance), so thresholds and score
+  metrics read the same way for every engine.
+- The request side knows where a search request carries its query vectors, its collection
+  and its batch, so that the shadow request can get the new model's vectors
+  (:meth:`Adapter.query_vectors`, :meth:`Adapter.rewrite`) and the new collection
+  (:meth:`Adapter.shadow_path` for collections named in the path or query string).
+  :class:`RequestSide` holds the defaults (JSON bodies, no vectors, path unchanged).
 """
 
 from __future__ import annotations
 
+import json
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar, Literal, Protocol
 
 from proxy.config.loader import Where
 from proxy.config.schema import Route
-from proxy.errors import UnparseableResponseError
+from proxy.errors import AdapterError, UnparseableResponseError
 
 ScoreKind = Literal["similarity", "distance"]
 
@@ -26,6 +34,30 @@ class Ranked:
 
     ids: tuple[str, ...]
     scores: tuple[float, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class QueryVectors:
+    """Where a request's query vectors are.
+
+    ``queries`` is how many ranked lists the answer holds (1 unless the request is a batch);
+    ``with_vector`` lists, in order, the queries that carry a dense query vector (the ones the
+    new model must re-embed). A request with no dense vector has ``with_vector == ()``.
+    """
+
+    queries: int
+    with_vector: tuple[int, ...]
+
+
+Side = Literal["primary", "shadow"]
+
+
+class CollectionLookup(Protocol):
+    """Reads a JSON document from one side's upstream (Chroma resolves collection ids so)."""
+
+    async def get_json(self, side: Side, path: str) -> tuple[int, Any]:
+        """GET ``path`` on the primary's or the shadow's upstream: (status, parsed body)."""
+        ...
 
 
 class Adapter(Protocol):
@@ -39,6 +71,87 @@ class Adapter(Protocol):
         Raises :class:`~proxy.errors.UnparseableResponseError` when the answer has another shape.
         """
         ...
+
+    def parse_request(self, body: bytes) -> Any:
+        """The request body as a document; AdapterError when it is not one this API takes."""
+        ...
+
+    def dump_request(self, doc: Any) -> bytes:
+        """The bytes of a (rewritten) request document."""
+        ...
+
+    def query_vectors(self, doc: Any) -> QueryVectors:
+        """How many queries the request holds and which carry a dense vector."""
+        ...
+
+    def rewrite(
+        self,
+        doc: Any,
+        vectors: Mapping[int, Sequence[float]],
+        collections: Mapping[str, str],
+    ) -> Any:
+        """The shadow's request: query ``i``'s vector(s) replaced by ``vectors[i]``.
+
+        Collections named in the body are renamed through ``collections`` (primary to shadow).
+        """
+        ...
+
+    async def shadow_path(
+        self, raw_path: str, collections: Mapping[str, str], lookup: CollectionLookup
+    ) -> str:
+        """The shadow's path and query string, for collections the path template cannot map."""
+        ...
+
+    def shadow_answered(self, raw_path: str, status: int) -> None:
+        """Told the shadow's status for a path this adapter built (a 404 may mean stale ids)."""
+        ...
+
+    async def warm(self, collections: Mapping[str, str], lookup: CollectionLookup) -> None:
+        """Resolve at start whatever :meth:`shadow_path` would otherwise resolve on first use."""
+        ...
+
+
+class RequestSide:
+    """The request side of an adapter whose API takes JSON and carries no query vector.
+
+    Adapters inherit it and override what their engine needs.
+    """
+
+    def parse_request(self, body: bytes) -> Any:
+        """The JSON body; AdapterError when it is not JSON."""
+        return parse_json(body, "request")
+
+    def dump_request(self, doc: Any) -> bytes:
+        """Compact UTF-8 JSON."""
+        return dump_json(doc)
+
+    def query_vectors(self, doc: Any) -> QueryVectors:  # noqa: ARG002 - the default ignores it
+        """One query, no vector."""
+        return QueryVectors(1, ())
+
+    def rewrite(
+        self,
+        doc: Any,
+        vectors: Mapping[int, Sequence[float]],  # noqa: ARG002 - no vector to replace
+        collections: Mapping[str, str],  # noqa: ARG002 - no collection in the body
+    ) -> Any:
+        """The request unchanged."""
+        return doc
+
+    async def shadow_path(
+        self,
+        raw_path: str,
+        collections: Mapping[str, str],  # noqa: ARG002 - the path template maps them
+        lookup: CollectionLookup,  # noqa: ARG002 - nothing to resolve
+    ) -> str:
+        """The path unchanged (the route's template and ``collection_map`` already applied)."""
+        return raw_path
+
+    def shadow_answered(self, raw_path: str, status: int) -> None:
+        """Nothing to do."""
+
+    async def warm(self, collections: Mapping[str, str], lookup: CollectionLookup) -> None:
+        """Nothing to resolve."""
 
 
 class AdapterFactory(Protocol):
@@ -71,6 +184,38 @@ def ranked_from_pairs(pairs: Sequence[tuple[Any, Any]], kind: ScoreKind, where: 
         ids.append(str(raw_id))
         scores.append(to_similarity(raw_score, kind, f"{where}[{i}]"))
     return Ranked(tuple(ids), tuple(scores))
+
+
+def is_dense_vector(value: Any) -> bool:
+    """Whether ``value`` is a non-empty list of numbers (a dense vector)."""
+    return (
+        isinstance(value, list)
+        and bool(value)
+        and all(isinstance(x, int | float) and not isinstance(x, bool) for x in value)
+    )
+
+
+def parse_json(body: bytes, where: str) -> Any:
+    """``body`` as JSON; AdapterError naming ``where`` when it is empty or not JSON."""
+    try:
+        return json.loads(body)
+    except (ValueError, UnicodeDecodeError) as e:
+        raise AdapterError(f"{where}: body is not JSON ({e})") from e
+
+
+def dump_json(doc: Any) -> bytes:
+    """Compact UTF-8 JSON (what an engine's client sends)."""
+    return json.dumps(doc, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+def vector_text(vector: Sequence[float]) -> str:
+    """A vector as JSON array text, for APIs that carry it inside a string."""
+    return "[" + ", ".join(repr(float(x)) for x in vector) + "]"
+
+
+def rename(value: Any, collections: Mapping[str, str]) -> Any:
+    """``collections[value]`` when ``value`` is a mapped name, else ``value``."""
+    return collections.get(value, value) if isinstance(value, str) else value
 
 
 def expect(node: Any, kind: type | tuple[type, ...], where: str) -> Any:

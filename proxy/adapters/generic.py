@@ -9,17 +9,32 @@ Options of a route with ``adapter = "generic"``::
                 score = "distance" }
 
 A path is dot-separated keys with ``[N]`` for an index and ``[*]`` for every element.
+
+The request side, for APIs that take a query vector (each value ``vector`` reaches is one
+query's vector, in order) or name the collection in the body::
+
+    options = { ids = "hits[*].id", scores = "hits[*].score",
+                vector = "query.embedding", collection = "index" }
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 
-from proxy.adapters.base import Ranked, ScoreKind, ranked_from_pairs
+from proxy.adapters.base import (
+    QueryVectors,
+    Ranked,
+    RequestSide,
+    ScoreKind,
+    is_dense_vector,
+    ranked_from_pairs,
+    rename,
+)
 from proxy.config.loader import Where
 from proxy.config.schema import Route
-from proxy.errors import UnparseableResponseError
+from proxy.errors import AdapterError, UnparseableResponseError
 
 _TOKEN = re.compile(r"([^.\[\]]+)|\[(\*|\d+)\]")
 Step = str | int | None  # key, index, or None for every element
@@ -70,7 +85,28 @@ def select(doc: Any, steps: tuple[Step, ...], where: str) -> list[Any]:
     return nodes
 
 
-class GenericAdapter:
+def locate(doc: Any, steps: tuple[Step, ...], where: str) -> list[tuple[Any, str | int]]:
+    """The (container, key or index) of every value the path reaches, in document order."""
+    parents = select(doc, steps[:-1], where) if len(steps) > 1 else [doc]
+    last = steps[-1]
+    out: list[tuple[Any, str | int]] = []
+    for node in parents:
+        if last is None:
+            if not isinstance(node, list):
+                raise AdapterError(f"{where}: [*] needs an array, got {type(node).__name__}")
+            out.extend((node, i) for i in range(len(node)))
+        elif isinstance(last, int):
+            if not isinstance(node, list) or last >= len(node):
+                raise AdapterError(f"{where}: no element [{last}]")
+            out.append((node, last))
+        elif isinstance(node, dict) and last in node:
+            out.append((node, last))
+        else:
+            raise AdapterError(f"{where}: no field {last!r}")
+    return out
+
+
+class GenericAdapter(RequestSide):
     """Reads ranked lists from any JSON answer through configured paths."""
 
     name: ClassVar[str] = "generic"
@@ -82,16 +118,22 @@ class GenericAdapter:
         score: ScoreKind,
         queries: tuple[Step, ...] | None,
         paths: dict[str, str],
+        vector: tuple[Step, ...] | None = None,
+        collection: tuple[Step, ...] | None = None,
     ) -> None:
         """Paths already parsed; ``paths`` keeps their text for messages."""
         self.ids, self.scores, self.score, self.queries = ids, scores, score, queries
         self.paths = paths
+        self.vector, self.collection = vector, collection
 
     @classmethod
     def from_route(cls, route: Route, where: Where) -> GenericAdapter:
-        """Options: ``ids`` and ``scores`` (required), ``score``, ``queries``."""
+        """Options: ``ids``, ``scores`` (both required), ``score``, ``queries``, ``vector``.
+
+        And ``collection``: the body path of the collection name.
+        """
         opts = dict(route.options)
-        known = {"ids", "scores", "score", "queries"}
+        known = {"ids", "scores", "score", "queries", "vector", "collection"}
         for key in opts:
             if key not in known:
                 raise where.error(
@@ -99,9 +141,9 @@ class GenericAdapter:
                     f"is not an option of the generic adapter (known: {', '.join(sorted(known))})",
                 )
         parsed: dict[str, tuple[Step, ...]] = {}
-        for key in ("ids", "scores", "queries"):
+        for key in ("ids", "scores", "queries", "vector", "collection"):
             if key not in opts:
-                if key != "queries":
+                if key in ("ids", "scores"):
                     raise where.error(
                         f"options.{key}",
                         "is required by the generic adapter (a path such as 'result[*].id')",
@@ -122,6 +164,8 @@ class GenericAdapter:
             score,
             parsed.get("queries"),
             {k: v for k, v in opts.items() if isinstance(v, str)},
+            parsed.get("vector"),
+            parsed.get("collection"),
         )
 
     def rankings(self, body: Any) -> list[Ranked]:
@@ -141,6 +185,35 @@ class GenericAdapter:
                 ranked_from_pairs(list(zip(ids, scores, strict=True)), self.score, f"query {n}")
             )
         return out
+
+    def query_vectors(self, doc: Any) -> QueryVectors:
+        """One query per value the ``vector`` path reaches (no ``vector`` option: one, none)."""
+        if self.vector is None:
+            return QueryVectors(1, ())
+        values = [c[k] for c, k in locate(doc, self.vector, "request " + self.paths["vector"])]
+        for n, value in enumerate(values):
+            if not is_dense_vector(value):
+                raise AdapterError(f"request {self.paths['vector']}: value {n} is not a vector")
+        return QueryVectors(len(values), tuple(range(len(values))))
+
+    def rewrite(
+        self,
+        doc: Any,
+        vectors: Mapping[int, Sequence[float]],
+        collections: Mapping[str, str],
+    ) -> Any:
+        """The vectors at the ``vector`` path replaced; the ``collection`` value(s) renamed."""
+        if self.vector is not None and vectors:
+            slots = locate(doc, self.vector, "request " + self.paths["vector"])
+            for index, vector in vectors.items():
+                container, key = slots[index]
+                container[key] = list(vector)
+        if self.collection is not None and collections:
+            for container, key in locate(
+                doc, self.collection, "request " + self.paths["collection"]
+            ):
+                container[key] = rename(container[key], collections)
+        return doc
 
 
 ADAPTER = GenericAdapter

@@ -1,0 +1,224 @@
+"""Chroma's v2 query API: ``POST .../collections/{collection_id}/query``.
+
+Shapes from Chroma's API reference (https://docs.trychroma.com/reference/python/collection and
+the server's OpenAPI at ``/openapi.json``, ``QueryRequestPayload`` / ``QueryResponse``).
+
+Request: ``/api/v2/tenants/{tenant}/databases/{database}/collections/{uuid}/query`` with
+``{"query_embeddings": [[..], [..]], "n_results": 10, "include": ["distances", ...]}``: one
+inner list per query vector, each query one ranked list. The collection is a UUID in the path,
+and a name there is refused, so the route's ``collection_map`` holds *names*
+(``{ docs_minilm = "docs_mpnet" }``): the adapter resolves the old name's UUID on the primary
+and the new name's UUID on the shadow (``GET .../collections/{name}``), at start and again
+after the shadow answers 404 (a collection dropped and recreated has a new UUID), and puts the
+new UUID in the shadow's path.
+
+Answer: ``{"ids": [["a", "b"]], "distances": [[0.01, 0.2]], "documents": ..., ...}``, one
+inner list per query vector. Distances: lower is closer (cosine space: ``1 - cos``), reported
+as ``1 - d``. The client must include ``"distances"`` (Chroma's default does).
+
+Options: ``tenant`` and ``database`` (default ``default_tenant`` / ``default_database``): where
+the names are resolved at start; other tenants are resolved on first use.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import time
+from collections.abc import Mapping, Sequence
+from typing import Any, ClassVar
+from urllib.parse import quote
+
+from proxy.adapters.base import (
+    CollectionLookup,
+    QueryVectors,
+    Ranked,
+    RequestSide,
+    Side,
+    expect,
+    is_dense_vector,
+    ranked_from_pairs,
+)
+from proxy.config.loader import Where
+from proxy.config.schema import Route
+from proxy.errors import AdapterError, UnparseableResponseError
+
+_QUERY_PATH = re.compile(
+    r"^(?P<base>.*?/tenants/(?P<tenant>[^/]+)/databases/(?P<database>[^/]+)/collections/)"
+    r"(?P<id>[^/?]+)(?P<rest>/.*)$"
+)
+RETRY_AFTER_S = 5.0
+"""A failed resolution is not tried again for this long; a 404 re-resolves at most this often."""
+
+
+class ChromaAdapter(RequestSide):
+    """Reads Chroma query answers; maps the old collection's UUID to the new one's."""
+
+    name: ClassVar[str] = "chroma"
+
+    def __init__(self, tenant: str = "default_tenant", database: str = "default_database") -> None:
+        """``tenant``/``database``: where :meth:`warm` resolves the route's collection names."""
+        self.tenant = tenant
+        self.database = database
+        self._ids: dict[tuple[str, str], dict[str, str]] = {}
+        self._resolved_at: dict[tuple[str, str], float] = {}
+        self._failed: dict[tuple[str, str], tuple[float, str]] = {}
+        self._pending: dict[tuple[str, str], asyncio.Task[dict[str, str]]] = {}
+
+    @classmethod
+    def from_route(cls, route: Route, where: Where) -> ChromaAdapter:
+        """Options: ``tenant``, ``database``."""
+        known = {"tenant", "database"}
+        for key, value in route.options.items():
+            if key not in known:
+                raise where.error(
+                    f"options.{key}",
+                    "is not an option of the chroma adapter (known: database, tenant)",
+                )
+            if not isinstance(value, str) or not value:
+                raise where.error(f"options.{key}", f"must be a non-empty string, got {value!r}")
+        return cls(**dict(route.options))
+
+    def rankings(self, body: Any) -> list[Ranked]:
+        """One list per query vector."""
+        expect(body, dict, "answer")
+        if "ids" not in body:
+            raise UnparseableResponseError("answer: no 'ids' field (is this a Chroma error?)")
+        ids = expect(body["ids"], list, "ids")
+        distances = body.get("distances")
+        if distances is None:
+            raise UnparseableResponseError(
+                "answer has no distances: the query must include 'distances' (Chroma's default)"
+            )
+        expect(distances, list, "distances")
+        if len(ids) != len(distances):
+            raise UnparseableResponseError(
+                f"answer has {len(ids)} id lists but {len(distances)} distance lists"
+            )
+        out = []
+        for i, (row_ids, row_distances) in enumerate(zip(ids, distances, strict=True)):
+            expect(row_ids, list, f"ids[{i}]")
+            expect(row_distances, list, f"distances[{i}]")
+            if len(row_ids) != len(row_distances):
+                raise UnparseableResponseError(
+                    f"ids[{i}] has {len(row_ids)} ids but distances[{i}] {len(row_distances)}"
+                )
+            out.append(
+                ranked_from_pairs(
+                    list(zip(row_ids, row_distances, strict=True)), "distance", f"ids[{i}]"
+                )
+            )
+        return out
+
+    def query_vectors(self, doc: Any) -> QueryVectors:
+        """One query per inner list of ``query_embeddings``."""
+        vectors = _embeddings(doc)
+        return QueryVectors(len(vectors), tuple(range(len(vectors))))
+
+    def rewrite(
+        self,
+        doc: Any,
+        vectors: Mapping[int, Sequence[float]],
+        collections: Mapping[str, str],  # noqa: ARG002 - the collection is in the path
+    ) -> Any:
+        """``query_embeddings[i]`` replaced by ``vectors[i]``."""
+        embeddings = _embeddings(doc)
+        for index, vector in vectors.items():
+            embeddings[index] = list(vector)
+        return doc
+
+    async def shadow_path(
+        self, raw_path: str, collections: Mapping[str, str], lookup: CollectionLookup
+    ) -> str:
+        """The path with the primary collection's UUID replaced by the shadow collection's."""
+        found = _QUERY_PATH.match(raw_path)
+        if found is None or not collections:
+            return raw_path
+        ids = await self._mapping(found["tenant"], found["database"], collections, lookup)
+        new_id = ids.get(found["id"])
+        if new_id is None:
+            return raw_path
+        return found["base"] + new_id + found["rest"]
+
+    def shadow_answered(self, raw_path: str, status: int) -> None:
+        """A 404 from the shadow: forget its tenant's UUIDs so the next request resolves them."""
+        found = _QUERY_PATH.match(raw_path)
+        if status != 404 or found is None:
+            return
+        key = (found["tenant"], found["database"])
+        if time.monotonic() - self._resolved_at.get(key, 0.0) >= RETRY_AFTER_S:
+            self._ids.pop(key, None)
+
+    async def warm(self, collections: Mapping[str, str], lookup: CollectionLookup) -> None:
+        """Resolve the configured names in the configured tenant and database."""
+        if collections:
+            await self._mapping(self.tenant, self.database, collections, lookup)
+
+    async def _mapping(
+        self, tenant: str, database: str, collections: Mapping[str, str], lookup: CollectionLookup
+    ) -> dict[str, str]:
+        key = (tenant, database)
+        ids = self._ids.get(key)
+        if ids is not None:
+            return ids
+        failed = self._failed.get(key)
+        if failed is not None and time.monotonic() - failed[0] < RETRY_AFTER_S:
+            raise AdapterError(failed[1])
+        task = self._pending.get(key)
+        if task is None:  # one resolution at a time per tenant and database
+            task = asyncio.get_running_loop().create_task(
+                self._resolve(tenant, database, collections, lookup)
+            )
+            self._pending[key] = task
+            task.add_done_callback(lambda _: self._pending.pop(key, None))
+        return await asyncio.shield(task)
+
+    async def _resolve(
+        self, tenant: str, database: str, collections: Mapping[str, str], lookup: CollectionLookup
+    ) -> dict[str, str]:
+        key = (tenant, database)
+        ids: dict[str, str] = {}
+        try:
+            for primary_name, shadow_name in collections.items():
+                old = await _collection_id(lookup, "primary", tenant, database, primary_name)
+                new = await _collection_id(lookup, "shadow", tenant, database, shadow_name)
+                ids[old] = new
+        except AdapterError as e:
+            self._failed[key] = (time.monotonic(), str(e))
+            raise
+        self._failed.pop(key, None)
+        self._ids[key] = ids
+        self._resolved_at[key] = time.monotonic()
+        return ids
+
+
+async def _collection_id(
+    lookup: CollectionLookup, side: Side, tenant: str, database: str, name: str
+) -> str:
+    path = (
+        f"/api/v2/tenants/{quote(tenant, safe='')}/databases/{quote(database, safe='')}"
+        f"/collections/{quote(name, safe='')}"
+    )
+    try:
+        status, body = await lookup.get_json(side, path)
+    except Exception as e:  # any transport failure is a failed resolution
+        raise AdapterError(f"Chroma collection {name!r} on the {side}: {type(e).__name__}") from e
+    if status != 200 or not isinstance(body, dict) or not isinstance(body.get("id"), str):
+        raise AdapterError(f"Chroma collection {name!r} not found on the {side} (status {status})")
+    collection_id: str = body["id"]
+    return collection_id
+
+
+def _embeddings(doc: Any) -> list[Any]:
+    expect(doc, dict, "request")
+    embeddings = doc.get("query_embeddings")
+    if embeddings is None:
+        return []
+    checked: list[Any] = expect(embeddings, list, "request.query_embeddings")
+    for i, vector in enumerate(checked):
+        if not is_dense_vector(vector):
+            raise AdapterError(f"request.query_embeddings[{i}] is not a list of numbers")
+    return checked
+
+
+ADAPTER = ChromaAdapter

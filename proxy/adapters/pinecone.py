@@ -1,0 +1,115 @@
+"""Pinecone's data-plane ``POST /query``.
+
+Shapes from Pinecone's API reference (https://docs.pinecone.io/reference/api/2026-07/data-plane/query
+and https://docs.pinecone.io/guides/legacy/vectors-api/query-vectors).
+
+Request: ``{"namespace": "docs", "vector": [..], "topK": 10, "includeMetadata": true}``, or
+``"id": "<record id>"`` instead of a vector (sent as is). The deprecated batch form
+``{"queries": [{"values": [..]}, ...]}`` gives one ranked list per query. An index has its own
+host: the shadow index is the ``new`` upstream's URL; the ``namespace`` is renamed through the
+route's ``collection_map``.
+
+Answer: ``{"matches": [{"id": "a", "score": 0.91, ...}], "namespace": "docs", "usage": {...}}``;
+the batch form answers ``{"results": [{"matches": [...]}, ...], "matches": []}``. Scores are
+similarities for ``cosine`` and ``dotproduct`` indexes and distances (lower is closer) for
+``euclidean``: set ``options.score = "distance"`` there. Errors are ``{"code": 3, "message":
+"..."}`` with a 4xx status.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any, ClassVar
+
+from proxy.adapters.base import (
+    QueryVectors,
+    Ranked,
+    RequestSide,
+    ScoreKind,
+    expect,
+    is_dense_vector,
+    ranked_from_pairs,
+    rename,
+)
+from proxy.config.loader import Where
+from proxy.config.schema import Route
+from proxy.errors import UnparseableResponseError
+
+
+class PineconeAdapter(RequestSide):
+    """Reads Pinecone query answers; rewrites the query vector and the namespace."""
+
+    name: ClassVar[str] = "pinecone"
+
+    def __init__(self, score: ScoreKind = "similarity") -> None:
+        """``score``: "distance" for euclidean indexes."""
+        self.score: ScoreKind = score
+
+    @classmethod
+    def from_route(cls, route: Route, where: Where) -> PineconeAdapter:
+        """Options: ``score = "similarity" | "distance"``."""
+        unknown = set(route.options) - {"score"}
+        if unknown:
+            raise where.error(
+                f"options.{min(unknown)}", "is not an option of the pinecone adapter (known: score)"
+            )
+        score = route.options.get("score", "similarity")
+        if score not in ("similarity", "distance"):
+            raise where.error("options.score", f"must be 'similarity' or 'distance', got {score!r}")
+        return cls(score)
+
+    def rankings(self, body: Any) -> list[Ranked]:
+        """``matches``, or one list per element of a batch answer's ``results``."""
+        expect(body, dict, "answer")
+        results = body.get("results")
+        matches = body.get("matches")
+        if isinstance(results, list) and results and not matches:
+            return [
+                self._matches(expect(r, dict, f"results[{i}]").get("matches"), f"results[{i}]")
+                for i, r in enumerate(results)
+            ]
+        if matches is None:
+            raise UnparseableResponseError("answer: no 'matches' field (is this a Pinecone error?)")
+        return [self._matches(matches, "answer")]
+
+    def _matches(self, matches: Any, where: str) -> Ranked:
+        expect(matches, list, f"{where}.matches")
+        pairs = []
+        for j, match in enumerate(matches):
+            expect(match, dict, f"{where}.matches[{j}]")
+            pairs.append((match.get("id"), match.get("score")))
+        return ranked_from_pairs(pairs, self.score, f"{where}.matches")
+
+    def query_vectors(self, doc: Any) -> QueryVectors:
+        """One query (with ``vector``) or one per element of the deprecated ``queries``."""
+        expect(doc, dict, "request")
+        queries = doc.get("queries")
+        if isinstance(queries, list) and queries:
+            with_vector = tuple(
+                i
+                for i, q in enumerate(queries)
+                if isinstance(q, dict) and is_dense_vector(q.get("values"))
+            )
+            return QueryVectors(len(queries), with_vector)
+        return QueryVectors(1, (0,) if is_dense_vector(doc.get("vector")) else ())
+
+    def rewrite(
+        self,
+        doc: Any,
+        vectors: Mapping[int, Sequence[float]],
+        collections: Mapping[str, str],
+    ) -> Any:
+        """The vector(s) replaced and the namespace renamed."""
+        expect(doc, dict, "request")
+        queries = doc.get("queries")
+        for index, vector in vectors.items():
+            if isinstance(queries, list) and queries:
+                queries[index]["values"] = list(vector)
+            else:
+                doc["vector"] = list(vector)
+        if "namespace" in doc:
+            doc["namespace"] = rename(doc["namespace"], collections)
+        return doc
+
+
+ADAPTER = PineconeAdapter

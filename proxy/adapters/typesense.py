@@ -1,0 +1,156 @@
+"""Typesense's vector search: ``POST /multi_search`` (and a single collection's ``search``).
+
+Shapes from Typesense's API reference (https://typesense.org/docs/0.24.0/api/vector-search.html
+and https://typesense.org/docs/0.24.0/api/federated-multi-search.html).
+
+Request: ``{"searches": [{"collection": "docs", "q": "*", "vector_query":
+"vec:([0.1, 0.2], k: 10)", "per_page": 10}, ...]}``, one ranked list per search. The vector
+lives *inside a string*: ``field:([floats], option: value, ...)``; it is parsed and written back
+with only the numbers changed. ``vec:([], id: 42)`` (similar to a document) has no vector and
+is sent as is. A search's ``collection`` (or a ``collection`` common parameter in the query
+string) is renamed through the route's ``collection_map``.
+
+Answer: ``{"results": [{"found": 2, "hits": [{"document": {"id": "a", ...},
+"vector_distance": 0.12}, ...]}, {"error": "...", "code": 404}]}``; a single collection's
+search answers one such result (``{"hits": [...]}``). ``vector_distance`` is a cosine
+distance (lower is closer), reported as ``1 - d``. A result that is an error, or hits without
+``vector_distance`` (not a vector search), make the answer unparseable.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from typing import Any, ClassVar
+from urllib.parse import parse_qsl, urlencode
+
+from proxy.adapters.base import (
+    CollectionLookup,
+    QueryVectors,
+    Ranked,
+    RequestSide,
+    expect,
+    ranked_from_pairs,
+    rename,
+    vector_text,
+)
+from proxy.config.loader import Where
+from proxy.config.schema import Route
+from proxy.errors import AdapterError, UnparseableResponseError
+
+_VECTOR_QUERY = re.compile(
+    r"^(?P<head>\s*[^:()\s]+\s*:\s*\(\s*)\[(?P<numbers>[^\]]*)\](?P<tail>.*\)\s*)$", re.DOTALL
+)
+
+
+def parse_vector_query(text: str) -> tuple[str, list[float], str]:
+    """Split ``vec:([1, 2], k: 10)`` into ``("vec:(", [1.0, 2.0], ", k: 10)")``.
+
+    AdapterError when the text is not a vector query or a number does not parse.
+    """
+    found = _VECTOR_QUERY.match(text)
+    if found is None:
+        raise AdapterError("vector_query is not of the form field:([numbers], ...)")
+    numbers = found["numbers"].strip()
+    try:
+        vector = [float(x) for x in numbers.split(",")] if numbers else []
+    except ValueError as e:
+        raise AdapterError(f"vector_query holds something other than numbers: {e}") from e
+    return found["head"], vector, found["tail"]
+
+
+class TypesenseAdapter(RequestSide):
+    """Reads multi-search answers; rewrites ``vector_query`` vectors and collection names."""
+
+    name: ClassVar[str] = "typesense"
+
+    @classmethod
+    def from_route(cls, route: Route, where: Where) -> TypesenseAdapter:
+        """No options."""
+        if route.options:
+            raise where.error(
+                f"options.{min(route.options)}", "is not an option of the typesense adapter (none)"
+            )
+        return cls()
+
+    def rankings(self, body: Any) -> list[Ranked]:
+        """One list per search of a multi-search, or one for a single search."""
+        expect(body, dict, "answer")
+        if "results" in body:
+            results = expect(body["results"], list, "results")
+            return [_result(r, f"results[{i}]") for i, r in enumerate(results)]
+        return [_result(body, "answer")]
+
+    def query_vectors(self, doc: Any) -> QueryVectors:
+        """One query per search; those whose ``vector_query`` has numbers carry a vector."""
+        searches = _searches(doc)
+        with_vector = tuple(
+            i
+            for i, s in enumerate(searches)
+            if isinstance(s.get("vector_query"), str) and parse_vector_query(s["vector_query"])[1]
+        )
+        return QueryVectors(len(searches), with_vector)
+
+    def rewrite(
+        self,
+        doc: Any,
+        vectors: Mapping[int, Sequence[float]],
+        collections: Mapping[str, str],
+    ) -> Any:
+        """New numbers in each ``vector_query``; each ``collection`` renamed."""
+        searches = _searches(doc)
+        for index, vector in vectors.items():
+            head, _, tail = parse_vector_query(searches[index]["vector_query"])
+            searches[index]["vector_query"] = head + vector_text(vector) + tail
+        for search in searches:
+            if "collection" in search:
+                search["collection"] = rename(search["collection"], collections)
+        return doc
+
+    async def shadow_path(
+        self,
+        raw_path: str,
+        collections: Mapping[str, str],
+        lookup: CollectionLookup,  # noqa: ARG002 - nothing to resolve
+    ) -> str:
+        """A ``collection`` common parameter in the query string renamed."""
+        path, sep, query = raw_path.partition("?")
+        if not sep or not collections:
+            return raw_path
+        pairs = parse_qsl(query, keep_blank_values=True)
+        if not any(k == "collection" and v in collections for k, v in pairs):
+            return raw_path
+        renamed = [(k, rename(v, collections) if k == "collection" else v) for k, v in pairs]
+        return path + "?" + urlencode(renamed)
+
+
+def _searches(doc: Any) -> list[dict[str, Any]]:
+    expect(doc, dict, "request")
+    if "searches" not in doc:
+        return [doc]
+    searches: list[dict[str, Any]] = expect(doc["searches"], list, "request.searches")
+    for i, search in enumerate(searches):
+        expect(search, dict, f"request.searches[{i}]")
+    return searches
+
+
+def _result(result: Any, where: str) -> Ranked:
+    expect(result, dict, where)
+    if "error" in result:
+        raise UnparseableResponseError(
+            f"{where}: the search failed ({result.get('code')}: {result['error']})"
+        )
+    hits = expect(result.get("hits"), list, f"{where}.hits")
+    pairs = []
+    for j, hit in enumerate(hits):
+        expect(hit, dict, f"{where}.hits[{j}]")
+        document = expect(hit.get("document"), dict, f"{where}.hits[{j}].document")
+        if "vector_distance" not in hit:
+            raise UnparseableResponseError(
+                f"{where}.hits[{j}] has no vector_distance (is this a vector search?)"
+            )
+        pairs.append((document.get("id"), hit["vector_distance"]))
+    return ranked_from_pairs(pairs, "distance", f"{where}.hits")
+
+
+ADAPTER = TypesenseAdapter

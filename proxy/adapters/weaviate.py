@@ -1,0 +1,251 @@
+"""Weaviate's GraphQL ``Get`` with ``nearVector`` or ``hybrid``: ``POST /v1/graphql``.
+
+Shapes from Weaviate's GraphQL reference
+(https://docs.weaviate.io/weaviate/api/graphql/search-operators#nearvector and
+https://docs.weaviate.io/weaviate/api/graphql/additional-properties).
+
+Request: ``{"query": "{ Get { Article(nearVector: {vector: [0.1, 0.2]}, limit: 10) { title
+_additional { id distance } } } }", "variables": {...}}``. Each class queried under ``Get``
+(``Article(...)``, or ``alias: Article(...)``) is one ranked list; its vector is a literal in
+the query text or a ``$variable``. The query text is scanned as GraphQL tokens (strings and
+comments skipped), and only the vector's numbers and the class names (through the route's
+``collection_map``: ``{ Article = "ArticleMpnet" }``) are changed.
+
+Answer: ``{"data": {"Get": {"Article": [{"_additional": {"id": "..", "distance": 0.12}}]}}}``,
+one list per queried class in query order; ``{"errors": [{"message": ".."}]}`` makes it
+unparseable. The query must ask for ``_additional { id }`` and ``distance`` (reported as
+``1 - d``) or ``certainty`` (already a similarity).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+from proxy.adapters.base import (
+    QueryVectors,
+    Ranked,
+    RequestSide,
+    expect,
+    ranked_from_pairs,
+    vector_text,
+)
+from proxy.config.loader import Where
+from proxy.config.schema import Route
+from proxy.errors import AdapterError, UnparseableResponseError
+
+_TOKEN = re.compile(
+    r'(?P<skip>[\s,]+|#[^\n]*)|(?P<block>"""(?:\\"""|[^"]|"(?!""))*""")|(?P<string>"(?:\\.|[^"\\])*")'
+    r"|(?P<name>[_A-Za-z][_0-9A-Za-z]*)|(?P<number>-?\d[\d.eE+-]*)|(?P<punct>\.\.\.|[{}()\[\]:$=!@|&])"
+)
+_PAIRS = {"{": "}", "(": ")", "[": "]"}
+_VECTOR_OPERATORS = ("nearVector", "hybrid")
+
+
+@dataclass(frozen=True, slots=True)
+class Token:
+    """A GraphQL token and where it is in the query text."""
+
+    kind: str
+    text: str
+    start: int
+    end: int
+
+
+@dataclass(frozen=True, slots=True)
+class ClassQuery:
+    """One class queried under ``Get``: its name token and where its vector is."""
+
+    name: Token
+    vector_span: tuple[int, int] | None  # a literal's [start, end) in the query text
+    variable: str | None  # or the $variable holding it
+
+
+def tokenize(text: str) -> list[Token]:
+    """GraphQL tokens of ``text`` (whitespace, commas and comments dropped)."""
+    tokens = []
+    pos = 0
+    while pos < len(text):
+        found = _TOKEN.match(text, pos)
+        if found is None:
+            raise AdapterError(f"GraphQL query: cannot read character {pos + 1}")
+        kind = found.lastgroup or "skip"
+        if kind != "skip":
+            tokens.append(Token(kind, found.group(), found.start(), found.end()))
+        pos = found.end()
+    return tokens
+
+
+def _closing(tokens: list[Token], i: int) -> int:
+    """The index of the bracket closing the one at ``i``."""
+    opener = tokens[i].text
+    depth = 0
+    for j in range(i, len(tokens)):
+        if tokens[j].text == opener and tokens[j].kind == "punct":
+            depth += 1
+        elif tokens[j].text == _PAIRS[opener] and tokens[j].kind == "punct":
+            depth -= 1
+            if depth == 0:
+                return j
+    raise AdapterError(
+        f"GraphQL query: {opener!r} at character {tokens[i].start + 1} is not closed"
+    )
+
+
+def class_queries(text: str) -> list[ClassQuery]:
+    """The classes queried under ``Get``, in order, with their vectors' places."""
+    try:
+        return _class_queries(tokenize(text))
+    except IndexError as e:
+        raise AdapterError("GraphQL query: ends too early") from e
+
+
+def _class_queries(tokens: list[Token]) -> list[ClassQuery]:
+    starts = [
+        i
+        for i in range(len(tokens) - 1)
+        if tokens[i].kind == "name" and tokens[i].text == "Get" and tokens[i + 1].text == "{"
+    ]
+    if not starts:
+        raise AdapterError("GraphQL query: no Get { ... } block")
+    i = starts[0] + 2
+    end = _closing(tokens, starts[0] + 1)
+    out = []
+    while i < end:
+        name = tokens[i]
+        if name.kind != "name":
+            raise AdapterError(
+                f"GraphQL query: expected a class name at character {name.start + 1}"
+            )
+        i += 1
+        if tokens[i].text == ":":  # alias: Class
+            name = tokens[i + 1]
+            i += 2
+        span: tuple[int, int] | None = None
+        variable = None
+        if tokens[i].text == "(":
+            close = _closing(tokens, i)
+            span, variable = _vector_in(tokens, i, close)
+            i = close + 1
+        if tokens[i].text == "{":
+            i = _closing(tokens, i) + 1
+        out.append(ClassQuery(name, span, variable))
+    return out
+
+
+def _vector_in(tokens: list[Token], lo: int, hi: int) -> tuple[tuple[int, int] | None, str | None]:
+    """Where a nearVector/hybrid ``vector`` argument is within tokens ``lo..hi``."""
+    for i in range(lo, hi):
+        if not (tokens[i].text in _VECTOR_OPERATORS and tokens[i + 1].text == ":"):
+            continue
+        if tokens[i + 2].text != "{":
+            continue
+        close = _closing(tokens, i + 2)
+        j = i + 3
+        while j < close:
+            if tokens[j].text == "vector" and tokens[j + 1].text == ":":
+                value = tokens[j + 2]
+                if value.text == "[":
+                    return (value.start, tokens[_closing(tokens, j + 2)].end), None
+                if value.text == "$":
+                    return None, tokens[j + 3].text
+            if tokens[j].text in _PAIRS:
+                j = _closing(tokens, j)
+            j += 1
+    return None, None
+
+
+class WeaviateAdapter(RequestSide):
+    """Reads GraphQL ``Get`` answers; rewrites ``nearVector`` vectors and class names."""
+
+    name: ClassVar[str] = "weaviate"
+
+    @classmethod
+    def from_route(cls, route: Route, where: Where) -> WeaviateAdapter:
+        """No options."""
+        if route.options:
+            raise where.error(
+                f"options.{min(route.options)}", "is not an option of the weaviate adapter (none)"
+            )
+        return cls()
+
+    def rankings(self, body: Any) -> list[Ranked]:
+        """One list per class under ``data.Get``, in the answer's order."""
+        expect(body, dict, "answer")
+        errors = body.get("errors")
+        if errors:
+            first = errors[0].get("message") if isinstance(errors[0], dict) else errors[0]
+            raise UnparseableResponseError(f"answer: GraphQL error: {first}")
+        data = expect(body.get("data"), dict, "data")
+        get = expect(data.get("Get"), dict, "data.Get")
+        return [_objects(objects, f"data.Get.{key}") for key, objects in get.items()]
+
+    def query_vectors(self, doc: Any) -> QueryVectors:
+        """One query per class under ``Get``; those with a vector (literal or variable)."""
+        queries = class_queries(_query_text(doc))
+        with_vector = tuple(
+            i for i, q in enumerate(queries) if q.vector_span is not None or q.variable is not None
+        )
+        return QueryVectors(len(queries), with_vector)
+
+    def rewrite(
+        self,
+        doc: Any,
+        vectors: Mapping[int, Sequence[float]],
+        collections: Mapping[str, str],
+    ) -> Any:
+        """New vectors in the query text or its variables; class names renamed."""
+        text = _query_text(doc)
+        queries = class_queries(text)
+        edits: list[tuple[int, int, str]] = []
+        for index, query in enumerate(queries):
+            if query.name.text in collections:
+                edits.append((query.name.start, query.name.end, collections[query.name.text]))
+            if index not in vectors:
+                continue
+            if query.vector_span is not None:
+                edits.append((*query.vector_span, vector_text(vectors[index])))
+            elif query.variable is not None:
+                variables = doc.get("variables")
+                if not isinstance(variables, dict):
+                    raise AdapterError(f"request: ${query.variable} is not in 'variables'")
+                variables[query.variable] = list(vectors[index])
+        for start, end, new in sorted(edits, reverse=True):
+            text = text[:start] + new + text[end:]
+        doc["query"] = text
+        return doc
+
+
+def _query_text(doc: Any) -> str:
+    expect(doc, dict, "request")
+    query: str = expect(doc.get("query"), str, "request.query")
+    return query
+
+
+def _objects(objects: Any, where: str) -> Ranked:
+    expect(objects, list, where)
+    pairs = []
+    for j, obj in enumerate(objects):
+        extra = expect(
+            expect(obj, dict, f"{where}[{j}]").get("_additional"), dict, f"{where}[{j}]._additional"
+        )
+        if extra.get("distance") is not None:
+            pairs.append((extra.get("id"), 1.0 - _number(extra["distance"], where)))
+        elif extra.get("certainty") is not None:
+            pairs.append((extra.get("id"), extra["certainty"]))
+        else:
+            raise UnparseableResponseError(
+                f"{where}[{j}]: ask for _additional {{ id distance }} (or certainty)"
+            )
+    return ranked_from_pairs(pairs, "similarity", where)
+
+
+def _number(value: Any, where: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise UnparseableResponseError(f"{where}: distance must be a number, got {value!r}")
+    return float(value)
+
+
+ADAPTER = WeaviateAdapter
