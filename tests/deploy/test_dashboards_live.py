@@ -1,0 +1,245 @@
+"""Every dashboard panel and every Prometheus rule shows data from a real sidecar under traffic.
+
+A real ``embedshift serve`` runs in front of two loopback Qdrant-shaped backends that answer
+differently per segment; a real Prometheus scrapes it every second and evaluates the recording
+rules and alerts of deploy/prometheus; then every panel target of every committed dashboard
+(template variables set to the values Prometheus lists for them, as Grafana's "All" does) and
+every rule expression is run through Prometheus' HTTP API and must return data.
+
+The traffic (tests/deploy/traffic.py) is designed so that each alert has something to fire on:
+``code`` disagrees completely (EmbedshiftRBOLow, EmbedshiftOverlapLow), ``misc`` (reported as
+``other``) fails on the new index (EmbedshiftShadowErrors), and ``[shadow].max_rps`` is below the
+request rate (EmbedshiftShadowShed); ``docs`` agrees, with two pairs swapped.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import aiohttp
+import pytest
+
+from tests.components import free_port, prometheus_query, running_prometheus, wait_http_ok
+from tests.deploy.artifacts import (
+    RULES,
+    all_value,
+    dashboard_files,
+    load_dashboard,
+    metric_names,
+    panels,
+    rules,
+    substitute,
+    variables,
+)
+from tests.deploy.traffic import backend, drive
+
+pytestmark = [pytest.mark.integration, pytest.mark.slow, pytest.mark.timeout(240)]
+
+# TEMPORARY: series that other issues are building now. An expression reading one of them may
+# return no data until it lands; once it returns data the test fails until its line is removed
+# here. The lead empties this list.
+PENDING_METRICS: dict[str, str] = {
+    "embedshift_gate_verdict": "issue 5 (gate)",
+    "embedshift_gate_criterion": "issue 5 (gate)",
+    "embedshift_mode": "issue 5 (modes; name not fixed by the issue)",
+    "embedshift_threshold": "issue 4 (thresholds in force)",
+    "embedshift_abstain_flips_total": "issue 4 (abstain flips; name not fixed by the issue)",
+    "embedshift_accepted_results_bucket": "issue 4 (accepted counts; name not fixed)",
+    "embedshift_calibrator_last_success_timestamp_seconds": "issue 4 (calibrator freshness)",
+    "embedshift_calibrator_run_duration_seconds": "issue 4 (calibrator run duration)",
+    "embedshift_calibrator_precision": "issue 4 (per-segment precision)",
+    "embedshift_calibrator_recall": "issue 4 (per-segment recall)",
+    "embedshift_embedding_request_duration_seconds_bucket": "issue 3 (embedder latency)",
+}
+
+RATE_INTERVAL = "30s"
+
+
+def sidecar_config(old: str, new: str, ports: dict[str, int], workdir: Path) -> str:
+    """A config for ``embedshift serve`` with a shadow rate cap below the test's request rate."""
+    return textwrap.dedent(
+        f"""
+        [proxy]
+        listen = "127.0.0.1:{ports["proxy"]}"
+        [metrics]
+        listen = "127.0.0.1:{ports["metrics"]}"
+        [admin]
+        listen = "127.0.0.1:{ports["admin"]}"
+        [upstreams.old]
+        url = "{old}"
+        [upstreams.new]
+        url = "{new}"
+        [shadow]
+        sample_rate = 1.0
+        max_rps = 20
+        timeout_s = 2.0
+        max_loop_lag_s = 5.0
+        [segments]
+        names = ["docs", "code"]
+        [examples]
+        path = "{workdir / "examples.sqlite"}"
+        [logging]
+        format = "json"
+        [[routes]]
+        name = "search"
+        path = "/collections/{{collection}}/points/search"
+        adapter = "qdrant"
+        k = 10
+        segment = {{ header = "X-Segment" }}
+        """
+    )
+
+
+def start_sidecar(config: Path, log: Path) -> subprocess.Popen[bytes]:
+    """``embedshift serve --config CONFIG`` as a child process, its output into ``log``."""
+    with log.open("ab") as out:
+        return subprocess.Popen(
+            [sys.executable, "-m", "proxy", "serve", "--config", str(config)],
+            stdin=subprocess.DEVNULL,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            env={**os.environ, "EMBEDSHIFT_ADMIN_TOKEN": "test-token"},
+        )
+
+
+def prometheus_config(metrics_port: int) -> str:
+    """Scrape the sidecar every second and evaluate deploy/prometheus's rules every second."""
+    rule_files = "\n".join(f"  - {path}" for path in sorted(RULES.glob("*.yml")))
+    return (
+        textwrap.dedent(
+            f"""
+        global:
+          scrape_interval: 1s
+          evaluation_interval: 1s
+        scrape_configs:
+          - job_name: embedshift
+            static_configs:
+              - targets: ["127.0.0.1:{metrics_port}"]
+        rule_files:
+        """
+        )
+        + rule_files
+        + "\n"
+    )
+
+
+async def label_values(prom: str, label: str, match: str | None) -> list[str]:
+    """What Grafana's ``label_values(match, label)`` lists."""
+    params = {"match[]": match} if match else {}
+    async with (
+        aiohttp.ClientSession() as session,
+        session.get(f"{prom}/api/v1/label/{label}/values", params=params) as response,
+    ):
+        body = await response.json()
+    assert body["status"] == "success", body
+    values: list[str] = body["data"]
+    return values
+
+
+def queries(values_by_dashboard: dict[str, dict[str, str]]) -> dict[str, str]:
+    """Every expression to run, keyed by where it comes from."""
+    found: dict[str, str] = {}
+    for path in dashboard_files():
+        values = values_by_dashboard[path.name]
+        for panel in panels(load_dashboard(path)):
+            for target in panel.get("targets", []):
+                where = f"{path.name}: {panel['title']} [{target['refId']}]"
+                found[where] = substitute(target["expr"], values, RATE_INTERVAL)
+    for rule in rules():
+        found[f"{rule.file}: {rule.kind} {rule.name}"] = rule.expr
+    return found
+
+
+def pending(expr: str) -> list[str]:
+    """The pending metrics ``expr`` reads."""
+    return sorted(metric_names(expr) & PENDING_METRICS.keys())
+
+
+async def test_every_panel_and_rule_returns_data(
+    aiohttp_server, prometheus_bin, tmp_path: Path
+) -> None:
+    """Each dashboard target and each rule expression returns data (pending metrics excepted)."""
+    old = await aiohttp_server(backend("old"))
+    new = await aiohttp_server(backend("new"))
+    ports = {name: free_port() for name in ("proxy", "metrics", "admin")}
+    config = tmp_path / "config.toml"
+    config.write_text(sidecar_config(str(old.make_url("")), str(new.make_url("")), ports, tmp_path))
+    log = tmp_path / "sidecar.log"
+    sidecar = start_sidecar(config, log)
+    try:
+        await asyncio.to_thread(
+            wait_http_ok, f"http://127.0.0.1:{ports['metrics']}/readyz", sidecar, log, 30.0
+        )
+        # a real reload, so that the reload counter has a series
+        sidecar.send_signal(signal.SIGHUP)
+        with running_prometheus(
+            prometheus_bin, prometheus_config(ports["metrics"]), tmp_path / "prometheus"
+        ) as prom:
+            stop = asyncio.Event()
+            traffic = asyncio.create_task(drive(f"http://127.0.0.1:{ports['proxy']}", stop))
+            try:
+                missing = await poll_until_data(prom, deadline_s=60.0)
+            finally:
+                stop.set()
+                sent = await traffic
+            assert sent > 100, f"only {sent} requests were sent"
+            assert not missing, "no data for:\n" + "\n".join(
+                f"  {where}: {expr}" for where, expr in missing.items()
+            )
+    finally:
+        sidecar.terminate()
+        await asyncio.to_thread(sidecar.wait, 20)
+    assert sidecar.returncode == 0, log.read_text()[-3000:]
+
+
+async def poll_until_data(prom: str, deadline_s: float) -> dict[str, str]:
+    """Run every query until each has data or the deadline passes; returns those without data.
+
+    Expressions reading only :data:`PENDING_METRICS` must still return nothing: when one
+    returns data its metric has landed and the entry must go.
+    """
+    deadline = time.monotonic() + deadline_s
+    await asyncio.sleep(5)  # a few scrapes and rule evaluations
+    while True:
+        values_by_dashboard = {}
+        for path in dashboard_files():
+            values: dict[str, str] = {}
+            for var in variables(load_dashboard(path)):
+                match = substitute(var.match, values, RATE_INTERVAL) if var.match else None
+                listed = await label_values(prom, var.label, match)
+                values[var.name] = all_value(listed) if listed else "(none)"
+            values_by_dashboard[path.name] = values
+        missing: dict[str, str] = {}
+        landed: dict[str, str] = {}
+        for where, expr in queries(values_by_dashboard).items():
+            result = await asyncio.to_thread(prometheus_query, prom, expr)
+            if pending(expr):
+                if result:
+                    landed[where] = f"{expr} (remove {pending(expr)} from PENDING_METRICS)"
+            elif not result:
+                missing[where] = expr
+        assert not landed, "pending metrics have landed:\n" + "\n".join(
+            f"  {where}: {text}" for where, text in landed.items()
+        )
+        if not missing or time.monotonic() > deadline:
+            return missing
+        await asyncio.sleep(2)
+
+
+def test_every_pending_metric_is_read_somewhere() -> None:
+    """Each allow-listed metric is read by some panel or rule (the list holds nothing stale)."""
+    read: set[str] = set()
+    for path in dashboard_files():
+        for panel in panels(load_dashboard(path)):
+            for target in panel.get("targets", []):
+                read |= metric_names(target["expr"])
+    for rule in rules():
+        read |= metric_names(rule.expr)
+    assert set(PENDING_METRICS) <= read, set(PENDING_METRICS) - read
