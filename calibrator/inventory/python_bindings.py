@@ -155,10 +155,26 @@ def collect_bindings(tree: ast.Module) -> Bindings:
                 binding = _binding(target.id, value, Kind.CONSTANT)
                 if binding is not None:
                     bindings.module.setdefault(target.id, binding)
-    for node in ast.walk(tree):
-        if isinstance(node, ast.ClassDef):
-            bindings.classes[node.name] = _class_bindings(node)
+    for node in _classes(tree):
+        bindings.classes[node.name] = _class_bindings(node)
     return bindings
+
+
+def _classes(tree: ast.Module) -> list[ast.ClassDef]:
+    """Every class, at any depth: they sit in statement bodies, so expressions are skipped."""
+    found: list[ast.ClassDef] = []
+    statements: list[ast.stmt] = list(tree.body)
+    while statements:
+        statement = statements.pop()
+        if isinstance(statement, ast.ClassDef):
+            found.append(statement)
+        for name in ("body", "orelse", "finalbody"):
+            statements.extend(getattr(statement, name, []))
+        for handler in getattr(statement, "handlers", []):
+            statements.extend(handler.body)
+        for case in getattr(statement, "cases", []):
+            statements.extend(case.body)
+    return found
 
 
 def _class_bindings(node: ast.ClassDef) -> dict[str, Binding]:  # noqa: C901

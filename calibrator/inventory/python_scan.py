@@ -19,6 +19,8 @@ from __future__ import annotations
 
 import ast
 import re
+from collections.abc import Callable
+from typing import Any
 
 from calibrator.inventory.findings import Direction, Finding, Kind, Metric, ScanError
 from calibrator.inventory.names import (
@@ -78,11 +80,42 @@ class _Scanner(ast.NodeVisitor):
         self.imports: dict[str, str] = {}  # local name -> library
         self.findings: list[Finding] = []
         self.compared: dict[str, tuple[Direction, Metric, int]] = {}  # name -> usage
+        self.handlers: dict[type[ast.AST], Callable[[Any], None]] = {
+            ast.Import: self.visit_Import,
+            ast.ImportFrom: self.visit_ImportFrom,
+            ast.ClassDef: self.visit_ClassDef,
+            ast.FunctionDef: self.visit_FunctionDef,
+            ast.AsyncFunctionDef: self.visit_FunctionDef,
+            ast.Assign: self.visit_Assign,
+            ast.AnnAssign: self.visit_AnnAssign,
+            ast.Compare: self.visit_Compare,
+            ast.Call: self.visit_Call,
+            ast.Dict: self.visit_Dict,
+            ast.Constant: self.visit_Constant,
+        }
 
     # -- traversal ---------------------------------------------------------------------
+    def visit(self, node: ast.AST) -> None:
+        """Dispatch on the node's type (a dict lookup: this runs for every node)."""
+        handler = self.handlers.get(type(node))
+        if handler is None:
+            self.generic_visit(node)
+        else:
+            handler(node)
+
     def generic_visit(self, node: ast.AST) -> None:
+        """Visit children with the parent on :attr:`stack`, skipping ``ctx`` markers."""
         self.stack.append(node)
-        super().generic_visit(node)
+        for name in node._fields:
+            if name == "ctx":
+                continue
+            value = getattr(node, name, None)
+            if isinstance(value, list):
+                for item in value:
+                    if isinstance(item, ast.AST):
+                        self.visit(item)
+            elif isinstance(value, ast.AST):
+                self.visit(value)
         self.stack.pop()
 
     def visit_Import(self, node: ast.Import) -> None:
@@ -120,9 +153,6 @@ class _Scanner(ast.NodeVisitor):
         self.generic_visit(node)
         self.function_nodes.pop()
         self.context.pop()
-
-    def visit_AsyncFunctionDef(self, node: ast.AsyncFunctionDef) -> None:
-        self.visit_FunctionDef(node)
 
     def visit_Assign(self, node: ast.Assign) -> None:
         for target in node.targets:

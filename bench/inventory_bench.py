@@ -1,0 +1,124 @@
+"""Benchmark: `embedshift inventory` over 10,000 real Python files on two worker processes.
+
+The files are the pinned real libraries of the inventory's tests (langchain-core,
+llama-index-core, haystack-ai, qdrant-client, langchain-community, sentence-transformers),
+unpacked from their wheels (fetched with `pip download --no-deps` into
+.ci-cache/inventory-corpus when absent) and copied round-robin into a temp folder until
+there are 10,000 of them. The baseline, timed on the same folder in the same run, is the
+article's grep pipeline. Budget: 10 s for the inventory (exit status 1 when over).
+
+    .venv/bin/python bench/inventory_bench.py [--files 10000] [--jobs 2]
+"""
+
+from __future__ import annotations
+
+import argparse
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import tomllib
+import zipfile
+from pathlib import Path
+
+from calibrator.inventory.findings import MEDIUM, dedupe
+from calibrator.inventory.walk import collect, scan_sources
+
+ROOT = Path(__file__).resolve().parent.parent
+EXPECTED = ROOT / "tests" / "calibrator" / "inventory" / "corpus_expected.toml"
+CACHE = ROOT / ".ci-cache" / "inventory-corpus"
+BUDGET_S = 10.0
+ARTICLE_GREP = (
+    'grep -rn "similarity\\|\\.score\\|threshold\\|cutoff" . --include="*.py"'
+    ' | grep -E "[0-9]\\.[0-9]{2}" | grep -v "test_"'
+)
+
+
+def corpus_files() -> list[Path]:
+    packages = tomllib.loads(EXPECTED.read_text())["packages"]
+    files: list[Path] = []
+    for name, version in packages.items():
+        target = CACHE / f"{name}-{version}"
+        if not target.is_dir():
+            CACHE.mkdir(parents=True, exist_ok=True)
+            with tempfile.TemporaryDirectory(dir=CACHE) as temp:
+                subprocess.run(
+                    [
+                        sys.executable,
+                        "-m",
+                        "pip",
+                        "download",
+                        "--quiet",
+                        "--no-deps",
+                        "--only-binary=:all:",
+                        "--dest",
+                        temp,
+                        f"{name}=={version}",
+                    ],
+                    check=True,
+                )
+                wheel = next(Path(temp).glob("*.whl"))
+                with zipfile.ZipFile(wheel) as archive:
+                    archive.extractall(Path(temp, "unpacked"))
+                Path(temp, "unpacked").rename(target)
+        files.extend(sorted(target.rglob("*.py")))
+    return files
+
+
+def build_tree(files: list[Path], count: int, folder: Path) -> int:
+    total = 0
+    for i in range(count):
+        source = files[i % len(files)]
+        target = folder / f"copy{i // len(files)}" / f"f{i:05d}_{source.name}"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(source, target)
+        total += target.stat().st_size
+    return total
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--files", type=int, default=10_000)
+    parser.add_argument("--jobs", type=int, default=2)
+    args = parser.parse_args()
+    files = corpus_files()
+    with tempfile.TemporaryDirectory(prefix="inventory-bench-") as temp:
+        folder = Path(temp)
+        size = build_tree(files, args.files, folder)
+        print(f"corpus: {args.files} Python files ({len(files)} distinct), {size / 1e6:.1f} MB")
+
+        start = time.perf_counter()
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        result = scan_sources(collect([folder]), jobs=args.jobs)
+        inventory_s = time.perf_counter() - start
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpu_s = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
+        findings = dedupe([f for f in result.findings if f.confidence >= MEDIUM])
+
+        start = time.perf_counter()
+        grep = subprocess.run(
+            ["bash", "-c", ARTICLE_GREP], cwd=folder, capture_output=True, text=True, check=False
+        )
+        grep_s = time.perf_counter() - start
+        grep_lines = len(grep.stdout.splitlines())
+
+    print(
+        f"inventory: {inventory_s:.2f} s with {args.jobs} processes "
+        f"({args.files / inventory_s:,.0f} files/s), {len(findings)} findings, "
+        f"{len(result.errors)} files skipped"
+    )
+    print(
+        f"  worker CPU time {cpu_s:.2f} s: {cpu_s / args.jobs:.2f} s on {args.jobs} idle cores "
+        f"(the wall time above includes whatever else this machine was running)"
+    )
+    print(f"grep pipeline: {grep_s:.2f} s, {grep_lines} lines")
+    print(f"inventory / grep time: {inventory_s / grep_s:.1f}x")
+    verdict = "within" if inventory_s <= BUDGET_S else "OVER"
+    print(f"budget: {verdict} {BUDGET_S:.0f} s")
+    return 0 if inventory_s <= BUDGET_S else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
