@@ -124,6 +124,11 @@ def container(deployment: dict[str, Any], name: str) -> dict[str, Any]:
     return found[0]
 
 
+def secret_env(each: dict[str, Any]) -> set[str]:
+    """The container's environment variables that come from Secrets."""
+    return {e["name"] for e in each.get("env", []) if "secretKeyRef" in e.get("valueFrom", {})}
+
+
 def mounted_config(objects: list[dict[str, Any]], deployment: dict[str, Any]) -> str:
     """The config.toml of the ConfigMap that the deployment mounts for its sidecar."""
     volumes = deployment["spec"]["template"]["spec"]["volumes"]
@@ -192,10 +197,11 @@ def test_sidecar_contract(kubectl, target: str) -> None:
         named = {config.admin.token_env} | {
             env for up in config.upstreams.values() for env in up.headers_env.values()
         }
-        from_secrets = {
-            e["name"] for e in sidecar.get("env", []) if "secretKeyRef" in e.get("valueFrom", {})
-        }
-        assert named <= from_secrets, named - from_secrets
+        if config.embedding is not None and config.embedding.api_key_env:
+            named.add(config.embedding.api_key_env)
+            calibrator = container(deployment, "calibrator")
+            assert config.embedding.api_key_env in secret_env(calibrator)
+        assert named <= secret_env(sidecar), named - secret_env(sidecar)
         # the drain fits in the grace period, after the preStop pause
         grace = deployment["spec"]["template"]["spec"]["terminationGracePeriodSeconds"]
         pause = sidecar["lifecycle"]["preStop"]["sleep"]["seconds"]
@@ -216,7 +222,17 @@ def test_calibrator_shares_the_thresholds_folder(kubectl) -> None:
     assert mounts["embedshift"][folder] == mounts["calibrator"][folder]
     volumes = {v["name"]: v for v in deployment["spec"]["template"]["spec"]["volumes"]}
     assert "emptyDir" in volumes[mounts["embedshift"][folder]]
-    assert container(deployment, "calibrator")["command"][:3] == ["python", "-m", "calibrator"]
+    calibrator = container(deployment, "calibrator")
+    assert calibrator["command"][:3] == ["python", "-m", "calibrator"]
+    # its inputs are mounted, its state is on the shared writable volume
+    assert config.calibrator is not None
+    inputs = [*config.calibrator.eval, config.calibrator.chunks or config.calibrator.vectors]
+    state = [config.calibrator.status_path, config.calibrator.cache_dir]
+    for path in [*inputs, *state]:
+        assert path is not None
+        assert any(path.startswith(m + "/") for m in mounts["calibrator"]), path
+    for path in state:
+        assert path.startswith(folder + "/"), path
 
 
 def test_network_policy_opens_only_proxy_and_metrics(kubectl) -> None:
