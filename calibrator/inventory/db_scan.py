@@ -22,14 +22,8 @@ from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 from calibrator.inventory.findings import Finding, Kind, ScanError
-from calibrator.inventory.names import (
-    KEY_COLUMNS,
-    VALUE_COLUMNS,
-    ThresholdName,
-    plausible,
-    threshold_name,
-    words,
-)
+from calibrator.inventory.names import ThresholdName, plausible, threshold_name, words
+from calibrator.inventory.vocabulary import KEY_COLUMNS, VALUE_COLUMNS
 
 ROW_LIMIT = 10_000
 _NUMERIC_DEFAULT = re.compile(r"^\(?'?([-+]?\d*\.?\d+(?:[eE][-+]?\d+)?)'?\)?(?:::[\w ]+)?$")

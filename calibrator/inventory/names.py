@@ -8,170 +8,21 @@ Python, JavaScript, config keys and SQL columns alike.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
-from calibrator.inventory.findings import Direction, Metric
+from calibrator.inventory.findings import Direction, Finding, Metric
+from calibrator.inventory.vocabulary import (
+    CONTEXT_WORDS,
+    DISTANCE_WORDS,
+    KNOWN_KEYWORDS,
+    LIBRARY_MODULES,
+    SCORE_WORDS,
+    SIMILARITY_WORDS,
+    THRESHOLD_WORDS,
+    VETO_WORDS,
+)
 
 _CAMEL = re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+|\d+")
-
-SIMILARITY_WORDS = frozenset(
-    {
-        "similarity",
-        "similarities",
-        "sim",
-        "sims",
-        "cosine",
-        "cos",
-        "relevance",
-        "relevancy",
-        "certainty",
-        "score",
-        "scores",
-    }
-)
-DISTANCE_WORDS = frozenset({"distance", "distances", "dist", "dists"})
-SCORE_WORDS = SIMILARITY_WORDS | DISTANCE_WORDS
-THRESHOLD_WORDS = frozenset({"threshold", "thresh", "cutoff", "cut"})
-"""Words that make a name a threshold (``cut`` only counts as ``cut off``)."""
-
-CONTEXT_WORDS = frozenset(
-    {
-        "retrieval",
-        "retriever",
-        "retrieve",
-        "search",
-        "rag",
-        "vector",
-        "vectorstore",
-        "rerank",
-        "reranker",
-        "ranker",
-        "semantic",
-        "embedding",
-        "embeddings",
-        "match",
-        "matching",
-        "similar",
-        "neighbor",
-        "neighbors",
-        "nearest",
-        "cache",
-        "dedup",
-        "redundant",
-    }
-)
-"""Words in an enclosing class, function or config section that make a bare ``threshold``
-likely to be a similarity threshold."""
-
-VETO_WORDS = frozenset(
-    {
-        "size",
-        "memmap",
-        "indexing",
-        "index",
-        "scan",
-        "token",
-        "tokens",
-        "retry",
-        "retries",
-        "timeout",
-        "batch",
-        "count",
-        "len",
-        "length",
-        "chunk",
-        "bytes",
-        "kb",
-        "mb",
-        "word",
-        "words",
-        "split",
-        "row",
-        "column",
-        "char",
-        "chars",
-        "payload",
-        "deleted",
-        "large",
-        "data",
-        "convert",
-        "duration",
-        "parser",
-        "dead",
-        "num",
-        "idx",
-        "id",
-        "ids",
-        "col",
-        "field",
-        "name",
-        "names",
-        "key",
-        "fn",
-        "func",
-        "function",
-        "type",
-        "kind",
-        "metric",
-        "strategy",
-        "mode",
-        "penalty",
-        "weight",
-        "weights",
-        "offset",
-        "multiplier",
-        "budget",
-        "limit",
-        "top",
-        "k",
-        "shape",
-        "ndim",
-        "bits",
-        "dtype",
-        "step",
-        "steps",
-        "epoch",
-        "best",
-        "total",
-        "cost",
-        "ratio",
-        "percentile",
-        "std",
-        "deviation",
-        "interquartile",
-        "gradient",
-        "lambda",
-        "mult",
-        "temperature",
-        "eta",
-        "epsilon",
-        "p",
-        "geo",
-        "radius",
-        "lon",
-        "lat",
-        "edit",
-        "levenshtein",
-        "fuzzy",
-        "bm25",
-        "rrf",
-        "rank",
-        "position",
-        "page",
-        "time",
-        "age",
-        "delta",
-        "diff",
-    }
-)
-"""Words that rule a name out: sizes, counts, indices, model knobs and the like."""
-
-KEY_COLUMNS = ("key", "name", "setting", "param", "parameter", "option", "k")
-"""Columns that name a setting in a key/value settings table."""
-VALUE_COLUMNS = ("value", "val", "v", "setting_value", "numeric_value", "float_value")
-"""Columns that hold a setting's value in a key/value settings table."""
-
-NOT_SCORE_ATTRIBUTES = frozenset({"shape", "ndim", "size", "dtype", "bits", "numel", "device"})
 
 
 def words(identifier: str) -> tuple[str, ...]:
@@ -209,23 +60,6 @@ class ThresholdName:
 
 
 NOT_A_THRESHOLD = ThresholdName(0.0, Metric.UNKNOWN, Direction.UNKNOWN)
-
-KNOWN_KEYWORDS: dict[str, tuple[Metric, Direction, str | None]] = {
-    "score_threshold": (Metric.SIMILARITY, Direction.ABOVE, None),
-    "similarity_score_threshold": (Metric.SIMILARITY, Direction.ABOVE, None),
-    "similarity_threshold": (Metric.SIMILARITY, Direction.ABOVE, None),
-    "similarity_cutoff": (Metric.SIMILARITY, Direction.ABOVE, "llama-index"),
-    "relevance_threshold": (Metric.SIMILARITY, Direction.ABOVE, None),
-    "relevance_score_threshold": (Metric.SIMILARITY, Direction.ABOVE, None),
-    "min_relevance_score": (Metric.SIMILARITY, Direction.ABOVE, "semantic-kernel"),
-    "min_score": (Metric.SIMILARITY, Direction.ABOVE, None),
-    "min_similarity": (Metric.SIMILARITY, Direction.ABOVE, None),
-    "match_threshold": (Metric.SIMILARITY, Direction.ABOVE, "supabase"),
-    "distance_threshold": (Metric.DISTANCE, Direction.BELOW, "redis"),
-    "max_distance": (Metric.DISTANCE, Direction.BELOW, None),
-    "certainty": (Metric.SIMILARITY, Direction.ABOVE, "weaviate"),
-}
-"""Keyword arguments and dict keys that are thresholds wherever they appear."""
 
 
 def threshold_name(identifier: str, context: tuple[str, ...] = ()) -> ThresholdName:  # noqa: PLR0911
@@ -286,45 +120,6 @@ def plausible(value: float, metric: Metric) -> bool:
     return -1.0 < value < 1.0
 
 
-LIBRARY_MODULES: dict[str, str] = {
-    "langchain": "langchain",
-    "langchain_core": "langchain",
-    "langchain_community": "langchain",
-    "llama_index": "llama-index",
-    "haystack": "haystack",
-    "qdrant_client": "qdrant-client",
-    "chromadb": "chroma",
-    "pinecone": "pinecone",
-    "weaviate": "weaviate",
-    "pgvector": "pgvector",
-    "sentence_transformers": "sentence-transformers",
-    "redisvl": "redis",
-    "pymilvus": "milvus",
-    "lancedb": "lancedb",
-    "semantic_kernel": "semantic-kernel",
-    "supabase": "supabase",
-    "@langchain": "langchain",
-    "langchain/": "langchain",
-    "llamaindex": "llama-index",
-    "@qdrant/js-client-rest": "qdrant-client",
-    "@pinecone-database/pinecone": "pinecone",
-    "@supabase/supabase-js": "supabase",
-}
-"""Imported module (first dotted part, or npm package prefix) to library name."""
-
-LIBRARY_CALLS: dict[str, str] = {
-    "SimilarityPostprocessor": "llama-index",
-    "as_retriever": "langchain",
-    "similarity_search_with_relevance_scores": "langchain",
-    "EmbeddingsFilter": "langchain",
-    "EmbeddingsRedundantFilter": "langchain",
-    "query_points": "qdrant-client",
-    "community_detection": "sentence-transformers",
-    "paraphrase_mining": "sentence-transformers",
-}
-"""Call names that identify a library even without an import in the same file."""
-
-
 def library_of_module(module: str) -> str | None:
     """The library an imported module belongs to, if known."""
     for prefix, library in LIBRARY_MODULES.items():
@@ -333,3 +128,44 @@ def library_of_module(module: str) -> str | None:
         if prefix.endswith("/") and module.startswith(prefix):
             return library
     return None
+
+
+INTERESTING = re.compile(
+    r"score|simil|dist|relev|cos|thresh|cutoff|certainty|<=>|<->|<#>", re.IGNORECASE
+)
+"""A source file without any of these cannot hold a finding and is not parsed."""
+
+USAGE_CONFIDENCE = 0.8
+"""Confidence of a named value seen compared with a score in the same file."""
+
+Usage = tuple[Direction, Metric, int]
+"""How a name was compared with a score: what the comparison keeps, the metric, the line."""
+
+
+def raise_compared(findings: list[Finding], compared: dict[str, Usage]) -> list[Finding]:
+    """Raise weakly named findings whose name the same file compares with a score.
+
+    A bare ``threshold = 0.5`` is a guess; ``if hit.score < threshold`` in the same file makes
+    it a threshold, and tells its direction and metric when the name alone did not.
+    """
+    out: list[Finding] = []
+    for finding in findings:
+        usage = compared.get(finding.name or "")
+        if (
+            usage is None
+            or finding.confidence >= USAGE_CONFIDENCE
+            or not plausible(finding.value, usage[1])
+        ):
+            out.append(finding)
+            continue
+        kept, metric, line = usage
+        out.append(
+            replace(
+                finding,
+                confidence=USAGE_CONFIDENCE,
+                direction=kept if finding.direction is Direction.UNKNOWN else finding.direction,
+                metric=metric if finding.metric is Metric.UNKNOWN else finding.metric,
+                reason=f"{finding.reason}, compared with a score on line {line}",
+            )
+        )
+    return out

@@ -9,7 +9,8 @@ import ast
 from dataclasses import dataclass
 
 from calibrator.inventory.findings import Direction, Metric
-from calibrator.inventory.names import NOT_SCORE_ATTRIBUTES, is_score_like, metric_of, words
+from calibrator.inventory.names import is_score_like, metric_of, words
+from calibrator.inventory.vocabulary import NOT_SCORE_ATTRIBUTES
 
 _PASS_THROUGH_CALLS = frozenset(
     {"float", "abs", "round", "max", "min", "mean", "median", "item", "amax", "amin", "tolist"}

@@ -18,16 +18,17 @@ A file whose text mentions no score or threshold word is not parsed at all.
 from __future__ import annotations
 
 import ast
-import re
 from collections.abc import Callable
 from typing import Any
 
 from calibrator.inventory.findings import Direction, Finding, Kind, Metric, ScanError
 from calibrator.inventory.names import (
-    KNOWN_KEYWORDS,
-    LIBRARY_CALLS,
+    INTERESTING,
+    USAGE_CONFIDENCE,
+    Usage,
     library_of_module,
     plausible,
+    raise_compared,
     threshold_name,
     words,
 )
@@ -41,17 +42,12 @@ from calibrator.inventory.python_exprs import (
     root_name,
     score_expr,
 )
-from calibrator.inventory.sql_scan import looks_like_sql, scan_sql_text
-
-INTERESTING = re.compile(
-    r"score|simil|dist|relev|cos|thresh|cutoff|certainty|<=>|<->|<#>", re.IGNORECASE
-)
-"""A file without any of these cannot hold a finding and is not parsed."""
+from calibrator.inventory.sql_scan import scan_sql_text
+from calibrator.inventory.sql_tokens import looks_like_sql
+from calibrator.inventory.vocabulary import KNOWN_KEYWORDS, LIBRARY_CALLS
 
 _GETTERS = frozenset({"get", "pop", "getattr", "getenv", "setdefault"})
 _QUERY_METHODS = frozenset({"query", "filter", "where", "eval"})
-USAGE_CONFIDENCE = 0.8
-"""Confidence of a named value seen compared with a score in the same file."""
 
 
 def scan_python(source: str, path: str) -> tuple[list[Finding], list[ScanError]]:
@@ -79,7 +75,7 @@ class _Scanner(ast.NodeVisitor):
         self.function_nodes: list[ast.FunctionDef | ast.AsyncFunctionDef] = []
         self.imports: dict[str, str] = {}  # local name -> library
         self.findings: list[Finding] = []
-        self.compared: dict[str, tuple[Direction, Metric, int]] = {}  # name -> usage
+        self.compared: dict[str, Usage] = {}  # name -> usage
         self.handlers: dict[type[ast.AST], Callable[[Any], None]] = {
             ast.Import: self.visit_Import,
             ast.ImportFrom: self.visit_ImportFrom,
@@ -356,33 +352,7 @@ class _Scanner(ast.NodeVisitor):
 
     def finish(self) -> list[Finding]:
         """The findings, with weak names raised where the file compares them with a score."""
-        out: list[Finding] = []
-        for found in self.findings:
-            finding = found
-            usage = self.compared.get(finding.name or "")
-            if (
-                usage is not None
-                and finding.confidence < USAGE_CONFIDENCE
-                and (plausible(finding.value, usage[1]))
-            ):
-                kept, metric, line = usage
-                direction = kept if finding.direction is Direction.UNKNOWN else finding.direction
-                finding = _replace(finding, USAGE_CONFIDENCE, direction, metric, line)
-            out.append(finding)
-        return out
-
-
-def _replace(
-    finding: Finding, confidence: float, direction: Direction, metric: Metric, line: int
-) -> Finding:
-    from dataclasses import replace
-
-    if finding.metric is not Metric.UNKNOWN:
-        metric = finding.metric
-    reason = f"{finding.reason}, compared with a score on line {line}"
-    return replace(
-        finding, confidence=confidence, direction=direction, metric=metric, reason=reason
-    )
+        return raise_compared(self.findings, self.compared)
 
 
 def _value_name(node: ast.expr) -> str | None:

@@ -14,82 +14,24 @@ A small tokenizer (comments, quoted strings and identifiers, numbers, pgvector's
 from __future__ import annotations
 
 import itertools
-import re
-from dataclasses import dataclass
 
 from calibrator.inventory.findings import Direction, Finding, Kind, Metric
 from calibrator.inventory.names import (
-    KEY_COLUMNS,
-    VALUE_COLUMNS,
     is_score_like,
     metric_of,
     plausible,
     threshold_name,
     words,
 )
+from calibrator.inventory.sql_tokens import Token, token_value, tokenize
+from calibrator.inventory.vocabulary import KEY_COLUMNS, VALUE_COLUMNS
 
-_TOKEN = re.compile(
-    r"(?P<space>\s+)|(?P<comment>--[^\n]*|/\*.*?\*/)"
-    r"|(?P<string>'(?:[^']|'')*')|(?P<quoted>\"(?:[^\"]|\"\")*\"|`[^`]*`)"
-    r"|(?P<number>\d+\.\d*(?:[eE][-+]?\d+)?|\.\d+(?:[eE][-+]?\d+)?|\d+(?:[eE][-+]?\d+)?)"
-    r"|(?P<word>[A-Za-z_][A-Za-z0-9_$]*)|(?P<param>\$\d+|:[A-Za-z_]\w*|%\(\w+\)s|%s|\?)"
-    r"|(?P<op><=>|<->|<#>|<=|>=|<>|!=|::|[<>=(),;.*+\-/\[\]{}%|&^~@#!:])",
-    re.DOTALL,
-)
-_SQL_HINT = re.compile(
-    r"\b(select|update|insert|where|create\s+table|alter\s+table)\b", re.IGNORECASE
-)
 _VECTOR_OPERATORS = {
     "<=>": "cosine distance",
     "<->": "L2 distance",
     "<#>": "negative inner product",
 }
 _COMPARISONS = frozenset({"<", "<=", ">", ">="})
-
-
-@dataclass(frozen=True, slots=True)
-class _Token:
-    kind: str
-    text: str
-    line: int
-
-    @property
-    def upper(self) -> str:
-        return self.text.upper() if self.kind == "word" else self.text
-
-    @property
-    def name(self) -> str:
-        """An identifier without its quotes."""
-        return self.text[1:-1] if self.kind == "quoted" else self.text
-
-
-def looks_like_sql(text: str) -> bool:
-    """Whether a string in code is worth reading as SQL."""
-    return len(text) > 12 and _SQL_HINT.search(text) is not None
-
-
-def tokenize(text: str, first_line: int = 1) -> list[_Token]:
-    """SQL tokens with their 1-based lines; comments and spaces dropped."""
-    tokens: list[_Token] = []
-    line = first_line
-    for match in _TOKEN.finditer(text):
-        kind = match.lastgroup or "op"
-        if kind not in ("space", "comment"):
-            tokens.append(_Token(kind, match.group(), line))
-        line += match.group().count("\n")
-    return tokens
-
-
-def _value(token: _Token) -> float | None:
-    text = token.text
-    if token.kind == "string":
-        text = text[1:-1]
-    elif token.kind != "number":
-        return None
-    try:
-        return float(text)
-    except ValueError:
-        return None
 
 
 def scan_sql_text(
@@ -105,7 +47,7 @@ def scan_sql_text(
 
 class _Reader:
     def __init__(
-        self, tokens: list[_Token], path: str, language: str, lines: list[str], first_line: int
+        self, tokens: list[Token], path: str, language: str, lines: list[str], first_line: int
     ) -> None:
         self.tokens = tokens
         self.lines = lines
@@ -116,7 +58,7 @@ class _Reader:
 
     def add(
         self,
-        token: _Token,
+        token: Token,
         value: float,
         direction: Direction,
         metric: Metric,
@@ -145,7 +87,7 @@ class _Reader:
             )
         )
 
-    def _snippet(self, token: _Token) -> str:
+    def _snippet(self, token: Token) -> str:
         index = token.line - self.first_line
         return self.lines[index].strip()[:160] if 0 <= index < len(self.lines) else ""
 
@@ -172,26 +114,26 @@ class _Reader:
             confidence = 0.9 if "pgvector" in reason else 0.85
             self.add(number_token, value, direction, metric, confidence, None, reason)
 
-    def _number_at(self, i: int) -> tuple[_Token, float] | None:
+    def _number_at(self, i: int) -> tuple[Token, float] | None:
         sign = 1.0
         if i < len(self.tokens) and self.tokens[i].text == "-":
             sign, i = -1.0, i + 1
         if i < len(self.tokens) and self.tokens[i].kind == "number":
-            value = _value(self.tokens[i])
+            value = token_value(self.tokens[i])
             return (self.tokens[i], sign * value) if value is not None else None
         return None
 
-    def _number_before(self, i: int) -> tuple[_Token, float] | None:
+    def _number_before(self, i: int) -> tuple[Token, float] | None:
         if i >= 1 and self.tokens[i - 1].kind == "number":
-            value = _value(self.tokens[i - 1])
+            value = token_value(self.tokens[i - 1])
             if value is not None:
                 negative = i >= 2 and self.tokens[i - 2].text == "-"
                 return self.tokens[i - 1], -value if negative else value
         return None
 
-    def _operand(self, start: int, step: int) -> list[_Token]:
+    def _operand(self, start: int, step: int) -> list[Token]:
         """The tokens of the operand next to a comparison, walking parentheses."""
-        out: list[_Token] = []
+        out: list[Token] = []
         depth = 0
         i = start
         while 0 <= i < len(self.tokens):
@@ -250,10 +192,10 @@ class _Reader:
                 j += 1
             del row
 
-    def _row_findings(self, table: str, columns: list[str], row: list[_Token]) -> None:
+    def _row_findings(self, table: str, columns: list[str], row: list[Token]) -> None:
         named = dict(zip([c.lower() for c in columns], row, strict=False)) if columns else {}
         for column, token in named.items():
-            value = _value(token)
+            value = token_value(token)
             verdict = threshold_name(column, words(table))
             if value is not None and verdict.strength > 0 and token.kind == "number":
                 self.add(
@@ -270,15 +212,15 @@ class _Reader:
         value_token = next((named[c] for c in VALUE_COLUMNS if c in named), None)
         if not columns:  # no column list: a string name followed by a number
             for a, b in itertools.pairwise(row):
-                if a.kind == "string" and _value(b) is not None:
+                if a.kind == "string" and token_value(b) is not None:
                     key_token, value_token = a, b
                     break
         if key_token is None or value_token is None or key_token.kind != "string":
             return
         self._setting(table, key_token.text[1:-1], value_token)
 
-    def _setting(self, table: str, key: str, value_token: _Token) -> None:
-        value = _value(value_token)
+    def _setting(self, table: str, key: str, value_token: Token) -> None:
+        value = token_value(value_token)
         verdict = threshold_name(key, words(table))
         if value is None or verdict.strength <= 0:
             return
@@ -312,7 +254,7 @@ class _Reader:
             column, equals, value_token = tokens[k], tokens[k + 1], tokens[k + 2]
             if equals.text != "=" or column.kind not in ("word", "quoted"):
                 continue
-            value = _value(value_token)
+            value = token_value(value_token)
             verdict = threshold_name(column.name, words(table))
             if value is not None and verdict.strength > 0 and value_token.kind == "number":
                 self.add(
@@ -367,10 +309,10 @@ class _Reader:
         del row_tokens
         return names, end
 
-    def _row(self, j: int) -> tuple[list[str], list[_Token], int]:
+    def _row(self, j: int) -> tuple[list[str], list[Token], int]:
         """A parenthesised list: its items' texts, one token per item, and the index after."""
         depth = 0
-        items: list[list[_Token]] = [[]]
+        items: list[list[Token]] = [[]]
         while j < len(self.tokens):
             token = self.tokens[j]
             j += 1
@@ -386,11 +328,11 @@ class _Reader:
                 items.append([])
                 continue
             items[-1].append(token)
-        singles = [item[-1] if item else _Token("op", "", 0) for item in items]
+        singles = [item[-1] if item else Token("op", "", 0) for item in items]
         return [item[-1].name if item else "" for item in items], singles, j
 
 
-def _score(operand: list[_Token]) -> tuple[Metric, str] | None:
+def _score(operand: list[Token]) -> tuple[Metric, str] | None:
     texts = [t.text for t in operand]
     for op, meaning in _VECTOR_OPERATORS.items():
         if op in texts:

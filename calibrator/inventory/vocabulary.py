@@ -1,0 +1,223 @@
+"""The inventory's vocabulary: the words and names that mark scores, thresholds and libraries.
+
+Plain data, judged by :mod:`calibrator.inventory.names`; extend it here when a library or a
+house naming style is missed.
+"""
+
+from __future__ import annotations
+
+from calibrator.inventory.findings import Direction, Metric
+
+SIMILARITY_WORDS = frozenset(
+    {
+        "similarity",
+        "similarities",
+        "sim",
+        "sims",
+        "cosine",
+        "cos",
+        "relevance",
+        "relevancy",
+        "certainty",
+        "score",
+        "scores",
+    }
+)
+DISTANCE_WORDS = frozenset({"distance", "distances", "dist", "dists"})
+SCORE_WORDS = SIMILARITY_WORDS | DISTANCE_WORDS
+THRESHOLD_WORDS = frozenset({"threshold", "thresh", "cutoff", "cut"})
+"""Words that make a name a threshold (``cut`` only counts as ``cut off``)."""
+
+CONTEXT_WORDS = frozenset(
+    {
+        "retrieval",
+        "retriever",
+        "retrieve",
+        "search",
+        "rag",
+        "vector",
+        "vectorstore",
+        "rerank",
+        "reranker",
+        "ranker",
+        "semantic",
+        "embedding",
+        "embeddings",
+        "match",
+        "matching",
+        "similar",
+        "neighbor",
+        "neighbors",
+        "nearest",
+        "cache",
+        "dedup",
+        "redundant",
+    }
+)
+"""Words in an enclosing class, function or config section that make a bare ``threshold``
+likely to be a similarity threshold."""
+
+VETO_WORDS = frozenset(
+    {
+        "size",
+        "memmap",
+        "indexing",
+        "index",
+        "scan",
+        "token",
+        "tokens",
+        "retry",
+        "retries",
+        "timeout",
+        "batch",
+        "count",
+        "len",
+        "length",
+        "chunk",
+        "bytes",
+        "kb",
+        "mb",
+        "word",
+        "words",
+        "split",
+        "row",
+        "column",
+        "char",
+        "chars",
+        "payload",
+        "deleted",
+        "large",
+        "data",
+        "convert",
+        "duration",
+        "parser",
+        "dead",
+        "num",
+        "idx",
+        "id",
+        "ids",
+        "col",
+        "field",
+        "name",
+        "names",
+        "key",
+        "fn",
+        "func",
+        "function",
+        "type",
+        "kind",
+        "metric",
+        "strategy",
+        "mode",
+        "penalty",
+        "weight",
+        "weights",
+        "offset",
+        "multiplier",
+        "budget",
+        "limit",
+        "top",
+        "k",
+        "shape",
+        "ndim",
+        "bits",
+        "dtype",
+        "step",
+        "steps",
+        "epoch",
+        "best",
+        "total",
+        "cost",
+        "ratio",
+        "percentile",
+        "std",
+        "deviation",
+        "interquartile",
+        "gradient",
+        "lambda",
+        "mult",
+        "temperature",
+        "eta",
+        "epsilon",
+        "p",
+        "geo",
+        "radius",
+        "lon",
+        "lat",
+        "edit",
+        "levenshtein",
+        "fuzzy",
+        "bm25",
+        "rrf",
+        "rank",
+        "position",
+        "page",
+        "time",
+        "age",
+        "delta",
+        "diff",
+    }
+)
+"""Words that rule a name out: sizes, counts, indices, model knobs and the like."""
+
+KEY_COLUMNS = ("key", "name", "setting", "param", "parameter", "option", "k")
+"""Columns that name a setting in a key/value settings table."""
+VALUE_COLUMNS = ("value", "val", "v", "setting_value", "numeric_value", "float_value")
+"""Columns that hold a setting's value in a key/value settings table."""
+
+NOT_SCORE_ATTRIBUTES = frozenset({"shape", "ndim", "size", "dtype", "bits", "numel", "device"})
+
+KNOWN_KEYWORDS: dict[str, tuple[Metric, Direction, str | None]] = {
+    "score_threshold": (Metric.SIMILARITY, Direction.ABOVE, None),
+    "similarity_score_threshold": (Metric.SIMILARITY, Direction.ABOVE, None),
+    "similarity_threshold": (Metric.SIMILARITY, Direction.ABOVE, None),
+    "similarity_cutoff": (Metric.SIMILARITY, Direction.ABOVE, "llama-index"),
+    "relevance_threshold": (Metric.SIMILARITY, Direction.ABOVE, None),
+    "relevance_score_threshold": (Metric.SIMILARITY, Direction.ABOVE, None),
+    "min_relevance_score": (Metric.SIMILARITY, Direction.ABOVE, "semantic-kernel"),
+    "min_score": (Metric.SIMILARITY, Direction.ABOVE, None),
+    "min_similarity": (Metric.SIMILARITY, Direction.ABOVE, None),
+    "match_threshold": (Metric.SIMILARITY, Direction.ABOVE, "supabase"),
+    "distance_threshold": (Metric.DISTANCE, Direction.BELOW, "redis"),
+    "max_distance": (Metric.DISTANCE, Direction.BELOW, None),
+    "certainty": (Metric.SIMILARITY, Direction.ABOVE, "weaviate"),
+}
+"""Keyword arguments and dict keys that are thresholds wherever they appear."""
+
+LIBRARY_MODULES: dict[str, str] = {
+    "langchain": "langchain",
+    "langchain_core": "langchain",
+    "langchain_community": "langchain",
+    "llama_index": "llama-index",
+    "haystack": "haystack",
+    "qdrant_client": "qdrant-client",
+    "chromadb": "chroma",
+    "pinecone": "pinecone",
+    "weaviate": "weaviate",
+    "pgvector": "pgvector",
+    "sentence_transformers": "sentence-transformers",
+    "redisvl": "redis",
+    "pymilvus": "milvus",
+    "lancedb": "lancedb",
+    "semantic_kernel": "semantic-kernel",
+    "supabase": "supabase",
+    "@langchain": "langchain",
+    "langchain/": "langchain",
+    "llamaindex": "llama-index",
+    "@qdrant/js-client-rest": "qdrant-client",
+    "@pinecone-database/pinecone": "pinecone",
+    "@supabase/supabase-js": "supabase",
+}
+"""Imported module (first dotted part, or npm package prefix) to library name."""
+
+LIBRARY_CALLS: dict[str, str] = {
+    "SimilarityPostprocessor": "llama-index",
+    "as_retriever": "langchain",
+    "similarity_search_with_relevance_scores": "langchain",
+    "EmbeddingsFilter": "langchain",
+    "EmbeddingsRedundantFilter": "langchain",
+    "query_points": "qdrant-client",
+    "community_detection": "sentence-transformers",
+    "paraphrase_mining": "sentence-transformers",
+}
+"""Call names that identify a library even without an import in the same file."""
