@@ -183,3 +183,23 @@ def _rejects(statement: ast.stmt) -> bool:
         value = statement.value
         return value is None or (isinstance(value, ast.Constant) and value.value is None)
     return False
+
+
+def value_name(node: ast.expr) -> str | None:
+    """The name a value side refers to: ``x`` for ``x``, ``cutoff`` for ``self.cutoff``."""
+    if isinstance(node, ast.Name):
+        return node.id
+    if isinstance(node, ast.Attribute):
+        return node.attr
+    return None
+
+
+def numeric_string(node: ast.expr) -> ast.expr:
+    """``"0.8"`` (as in ``os.getenv("MIN_SCORE", "0.8")``) as the number it holds."""
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        try:
+            value = float(node.value)
+        except ValueError:
+            return node
+        return ast.copy_location(ast.Constant(value), node)
+    return node

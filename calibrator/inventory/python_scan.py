@@ -26,7 +26,6 @@ from calibrator.inventory.names import (
     INTERESTING,
     USAGE_CONFIDENCE,
     Usage,
-    library_of_module,
     plausible,
     raise_compared,
     threshold_name,
@@ -39,12 +38,13 @@ from calibrator.inventory.python_exprs import (
     kept_direction,
     literal_node,
     number,
-    root_name,
+    numeric_string,
     score_expr,
+    value_name,
 )
+from calibrator.inventory.python_imports import Imports
 from calibrator.inventory.sql_scan import scan_sql_text
 from calibrator.inventory.sql_tokens import looks_like_sql
-from calibrator.inventory.vocabulary import KNOWN_KEYWORDS, LIBRARY_CALLS
 
 _GETTERS = frozenset({"get", "pop", "getattr", "getenv", "setdefault"})
 _QUERY_METHODS = frozenset({"query", "filter", "where", "eval"})
@@ -73,7 +73,7 @@ class _Scanner(ast.NodeVisitor):
         self.context: list[str] = []
         self.class_names: list[str] = []
         self.function_nodes: list[ast.FunctionDef | ast.AsyncFunctionDef] = []
-        self.imports: dict[str, str] = {}  # local name -> library
+        self.imports = Imports()
         self.findings: list[Finding] = []
         self.compared: dict[str, Usage] = {}  # name -> usage
         self.handlers: dict[type[ast.AST], Callable[[Any], None]] = {
@@ -115,16 +115,10 @@ class _Scanner(ast.NodeVisitor):
         self.stack.pop()
 
     def visit_Import(self, node: ast.Import) -> None:
-        for alias in node.names:
-            library = library_of_module(alias.name)
-            if library:
-                self.imports[(alias.asname or alias.name).split(".")[0]] = library
+        self.imports.record(node)
 
     def visit_ImportFrom(self, node: ast.ImportFrom) -> None:
-        library = library_of_module(node.module or "")
-        if library:
-            for alias in node.names:
-                self.imports[alias.asname or alias.name] = library
+        self.imports.record(node)
 
     def visit_ClassDef(self, node: ast.ClassDef) -> None:
         self.context.append(node.name)
@@ -186,7 +180,7 @@ class _Scanner(ast.NodeVisitor):
         if name in _GETTERS and len(node.args) >= 2:
             key, default = node.args[-2], node.args[-1]
             if isinstance(key, ast.Constant) and isinstance(key.value, str):
-                self._named_value(key.value, _numeric_string(default), Kind.DEFAULT, node)
+                self._named_value(key.value, numeric_string(default), Kind.DEFAULT, node)
         if name in _QUERY_METHODS and node.args:
             self._query_string(node.args[0])
         self.generic_visit(node)
@@ -264,7 +258,7 @@ class _Scanner(ast.NodeVisitor):
             )
             return
         binding = self._resolve(value_side)
-        name = _value_name(value_side)
+        name = value_name(value_side)
         if name is not None:
             self.compared.setdefault(name, (kept, metric, line))
         if binding is None:
@@ -306,18 +300,7 @@ class _Scanner(ast.NodeVisitor):
             self.findings.append(finding)
 
     def _library(self, call: ast.Call | None, name: str) -> str | None:
-        if call is not None:
-            called = call_name(call)
-            if called in LIBRARY_CALLS:
-                return LIBRARY_CALLS[called]
-            root = root_name(call.func)
-            if root in self.imports:
-                return self.imports[root]
-        known = KNOWN_KEYWORDS.get("_".join(words(name)))
-        if known and known[2] in self.imports.values():
-            return known[2]
-        libraries = set(self.imports.values())
-        return libraries.pop() if len(libraries) == 1 and call is not None else None
+        return self.imports.library(call, name)
 
     def _add(
         self,
@@ -353,22 +336,3 @@ class _Scanner(ast.NodeVisitor):
     def finish(self) -> list[Finding]:
         """The findings, with weak names raised where the file compares them with a score."""
         return raise_compared(self.findings, self.compared)
-
-
-def _value_name(node: ast.expr) -> str | None:
-    if isinstance(node, ast.Name):
-        return node.id
-    if isinstance(node, ast.Attribute):
-        return node.attr
-    return None
-
-
-def _numeric_string(node: ast.expr) -> ast.expr:
-    """``"0.8"`` (as in ``os.getenv("MIN_SCORE", "0.8")``) as the number it holds."""
-    if isinstance(node, ast.Constant) and isinstance(node.value, str):
-        try:
-            value = float(node.value)
-        except ValueError:
-            return node
-        return ast.copy_location(ast.Constant(value), node)
-    return node

@@ -17,21 +17,19 @@ import itertools
 
 from calibrator.inventory.findings import Direction, Finding, Kind, Metric
 from calibrator.inventory.names import (
-    is_score_like,
-    metric_of,
     plausible,
     threshold_name,
     words,
 )
-from calibrator.inventory.sql_tokens import Token, token_value, tokenize
+from calibrator.inventory.sql_tokens import (
+    COMPARISONS,
+    Token,
+    operand,
+    score_of,
+    token_value,
+    tokenize,
+)
 from calibrator.inventory.vocabulary import KEY_COLUMNS, VALUE_COLUMNS
-
-_VECTOR_OPERATORS = {
-    "<=>": "cosine distance",
-    "<->": "L2 distance",
-    "<#>": "negative inner product",
-}
-_COMPARISONS = frozenset({"<", "<=", ">", ">="})
 
 
 def scan_sql_text(
@@ -93,7 +91,7 @@ class _Reader:
 
     def comparisons(self) -> None:
         for i, token in enumerate(self.tokens):
-            if token.text not in _COMPARISONS or token.kind != "op":
+            if token.text not in COMPARISONS or token.kind != "op":
                 continue
             after = self._number_at(i + 1)
             before = self._number_before(i)
@@ -131,34 +129,11 @@ class _Reader:
                 return self.tokens[i - 1], -value if negative else value
         return None
 
-    def _operand(self, start: int, step: int) -> list[Token]:
-        """The tokens of the operand next to a comparison, walking parentheses."""
-        out: list[Token] = []
-        depth = 0
-        i = start
-        while 0 <= i < len(self.tokens):
-            token = self.tokens[i]
-            opening, closing = ("(", ")") if step < 0 else (")", "(")
-            if token.text == closing:
-                depth += 1
-            elif token.text == opening:
-                if depth == 0:
-                    break
-                depth -= 1
-            elif depth == 0 and (
-                token.upper in ("AND", "OR", "WHERE", "ON", "SELECT", "HAVING", "NOT", "THEN")
-                or token.text in (",", ";", "=", *_COMPARISONS)
-            ):
-                break
-            out.append(token)
-            i += step
-        return out if step > 0 else out[::-1]
-
     def _score_before(self, i: int) -> tuple[Metric, str] | None:
-        return _score(self._operand(i - 1, -1))
+        return score_of(operand(self.tokens, i - 1, -1))
 
     def _score_after(self, i: int) -> tuple[Metric, str] | None:
-        return _score(self._operand(i + 1, 1))
+        return score_of(operand(self.tokens, i + 1, 1))
 
     def statements(self) -> None:
         for i, token in enumerate(self.tokens):
@@ -330,18 +305,3 @@ class _Reader:
             items[-1].append(token)
         singles = [item[-1] if item else Token("op", "", 0) for item in items]
         return [item[-1].name if item else "" for item in items], singles, j
-
-
-def _score(operand: list[Token]) -> tuple[Metric, str] | None:
-    texts = [t.text for t in operand]
-    for op, meaning in _VECTOR_OPERATORS.items():
-        if op in texts:
-            flipped = len(texts) >= 2 and texts[0] == "1" and texts[1] == "-"
-            if op == "<#>":  # <#> is the negated inner product: lower is more similar
-                return Metric.DISTANCE, f"pgvector {op} ({meaning})"
-            metric = Metric.SIMILARITY if flipped else Metric.DISTANCE
-            return metric, f"pgvector {op} ({meaning})"
-    for token in reversed(operand):
-        if token.kind in ("word", "quoted") and is_score_like(token.name):
-            return metric_of(words(token.name)), f"{token.name} compared with a number"
-    return None

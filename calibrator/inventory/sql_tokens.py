@@ -1,12 +1,17 @@
-"""SQL tokens: comments, quoted strings and identifiers, numbers, parameters, pgvector operators.
+"""SQL tokens and operands: the tokenizer, and whether the operand of a comparison is a score.
 
-Shared by :mod:`calibrator.inventory.sql_scan` (``.sql`` files and SQL strings in code).
+Tokens: comments, quoted strings and identifiers, numbers, parameters, pgvector's ``<=>``,
+``<->`` and ``<#>``. Used by :mod:`calibrator.inventory.sql_scan` for ``.sql`` files and SQL
+strings in code.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+
+from calibrator.inventory.findings import Metric
+from calibrator.inventory.names import is_score_like, metric_of, words
 
 _TOKEN = re.compile(
     r"(?P<space>\s+)|(?P<comment>--[^\n]*|/\*.*?\*/)"
@@ -68,3 +73,54 @@ def token_value(token: Token) -> float | None:
         return float(text)
     except ValueError:
         return None
+
+
+VECTOR_OPERATORS = {
+    "<=>": "cosine distance",
+    "<->": "L2 distance",
+    "<#>": "negative inner product",
+}
+COMPARISONS = frozenset({"<", "<=", ">", ">="})
+
+
+def operand(tokens: list[Token], start: int, step: int) -> list[Token]:
+    """The operand beside a comparison: from ``start`` in direction ``step`` (1 or -1).
+
+    Parentheses are walked; ``AND``, ``WHERE``, commas and other comparisons end it.
+    """
+    out: list[Token] = []
+    depth = 0
+    i = start
+    while 0 <= i < len(tokens):
+        token = tokens[i]
+        opening, closing = ("(", ")") if step < 0 else (")", "(")
+        if token.text == closing:
+            depth += 1
+        elif token.text == opening:
+            if depth == 0:
+                break
+            depth -= 1
+        elif depth == 0 and (
+            token.upper in ("AND", "OR", "WHERE", "ON", "SELECT", "HAVING", "NOT", "THEN")
+            or token.text in (",", ";", "=", *COMPARISONS)
+        ):
+            break
+        out.append(token)
+        i += step
+    return out if step > 0 else out[::-1]
+
+
+def score_of(operand: list[Token]) -> tuple[Metric, str] | None:
+    """The metric and a reason when an operand is a score: pgvector operators or a score name."""
+    texts = [t.text for t in operand]
+    for op, meaning in VECTOR_OPERATORS.items():
+        if op in texts:
+            flipped = len(texts) >= 2 and texts[0] == "1" and texts[1] == "-"
+            if op == "<#>":  # <#> is the negated inner product: lower is more similar
+                return Metric.DISTANCE, f"pgvector {op} ({meaning})"
+            metric = Metric.SIMILARITY if flipped else Metric.DISTANCE
+            return metric, f"pgvector {op} ({meaning})"
+    for token in reversed(operand):
+        if token.kind in ("word", "quoted") and is_score_like(token.name):
+            return metric_of(words(token.name)), f"{token.name} compared with a number"
+    return None

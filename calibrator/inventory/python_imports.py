@@ -1,0 +1,49 @@
+"""Which known libraries a Python file imports, and which library a finding belongs to."""
+
+from __future__ import annotations
+
+import ast
+
+from calibrator.inventory.names import library_of_module, words
+from calibrator.inventory.python_exprs import call_name, root_name
+from calibrator.inventory.vocabulary import KNOWN_KEYWORDS, LIBRARY_CALLS
+
+
+class Imports:
+    """Local names bound by imports of known libraries (``QdrantClient`` -> qdrant-client)."""
+
+    def __init__(self) -> None:
+        """Start with no imports seen."""
+        self.names: dict[str, str] = {}
+
+    def record(self, node: ast.Import | ast.ImportFrom) -> None:
+        """Remember the names an import statement binds, when its module is known."""
+        if isinstance(node, ast.ImportFrom):
+            library = library_of_module(node.module or "")
+            if library:
+                for alias in node.names:
+                    self.names[alias.asname or alias.name] = library
+            return
+        for alias in node.names:
+            library = library_of_module(alias.name)
+            if library:
+                self.names[(alias.asname or alias.name).split(".")[0]] = library
+
+    def library(self, call: ast.Call | None, name: str) -> str | None:
+        """The library of a keyword ``name`` passed in ``call`` (or of a bare name).
+
+        A call named for a library (``SimilarityPostprocessor``), a call on an imported name,
+        a keyword known to one library that the file imports, or the file's only library.
+        """
+        if call is not None:
+            called = call_name(call)
+            if called in LIBRARY_CALLS:
+                return LIBRARY_CALLS[called]
+            root = root_name(call.func)
+            if root in self.names:
+                return self.names[root]
+        known = KNOWN_KEYWORDS.get("_".join(words(name)))
+        if known and known[2] in self.names.values():
+            return known[2]
+        libraries = set(self.names.values())
+        return libraries.pop() if len(libraries) == 1 and call is not None else None
