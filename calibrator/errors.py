@@ -1,0 +1,30 @@
+"""The calibrator's exceptions (they extend :mod:`proxy.errors`, so the CLI prints them).
+
+::
+
+    EmbedshiftError                 (proxy.errors) anything reported to a user
+     +-- InputError                 an input is malformed or missing: names the file and line
+     |                              (eval set, qrels, chunk sample, doc segments, vectors dir)
+     +-- CalibrationError           the inputs are well formed but cannot be calibrated as asked
+     |                              (too few labelled queries, a segment lost its labels, ...)
+     +-- PublishError               the thresholds document or the report cannot be written
+     +-- EmbeddingError             (proxy.errors) the embeddings API failed; gave up
+
+A failure of any kind leaves the last published thresholds document untouched.
+"""
+
+from __future__ import annotations
+
+from proxy.errors import EmbedshiftError
+
+
+class InputError(EmbedshiftError):
+    """An input file is missing or malformed; the message names the file and the line."""
+
+
+class CalibrationError(EmbedshiftError):
+    """The inputs are valid but do not support the calibration asked for."""
+
+
+class PublishError(EmbedshiftError):
+    """A thresholds document, status file or report could not be written."""

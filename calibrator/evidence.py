@@ -1,0 +1,204 @@
+"""The eval set resolved against a model's vectors, and the scored pairs of a set of queries.
+
+:func:`resolve` turns ids into rows: each labelled query's vector row, the documents it is
+scored against (all documents, or with doc segments those of its own segment) and its
+relevant documents among them. Relevant ids that are not among those documents can never be
+retrieved: they stay in ``n_relevant`` and count as misses.
+
+:func:`build_pairs` joins the candidates (:mod:`calibrator.scoring`) and the labelled pairs
+into :class:`~calibrator.sweep.Pairs` for a set of queries: a candidate that is relevant is
+replaced by the directly scored labelled pair, and relevant documents that are not candidates
+are added, so every scoreable relevant pair is there whatever its rank.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+from calibrator.errors import InputError
+from calibrator.eval_set import EvalSet, LabelledQuery
+from calibrator.scoring import Candidates
+from calibrator.sweep import Pairs, make_pairs
+from calibrator.vectors import Vectors
+
+Ints = npt.NDArray[np.int64]
+ALL_DOCS = ""  # the doc group of every query when there are no doc segments
+
+
+@dataclass(frozen=True)
+class Resolved:
+    """Labelled queries (eval order) as rows of one model's vectors."""
+
+    queries: tuple[LabelledQuery, ...]
+    query_rows: Ints
+    groups: tuple[str, ...]
+    group_docs: Mapping[str, Ints]
+    relevant_rows: tuple[Ints, ...]
+    n_relevant: Ints
+
+    def scope(self, segment: str | None = None) -> Ints:
+        """Indexes of the queries of ``segment`` (None: all)."""
+        return np.array(
+            [i for i, q in enumerate(self.queries) if segment is None or q.segment == segment],
+            dtype=np.int64,
+        )
+
+    def in_group(self, scope: Ints) -> dict[str, list[int]]:
+        """The queries of ``scope`` by doc group."""
+        out: dict[str, list[int]] = {}
+        for i in scope:
+            out.setdefault(self.groups[i], []).append(int(i))
+        return out
+
+
+def _doc_groups(
+    vectors: Vectors, doc_segments: Mapping[str, str] | None, source: str
+) -> dict[str, Ints]:
+    if doc_segments is None:
+        return {ALL_DOCS: np.arange(len(vectors.doc_ids), dtype=np.int64)}
+    rows: dict[str, list[int]] = {}
+    for row, doc_id in enumerate(vectors.doc_ids):
+        segment = doc_segments.get(doc_id)
+        if segment is None:
+            raise InputError(
+                f"{source}: document {doc_id!r} (line {row + 1} of {vectors.source}/doc_ids.txt) "
+                "has no segment; list every document of the vectors"
+            )
+        rows.setdefault(segment, []).append(row)
+    return {name: np.array(r, dtype=np.int64) for name, r in rows.items()}
+
+
+def resolve(
+    eval_set: EvalSet,
+    vectors: Vectors,
+    doc_segments: Mapping[str, str] | None = None,
+    doc_segments_source: str = "doc segments",
+) -> Resolved:
+    """Rows for every labelled query; a query without a vector is an InputError at its line."""
+    query_row = vectors.query_rows()
+    doc_row = vectors.doc_rows()
+    group_docs = _doc_groups(vectors, doc_segments, doc_segments_source)
+    members = {name: set(rows.tolist()) for name, rows in group_docs.items()}
+    rows, groups, relevant = [], [], []
+    for query in eval_set.queries:
+        row = query_row.get(query.query_id)
+        if row is None:
+            raise InputError(
+                f"{query.where}: query {query.query_id!r} has no vector in "
+                f"{vectors.source} (query_ids.txt)"
+            )
+        group = ALL_DOCS if doc_segments is None else query.segment
+        if group not in group_docs:
+            raise InputError(
+                f"{query.where}: segment {query.segment!r} has no documents in "
+                f"{doc_segments_source}"
+            )
+        found = [doc_row.get(d) for d in query.relevant_ids]
+        mine = sorted({r for r in found if r is not None and r in members[group]})
+        rows.append(row)
+        groups.append(group)
+        relevant.append(np.array(mine, dtype=np.int64))
+    return Resolved(
+        queries=eval_set.queries,
+        query_rows=np.array(rows, dtype=np.int64),
+        groups=tuple(groups),
+        group_docs=group_docs,
+        relevant_rows=tuple(relevant),
+        n_relevant=np.array([len(q.relevant_ids) for q in eval_set.queries], dtype=np.int64),
+    )
+
+
+def relevant_pairs(resolved: Resolved) -> tuple[Ints, Ints]:
+    """Every scoreable labelled pair as (query index, document row)."""
+    queries = np.repeat(
+        np.arange(len(resolved.queries)), [len(r) for r in resolved.relevant_rows]
+    ).astype(np.int64)
+    docs = (
+        np.concatenate(resolved.relevant_rows).astype(np.int64)
+        if resolved.relevant_rows
+        else np.zeros(0, np.int64)
+    )
+    return queries, docs
+
+
+def build_pairs(
+    resolved: Resolved,
+    candidates: Candidates,
+    positive_scores: Sequence[npt.NDArray[np.float32]],
+    scope: Ints,
+) -> Pairs:
+    """The scored pairs of the queries in ``scope`` (local query indexes follow ``scope``)."""
+    q_parts, s_parts, y_parts = [], [], []
+    for local, q in enumerate(scope):
+        docs, scores = candidates.docs[q], candidates.scores[q]
+        relevant = resolved.relevant_rows[q]
+        keep = ~np.isin(docs, relevant, assume_unique=True) if len(relevant) else slice(None)
+        kept = scores[keep]
+        q_parts += [np.full(len(kept) + len(relevant), local, dtype=np.int64)]
+        s_parts += [kept.astype(np.float64), positive_scores[q].astype(np.float64)]
+        y_parts += [np.zeros(len(kept), np.bool_), np.ones(len(relevant), np.bool_)]
+    if not q_parts:
+        empty = np.zeros(0)
+        return make_pairs(empty, empty, empty, np.zeros(0, np.int64))
+    return make_pairs(
+        np.concatenate(q_parts),
+        np.concatenate(s_parts),
+        np.concatenate(y_parts),
+        resolved.n_relevant[scope],
+        candidates.floors[scope],
+    )
+
+
+def sample_irrelevant(
+    resolved: Resolved, scope: Ints, size: int, seed: int = 0
+) -> tuple[Ints, Ints]:
+    """About ``size`` uniformly drawn (query index, document row) pairs that are not relevant."""
+    if len(scope) == 0 or size == 0:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64)
+    rng = np.random.default_rng(seed)
+    queries = scope[rng.integers(0, len(scope), size)]
+    docs = np.empty(size, dtype=np.int64)
+    for group in {resolved.groups[q] for q in scope}:
+        mask = np.array([resolved.groups[q] == group for q in queries])
+        pool = resolved.group_docs[group]
+        docs[mask] = pool[rng.integers(0, len(pool), int(mask.sum()))]
+    relevant = {(int(q), int(d)) for q in scope for d in resolved.relevant_rows[q]}
+    keep = np.array([(int(q), int(d)) not in relevant for q, d in zip(queries, docs, strict=True)])
+    return queries[keep], docs[keep]
+
+
+@dataclass(frozen=True)
+class SameSample:
+    """Where the labelled queries and the documents sit in a second model's vectors."""
+
+    query_rows: Ints
+    doc_map: Ints  # row in the first model's documents -> row in the second's
+
+
+def resolve_same_sample(resolved: Resolved, first: Vectors, second: Vectors) -> SameSample:
+    """Rows of the same sample in ``second``; anything missing there is an InputError."""
+    query_row = second.query_rows()
+    rows = []
+    for query in resolved.queries:
+        row = query_row.get(query.query_id)
+        if row is None:
+            raise InputError(
+                f"{query.where}: query {query.query_id!r} has no vector in {second.source} "
+                "(the old vectors must cover the same sample)"
+            )
+        rows.append(row)
+    doc_row = second.doc_rows()
+    doc_map = np.empty(len(first.doc_ids), dtype=np.int64)
+    for i, doc_id in enumerate(first.doc_ids):
+        row = doc_row.get(doc_id)
+        if row is None:
+            raise InputError(
+                f"{second.source}: has no vector for document {doc_id!r} of {first.source} "
+                "(the old vectors must cover the same sample)"
+            )
+        doc_map[i] = row
+    return SameSample(np.array(rows, dtype=np.int64), doc_map)

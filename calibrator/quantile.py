@@ -1,0 +1,57 @@
+"""Label-free threshold mapping: the new model's threshold at the old one's score quantile.
+
+Given an old threshold ``t_old`` and both models' vectors of the same sample, the proposal is
+``t_new = F_new^-1(F_old(t_old))`` where F is the distribution of scores over every (query,
+document) pair of the sample. In tail form, which is what can be computed exactly without
+scoring every pair twice: ``t_old`` accepts ``K`` pairs of the old model; ``t_new`` is the
+``K``-th highest score of the new model, so both accept the same share of pairs.
+
+It needs no labels, so it also works where nobody labelled anything; it keeps the old
+threshold's *volume*, not its quality (a better model may deserve a different volume), which
+is why the calibrator prints it beside the labelled calibration rather than instead of it.
+The interval comes from resampling queries: ``K`` and the new scores move together.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import numpy.typing as npt
+
+Floats = npt.NDArray[np.float64]
+
+
+def kth_highest(
+    scores: npt.ArrayLike,
+    query: npt.ArrayLike,
+    weights: Floats,
+    k: Floats,
+) -> Floats:
+    """Per row r of ``weights``: the score at which the weighted count of pairs reaches ``k[r]``.
+
+    ``scores[i]`` belongs to query ``query[i]``, which counts ``weights[r, query[i]]`` times in
+    replicate r. NaN where ``k[r] <= 0`` (nothing to accept) or where the pairs given do not
+    reach ``k[r]`` (the caller holds too few candidates).
+    """
+    s = np.asarray(scores, dtype=np.float64)
+    q = np.asarray(query, dtype=np.int64)
+    order = np.argsort(-s, kind="stable")
+    s_sorted, q_sorted = s[order], q[order]
+    out = np.full(weights.shape[0], np.nan)
+    # Replicate weights average 1, so the k-th weighted pair lies near the k-th pair: work on
+    # a prefix a few times longer than the largest k and go to the full list only if needed.
+    prefix = min(len(s_sorted), int(4 * max(float(np.max(k, initial=0.0)), 0.0)) + 1024)
+    for r in range(weights.shape[0]):
+        if k[r] <= 0:
+            continue
+        for length in (prefix, len(s_sorted)):
+            reached = np.cumsum(weights[r, q_sorted[:length]])
+            at = int(np.searchsorted(reached, k[r] - 1e-9, side="left"))
+            if at < length:
+                out[r] = s_sorted[at]
+                break
+    return out
+
+
+def tail_share(accepted: float, total_pairs: float) -> float:
+    """The share of all pairs a threshold accepts (0 when there are no pairs)."""
+    return 0.0 if total_pairs <= 0 else min(1.0, accepted / total_pairs)
