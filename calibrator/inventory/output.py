@@ -170,4 +170,5 @@ def print_table(findings: Sequence[Finding], errors: Sequence[ScanError], out: T
         table.add_row(*(Text(cell) for cell in cells))  # Text: code is not rich markup
     console.print(table)
     if errors:
-        console.print(f"{len(errors)} files skipped (see the warnings above)")
+        files = "file" if len(errors) == 1 else "files"
+        console.print(f"{len(errors)} {files} skipped (see the warnings on stderr)")

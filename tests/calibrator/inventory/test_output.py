@@ -126,3 +126,4 @@ def test_table_shows_code_verbatim():
     assert 'search_kwargs={"score_threshold": 0.8}' in text
     assert "search_settings.similarity_threshold [id=1]" in text
     assert "2 files skipped" in text
+    assert "similarity thresholds" in text
