@@ -6,21 +6,57 @@ are imported inside the handlers, so ``embedshift serve`` never loads them.
 
 from __future__ import annotations
 
+import argparse
+from pathlib import Path
 from typing import Any
 
 
 def register_calibrate(subparsers: Any) -> None:
     """``embedshift calibrate``: thresholds for the new model from labelled samples."""
     parser = subparsers.add_parser(
-        "calibrate", help="calibrate per-segment thresholds (not yet built)"
+        "calibrate",
+        help="calibrate per-segment thresholds from labelled samples and publish them",
+        description="Calibrate per-segment similarity thresholds for the new model from "
+        "labelled queries and publish them as a versioned thresholds document. Options "
+        "override the config's [calibrator] section. Exit status: 0 published, 3 published "
+        "but some segment has no threshold that meets the policy, 1 failed (nothing "
+        "published), 2 bad options or config.",
     )
-    parser.set_defaults(handler=_not_yet)
+    add = parser.add_argument
+    add("--config", "-c", type=Path, help="config file ([calibrator], [embedding], [thresholds])")
+    add("--eval", action="append", type=Path, metavar="EVAL.jsonl", help="eval set (repeatable)")
+    add("--qrels", action="append", metavar="[SEGMENT=]QRELS.tsv", help="qrels import (repeatable)")
+    add("--queries", type=Path, metavar="QUERIES.jsonl", help="{id, text} of the qrels queries")
+    add("--vectors", type=Path, metavar="DIR", help="precomputed new-model vectors")
+    add("--chunks", type=Path, metavar="CHUNKS.jsonl", help="chunk sample to embed via the API")
+    add("--doc-segments", type=Path, metavar="TSV", help="doc_id<TAB>segment lines")
+    add("--old-vectors", type=Path, metavar="DIR", help="old-model vectors of the same sample")
+    add("--old-threshold", type=float, metavar="T", help="the old model's threshold in use")
+    add(
+        "--policy",
+        action="append",
+        metavar="[SEGMENT:]KIND=X",
+        help="target_recall=R, target_precision=P or max_f_beta=B (default target_recall=0.9); "
+        "with SEGMENT: that segment only (repeatable)",
+    )
+    add("--average", choices=("micro", "macro"), help="average over pairs or per query")
+    add("--min-queries", type=int, metavar="N", help="fewest labelled queries for a segment")
+    add("--allow-fallback", action="store_true", help="accept segments losing their labels")
+    add("--metric", choices=("cosine", "dot"), help="score metric (default cosine)")
+    add("--top-n", type=int, metavar="N", help="candidates scored first per query (1000)")
+    add("--bootstrap", type=int, metavar="N", help="query resamples for intervals (200)")
+    add("--confidence", type=float, metavar="C", help="interval confidence (0.95)")
+    add("--seed", type=int, help="bootstrap seed (0)")
+    add("--out", type=Path, metavar="thresholds.json", help="where to publish")
+    add("--report", type=Path, metavar="DIR", help="write PNG plots, HTML and JSON here")
+    add("--quiet", "-q", action="store_true", help="no progress display")
+    parser.set_defaults(handler=_calibrate)
 
 
-def _not_yet(_args: Any) -> int:
-    from proxy.errors import EmbedshiftError
+def _calibrate(args: argparse.Namespace) -> int:
+    from calibrator.cli import calibrate_command
 
-    raise EmbedshiftError("calibrate is not built yet")
+    return calibrate_command(args)
 
 
 def register_inventory(subparsers: Any) -> None:

@@ -1,0 +1,184 @@
+"""Tests of ``embedshift calibrate``: outputs, exit statuses, and the last good document."""
+
+from __future__ import annotations
+
+import json
+import textwrap
+
+import pytest
+
+from proxy.cli import main
+from proxy.thresholds import load_thresholds
+from tests.calibrator.synthetic import synthetic, write
+
+
+@pytest.fixture
+def sample(tmp_path):
+    """A synthetic sample (60 queries in segments docs and code) written to disk."""
+    vectors, eval_path = write(synthetic(seed=2), tmp_path)
+    return vectors, eval_path, tmp_path / "out" / "thresholds.json"
+
+
+def _run(capsys, *argv):
+    status = main(["calibrate", "--quiet", *map(str, argv)])
+    out, err = capsys.readouterr()
+    return status, out, err
+
+
+def test_a_run_publishes_a_versioned_document_and_prints_it(sample, capsys):
+    """Exit 0, one line per scope on stdout, version 1 then 2 at --out."""
+    vectors, eval_path, out = sample
+    status, stdout, _ = _run(capsys, "--eval", eval_path, "--vectors", vectors, "--out", out,
+                             "--min-queries", 10)  # fmt: skip
+    assert status == 0
+    doc = load_thresholds(out)
+    assert doc.version == 1
+    assert set(doc.segments) == {"docs", "code"}
+    assert f"threshold {doc.global_.threshold:.4f}" in stdout
+    assert "published version 1" in stdout
+    assert _run(capsys, "--eval", eval_path, "--vectors", vectors, "--out", out,
+                "--min-queries", 10)[0] == 0  # fmt: skip
+    assert load_thresholds(out).version == 2
+
+
+def test_a_corrupt_eval_file_keeps_the_last_good_document(sample, capsys):
+    """A bad line fails the run naming file and line; the document stays byte-identical."""
+    vectors, eval_path, out = sample
+    assert _run(capsys, "--eval", eval_path, "--vectors", vectors, "--out", out)[0] == 0
+    before = out.read_bytes()
+    with eval_path.open("a") as f:
+        f.write('{"query_id": "q999", "relevant_ids": ["d1"]\n')
+    lines = eval_path.read_text().count("\n")
+    status, stdout, stderr = _run(capsys, "--eval", eval_path, "--vectors", vectors, "--out", out)
+    assert status == 1
+    assert (
+        stderr.strip()
+        .splitlines()[-1]
+        .startswith(f"embedshift: {eval_path}:{lines}: not valid JSON")
+    )
+    assert stdout == ""
+    assert out.read_bytes() == before
+    assert sorted(p.name for p in out.parent.iterdir()) == ["thresholds.json", "thresholds.v1.json"]
+
+
+def _shrink_segment(eval_path, segment, keep):
+    rows = [json.loads(line) for line in eval_path.read_text().splitlines()]
+    kept, seen = [], 0
+    for row in rows:
+        if row["segment"] == segment:
+            seen += 1
+            if seen > keep:
+                continue
+        kept.append(row)
+    eval_path.write_text("".join(json.dumps(r) + "\n" for r in kept))
+
+
+def test_a_segment_losing_its_labels_keeps_the_last_good_document(sample, capsys):
+    """Too few labels where a calibrated threshold exists: clear error, document unchanged."""
+    vectors, eval_path, out = sample
+    common = ["--vectors", vectors, "--out", out, "--min-queries", 10]
+    assert _run(capsys, "--eval", eval_path, *common)[0] == 0
+    before = out.read_bytes()
+    _shrink_segment(eval_path, "code", 3)
+    status, _, stderr = _run(capsys, "--eval", eval_path, *common)
+    assert status == 1
+    message = stderr.strip().splitlines()[-1]
+    assert "segments 'code' (had 30 labelled queries, now 3)" in message
+    assert "version 1 stays in force" in message
+    assert out.read_bytes() == before
+    # accepting the fallback explicitly publishes it
+    assert _run(capsys, "--eval", eval_path, *common, "--allow-fallback")[0] == 0
+    doc = load_thresholds(out)
+    assert doc.segments["code"].status == "fallback_global"
+    assert doc.segments["code"].threshold == doc.global_.threshold
+
+
+def test_a_new_small_segment_falls_back_with_a_reason(sample, capsys):
+    """On a first run a segment with too few labels gets the global threshold and says why."""
+    vectors, eval_path, out = sample
+    _shrink_segment(eval_path, "code", 4)
+    status, stdout, _ = _run(capsys, "--eval", eval_path, "--vectors", vectors, "--out", out,
+                             "--min-queries", 10)  # fmt: skip
+    assert status == 0
+    assert "only 4 labelled queries (min_queries is 10)" in stdout
+    assert load_thresholds(out).segments["code"].status == "fallback_global"
+
+
+def test_no_threshold_meeting_the_policy_is_published_as_null_with_exit_3(sample, capsys):
+    """Labels with no relation to the scores: precision 0.9 is out of reach, said plainly."""
+    vectors, eval_path, out = sample
+    rows = [json.loads(line) for line in eval_path.read_text().splitlines()]
+    for i, row in enumerate(rows):  # relevant ids that the vectors know nothing about
+        row["relevant_ids"] = [f"d{(i * 37 + k * 101) % 400}" for k in range(3)]
+    eval_path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    status, stdout, _ = _run(capsys, "--eval", eval_path, "--vectors", vectors, "--out", out,
+                             "--policy", "target_precision=0.9")  # fmt: skip
+    assert status == 3
+    doc = load_thresholds(out)
+    assert doc.global_.threshold is None
+    assert doc.global_.status == "no_threshold"
+    assert "use a reranker or a fixed top-k" in (doc.global_.reason or "")
+    assert "no threshold reaches micro precision 0.9" in stdout
+
+
+def test_bad_options_exit_2_with_one_line(sample, capsys):
+    """A malformed policy is a usage error: exit 2, one line naming the option."""
+    vectors, eval_path, out = sample
+    status, _, stderr = _run(capsys, "--eval", eval_path, "--vectors", vectors, "--out", out,
+                             "--policy", "recall=0.9")  # fmt: skip
+    assert status == 2
+    assert stderr.strip() == (
+        "embedshift: --policy must be one of target_recall=X, target_precision=X, "
+        "max_f_beta=X, got 'recall=0.9'"
+    )
+    assert not out.exists()
+
+
+def test_segment_policies_and_the_report(sample, capsys, tmp_path):
+    """A per-segment policy applies to that segment; the report's JSON matches the document."""
+    vectors, eval_path, out = sample
+    report = tmp_path / "report"
+    status, stdout, _ = _run(capsys, "--eval", eval_path, "--vectors", vectors, "--out", out,
+                             "--min-queries", 10, "--policy", "code:max_f_beta=1",
+                             "--report", report)  # fmt: skip
+    assert status == 0
+    doc = load_thresholds(out)
+    assert doc.policy["segments"] == {
+        "code": {"kind": "max_f_beta", "beta": 1.0, "average": "micro"}
+    }
+    data = json.loads((report / "report.json").read_text())
+    assert data["scopes"]["code"]["policy"]["kind"] == "max_f_beta"
+    assert data["scopes"]["global"]["entry"]["threshold"] == doc.global_.threshold
+    assert data["scopes"]["docs"]["entry"]["recall"] == doc.segments["docs"].recall
+    for name in ("index.html", "curve-global.png", "scores-docs.png", "curve-code.png"):
+        assert (report / name).stat().st_size > 0
+    assert (report / "curve-global.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert f"report: {report / 'index.html'}" in stdout
+
+
+def test_the_config_file_supplies_the_calibrator_section(sample, capsys, tmp_path):
+    """--config with [calibrator] runs without other options; options override it."""
+    vectors, eval_path, out = sample
+    config = tmp_path / "config.toml"
+    config.write_text(
+        textwrap.dedent(
+            f"""
+            [upstreams.old]
+            url = "http://127.0.0.1:1"
+            [upstreams.new]
+            url = "http://127.0.0.1:2"
+            [thresholds]
+            path = "{out}"
+            [calibrator]
+            eval = ["{eval_path}"]
+            vectors = "{vectors}"
+            policy = "max_f_beta=1"
+            min_queries = 10
+            """
+        )
+    )
+    assert _run(capsys, "--config", config)[0] == 0
+    doc = load_thresholds(out)
+    assert doc.policy["kind"] == "max_f_beta"
+    assert _run(capsys, "--config", config, "--policy", "target_recall=0.8")[0] == 0
+    assert load_thresholds(out).policy["kind"] == "target_recall"
