@@ -213,9 +213,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """``embedshift sample``: sample, write, print the strata."""
-    strata = sample_file(
-        args.source, args.output, args.by, args.size, args.seed, args.min_per_stratum
-    )
+    try:
+        strata = sample_file(
+            args.source, args.output, args.by, args.size, args.seed, args.min_per_stratum
+        )
+    except OSError as e:  # an output folder that does not exist, a full disk...
+        raise SourceError(f"{e.filename or 'a file'}: {e.strerror or e}") from e
     print(format_strata(strata))  # noqa: T201 - the command's output
     print(f"wrote {sum(s.sampled for s in strata):,} lines to {args.output}")  # noqa: T201
     return 0

@@ -42,12 +42,17 @@ def add_reembed_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run_reembed_command(args: argparse.Namespace) -> int:
     """``embedshift reembed``: set up logging, check the options, run."""
+    from calibrator.reembed.errors import BatchToolError
     from calibrator.reembed.options import options_from_args
     from calibrator.reembed.run import main
     from proxy.logs import configure_logging
 
     configure_logging()
-    return main(options_from_args(args))
+    options = options_from_args(args)
+    try:
+        return main(options)
+    except OSError as e:  # disk full, permission denied...: one line, no traceback
+        raise BatchToolError(f"{e.filename or 'a file'}: {e.strerror or e}") from e
 
 
 def add_merge_arguments(parser: argparse.ArgumentParser) -> None:
@@ -60,9 +65,13 @@ def add_merge_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run_merge_command(args: argparse.Namespace) -> int:
     """``embedshift merge``: check the parts cover the source once; write them in order."""
+    from calibrator.reembed.errors import BatchToolError
     from calibrator.reembed.merge import merge_parts
 
-    summary = merge_parts(args.source, list(args.parts), args.output)
+    try:
+        summary = merge_parts(args.source, list(args.parts), args.output)
+    except OSError as e:
+        raise BatchToolError(f"{e.filename or 'a file'}: {e.strerror or e}") from e
     refused = f"; {summary.refused:,} refused chunk(s) left out" if summary.refused else ""
     print(  # noqa: T201 - the command's output
         f"merged {summary.parts} parts: {summary.records:,} chunks in source order into "

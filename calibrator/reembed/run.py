@@ -157,6 +157,8 @@ def run_reembed(options: ReembedOptions) -> RunSummary:
         )
     resumed_from = state.records_done
     usage = Usage()
+    for folder in {options.output.parent, options.checkpoint.parent, options.failed_file.parent}:
+        folder.mkdir(parents=True, exist_ok=True)
     if state.records_done < source.selected:
         failed = AppendFile(options.failed_file)
         for part in (*sink.parts, failed):
