@@ -35,7 +35,13 @@ def add_reembed_arguments(parser: argparse.ArgumentParser) -> None:
     add("--timeout", type=float, default=60.0, help="seconds per call (default: %(default)s)")
     add("--max-attempts", type=int, default=8, help="attempts per call (default: %(default)s)")
     add("--price-per-million", type=float, help="USD per million tokens, to show the cost")
-    add("--checkpoint-every", type=int, default=1, help="batches between checkpoints")
+    add("--checkpoint-every", type=int, default=1, help="fewest batches between checkpoints")
+    add(
+        "--checkpoint-interval",
+        type=float,
+        default=1.0,
+        help="fewest seconds between checkpoints (default: %(default)s; 0: every batch)",
+    )
     add("--progress-interval", type=float, default=30.0, help="seconds between log lines")
     add("--dry-run", action="store_true", help="validate and estimate; call nothing")
 

@@ -43,6 +43,7 @@ class ReembedOptions:
     max_attempts: int = 8
     price_per_million: float | None = None
     checkpoint_every: int = 1
+    checkpoint_interval_s: float = 1.0
     progress_interval_s: float = 30.0
     dry_run: bool = False
 
@@ -86,6 +87,10 @@ def options_from_args(args: argparse.Namespace) -> ReembedOptions:
     for option in ("batch_size", "concurrency", "max_rpm", "max_tpm", "timeout", "max_attempts"):
         _positive(getattr(args, option), "--" + option.replace("_", "-"))
     _positive(args.checkpoint_every, "--checkpoint-every")
+    if args.checkpoint_interval < 0:
+        raise ConfigError(
+            f"--checkpoint-interval must be 0 or more, got {args.checkpoint_interval:g}"
+        )
     _positive(args.dimensions, "--dimensions")
     fmt: Format = args.format or ("npy" if args.output.suffix == ".npy" else "jsonl")
     if fmt == "npy" and args.output.suffix != ".npy":
@@ -116,6 +121,7 @@ def options_from_args(args: argparse.Namespace) -> ReembedOptions:
         max_attempts=args.max_attempts,
         price_per_million=args.price_per_million,
         checkpoint_every=args.checkpoint_every,
+        checkpoint_interval_s=args.checkpoint_interval,
         progress_interval_s=args.progress_interval,
         dry_run=args.dry_run,
     )

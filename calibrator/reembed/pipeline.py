@@ -8,8 +8,10 @@ bounds the batches between producer and committer to ``2 * concurrency``, so mem
 grow with the source, however slow one batch is.
 
 Why a ``kill -9`` at any moment loses nothing and duplicates nothing: per batch the
-committer (1) appends the batch's lines to the part file(s) and (2) every
-``checkpoint_every`` batches fsyncs them and (3) replaces the checkpoint atomically
+committer (1) appends the batch's lines to the part file(s) and (2) once at least
+``--checkpoint-every`` batches and ``--checkpoint-interval`` seconds have passed since the
+last checkpoint (by default: every batch, at most once a second, which keeps fsyncs off the
+critical path) fsyncs them and (3) replaces the checkpoint atomically
 (temporary file, fsync, rename, fsync of the directory) with the number of chunks done and
 each file's byte length. A checkpoint is therefore never ahead of durable data. A crash
 before (3) leaves the old checkpoint, whose lengths are a prefix of the files; the rerun cuts
@@ -27,6 +29,7 @@ from __future__ import annotations
 
 import asyncio
 import signal
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
@@ -89,6 +92,7 @@ class Pipeline:
         self.emitted = 0
         self.producing = True
         self.since_checkpoint = 0
+        self.last_checkpoint = time.monotonic()
         self.ready = asyncio.Event()
         self.slots = asyncio.Semaphore(2 * options.concurrency)
         self.queue: asyncio.Queue[_Batch | None] = asyncio.Queue()
@@ -215,7 +219,10 @@ class Pipeline:
         )
         self.next_seq = result.seq + 1
         self.since_checkpoint += 1
-        if self.since_checkpoint >= self.options.checkpoint_every:
+        if (
+            self.since_checkpoint >= self.options.checkpoint_every
+            and time.monotonic() - self.last_checkpoint >= self.options.checkpoint_interval_s
+        ):
             self._checkpoint()
 
     def _checkpoint(self) -> None:
@@ -227,6 +234,7 @@ class Pipeline:
         self.state = replace(self.state, lengths=lengths)
         save_checkpoint(self.options.checkpoint, self.state)
         self.since_checkpoint = 0
+        self.last_checkpoint = time.monotonic()
 
     async def _drain(self) -> None:
         """After a stop: commit the finished batches that are next in order, checkpoint."""

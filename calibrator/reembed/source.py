@@ -5,9 +5,10 @@ every problem it finds (bad JSON, no id, missing or empty text, duplicate ids), 
 ``file:line: what``, up to a limit and then "and N more". It also fingerprints the file
 (size and SHA-256) so a resumed run can tell that the source has not changed.
 
-Duplicate ids are found without holding the ids: each id's 64-bit BLAKE2b hash goes into a
-packed array (8 bytes per chunk: 8 MB for a million chunks), which is sorted at the end;
-only hashes seen twice send the reader back to the file to name the lines. Ids are compared
+Duplicate ids are found without holding the ids: each id's 64-bit BLAKE2b hash goes to
+:class:`~calibrator.reembed.duplicates.DuplicateHashes`, which spills them to disk by bucket,
+so memory stays flat however long the file; only hashes seen twice send the reader back to
+the file to name the lines. Ids are compared
 as strings (``1`` and ``"1"`` are the same id) because that is how vector stores and the
 ``--format npy`` id file see them.
 
@@ -19,12 +20,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-from array import array
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from calibrator.reembed.duplicates import DuplicateHashes
 from calibrator.reembed.errors import SourceError
 
 MAX_PROBLEMS = 20
@@ -142,11 +143,7 @@ def chunk_problem(doc: Any) -> str | None:
     return None
 
 
-def _duplicate_lines(path: Path, hashes: array[int], problems: Problems) -> None:
-    import numpy as np
-
-    ordered = np.sort(np.frombuffer(hashes, dtype=np.uint64))
-    twice = set(ordered[1:][ordered[1:] == ordered[:-1]].tolist())
+def _duplicate_lines(path: Path, twice: set[int], problems: Problems) -> None:
     if not twice:
         return
     first_line: dict[str, int] = {}
@@ -171,7 +168,7 @@ def validate_source(
     """
     problems = Problems(path, limit)
     digest = hashlib.sha256()
-    hashes: array[int] = array("Q")
+    hashes = DuplicateHashes()
     size = records = chars = selected = selected_chars = 0
     for number, raw, doc, bad_json in json_lines(path):
         digest.update(raw)
@@ -185,11 +182,11 @@ def validate_source(
         key = str(doc["id"])
         records += 1
         chars += len(doc["text"])
-        hashes.append(id_hash(key))
+        hashes.add(id_hash(key))
         if select is None or select(key):
             selected += 1
             selected_chars += len(doc["text"])
-    _duplicate_lines(path, hashes, problems)
+    _duplicate_lines(path, hashes.repeated(), problems)
     problems.raise_if_any("nothing was sent to the embeddings API")
     return SourceSummary(path, size, digest.hexdigest(), records, chars, selected, selected_chars)
 

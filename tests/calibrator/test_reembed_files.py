@@ -15,6 +15,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from calibrator.reembed.checkpoint import Checkpoint, load_checkpoint, save_checkpoint
+from calibrator.reembed.duplicates import DuplicateHashes
 from calibrator.reembed.durable import atomic_output
 from calibrator.reembed.errors import ResumeError
 from calibrator.reembed.sinks import AppendFile, npy_header
@@ -105,3 +106,31 @@ def test_checkpoint_json_is_readable(tmp_path):
     doc = json.loads(path.read_text())
     assert doc["records_done"] == 5
     assert doc["fingerprint"] == {"--model": "m"}
+
+
+@given(st.lists(st.integers(0, 2**64 - 1), max_size=300), st.integers(0, 2**32))
+def test_duplicate_hashes_are_found_exactly(values, seed):
+    """The hashes reported are exactly those added more than once (Counter as reference)."""
+    import random
+    from collections import Counter
+
+    rng = random.Random(seed)
+    stream = values + rng.sample(values, k=min(len(values), 5))
+    finder = DuplicateHashes()
+    for value in stream:
+        finder.add(value)
+    assert finder.repeated() == {v for v, n in Counter(stream).items() if n > 1}
+
+
+def test_duplicate_hashes_spill_to_disk_and_clean_up(tmp_path, monkeypatch):
+    """Past the buffers, hashes go to temporary files; all are found; the files go away."""
+    import tempfile
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    finder = DuplicateHashes()
+    values = [(i * 0x9E3779B97F4A7C15) % 2**64 for i in range(200_000)]
+    for value in [*values, values[7], values[150_000]]:
+        finder.add(value)
+    assert any(tmp_path.iterdir())
+    assert finder.repeated() == {values[7], values[150_000]}
+    assert not any(tmp_path.iterdir())

@@ -39,14 +39,19 @@ async def fake(aiohttp_server):
     return provider
 
 
-def command(fake, source, output, fmt):
-    """The same command line every time (what an operator reruns)."""
+def command(fake, source, output, fmt, every=1):
+    """The same command line every time (what an operator reruns).
+
+    Checkpoints after every ``every`` batches, with no minimum interval (the most crash
+    windows).
+    """
     return [
         sys.executable, "-m", "proxy", "reembed",
         "--source", str(source), "--output", str(output), "--format", fmt,
         "--model", "m", "--api-base", fake.url,
         "--batch-size", str(BATCH), "--concurrency", "3",
         "--checkpoint", str(output.with_name(output.name + ".ckpt")),
+        "--checkpoint-every", str(every), "--checkpoint-interval", "0",
     ]  # fmt: skip
 
 
@@ -105,11 +110,13 @@ def check_not_ahead(checkpoint_path, files, reference, row_bytes):
         assert reference[:length] == data[:length]
 
 
-@pytest.mark.parametrize(("fmt", "kills"), [("jsonl", 15), ("npy", 6)])
+@pytest.mark.parametrize(
+    ("fmt", "kills", "every"), [("jsonl", 15, 1), ("npy", 6, 1), ("jsonl", 6, 4)]
+)
 async def test_repeated_sigkill_then_rerun_gives_the_uninterrupted_output(
-    fake, tmp_path, fmt, kills
+    fake, tmp_path, fmt, kills, every
 ):
-    """Killed {kills} times at random points, the rerun output equals a clean run's."""
+    """Killed many times at random points, the rerun output equals a clean run's."""
     rng = random.Random(SEED)
     source = tmp_path / "chunks.jsonl"
     write_source(source, N)
@@ -132,13 +139,13 @@ async def test_repeated_sigkill_then_rerun_gives_the_uninterrupted_output(
 
     landed = 0
     for _ in range(kills):
-        process = await start(command(fake, source, killed, fmt))
+        process = await start(command(fake, source, killed, fmt, every))
         landed += await kill_after_progress(process, checkpoint, rng)
         check_not_ahead(checkpoint, files, reference, row_bytes)
     assert landed == kills, f"only {landed} of {kills} kills landed before the run ended"
     assert 0 < records_done(checkpoint) < N
 
-    final = await start(command(fake, source, killed, fmt))
+    final = await start(command(fake, source, killed, fmt, every))
     _, stderr = await final.communicate()
     assert final.returncode == 0, stderr.decode()
     if fmt == "npy":

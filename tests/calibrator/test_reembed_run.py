@@ -211,16 +211,19 @@ async def test_a_torn_tail_is_cut_off_on_resume(fake, source):
     assert read_jsonl(options.output) == expected_lines(docs)
 
 
-async def test_rare_checkpoints_still_resume_exactly(fake, source):
-    """With a checkpoint every 4 batches, a stop loses at most those batches, never exactness."""
+async def test_a_failed_run_checkpoints_what_it_committed(fake, source):
+    """A failing batch leaves a checkpoint covering every batch before it; rerun is exact.
+
+    Even with rare checkpoints (every 4 batches), the stop writes a last one.
+    """
     path, docs = source
     fake.reject_text = docs[44]["text"]
-    options = options_for(fake, path, concurrency=2, checkpoint_every=4)
+    options = options_for(fake, path, concurrency=1, checkpoint_every=4, checkpoint_interval_s=0)
     with pytest.raises(BatchFailedError):
         await run(options)
     saved = load_checkpoint(options.checkpoint)
     assert saved is not None
-    assert saved.records_done % (4 * BATCH) == 0
+    assert saved.records_done == 40  # batches 0-7; batch 8 holds the refused text
     fake.reject_text = None
     await run(options)
     assert read_jsonl(options.output) == expected_lines(docs)
