@@ -118,8 +118,11 @@ class ExampleStore:
         await loop.run_in_executor(self._executor, self._open)
         try:
             while True:
+                # asyncio.timeout, not wait_for: 3.11's wait_for can swallow a cancellation
+                # that races with the event, and the writer would then never stop
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), interval_s)
+                    async with asyncio.timeout(interval_s):
+                        await self._wake.wait()
                 self._wake.clear()
                 await self.flush()
                 await asyncio.sleep(interval_s)

@@ -9,6 +9,7 @@ body naming the upstream: never a hang.
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import time
@@ -39,6 +40,7 @@ HOP_BY_HOP = frozenset(
     }
 )
 STREAM_CHUNK = 64 * 1024
+LARGE_BODY = 1024 * 1024  # aiohttp warns about raw bytes bodies above 1 MiB
 
 
 @dataclass(slots=True)
@@ -157,7 +159,7 @@ async def forward_buffered(
         async with client.session.request(
             request.method,
             client.url(raw_path),
-            data=body or None,
+            data=payload(body),
             headers=_with_extra(headers, client),
             allow_redirects=False,
             timeout=client.timeout,
@@ -194,7 +196,7 @@ async def forward_streamed(
         async with client.session.request(
             request.method,
             client.url(request.raw_path),
-            data=body or None,
+            data=payload(body),
             headers=_with_extra(headers, client),
             allow_redirects=False,
             timeout=client.timeout,
@@ -226,6 +228,13 @@ async def forward_streamed(
         if response is not None and response.prepared:
             raise
         return _unreachable(client, e)
+
+
+def payload(body: bytes) -> bytes | io.BytesIO | None:
+    """Large bodies go as a stream so that aiohttp writes them without blocking the loop."""
+    if not body:
+        return None
+    return io.BytesIO(body) if len(body) > LARGE_BODY else body
 
 
 def _has_body(request: web.Request, status: int) -> bool:

@@ -31,8 +31,11 @@ OUTCOMES: Final = (
 UNIT_BUCKETS: Final = (
     0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.75, 0.8, 0.85, 0.9, 0.925, 0.95, 0.975, 0.99, 1.0,
 )  # fmt: skip
+# tau spans [-1, 1], so this histogram has no _sum (prometheus_client's rule); use quantiles.
 TAU_BUCKETS: Final = (-1.0, -0.75, -0.5, -0.25, 0.0, 0.25, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 1.0)
-SCORE_BUCKETS: Final = tuple(round(-0.2 + 0.05 * i, 2) for i in range(25))  # -0.2 .. 1.0
+# 0 .. 1 in steps of 0.05; scores at or below 0 land in the first bucket. No negative bucket:
+# prometheus_client drops _sum from histograms with one, and mean scores matter on dashboards.
+SCORE_BUCKETS: Final = tuple(round(0.05 * i, 2) for i in range(21))
 LATENCY_BUCKETS: Final = (
     0.001, 0.0025, 0.005, 0.0075, 0.01, 0.015, 0.02, 0.03, 0.05, 0.075, 0.1, 0.15, 0.25, 0.5,
     1.0, 2.5, 5.0, 10.0, 30.0,

@@ -30,7 +30,7 @@ from proxy.config.schema import ComparisonSection, SampleKey, ShadowSection
 from proxy.divergence import compare
 from proxy.errors import AdapterError
 from proxy.examples import Example, ExampleStore
-from proxy.forward import PrimaryAnswer, UpstreamClient
+from proxy.forward import PrimaryAnswer, UpstreamClient, payload
 from proxy.logs import OncePerKind, get_logger
 from proxy.metrics import ProxyMetrics, RouteSegmentMetrics
 from proxy.overload import LoopLagMonitor
@@ -182,8 +182,14 @@ class Mirror:
         if not 200 <= shadow_status < 300:
             self._log_once("shadow_error", job, status=shadow_status)
             return "shadow_error"
+        return self._compare(job, bound, answer.body, shadow_body)
+
+    def _compare(
+        self, job: ShadowJob, bound: RouteSegmentMetrics, primary_body: bytes, shadow_body: bytes
+    ) -> str:
+        """Parse both answers, record each query's figures; returns the outcome."""
         try:
-            primary_lists = job.compiled.adapter.rankings(parse_json_body(answer.body))
+            primary_lists = job.compiled.adapter.rankings(parse_json_body(primary_body))
             shadow_lists = job.compiled.adapter.rankings(parse_json_body(shadow_body))
         except AdapterError as e:
             self._log_once("unparseable", job, error=str(e))
@@ -209,7 +215,7 @@ class Mirror:
                 async with shadow.session.request(
                     job.method,
                     shadow.url(job.shadow_path),
-                    data=job.body or None,
+                    data=payload(job.body),
                     headers=job.headers,
                     allow_redirects=False,
                 ) as response:

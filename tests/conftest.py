@@ -9,6 +9,7 @@ that needs one is skipped with a reason when it is absent, except where
 from __future__ import annotations
 
 import os
+import tempfile
 import textwrap
 from pathlib import Path
 
@@ -54,6 +55,9 @@ def make_config(old_url: str, new_url: str, extra: str = "", routes: str | None 
         names = ["docs", "code"]
         """
     )
+    if "[examples]" not in extra:  # never the project's var/: each config its own database
+        examples = Path(tempfile.mkdtemp(prefix="embedshift-test-")) / "examples.sqlite"
+        text += f'[examples]\npath = "{examples}"\n'
     return parse_config(text + textwrap.dedent(extra) + routes, "test.toml")
 
 
