@@ -59,8 +59,10 @@ def test_defaults_are_loopback():
         ),
         (
             "[[routes]]\nname='s'\npath='/x'\nadapter='nope'\n",
-            "[[routes]] #1.adapter must be one of chroma, elasticsearch, generic, milvus, "
-            "pinecone, qdrant, typesense, weaviate, got 'nope'",
+            (
+                "[[routes]] #1.adapter must be one of chroma, elasticsearch, generic, milvus, "
+                "pinecone, qdrant, typesense, weaviate, got 'nope'"
+            ),
         ),
         (
             "[[routes]]\nname='s'\npath='/x'\nadapter='generic'\noptions={ids='a[*].id'}\n",
