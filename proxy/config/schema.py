@@ -258,6 +258,12 @@ class Route:
         "Adapter options (the generic adapter's JSON paths, for instance).",
         default_factory=lambda: MappingProxyType({}),
     )
+    query_text: RequestField | None = setting(
+        "Where a vector search carries its query text, re-embedded by [embedding] for the "
+        'shadow: { header = "X-Query-Text" } (percent-encoded; n comma-joined texts for a batch) '
+        'or { json = "/text" } (* for every array element). Unset: vectors are sent as they are.',
+        default=None,
+    )
 
     def validate(self, where: Where) -> None:
         """Method known, templates well formed, adapter known and its options valid."""
@@ -282,6 +288,8 @@ class Route:
             raise where.error(
                 "segment.path", f"names {self.segment.path!r}, which is not a parameter of path"
             )
+        if self.query_text is not None and self.query_text.path is not None:
+            raise where.error("query_text.path", "cannot hold query text: use header or json")
         from proxy.adapters import adapter_for
 
         adapter_for(self, where)
@@ -549,6 +557,11 @@ class Config:
             if needed not in self.upstreams:
                 raise where.child("upstreams").error(
                     needed, "is required: add a [upstreams." + needed + "] table with a url"
+                )
+        for i, route in enumerate(self.routes, start=1):
+            if route.query_text is not None and self.embedding is None:
+                raise where.child("routes").child(f"#{i}").error(
+                    "query_text", "needs an [embedding] section (the new model's API)"
                 )
         names = [r.name for r in self.routes]
         for name in names:
