@@ -560,8 +560,10 @@ class Config:
                 )
         for i, route in enumerate(self.routes, start=1):
             if route.query_text is not None and self.embedding is None:
-                raise where.child("routes").child(f"#{i}").error(
-                    "query_text", "needs an [embedding] section (the new model's API)"
+                raise (
+                    where.child("routes")
+                    .child(f"#{i}")
+                    .error("query_text", "needs an [embedding] section (the new model's API)")
                 )
         names = [r.name for r in self.routes]
         for name in names:
