@@ -36,8 +36,10 @@ from proxy.forward import (
 from proxy.logs import get_logger
 from proxy.metrics import ProxyMetrics
 from proxy.overload import LoopLagMonitor
+from proxy.query_embedder import EmbedderMetrics, QueryEmbedder
 from proxy.routes import RouteTable, parse_json_body
 from proxy.shadow import SHADOW_HEADER, Mirror, ShadowJob
+from proxy.shadow_rewrite import ShadowRewriter
 from proxy.tasks import BackgroundTasks
 
 log = get_logger("app")
@@ -72,6 +74,12 @@ class Sidecar:
         self.lag = LoopLagMonitor(config.shadow.max_loop_lag_s, self.metrics.loop_lag)
         self.examples = ExampleStore(config.examples, on_drop=self.metrics.examples_dropped.inc)
         self.clients: dict[str, UpstreamClient] = {}
+        self.embed_metrics = EmbedderMetrics(registry)
+        self.embedder = (
+            QueryEmbedder(config.embedding, self.embed_metrics, self.env)
+            if config.embedding is not None
+            else None
+        )
         self.runtime = self._runtime(config)
         self.started_at = time.time()
         self._ready_checked = 0.0
@@ -79,6 +87,8 @@ class Sidecar:
 
     def _runtime(self, config: Config) -> Runtime:
         table = RouteTable(config, self.source)
+        # a lambda: self.clients is replaced when the sidecar starts
+        rewriter = ShadowRewriter(table, self.embedder, lambda name: self.clients.get(name))  # noqa: PLW0108
         mirror = Mirror(
             config.shadow,
             config.comparison,
@@ -86,6 +96,7 @@ class Sidecar:
             self.lag,
             self.shadow_tasks,
             self.examples,
+            rewriter,
         )
         self.metrics.prime([r.name for r in config.routes], list(config.segments.names))
         return Runtime(config, table, mirror)
@@ -106,6 +117,7 @@ class Sidecar:
                 ("[admin].listen", old.admin.listen, config.admin.listen),
                 ("[upstreams]", old.upstreams, config.upstreams),
                 ("[examples]", old.examples, config.examples),
+                ("[embedding]", old.embedding, config.embedding),
             )
             if before != after
         ]
@@ -121,12 +133,16 @@ class Sidecar:
         }
         lag_task = self.tasks.spawn(self.lag.run(), name="loop-lag")
         examples_task = self.tasks.spawn(self.examples.run(), name="examples-writer")
+        if self.runtime.mirror.rewriter is not None:
+            self.tasks.spawn(self.runtime.mirror.rewriter.warm(), name="collections-warmup")
         yield
         lag_task.cancel()
         examples_task.cancel()
         await self.shadow_tasks.cancel_all()
         await self.tasks.cancel_all()
         self.examples.close()
+        if self.embedder is not None:
+            await self.embedder.close()
         for client in self.clients.values():
             await client.session.close()
 

@@ -19,7 +19,7 @@ import random
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import aiohttp
 from asyncio_throttle.throttler import Throttler
@@ -36,6 +36,9 @@ from proxy.metrics import ProxyMetrics, RouteSegmentMetrics
 from proxy.overload import LoopLagMonitor
 from proxy.routes import CompiledRoute, json_pointer, parse_json_body
 from proxy.tasks import BackgroundTasks
+
+if TYPE_CHECKING:
+    from proxy.shadow_rewrite import ShadowRewriter
 
 log = get_logger("shadow")
 SHADOW_HEADER = "X-Embedshift-Shadow"
@@ -101,6 +104,7 @@ class Mirror:
         lag: LoopLagMonitor,
         tasks: BackgroundTasks,
         examples: ExampleStore | None,
+        rewriter: ShadowRewriter | None = None,
     ) -> None:
         """Bounds come from ``settings``; figures go to ``metrics`` and ``examples``.
 
@@ -113,6 +117,7 @@ class Mirror:
         self.lag = lag
         self.tasks = tasks
         self.examples = examples
+        self.rewriter = rewriter  # builds the shadow request (re-embedding): proxy.shadow_rewrite
         self.throttler = DroppingThrottler(rate_limit=max(1, round(settings.max_rps)), period=1.0)
         self._once = OncePerKind()
 
@@ -174,6 +179,8 @@ class Mirror:
         if isinstance(prepared, str):  # an outcome: the shadow request cannot be built
             return prepared
         shadow_status, shadow_body, failure = await self._send(prepared)
+        if self.rewriter is not None and failure is None:
+            self.rewriter.answered(prepared, shadow_status)
         answer = await primary
         if answer is None or not 200 <= answer.status < 300:
             return "primary_error"
@@ -266,10 +273,10 @@ class Mirror:
     async def prepare(self, job: ShadowJob) -> ShadowJob | str:
         """The shadow request to send, or an outcome name when it cannot be built.
 
-        The seam where vector routes re-embed the query text with the new model (issue 3);
-        as it stands, the request goes out as the client sent it (path rewritten).
+        Vector routes get the query re-embedded by the new model, and collections the path
+        template cannot map are mapped (:mod:`proxy.shadow_rewrite`).
         """
-        return job
+        return job if self.rewriter is None else await self.rewriter.prepare(job)
 
     def _log_once(self, event: str, job: ShadowJob, **fields: Any) -> None:
         suppressed = self._once.should_log(f"{event}:{job.compiled.name}", time.monotonic())
