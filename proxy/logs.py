@@ -49,8 +49,12 @@ def configure_logging(
 
 
 def get_logger(name: str) -> structlog.typing.FilteringBoundLogger:
-    """A logger bound to a component name."""
-    logger: structlog.typing.FilteringBoundLogger = structlog.get_logger().bind(component=name)
+    """A logger bound to a component name.
+
+    Lazy: modules create their loggers at import time, before :func:`configure_logging` runs,
+    and each logger picks up the configuration in force when it first logs.
+    """
+    logger: structlog.typing.FilteringBoundLogger = structlog.get_logger(component=name)
     return logger
 
 

