@@ -68,9 +68,8 @@ def test_ten_thousand_requests_no_errors_and_flat_memory(tmp_path, hey_bin):
         stop_process(old)
         stop_process(new)
     mib = 2**20
-    print(
-        f"RSS after 1,000: {rss_after_first_thousand / mib:.1f} MiB; after 10,000: {rss_at_end / mib:.1f} MiB"
-    )
+    first, end = rss_after_first_thousand / mib, rss_at_end / mib
+    print(f"RSS after 1,000: {first:.1f} MiB; after 10,000: {end:.1f} MiB")
     print(f"outcomes: {outcomes}")
     assert rss_at_end <= 1.5 * rss_after_first_thousand
     assert sum(v or 0 for v in outcomes.values()) == 10_000  # every request has one outcome
