@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import re
+import zlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -139,11 +140,23 @@ def json_pointer(doc: Any, pointer: str) -> Any:
     return node
 
 
+MAX_INFLATED_BYTES = 64 * 1024 * 1024
+
+
 def parse_json_body(body: bytes) -> Any:
-    """The request body as JSON, or None when it is empty or not JSON."""
+    """A request or answer body as JSON, or None when it is empty or not JSON.
+
+    A gzip body (its magic bytes: Typesense compresses when the client accepts it) is inflated
+    first, up to :data:`MAX_INFLATED_BYTES`; answers are forwarded to clients untouched.
+    """
     if not body:
         return None
     try:
+        if body[:2] == b"\x1f\x8b":
+            inflater = zlib.decompressobj(wbits=31)
+            body = inflater.decompress(body, MAX_INFLATED_BYTES)
+            if inflater.unconsumed_tail:
+                return None
         return json.loads(body)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, zlib.error):
         return None

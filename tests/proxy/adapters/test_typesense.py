@@ -10,6 +10,17 @@ from proxy.adapters.typesense import TypesenseAdapter, parse_vector_query
 from proxy.errors import AdapterError, UnparseableResponseError
 
 
+class NoLookup:
+    """A CollectionLookup that must not be used (Typesense resolves nothing)."""
+
+    async def get_json(self, side, path):
+        """Fail: nothing is looked up."""
+        raise AssertionError((side, path))
+
+
+NO_LOOKUP = NoLookup()
+
+
 def hit(doc_id, distance):
     """One hit of a vector search."""
     return {"document": {"id": doc_id, "title": "t"}, "highlights": [], "vector_distance": distance}
@@ -125,8 +136,8 @@ async def test_collection_common_parameter_is_renamed():
     """A collection given in the query string (common params) is renamed too."""
     adapter = TypesenseAdapter()
     path = await adapter.shadow_path(
-        "/multi_search?collection=old&per_page=10", {"old": "new"}, None
+        "/multi_search?collection=old&per_page=10", {"old": "new"}, NO_LOOKUP
     )
     assert path == "/multi_search?collection=new&per_page=10"
     untouched = "/multi_search?per_page=10"
-    assert await adapter.shadow_path(untouched, {"old": "new"}, None) == untouched
+    assert await adapter.shadow_path(untouched, {"old": "new"}, NO_LOOKUP) == untouched
