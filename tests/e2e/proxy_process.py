@@ -26,6 +26,7 @@ class Proxy:
     port: int
     metrics_url: str
     log: Path
+    pid: int
 
     @property
     def url(self) -> str:
@@ -107,7 +108,7 @@ def running_proxy(workdir: Path, config: str) -> Iterator[Proxy]:
     metrics_url = f"http://127.0.0.1:{metrics_port}"
     try:
         wait_http_ok(f"{metrics_url}/healthz", proc, log, 30.0)
-        yield Proxy("127.0.0.1", port, metrics_url, log)
+        yield Proxy("127.0.0.1", port, metrics_url, log, proc.pid)
     finally:
         proc.terminate()
         try:
