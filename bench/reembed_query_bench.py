@@ -143,9 +143,7 @@ def run(args: argparse.Namespace) -> dict[str, object]:
         ).encode()
         for i in picks
     ]
-    headers = [
-        {"Content-Type": "application/json", "X-Query-Text": quote(texts[i])} for i in picks
-    ]
+    headers = [{"Content-Type": "application/json", "X-Query-Text": quote(texts[i])} for i in picks]
     results: dict[str, object] = {"rps": args.rps, "requests": n, "distinct_texts": len(set(picks))}
     for name, reembed in (("mirror", False), ("reembed", True)):
         with (
