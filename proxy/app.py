@@ -28,9 +28,10 @@ from proxy.config.schema import Config
 from proxy.examples import ExampleStore
 from proxy.forward import (
     UpstreamClient,
-    forward_buffered,
+    forward_search,
     forward_streamed,
     make_client,
+    search_headers,
     upstream_headers,
 )
 from proxy.logs import get_logger
@@ -144,6 +145,7 @@ class Sidecar:
         if self.embedder is not None:
             await self.embedder.close()
         for client in self.clients.values():
+            await client.pool.close()
             await client.session.close()
 
     async def ready(self) -> bool:
@@ -191,16 +193,14 @@ async def _handle(request: web.Request) -> web.StreamResponse:
     runtime = sidecar.runtime  # a request keeps the runtime it started with
     metrics = sidecar.metrics
     body = await request.read()
-    headers = upstream_headers(request)
     primary = sidecar.clients["old"]
     found = runtime.table.match(request.method, request.path)
-    if found is None:
+    if found is None or request.method == "HEAD":
         start = time.perf_counter()
-        response = await forward_streamed(request, primary, body, headers)
-        metrics.upstream_duration.labels(primary.name, "passthrough").observe(
-            time.perf_counter() - start
-        )
-        metrics.client_requests.labels("passthrough", _code(response.status)).inc()
+        response = await forward_streamed(request, primary, body, upstream_headers(request))
+        route_name = "passthrough" if found is None else found[0].name
+        metrics.upstream_duration_for(primary.name, route_name).observe(time.perf_counter() - start)
+        metrics.client_requests_for(route_name, response.status).inc()
         return response
 
     compiled, params = found
@@ -210,7 +210,7 @@ async def _handle(request: web.Request) -> web.StreamResponse:
     bound = metrics.for_route(route.name, segment)
     primary_answer = None
     if runtime.mirror.admit(bound, request.headers, body):
-        shadow_headers = headers.copy()
+        shadow_headers = upstream_headers(request)
         shadow_headers[SHADOW_HEADER] = "1"
         job = ShadowJob(
             compiled=compiled,
@@ -225,13 +225,14 @@ async def _handle(request: web.Request) -> web.StreamResponse:
         primary_answer = runtime.mirror.start(job, bound)
     answer = None
     try:
-        response, answer = await forward_buffered(request, primary, body, request.raw_path, headers)
+        headers = search_headers(request, primary.extra_headers)
+        response, answer = await forward_search(request, primary, body, headers)
     finally:
         if primary_answer is not None and not primary_answer.done():
             primary_answer.set_result(answer)
     if answer is not None:
-        metrics.upstream_duration.labels(primary.name, route.name).observe(answer.duration_s)
-    metrics.client_requests.labels(route.name, _code(response.status)).inc()
+        metrics.upstream_duration_for(primary.name, route.name).observe(answer.duration_s)
+    metrics.client_requests_for(route.name, response.status).inc()
     return response
 
 

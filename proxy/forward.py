@@ -22,6 +22,7 @@ from multidict import CIMultiDict
 from yarl import URL
 
 from proxy.config.schema import Upstream
+from proxy.upstream import Header, Http1Pool, UpstreamError
 
 # RFC 9110 section 7.6.1, plus the proxy-auth pair; Host is set for the upstream by aiohttp.
 HOP_BY_HOP = frozenset(
@@ -49,7 +50,8 @@ class UpstreamClient:
 
     name: str
     base: str
-    session: aiohttp.ClientSession
+    session: aiohttp.ClientSession  # passthrough: streaming, any method
+    pool: Http1Pool  # search routes: small buffered JSON exchanges, the hot path
     timeout: aiohttp.ClientTimeout
     extra_headers: Mapping[str, str]
 
@@ -81,6 +83,7 @@ def make_client(
         name=name,
         base=upstream.url.rstrip("/"),
         session=make_session(upstream),
+        pool=Http1Pool(upstream.url, upstream.max_connections, upstream.connect_timeout_s),
         timeout=aiohttp.ClientTimeout(total=upstream.timeout_s, connect=upstream.connect_timeout_s),
         extra_headers=extra,
     )
@@ -105,6 +108,73 @@ def upstream_headers(request: web.Request) -> CIMultiDict[str]:
     if "X-Forwarded-Proto" not in headers:
         headers["X-Forwarded-Proto"] = request.scheme
     return headers
+
+
+_HOP_BY_HOP_BYTES = frozenset(h.encode() for h in HOP_BY_HOP) | {b"expect"}
+
+
+def search_headers(request: web.Request, extra: Mapping[str, str]) -> list[Header]:
+    """The client's end-to-end headers as bytes, X-Forwarded-* and ``extra`` added.
+
+    The fast twin of :func:`upstream_headers` for the search path: Host and Content-Length
+    are written by the pool, ``Expect`` is dropped because the body is already here.
+    """
+    raw = request.raw_headers
+    tokens: frozenset[bytes] = frozenset()
+    forwarded_for = b""
+    out: list[Header] = []
+    for name, value in raw:
+        lower = name.lower()
+        if lower == b"connection":
+            tokens = frozenset(t.strip().lower() for t in value.split(b",") if t.strip())
+    for name, value in raw:
+        lower = name.lower()
+        if lower in _HOP_BY_HOP_BYTES or lower in tokens:
+            continue
+        if lower == b"x-forwarded-for":
+            forwarded_for = value + b", "
+            continue
+        out.append((name, value))
+    peer = (request.remote or "").encode()
+    out.append((b"X-Forwarded-For", forwarded_for + peer))
+    out.append((b"X-Forwarded-Proto", request.scheme.encode()))
+    for extra_name, extra_value in extra.items():
+        out.append((extra_name.encode("latin-1"), extra_value.encode("latin-1")))
+    return out
+
+
+def encode_headers(headers: CIMultiDict[str]) -> list[Header]:
+    """A header multidict as the byte pairs the pool writes (Host and lengths left out)."""
+    return [
+        (k.encode("latin-1"), v.encode("latin-1"))
+        for k, v in headers.items()
+        if k.lower() not in _SET_BY_POOL
+    ]
+
+
+_SET_BY_POOL = frozenset({"host", "content-length", "transfer-encoding", "expect"})
+
+
+async def forward_search(
+    request: web.Request, client: UpstreamClient, body: bytes, headers: list[Header]
+) -> tuple[web.StreamResponse, PrimaryAnswer | None]:
+    """Forward a search on the fast pool and answer with the whole response."""
+    start = time.perf_counter()
+    try:
+        answer = await client.pool.request(
+            request.method, request.raw_path.encode(), headers, body, client.timeout.total or 30.0
+        )
+    except UpstreamError as e:
+        if e.kind == "timeout":
+            return _timeout(client), None
+        return error_response(502, "upstream_unreachable", client.name, str(e)), None
+    response = web.Response(
+        status=answer.status,
+        reason=answer.reason or None,
+        body=answer.body,
+        headers=response_headers(answer.headers),
+    )
+    return response, PrimaryAnswer(answer.status, answer.body, time.perf_counter() - start)
 
 
 def response_headers(raw: Iterable[tuple[bytes, bytes]]) -> CIMultiDict[str]:

@@ -147,6 +147,24 @@ class ProxyMetrics:
             registry=registry,
         )
         self._bound: dict[tuple[str, str], RouteSegmentMetrics] = {}
+        self._requests: dict[tuple[str, int], Counter] = {}
+        self._durations: dict[tuple[str, str], Histogram] = {}
+
+    def client_requests_for(self, route: str, status: int) -> Counter:
+        """The client-request counter child of a route and status (cached: hot path)."""
+        key = (route, status // 100)
+        child = self._requests.get(key)
+        if child is None:
+            child = self._requests[key] = self.client_requests.labels(route, f"{status // 100}xx")
+        return child
+
+    def upstream_duration_for(self, upstream: str, route: str) -> Histogram:
+        """The upstream-latency histogram child of an upstream and route (cached)."""
+        key = (upstream, route)
+        child = self._durations.get(key)
+        if child is None:
+            child = self._durations[key] = self.upstream_duration.labels(upstream, route)
+        return child
 
     def for_route(self, route: str, segment: str) -> RouteSegmentMetrics:
         """The comparison metrics of one (route, segment), created on first use."""

@@ -21,7 +21,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-import aiohttp
 from asyncio_throttle.throttler import Throttler
 from multidict import CIMultiDict
 
@@ -30,12 +29,13 @@ from proxy.config.schema import ComparisonSection, SampleKey, ShadowSection
 from proxy.divergence import compare
 from proxy.errors import AdapterError
 from proxy.examples import Example, ExampleStore
-from proxy.forward import PrimaryAnswer, UpstreamClient, payload
+from proxy.forward import PrimaryAnswer, UpstreamClient, encode_headers
 from proxy.logs import OncePerKind, get_logger
 from proxy.metrics import ProxyMetrics, RouteSegmentMetrics
 from proxy.overload import LoopLagMonitor
 from proxy.routes import CompiledRoute, json_pointer, parse_json_body
 from proxy.tasks import BackgroundTasks
+from proxy.upstream import UpstreamError
 
 if TYPE_CHECKING:
     from proxy.shadow_rewrite import ShadowRewriter
@@ -216,28 +216,26 @@ class Mirror:
     async def _send(self, job: ShadowJob) -> tuple[int, bytes, str | None]:
         """Send the shadow request under the hard timeout: (status, body, failed outcome)."""
         shadow = job.shadow
+        headers = encode_headers(job.headers)
+        if shadow.extra_headers:
+            headers += [
+                (k.encode("latin-1"), v.encode("latin-1")) for k, v in shadow.extra_headers.items()
+            ]
         start = time.perf_counter()
         try:
-            async with asyncio.timeout(self.settings.timeout_s):
-                async with shadow.session.request(
-                    job.method,
-                    shadow.url(job.shadow_path),
-                    data=payload(job.body),
-                    headers=job.headers,
-                    allow_redirects=False,
-                ) as response:
-                    body = await response.read()
-                    status = response.status
-        except TimeoutError:
-            self._log_once("shadow_timeout", job, timeout_s=self.settings.timeout_s)
-            return 0, b"", "shadow_timeout"
-        except (aiohttp.ClientError, OSError) as e:
-            self._log_once("shadow_error", job, error=f"{type(e).__name__}: {e}")
+            answer = await shadow.pool.request(
+                job.method, job.shadow_path.encode(), headers, job.body, self.settings.timeout_s
+            )
+        except UpstreamError as e:
+            if e.kind == "timeout":
+                self._log_once("shadow_timeout", job, timeout_s=self.settings.timeout_s)
+                return 0, b"", "shadow_timeout"
+            self._log_once("shadow_error", job, error=str(e))
             return 0, b"", "shadow_error"
-        self.metrics.upstream_duration.labels(shadow.name, job.compiled.name).observe(
+        self.metrics.upstream_duration_for(shadow.name, job.compiled.name).observe(
             time.perf_counter() - start
         )
-        return status, body, None
+        return answer.status, answer.body, None
 
     def _record(
         self, job: ShadowJob, bound: RouteSegmentMetrics, index: int, old: Ranked, new: Ranked

@@ -1,0 +1,311 @@
+"""Benchmark: the shadow proxy against direct access and nginx with ``mirror``, same run.
+
+Loopback backends answer searches in 5 ms (the new one in 5 ms, then in 50 ms: a shadow ten
+times slower than the primary). For each target (direct, nginx-mirror with one worker,
+embedshift in one process, every search mirrored and compared):
+
+* maximum throughput: ``wrk`` with 64 connections for ``--seconds``;
+* p50 and p99 latency at 500 requests per second (``hey``, 10 workers x 50/s), and the CPU
+  time the target's processes used per request during that run (``/proc/PID/stat``).
+
+Added latency is the target's percentile minus direct access's in the same scenario. The
+embedshift rows also check that every request of the 500/s run was mirrored and compared.
+
+    .venv/bin/python bench/proxy_bench.py [--seconds 8] [--json out.json]
+
+Needs wrk, hey and nginx (``.ci/components.sh install wrk hey nginx``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import textwrap
+import time
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+PY = sys.executable
+BODY = '{"vector": [0.1, 0.2, 0.3, 0.4], "limit": 10}'
+PATH = "/collections/docs/points/search"
+TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def wait_up(url: str, timeout: float = 20.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with contextlib.suppress(OSError):
+            with urllib.request.urlopen(url, timeout=1):  # noqa: S310
+                return
+        time.sleep(0.05)
+    raise SystemExit(f"{url} did not come up")
+
+
+@contextlib.contextmanager
+def process(args: list[str], log: Path, env: dict[str, str] | None = None) -> Iterator[subprocess.Popen[bytes]]:
+    with log.open("wb") as out:
+        proc = subprocess.Popen(args, stdout=out, stderr=subprocess.STDOUT, cwd=ROOT, env=env)
+    try:
+        yield proc
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+def cpu_seconds(pids: list[int]) -> float:
+    total = 0
+    for pid in pids:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / TICKS
+
+
+def children(pid: int) -> list[int]:
+    out = subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True, check=False).stdout
+    return [int(p) for p in out.split()]
+
+
+def wrk_throughput(url: str, seconds: int, tmp: Path) -> float:
+    script = tmp / "post.lua"
+    script.write_text(
+        f'wrk.method = "POST"\nwrk.body = \'{BODY}\'\n'
+        'wrk.headers["Content-Type"] = "application/json"\nwrk.headers["X-Segment"] = "docs"\n'
+    )
+    out = subprocess.run(
+        ["wrk", "-t2", "-c64", f"-d{seconds}s", "-s", str(script), url],
+        capture_output=True, text=True, check=True,
+    ).stdout
+    match = re.search(r"Requests/sec:\s+([\d.]+)", out)
+    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    if errors:
+        print(f"  wrk: {errors.group(1)} non-2xx answers from {url}", file=sys.stderr)
+    return float(match.group(1)) if match else 0.0
+
+
+def hey_latency(url: str, seconds: int) -> tuple[float, float, int, int]:
+    """(p50 ms, p99 ms, requests, non-200 answers) at 500 requests per second."""
+    out = subprocess.run(
+        ["hey", "-z", f"{seconds}s", "-c", "10", "-q", "50", "-m", "POST", "-T", "application/json",
+         "-H", "X-Segment: docs", "-d", BODY, url],
+        capture_output=True, text=True, check=True,
+    ).stdout  # fmt: skip
+    p50 = float(re.search(r"50% in ([\d.]+) secs", out).group(1)) * 1000  # type: ignore[union-attr]
+    p99 = float(re.search(r"99% in ([\d.]+) secs", out).group(1)) * 1000  # type: ignore[union-attr]
+    codes = {int(c): int(n) for c, n in re.findall(r"\[(\d{3})\]\s+(\d+) responses", out)}
+    total = sum(codes.values())
+    return p50, p99, total, total - codes.get(200, 0)
+
+
+@dataclass
+class Row:
+    scenario: str
+    target: str
+    max_rps: float
+    p50_ms: float
+    p99_ms: float
+    cpu_ms_per_request: float | None
+    requests: int
+    errors: int
+    compared: int | None = None
+
+
+def metric(url: str, name: str, labels: str) -> float:
+    with urllib.request.urlopen(url, timeout=5) as answer:  # noqa: S310
+        for line in answer.read().decode().splitlines():
+            if line.startswith(name + "{") and labels in line:
+                return float(line.rsplit(" ", 1)[1])
+    return 0.0
+
+
+def nginx_conf(tmp: Path, port: int, old: int, new: int) -> Path:
+    conf = tmp / "nginx.conf"
+    conf.write_text(
+        textwrap.dedent(
+            f"""
+            worker_processes 1;
+            pid {tmp}/nginx.pid;
+            error_log {tmp}/nginx-error.log warn;
+            events {{ worker_connections 4096; }}
+            http {{
+              access_log off;
+              client_body_temp_path {tmp}/body;
+              proxy_temp_path {tmp}/proxy;
+              upstream old {{ server 127.0.0.1:{old}; keepalive 128; }}
+              upstream new {{ server 127.0.0.1:{new}; keepalive 128; }}
+              server {{
+                listen 127.0.0.1:{port} reuseport;
+                location / {{
+                  mirror /mirror;
+                  mirror_request_body on;
+                  proxy_pass http://old;
+                  proxy_http_version 1.1;
+                  proxy_set_header Connection "";
+                }}
+                location = /mirror {{
+                  internal;
+                  proxy_pass http://new$request_uri;
+                  proxy_http_version 1.1;
+                  proxy_set_header Connection "";
+                }}
+              }}
+            }}
+            """
+        )
+    )
+    return conf
+
+
+def sidecar_conf(tmp: Path, port: int, metrics: int, admin: int, old: int, new: int) -> Path:
+    conf = tmp / "embedshift.toml"
+    conf.write_text(
+        textwrap.dedent(
+            f"""
+            [proxy]
+            listen = "127.0.0.1:{port}"
+            [metrics]
+            listen = "127.0.0.1:{metrics}"
+            [admin]
+            listen = "127.0.0.1:{admin}"
+            [upstreams.old]
+            url = "http://127.0.0.1:{old}"
+            [upstreams.new]
+            url = "http://127.0.0.1:{new}"
+            [shadow]
+            sample_rate = 1.0
+            max_in_flight = 4096
+            max_rps = 100000
+            timeout_s = 2.0
+            [segments]
+            names = ["docs"]
+            [examples]
+            path = "{tmp}/examples.sqlite"
+            [logging]
+            format = "json"
+            level = "warning"
+            [[routes]]
+            name = "search"
+            path = "/collections/{{collection}}/points/search"
+            adapter = "qdrant"
+            segment = {{ header = "X-Segment" }}
+            """
+        )
+    )
+    return conf
+
+
+def measure(
+    scenario: str, target: str, url: str, pids: list[int], seconds: int, tmp: Path
+) -> Row:
+    wrk_throughput(url, 2, tmp)  # warm-up: pools, caches
+    max_rps = wrk_throughput(url, seconds, tmp)
+    time.sleep(1.0)
+    before = cpu_seconds(pids) if pids else 0.0
+    p50, p99, requests, errors = hey_latency(url, seconds)
+    cpu = (cpu_seconds(pids) - before) / requests * 1000 if pids else None
+    return Row(scenario, target, max_rps, p50, p99, cpu, requests, errors)
+
+
+def run_scenario(scenario: str, shadow_delay_ms: float, seconds: int, tmp: Path) -> list[Row]:
+    rows = []
+    old_port, new_port = free_port(), free_port()
+    with (
+        process([PY, "bench/search_backend.py", str(old_port), "--delay-ms", "5"], tmp / "old.log"),
+        process(
+            [PY, "bench/search_backend.py", str(new_port), "--delay-ms", str(shadow_delay_ms), "--shift", "2"],
+            tmp / "new.log",
+        ),
+    ):
+        wait_up(f"http://127.0.0.1:{old_port}/")
+        wait_up(f"http://127.0.0.1:{new_port}/")
+        rows.append(measure(scenario, "direct", f"http://127.0.0.1:{old_port}{PATH}", [], seconds, tmp))
+
+        port = free_port()
+        conf = nginx_conf(tmp, port, old_port, new_port)
+        with process(["nginx", "-p", str(tmp), "-c", str(conf), "-g", "daemon off;"], tmp / "nginx.log") as nginx:
+            wait_up(f"http://127.0.0.1:{port}/")
+            pids = [nginx.pid, *children(nginx.pid)]
+            rows.append(measure(scenario, "nginx-mirror", f"http://127.0.0.1:{port}{PATH}", pids, seconds, tmp))
+
+        port, metrics, admin = free_port(), free_port(), free_port()
+        conf = sidecar_conf(tmp, port, metrics, admin, old_port, new_port)
+        with process([PY, "-m", "proxy", "serve", "--config", str(conf)], tmp / "sidecar.log") as sidecar:
+            wait_up(f"http://127.0.0.1:{metrics}/healthz")
+            metrics_url = f"http://127.0.0.1:{metrics}/metrics"
+            label = 'outcome="compared",route="search",segment="docs"'
+            row = measure(scenario, "embedshift", f"http://127.0.0.1:{port}{PATH}", [sidecar.pid], 0, tmp) if False else None
+            wrk_throughput(f"http://127.0.0.1:{port}{PATH}", 2, tmp)
+            max_rps = wrk_throughput(f"http://127.0.0.1:{port}{PATH}", seconds, tmp)
+            time.sleep(2.5)  # slow shadows of the wrk run finish
+            compared_before = metric(metrics_url, "embedshift_shadow_requests_total", label)
+            before = cpu_seconds([sidecar.pid])
+            p50, p99, requests, errors = hey_latency(f"http://127.0.0.1:{port}{PATH}", seconds)
+            cpu = (cpu_seconds([sidecar.pid]) - before) / requests * 1000
+            time.sleep(shadow_delay_ms / 1000 + 0.5)
+            compared = int(metric(metrics_url, "embedshift_shadow_requests_total", label) - compared_before)
+            row = Row(scenario, "embedshift", max_rps, p50, p99, cpu, requests, errors, compared)
+            rows.append(row)
+    return rows
+
+
+def table(rows: list[Row]) -> str:
+    lines = [
+        "| scenario | target | max req/s | vs nginx-mirror | p50 ms | p99 ms | added p99 ms | CPU ms/req | compared at 500/s |",
+        "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for scenario in dict.fromkeys(r.scenario for r in rows):
+        group = {r.target: r for r in rows if r.scenario == scenario}
+        direct, nginx = group["direct"], group.get("nginx-mirror")
+        for r in group.values():
+            ratio = f"{r.max_rps / nginx.max_rps:.2f}x" if nginx and nginx.max_rps else "-"
+            added = f"{r.p99_ms - direct.p99_ms:+.2f}" if r.target != "direct" else "-"
+            cpu = f"{r.cpu_ms_per_request:.3f}" if r.cpu_ms_per_request is not None else "-"
+            compared = f"{r.compared}/{r.requests}" if r.compared is not None else "-"
+            lines.append(
+                f"| {scenario} | {r.target} | {r.max_rps:,.0f} | {ratio} | {r.p50_ms:.2f} | {r.p99_ms:.2f} "
+                f"| {added} | {cpu} | {compared} |"
+            )
+    return "\n".join(lines)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--seconds", type=int, default=8)
+    parser.add_argument("--json", type=Path)
+    args = parser.parse_args()
+    for tool in ("wrk", "hey", "nginx"):
+        if shutil.which(tool) is None:
+            print(f"proxy_bench: {tool} not found; run .ci/components.sh install wrk hey nginx", file=sys.stderr)
+            return 2
+    rows: list[Row] = []
+    with tempfile.TemporaryDirectory(prefix="embedshift-bench-") as tmp:
+        for scenario, delay in (("shadow 5 ms", 5.0), ("shadow 50 ms", 50.0)):
+            rows += run_scenario(scenario, delay, args.seconds, Path(tmp))
+    print(table(rows))
+    if args.json:
+        args.json.write_text(json.dumps([asdict(r) for r in rows], indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
