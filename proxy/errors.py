@@ -9,7 +9,13 @@
      |    |                         adapter expects
      |    +-- UnparseableResponseError   an upstream's answer cannot be turned into ranked lists
      +-- EmbeddingError             an embedding API call failed or answered wrongly
+          +-- EmbeddingRejectedError     a 4xx other than 408/429 (proxy.embeddings.client)
           +-- RetryableEmbeddingError    ... in a way worth retrying (429, 5xx, dropped connection)
+               +-- EmbeddingUnavailableError  408, 429, 5xx, timeout, connection
+               +-- InvalidAnswerError         a 2xx that broke the contract (proxy.embeddings.wire)
+
+    proxy.upstream.UpstreamError    internal to the search path: becomes a 502/504 answer or a
+                                    shadow outcome, never reaches a user as an exception
 
 Every message says what went wrong and where (file, line, key, batch, upstream) so that the
 CLI can print it as ``embedshift: <message>`` without a traceback.
