@@ -42,6 +42,7 @@ from proxy.routes import RouteTable, parse_json_body
 from proxy.shadow import SHADOW_HEADER, Mirror, ShadowJob
 from proxy.shadow_rewrite import ShadowRewriter
 from proxy.tasks import BackgroundTasks
+from proxy.threshold_watch import ThresholdMetrics, ThresholdsInForce, ThresholdsWatcher
 
 log = get_logger("app")
 
@@ -81,7 +82,13 @@ class Sidecar:
             if config.embedding is not None
             else None
         )
+        self.threshold_metrics = ThresholdMetrics(registry)
+        self.thresholds = ThresholdsInForce()
+        self.threshold_watcher = ThresholdsWatcher(
+            lambda: self.runtime.config, self.threshold_metrics, self._set_thresholds
+        )
         self.runtime = self._runtime(config)
+        self.threshold_watcher.check()  # old thresholds (and a document) in force from the start
         self.started_at = time.time()
         self._ready_checked = 0.0
         self._ready = False
@@ -98,9 +105,13 @@ class Sidecar:
             self.shadow_tasks,
             self.examples,
             rewriter,
+            lambda: self.thresholds,
         )
         self.metrics.prime([r.name for r in config.routes], list(config.segments.names))
         return Runtime(config, table, mirror)
+
+    def _set_thresholds(self, in_force: ThresholdsInForce) -> None:
+        self.thresholds = in_force
 
     @property
     def config(self) -> Config:
@@ -124,6 +135,7 @@ class Sidecar:
         ]
         self.lag.max_lag_s = config.shadow.max_loop_lag_s
         self.runtime = self._runtime(config)
+        self.threshold_watcher.check()
         return ignored
 
     async def lifecycle(self, _app: web.Application) -> AsyncIterator[None]:
@@ -134,6 +146,7 @@ class Sidecar:
         }
         lag_task = self.tasks.spawn(self.lag.run(), name="loop-lag")
         examples_task = self.tasks.spawn(self.examples.run(), name="examples-writer")
+        self.tasks.spawn(self.threshold_watcher.run(), name="thresholds-watch")
         if self.runtime.mirror.rewriter is not None:
             self.tasks.spawn(self.runtime.mirror.rewriter.warm(), name="collections-warmup")
         yield

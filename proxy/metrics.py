@@ -36,6 +36,7 @@ TAU_BUCKETS: Final = (-1.0, -0.75, -0.5, -0.25, 0.0, 0.25, 0.5, 0.6, 0.7, 0.8, 0
 # 0 .. 1 in steps of 0.05; scores at or below 0 land in the first bucket. No negative bucket:
 # prometheus_client drops _sum from histograms with one, and mean scores matter on dashboards.
 SCORE_BUCKETS: Final = tuple(round(0.05 * i, 2) for i in range(21))
+ACCEPTED_BUCKETS: Final = (0.0, 1.0, 2.0, 3.0, 5.0, 10.0, 20.0, 50.0, 100.0)
 LATENCY_BUCKETS: Final = (
     0.001, 0.0025, 0.005, 0.0075, 0.01, 0.015, 0.02, 0.03, 0.05, 0.075, 0.1, 0.15, 0.25, 0.5,
     1.0, 2.5, 5.0, 10.0, 30.0,
@@ -55,6 +56,10 @@ class RouteSegmentMetrics:
     score_old_topk: Histogram
     score_new_top1: Histogram
     score_new_topk: Histogram
+    accepted_old: Histogram
+    accepted_new: Histogram
+    flips_old_empty: Counter
+    flips_new_empty: Counter
     outcomes: dict[str, Counter]
 
 
@@ -110,6 +115,21 @@ class ProxyMetrics:
             "Similarity at rank 1 and rank k of each side (distances as 1 - distance).",
             (*labels, "side", "rank"),
             buckets=SCORE_BUCKETS,
+            registry=registry,
+        )
+        self.accepted = Histogram(
+            "embedshift_accepted_results",
+            "Results of a compared query that each side keeps at its own threshold "
+            "(old threshold on old scores, calibrated threshold on new scores).",
+            (*labels, "side"),
+            buckets=ACCEPTED_BUCKETS,
+            registry=registry,
+        )
+        self.abstain_flips = Counter(
+            "embedshift_abstain_flips",
+            "Compared queries where one side keeps no result at its threshold and the other "
+            "keeps some; `empty` names the side that keeps none.",
+            (*labels, "empty"),
             registry=registry,
         )
         self.upstream_duration = Histogram(
@@ -181,6 +201,10 @@ class ProxyMetrics:
                 score_old_topk=self.score.labels(route, segment, "old", "topk"),
                 score_new_top1=self.score.labels(route, segment, "new", "top1"),
                 score_new_topk=self.score.labels(route, segment, "new", "topk"),
+                accepted_old=self.accepted.labels(route, segment, "old"),
+                accepted_new=self.accepted.labels(route, segment, "new"),
+                flips_old_empty=self.abstain_flips.labels(route, segment, "old"),
+                flips_new_empty=self.abstain_flips.labels(route, segment, "new"),
                 outcomes={o: self.shadow_requests.labels(route, segment, o) for o in OUTCOMES},
             )
             self._bound[key] = bound

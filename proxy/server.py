@@ -22,6 +22,7 @@ from proxy.config import load_config
 from proxy.config.schema import Config, parse_listen
 from proxy.errors import ConfigError
 from proxy.logs import configure_logging, get_logger
+from proxy.worker_supervisor import WorkerSupervisor
 
 log = get_logger("server")
 
@@ -71,6 +72,9 @@ async def serve(config_path: Path, config: Config) -> None:
     app = create_app(config, registry, source=str(config_path))
     sidecar = app[SIDECAR]
     runners = await start_sites(config, app)
+    if config.calibrator is not None and config.calibrator.worker_in_serve:
+        supervisor = WorkerSupervisor(config_path, registry)
+        sidecar.tasks.spawn(supervisor.run(), name="calibrator-worker")
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     loop.add_signal_handler(signal.SIGTERM, stop.set)

@@ -17,7 +17,7 @@ import asyncio
 import hashlib
 import random
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -35,6 +35,7 @@ from proxy.metrics import ProxyMetrics, RouteSegmentMetrics
 from proxy.overload import LoopLagMonitor
 from proxy.routes import CompiledRoute, json_pointer, parse_json_body
 from proxy.tasks import BackgroundTasks
+from proxy.threshold_watch import ThresholdsInForce, accepted
 from proxy.upstream import UpstreamError
 
 if TYPE_CHECKING:
@@ -105,6 +106,7 @@ class Mirror:
         tasks: BackgroundTasks,
         examples: ExampleStore | None,
         rewriter: ShadowRewriter | None = None,
+        thresholds: Callable[[], ThresholdsInForce] = ThresholdsInForce,
     ) -> None:
         """Bounds come from ``settings``; figures go to ``metrics`` and ``examples``.
 
@@ -117,6 +119,7 @@ class Mirror:
         self.lag = lag
         self.tasks = tasks
         self.examples = examples
+        self.thresholds = thresholds  # the thresholds in force, read once per compared query
         self.rewriter = rewriter  # builds the shadow request (re-embedding): proxy.shadow_rewrite
         self.throttler = DroppingThrottler(rate_limit=max(1, round(settings.max_rps)), period=1.0)
         self._once = OncePerKind()
@@ -251,6 +254,9 @@ class Mirror:
             bound.top1_agree.inc()
         _observe_scores(bound.score_old_top1, bound.score_old_topk, old.scores, k)
         _observe_scores(bound.score_new_top1, bound.score_new_topk, new.scores, k)
+        thresholds = self.thresholds()
+        if thresholds.active:
+            _observe_thresholds(bound, thresholds, job.segment, old.scores[:k], new.scores[:k])
         if self.examples is not None:
             self.examples.offer(
                 Example(
@@ -286,6 +292,26 @@ class Mirror:
                 suppressed_since_last=suppressed,
                 **fields,
             )
+
+
+def _observe_thresholds(
+    bound: RouteSegmentMetrics,
+    thresholds: ThresholdsInForce,
+    segment: str,
+    old_scores: tuple[float, ...],
+    new_scores: tuple[float, ...],
+) -> None:
+    """Accepted counts per side, and an abstain flip when exactly one side keeps nothing."""
+    old_t, new_t = thresholds.old_for(segment), thresholds.new_for(segment)
+    kept_old = kept_new = None
+    if old_t is not None:
+        kept_old = accepted(old_scores, old_t)
+        bound.accepted_old.observe(kept_old)
+    if new_t is not None:
+        kept_new = accepted(new_scores, new_t)
+        bound.accepted_new.observe(kept_new)
+    if kept_old is not None and kept_new is not None and (kept_old == 0) != (kept_new == 0):
+        (bound.flips_old_empty if kept_old == 0 else bound.flips_new_empty).inc()
 
 
 def _observe_scores(top1: Any, topk: Any, scores: tuple[float, ...], k: int) -> None:

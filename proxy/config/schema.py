@@ -487,6 +487,11 @@ class CalibratorSection:
     status_path: str = setting(
         "JSON status the worker writes every round.", default="var/calibrator-status.json"
     )
+    worker_in_serve: bool = setting(
+        "`embedshift serve` runs the worker as a child process (false: it runs elsewhere, "
+        "e.g. its own container in the pod).",
+        default=True,
+    )
     cache_dir: str = setting(
         "Persistent cache of embedded texts (embeddings API path).",
         default="var/embedding-cache",
