@@ -101,6 +101,21 @@ class AdminSection:
         default="EMBEDSHIFT_ADMIN_TOKEN",
         check=_env_check,
     )
+    tokens_env: Mapping[str, str] = setting(
+        "More bearer tokens, each with a name the audit log records: name = environment "
+        'variable holding it (e.g. { ci = "EMBEDSHIFT_CI_TOKEN" }). token_env is named after '
+        "its variable.",
+        default_factory=lambda: MappingProxyType({}),
+    )
+
+    def validate(self, where: Where) -> None:
+        """Token names must be label-safe and their variables valid names."""
+        for name, env in self.tokens_env.items():
+            if not _SEGMENT_NAME.match(name):
+                raise where.error(f"tokens_env.{name}", "must be named with letters, digits, _.:-")
+            problem = _env_check(env)
+            if problem:
+                raise where.error(f"tokens_env.{name}", problem)
 
 
 @dataclass(frozen=True)
@@ -531,6 +546,119 @@ class LoggingSection:
 
 
 @dataclass(frozen=True)
+class GateSection:
+    """``[gate]``: when the new index may take traffic (proxy/gate.py), per segment."""
+
+    window_s: float = setting("Sliding window the gate judges, in seconds.", default=600.0, ge=10)
+    interval_s: float = setting(
+        "How often the gate is evaluated (and its metrics updated).", default=5.0, gt=0
+    )
+    min_compared: int = setting(
+        "Fewest compared queries in the window for a verdict; fewer: inconclusive.",
+        default=200,
+        ge=2,
+    )
+    confidence: float = setting(
+        "Confidence of the bounds on mean RBO and mean overlap@k (one-sided).",
+        default=0.95,
+        gt=0.5,
+        lt=1,
+    )
+    min_rbo: float = setting(
+        "Floor for the lower confidence bound of mean RBO.", default=0.8, ge=0, le=1
+    )
+    min_overlap: float = setting(
+        "Floor for the lower confidence bound of mean overlap@k.", default=0.8, ge=0, le=1
+    )
+    max_abstain_flip_rate: float = setting(
+        "Cap on the share of compared queries whose answer flips between some results and "
+        "none under the thresholds in force (needs [thresholds]).",
+        default=0.05,
+        ge=0,
+        le=1,
+    )
+    max_shadow_error_rate: float = setting(
+        "Cap on the share of shadow requests that fail (errors, unparseable answers, failed "
+        "embeddings).",
+        default=0.01,
+        ge=0,
+        le=1,
+    )
+    max_shadow_timeout_rate: float = setting(
+        "Cap on the share of shadow requests that time out.", default=0.01, ge=0, le=1
+    )
+    max_latency_ratio: float = setting(
+        "Cap on the new index's p99 latency over the old one's (search routes, all segments).",
+        default=1.5,
+        gt=0,
+    )
+    prometheus_url: str | None = setting(
+        "Read the window's figures from this Prometheus (all replicas summed), so that every "
+        "replica reaches the same verdict. Unset: this process's own counters.",
+        default=None,
+        check=lambda v: None if v is None else _url_check(v),
+    )
+    prometheus_selector: str = setting(
+        "Label matchers added to every gate query, e.g. 'namespace=\"search\"'.", default=""
+    )
+    prometheus_delay_s: float = setting(
+        "Evaluate at a time this far back, aligned to interval_s, so that all replicas read "
+        "the same fully scraped data (a few scrape intervals).",
+        default=60.0,
+        ge=0,
+    )
+    prometheus_timeout_s: float = setting(
+        "Time allowed for each gate query to Prometheus.", default=5.0, gt=0
+    )
+
+
+@dataclass(frozen=True)
+class ModesSection:
+    """``[modes]``: which index answers search requests (proxy/modes.py)."""
+
+    state_path: str = setting(
+        "SQLite file holding the mode in force and the audit log of its changes.",
+        default="var/modes.sqlite",
+    )
+    canary_key: SampleKey | None = setting(
+        "What a canary hashes so that one query (or user) always gets the same side. Unset: "
+        "[shadow].sample_key; neither set: a draw per request.",
+        default=None,
+    )
+    side_header: bool = setting(
+        "Add X-Embedshift-Side: old|new;gen=N to search answers (tests, debugging).",
+        default=False,
+    )
+
+
+@dataclass(frozen=True)
+class PromotionSection:
+    """``[promotion]``: automatic promotion (off by default): shadow, canary steps, flipped."""
+
+    enabled: bool = setting(
+        "Promote automatically after the gate has passed for hold_s; roll back on fail.",
+        default=False,
+    )
+    canary_steps: tuple[float, ...] = setting(
+        "Canary percentages, in order, between shadow and flipped.",
+        default=(5.0, 25.0, 50.0),
+        check=lambda v: (
+            None
+            if all(0 < p < 100 for p in v) and list(v) == sorted(v)
+            else "must be increasing percentages between 0 and 100"
+        ),
+    )
+    hold_s: float = setting(
+        "How long every segment must pass before the next step.", default=1800.0, gt=0
+    )
+    rollback_on_fail: bool = setting(
+        "Go back to shadow at once when a segment fails (then stop promoting until an "
+        "operator sets a mode).",
+        default=True,
+    )
+
+
+@dataclass(frozen=True)
 class Config:
     """The whole config file."""
 
@@ -554,6 +682,9 @@ class Config:
     calibrator: CalibratorSection | None = setting(
         "Calibrator: labelled samples and how thresholds are calibrated.", default=None
     )
+    gate: GateSection = setting("The flip gate.", default_factory=GateSection)
+    modes: ModesSection = setting("Modes: shadow, canary, flipped.", default_factory=ModesSection)
+    promotion: PromotionSection = setting("Automatic promotion.", default_factory=PromotionSection)
     logging: LoggingSection = setting("Logging.", default_factory=LoggingSection)
 
     def validate(self, where: Where) -> None:
