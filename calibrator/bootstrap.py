@@ -18,8 +18,10 @@ def replicate_weights(n_queries: int, replicates: int, seed: int = 0) -> npt.NDA
     if n_queries == 0 or replicates == 0:
         return np.zeros((replicates, n_queries))
     rng = np.random.default_rng(seed)
-    draws = rng.multinomial(n_queries, np.full(n_queries, 1.0 / n_queries), size=replicates)
-    return draws.astype(np.float64)
+    drawn = rng.integers(0, n_queries, size=(replicates, n_queries))
+    cells = (np.arange(replicates)[:, None] * n_queries + drawn).ravel()
+    counts = np.bincount(cells, minlength=replicates * n_queries)
+    return counts.reshape(replicates, n_queries).astype(np.float64)
 
 
 def with_point(weights: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:

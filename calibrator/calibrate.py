@@ -32,7 +32,7 @@ from calibrator.policy import Policy, choose, why_none
 from calibrator.quantile import kth_highest, tail_share
 from calibrator.scorer import Scorer, prepare
 from calibrator.scoring import Progress, count_at_least, pair_scores
-from calibrator.sweep import Pairs, curve_sums, relevant_grid
+from calibrator.sweep import Pairs, curve_sums, make_pairs, recall_sums, relevant_grid
 from calibrator.vectors import Vectors
 from proxy.thresholds import Intervals, Metric, QuantileMapping, SegmentThreshold
 
@@ -56,7 +56,7 @@ class Settings:
     metric: Metric = "cosine"
     max_refinements: int = 4
     max_pairs: int = 20_000_000
-    irrelevant_sample: int = 20_000
+    irrelevant_sample: int = 0  # irrelevant pairs scored for the report's distributions
     seed: int = 0
 
     def policy_for(self, segment: str | None) -> Policy:
@@ -102,6 +102,7 @@ class Calibration:
     settings: Settings
     n_pairs: int
     refinements: int
+    scan: str = "top_n"  # "above": one range search down to a floor known from the labels
 
 
 def _unit(values: Floats, j: int, confidence: float) -> tuple[float, float] | None:
@@ -115,7 +116,10 @@ def _evaluate(
     for _ in range(s.max_refinements + 1):
         pairs = scorer.pairs(scope)
         grid = relevant_grid(pairs)
-        curve = curve_sums(pairs, grid, weights)
+        if policy.kind == "target_recall":  # recall needs the relevant pairs only
+            curve = recall_sums(pairs, grid, weights)
+        else:
+            curve = curve_sums(pairs, grid, weights, macro=policy.average == "macro")
         picks = choose(policy, curve)
         if picks[0] < 0:
             reason = why_none(policy, curve, pairs.n_unscored())
@@ -130,17 +134,19 @@ def _evaluate(
         lowest = min(grid[j], t_interval[0] if t_interval else math.inf)
         if not scorer.refine(scope, lowest):
             break
-    precision, recall = curve.precision(policy.average), curve.recall(policy.average)
+    # every replicate's precision and recall at the one threshold chosen on all queries
+    at = curve_sums(pairs, grid[j : j + 1], weights, macro=policy.average == "macro")
+    precision, recall = at.precision(policy.average), at.recall(policy.average)
     entry = SegmentThreshold(
         threshold=float(grid[j]),
-        precision=float(precision[0, j]),
-        recall=float(recall[0, j]),
+        precision=float(precision[0, 0]),
+        recall=float(recall[0, 0]),
         n_queries=len(scope),
         status="calibrated",
         n_relevant=int(pairs.n_relevant.sum()),
         n_unscored=pairs.n_unscored(),
         intervals=Intervals(
-            t_interval, _unit(precision, j, s.confidence), _unit(recall, j, s.confidence)
+            t_interval, _unit(precision, 0, s.confidence), _unit(recall, 0, s.confidence)
         ),
         exact=not scorer.inexact(scope, grid[j]),
     )
@@ -162,8 +168,8 @@ def _fallback(
     scorer.refine(scope, t)
     pairs = scorer.pairs(scope)
     weights = with_point(replicate_weights(len(scope), s.bootstrap, s.seed))
-    curve = curve_sums(pairs, np.array([t]), weights)
     average = s.policy.average
+    curve = curve_sums(pairs, np.array([t]), weights, macro=average == "macro")
     precision, recall = curve.precision(average), curve.recall(average)
     entry = SegmentThreshold(
         threshold=t,
@@ -204,6 +210,43 @@ def _mapping(
         tail_share=tail_share(float(accepted[0]), float(scorer.total_pairs(scope))),
         n_queries=len(scope),
     )
+
+
+def _recall_floor(scorer: Scorer, eval_set: EvalSet, s: Settings) -> float | None:
+    """The lowest threshold any scope can need, when every policy is ``target_recall``.
+
+    Recall depends on the labelled pairs alone, so such policies pick their thresholds (and
+    the replicates theirs) before any candidate is scored: the scan then only needs the
+    documents at or above the lowest of them. None when some policy needs the negatives.
+    """
+    resolved = scorer.resolved
+    scopes: list[tuple[str | None, npt.NDArray[np.int64]]] = [(None, resolved.scope())]
+    scopes += [(n, resolved.scope(n)) for n in eval_set.segments()]
+    lowest = math.inf
+    for name, scope in scopes:
+        if name is not None and len(scope) < s.min_queries:
+            continue  # falls back to the global threshold
+        policy = s.policy_for(name)
+        if policy.kind != "target_recall":
+            return None
+        sizes = [len(scorer.positives[q]) for q in scope]
+        pairs = make_pairs(
+            np.repeat(np.arange(len(scope)), sizes),
+            np.concatenate([scorer.positives[q] for q in scope]) if sizes else np.zeros(0),
+            np.ones(sum(sizes), dtype=np.bool_),
+            resolved.n_relevant[scope],
+        )
+        grid = relevant_grid(pairs)
+        weights = with_point(replicate_weights(len(scope), s.bootstrap, s.seed))
+        picks = choose(policy, recall_sums(pairs, grid, weights))
+        chosen = grid[picks[picks >= 0]]
+        if chosen.size:
+            point = grid[picks[0]] if picks[0] >= 0 else math.inf
+            interval = percentile_interval(
+                np.where(picks[1:] >= 0, grid[np.maximum(picks[1:], 0)], np.nan), s.confidence
+            )
+            lowest = min(lowest, point, interval[0] if interval else math.inf)
+    return None if math.isinf(lowest) else float(lowest)
 
 
 class _OldSide:
@@ -252,7 +295,8 @@ def calibrate(
             f"only {len(resolved.queries)} labelled queries in all; at least min_queries = "
             f"{s.min_queries} are needed (label more, or lower --min-queries)"
         )
-    scorer = Scorer(resolved, vectors, s.metric, s.top_n, s.max_pairs, progress)
+    scorer = Scorer(resolved, vectors, s.metric, s.max_pairs, progress)
+    scan = scorer.scan(s.top_n, _recall_floor(scorer, eval_set, s))
     old_side = _OldSide(old, resolved, vectors, s) if old is not None else None
     default_counts = segment_counts = None
     if old_side is not None and old is not None:
@@ -312,4 +356,5 @@ def calibrate(
         settings=s,
         n_pairs=scorer.candidates.n_pairs,
         refinements=scorer.refinements,
+        scan=scan,
     )

@@ -15,14 +15,17 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TextIO
 
+import structlog
+
 from calibrator.calibrate import ScopeResult
 from calibrator.jobs import job_from_args
 from calibrator.run import RunResult, run_job
 from calibrator.scoring import Progress
-from proxy.logs import configure_logging, get_logger
+from proxy.logs import configure_logging
 from proxy.thresholds import Interval
 
-log = get_logger("calibrator")
+# A lazy logger: it reads the logging configuration at each call, not at import.
+log = structlog.get_logger(component="calibrator")
 EXIT_NO_THRESHOLD = 3
 
 

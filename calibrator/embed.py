@@ -91,10 +91,18 @@ async def _embed_missing(
     async with aiohttp.ClientSession() as session:
         client = EmbeddingsClient(session, Endpoint.from_section(section), policy=embedding.retry)
 
+        gave_up = False
+
         async def one(batch: list[tuple[bytes, str, str | None]]) -> None:
-            nonlocal done
+            nonlocal done, gave_up
             async with limit:
-                result = await client.embed([text for _, text, _ in batch], batch[0][2])
+                if gave_up:  # another batch failed for good: start no new call
+                    return
+                try:
+                    result = await client.embed([text for _, text, _ in batch], batch[0][2])
+                except EmbeddingError:
+                    gave_up = True  # set before the slot is released to the next batch
+                    raise
             cache.put(
                 [(key, vector) for (key, _, _), vector in zip(batch, result.vectors, strict=True)]
             )

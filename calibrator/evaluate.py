@@ -69,8 +69,10 @@ def apply_thresholds(
     """
     s = settings if settings is not None else Settings()
     resolved = resolve(eval_set, vectors, doc_segments)
-    scorer = Scorer(resolved, vectors, s.metric, s.top_n, s.max_pairs, progress, "held-out")
+    scorer = Scorer(resolved, vectors, s.metric, s.max_pairs, progress, "held-out")
     per_query = [thresholds.get(q.segment, thresholds.get("")) for q in resolved.queries]
+    given = [t for t in per_query if t is not None]
+    scorer.scan(s.top_n, min(given) if given else None)
     for t in {t for t in per_query if t is not None}:
         scorer.refine([i for i, u in enumerate(per_query) if u == t], t)
     pairs = scorer.pairs(resolved.scope())

@@ -13,7 +13,7 @@ are added, so every scoreable relevant pair is there whatever its rank.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -21,7 +21,6 @@ import numpy.typing as npt
 
 from calibrator.errors import InputError
 from calibrator.eval_set import EvalSet, LabelledQuery
-from calibrator.scoring import Candidates
 from calibrator.sweep import Pairs, make_pairs
 from calibrator.vectors import Vectors
 
@@ -125,31 +124,44 @@ def relevant_pairs(resolved: Resolved) -> tuple[Ints, Ints]:
     return queries, docs
 
 
+def query_pairs(
+    docs: Ints,
+    scores: npt.NDArray[np.float32],
+    relevant: Ints,
+    relevant_scores: npt.NDArray[np.float32],
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.bool_]]:
+    """One query's scored pairs: its candidates, with the relevant ones scored directly.
+
+    A candidate that is relevant is replaced by its labelled pair (scored directly, whatever
+    its rank); relevant documents that are not candidates are added the same way.
+    """
+    kept = scores[~(docs[:, None] == relevant[None, :]).any(axis=1)]
+    values = np.concatenate([kept.astype(np.float64), relevant_scores.astype(np.float64)])
+    labels = np.zeros(len(values), dtype=np.bool_)
+    labels[len(kept) :] = True
+    return values, labels
+
+
 def build_pairs(
     resolved: Resolved,
-    candidates: Candidates,
-    positive_scores: Sequence[npt.NDArray[np.float32]],
+    parts: Mapping[int, tuple[npt.NDArray[np.float64], npt.NDArray[np.bool_]]],
+    floors: npt.NDArray[np.float64],
     scope: Ints,
 ) -> Pairs:
-    """The scored pairs of the queries in ``scope`` (local query indexes follow ``scope``)."""
-    q_parts, s_parts, y_parts = [], [], []
-    for local, q in enumerate(scope):
-        docs, scores = candidates.docs[q], candidates.scores[q]
-        relevant = resolved.relevant_rows[q]
-        keep = ~np.isin(docs, relevant, assume_unique=True) if len(relevant) else slice(None)
-        kept = scores[keep]
-        q_parts += [np.full(len(kept) + len(relevant), local, dtype=np.int64)]
-        s_parts += [kept.astype(np.float64), positive_scores[q].astype(np.float64)]
-        y_parts += [np.zeros(len(kept), np.bool_), np.ones(len(relevant), np.bool_)]
-    if not q_parts:
+    """The scored pairs of the queries in ``scope``, from each one's :func:`query_pairs`."""
+    sizes = [len(parts[int(q)][0]) for q in scope]
+    local = np.repeat(np.arange(len(scope), dtype=np.int64), sizes)
+    if not sizes or sum(sizes) == 0:
         empty = np.zeros(0)
-        return make_pairs(empty, empty, empty, np.zeros(0, np.int64))
+        return make_pairs(
+            local, empty, empty.astype(np.bool_), resolved.n_relevant[scope], floors[scope]
+        )
     return make_pairs(
-        np.concatenate(q_parts),
-        np.concatenate(s_parts),
-        np.concatenate(y_parts),
+        local,
+        np.concatenate([parts[int(q)][0] for q in scope]),
+        np.concatenate([parts[int(q)][1] for q in scope]),
         resolved.n_relevant[scope],
-        candidates.floors[scope],
+        floors[scope],
     )
 
 

@@ -85,12 +85,12 @@ def _first(mask: npt.NDArray[np.bool_]) -> npt.NDArray[np.int64]:
 
 def choose(policy: Policy, curve: Curve) -> npt.NDArray[np.int64]:
     """Per row of ``curve``, the index of the chosen threshold, or -1 when none qualifies."""
-    precision = curve.precision(policy.average)
     recall = curve.recall(policy.average)
     if recall.shape[1] == 0:
         return np.full(recall.shape[0], -1, dtype=np.int64)
     if policy.kind == "target_recall":
         return _first(recall >= policy.value - 1e-12)
+    precision = curve.precision(policy.average)
     if policy.kind == "target_precision":
         feasible = (precision >= policy.value - 1e-12) & (recall > 0)
         best = np.where(feasible, recall, -1.0).max(axis=1, keepdims=True)
@@ -107,7 +107,6 @@ def why_none(policy: Policy, curve: Curve, n_unscored: int) -> str:
         return "the labelled queries list no relevant ids"
     if curve.thresholds.size == 0:
         return f"none of the {relevant} relevant ids was scored (are the ids those of the vectors?)"
-    precision = curve.precision(policy.average)[0]
     recall = curve.recall(policy.average)[0]
     if policy.kind == "target_recall":
         missing = (
@@ -120,6 +119,7 @@ def why_none(policy: Policy, curve: Curve, n_unscored: int) -> str:
             f"no threshold reaches {policy.average} recall {policy.value:g}; the most is "
             f"{recall.max():.3f}{missing}"
         )
+    precision = curve.precision(policy.average)[0]
     best = int(precision.argmax())
     return (
         f"no threshold reaches {policy.average} precision {policy.value:g} (the best is "

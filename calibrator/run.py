@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
+
+import structlog
 
 from calibrator.calibrate import Calibration, OldModel, Settings, calibrate
 from calibrator.document import build_document, check_label_loss
@@ -32,10 +34,11 @@ from calibrator.scoring import Progress
 from calibrator.vectors import Vectors, load_vectors
 from proxy.config.schema import EmbeddingSection
 from proxy.embeddings import RetryPolicy
-from proxy.logs import get_logger
 from proxy.thresholds import ModelInfo, ThresholdsDocument
 
-log = get_logger("calibrator")
+# A lazy logger: it reads the logging configuration at each call, not at import.
+log = structlog.get_logger(component="calibrator")
+REPORT_SAMPLE = 20_000  # irrelevant pairs scored for the report's score distributions
 
 
 def _quiet(_stage: str, _done: int, _total: int) -> None:
@@ -159,10 +162,13 @@ def run_job(job: Job, progress: Progress = _quiet) -> RunResult:
     model = job.model()
     inputs = job.fingerprint(model)
     vectors = load_new_vectors(job, eval_set, progress)
+    settings = job.settings
+    if job.report_dir is not None and not settings.irrelevant_sample:
+        settings = replace(settings, irrelevant_sample=REPORT_SAMPLE)
     calibration = calibrate(
         eval_set,
         vectors,
-        job.settings,
+        settings,
         doc_segments=doc_segments,
         doc_segments_source=str(job.doc_segments),
         old=old,

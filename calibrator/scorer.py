@@ -13,23 +13,40 @@ from collections.abc import Iterable
 
 import numpy as np
 import numpy.typing as npt
+import structlog
 
-from calibrator.evidence import Resolved, build_pairs, relevant_pairs
-from calibrator.scoring import Candidates, Matrix, Progress, extend, pair_scores, search
+from calibrator.evidence import Resolved, build_pairs, query_pairs, relevant_pairs
+from calibrator.scoring import (
+    Candidates,
+    Matrix,
+    Progress,
+    above,
+    estimate_above,
+    extend,
+    pair_scores,
+    search,
+)
 from calibrator.sweep import Pairs
 from calibrator.vectors import Vectors, normalised
-from proxy.logs import get_logger
 from proxy.thresholds import Metric
 
-log = get_logger("calibrator")
+# A lazy logger: it reads the logging configuration at each call, not at import.
+log = structlog.get_logger(component="calibrator")
 Ints = npt.NDArray[np.int64]
 
 
 def prepare(matrix: Matrix, metric: Metric) -> Matrix:
-    """Rows as the metric scores them: unit length for cosine, as given for dot."""
+    """Rows as the metric scores them: unit length for cosine, as given for dot.
+
+    Rows that are unit length already (as most embedding APIs return them) are used as they
+    are, without a copy: the document matrix is the largest thing a run holds.
+    """
+    rows = np.ascontiguousarray(matrix, dtype=np.float32)
     if metric == "cosine":
-        return normalised(matrix)
-    return np.ascontiguousarray(matrix, dtype=np.float32)
+        norms = np.einsum("ij,ij->i", rows, rows)
+        if len(norms) == 0 or np.abs(norms - 1.0).max() > 1e-5:
+            return normalised(rows)
+    return rows
 
 
 class Scorer:
@@ -40,14 +57,15 @@ class Scorer:
         resolved: Resolved,
         vectors: Vectors,
         metric: Metric,
-        top_n: int,
         max_pairs: int,
         progress: Progress,
         label: str = "new",
     ) -> None:
-        """Score every labelled query's top ``top_n`` candidates and its labelled pairs."""
+        """Prepare the matrices and score the labelled pairs; :meth:`scan` finds candidates."""
         self.resolved = resolved
         self.max_pairs = max_pairs
+        self.progress = progress
+        self.label = label
         self.queries = prepare(vectors.queries[resolved.query_rows], metric)
         self.docs = prepare(vectors.docs, metric)
         self.group_docs: dict[str, Matrix] = {
@@ -55,26 +73,62 @@ class Scorer:
             for group, rows in resolved.group_docs.items()
         }
         self.refinements = 0
-        docs: list[Ints] = [np.zeros(0, np.int64)] * len(resolved.queries)
-        scores: list[npt.NDArray[np.float32]] = [np.zeros(0, np.float32)] * len(docs)
-        floors = np.full(len(docs), -np.inf)
-        for group, members in resolved.in_group(resolved.scope()).items():
-            found = search(
-                self.queries[members],
-                self.group_docs[group],
-                resolved.group_docs[group],
-                top_n,
-                progress,
-                f"scoring ({label} model)",
-            )
-            for local, q in enumerate(members):
-                docs[q], scores[q] = found.docs[local], found.scores[local]
-                floors[q] = found.floors[local]
-        self.candidates = Candidates(tuple(docs), tuple(scores), floors)
+        n = len(resolved.queries)
+        self.candidates = Candidates(
+            tuple(np.zeros(0, np.int64) for _ in range(n)),
+            tuple(np.zeros(0, np.float32) for _ in range(n)),
+            np.full(n, np.inf),  # nothing scanned yet: exact nowhere
+        )
         q_idx, d_rows = relevant_pairs(resolved)
         flat = pair_scores(self.queries, self.docs, q_idx, d_rows)
         bounds = np.cumsum([0] + [len(r) for r in resolved.relevant_rows])
-        self.positives = tuple(flat[bounds[i] : bounds[i + 1]] for i in range(len(docs)))
+        self.positives = tuple(flat[bounds[i] : bounds[i + 1]] for i in range(n))
+        self._pairs: list[tuple[npt.NDArray[np.float64], npt.NDArray[np.bool_]] | None] = [None] * n
+
+    def scan(self, top_n: int, floor: float | None = None) -> str:
+        """Find every query's candidates; returns how (``"above"`` or ``"top_n"``).
+
+        With ``floor`` (the lowest threshold that will matter, when known beforehand) and an
+        estimated pair count within ``max_pairs``, every document scoring at least ``floor``
+        is taken (one range search); otherwise each query's top ``top_n``.
+        """
+        docs: list[Ints] = list(self.candidates.docs)
+        scores: list[npt.NDArray[np.float32]] = list(self.candidates.scores)
+        floors = self.candidates.floors.copy()
+        groups = self.resolved.in_group(self.resolved.scope())
+        how = "top_n"
+        if floor is not None:
+            expected = sum(
+                estimate_above(self.queries[m], self.group_docs[g], floor)
+                for g, m in groups.items()
+            )
+            how = "above" if expected <= self.max_pairs / 2 else "top_n"
+        stage = f"scoring ({self.label} model)"
+        for group, members in groups.items():
+            if how == "above" and floor is not None:
+                found = above(
+                    self.queries[members],
+                    self.group_docs[group],
+                    self.resolved.group_docs[group],
+                    floor,
+                    self.progress,
+                    stage,
+                )
+            else:
+                found = search(
+                    self.queries[members],
+                    self.group_docs[group],
+                    self.resolved.group_docs[group],
+                    top_n,
+                    self.progress,
+                    stage,
+                )
+            for local, q in enumerate(members):
+                docs[q], scores[q] = found.docs[local], found.scores[local]
+                floors[q] = found.floors[local]
+                self._pairs[q] = None
+        self.candidates = Candidates(tuple(docs), tuple(scores), floors)
+        return how
 
     def inexact(self, scope: Iterable[int], threshold: float) -> list[int]:
         """Queries of ``scope`` whose candidates may miss documents scoring ``>= threshold``."""
@@ -101,13 +155,28 @@ class Scorer:
                 self.group_docs[group],
                 self.resolved.group_docs[group],
             )
+        for q in todo:
+            self._pairs[q] = None
         self.refinements += 1
         log.info("refined", queries=len(todo), down_to=round(down_to, 6))
         return True
 
+    def _query_pairs(self, q: int) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.bool_]]:
+        cached = self._pairs[q]
+        if cached is None:
+            cached = query_pairs(
+                self.candidates.docs[q],
+                self.candidates.scores[q],
+                self.resolved.relevant_rows[q],
+                self.positives[q],
+            )
+            self._pairs[q] = cached
+        return cached
+
     def pairs(self, scope: Ints) -> Pairs:
-        """The scored pairs of ``scope`` (see :func:`calibrator.evidence.build_pairs`)."""
-        return build_pairs(self.resolved, self.candidates, self.positives, scope)
+        """The scored pairs of ``scope`` (see :func:`calibrator.evidence.query_pairs`)."""
+        parts = {int(q): self._query_pairs(int(q)) for q in scope}
+        return build_pairs(self.resolved, parts, self.candidates.floors, scope)
 
     def candidate_scores(self, scope: Ints) -> tuple[npt.NDArray[np.float32], Ints]:
         """All candidate scores of ``scope`` (labels ignored) with their local query index."""

@@ -29,7 +29,7 @@ Matrix = npt.NDArray[np.float32]
 Ints = npt.NDArray[np.int64]
 Progress = Callable[[str, int, int], None]
 
-QUERY_BLOCK = 256
+QUERY_BLOCK = 4096  # faiss's own query block: fewer calls are much faster (one BLAS pass)
 _EXTEND_CELLS = 16_000_000  # queries x documents per matrix-product block in extend()
 
 
@@ -80,6 +80,54 @@ def search(
             floors[a : a + len(block)] = scores[:, k - 1]
         progress(stage, min(a + QUERY_BLOCK, n_queries), n_queries)
     return Candidates(tuple(found_docs), tuple(found_scores), floors)
+
+
+def above(
+    queries: Matrix,
+    docs: Matrix,
+    doc_rows: Ints,
+    floor: float,
+    progress: Progress = _no_progress,
+    stage: str = "scoring",
+) -> Candidates:
+    """Every document scoring at least ``floor`` for each query (faiss range search, exact).
+
+    The candidates are complete down to ``floor`` for every query. Use it when the lowest
+    threshold that matters is known before scanning (:func:`estimate_above` says how many
+    pairs that holds); it is cheaper than a top-n heap.
+    """
+    radius = float(np.nextafter(np.float32(floor), np.float32(-np.inf)))
+    n_queries, dim = queries.shape
+    found_docs: list[Ints] = []
+    found_scores: list[npt.NDArray[np.float32]] = []
+    progress(stage, 0, n_queries)
+    for a in range(0, n_queries, QUERY_BLOCK):
+        block = np.ascontiguousarray(queries[a : a + QUERY_BLOCK], dtype=np.float32)
+        result = faiss.RangeSearchResult(len(block))
+        faiss.range_search_inner_product(
+            faiss.swig_ptr(block), faiss.swig_ptr(docs), dim, len(block), len(docs), radius, result
+        )
+        limits = faiss.rev_swig_ptr(result.lims, len(block) + 1).astype(np.int64)
+        total = int(limits[-1])
+        scores = faiss.rev_swig_ptr(result.distances, total).copy() if total else np.zeros(0)
+        labels = faiss.rev_swig_ptr(result.labels, total).copy() if total else np.zeros(0)
+        for row in range(len(block)):
+            lo, hi = limits[row], limits[row + 1]
+            found_docs.append(doc_rows[labels[lo:hi].astype(np.int64)])
+            found_scores.append(scores[lo:hi].astype(np.float32))
+        progress(stage, min(a + QUERY_BLOCK, n_queries), n_queries)
+    return Candidates(tuple(found_docs), tuple(found_scores), np.full(n_queries, radius))
+
+
+def estimate_above(queries: Matrix, docs: Matrix, floor: float, seed: int = 0) -> float:
+    """About how many (query, document) pairs score at least ``floor``, from a sample."""
+    if len(queries) == 0 or len(docs) == 0:
+        return 0.0
+    rng = np.random.default_rng(seed)
+    q = queries[rng.choice(len(queries), min(len(queries), 64), replace=False)]
+    d = docs[rng.choice(len(docs), min(len(docs), 4096), replace=False)]
+    share = float(((q @ d.T) >= np.float32(floor)).mean())
+    return share * len(queries) * len(docs)
 
 
 def extend(

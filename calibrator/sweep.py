@@ -21,7 +21,7 @@ the grid of distinct relevant scores, :func:`relevant_grid`, loses nothing for t
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 import numpy.typing as npt
@@ -84,11 +84,13 @@ def make_pairs(
     counts = np.bincount(q[y], minlength=len(n_rel))
     if (counts > n_rel).any():
         raise ValueError("a query has more relevant pairs than relevant ids")
-    order = np.argsort(q, kind="stable")
+    if len(q) > 1 and (q[1:] < q[:-1]).any():  # group by query unless already grouped
+        order = np.argsort(q, kind="stable")
+        q, s, y = q[order], s[order], y[order]
     offsets = np.zeros(len(n_rel) + 1, dtype=np.int64)
     np.cumsum(np.bincount(q, minlength=len(n_rel)), out=offsets[1:])
     f = np.full(len(n_rel), -np.inf) if floors is None else np.asarray(floors, dtype=np.float64)
-    return Pairs(q[order], s[order], y[order], n_rel, f, offsets)
+    return Pairs(q, s, y, n_rel, f, offsets)
 
 
 @dataclass(frozen=True)
@@ -101,23 +103,33 @@ class Curve:
 
     thresholds: Floats
     tp: Floats
-    retrieved: Floats
+    retrieved: Floats | None
     relevant: Floats
-    precision_sum: Floats
-    active: Floats
-    recall_sum: Floats
+    precision_sum: Floats | None
+    active: Floats | None
+    recall_sum: Floats | None
     with_relevant: Floats
+
+    def _macro(self) -> tuple[Floats, Floats, Floats]:
+        if self.precision_sum is None or self.active is None or self.recall_sum is None:
+            raise ValueError("this curve was computed without the macro sums")
+        return self.precision_sum, self.active, self.recall_sum
 
     def precision(self, average: Average = "micro") -> Floats:
         """Precision at each threshold (0 where nothing is retrieved)."""
-        num, den = (
-            (self.tp, self.retrieved) if average == "micro" else (self.precision_sum, self.active)
-        )
+        if average == "micro":
+            if self.retrieved is None:
+                raise ValueError("this curve was computed from the relevant pairs only")
+            num, den = self.tp, self.retrieved
+        else:
+            num, den, _ = self._macro()
         return np.divide(num, den, out=np.zeros_like(num), where=den > 0)
 
     def recall(self, average: Average = "micro") -> Floats:
         """Recall at each threshold (0 where there is nothing to recall)."""
         num = self.tp if average == "micro" else self.recall_sum
+        if num is None:
+            raise ValueError("this curve was computed without the macro sums")
         den = (self.relevant if average == "micro" else self.with_relevant)[:, None]
         den = np.broadcast_to(den, num.shape)
         return np.divide(num, den, out=np.zeros_like(num), where=den > 0)
@@ -178,46 +190,95 @@ def relevant_grid(pairs: Pairs) -> Floats:
     return grid
 
 
-def curve_sums(pairs: Pairs, thresholds: Floats, weights: Floats | None = None) -> Curve:
-    """The curve at ``thresholds`` (high to low) under each row of ``weights`` (R, n_queries).
+def _weighted_columns(values: npt.NDArray[np.floating[Any]], column: Ints, width: int) -> Floats:
+    """``out[r, c]`` = sum of ``values[r, i]`` over the items i with ``column[i] == c``."""
+    rows = values.shape[0]
+    cells = (np.arange(rows)[:, None] * width + column[None, :]).ravel()
+    flat = np.bincount(cells, weights=values.ravel(), minlength=rows * width)
+    return flat.reshape(rows, width).astype(np.float64)  # bincount of nothing gives integers
 
-    ``weights=None`` means one row of ones (every query once). Works through the queries in
-    blocks so memory stays within a few million cells whatever the number of queries.
+
+def recall_sums(pairs: Pairs, thresholds: Floats, weights: Floats | None = None) -> Curve:
+    """Recall only (micro and macro) at ``thresholds`` under each row of ``weights``.
+
+    Recall depends on the relevant pairs alone, so this reads a few thousand pairs instead of
+    every candidate: what a ``target_recall`` policy needs to choose its threshold.
     """
     w = np.ones((1, pairs.n_queries)) if weights is None else np.asarray(weights, np.float64)
     t_desc = np.asarray(thresholds, dtype=np.float64)
+    m = len(t_desc)
+    owner = pairs.query[pairs.relevant]
+    column = np.searchsorted(-t_desc, -pairs.score[pairs.relevant], side="left")
+    n_rel = pairs.n_relevant.astype(np.float64)
+    share = np.divide(1.0, n_rel, out=np.zeros_like(n_rel), where=n_rel > 0)[owner]
+    tp = _weighted_columns(w[:, owner], column, m + 1)
+    rec = _weighted_columns(w[:, owner] * share, column, m + 1)
+    return Curve(
+        thresholds=t_desc,
+        tp=np.cumsum(tp, axis=1)[:, :m],
+        retrieved=None,
+        relevant=w @ n_rel,
+        precision_sum=None,
+        active=None,
+        recall_sum=np.cumsum(rec, axis=1)[:, :m],
+        with_relevant=w @ (pairs.n_relevant > 0).astype(np.float64),
+    )
+
+
+def curve_sums(
+    pairs: Pairs,
+    thresholds: Floats,
+    weights: Floats | None = None,
+    macro: bool = True,
+) -> Curve:
+    """The curve at ``thresholds`` (high to low) under each row of ``weights`` (R, n_queries).
+
+    ``weights=None`` means one row of ones (every query once); ``macro=False`` skips the macro
+    sums (a micro policy does not need them). Works through the queries in blocks, so memory
+    stays within a few million cells whatever the number of queries. The products run in
+    float32: counts and weights are small integers, exact in float32 up to 2^24.
+    """
+    w = np.ones((1, pairs.n_queries)) if weights is None else np.asarray(weights, np.float64)
+    w32 = w.astype(np.float32)
+    t_desc = np.asarray(thresholds, dtype=np.float64)
     m, r = len(t_desc), w.shape[0]
-    # k = how many thresholds a pair's score reaches; the pair counts for all of them
-    k = m - np.searchsorted(-t_desc, -pairs.score, side="left")
-    sums = {name: np.zeros((r, m)) for name in ("tp", "n", "prec", "act", "rec")}
+    # the first threshold (high to low) each pair reaches; it counts there and below
+    first = np.searchsorted(-t_desc, -pairs.score, side="left")
+    names = ("tp", "n", "prec", "act", "rec") if macro else ("tp", "n")
+    sums = {name: np.zeros((r, m + 1 if name in ("tp", "n") else m)) for name in names}
     step = max(1, _CHUNK_CELLS // max(m + 1, 1))
     for a in range(0, pairs.n_queries, step):
         b = min(a + step, pairs.n_queries)
         lo, hi = pairs.offsets[a], pairs.offsets[b]
-        cells = (pairs.query[lo:hi] - a) * (m + 1) + (m - k[lo:hi])
+        cells = (pairs.query[lo:hi] - a) * (m + 1) + first[lo:hi]
         size = (b - a) * (m + 1)
-        hist_n = np.bincount(cells, minlength=size).reshape(b - a, m + 1)
-        hist_tp = np.bincount(
-            cells, weights=pairs.relevant[lo:hi].astype(np.float64), minlength=size
-        ).reshape(b - a, m + 1)
-        n = np.cumsum(hist_n, axis=1)[:, :m].astype(np.float64)
-        tp = np.cumsum(hist_tp, axis=1)[:, :m]
-        n_rel = pairs.n_relevant[a:b, None].astype(np.float64)
-        wb = w[:, a:b]
-        sums["tp"] += wb @ tp
-        sums["n"] += wb @ n
-        sums["prec"] += wb @ np.divide(tp, n, out=np.zeros_like(tp), where=n > 0)
-        sums["act"] += wb @ (n > 0)
-        sums["rec"] += wb @ np.divide(
-            tp, np.broadcast_to(n_rel, tp.shape), out=np.zeros_like(tp), where=n_rel > 0
-        )
+        hist_n = np.bincount(cells, minlength=size).reshape(b - a, m + 1).astype(np.float32)
+        wb = w32[:, a:b]
+        # sums of cumulative counts are cumulative sums of summed counts: cumsum after the product
+        sums["n"] += wb @ hist_n
+        relevant = pairs.relevant[lo:hi]
+        owner, column = pairs.query[lo:hi][relevant] - a, first[lo:hi][relevant]
+        sums["tp"] += _weighted_columns(wb[:, owner], column, m + 1)  # few: no dense table
+        if macro:
+            hist_tp = np.bincount(cells[relevant], minlength=size)
+            hist_tp = hist_tp.reshape(b - a, m + 1).astype(np.float32)
+            n = np.cumsum(hist_n, axis=1)[:, :m]
+            tp = np.cumsum(hist_tp, axis=1)[:, :m]
+            n_rel = pairs.n_relevant[a:b, None].astype(np.float32)
+            sums["prec"] += wb @ np.divide(tp, n, out=np.zeros_like(tp), where=n > 0)
+            sums["act"] += wb @ (n > 0).astype(np.float32)
+            sums["rec"] += wb @ np.divide(
+                tp, np.broadcast_to(n_rel, tp.shape), out=np.zeros_like(tp), where=n_rel > 0
+            )
+    sums["tp"] = np.cumsum(sums["tp"], axis=1)[:, :m]
+    sums["n"] = np.cumsum(sums["n"], axis=1)[:, :m]
     return Curve(
         thresholds=t_desc,
         tp=sums["tp"],
         retrieved=sums["n"],
         relevant=w @ pairs.n_relevant.astype(np.float64),
-        precision_sum=sums["prec"],
-        active=sums["act"],
-        recall_sum=sums["rec"],
+        precision_sum=sums.get("prec"),
+        active=sums.get("act"),
+        recall_sum=sums.get("rec"),
         with_relevant=w @ (pairs.n_relevant > 0).astype(np.float64),
     )

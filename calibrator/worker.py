@@ -30,16 +30,19 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import structlog
+
 from calibrator.jobs import job_from_config
 from calibrator.publish import current, write_json_atomic
 from calibrator.run import Job, run_job, unchanged
 from proxy.config import load_config
 from proxy.config.schema import LoggingSection
 from proxy.errors import EmbedshiftError
-from proxy.logs import configure_logging, get_logger
+from proxy.logs import configure_logging
 from proxy.thresholds import ThresholdsDocument
 
-log = get_logger("calibrator.worker")
+# A lazy logger: it reads the logging configuration at each call, not at import.
+log = structlog.get_logger(component="calibrator.worker")
 DEFAULT_INTERVAL_S = 3600.0
 DEFAULT_STATUS = Path("var/calibrator-status.json")
 

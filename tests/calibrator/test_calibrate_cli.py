@@ -6,10 +6,18 @@ import json
 import textwrap
 
 import pytest
+import structlog
 
 from proxy.cli import main
 from proxy.thresholds import load_thresholds
 from tests.calibrator.synthetic import synthetic, write
+
+
+@pytest.fixture(autouse=True)
+def _fresh_logging():
+    """The CLI configures logging onto this test's captured stderr: undo it afterwards."""
+    yield
+    structlog.reset_defaults()
 
 
 @pytest.fixture

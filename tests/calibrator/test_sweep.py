@@ -8,7 +8,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from sklearn.metrics import precision_recall_curve
 
-from calibrator.sweep import curve_sums, make_pairs, pair_curve, pr_curve, relevant_grid
+from calibrator.sweep import (
+    curve_sums,
+    make_pairs,
+    pair_curve,
+    pr_curve,
+    recall_sums,
+    relevant_grid,
+)
 
 # Scores with few decimals make ties common, which is where sweeps usually go wrong.
 scores_and_labels = st.integers(1, 80).flatmap(
@@ -153,3 +160,21 @@ def test_make_pairs_rejects_inconsistent_input():
         make_pairs([0, 0], [0.1, 0.2], [True, True], [1])
     with pytest.raises(ValueError, match="query indexes"):
         make_pairs([3], [0.1], [False], [1])
+
+
+@settings(max_examples=100, deadline=None)
+@given(pairs_strategy, st.integers(0, 3))
+def test_recall_from_relevant_pairs_alone_equals_the_full_sums(data, seed):
+    """recall_sums (relevant pairs only) gives the same micro and macro recall as curve_sums."""
+    nq, rows, extra = data
+    q = np.array([r[0] for r in rows])
+    s = np.array([r[1] / 10 for r in rows])
+    y = np.array([r[2] for r in rows])
+    pairs = make_pairs(q, s, y, np.bincount(q[y], minlength=nq) + np.array(extra))
+    grid = relevant_grid(pairs)
+    weights = np.random.default_rng(seed).integers(0, 3, size=(4, nq)).astype(float)
+    full, cheap = curve_sums(pairs, grid, weights), recall_sums(pairs, grid, weights)
+    for average in ("micro", "macro"):
+        assert np.allclose(full.recall(average), cheap.recall(average))
+    with pytest.raises(ValueError, match="relevant pairs only"):
+        cheap.precision("micro")

@@ -1,0 +1,170 @@
+"""Benchmark: calibrating 1,000 queries against 100,000 chunks of dimension 384.
+
+Compares, on the same synthetic data generated in the run (unit vectors; each query has one
+to five planted relevant chunks whose scores spread into the irrelevant range; four segments):
+
+* the bare matrix product ``Q @ D.T`` of the same shapes (the floor any exact method pays);
+* ``calibrator.calibrate`` with its defaults (target_recall=0.9, top 1,000 candidates per
+  query, 200 bootstrap resamples, global scope plus four segments);
+* the article's per-threshold Python loop (sklearn's cosine_similarity per query, then a list
+  comprehension per threshold of a 0.05 grid) on a subset of queries, extrapolated.
+
+Times are the best of ``--rounds`` runs, interleaved. Memory is the peak resident set during
+each step above what the process held before it (Linux: ``/proc/self/clear_refs`` resets the
+high-water mark). Run: ``.venv/bin/python bench/calibrate_bench.py`` (``--help`` for sizes).
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import gc
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from sklearn.metrics.pairwise import cosine_similarity  # the article's own choice
+
+from calibrator.calibrate import Settings, calibrate
+from calibrator.eval_set import EvalSet, LabelledQuery
+from calibrator.policy import Policy
+from calibrator.vectors import Vectors
+
+SEGMENTS = ("docs", "code", "faq", "tickets")
+
+
+def _status_kb(key: str) -> int:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith(key + ":"):
+            return int(line.split()[1])
+    return 0
+
+
+def measured(work: Callable[[], Any]) -> tuple[float, float, Any]:
+    """(seconds, peak extra resident MB, result) of ``work()``."""
+    gc.collect()
+    with contextlib.suppress(OSError):  # not Linux: the peak then counts from process start
+        Path("/proc/self/clear_refs").write_text("5")
+    before = _status_kb("VmRSS")
+    start = time.perf_counter()
+    result = work()
+    seconds = time.perf_counter() - start
+    peak = _status_kb("VmHWM")
+    return seconds, max(0, peak - before) / 1024, result
+
+
+def generate(n_queries: int, n_docs: int, dim: int, seed: int = 0) -> tuple[Vectors, EvalSet]:
+    """Unit vectors with planted relevant chunks (see the module docstring)."""
+    rng = np.random.default_rng(seed)
+    docs = rng.standard_normal((n_docs, dim), dtype=np.float32)
+    queries = rng.standard_normal((n_queries, dim), dtype=np.float32)
+    docs /= np.linalg.norm(docs, axis=1, keepdims=True)
+    queries /= np.linalg.norm(queries, axis=1, keepdims=True)
+    chosen = rng.choice(n_docs, size=5 * n_queries, replace=False)
+    labelled = []
+    for i in range(n_queries):
+        picks = chosen[5 * i : 5 * i + int(rng.integers(1, 6))]
+        for d in picks:
+            # a chunk at cosine c from its query: c q + sqrt(1 - c^2) n, n a unit vector normal to q
+            c = rng.uniform(0.1, 0.7)
+            noise = rng.standard_normal(dim).astype(np.float32)
+            noise -= noise @ queries[i] * queries[i]
+            noise /= np.linalg.norm(noise)
+            docs[d] = c * queries[i] + np.sqrt(1 - c * c) * noise
+        ids = tuple(f"d{d}" for d in picks)
+        segment = SEGMENTS[i % len(SEGMENTS)]
+        labelled.append(LabelledQuery(f"q{i}", segment, ids, None, "bench", i + 1))
+    vectors = Vectors(
+        doc_ids=tuple(f"d{i}" for i in range(n_docs)),
+        docs=docs,
+        query_ids=tuple(f"q{i}" for i in range(n_queries)),
+        queries=queries,
+        source="synthetic",
+    )
+    return vectors, EvalSet(tuple(labelled))
+
+
+def article_loop(vectors: Vectors, eval_set: EvalSet, n: int) -> list[tuple[float, float, float]]:
+    """The article's loop, as published, over the first ``n`` labelled queries."""
+    chunk_ids, chunk_vecs = vectors.doc_ids, vectors.docs
+    rows = vectors.query_rows()
+    results = []
+    for query in eval_set.queries[:n]:
+        expected_ids = query.relevant_ids
+        query_vec = vectors.queries[rows[query.query_id]]
+        scores = cosine_similarity([query_vec], chunk_vecs)[0]
+        for threshold in np.arange(0.5, 0.95, 0.05):
+            retrieved_ids = [chunk_ids[i] for i, s in enumerate(scores) if s >= threshold]
+            recall = len(set(retrieved_ids) & set(expected_ids)) / len(expected_ids)
+            precision = len(set(retrieved_ids) & set(expected_ids)) / max(len(retrieved_ids), 1)
+            results.append((threshold, recall, precision))
+    return results
+
+
+def main() -> None:
+    """Run the benchmark and print the table."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--queries", type=int, default=1000)
+    parser.add_argument("--docs", type=int, default=100_000)
+    parser.add_argument("--dim", type=int, default=384)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--article-queries", type=int, default=20)
+    parser.add_argument("--top-n", type=int, default=Settings().top_n)
+    args = parser.parse_args()
+
+    started = time.perf_counter()
+    vectors, eval_set = generate(args.queries, args.docs, args.dim)
+    print(f"generated {args.queries} queries x {args.docs} chunks, dim {args.dim} "
+          f"in {time.perf_counter() - started:.1f} s")  # fmt: skip
+    q, d = vectors.queries, vectors.docs
+    settings = Settings(top_n=args.top_n)
+    f1 = Settings(top_n=args.top_n, policy=Policy.parse("max_f_beta=1"))
+    bare: list[tuple[float, float]] = []
+    ours: list[tuple[float, float]] = []
+    ours_f1: list[tuple[float, float]] = []
+    cal = None
+    for _ in range(args.rounds):
+        seconds, mb, product = measured(lambda: q @ d.T)
+        del product
+        bare.append((seconds, mb))
+        seconds, mb, cal = measured(lambda: calibrate(eval_set, vectors, settings))
+        ours.append((seconds, mb))
+        seconds, mb, cal_f1 = measured(lambda: calibrate(eval_set, vectors, f1))
+        ours_f1.append((seconds, mb))
+    n = min(args.article_queries, args.queries)
+    seconds, mb, _ = measured(lambda: article_loop(vectors, eval_set, n))
+    article = seconds * args.queries / n
+
+    t_bare, t_ours = min(t for t, _ in bare), min(t for t, _ in ours)
+    m_bare, m_ours = max(m for _, m in bare), max(m for _, m in ours)
+    t_f1, m_f1 = min(t for t, _ in ours_f1), max(m for _, m in ours_f1)
+    rows = [
+        ("bare matrix product Q @ D.T", t_bare, m_bare),
+        ("calibrate target_recall=0.9 (range scan)", t_ours, m_ours),
+        (f"calibrate max_f_beta=1 (top-{args.top_n} scan)", t_f1, m_f1),
+        (f"article loop ({n} queries, x{args.queries / n:g} extrapolated)", article, mb),
+    ]
+    print(f"\n{'step':<50} {'seconds':>9} {'x bare':>8} {'peak MB':>9}")
+    for name, seconds, mb in rows:
+        print(f"{name:<50} {seconds:>9.2f} {seconds / t_bare:>8.2f} {mb:>9.0f}")
+    assert cal is not None
+    rounds = {
+        name: [round(t, 2) for t, _ in runs]
+        for name, runs in (("bare", bare), ("target_recall", ours), ("max_f_beta", ours_f1))
+    }
+    print(f"\nrounds (seconds): {rounds}")
+    print(f"target_recall: scan {cal.scan!r}, held {cal.n_pairs:,} candidate pairs, "
+          f"refined {cal.refinements} times; bootstrap {settings.bootstrap}")  # fmt: skip
+    for name, result in [("global", cal.global_), *cal.segments.items()]:
+        e = result.entry
+        print(f"  {name:<8} threshold {e.threshold:.4f} precision {e.precision:.4f} "
+              f"recall {e.recall:.4f} queries {e.n_queries} exact {e.exact}")  # fmt: skip
+    print(f"max_f_beta=1: scan {cal_f1.scan!r}, refined {cal_f1.refinements} times, "
+          f"global threshold {cal_f1.global_.entry.threshold}")  # fmt: skip
+    print(f"\nratio calibrate / bare product: {t_ours / t_bare:.2f} (target <= 1.5)")
+
+
+if __name__ == "__main__":
+    main()
