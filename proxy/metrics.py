@@ -60,6 +60,8 @@ class RouteSegmentMetrics:
     accepted_new: Histogram
     flips_old_empty: Counter
     flips_new_empty: Counter
+    rbo_squares: Counter
+    overlap_squares: Counter
     outcomes: dict[str, Counter]
 
 
@@ -130,6 +132,21 @@ class ProxyMetrics:
             "Compared queries where one side keeps no result at its threshold and the other "
             "keeps some; `empty` names the side that keeps none.",
             (*labels, "empty"),
+            registry=registry,
+        )
+        # Sums of squares beside the histograms' sums: the gate's confidence bounds need each
+        # window's variance, exactly and summable over replicas (buckets would only bound it).
+        self.rbo_squares = Counter(
+            "embedshift_rbo_squares",
+            "Sum of squared RBO of compared queries (with embedshift_rbo's _sum and _count: "
+            "the variance).",
+            labels,
+            registry=registry,
+        )
+        self.overlap_squares = Counter(
+            "embedshift_overlap_squares",
+            "Sum of squared overlap@k of compared queries (the variance, as for RBO).",
+            labels,
             registry=registry,
         )
         self.upstream_duration = Histogram(
@@ -205,6 +222,8 @@ class ProxyMetrics:
                 accepted_new=self.accepted.labels(route, segment, "new"),
                 flips_old_empty=self.abstain_flips.labels(route, segment, "old"),
                 flips_new_empty=self.abstain_flips.labels(route, segment, "new"),
+                rbo_squares=self.rbo_squares.labels(route, segment),
+                overlap_squares=self.overlap_squares.labels(route, segment),
                 outcomes={o: self.shadow_requests.labels(route, segment, o) for o in OUTCOMES},
             )
             self._bound[key] = bound
@@ -215,3 +234,46 @@ class ProxyMetrics:
         for route in routes:
             for segment in [*segments, "other"]:
                 self.for_route(route, segment)
+
+
+class FlipMetrics:
+    """The gate's verdicts and figures, and the mode in force."""
+
+    def __init__(self, registry: CollectorRegistry) -> None:
+        """Create and register the metric families."""
+        self.verdict = Gauge(
+            "embedshift_gate_verdict",
+            "The gate's verdict per segment: 1 pass, 0 inconclusive, -1 fail.",
+            ("segment",),
+            registry=registry,
+        )
+        self.criterion = Gauge(
+            "embedshift_gate_criterion",
+            "The figure behind each criterion of the gate per segment (GET /admin/gate gives "
+            "the limits and the reasons); absent while the figure is unknown.",
+            ("segment", "criterion"),
+            registry=registry,
+        )
+        self.mode = Gauge(
+            "embedshift_mode",
+            "1 for the mode in force (shadow, canary, flipped), 0 for the others.",
+            ("mode",),
+            registry=registry,
+        )
+        self.canary_percent = Gauge(
+            "embedshift_canary_percent",
+            "Share of search requests the new index answers, in percent (0 shadow, 100 flipped).",
+            registry=registry,
+        )
+        self.generation = Gauge(
+            "embedshift_mode_generation",
+            "Generation of the mode in force: one more at every accepted change.",
+            registry=registry,
+        )
+        self.fallbacks = Counter(
+            "embedshift_primary_fallbacks",
+            "Search requests meant for the new index that the old one answered because their "
+            "request to the new index could not be built (no query text, embedding failed).",
+            ("route", "reason"),
+            registry=registry,
+        )

@@ -246,8 +246,10 @@ class Mirror:
         k = job.compiled.route.k
         result = compare(old.ids, new.ids, k, self.comparison.rbo_p, old.scores, new.scores)
         bound.overlap.observe(result.overlap)
+        bound.overlap_squares.inc(result.overlap * result.overlap)
         bound.jaccard.observe(result.jaccard)
         bound.rbo.observe(result.rbo)
+        bound.rbo_squares.inc(result.rbo * result.rbo)
         if result.kendall_tau is not None:
             bound.kendall_tau.observe(result.kendall_tau)
         if result.top1_agree:
