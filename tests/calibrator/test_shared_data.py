@@ -44,7 +44,7 @@ def test_target_recall_holds_on_held_out_queries_and_segments_beat_one_threshold
         f"F1={glob[name].f1:.4f}"
         for name in ("", "scifact", "cranfield")
     ]
-    print("\n".join([*figures, f"thresholds {per_segment} global {one}"]))  # noqa: T201
+    print("\n".join([*figures, f"thresholds {per_segment} global {one}"]))
     assert all(r.entry.status == "calibrated" and r.entry.exact for r in cal.segments.values())
     assert abs(seg[""].recall - 0.9) <= 0.05
     assert all(abs(seg[name].recall - 0.9) <= 0.05 for name in ("scifact", "cranfield"))
@@ -70,11 +70,11 @@ def test_quantile_mapping_keeps_the_share_of_accepted_pairs(combined):
     assert mapping.threshold is not None
     accepted_old = int((old_scores >= np.float32(0.5)).sum())
     accepted_new = int((new_scores >= np.float32(mapping.threshold)).sum())
-    print(f"old 0.5 accepts {accepted_old}; new {mapping.threshold} accepts {accepted_new}")  # noqa: T201
+    print(f"old 0.5 accepts {accepted_old}; new {mapping.threshold} accepts {accepted_new}")
     assert accepted_new == accepted_old  # float32 scores of mpnet have no ties at this depth
     assert mapping.tail_share == pytest.approx(accepted_old / old_scores.size)
     assert mapping.interval is not None
     assert mapping.interval[0] <= mapping.threshold <= mapping.interval[1]
     for name, result in cal.segments.items():
         assert result.mapping is not None
-        print(name, "maps 0.5 to", result.mapping.threshold, result.mapping.interval)  # noqa: T201
+        print(name, "maps 0.5 to", result.mapping.threshold, result.mapping.interval)

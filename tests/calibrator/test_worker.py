@@ -98,7 +98,7 @@ async def test_the_loop_survives_failures_and_stops_on_the_event(setup):
     worker = Worker(config, interval_s=0.01)
     stop = asyncio.Event()
     task = asyncio.create_task(worker.run(stop))
-    while worker.status.failed_rounds < 3:  # noqa: ASYNC110 - polling the worker's counters
+    while worker.status.failed_rounds < 3:  # noqa: ASYNC110  (polling the worker's counters)
         await asyncio.sleep(0.01)
     stop.set()
     await asyncio.wait_for(task, 5)
