@@ -72,6 +72,8 @@ def job_from_config(config: Config, source: str) -> Job:
         raise ConfigError(
             f"{source}: [calibrator].chunks needs an [embedding] section (or set vectors)"
         )
+    if section.old_vectors is not None and config.thresholds.old is None:
+        raise ConfigError(f"{source}: [calibrator].old_vectors needs [thresholds].old")
     return Job(
         out=Path(out),
         settings=settings_from_section(section, source),
@@ -152,6 +154,10 @@ def _override(job: Job, args: argparse.Namespace) -> Job:
     qrels = MappingProxyType(_qrels(args.qrels)) if args.qrels else job.qrels
     if not eval_files and not qrels:
         raise ConfigError("--eval EVAL.jsonl (or --qrels SEGMENT=QRELS.tsv) is required")
+    old_vectors = args.old_vectors or job.old_vectors
+    old_threshold = args.old_threshold if args.old_threshold is not None else job.old_threshold
+    if old_vectors is not None and old_threshold is None:
+        raise ConfigError("--old-vectors needs --old-threshold (or [thresholds].old)")
     return replace(
         job,
         out=args.out or job.out,
@@ -162,8 +168,8 @@ def _override(job: Job, args: argparse.Namespace) -> Job:
         vectors=args.vectors or job.vectors,
         chunks=args.chunks or job.chunks,
         doc_segments=args.doc_segments or job.doc_segments,
-        old_vectors=args.old_vectors or job.old_vectors,
-        old_threshold=args.old_threshold if args.old_threshold is not None else job.old_threshold,
+        old_vectors=old_vectors,
+        old_threshold=old_threshold,
         report_dir=args.report or job.report_dir,
         allow_fallback=args.allow_fallback or job.allow_fallback,
     )

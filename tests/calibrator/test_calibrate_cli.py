@@ -190,3 +190,23 @@ def test_the_config_file_supplies_the_calibrator_section(sample, capsys, tmp_pat
     assert doc.policy["kind"] == "max_f_beta"
     assert _run(capsys, "--config", config, "--policy", "target_recall=0.8")[0] == 0
     assert load_thresholds(out).policy["kind"] == "target_recall"
+
+
+def test_old_vectors_add_the_quantile_mapping(sample, capsys, tmp_path):
+    """With the old model's vectors (here the same ones) the mapping lands on the old threshold."""
+    vectors, eval_path, out = sample
+    status, stdout, _ = _run(capsys, "--eval", eval_path, "--vectors", vectors, "--out", out,
+                             "--old-vectors", vectors, "--old-threshold", 0.3)  # fmt: skip
+    assert status == 0
+    mapping = load_thresholds(out).quantile_mapping
+    assert mapping is not None
+    assert mapping.global_ is not None
+    assert mapping.global_.old_threshold == 0.3
+    assert mapping.global_.threshold == pytest.approx(0.3, abs=0.01)  # same model: same place
+    assert mapping.old_model["name"] == "vectors"
+    assert set(mapping.segments) == {"docs", "code"}
+    assert "quantile mapping of old 0.3" in stdout
+    status, _, stderr = _run(capsys, "--eval", eval_path, "--vectors", vectors, "--out", out,
+                             "--old-vectors", vectors)  # fmt: skip
+    assert status == 2
+    assert stderr.strip() == "embedshift: --old-vectors needs --old-threshold (or [thresholds].old)"
