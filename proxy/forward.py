@@ -156,13 +156,21 @@ _SET_BY_POOL = frozenset({"host", "content-length", "transfer-encoding", "expect
 
 
 async def forward_search(
-    request: web.Request, client: UpstreamClient, body: bytes, headers: list[Header]
+    request: web.Request,
+    client: UpstreamClient,
+    body: bytes,
+    headers: list[Header],
+    raw_path: str | None = None,
 ) -> tuple[web.StreamResponse, PrimaryAnswer | None]:
-    """Forward a search on the fast pool and answer with the whole response."""
+    """Forward a search on the fast pool and answer with the whole response.
+
+    ``raw_path`` (with query string) replaces the client's: a search rewritten for the new index.
+    """
     start = time.perf_counter()
+    target = (request.raw_path if raw_path is None else raw_path).encode()
     try:
         answer = await client.pool.request(
-            request.method, request.raw_path.encode(), headers, body, client.timeout.total or 30.0
+            request.method, target, headers, body, client.timeout.total or 30.0
         )
     except UpstreamError as e:
         if e.kind == "timeout":

@@ -92,6 +92,7 @@ class ShadowJob:
     headers: CIMultiDict[str]
     shadow: UpstreamClient
     shadow_is_new: bool
+    rewrite: bool = True  # False: send as the client sent it (the old side of a flipped search)
 
 
 class Mirror:
@@ -182,7 +183,7 @@ class Mirror:
         if isinstance(prepared, str):  # an outcome: the shadow request cannot be built
             return prepared
         shadow_status, shadow_body, failure = await self._send(prepared)
-        if self.rewriter is not None and failure is None:
+        if self.rewriter is not None and failure is None and job.rewrite:
             self.rewriter.answered(prepared, shadow_status)
         answer = await primary
         if answer is None or not 200 <= answer.status < 300:
@@ -282,7 +283,9 @@ class Mirror:
         Vector routes get the query re-embedded by the new model, and collections the path
         template cannot map are mapped (:mod:`proxy.shadow_rewrite`).
         """
-        return job if self.rewriter is None else await self.rewriter.prepare(job)
+        if self.rewriter is None or not job.rewrite:
+            return job
+        return await self.rewriter.prepare(job)
 
     def _log_once(self, event: str, job: ShadowJob, **fields: Any) -> None:
         suppressed = self._once.should_log(f"{event}:{job.compiled.name}", time.monotonic())
