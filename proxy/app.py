@@ -24,6 +24,7 @@ from aiohttp import web
 from prometheus_client import CollectorRegistry
 from prometheus_client.aiohttp import make_aiohttp_handler
 
+from proxy.audit import AuditLog
 from proxy.config.schema import Config
 from proxy.examples import ExampleStore
 from proxy.forward import (
@@ -34,13 +35,17 @@ from proxy.forward import (
     search_headers,
     upstream_headers,
 )
+from proxy.gate_monitor import GateMonitor
 from proxy.logs import get_logger
-from proxy.metrics import ProxyMetrics
+from proxy.metrics import FlipMetrics, ProxyMetrics
+from proxy.modes import ModeController, canary_key
 from proxy.overload import LoopLagMonitor
+from proxy.promotion import Promoter
 from proxy.query_embedder import EmbedderMetrics, QueryEmbedder
 from proxy.routes import RouteTable, parse_json_body
 from proxy.shadow import SHADOW_HEADER, Mirror, ShadowJob
 from proxy.shadow_rewrite import ShadowRewriter
+from proxy.sides import SIDE_HEADER, answer_from_new
 from proxy.tasks import BackgroundTasks
 from proxy.threshold_watch import ThresholdMetrics, ThresholdsInForce, ThresholdsWatcher
 
@@ -90,6 +95,14 @@ class Sidecar:
         self.runtime = self._runtime(config)
         self.threshold_watcher.check()  # old thresholds (and a document) in force from the start
         self.started_at = time.time()
+        # the mode in force, the gate and automatic promotion: see those modules
+        self.flip_metrics = FlipMetrics(registry)
+        self.audit = AuditLog(config.modes.state_path)
+        self.modes = ModeController(self.audit, self.flip_metrics, canary_key(config))
+        self.gate = GateMonitor(
+            lambda: self.runtime.config, registry, self.flip_metrics, lambda: self.thresholds.active
+        )
+        self.promoter = Promoter(self.modes, config.promotion)
         self._ready_checked = 0.0
         self._ready = False
 
@@ -130,12 +143,15 @@ class Sidecar:
                 ("[upstreams]", old.upstreams, config.upstreams),
                 ("[examples]", old.examples, config.examples),
                 ("[embedding]", old.embedding, config.embedding),
+                ("[modes].state_path", old.modes.state_path, config.modes.state_path),
             )
             if before != after
         ]
         self.lag.max_lag_s = config.shadow.max_loop_lag_s
         self.runtime = self._runtime(config)
         self.threshold_watcher.check()
+        self.modes.set_key(canary_key(config))
+        self.promoter.settings = config.promotion
         return ignored
 
     async def lifecycle(self, _app: web.Application) -> AsyncIterator[None]:
@@ -147,6 +163,7 @@ class Sidecar:
         lag_task = self.tasks.spawn(self.lag.run(), name="loop-lag")
         examples_task = self.tasks.spawn(self.examples.run(), name="examples-writer")
         self.tasks.spawn(self.threshold_watcher.run(), name="thresholds-watch")
+        self.tasks.spawn(self.gate.run(self.promoter.observe), name="gate")
         if self.runtime.mirror.rewriter is not None:
             self.tasks.spawn(self.runtime.mirror.rewriter.warm(), name="collections-warmup")
         yield
@@ -155,6 +172,8 @@ class Sidecar:
         await self.shadow_tasks.cancel_all()
         await self.tasks.cancel_all()
         self.examples.close()
+        await self.gate.close()
+        self.audit.close()
         if self.embedder is not None:
             await self.embedder.close()
         for client in self.clients.values():
@@ -204,6 +223,7 @@ def create_app(
 async def _handle(request: web.Request) -> web.StreamResponse:
     sidecar = request.app[SIDECAR]
     runtime = sidecar.runtime  # a request keeps the runtime it started with
+    assignment = sidecar.modes.current  # ... and the mode: changes apply to later requests
     metrics = sidecar.metrics
     body = await request.read()
     primary = sidecar.clients["old"]
@@ -221,6 +241,14 @@ async def _handle(request: web.Request) -> web.StreamResponse:
     parsed = parse_json_body(body) if route.segment is not None and route.segment.json else None
     segment = runtime.table.segment_of(compiled, request.headers, params, parsed)
     bound = metrics.for_route(route.name, segment)
+    if assignment.fraction > 0.0 and assignment.new_answers(request.headers, body):
+        answered = await answer_from_new(
+            request, sidecar, runtime, compiled, params, segment, bound, body
+        )
+        if answered is not None:
+            if runtime.config.modes.side_header:
+                answered.headers[SIDE_HEADER] = f"new;gen={assignment.state.generation}"
+            return answered
     primary_answer = None
     if runtime.mirror.admit(bound, request.headers, body):
         shadow_headers = upstream_headers(request)
@@ -246,6 +274,8 @@ async def _handle(request: web.Request) -> web.StreamResponse:
     if answer is not None:
         metrics.upstream_duration_for(primary.name, route.name).observe(answer.duration_s)
     metrics.client_requests_for(route.name, response.status).inc()
+    if runtime.config.modes.side_header:
+        response.headers[SIDE_HEADER] = f"old;gen={assignment.state.generation}"
     return response
 
 

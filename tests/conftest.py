@@ -59,6 +59,9 @@ def make_config(old_url: str, new_url: str, extra: str = "", routes: str | None 
     if "[examples]" not in extra:  # never the project's var/: each config its own database
         examples = Path(tempfile.mkdtemp(prefix="embedshift-test-")) / "examples.sqlite"
         text += f'[examples]\npath = "{examples}"\n'
+    if "[modes]" not in extra:  # never the project's var/: each config its own mode and audit
+        modes = Path(tempfile.mkdtemp(prefix="embedshift-test-")) / "modes.sqlite"
+        text += f'[modes]\nstate_path = "{modes}"\n'
     return parse_config(text + textwrap.dedent(extra) + routes, "test.toml")
 
 
