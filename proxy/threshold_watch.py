@@ -23,9 +23,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any
+from typing import Any, ClassVar
 
 from prometheus_client import CollectorRegistry, Counter, Gauge
+from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
 
 from proxy.config.schema import Config
 from proxy.errors import ThresholdsError
@@ -86,21 +88,8 @@ class ThresholdMetrics:
             ("result",),
             registry=registry,
         )
-        self.last_success = Gauge(
-            "embedshift_calibrator_last_success_timestamp_seconds",
-            "When the calibrator last published thresholds (Unix time; from its status file).",
-            registry=registry,
-        )
-        self.duration = Gauge(
-            "embedshift_calibrator_run_duration_seconds",
-            "Wall time of the calibrator's last calibration.",
-            registry=registry,
-        )
-        self.failed_rounds = Gauge(
-            "embedshift_calibrator_failed_rounds",
-            "Rounds the calibrator worker has failed since it started.",
-            registry=registry,
-        )
+        self.freshness = CalibratorFreshness()
+        registry.register(self.freshness)
         self.precision = Gauge(
             "embedshift_calibrator_precision",
             "Precision at the calibrated threshold on the labelled sample, per segment.",
@@ -130,6 +119,45 @@ class ThresholdMetrics:
                     math.nan if entry.precision is None else entry.precision
                 )
                 self.recall.labels(name).set(math.nan if entry.recall is None else entry.recall)
+
+
+class CalibratorFreshness(Collector):
+    """The calibrator worker's status as gauges, exported only once a status has been read.
+
+    A sidecar without a calibrator exports none of these (a plain Gauge would say 0, and
+    "last success at 1970" would fire the staleness alert).
+    """
+
+    FAMILIES: ClassVar[dict[str, tuple[str, str]]] = {
+        "last_success": (
+            "embedshift_calibrator_last_success_timestamp_seconds",
+            "When the calibrator last published thresholds (Unix time; from its status file).",
+        ),
+        "duration": (
+            "embedshift_calibrator_run_duration_seconds",
+            "Wall time of the calibrator's last calibration.",
+        ),
+        "failed_rounds": (
+            "embedshift_calibrator_failed_rounds",
+            "Rounds the calibrator worker has failed since it started.",
+        ),
+    }
+
+    def __init__(self) -> None:
+        """Nothing known yet."""
+        self.values: dict[str, float] = {}
+
+    def describe(self) -> list[Metric]:
+        """The families, for the registry's name check (and the README reference)."""
+        return [GaugeMetricFamily(name, text) for name, text in self.FAMILIES.values()]
+
+    def collect(self) -> list[Metric]:
+        """The known values."""
+        out: list[Metric] = []
+        for key, value in self.values.items():
+            name, text = self.FAMILIES[key]
+            out.append(GaugeMetricFamily(name, text, value=value))
+        return out
 
 
 def _stamp(path: Path) -> tuple[int, int, int] | None:
@@ -203,15 +231,16 @@ class ThresholdsWatcher:
             return
         if not isinstance(status, dict):
             return
+        values = self.metrics.freshness.values
         success = _timestamp(status.get("last_success_at"))
         if success is not None:
-            self.metrics.last_success.set(success)
+            values["last_success"] = success
         duration = status.get("last_calibration_duration_s")
         if isinstance(duration, int | float):
-            self.metrics.duration.set(duration)
+            values["duration"] = float(duration)
         failed = status.get("failed_rounds")
         if isinstance(failed, int):
-            self.metrics.failed_rounds.set(failed)
+            values["failed_rounds"] = float(failed)
 
     async def run(self) -> None:
         """Poll until cancelled."""

@@ -82,13 +82,15 @@ def latency(board: Dashboard) -> Dashboard:
         "Query embedding latency",
         "Calls to the new model's embeddings API for routes that carry query vectors.",
         "s",
-        quantiles(
-            "embedshift_embedding_request_duration_seconds",
-            "route",
-            (0.5, 0.99),
-            "{{route}}",
-            sel='route=~"$route"',
-        ),
+        [
+            q(
+                f"histogram_quantile({v}, sum by (le) "
+                "(rate(embedshift_query_embed_call_duration_seconds_bucket[$__rate_interval])))",
+                f"p{round(v * 100)}",
+                ref,
+            )
+            for v, ref in ((0.5, "A"), (0.99, "B"))
+        ],
         width=24,
     )
     return board.with_panel(embedding)

@@ -15,10 +15,12 @@ from pathlib import Path
 
 from prometheus_client import CollectorRegistry
 
-from proxy.metrics import ProxyMetrics
+from proxy.app import create_app
+from proxy.config import load_config
 from tests.deploy.artifacts import (
     DASHBOARDS,
     DEPLOY,
+    ROOT,
     dashboard_files,
     load_dashboard,
     metric_names,
@@ -83,13 +85,14 @@ def test_dashboards_are_well_formed() -> None:
 
 
 def exported_names() -> set[str]:
-    """Every series name the sidecar's registry exposes (with _bucket, _sum, _count, _total)."""
-    suffixes = {"counter": ("_total",), "histogram": ("_bucket", "_sum", "_count"), "gauge": ("",)}
+    """Every series name a sidecar's registry can expose (with _bucket, _sum, _count, _total).
+
+    The sidecar is built from the example config.toml, so every metric it registers counts:
+    the proxy's, the embedder's, the thresholds' and the calibrator freshness collector's.
+    """
     registry = CollectorRegistry()
-    ProxyMetrics(registry)  # families with labels have no samples yet: go by their type
-    return {
-        family.name + suffix for family in registry.collect() for suffix in suffixes[family.type]
-    }
+    create_app(load_config(ROOT / "config.toml"), registry)
+    return {name for names in registry._collector_to_names.values() for name in names}
 
 
 def test_every_metric_read_exists() -> None:

@@ -15,6 +15,7 @@ request rate (EmbedshiftShadowShed); ``docs`` agrees, with two pairs swapped.
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import signal
 import subprocess
@@ -49,14 +50,6 @@ PENDING_METRICS: dict[str, str] = {
     "embedshift_gate_verdict": "issue 5 (gate)",
     "embedshift_gate_criterion": "issue 5 (gate)",
     "embedshift_mode": "issue 5 (modes; name not fixed by the issue)",
-    "embedshift_threshold": "issue 4 (thresholds in force)",
-    "embedshift_abstain_flips_total": "issue 4 (abstain flips; name not fixed by the issue)",
-    "embedshift_accepted_results_bucket": "issue 4 (accepted counts; name not fixed)",
-    "embedshift_calibrator_last_success_timestamp_seconds": "issue 4 (calibrator freshness)",
-    "embedshift_calibrator_run_duration_seconds": "issue 4 (calibrator run duration)",
-    "embedshift_calibrator_precision": "issue 4 (per-segment precision)",
-    "embedshift_calibrator_recall": "issue 4 (per-segment recall)",
-    "embedshift_embedding_request_duration_seconds_bucket": "issue 3 (embedder latency)",
 }
 
 RATE_INTERVAL = "30s"
@@ -85,6 +78,15 @@ def sidecar_config(old: str, new: str, ports: dict[str, int], workdir: Path) -> 
         names = ["docs", "code"]
         [examples]
         path = "{workdir / "examples.sqlite"}"
+        [thresholds]
+        old = 0.85
+        path = "{workdir / "thresholds.json"}"
+        poll_interval_s = 0.5
+        [calibrator]
+        eval = ["{workdir / "eval.jsonl"}"]
+        vectors = "{workdir / "vectors"}"
+        status_path = "{workdir / "calibrator-status.json"}"
+        worker_in_serve = false
         [logging]
         format = "json"
         [[routes]]
@@ -95,6 +97,32 @@ def sidecar_config(old: str, new: str, ports: dict[str, int], workdir: Path) -> 
         segment = {{ header = "X-Segment" }}
         """
     )
+
+
+def calibrator_output(workdir: Path) -> None:
+    """What a calibrator worker publishes: a thresholds document and its status file.
+
+    The worker itself is tested in tests/calibrator; here only its files matter, and they follow
+    the contract in proxy/thresholds.py and calibrator/worker.py.
+    """
+    entry = {"precision": 0.82, "recall": 0.9, "n_queries": 40, "status": "calibrated"}
+    document = {
+        "format": 1,
+        "version": 3,
+        "created_at": "2026-11-28T00:00:00Z",
+        "model": {"name": "all-mpnet-base-v2", "fingerprint": "sha256:0"},
+        "metric": "cosine",
+        "policy": {"kind": "target_recall", "target": 0.9},
+        "global": {**entry, "threshold": 0.7},
+        "segments": {"docs": {**entry, "threshold": 0.75}, "code": {**entry, "threshold": 0.8}},
+    }
+    (workdir / "thresholds.json").write_text(json.dumps(document))
+    status = {
+        "last_success_at": "2026-11-20T00:00:00Z",
+        "last_calibration_duration_s": 12.5,
+        "failed_rounds": 0,
+    }
+    (workdir / "calibrator-status.json").write_text(json.dumps(status))
 
 
 def start_sidecar(config: Path, log: Path) -> subprocess.Popen[bytes]:
@@ -171,6 +199,7 @@ async def test_every_panel_and_rule_returns_data(
     ports = {name: free_port() for name in ("proxy", "metrics", "admin")}
     config = tmp_path / "config.toml"
     config.write_text(sidecar_config(str(old.make_url("")), str(new.make_url("")), ports, tmp_path))
+    calibrator_output(tmp_path)
     log = tmp_path / "sidecar.log"
     sidecar = start_sidecar(config, log)
     try:
