@@ -16,7 +16,7 @@ from typing import Any
 
 from calibrator.calibrate import Calibration
 from calibrator.errors import CalibrationError
-from proxy.thresholds import Mappings, ModelInfo, ThresholdsDocument
+from proxy.thresholds import ModelInfo, ThresholdsDocument
 
 
 def policy_record(cal: Calibration) -> dict[str, Any]:
@@ -48,13 +48,13 @@ def build_document(
     """The thresholds document of ``cal`` as version ``version``."""
     mappings = None
     if cal.global_.mapping is not None:
-        mappings = Mappings(
-            old_model=MappingProxyType(dict(old_model or {})),
-            global_=cal.global_.mapping,
-            segments=MappingProxyType(
-                {n: r.mapping for n, r in cal.segments.items() if r.mapping is not None}
-            ),
-        )
+        mappings = {
+            "old_model": dict(old_model or {}),
+            "global": cal.global_.mapping.to_dict(),
+            "segments": {
+                n: r.mapping.to_dict() for n, r in cal.segments.items() if r.mapping is not None
+            },
+        }
     return ThresholdsDocument(
         version=version,
         created_at=created_at,

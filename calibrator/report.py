@@ -115,7 +115,9 @@ def plot_curve(name: str, points: dict[str, list[float]], result: ScopeResult) -
     if result.mapping is not None and result.mapping.threshold is not None:
         ax.axvline(result.mapping.threshold, color="grey", ls=":", label="quantile mapping")
     if t and result.exact_above > min(t):
-        ax.axvspan(min(t), result.exact_above, color="grey", alpha=0.15, label="not exact")
+        ax.axvspan(
+            min(t), result.exact_above, color="grey", alpha=0.15, label="not every pair scored"
+        )
     ax.set(xlabel="threshold", ylabel="share", ylim=(0, 1.02), title=f"{name}: {result.policy}")
     ax.legend(fontsize="small", loc="best")
     fig.tight_layout()

@@ -16,15 +16,13 @@ when the new one does not validate. Shape (``format`` 1)::
       "inputs": {"fingerprint": "sha256:...", ...},   # what was calibrated on
       "global": SEGMENT,
       "segments": {"docs": SEGMENT, ...},
-      "quantile_mapping": null | {"old_model": {...}, "global": MAPPING, "segments": {...}}
+      "quantile_mapping": null | {...}                # label-free proposals (for people)
     }
     SEGMENT = {"threshold": 0.61 | null, "precision": 0.8 | null, "recall": 0.9 | null,
                "n_queries": 120, "n_relevant": 310, "n_unscored": 2,
                "intervals": {"threshold": [lo, hi] | null, "precision": ..., "recall": ...},
                "status": "calibrated" | "fallback_global" | "no_threshold",
                "reason": "..." | null, "exact": true}
-    MAPPING = {"old_threshold": 0.5, "threshold": 0.43 | null, "interval": [lo, hi] | null,
-               "tail_share": 0.012, "n_queries": 120}
 
 ``threshold`` is null exactly when no threshold meets the policy; ``status`` and ``reason``
 say why. A segment with too few labelled queries carries the global threshold with status
@@ -80,26 +78,6 @@ class SegmentThreshold:
 
 
 @dataclass(frozen=True, slots=True)
-class QuantileMapping:
-    """A label-free proposal: the new threshold at the old threshold's score quantile."""
-
-    old_threshold: float
-    threshold: float | None
-    interval: Interval | None
-    tail_share: float
-    n_queries: int
-
-
-@dataclass(frozen=True, slots=True)
-class Mappings:
-    """``quantile_mapping``: per-segment and global proposals, and the old model they map from."""
-
-    old_model: Mapping[str, Any]
-    global_: QuantileMapping | None
-    segments: Mapping[str, QuantileMapping]
-
-
-@dataclass(frozen=True, slots=True)
 class ModelInfo:
     """The model the thresholds belong to: name, fingerprint, and what the fingerprint hashes."""
 
@@ -120,7 +98,7 @@ class ThresholdsDocument:
     global_: SegmentThreshold
     segments: Mapping[str, SegmentThreshold]
     inputs: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
-    quantile_mapping: Mappings | None = None
+    quantile_mapping: Mapping[str, Any] | None = None  # informational: not read by the proxy
 
     def threshold_for(self, segment: str | None) -> float | None:
         """The threshold to apply to a query of ``segment`` (unknown or None: the global one).
@@ -161,6 +139,10 @@ def _table(value: Any, at: _At) -> Mapping[str, Any]:
     if not isinstance(value, dict):
         raise at.error(f"must be an object, got {_describe(value)}")
     return value
+
+
+def _optional_table(value: Any, at: _At) -> Mapping[str, Any] | None:
+    return None if value is None else MappingProxyType(dict(_table(value, at)))
 
 
 def _get(table: Mapping[str, Any], name: str, at: _At, *, required: bool = True) -> Any:
@@ -246,39 +228,6 @@ def _segment(value: Any, at: _At) -> SegmentThreshold:
     )
 
 
-def _mapping_entry(value: Any, at: _At) -> QuantileMapping:
-    table = _table(value, at)
-    old = _number(_get(table, "old_threshold", at), at.key("old_threshold"))
-    assert old is not None
-    tail = _number(_get(table, "tail_share", at), at.key("tail_share"), unit=True)
-    assert tail is not None
-    return QuantileMapping(
-        old_threshold=old,
-        threshold=_number(_get(table, "threshold", at), at.key("threshold"), nullable=True),
-        interval=_interval(table.get("interval"), at.key("interval")),
-        tail_share=tail,
-        n_queries=_count(_get(table, "n_queries", at), at.key("n_queries")),
-    )
-
-
-def _mappings(value: Any, at: _At) -> Mappings | None:
-    if value is None:
-        return None
-    table = _table(value, at)
-    raw_global = table.get("global")
-    segments = _table(table.get("segments", {}), at.key("segments"))
-    return Mappings(
-        old_model=MappingProxyType(dict(_table(table.get("old_model", {}), at.key("old_model")))),
-        global_=None if raw_global is None else _mapping_entry(raw_global, at.key("global")),
-        segments=MappingProxyType(
-            {
-                _name(name, at.key("segments")): _mapping_entry(v, at.key("segments").key(name))
-                for name, v in segments.items()
-            }
-        ),
-    )
-
-
 def _name(name: str, at: _At) -> str:
     if not name:
         raise at.error("has an empty segment name")
@@ -337,7 +286,7 @@ def from_dict(doc: Any, source: str = "thresholds.json") -> ThresholdsDocument:
             }
         ),
         inputs=MappingProxyType(dict(_table(table.get("inputs", {}), at.key("inputs")))),
-        quantile_mapping=_mappings(table.get("quantile_mapping"), at.key("quantile_mapping")),
+        quantile_mapping=_optional_table(table.get("quantile_mapping"), at.key("quantile_mapping")),
     )
 
 
@@ -390,19 +339,8 @@ def segment_to_dict(entry: SegmentThreshold) -> dict[str, Any]:
     }
 
 
-def _mapping_to_dict(entry: QuantileMapping) -> dict[str, Any]:
-    return {
-        "old_threshold": entry.old_threshold,
-        "threshold": entry.threshold,
-        "interval": _interval_out(entry.interval),
-        "tail_share": entry.tail_share,
-        "n_queries": entry.n_queries,
-    }
-
-
 def to_dict(doc: ThresholdsDocument) -> dict[str, Any]:
     """The document as JSON-ready data (the inverse of :func:`from_dict`)."""
-    mapping = doc.quantile_mapping
     return {
         "format": FORMAT,
         "version": doc.version,
@@ -417,13 +355,7 @@ def to_dict(doc: ThresholdsDocument) -> dict[str, Any]:
         "inputs": dict(doc.inputs),
         "global": segment_to_dict(doc.global_),
         "segments": {name: segment_to_dict(s) for name, s in doc.segments.items()},
-        "quantile_mapping": None
-        if mapping is None
-        else {
-            "old_model": dict(mapping.old_model),
-            "global": None if mapping.global_ is None else _mapping_to_dict(mapping.global_),
-            "segments": {n: _mapping_to_dict(m) for n, m in mapping.segments.items()},
-        },
+        "quantile_mapping": None if doc.quantile_mapping is None else dict(doc.quantile_mapping),
     }
 
 

@@ -200,11 +200,10 @@ def test_old_vectors_add_the_quantile_mapping(sample, capsys, tmp_path):
     assert status == 0
     mapping = load_thresholds(out).quantile_mapping
     assert mapping is not None
-    assert mapping.global_ is not None
-    assert mapping.global_.old_threshold == 0.3
-    assert mapping.global_.threshold == pytest.approx(0.3, abs=0.01)  # same model: same place
-    assert mapping.old_model["name"] == "vectors"
-    assert set(mapping.segments) == {"docs", "code"}
+    assert mapping["global"]["old_threshold"] == 0.3
+    assert mapping["global"]["threshold"] == pytest.approx(0.3, abs=0.01)  # same model, same place
+    assert mapping["old_model"]["name"] == "vectors"
+    assert set(mapping["segments"]) == {"docs", "code"}
     assert "quantile mapping of old 0.3" in stdout
     status, _, stderr = _run(capsys, "--eval", eval_path, "--vectors", vectors, "--out", out,
                              "--old-vectors", vectors)  # fmt: skip

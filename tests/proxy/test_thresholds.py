@@ -97,6 +97,7 @@ def _set(path, value):
         (_set("metric", "l2"), "metric must be one of cosine, dot"),
         (_set("model.fingerprint", KeyError), "model.fingerprint is missing"),
         (_set("segments", []), "segments must be an object"),
+        (_set("quantile_mapping", 3), "quantile_mapping must be an object"),
     ],
 )
 def test_invalid_documents_name_the_file_and_the_key(change, message):
@@ -110,9 +111,12 @@ def test_invalid_documents_name_the_file_and_the_key(change, message):
 def test_unknown_keys_are_ignored_for_newer_calibrators():
     """A document with keys this version does not know still loads."""
     doc = to_dict(_document())
+    doc["quantile_mapping"] = {"global": {"threshold": 0.55}}
     doc["future"] = {"x": 1}
     doc["segments"]["docs"]["new_field"] = 3
-    assert from_dict(doc).threshold_for("docs") == 0.61
+    loaded = from_dict(doc)
+    assert loaded.threshold_for("docs") == 0.61
+    assert loaded.quantile_mapping == {"global": {"threshold": 0.55}}
 
 
 def test_unreadable_files_are_thresholds_errors(tmp_path):
