@@ -1,4 +1,4 @@
-"""The proxy's own subcommands: ``serve`` and ``check-config``."""
+"""The proxy's own subcommands: ``serve``, ``check-config``, ``status`` and ``flip``."""
 
 from __future__ import annotations
 
@@ -47,4 +47,73 @@ def _check_config(args: argparse.Namespace) -> int:
     RouteTable(config, str(args.config))
     routes = ", ".join(r.name for r in config.routes) or "none"
     print(f"{args.config}: ok ({len(config.routes)} search routes: {routes})")  # noqa: T201
+    return 0
+
+
+def _admin_args(parser: argparse.ArgumentParser) -> None:
+    _config_arg(parser)
+    parser.add_argument("--admin", help="admin API base URL (default: from [admin].listen)")
+    parser.add_argument(
+        "--token-env", help="variable holding the admin token (default: [admin].token_env)"
+    )
+    parser.add_argument("--json", action="store_true", help="print the API's JSON answer")
+
+
+def register_status(subparsers: Any) -> None:
+    """``embedshift status``: mode, gate verdicts and reasons, thresholds in force."""
+    parser = subparsers.add_parser(
+        "status", help="show the sidecar's mode, the gate's verdicts and the thresholds in force"
+    )
+    _admin_args(parser)
+    parser.set_defaults(handler=_status)
+
+
+def _status(args: argparse.Namespace) -> int:
+    import json
+
+    from proxy.admin_client import AdminClient, format_status
+    from proxy.config import load_config
+
+    client = AdminClient.from_config(load_config(args.config), args.admin, args.token_env)
+    status = client.call("GET", "/admin/status")
+    print(json.dumps(status, indent=2) if args.json else format_status(status))  # noqa: T201
+    return 0
+
+
+def register_flip(subparsers: Any) -> None:
+    """``embedshift flip --to new|old|canary [--percent N] [--force --reason ...]``."""
+    parser = subparsers.add_parser(
+        "flip", help="send search traffic to the new index (canary, flipped) or back to the old"
+    )
+    _admin_args(parser)
+    parser.add_argument(
+        "--to",
+        required=True,
+        choices=("new", "old", "canary"),
+        help="new: flipped; old: shadow (rollback); canary: --percent of searches on new",
+    )
+    parser.add_argument("--percent", type=float, help="canary share of searches, 0 < N < 100")
+    parser.add_argument("--reason", help="why (recorded in the audit log)")
+    parser.add_argument(
+        "--force", action="store_true", help="override a gate that does not pass (needs --reason)"
+    )
+    parser.set_defaults(handler=_flip)
+
+
+def _flip(args: argparse.Namespace) -> int:
+    import json
+
+    from proxy.admin_client import AdminClient, flip_body
+    from proxy.config import load_config
+
+    body = flip_body(args.to, args.percent, args.reason, args.force)
+    client = AdminClient.from_config(load_config(args.config), args.admin, args.token_env)
+    answer = client.call("POST", "/admin/mode", body)
+    if args.json:
+        print(json.dumps(answer, indent=2))  # noqa: T201
+        return 0
+    mode = answer["mode"]
+    shown = f"canary {mode['percent']:g}%" if mode["mode"] == "canary" else mode["mode"]
+    done = "now" if answer["changed"] else "already"
+    print(f"mode: {done} {shown} (generation {mode['generation']})")  # noqa: T201
     return 0
