@@ -35,7 +35,7 @@ def _sample(shared_data, tmp_path):
         texts[row["id"]] = row["text"]
     chosen = list(qrels)[:QUERIES]
     wanted = {d for q in chosen for d in qrels[q]}
-    chunks = []
+    chunks: list[dict[str, str]] = []
     with gzip.open(sci / "corpus.jsonl.gz", "rt") as corpus:
         for line in corpus:
             doc = json.loads(line)

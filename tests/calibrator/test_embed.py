@@ -134,7 +134,9 @@ async def test_a_provider_failing_mid_run_keeps_the_last_good_document(provider,
         "thresholds.json",
         "thresholds.v1.json",
     ]
-    cached = int(re.search(r"failed after (\d+) of 200", message).group(1))  # type: ignore[union-attr]
+    found = re.search(r"failed after (\d+) of 200", message)
+    assert found is not None
+    cached = int(found.group(1))
     assert 0 < cached <= len(_texts(fake, start))  # answers that arrived are kept
     fake.fail_after = None
     resumed = len(fake.requests)
