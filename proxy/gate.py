@@ -141,6 +141,7 @@ def evaluate(
     figures: SegmentFigures,
     latency: Latency,
     settings: GateSection,
+    *,
     thresholds_configured: bool,
 ) -> Verdict:
     """The verdict of one segment (see the module docstring for the rules)."""
@@ -153,7 +154,7 @@ def evaluate(
               "shadow requests sent"),
         _rate("shadow_timeout_rate", figures.timeouts, figures.sent,
               settings.max_shadow_timeout_rate, "shadow requests sent"),
-        _abstain(figures, settings.max_abstain_flip_rate, thresholds_configured),
+        _abstain(figures, settings.max_abstain_flip_rate, configured=thresholds_configured),
         _latency(latency, settings.max_latency_ratio),
     ]  # fmt: skip
     reasons = [f"{c.name}: {c.reason}" for c in criteria if c.status not in ("pass", "skipped")]
@@ -206,7 +207,7 @@ def _rate(name: str, count: float, total: float, cap: float, of: str) -> Criteri
     return Criterion(name, "fail", rate, cap, f"{text}: above the cap {cap}")
 
 
-def _abstain(figures: SegmentFigures, cap: float, configured: bool) -> Criterion:
+def _abstain(figures: SegmentFigures, cap: float, *, configured: bool) -> Criterion:
     name = "abstain_flip_rate"
     if not configured:
         return Criterion(name, "skipped", None, cap, "skipped: no thresholds are configured")

@@ -112,7 +112,13 @@ class GateMonitor:
             names = self._segments(config, seen)
             latency = latency_between(start, snapshot)
             verdicts = tuple(
-                evaluate(s, figures_between(start, snapshot, s), latency, settings, configured)
+                evaluate(
+                    s,
+                    figures_between(start, snapshot, s),
+                    latency,
+                    settings,
+                    thresholds_configured=configured,
+                )
                 for s in names
             )
             report = GateReport(now, "local", settings.window_s, verdicts, latency)
@@ -135,7 +141,13 @@ class GateMonitor:
             return GateReport(now, "prometheus", settings.window_s, verdicts, Latency(), str(e))
         names = self._segments(config, seen)
         verdicts = tuple(
-            evaluate(s, figures.get(s, SegmentFigures()), latency, settings, configured)
+            evaluate(
+                s,
+                figures.get(s, SegmentFigures()),
+                latency,
+                settings,
+                thresholds_configured=configured,
+            )
             for s in names
         )
         return GateReport(at, "prometheus", settings.window_s, verdicts, latency)
