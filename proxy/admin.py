@@ -198,7 +198,7 @@ async def set_mode(request: web.Request) -> web.Response:
         entry = await controller.change(
             wanted.mode,
             wanted.percent,
-            token=request[TOKEN_NAME],
+            actor=request[TOKEN_NAME],
             reason=wanted.reason,
             forced=gated and not report.passes,
             gate=report.as_json(),

@@ -134,12 +134,14 @@ class ModeController:
         mode: Mode,
         percent: float,
         *,
-        token: str,
+        actor: str,
         reason: str,
         forced: bool,
         gate: dict[str, Any],
     ) -> AuditEntry:
         """Persist and audit the change, then put it in force; the caller holds :attr:`lock`.
+
+        ``actor`` is the name of the token that asked (or ``automatic-promotion``).
 
         Persisting comes first: a change the database refused never takes effect.
         """
@@ -149,7 +151,7 @@ class ModeController:
         )
         entry = AuditEntry(
             at=after.changed_at,
-            token=token,
+            token=actor,
             from_mode=before.mode,
             from_percent=before.new_share,
             to_mode=after.mode,

@@ -99,7 +99,7 @@ class Promoter:
             await self.controller.change(
                 step.mode,
                 step.percent,
-                token=ACTOR,
+                actor=ACTOR,
                 reason=step.reason,
                 forced=False,
                 gate=report.as_json(),
