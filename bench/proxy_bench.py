@@ -51,15 +51,16 @@ def free_port() -> int:
 def wait_up(url: str, timeout: float = 20.0) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        with contextlib.suppress(OSError):
-            with urllib.request.urlopen(url, timeout=1):  # noqa: S310
-                return
+        with contextlib.suppress(OSError), urllib.request.urlopen(url, timeout=1):  # noqa: S310
+            return
         time.sleep(0.05)
     raise SystemExit(f"{url} did not come up")
 
 
 @contextlib.contextmanager
-def process(args: list[str], log: Path, env: dict[str, str] | None = None) -> Iterator[subprocess.Popen[bytes]]:
+def process(
+    args: list[str], log: Path, env: dict[str, str] | None = None
+) -> Iterator[subprocess.Popen[bytes]]:
     with log.open("wb") as out:
         proc = subprocess.Popen(args, stdout=out, stderr=subprocess.STDOUT, cwd=ROOT, env=env)
     try:
@@ -82,19 +83,23 @@ def cpu_seconds(pids: list[int]) -> float:
 
 
 def children(pid: int) -> list[int]:
-    out = subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True, check=False).stdout
+    out = subprocess.run(
+        ["pgrep", "-P", str(pid)], capture_output=True, text=True, check=False
+    ).stdout
     return [int(p) for p in out.split()]
 
 
 def wrk_throughput(url: str, seconds: int, tmp: Path) -> float:
     script = tmp / "post.lua"
     script.write_text(
-        f'wrk.method = "POST"\nwrk.body = \'{BODY}\'\n'
+        f"wrk.method = \"POST\"\nwrk.body = '{BODY}'\n"
         'wrk.headers["Content-Type"] = "application/json"\nwrk.headers["X-Segment"] = "docs"\n'
     )
     out = subprocess.run(
         ["wrk", "-t2", "-c64", f"-d{seconds}s", "-s", str(script), url],
-        capture_output=True, text=True, check=True,
+        capture_output=True,
+        text=True,
+        check=True,
     ).stdout
     match = re.search(r"Requests/sec:\s+([\d.]+)", out)
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
@@ -176,13 +181,16 @@ def nginx_conf(tmp: Path, port: int, old: int, new: int) -> Path:
     return conf
 
 
-def sidecar_conf(tmp: Path, port: int, metrics: int, admin: int, old: int, new: int) -> Path:
+def sidecar_conf(
+    tmp: Path, port: int, metrics: int, admin: int, old: int, new: int, reuse_port: bool = False
+) -> Path:
     conf = tmp / "embedshift.toml"
     conf.write_text(
         textwrap.dedent(
             f"""
             [proxy]
             listen = "127.0.0.1:{port}"
+            reuse_port = {str(reuse_port).lower()}
             [metrics]
             listen = "127.0.0.1:{metrics}"
             [admin]
@@ -214,9 +222,7 @@ def sidecar_conf(tmp: Path, port: int, metrics: int, admin: int, old: int, new: 
     return conf
 
 
-def measure(
-    scenario: str, target: str, url: str, pids: list[int], seconds: int, tmp: Path
-) -> Row:
+def measure(scenario: str, target: str, url: str, pids: list[int], seconds: int, tmp: Path) -> Row:
     wrk_throughput(url, 2, tmp)  # warm-up: pools, caches
     max_rps = wrk_throughput(url, seconds, tmp)
     time.sleep(1.0)
@@ -232,45 +238,91 @@ def run_scenario(scenario: str, shadow_delay_ms: float, seconds: int, tmp: Path)
     with (
         process([PY, "bench/search_backend.py", str(old_port), "--delay-ms", "5"], tmp / "old.log"),
         process(
-            [PY, "bench/search_backend.py", str(new_port), "--delay-ms", str(shadow_delay_ms), "--shift", "2"],
+            [
+                PY,
+                "bench/search_backend.py",
+                str(new_port),
+                "--delay-ms",
+                str(shadow_delay_ms),
+                "--shift",
+                "2",
+            ],
             tmp / "new.log",
         ),
     ):
         wait_up(f"http://127.0.0.1:{old_port}/")
         wait_up(f"http://127.0.0.1:{new_port}/")
-        rows.append(measure(scenario, "direct", f"http://127.0.0.1:{old_port}{PATH}", [], seconds, tmp))
+        rows.append(
+            measure(scenario, "direct", f"http://127.0.0.1:{old_port}{PATH}", [], seconds, tmp)
+        )
 
         port = free_port()
         conf = nginx_conf(tmp, port, old_port, new_port)
-        with process(["nginx", "-p", str(tmp), "-c", str(conf), "-g", "daemon off;"], tmp / "nginx.log") as nginx:
+        with process(
+            ["nginx", "-p", str(tmp), "-c", str(conf), "-g", "daemon off;"], tmp / "nginx.log"
+        ) as nginx:
             wait_up(f"http://127.0.0.1:{port}/")
             pids = [nginx.pid, *children(nginx.pid)]
-            rows.append(measure(scenario, "nginx-mirror", f"http://127.0.0.1:{port}{PATH}", pids, seconds, tmp))
+            rows.append(
+                measure(
+                    scenario, "nginx-mirror", f"http://127.0.0.1:{port}{PATH}", pids, seconds, tmp
+                )
+            )
 
-        port, metrics, admin = free_port(), free_port(), free_port()
-        conf = sidecar_conf(tmp, port, metrics, admin, old_port, new_port)
-        with process([PY, "-m", "proxy", "serve", "--config", str(conf)], tmp / "sidecar.log") as sidecar:
-            wait_up(f"http://127.0.0.1:{metrics}/healthz")
-            metrics_url = f"http://127.0.0.1:{metrics}/metrics"
-            label = 'outcome="compared",route="search",segment="docs"'
-            row = measure(scenario, "embedshift", f"http://127.0.0.1:{port}{PATH}", [sidecar.pid], 0, tmp) if False else None
-            wrk_throughput(f"http://127.0.0.1:{port}{PATH}", 2, tmp)
-            max_rps = wrk_throughput(f"http://127.0.0.1:{port}{PATH}", seconds, tmp)
-            time.sleep(2.5)  # slow shadows of the wrk run finish
-            compared_before = metric(metrics_url, "embedshift_shadow_requests_total", label)
-            before = cpu_seconds([sidecar.pid])
-            p50, p99, requests, errors = hey_latency(f"http://127.0.0.1:{port}{PATH}", seconds)
-            cpu = (cpu_seconds([sidecar.pid]) - before) / requests * 1000
-            time.sleep(shadow_delay_ms / 1000 + 0.5)
-            compared = int(metric(metrics_url, "embedshift_shadow_requests_total", label) - compared_before)
-            row = Row(scenario, "embedshift", max_rps, p50, p99, cpu, requests, errors, compared)
-            rows.append(row)
+        rows.append(measure_sidecar(scenario, 1, shadow_delay_ms, old_port, new_port, seconds, tmp))
+        rows.append(measure_sidecar(scenario, 2, shadow_delay_ms, old_port, new_port, seconds, tmp))
     return rows
+
+
+def measure_sidecar(
+    scenario: str,
+    processes: int,
+    shadow_delay_ms: float,
+    old_port: int,
+    new_port: int,
+    seconds: int,
+    tmp: Path,
+) -> Row:
+    """embedshift in ``processes`` processes sharing one port (SO_REUSEPORT), each scraped."""
+    port = free_port()
+    label = 'outcome="compared",route="search",segment="docs"'
+    with contextlib.ExitStack() as stack:
+        pids, metrics_urls = [], []
+        for n in range(processes):
+            metrics, admin = free_port(), free_port()
+            work = tmp / f"sidecar{n}"
+            work.mkdir(exist_ok=True)
+            conf = sidecar_conf(
+                work, port, metrics, admin, old_port, new_port, reuse_port=processes > 1
+            )
+            proc = stack.enter_context(
+                process([PY, "-m", "proxy", "serve", "--config", str(conf)], work / "sidecar.log")
+            )
+            wait_up(f"http://127.0.0.1:{metrics}/healthz")
+            pids.append(proc.pid)
+            metrics_urls.append(f"http://127.0.0.1:{metrics}/metrics")
+        url = f"http://127.0.0.1:{port}{PATH}"
+        wrk_throughput(url, 2, tmp)
+        max_rps = wrk_throughput(url, seconds, tmp)
+        time.sleep(2.5)  # slow shadows of the wrk run finish
+        before_compared = sum(
+            metric(u, "embedshift_shadow_requests_total", label) for u in metrics_urls
+        )
+        before = cpu_seconds(pids)
+        p50, p99, requests, errors = hey_latency(url, seconds)
+        cpu = (cpu_seconds(pids) - before) / requests * 1000
+        time.sleep(shadow_delay_ms / 1000 + 0.5)
+        compared = sum(metric(u, "embedshift_shadow_requests_total", label) for u in metrics_urls)
+    target = "embedshift" if processes == 1 else f"embedshift x{processes}"
+    return Row(
+        scenario, target, max_rps, p50, p99, cpu, requests, errors, int(compared - before_compared)
+    )
 
 
 def table(rows: list[Row]) -> str:
     lines = [
-        "| scenario | target | max req/s | vs nginx-mirror | p50 ms | p99 ms | added p99 ms | CPU ms/req | compared at 500/s |",
+        "| scenario | target | max req/s | vs nginx-mirror | p50 ms | p99 ms | added p99 ms "
+        "| CPU ms/req | compared at 500/s |",
         "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     for scenario in dict.fromkeys(r.scenario for r in rows):
@@ -282,8 +334,8 @@ def table(rows: list[Row]) -> str:
             cpu = f"{r.cpu_ms_per_request:.3f}" if r.cpu_ms_per_request is not None else "-"
             compared = f"{r.compared}/{r.requests}" if r.compared is not None else "-"
             lines.append(
-                f"| {scenario} | {r.target} | {r.max_rps:,.0f} | {ratio} | {r.p50_ms:.2f} | {r.p99_ms:.2f} "
-                f"| {added} | {cpu} | {compared} |"
+                f"| {scenario} | {r.target} | {r.max_rps:,.0f} | {ratio} | {r.p50_ms:.2f} "
+                f"| {r.p99_ms:.2f} | {added} | {cpu} | {compared} |"
             )
     return "\n".join(lines)
 
@@ -295,7 +347,10 @@ def main() -> int:
     args = parser.parse_args()
     for tool in ("wrk", "hey", "nginx"):
         if shutil.which(tool) is None:
-            print(f"proxy_bench: {tool} not found; run .ci/components.sh install wrk hey nginx", file=sys.stderr)
+            print(
+                f"proxy_bench: {tool} not found; run .ci/components.sh install wrk hey nginx",
+                file=sys.stderr,
+            )
             return 2
     rows: list[Row] = []
     with tempfile.TemporaryDirectory(prefix="embedshift-bench-") as tmp:

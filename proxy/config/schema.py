@@ -69,6 +69,11 @@ class ProxySection:
         default=16 * 1024 * 1024,
         ge=1024,
     )
+    reuse_port: bool = setting(
+        "Let several sidecar processes share `listen` (SO_REUSEPORT; the kernel spreads "
+        "connections): run one per core, each with its own [metrics] and [admin] address.",
+        default=False,
+    )
     drain_timeout_s: float = setting(
         "On SIGTERM, how long in-flight client requests may take to finish.",
         default=15.0,
