@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import gc
+import json
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -112,6 +113,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--article-queries", type=int, default=20)
     parser.add_argument("--top-n", type=int, default=Settings().top_n)
+    parser.add_argument("--json", type=Path, default=None, help="also write the figures here")
     args = parser.parse_args()
 
     started = time.perf_counter()
@@ -164,6 +166,15 @@ def main() -> None:
     print(f"max_f_beta=1: scan {cal_f1.scan!r}, refined {cal_f1.refinements} times, "
           f"global threshold {cal_f1.global_.entry.threshold}")  # fmt: skip
     print(f"\nratio calibrate / bare product: {t_ours / t_bare:.2f} (target <= 1.5)")
+    if args.json is not None:
+        figures = {
+            "queries": args.queries, "docs": args.docs, "dim": args.dim,
+            "bare_s": t_bare, "bare_peak_mb": m_bare,
+            "target_recall_s": t_ours, "target_recall_peak_mb": m_ours,
+            "max_f_beta_s": t_f1, "max_f_beta_peak_mb": m_f1,
+            "article_s": article, "article_queries_run": n,
+        }  # fmt: skip
+        args.json.write_text(json.dumps(figures, indent=2) + "\n")
 
 
 if __name__ == "__main__":

@@ -321,8 +321,10 @@ def measure_sidecar(
 
 def table(rows: list[Row]) -> str:
     lines = [
-        "| scenario | target | max req/s | vs nginx-mirror | p50 ms | p99 ms | added p99 ms "
-        "| CPU ms/req | compared at 500/s |",
+        (
+            "| scenario | target | max req/s | vs nginx-mirror | p50 ms | p99 ms | added p99 ms "
+            "| CPU ms/req | compared at 500/s |"
+        ),
         "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     for scenario in dict.fromkeys(r.scenario for r in rows):

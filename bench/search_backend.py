@@ -27,7 +27,10 @@ def main() -> None:
     ids = range(args.shift, args.shift + 10)
     body = json.dumps(
         {
-            "result": [{"id": i, "score": round(0.9 - 0.02 * n, 3), "version": 1} for n, i in enumerate(ids)],
+            "result": [
+                {"id": i, "score": round(0.9 - 0.02 * n, 3), "version": 1}
+                for n, i in enumerate(ids)
+            ],
             "status": "ok",
             "time": delay,
         }
