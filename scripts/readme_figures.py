@@ -38,12 +38,9 @@ def main() -> int:
             "--policy", "target_recall=0.9", "--out", str(work / "thresholds.json"),
             "--report", str(work / "report"), "--quiet",
         ]  # fmt: skip
-        print(
-            "$ embedshift calibrate --eval train.jsonl --vectors mpnet/ --doc-segments segments.tsv \\"
-        )
-        print(
-            "    --old-vectors minilm/ --old-threshold 0.5 --policy target_recall=0.9 --report report/"
-        )
+        print("$ embedshift calibrate --eval train.jsonl --vectors mpnet/ \\")
+        print("    --doc-segments segments.tsv --old-vectors minilm/ --old-threshold 0.5 \\")
+        print("    --policy target_recall=0.9 --report report/")
         subprocess.run(command, check=True)  # noqa: S603 - our own CLI
         for name in ("curve-scifact.png", "curve-cranfield.png", "scores-cranfield.png"):
             shutil.copy(work / "report" / name, out / name)

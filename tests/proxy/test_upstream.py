@@ -46,10 +46,8 @@ class RawServer:
                     return
                 writer.write(answer)
                 await writer.drain()
-                if (
-                    b"Connection: close" in answer
-                    or (b"content-length" not in answer.lower()
-                    and b"chunked" not in answer)
+                if b"Connection: close" in answer or (
+                    b"content-length" not in answer.lower() and b"chunked" not in answer
                 ):
                     writer.close()
                     return
