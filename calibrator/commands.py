@@ -117,3 +117,44 @@ def register_sample(subparsers: Any) -> None:
     )
     add_arguments(parser)
     parser.set_defaults(handler=run)
+
+
+def register_demo(subparsers: Any) -> None:
+    """``embedshift demo``: the whole migration on loopback, offline, in about a minute."""
+    parser = subparsers.add_parser(
+        "demo",
+        help="run the whole migration on an embedded default (offline, about a minute)",
+        description="Two search backends over a generated corpus embedded in two geometries, "
+        "the sidecar in front of them (embedshift serve, with its calibrator worker), labelled "
+        "traffic, the gate and automatic promotion, shown live; then a summary. Exit status: "
+        "0 flipped, 1 did not reach flipped in time, 130 interrupted.",
+    )
+    add = parser.add_argument
+    add("--duration", type=float, default=60.0, metavar="S", help="stop after S seconds at most "
+        "(default 60; it ends sooner, once flipped)")  # fmt: skip
+    add("--json", action="store_true", help="no live view; print the summary as JSON")
+    add("--report", type=Path, metavar="DIR", help="write the calibrator's report here")
+    add("--seed", type=int, default=7, help="seed of the generated corpus (default 7)")
+    add("--workdir", type=Path, metavar="DIR", help="keep the run's files here (default: a "
+        "temp directory, removed at the end)")  # fmt: skip
+    add("--rate", type=float, default=150.0, metavar="RPS", help="search requests per second "
+        "(default 150)")  # fmt: skip
+    parser.set_defaults(handler=_demo)
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from calibrator.demo.run import Options, run_demo
+    from proxy.errors import ConfigError
+
+    if args.duration <= 0 or args.rate <= 0:
+        raise ConfigError("--duration and --rate must be positive")
+    return run_demo(
+        Options(
+            duration_s=args.duration,
+            json=args.json,
+            report_dir=args.report,
+            seed=args.seed,
+            workdir=args.workdir,
+            rate=args.rate,
+        )
+    )
