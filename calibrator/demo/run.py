@@ -19,15 +19,13 @@ import asyncio
 import contextlib
 import dataclasses
 import json
-import os
 import secrets
 import shutil
 import signal
-import socket
 import sys
 import tempfile
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -36,17 +34,22 @@ from aiohttp import web
 from rich.console import Console
 from rich.live import Live
 
-from calibrator.demo.backend import Collection, create_backend_app
-from calibrator.demo.corpus import SEGMENTS, Embedded, embed, generate
+from calibrator.demo.corpus import embed, generate
 from calibrator.demo.embedder import create_embedder_app
 from calibrator.demo.observe import Observer, Reading
+from calibrator.demo.services import (
+    DemoError,
+    ServeProcess,
+    backend_apps,
+    free_port,
+    start_site,
+)
 from calibrator.demo.summary import build_summary
+from calibrator.demo.timeline import Timeline
 from calibrator.demo.traffic import Traffic, requests_of
 from calibrator.demo.view import Frame, live_view, summary_view
 from calibrator.demo.workdir import (
-    NEW_SUFFIX,
     OLD_THRESHOLD,
-    TOKEN_ENV,
     Layout,
     Ports,
     config_text,
@@ -56,12 +59,7 @@ from proxy.errors import EmbedshiftError
 from proxy.thresholds import ThresholdsDocument, load_thresholds
 
 TICK_S = 1.0
-READY_TIMEOUT_S = 30.0
 RECENT_S = 10.0
-
-
-class DemoError(EmbedshiftError):
-    """The demo could not start (a component failed); the message says which and where."""
 
 
 @dataclass(frozen=True)
@@ -77,55 +75,6 @@ class Options:
     settle_s: float = 5.0
 
 
-@dataclass
-class Timeline:
-    """When each milestone was first seen, in seconds after the start."""
-
-    corpus_ready_s: float | None = None
-    sidecar_ready_s: float | None = None
-    first_figures_s: float | None = None
-    thresholds_published_s: float | None = None
-    gate_passed_s: float | None = None
-    first_canary_s: float | None = None
-    flipped_s: float | None = None
-    events: list[tuple[float, str]] = field(default_factory=list)
-
-    def note(self, at: float, message: str) -> None:
-        """Add an event."""
-        self.events.append((at, message))
-
-
-def free_port() -> int:
-    """A loopback port free now (the sidecar's listeners are configured by number)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-async def start_site(app: web.Application) -> tuple[web.AppRunner, int]:
-    """Serve ``app`` on a free loopback port; (runner, port)."""
-    runner = web.AppRunner(app, access_log=None, handle_signals=False)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = int(runner.addresses[0][1])
-    return runner, port
-
-
-def backend_apps(embedded: Embedded) -> tuple[web.Application, web.Application]:
-    """The old index (collections docs, code, faq) and the new one (docs_v2, ...)."""
-    corpus = embedded.corpus
-    old, new = {}, {}
-    for segment in SEGMENTS:
-        rows = corpus.rows_of(segment)
-        payloads = [{"segment": segment, "text": corpus.texts[r]} for r in rows]
-        ids = [int(r) for r in rows]
-        old[segment] = Collection.build(segment, ids, embedded.old_docs[rows], payloads)
-        name = segment + NEW_SUFFIX
-        new[name] = Collection.build(name, ids, embedded.new_docs[rows], payloads)
-    return create_backend_app(old), create_backend_app(new)
-
-
 class Demo:
     """One run of the demo."""
 
@@ -137,10 +86,9 @@ class Demo:
         self.timeline = Timeline()
         self.token = secrets.token_urlsafe(24)
         self.runners: list[web.AppRunner] = []
-        self.serve: asyncio.subprocess.Process | None = None
+        self.serve = ServeProcess()
         self.stop = asyncio.Event()
         self.interrupted = False
-        self.audit_seen = 0
 
     def elapsed(self) -> float:
         """Seconds since the start."""
@@ -151,43 +99,6 @@ class Demo:
         if not self.options.json:
             self.console.print(f"[dim]{self.elapsed():5.1f} s[/dim]  {message}")
 
-    async def _start_serve(self, layout: Layout, ports: Ports) -> None:
-        env = {**os.environ, TOKEN_ENV: self.token}
-        with layout.serve_log.open("ab") as log_file:
-            self.serve = await asyncio.create_subprocess_exec(
-                sys.executable, "-m", "proxy", "serve", "--config", str(layout.config),
-                stdin=asyncio.subprocess.DEVNULL, stdout=log_file, stderr=log_file,
-                cwd=layout.root, env=env, start_new_session=True,
-            )  # fmt: skip
-        ready = f"http://127.0.0.1:{ports.metrics}/readyz"
-        deadline = time.monotonic() + READY_TIMEOUT_S
-        async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=1.0)) as session:
-            while time.monotonic() < deadline:
-                if self.serve.returncode is not None:
-                    break
-                with contextlib.suppress(aiohttp.ClientError, OSError, TimeoutError):
-                    async with session.get(ready) as response:
-                        if response.status == 200:
-                            return
-                await asyncio.sleep(0.1)
-        tail = layout.serve_log.read_text(errors="replace").strip().splitlines()[-3:]
-        raise DemoError(
-            f"embedshift serve did not become ready (see {layout.serve_log}): " + " | ".join(tail)
-        )
-
-    async def _stop_serve(self) -> None:
-        process = self.serve
-        if process is None or process.returncode is not None:
-            return
-        with contextlib.suppress(ProcessLookupError):
-            process.send_signal(signal.SIGTERM)
-        try:
-            await asyncio.wait_for(process.wait(), 30.0)
-        except TimeoutError:
-            with contextlib.suppress(ProcessLookupError):
-                process.kill()
-            await process.wait()
-
     async def _try_early_flip(self, observer: Observer) -> None:
         """Ask for flipped with no evidence yet: the gate must refuse (409, with its reasons)."""
         body = {"mode": "flipped", "reason": "demo: flip before any evidence"}
@@ -197,28 +108,6 @@ class Demo:
         else:
             message = f"an operator's early flip answered {status}: {answer.get('error')}"
         self.timeline.note(self.elapsed(), message)
-
-    def _milestones(self, reading: Reading, observer: Observer) -> None:
-        t, tl = reading.at, self.timeline
-        compared = sum(reading.counts(s).get("compared") for s in SEGMENTS)
-        if tl.first_figures_s is None and compared > 0:
-            tl.first_figures_s = t
-            tl.note(t, "first queries compared: divergence figures are live")
-        if tl.thresholds_published_s is None and reading.version > 0:
-            tl.thresholds_published_s = t
-            tl.note(t, f"calibrator worker published thresholds v{reading.version}; hot-reloaded")
-        gate = (reading.status or {}).get("gate", {})
-        if tl.gate_passed_s is None and gate.get("passes"):
-            tl.gate_passed_s = t
-            tl.note(t, "the gate passes for every segment")
-        for entry in observer.audit[self.audit_seen :]:
-            self.audit_seen += 1
-            to = f"canary {entry['to_percent']:g}%" if entry["to_mode"] == "canary" else ""
-            tl.note(t, f"mode {entry['from_mode']} -> {to or entry['to_mode']} by {entry['token']}")
-            if entry["to_mode"] == "canary" and tl.first_canary_s is None:
-                tl.first_canary_s = t
-            if entry["to_mode"] == "flipped" and tl.flipped_s is None:
-                tl.flipped_s = t
 
     async def _watch(self, observer: Observer, traffic: Traffic, metrics_url: str) -> Reading:
         readings: list[Reading] = []
@@ -234,7 +123,7 @@ class Demo:
                     self.timeline.note(self.elapsed(), f"sidecar not readable: {e}")
                 else:
                     readings.append(reading)
-                    self._milestones(reading, observer)
+                    self.timeline.observe(reading, observer.audit)
                     earlier = next(
                         (r for r in reversed(readings) if reading.at - r.at >= RECENT_S),
                         readings[0],
@@ -286,7 +175,7 @@ class Demo:
         metrics_url = f"http://127.0.0.1:{ports.metrics}/metrics"
         admin_url = f"http://127.0.0.1:{ports.admin}"
         self.say(f"starting embedshift serve (and its calibrator worker); metrics: {metrics_url}")
-        await self._start_serve(layout, ports)
+        await self.serve.start(layout, ports, self.token)
         self.timeline.sidecar_ready_s = self.elapsed()
         observer = Observer(metrics_url, admin_url, self.token, self.started)
         traffic = Traffic(
@@ -311,11 +200,7 @@ class Demo:
         extra = {
             "duration_s": round(self.elapsed(), 1),
             "interrupted": self.interrupted,
-            "timeline": {
-                k: None if v is None else round(v, 1)
-                for k, v in vars(self.timeline).items()
-                if k != "events"
-            },
+            "timeline": self.timeline.milestones(),
             "events": [{"at_s": round(at, 1), "event": e} for at, e in self.timeline.events],
             "traffic": {
                 "sent": traffic.stats.sent,
@@ -333,7 +218,7 @@ class Demo:
 
     async def close(self) -> None:
         """Stop the sidecar (and its worker), then the backends."""
-        await self._stop_serve()
+        await self.serve.stop()
         for runner in reversed(self.runners):
             await runner.cleanup()
 

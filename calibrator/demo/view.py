@@ -120,8 +120,8 @@ def live_view(frame: Frame) -> RenderableType:
     )
     version = latest.version
     thresholds = Text(
-        f"thresholds: old {'global, from the config'} · new "
-        + (f"version {version}, from the calibrator worker" if version else "not calibrated yet")
+        "thresholds: old: one global value from the config, tuned on the old model · new: "
+        + (f"per segment, version {version} from the calibrator worker" if version else "none yet")
     )
     events = Text("events:\n", style="bold")
     for at, message in frame.events[-8:]:
