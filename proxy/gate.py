@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from statistics import NormalDist
 from typing import Literal
 
@@ -93,6 +93,7 @@ class Verdict:
             "segment": self.segment,
             "verdict": self.verdict,
             "reasons": list(self.reasons),
+            "figures": asdict(self.figures),
             "criteria": {
                 c.name: {"status": c.status, "value": c.value, "limit": c.limit, "reason": c.reason}
                 for c in self.criteria

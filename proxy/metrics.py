@@ -232,6 +232,8 @@ class ProxyMetrics:
     def prime(self, routes: list[str], segments: list[str]) -> None:
         """Create every (route, segment) child up front so that series exist at zero."""
         for route in routes:
+            for upstream in ("old", "new"):  # increase() counts from a series' first scrape
+                self.upstream_duration_for(upstream, route)
             for segment in [*segments, "other"]:
                 self.for_route(route, segment)
 

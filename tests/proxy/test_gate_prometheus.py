@@ -1,0 +1,189 @@
+"""Two replicas reach the same verdict from a real Prometheus scraping both.
+
+Each real ``embedshift serve`` sees 60 compared queries of segment ``docs``: too few alone
+(``min_compared = 100``), enough together. With ``[gate].prometheus_url`` both read the window's
+figures summed over the replicas at the same aligned instant, so both say ``pass`` with the
+same figures; ``code`` has no traffic and is inconclusive on both.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import textwrap
+import time
+import urllib.request
+
+import aiohttp
+import pytest
+
+from tests.components import prometheus_query, running_prometheus
+from tests.proxy.flip_rig import make_rig
+from tests.sidecar_process import SidecarProcess, start_backend, stop_process
+
+TOKEN = "gate-prometheus-token"  # noqa: S105 - a test token
+PER_REPLICA = 60
+
+
+def gate_config(prometheus: str, state: str) -> str:
+    """The gate reads Prometheus; loopback latency is noise, so its cap is out of the way."""
+    return textwrap.dedent(
+        f"""
+        [gate]
+        min_compared = 100
+        max_latency_ratio = 1000.0
+        interval_s = 2.0
+        prometheus_url = "{prometheus}"
+        prometheus_delay_s = 3.0
+        prometheus_selector = 'job="embedshift"'
+        [modes]
+        state_path = "{state}"
+        """
+    )
+
+
+def admin_get(sidecar: SidecarProcess, path: str) -> dict:
+    """One admin GET."""
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{sidecar.admin_port}{path}",
+        headers={"Authorization": f"Bearer {TOKEN}"},
+    )
+    with urllib.request.urlopen(request, timeout=15) as answer:
+        return json.load(answer)
+
+
+def search(sidecar: SidecarProcess, segment: str) -> None:
+    """One search through ``sidecar``; the client must get a 200."""
+    request = urllib.request.Request(
+        f"{sidecar.url}/collections/docs/points/search",
+        data=b'{"vector": [0.1, 0.2], "limit": 10}',
+        headers={"X-Segment": segment, "Content-Type": "application/json"},
+        method="POST",
+    )
+    with urllib.request.urlopen(request, timeout=10) as answer:
+        assert answer.status == 200
+
+
+def wait_for(what: str, check, timeout_s: float = 60.0):
+    """Poll ``check()`` until it returns something true; fail naming ``what``."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        value = check()
+        if value:
+            return value
+        time.sleep(0.5)
+    pytest.fail(f"timed out waiting for {what}: {LAST}")
+
+
+def same_instant(a: SidecarProcess, b: SidecarProcess) -> tuple[dict, dict] | None:
+    """Both replicas' reports, when they were evaluated at the same aligned instant."""
+    first, second = admin_get(a, "/admin/gate"), admin_get(b, "/admin/gate")
+    return (first, second) if first["at"] == second["at"] else None
+
+
+@pytest.mark.integration
+@pytest.mark.slow
+@pytest.mark.timeout(180)
+def test_two_replicas_reach_the_same_verdict(prometheus_bin, tmp_path):
+    """Each replica alone has too few queries; summed by PromQL both pass, figures equal."""
+    old_url, old_proc = start_backend("old", tmp_path)
+    new_url, new_proc = start_backend("new", tmp_path)
+    env = {"EMBEDSHIFT_ADMIN_TOKEN": TOKEN}
+    replicas = []
+    for name in ("a", "b"):
+        (tmp_path / name).mkdir()
+        replicas.append(SidecarProcess(tmp_path / name, old_url, new_url, env=env))
+    a, b = replicas
+    scrape = textwrap.dedent(
+        f"""
+        global:
+          scrape_interval: 1s
+        scrape_configs:
+          - job_name: embedshift
+            static_configs:
+              - targets: ["127.0.0.1:{a.metrics_port}", "127.0.0.1:{b.metrics_port}"]
+        """
+    )
+    try:
+        with running_prometheus(prometheus_bin, scrape, tmp_path / "prometheus") as prom:
+            for replica in replicas:
+                state = replica.tmp / "modes.sqlite"
+                replica.write(old_url, new_url, gate_config(prom, str(state)))
+                replica.start()
+            # increase() counts from a series' first scrape: let both be scraped at zero first
+            wait_for("the first scrape of both replicas", lambda: _scraped(prom, "count") == 2)
+            for replica in replicas:
+                for _ in range(PER_REPLICA):
+                    search(replica, "docs")
+            for replica in replicas:
+                labels = {"route": "search", "segment": "docs"}
+                wait_for(
+                    "each replica's comparisons",
+                    lambda r=replica, la=labels: (
+                        r.metric("embedshift_rbo_count", la) == PER_REPLICA
+                    ),
+                )
+            wait_for(
+                "Prometheus to scrape both replicas' final counts",
+                lambda: _scraped(prom) == 2 * PER_REPLICA,
+            )
+            wait_for(
+                "the gate's evaluation instant to pass the last scrape",
+                lambda: _passes(a),
+            )
+            first, second = wait_for("both replicas in one interval", lambda: same_instant(a, b))
+            metric_a = wait_for(
+                "the periodic gate to publish",
+                lambda: a.metric("embedshift_gate_verdict", {"segment": "docs"}) == 1,
+            )
+    finally:
+        for replica in replicas:
+            replica.stop()
+        stop_process(old_proc)
+        stop_process(new_proc)
+    assert first == second
+    assert first["source"] == "prometheus"
+    docs = first["segments"]["docs"]
+    assert docs["verdict"] == "pass", docs
+    # both replicas' queries (increase() extrapolates a little past the first and last samples)
+    assert 2 * PER_REPLICA <= docs["figures"]["queries"] < 2.5 * PER_REPLICA
+    assert docs["criteria"]["rbo_lower_bound"]["value"] == pytest.approx(1.0)
+    assert docs["criteria"]["latency_p99_ratio"]["status"] == "pass"
+    code = first["segments"]["code"]
+    assert code["verdict"] == "inconclusive"
+    assert code["reasons"][0].startswith("too little data: 0 compared queries")
+    assert metric_a
+
+
+LAST: list[dict] = []
+
+
+def _passes(sidecar: SidecarProcess) -> bool:
+    report = admin_get(sidecar, "/admin/gate")
+    LAST[:] = [report]
+    return bool(report["segments"]["docs"]["verdict"] == "pass")
+
+
+def _scraped(prom: str, how: str = "sum") -> float:
+    expr = how + '(embedshift_rbo_count{job="embedshift",segment="docs"})'
+    result = prometheus_query(prom, expr)
+    return float(result[0]["value"][1]) if result else 0.0
+
+
+async def test_unreachable_prometheus_is_inconclusive_never_pass(aiohttp_server, tmp_path):
+    """Prometheus down: every segment inconclusive, naming the error; no criterion published."""
+    extra = '[gate]\nprometheus_url = "http://127.0.0.1:9"\nprometheus_timeout_s = 2.0\n'
+    rig = await make_rig(aiohttp_server, tmp_path, extra=extra)
+    async with aiohttp.ClientSession() as session:
+        for _ in range(5):
+            await rig.search(session)
+        await rig.settle()
+        status, gate = await rig.admin_call(session, "GET", "/admin/gate")
+    assert status == 200
+    assert gate["passes"] is False
+    assert gate["error"].startswith("Prometheus at http://127.0.0.1:9 did not answer")
+    for verdict in gate["segments"].values():
+        assert verdict["verdict"] == "inconclusive"
+        assert verdict["reasons"][0].startswith("figures unavailable: Prometheus at")
+    assert rig.registry.get_sample_value("embedshift_gate_verdict", {"segment": "docs"}) == 0
+    await asyncio.sleep(0)
