@@ -13,6 +13,7 @@ import json
 import textwrap
 import time
 import urllib.request
+from typing import Any
 
 import aiohttp
 import pytest
@@ -42,14 +43,15 @@ def gate_config(prometheus: str, state: str) -> str:
     )
 
 
-def admin_get(sidecar: SidecarProcess, path: str) -> dict:
+def admin_get(sidecar: SidecarProcess, path: str) -> dict[str, Any]:
     """One admin GET."""
     request = urllib.request.Request(
         f"http://127.0.0.1:{sidecar.admin_port}{path}",
         headers={"Authorization": f"Bearer {TOKEN}"},
     )
     with urllib.request.urlopen(request, timeout=15) as answer:
-        return json.load(answer)
+        report: dict[str, Any] = json.load(answer)
+    return report
 
 
 def search(sidecar: SidecarProcess, segment: str) -> None:
@@ -75,7 +77,9 @@ def wait_for(what: str, check, timeout_s: float = 60.0):
     pytest.fail(f"timed out waiting for {what}: {LAST}")
 
 
-def same_instant(a: SidecarProcess, b: SidecarProcess) -> tuple[dict, dict] | None:
+def same_instant(
+    a: SidecarProcess, b: SidecarProcess
+) -> tuple[dict[str, Any], dict[str, Any]] | None:
     """Both replicas' reports, when they were evaluated at the same aligned instant."""
     first, second = admin_get(a, "/admin/gate"), admin_get(b, "/admin/gate")
     return (first, second) if first["at"] == second["at"] else None
@@ -155,7 +159,7 @@ def test_two_replicas_reach_the_same_verdict(prometheus_bin, tmp_path):
     assert metric_a
 
 
-LAST: list[dict] = []
+LAST: list[dict[str, Any]] = []
 
 
 def _passes(sidecar: SidecarProcess) -> bool:
