@@ -78,6 +78,8 @@ class Sidecar:
         self.metrics = ProxyMetrics(registry)
         self.tasks = BackgroundTasks()
         self.shadow_tasks = BackgroundTasks()
+        # read at scrape time: exact, whatever order tasks finish in
+        self.metrics.shadow_in_flight.set_function(lambda: len(self.shadow_tasks))
         self.lag = LoopLagMonitor(config.shadow.max_loop_lag_s, self.metrics.loop_lag)
         self.examples = ExampleStore(config.examples, on_drop=self.metrics.examples_dropped.inc)
         self.clients: dict[str, UpstreamClient] = {}

@@ -153,7 +153,6 @@ class Mirror:
         """Launch the shadow side now; the caller sets the future to the primary's answer."""
         primary: asyncio.Future[PrimaryAnswer | None] = asyncio.get_running_loop().create_future()
         self.tasks.spawn(self._run(job, bound, primary), name=f"shadow:{job.compiled.name}")
-        self.metrics.shadow_in_flight.set(len(self.tasks))
         return primary
 
     async def _run(
@@ -168,7 +167,6 @@ class Mirror:
             outcome = "shadow_error"
             self._log_once("shadow_internal_error", job, error=repr(e))
         finally:
-            self.metrics.shadow_in_flight.set(len(self.tasks) - 1)  # this task leaves the set next
             if not primary.done():
                 primary.cancel()
         bound.outcomes[outcome].inc()
