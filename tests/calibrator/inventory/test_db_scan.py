@@ -106,7 +106,12 @@ def postgres() -> Iterator[str]:
     """
     bindir = _pg_bin()
     if bindir is None:
-        pytest.skip("PostgreSQL server binaries (initdb) not installed: apt-get install postgresql")
+        reason = "PostgreSQL server binaries (initdb) not installed: .ci/components.sh install postgresql"
+        if os.environ.get("EMBEDSHIFT_REQUIRE_COMPONENTS") == "1":
+            pytest.fail(
+                f"{reason}; EMBEDSHIFT_REQUIRE_COMPONENTS=1 forbids skipping", pytrace=False
+            )
+        pytest.skip(reason)
     prefix: list[str] = []
     if os.geteuid() == 0:
         if shutil.which("runuser") is None:
