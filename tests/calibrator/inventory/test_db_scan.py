@@ -106,7 +106,7 @@ def postgres() -> Iterator[str]:
     """
     bindir = _pg_bin()
     if bindir is None:
-        reason = "PostgreSQL server binaries (initdb) not installed: .ci/components.sh install postgresql"
+        reason = "PostgreSQL (initdb) not installed: .ci/components.sh install postgresql"
         if os.environ.get("EMBEDSHIFT_REQUIRE_COMPONENTS") == "1":
             pytest.fail(
                 f"{reason}; EMBEDSHIFT_REQUIRE_COMPONENTS=1 forbids skipping", pytrace=False
