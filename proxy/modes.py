@@ -33,7 +33,7 @@ from __future__ import annotations
 import asyncio
 import random
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -108,7 +108,13 @@ class Assignment:
 class ModeController:
     """The mode in force: read by requests, changed under a lock, persisted with its audit."""
 
-    def __init__(self, audit: AuditLog, metrics: FlipMetrics, key: SampleKey | None) -> None:
+    def __init__(
+        self,
+        audit: AuditLog,
+        metrics: FlipMetrics,
+        key: SampleKey | None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
         """Load the persisted mode (shadow, generation 0, when there is none)."""
         stored = audit.load_mode()
         state = ModeState()
@@ -116,6 +122,7 @@ class ModeController:
             state = ModeState(stored.mode, stored.percent, stored.generation, stored.changed_at)
         self.audit = audit
         self.metrics = metrics
+        self.clock = clock
         self.lock = asyncio.Lock()  # one change at a time (gate check, persist, swap)
         self.current = self._assignment(state, key)
         self._show(state)
@@ -147,7 +154,7 @@ class ModeController:
         """
         before = self.current.state
         after = ModeState(
-            mode, percent if mode == "canary" else 0.0, before.generation + 1, time.time()
+            mode, percent if mode == "canary" else 0.0, before.generation + 1, self.clock()
         )
         entry = AuditEntry(
             at=after.changed_at,

@@ -1,0 +1,71 @@
+"""Automatic promotion drives a real mode controller: up the ladder, rollback, halt, resume."""
+
+from __future__ import annotations
+
+from prometheus_client import CollectorRegistry
+
+from proxy.audit import AuditLog
+from proxy.config import parse_config
+from proxy.gate import Latency, Verdict
+from proxy.gate_monitor import GateReport
+from proxy.metrics import FlipMetrics
+from proxy.modes import ModeController
+from proxy.promotion import ACTOR, Promoter
+
+
+def settings(enabled: bool = True):
+    """Promotion with two canary steps and a 100 s hold."""
+    return parse_config(
+        '[upstreams.old]\nurl = "http://a"\n[upstreams.new]\nurl = "http://b"\n'
+        f"[promotion]\nenabled = {str(enabled).lower()}\ncanary_steps = [10, 50]\nhold_s = 100\n"
+    ).promotion
+
+
+def report(at: float, verdict: str) -> GateReport:
+    """Every segment with ``verdict`` at time ``at``."""
+    verdicts = tuple(Verdict(s, verdict, (), ()) for s in ("docs", "code"))  # type: ignore[arg-type]
+    return GateReport(at, "local", 600.0, verdicts, Latency())
+
+
+async def test_promotion_climbs_rolls_back_and_halts(tmp_path):
+    """Passing for hold_s moves one rung at a time; a fail goes back to shadow and halts."""
+    now = [0.0]
+    controller = ModeController(
+        AuditLog(tmp_path / "modes.sqlite"), FlipMetrics(CollectorRegistry()), None, lambda: now[0]
+    )
+    promoter = Promoter(controller, settings())
+    modes = []
+    for t in range(0, 1000, 10):
+        now[0] = float(t)
+        await promoter.observe(report(float(t), "pass"))
+        state = controller.state
+        if not modes or modes[-1] != (state.mode, state.new_share):
+            modes.append((state.mode, state.new_share))
+    assert modes == [("shadow", 0.0), ("canary", 10.0), ("canary", 50.0), ("flipped", 100.0)]
+    now[0] = 2000.0
+    await promoter.observe(report(2000.0, "fail"))
+    assert controller.state.mode == "shadow"
+    assert promoter.halted
+    await promoter.observe(report(3000.0, "pass"))
+    await promoter.observe(report(4000.0, "pass"))
+    assert controller.state.mode == "shadow"  # halted: no climbing until an operator acts
+    entries = controller.audit.entries()
+    assert {e.token for e in entries} == {ACTOR}
+    assert entries[0].reason == "automatic rollback: the gate fails for docs, code"
+    assert [e.to_mode for e in reversed(entries)] == ["canary", "canary", "flipped", "shadow"]
+    promoter.operator_changed()
+    now[0] = 5000.0
+    await promoter.observe(report(5000.0, "pass"))
+    assert controller.state.mode == "canary"
+
+
+async def test_disabled_promotion_never_changes_the_mode(tmp_path):
+    """Off (the default): passing or failing, the mode stays and nothing is audited."""
+    controller = ModeController(
+        AuditLog(tmp_path / "modes.sqlite"), FlipMetrics(CollectorRegistry()), None
+    )
+    promoter = Promoter(controller, settings(enabled=False))
+    for t in range(0, 1000, 10):
+        await promoter.observe(report(float(t), "pass" if t < 500 else "fail"))
+    assert controller.state.generation == 0
+    assert controller.audit.entries() == []
