@@ -34,7 +34,7 @@ async def test_promotion_climbs_rolls_back_and_halts(tmp_path):
         AuditLog(tmp_path / "modes.sqlite"), FlipMetrics(CollectorRegistry()), None, lambda: now[0]
     )
     promoter = Promoter(controller, settings())
-    modes = []
+    modes: list[tuple[str, float]] = []
     for t in range(0, 1000, 10):
         now[0] = float(t)
         await promoter.observe(report(float(t), "pass"))
@@ -56,7 +56,7 @@ async def test_promotion_climbs_rolls_back_and_halts(tmp_path):
     promoter.operator_changed()
     now[0] = 5000.0
     await promoter.observe(report(5000.0, "pass"))
-    assert controller.state.mode == "canary"
+    assert controller.state.new_share == 10.0  # the first canary step again
 
 
 async def test_disabled_promotion_never_changes_the_mode(tmp_path):
