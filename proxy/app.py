@@ -102,7 +102,10 @@ class Sidecar:
         self.audit = AuditLog(config.modes.state_path)
         self.modes = ModeController(self.audit, self.flip_metrics, canary_key(config))
         self.gate = GateMonitor(
-            lambda: self.runtime.config, registry, self.flip_metrics, lambda: self.thresholds.active
+            lambda: self.runtime.config,
+            self.metrics.gate_counters(),
+            self.flip_metrics,
+            lambda: self.thresholds.active,
         )
         self.promoter = Promoter(self.modes, config.promotion)
         self._ready_checked = 0.0

@@ -17,12 +17,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import aiohttp
-from prometheus_client import CollectorRegistry
+from prometheus_client.registry import Collector
 
 from proxy.config.schema import Config
 from proxy.gate import VERDICT_VALUES, Criterion, Latency, SegmentFigures, Verdict, evaluate
@@ -81,14 +81,17 @@ class GateMonitor:
     def __init__(
         self,
         config: Callable[[], Config],
-        registry: CollectorRegistry,
+        counters: Sequence[Collector],
         metrics: FlipMetrics,
         thresholds_configured: Callable[[], bool],
         clock: Callable[[], float] = time.time,
     ) -> None:
-        """Read the config through ``config()`` (reloads apply); counters from ``registry``."""
+        """Read the config through ``config()`` (reloads apply); figures from ``counters``.
+
+        ``counters``: the families :mod:`proxy.window` reads (:meth:`ProxyMetrics.gate_counters`).
+        """
         self.config = config
-        self.registry = registry
+        self.counters = counters
         self.metrics = metrics
         self.thresholds_configured = thresholds_configured
         self.clock = clock
@@ -104,7 +107,7 @@ class GateMonitor:
         self.window.window_s = settings.window_s
         configured = self.thresholds_configured()
         if settings.prometheus_url is None:
-            snapshot = take_snapshot(self.registry, now)
+            snapshot = await asyncio.to_thread(take_snapshot, self.counters, now)
             if keep:
                 self.window.push(snapshot)
             start = self.window.span()[0]

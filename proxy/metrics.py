@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Final
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+from prometheus_client.registry import Collector
 
 OUTCOMES: Final = (
     "compared",
@@ -186,6 +187,19 @@ class ProxyMetrics:
         self._bound: dict[tuple[str, str], RouteSegmentMetrics] = {}
         self._requests: dict[tuple[str, int], Counter] = {}
         self._durations: dict[tuple[str, str], Histogram] = {}
+
+    def gate_counters(self) -> list[Collector]:
+        """The families the gate's window reads (proxy/window.py)."""
+        return [
+            self.rbo,
+            self.overlap,
+            self.rbo_squares,
+            self.overlap_squares,
+            self.abstain_flips,
+            self.shadow_requests,
+            self.accepted,
+            self.upstream_duration,
+        ]
 
     def client_requests_for(self, route: str, status: int) -> Counter:
         """The client-request counter child of a route and status (cached: hot path)."""

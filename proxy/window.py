@@ -15,11 +15,10 @@ That costs the request path nothing beyond the counters it already updates, boun
 from __future__ import annotations
 
 import collections
-import math
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from prometheus_client import CollectorRegistry
+from prometheus_client.registry import Collector
 from prometheus_client.samples import Sample
 
 from proxy.gate import ERROR_OUTCOMES, SENT_OUTCOMES, Latency, SegmentFigures, histogram_quantile
@@ -33,18 +32,6 @@ _SIMPLE = {
     "embedshift_overlap_squares_total": "overlap_squares",
     "embedshift_abstain_flips_total": "abstain_flips",
 }
-_FAMILIES = frozenset(
-    {
-        "embedshift_rbo",
-        "embedshift_overlap_at_k",
-        "embedshift_rbo_squares",
-        "embedshift_overlap_squares",
-        "embedshift_abstain_flips",
-        "embedshift_shadow_requests",
-        "embedshift_accepted_results",
-        "embedshift_upstream_request_duration_seconds",
-    }
-)
 
 
 @dataclass(slots=True)
@@ -70,17 +57,20 @@ class Snapshot:
         return cls(at, {}, {})
 
 
-def take_snapshot(registry: CollectorRegistry, at: float) -> Snapshot:
-    """Read the gate's counters from ``registry`` (every route summed per segment)."""
+def take_snapshot(collectors: Iterable[Collector], at: float) -> Snapshot:
+    """Read the gate's counters from ``collectors`` (every route summed per segment).
+
+    Only the families the gate reads are collected (the score histograms are most of a
+    sidecar's series); callers run this in a worker thread, off the event loop.
+    """
     segments: dict[str, Totals] = collections.defaultdict(Totals)
     latency: dict[str, dict[float, float]] = collections.defaultdict(
         lambda: collections.defaultdict(float)
     )
-    for family in registry.collect():
-        if family.name not in _FAMILIES:
-            continue
-        for sample in family.samples:
-            _add(sample, segments, latency)
+    for collector in collectors:
+        for family in collector.collect():
+            for sample in family.samples:
+                _add(sample, segments, latency)
     return Snapshot(at, dict(segments), {k: dict(v) for k, v in latency.items()})
 
 
@@ -174,8 +164,3 @@ class CounterWindow:
     def __len__(self) -> int:
         """How many snapshots are kept."""
         return len(self.ring)
-
-
-def finite(values: Iterable[float]) -> bool:
-    """Whether every value is a finite number (PromQL answers NaN for 0/0)."""
-    return all(math.isfinite(v) for v in values)
