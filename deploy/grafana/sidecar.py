@@ -8,7 +8,7 @@ itself keeps up.
 from __future__ import annotations
 
 from grafana_foundation_sdk.builders.dashboard import Dashboard, Row
-from panels import SEL, dashboard, q, quantiles, timeseries
+from panels import SEL, dashboard, q, timeseries
 
 
 def traffic(board: Dashboard) -> Dashboard:

@@ -1,4 +1,4 @@
-"""Thresholds in the proxy: accepted counts, abstain flips, hot reload of the calibrator's document."""
+"""Thresholds in the proxy: accepted counts, abstain flips, hot reload of the document."""
 
 from __future__ import annotations
 
