@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar, Literal, Protocol
 
@@ -231,3 +231,23 @@ def _kind_name(kind: type | tuple[type, ...]) -> str:
     names: dict[type, str] = {dict: "an object", list: "an array", str: "a string"}
     kinds = kind if isinstance(kind, tuple) else (kind,)
     return " or ".join(names.get(k, k.__name__) for k in kinds)
+
+
+def check_options(route: Route, where: Where, adapter: str, known: Iterable[str] = ()) -> None:
+    """A ConfigError naming the first option of ``route`` that ``adapter`` does not take."""
+    allowed = set(known)
+    unknown = set(route.options) - allowed
+    if unknown:
+        listing = ", ".join(sorted(allowed)) or "none"
+        raise where.error(
+            f"options.{min(unknown)}",
+            f"is not an option of the {adapter} adapter (known: {listing})",
+        )
+
+
+def score_option(route: Route, where: Where) -> ScoreKind:
+    """The route's ``options.score``: how the engine reports closeness (default similarity)."""
+    score = route.options.get("score", "similarity")
+    if score not in ("similarity", "distance"):
+        raise where.error("options.score", f"must be 'similarity' or 'distance', got {score!r}")
+    return "similarity" if score == "similarity" else "distance"

@@ -31,6 +31,7 @@ from proxy.adapters.base import (
     QueryVectors,
     Ranked,
     RequestSide,
+    check_options,
     dump_json,
     expect,
     is_dense_vector,
@@ -58,11 +59,7 @@ class ElasticsearchAdapter(RequestSide):
     @classmethod
     def from_route(cls, route: Route, where: Where) -> ElasticsearchAdapter:
         """No options (OpenSearch uses this adapter too)."""
-        if route.options:
-            raise where.error(
-                f"options.{min(route.options)}",
-                "is not an option of the elasticsearch adapter (none)",
-            )
+        check_options(route, where, "elasticsearch")
         return cls()
 
     def rankings(self, body: Any) -> list[Ranked]:

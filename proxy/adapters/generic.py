@@ -28,9 +28,11 @@ from proxy.adapters.base import (
     Ranked,
     RequestSide,
     ScoreKind,
+    check_options,
     is_dense_vector,
     ranked_from_pairs,
     rename,
+    score_option,
 )
 from proxy.config.loader import Where
 from proxy.config.schema import Route
@@ -133,13 +135,9 @@ class GenericAdapter(RequestSide):
         And ``collection``: the body path of the collection name.
         """
         opts = dict(route.options)
-        known = {"ids", "scores", "score", "queries", "vector", "collection"}
-        for key in opts:
-            if key not in known:
-                raise where.error(
-                    f"options.{key}",
-                    f"is not an option of the generic adapter (known: {', '.join(sorted(known))})",
-                )
+        check_options(
+            route, where, "generic", ("ids", "scores", "score", "queries", "vector", "collection")
+        )
         parsed: dict[str, tuple[Step, ...]] = {}
         for key in ("ids", "scores", "queries", "vector", "collection"):
             if key not in opts:
@@ -155,9 +153,7 @@ class GenericAdapter(RequestSide):
                 parsed[key] = parse_path(opts[key])
             except ValueError as e:
                 raise where.error(f"options.{key}", f"is not a valid path: {e}") from e
-        score = opts.get("score", "similarity")
-        if score not in ("similarity", "distance"):
-            raise where.error("options.score", f"must be 'similarity' or 'distance', got {score!r}")
+        score = score_option(route, where)
         return cls(
             parsed["ids"],
             parsed["scores"],

@@ -26,10 +26,12 @@ from proxy.adapters.base import (
     Ranked,
     RequestSide,
     ScoreKind,
+    check_options,
     expect,
     is_dense_vector,
     ranked_from_pairs,
     rename,
+    score_option,
 )
 from proxy.config.loader import Where
 from proxy.config.schema import Route
@@ -49,15 +51,8 @@ class MilvusAdapter(RequestSide):
     @classmethod
     def from_route(cls, route: Route, where: Where) -> MilvusAdapter:
         """Options: ``score``, ``id_field``."""
-        unknown = set(route.options) - {"score", "id_field"}
-        if unknown:
-            raise where.error(
-                f"options.{min(unknown)}",
-                "is not an option of the milvus adapter (known: id_field, score)",
-            )
-        score = route.options.get("score", "similarity")
-        if score not in ("similarity", "distance"):
-            raise where.error("options.score", f"must be 'similarity' or 'distance', got {score!r}")
+        check_options(route, where, "milvus", ("score", "id_field"))
+        score = score_option(route, where)
         id_field = route.options.get("id_field", "id")
         if not isinstance(id_field, str) or not id_field:
             raise where.error("options.id_field", f"must be a field name, got {id_field!r}")

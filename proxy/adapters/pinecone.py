@@ -26,10 +26,12 @@ from proxy.adapters.base import (
     Ranked,
     RequestSide,
     ScoreKind,
+    check_options,
     expect,
     is_dense_vector,
     ranked_from_pairs,
     rename,
+    score_option,
 )
 from proxy.config.loader import Where
 from proxy.config.schema import Route
@@ -48,14 +50,8 @@ class PineconeAdapter(RequestSide):
     @classmethod
     def from_route(cls, route: Route, where: Where) -> PineconeAdapter:
         """Options: ``score = "similarity" | "distance"``."""
-        unknown = set(route.options) - {"score"}
-        if unknown:
-            raise where.error(
-                f"options.{min(unknown)}", "is not an option of the pinecone adapter (known: score)"
-            )
-        score = route.options.get("score", "similarity")
-        if score not in ("similarity", "distance"):
-            raise where.error("options.score", f"must be 'similarity' or 'distance', got {score!r}")
+        check_options(route, where, "pinecone", ("score",))
+        score = score_option(route, where)
         return cls(score)
 
     def rankings(self, body: Any) -> list[Ranked]:

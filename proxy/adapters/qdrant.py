@@ -26,9 +26,11 @@ from proxy.adapters.base import (
     Ranked,
     RequestSide,
     ScoreKind,
+    check_options,
     expect,
     is_dense_vector,
     ranked_from_pairs,
+    score_option,
 )
 from proxy.config.loader import Where
 from proxy.config.schema import Route
@@ -47,15 +49,8 @@ class QdrantAdapter(RequestSide):
     @classmethod
     def from_route(cls, route: Route, where: Where) -> QdrantAdapter:
         """Options: ``score = "similarity" | "distance"`` (default similarity)."""
-        unknown = set(route.options) - {"score"}
-        if unknown:
-            raise where.error(
-                f"options.{min(unknown)}",
-                "is not an option of the qdrant adapter (known: score)",
-            )
-        score = route.options.get("score", "similarity")
-        if score not in ("similarity", "distance"):
-            raise where.error("options.score", f"must be 'similarity' or 'distance', got {score!r}")
+        check_options(route, where, "qdrant", ("score",))
+        score = score_option(route, where)
         return cls(score)
 
     def rankings(self, body: Any) -> list[Ranked]:

@@ -29,6 +29,7 @@ from proxy.adapters.base import (
     QueryVectors,
     Ranked,
     RequestSide,
+    check_options,
     expect,
     ranked_from_pairs,
     rename,
@@ -67,10 +68,7 @@ class TypesenseAdapter(RequestSide):
     @classmethod
     def from_route(cls, route: Route, where: Where) -> TypesenseAdapter:
         """No options."""
-        if route.options:
-            raise where.error(
-                f"options.{min(route.options)}", "is not an option of the typesense adapter (none)"
-            )
+        check_options(route, where, "typesense")
         return cls()
 
     def rankings(self, body: Any) -> list[Ranked]:

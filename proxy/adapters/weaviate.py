@@ -28,6 +28,7 @@ from proxy.adapters.base import (
     QueryVectors,
     Ranked,
     RequestSide,
+    check_options,
     expect,
     ranked_from_pairs,
     vector_text,
@@ -165,10 +166,7 @@ class WeaviateAdapter(RequestSide):
     @classmethod
     def from_route(cls, route: Route, where: Where) -> WeaviateAdapter:
         """No options."""
-        if route.options:
-            raise where.error(
-                f"options.{min(route.options)}", "is not an option of the weaviate adapter (none)"
-            )
+        check_options(route, where, "weaviate")
         return cls()
 
     def rankings(self, body: Any) -> list[Ranked]:
