@@ -32,6 +32,7 @@ from typing import Any, cast
 from aiohttp import web
 
 from proxy.app import Sidecar
+from proxy.audit import ModeConflictError
 from proxy.examples import KINDS
 from proxy.gate_monitor import GateReport
 from proxy.modes import MODES, Mode
@@ -184,6 +185,7 @@ async def set_mode(request: web.Request) -> web.Response:
         return _error(400, str(e))
     controller = sidecar.modes
     async with controller.lock:
+        await controller.refresh()  # another process sharing the state file may have changed it
         before = controller.state
         if before.mode == wanted.mode and before.new_share == wanted.new_share:
             return web.json_response({"changed": False, "mode": before.as_json()})
@@ -195,14 +197,17 @@ async def set_mode(request: web.Request) -> web.Response:
                 'Wait for more traffic, fix the new index, or send "force": true with a reason'
             )
             return _error(409, message, gate=report.as_json())
-        entry = await controller.change(
-            wanted.mode,
-            wanted.percent,
-            actor=request[TOKEN_NAME],
-            reason=wanted.reason,
-            forced=gated and not report.passes,
-            gate=report.as_json(),
-        )
+        try:
+            entry = await controller.change(
+                wanted.mode,
+                wanted.percent,
+                actor=request[TOKEN_NAME],
+                reason=wanted.reason,
+                forced=gated and not report.passes,
+                gate=report.as_json(),
+            )
+        except ModeConflictError as e:
+            return _error(409, str(e), mode=controller.state.as_json())
     sidecar.promoter.operator_changed()
     return web.json_response(
         {"changed": True, "mode": controller.state.as_json(), "audit": entry.as_json()}

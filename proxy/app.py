@@ -169,6 +169,10 @@ class Sidecar:
         examples_task = self.tasks.spawn(self.examples.run(), name="examples-writer")
         self.tasks.spawn(self.threshold_watcher.run(), name="thresholds-watch")
         self.tasks.spawn(self.gate.run(self.promoter.observe), name="gate")
+        self.tasks.spawn(
+            self.modes.follow(lambda: self.runtime.config.modes.poll_interval_s),
+            name="modes-follow",
+        )
         if self.runtime.mirror.rewriter is not None:
             self.tasks.spawn(self.runtime.mirror.rewriter.warm(), name="collections-warmup")
         yield

@@ -10,6 +10,11 @@ transaction as its audit row: the persisted mode and the log can never disagree,
 is either both recorded and in force or neither. SQLite rather than a JSON file for that
 reason; the file is small and written only on changes. Each change is also logged
 (``mode_changed``) with the same fields.
+
+Several sidecar processes may share one file (``[proxy].reuse_port``: one process per core
+behind one listener). A change commits only if the stored generation is the one it was made
+from (:class:`ModeConflictError` otherwise), and every process follows the stored mode
+(:meth:`proxy.modes.ModeController.follow`), so they converge on one mode.
 """
 
 from __future__ import annotations
@@ -49,6 +54,10 @@ CREATE TABLE IF NOT EXISTS mode (
     changed_at REAL NOT NULL
 );
 """
+
+
+class ModeConflictError(Exception):
+    """The stored mode moved on (another process changed it) since the change was made."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,10 +118,14 @@ class AuditLog:
         return None if row is None else StoredMode(*row)
 
     def commit(self, entry: AuditEntry) -> None:
-        """Record ``entry`` and make its target the persisted mode, in one transaction."""
+        """Record ``entry`` and make its target the persisted mode, in one transaction.
+
+        :class:`ModeConflictError` when the stored generation is not ``entry.generation - 1``.
+        """
         with self._lock:
             self._db.execute("BEGIN IMMEDIATE")
             try:
+                self._check_generation(entry.generation - 1)
                 self._db.execute(
                     "INSERT INTO audit (at, token, from_mode, from_percent, to_mode, to_percent, "
                     "generation, reason, forced, gate) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -144,6 +157,16 @@ class AuditLog:
             forced=entry.forced,
             gate=verdicts,
         )
+
+    def _check_generation(self, expected: int) -> None:
+        row = self._db.execute("SELECT generation FROM mode WHERE id = 1").fetchone()
+        stored = 0 if row is None else int(row[0])
+        if stored != expected:
+            msg = (
+                f"the mode changed meanwhile (generation {stored} is stored, the change was "
+                f"made from {expected}): look again and retry"
+            )
+            raise ModeConflictError(msg)
 
     def entries(self, limit: int = 100) -> list[AuditEntry]:
         """The most recent ``limit`` changes, newest first."""

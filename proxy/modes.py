@@ -22,7 +22,10 @@ A search answered by the new index is rewritten for it as the shadow request wou
 request goes unchanged to the old index as the mirror.
 
 Every accepted change gets the next *generation* number and is persisted with its audit row
-(:mod:`proxy.audit`), so the mode survives a restart. A change applies to requests that start
+(:mod:`proxy.audit`), so the mode survives a restart. Processes sharing the file (one per core
+behind one listener) follow it: each re-reads the stored mode every
+``[modes].poll_interval_s`` and adopts a newer generation, so a change made through one
+process's admin API reaches the others within that interval. A change applies to requests that start
 after it: a request reads :attr:`ModeController.current` once, first thing, and keeps that
 :class:`Assignment`; nothing in flight is touched. The read is a plain attribute access; a
 canary adds one hash.
@@ -37,11 +40,13 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from proxy.audit import AuditEntry, AuditLog
+from proxy.audit import AuditEntry, AuditLog, StoredMode
 from proxy.config.schema import Config, SampleKey
+from proxy.logs import get_logger
 from proxy.metrics import FlipMetrics
 from proxy.shadow import sample_hash, sample_key_bytes
 
+log = get_logger("modes")
 Mode = Literal["shadow", "canary", "flipped"]
 MODES: tuple[Mode, ...] = ("shadow", "canary", "flipped")
 _CANARY_SALT = b"embedshift-canary\x00"
@@ -116,16 +121,13 @@ class ModeController:
         clock: Callable[[], float] = time.time,
     ) -> None:
         """Load the persisted mode (shadow, generation 0, when there is none)."""
-        stored = audit.load_mode()
-        state = ModeState()
-        if stored is not None and stored.mode in MODES:
-            state = ModeState(stored.mode, stored.percent, stored.generation, stored.changed_at)
         self.audit = audit
         self.metrics = metrics
         self.clock = clock
         self.lock = asyncio.Lock()  # one change at a time (gate check, persist, swap)
-        self.current = self._assignment(state, key)
-        self._show(state)
+        self.current = self._assignment(ModeState(), key)
+        self._show(self.current.state)
+        self.adopt(audit.load_mode())
 
     @property
     def state(self) -> ModeState:
@@ -135,6 +137,35 @@ class ModeController:
     def set_key(self, key: SampleKey | None) -> None:
         """A reloaded config's canary key (same mode and generation)."""
         self.current = self._assignment(self.current.state, key)
+
+    def adopt(self, stored: StoredMode | None) -> bool:
+        """Put a stored mode in force if it is newer than the one in force; True if it was."""
+        if stored is None or stored.mode not in MODES:
+            return False
+        if stored.generation <= self.current.state.generation:
+            return False
+        mode: Mode = stored.mode
+        state = ModeState(mode, stored.percent, stored.generation, stored.changed_at)
+        self.current = self._assignment(state, self.current.key)
+        self._show(state)
+        return True
+
+    async def refresh(self) -> bool:
+        """Adopt the stored mode if another process changed it; True if it did."""
+        return self.adopt(await asyncio.to_thread(self.audit.load_mode))
+
+    async def follow(self, interval_s: Callable[[], float]) -> None:
+        """Re-read the stored mode every ``interval_s()`` until cancelled (shared files)."""
+        while True:
+            await asyncio.sleep(interval_s())
+            try:
+                async with self.lock:
+                    if await self.refresh():
+                        log.info("mode_adopted", **self.state.as_json())
+            except asyncio.CancelledError:
+                raise
+            except Exception as e:  # a failed read is retried at the next round
+                log.error("mode_refresh_failed", error=repr(e))
 
     async def change(
         self,
@@ -150,8 +181,11 @@ class ModeController:
 
         ``actor`` is the name of the token that asked (or ``automatic-promotion``).
 
-        Persisting comes first: a change the database refused never takes effect.
+        Persisting comes first: a change the database refused never takes effect
+        (:class:`~proxy.audit.ModeConflictError` when another process changed the mode
+        since this one last looked).
         """
+        await self.refresh()
         before = self.current.state
         after = ModeState(
             mode, percent if mode == "canary" else 0.0, before.generation + 1, self.clock()

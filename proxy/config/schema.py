@@ -634,6 +634,12 @@ class ModesSection:
         "Add X-Embedshift-Side: old|new;gen=N to search answers (tests, debugging).",
         default=False,
     )
+    poll_interval_s: float = setting(
+        "How often the stored mode is re-read, so that processes sharing state_path (one per "
+        "core, [proxy].reuse_port) follow a change made through any of them.",
+        default=1.0,
+        gt=0,
+    )
 
 
 @dataclass(frozen=True)

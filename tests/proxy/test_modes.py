@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 
 import pytest
 from prometheus_client import CollectorRegistry
 
-from proxy.audit import AuditLog
+from proxy.audit import AuditLog, ModeConflictError
 from proxy.config import parse_config
 from proxy.config.schema import SampleKey
 from proxy.gate import Latency, Verdict
@@ -148,3 +149,34 @@ def test_next_step(state, verdicts, since, halted, expected) -> None:
     assert (None if step is None else (step.mode, step.percent)) == expected
     if step is not None and step.mode == "shadow":
         assert step.reason.startswith("automatic rollback: the gate fails for")
+
+
+async def test_processes_sharing_the_file_follow_each_other(tmp_path) -> None:
+    """Two controllers on one file (two processes): a change through one reaches the other."""
+    path = tmp_path / "modes.sqlite"
+    first, second = controller(path), controller(path)
+    async with first.lock:
+        await first.change("canary", 10.0, actor="t", reason="r", forced=False, gate={})
+    follower = asyncio.create_task(second.follow(lambda: 0.01))
+    try:
+        async with asyncio.timeout(10):
+            while second.state.generation != 1:  # noqa: ASYNC110 - the follower has no event
+                await asyncio.sleep(0.01)
+    finally:
+        follower.cancel()
+    assert (second.state.mode, second.state.new_share) == ("canary", 10.0)
+    async with second.lock:  # the next change is made from generation 1, wherever it is made
+        entry = await second.change("flipped", 0.0, actor="t", reason="r", forced=False, gate={})
+    assert (entry.from_mode, entry.generation) == ("canary", 2)
+
+
+async def test_a_change_from_a_stale_generation_is_refused(tmp_path) -> None:
+    """The file moved on since the change was made: ModeConflictError, nothing written."""
+    modes = controller(tmp_path / "modes.sqlite")
+    async with modes.lock:
+        entry = await modes.change("canary", 10.0, actor="t", reason="r", forced=False, gate={})
+    with pytest.raises(
+        ModeConflictError, match="generation 1 is stored, the change was made from 0"
+    ):
+        modes.audit.commit(entry)  # generation 1 again: made from 0, but 1 is stored
+    assert [e.generation for e in modes.audit.entries()] == [1]
