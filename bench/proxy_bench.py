@@ -208,6 +208,8 @@ def sidecar_conf(
             names = ["docs"]
             [examples]
             path = "{tmp}/examples.sqlite"
+            [modes]
+            state_path = "{tmp}/modes.sqlite"
             [logging]
             format = "json"
             level = "warning"

@@ -109,7 +109,7 @@ class Sidecar:
         )
         self.promoter = Promoter(self.modes, config.promotion)
         self._ready_checked = 0.0
-        self._ready = False
+        self._unready: list[str] = []
 
     def _runtime(self, config: Config) -> Runtime:
         table = RouteTable(config, self.source)
@@ -189,25 +189,32 @@ class Sidecar:
             await client.pool.close()
             await client.session.close()
 
-    async def ready(self) -> bool:
-        """Whether the primary answers HTTP at all (cached for a second)."""
+    async def ready(self) -> list[str]:
+        """The upstreams clients depend on that do not answer HTTP (cached for a second).
+
+        Old serves passthrough in every mode; new answers searches in canary and flipped, so
+        there it must answer too. An empty list means ready.
+        """
         now = time.monotonic()
         if now - self._ready_checked < 1.0:
-            return self._ready
+            return self._unready
         self._ready_checked = now
-        primary = self.clients.get("old")
-        if primary is None:
-            self._ready = False
+        needed = ["old"] if self.modes.state.new_share == 0 else ["old", "new"]
+        self._unready = [name for name in needed if not await self._answers(name)]
+        return self._unready
+
+    async def _answers(self, name: str) -> bool:
+        client = self.clients.get(name)
+        if client is None:
             return False
         try:
-            async with primary.session.get(
-                primary.url("/"), timeout=aiohttp.ClientTimeout(total=1.0), allow_redirects=False
+            async with client.session.get(
+                client.url("/"), timeout=aiohttp.ClientTimeout(total=1.0), allow_redirects=False
             ) as response:
                 await response.read()
-            self._ready = True
         except (aiohttp.ClientError, OSError, TimeoutError):
-            self._ready = False
-        return self._ready
+            return False
+        return True
 
 
 SIDECAR = web.AppKey("sidecar", Sidecar)
@@ -303,9 +310,11 @@ def create_ops_app(sidecar: Sidecar) -> web.Application:
         )
 
     async def readyz(_request: web.Request) -> web.Response:
-        if await sidecar.ready():
+        unready = await sidecar.ready()
+        if not unready:
             return web.json_response({"status": "ready"})
-        return web.json_response({"status": "primary unreachable", "upstream": "old"}, status=503)
+        body = {"status": "upstream unreachable", "upstream": unready[0], "upstreams": unready}
+        return web.json_response(body, status=503)
 
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)

@@ -65,6 +65,19 @@ def make_config(old_url: str, new_url: str, extra: str = "", routes: str | None 
     return parse_config(text + textwrap.dedent(extra) + routes, "test.toml")
 
 
+@pytest.fixture(autouse=True)
+def _run_in_a_temporary_folder(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every test runs in its own empty working directory.
+
+    Config defaults name relative paths (``var/modes.sqlite``, ``var/examples.sqlite``): a test
+    that keeps a default must never share state with another test, or with an earlier run,
+    through the project's own ``var/``.
+    """
+    monkeypatch.chdir(tmp_path_factory.mktemp("cwd"))
+
+
 @pytest.fixture
 def shared_data() -> Path:
     """The shared data folder (SciFact, Cranfield, embeddings); skips when absent."""

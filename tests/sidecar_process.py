@@ -95,6 +95,11 @@ class SidecarProcess:
                 segment = {{ header = "X-Segment" }}
                 """
             )
+            + (
+                f'[modes]\nstate_path = "{self.tmp / "modes.sqlite"}"\n'
+                if "[modes]" not in extra
+                else ""
+            )
             + textwrap.dedent(extra)
         )
 

@@ -74,6 +74,8 @@ def sidecar_config(old: str, new: str, ports: dict[str, int], workdir: Path) -> 
         names = ["docs", "code"]
         [examples]
         path = "{workdir / "examples.sqlite"}"
+        [modes]
+        state_path = "{workdir / "modes.sqlite"}"
         [thresholds]
         old = 0.85
         path = "{workdir / "thresholds.json"}"
