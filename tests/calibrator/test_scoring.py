@@ -136,6 +136,7 @@ def test_intervals_bracket_the_point_estimates():
             (e.intervals.recall, e.recall),
         ):
             assert interval is not None
+            assert value is not None
             assert interval[0] <= value <= interval[1]
 
 

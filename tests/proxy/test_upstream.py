@@ -19,7 +19,7 @@ class RawServer:
         self.requests: list[bytes] = []
         self.connections = 0
         self.server: asyncio.Server | None = None
-        self.handlers: set[asyncio.Task] = set()
+        self.handlers: set[asyncio.Task[None]] = set()
         self.writers: list[asyncio.StreamWriter] = []
 
     async def handle(self, reader, writer):
