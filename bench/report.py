@@ -66,7 +66,7 @@ def proxy_rows(tmp: Path) -> list[Row]:
         two = by.get((scenario, "embedshift x2"))
         ratio = ours["max_rps"] / nginx["max_rps"]
         out.append((
-            "proxy", f"max throughput, {scenario} shadow, every search mirrored and compared",
+            "proxy", f"max throughput, {scenario}, every search mirrored and compared",
             f"{ours['max_rps']:,.0f} req/s", f"nginx-mirror {nginx['max_rps']:,.0f} req/s",
             f"{ratio:.2f}x", ">= 0.5x", _ok(ratio >= 0.5),
         ))  # fmt: skip
@@ -79,7 +79,7 @@ def proxy_rows(tmp: Path) -> list[Row]:
         added = ours["p99_ms"] - direct["p99_ms"]
         nginx_added = nginx["p99_ms"] - direct["p99_ms"]
         out.append((
-            "proxy", f"added p99 at 500 req/s ({scenario} shadow)", f"{added:+.2f} ms",
+            "proxy", f"added p99 at 500 req/s ({scenario})", f"{added:+.2f} ms",
             f"nginx-mirror {nginx_added:+.2f} ms (direct p99 {direct['p99_ms']:.2f} ms)",
             "-", "<= 2 ms", _ok(added <= 2.0),
         ))  # fmt: skip
@@ -190,17 +190,25 @@ def query_rows(tmp: Path) -> list[Row]:
     data = _run("query", ["bench/reembed_query_bench.py"], tmp / "query.json", 900)
     if data is None:
         return [("query re-embedding", "did not run", "-", "-", "-", "-", "-")]
+    mirror, reembed = data["mirror"], data["reembed"]
+    compared = reembed["outcomes"].get("compared", 0)
     return [
         (
-            "query re-embedding",
-            "200 req/s through Chroma + infinity (mpnet)",
-            json.dumps(data)[:120],
-            "-",
-            "-",
-            "(shown)",
-            "-",
-        )
-    ]
+            "query re-embedding", f"{data['rps']:.0f} req/s through Chroma, queries re-embedded by infinity (mpnet, same 2 cores)",
+            f"{reembed['embed_calls_per_compared_query']:.3f} embedding calls per compared query",
+            f"{reembed['texts_per_call']:.1f} texts per call, {reembed['cache_hit_rate']:.0%} cache hits", "-", "(shown)", "-",
+        ),
+        (
+            "query re-embedding", "added proxy CPU per request for re-embedding",
+            f"{data['added_cpu_ms_per_request']:.2f} ms", f"mirror only {mirror['cpu_ms_per_request']:.2f} ms",
+            "-", "(shown)", "-",
+        ),
+        (
+            "query re-embedding", "client p99 (the embedding server shares the 2 cores)",
+            f"{reembed['p99_ms']:.0f} ms ({compared:.0f} of {data['requests']} compared)",
+            f"mirror only {mirror['p99_ms']:.1f} ms", "-", "(shown)", "-",
+        ),
+    ]  # fmt: skip
 
 
 BENCHES: dict[str, Callable[[Path], list[Row]]] = {
