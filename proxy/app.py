@@ -29,10 +29,8 @@ from proxy.config.schema import Config
 from proxy.examples import ExampleStore
 from proxy.forward import (
     UpstreamClient,
-    forward_search,
     forward_streamed,
     make_client,
-    search_headers,
     upstream_headers,
 )
 from proxy.gate_monitor import GateMonitor
@@ -45,7 +43,7 @@ from proxy.query_embedder import EmbedderMetrics, QueryEmbedder
 from proxy.routes import RouteTable, parse_json_body
 from proxy.shadow import SHADOW_HEADER, Mirror, ShadowJob
 from proxy.shadow_rewrite import ShadowRewriter
-from proxy.sides import SIDE_HEADER, answer_from_new
+from proxy.sides import SIDE_HEADER, answer_from_new, answer_with_mirror
 from proxy.tasks import BackgroundTasks
 from proxy.threshold_watch import ThresholdMetrics, ThresholdsInForce, ThresholdsWatcher
 
@@ -265,11 +263,11 @@ async def _handle(request: web.Request) -> web.StreamResponse:
             if runtime.config.modes.side_header:
                 answered.headers[SIDE_HEADER] = f"new;gen={assignment.state.generation}"
             return answered
-    primary_answer = None
+    mirror = None
     if runtime.mirror.admit(bound, request.headers, body):
         shadow_headers = upstream_headers(request)
         shadow_headers[SHADOW_HEADER] = "1"
-        job = ShadowJob(
+        mirror = ShadowJob(
             compiled=compiled,
             segment=segment,
             method=request.method,
@@ -279,24 +277,12 @@ async def _handle(request: web.Request) -> web.StreamResponse:
             shadow=sidecar.clients["new"],
             shadow_is_new=True,
         )
-        primary_answer = runtime.mirror.start(job, bound)
-    answer = None
-    try:
-        headers = search_headers(request, primary.extra_headers)
-        response, answer = await forward_search(request, primary, body, headers)
-    finally:
-        if primary_answer is not None and not primary_answer.done():
-            primary_answer.set_result(answer)
-    if answer is not None:
-        metrics.upstream_duration_for(primary.name, route.name).observe(answer.duration_s)
-    metrics.client_requests_for(route.name, response.status).inc()
+    response, _ = await answer_with_mirror(
+        request, sidecar, runtime, bound, route.name, primary, body, request.raw_path, mirror
+    )
     if runtime.config.modes.side_header:
         response.headers[SIDE_HEADER] = f"old;gen={assignment.state.generation}"
     return response
-
-
-def _code(status: int) -> str:
-    return f"{status // 100}xx"
 
 
 def create_ops_app(sidecar: Sidecar) -> web.Application:

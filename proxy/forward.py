@@ -224,40 +224,6 @@ class PrimaryAnswer:
     duration_s: float
 
 
-async def forward_buffered(
-    request: web.Request,
-    client: UpstreamClient,
-    body: bytes,
-    raw_path: str,
-    headers: CIMultiDict[str],
-) -> tuple[web.StreamResponse, PrimaryAnswer | None]:
-    """Forward and read the whole answer (search routes: the body is compared later)."""
-    start = time.perf_counter()
-    try:
-        async with client.session.request(
-            request.method,
-            client.url(raw_path),
-            data=payload(body),
-            headers=_with_extra(headers, client),
-            allow_redirects=False,
-            timeout=client.timeout,
-        ) as upstream:
-            data = await upstream.read()
-            response = web.Response(
-                status=upstream.status,
-                reason=upstream.reason,
-                body=data if request.method != "HEAD" else None,
-                headers=response_headers(upstream.raw_headers),
-            )
-            if request.method == "HEAD" and "Content-Length" in upstream.headers:
-                response.headers["Content-Length"] = upstream.headers["Content-Length"]
-            return response, PrimaryAnswer(upstream.status, data, time.perf_counter() - start)
-    except TimeoutError:
-        return _timeout(client), None
-    except (aiohttp.ClientError, OSError) as e:
-        return _unreachable(client, e), None
-
-
 async def forward_streamed(
     request: web.Request,
     client: UpstreamClient,

@@ -17,7 +17,13 @@ from typing import TYPE_CHECKING
 
 from aiohttp import web
 
-from proxy.forward import PrimaryAnswer, forward_search, search_headers, upstream_headers
+from proxy.forward import (
+    PrimaryAnswer,
+    UpstreamClient,
+    forward_search,
+    search_headers,
+    upstream_headers,
+)
 from proxy.metrics import RouteSegmentMetrics
 from proxy.routes import CompiledRoute
 from proxy.shadow import SHADOW_HEADER, ShadowJob
@@ -58,11 +64,11 @@ async def answer_from_new(
     if isinstance(prepared, str):
         sidecar.flip_metrics.fallbacks.labels(route.name, prepared).inc()
         return None
-    waiting = None
+    mirror = None
     if runtime.mirror.admit(bound, request.headers, body):
         mirror_headers = job_headers.copy()
         mirror_headers[SHADOW_HEADER] = "1"
-        job = ShadowJob(
+        mirror = ShadowJob(
             compiled=compiled,
             segment=segment,
             method=request.method,
@@ -73,19 +79,48 @@ async def answer_from_new(
             shadow_is_new=False,
             rewrite=False,
         )
-        waiting = runtime.mirror.start(job, bound)
+    response, answer = await answer_with_mirror(
+        request,
+        sidecar,
+        runtime,
+        bound,
+        route.name,
+        new,
+        prepared.body,
+        prepared.shadow_path,
+        mirror,
+    )
+    if answer is not None and runtime.mirror.rewriter is not None:
+        runtime.mirror.rewriter.answered(prepared, answer.status)
+    return response
+
+
+async def answer_with_mirror(
+    request: web.Request,
+    sidecar: Sidecar,
+    runtime: Runtime,
+    bound: RouteSegmentMetrics,
+    route: str,
+    answering: UpstreamClient,
+    body: bytes,
+    raw_path: str,
+    mirror: ShadowJob | None,
+) -> tuple[web.StreamResponse, PrimaryAnswer | None]:
+    """Answer a search from ``answering`` while ``mirror`` (if admitted) runs beside it.
+
+    The mirror starts first, so both sides run concurrently; it is handed the answer (or
+    None on failure) to compare against, and the client never waits for it. Whichever mode,
+    this is the one path a search's answer takes.
+    """
+    waiting = None if mirror is None else runtime.mirror.start(mirror, bound)
     answer: PrimaryAnswer | None = None
     try:
-        headers = search_headers(request, new.extra_headers)
-        response, answer = await forward_search(
-            request, new, prepared.body, headers, raw_path=prepared.shadow_path
-        )
+        headers = search_headers(request, answering.extra_headers)
+        response, answer = await forward_search(request, answering, body, headers, raw_path)
     finally:
         if waiting is not None and not waiting.done():
-            waiting.set_result(answer)  # the mirror compares against the new answer
+            waiting.set_result(answer)
     if answer is not None:
-        if runtime.mirror.rewriter is not None:
-            runtime.mirror.rewriter.answered(prepared, answer.status)
-        sidecar.metrics.upstream_duration_for(new.name, route.name).observe(answer.duration_s)
-    sidecar.metrics.client_requests_for(route.name, response.status).inc()
-    return response
+        sidecar.metrics.upstream_duration_for(answering.name, route).observe(answer.duration_s)
+    sidecar.metrics.client_requests_for(route, response.status).inc()
+    return response, answer
