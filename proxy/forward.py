@@ -122,6 +122,7 @@ def search_headers(request: web.Request, extra: Mapping[str, str]) -> list[Heade
     raw = request.raw_headers
     tokens: frozenset[bytes] = frozenset()
     forwarded_for = b""
+    has_host = has_proto = False
     out: list[Header] = []
     for name, value in raw:
         lower = name.lower()
@@ -134,10 +135,15 @@ def search_headers(request: web.Request, extra: Mapping[str, str]) -> list[Heade
         if lower == b"x-forwarded-for":
             forwarded_for = value + b", "
             continue
+        has_host = has_host or lower == b"x-forwarded-host"
+        has_proto = has_proto or lower == b"x-forwarded-proto"
         out.append((name, value))
     peer = (request.remote or "").encode()
     out.append((b"X-Forwarded-For", forwarded_for + peer))
-    out.append((b"X-Forwarded-Proto", request.scheme.encode()))
+    if not has_host and request.host:
+        out.append((b"X-Forwarded-Host", request.host.encode("latin-1")))
+    if not has_proto:
+        out.append((b"X-Forwarded-Proto", request.scheme.encode()))
     for extra_name, extra_value in extra.items():
         out.append((extra_name.encode("latin-1"), extra_value.encode("latin-1")))
     return out

@@ -265,6 +265,11 @@ collection_map = { docs = "docs_mpnet" }
     assert mirrored["body"] == QUERY
     assert rig.old.received[0]["path"] == "/collections/docs/points/search?wait=true"
     assert "X-Embedshift-Shadow" not in rig.old.received[0]["headers"]
+    for side in (rig.old, rig.new):  # the same X-Forwarded-* trio as on passthrough
+        forwarded = side.received[0]["headers"]
+        assert forwarded["X-Forwarded-For"] == "127.0.0.1"
+        assert forwarded["X-Forwarded-Proto"] == "http"
+        assert forwarded["X-Forwarded-Host"] == f"127.0.0.1:{rig.proxy_server.port}"
     assert rig.outcome("compared", segment="docs") == 1
 
 
