@@ -4,7 +4,7 @@ Compares, on the same synthetic data generated in the run (unit vectors; each qu
 to five planted relevant chunks whose scores spread into the irrelevant range; four segments):
 
 * the bare matrix product ``Q @ D.T`` of the same shapes (the floor any exact method pays);
-* ``calibrator.calibrate`` with its defaults (target_recall=0.9, top 1,000 candidates per
+* ``calibrator.calibration.calibrate`` with its defaults (target_recall=0.9, top 1,000 candidates per
   query, 200 bootstrap resamples, global scope plus four segments);
 * the article's per-threshold Python loop (sklearn's cosine_similarity per query, then a list
   comprehension per threshold of a 0.05 grid) on a subset of queries, extrapolated.
@@ -28,10 +28,10 @@ from typing import Any
 import numpy as np
 from sklearn.metrics.pairwise import cosine_similarity  # the article's own choice
 
-from calibrator.calibrate import Settings, calibrate
-from calibrator.eval_set import EvalSet, LabelledQuery
-from calibrator.policy import Policy
-from calibrator.vectors import Vectors
+from calibrator.calibration.calibrate import Settings, calibrate
+from calibrator.inputs.labels import EvalSet, LabelledQuery
+from calibrator.inputs.vectors import Vectors
+from calibrator.maths.policy import Policy
 
 SEGMENTS = ("docs", "code", "faq", "tickets")
 

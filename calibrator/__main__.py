@@ -26,7 +26,7 @@ def main(argv: list[str] | None = None) -> int:
     worker.add_argument("--once", action="store_true", help="one round, then exit 0 or 1")
     register_calibrate(commands)
     parsed = parser.parse_args(args)
-    from calibrator.worker import main_worker
+    from calibrator.run.worker import main_worker
 
     return main_worker(parsed.config, parsed.interval, parsed.once)
 

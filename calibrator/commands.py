@@ -54,7 +54,7 @@ def register_calibrate(subparsers: Any) -> None:
 
 
 def _calibrate(args: argparse.Namespace) -> int:
-    from calibrator.cli import calibrate_command
+    from calibrator.run.command import calibrate_command
 
     return calibrate_command(args)
 
@@ -109,7 +109,7 @@ def register_merge(subparsers: Any) -> None:
 
 def register_sample(subparsers: Any) -> None:
     """``embedshift sample --source chunks.jsonl --by segment --size 1000 --seed 42``."""
-    from calibrator.sample import add_arguments, run
+    from calibrator.sample.stratified import add_arguments, run
 
     parser = subparsers.add_parser(
         "sample",

@@ -27,7 +27,7 @@ def register_serve(subparsers: Any) -> None:
 
 
 def _serve(args: argparse.Namespace) -> int:
-    from proxy.server import run
+    from proxy.server.serve import run
 
     return run(args.config)
 
@@ -41,7 +41,7 @@ def register_check_config(subparsers: Any) -> None:
 
 def _check_config(args: argparse.Namespace) -> int:
     from proxy.config import load_config
-    from proxy.routes import RouteTable
+    from proxy.search.routes import RouteTable
 
     config = load_config(args.config)
     RouteTable(config, str(args.config))
@@ -71,7 +71,7 @@ def register_status(subparsers: Any) -> None:
 def _status(args: argparse.Namespace) -> int:
     import json
 
-    from proxy.admin_client import AdminClient, format_status
+    from proxy.admin.client import AdminClient, format_status
     from proxy.config import load_config
 
     client = AdminClient.from_config(load_config(args.config), args.admin, args.token_env)
@@ -103,7 +103,7 @@ def register_flip(subparsers: Any) -> None:
 def _flip(args: argparse.Namespace) -> int:
     import json
 
-    from proxy.admin_client import AdminClient, flip_body
+    from proxy.admin.client import AdminClient, flip_body
     from proxy.config import load_config
 
     body = flip_body(args.to, args.percent, args.reason, args.force)

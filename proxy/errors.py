@@ -14,7 +14,7 @@
                +-- EmbeddingUnavailableError  408, 429, 5xx, timeout, connection
                +-- InvalidAnswerError         a 2xx that broke the contract (proxy.embeddings.wire)
 
-    proxy.upstream.UpstreamError    internal to the search path: becomes a 502/504 answer or a
+    proxy.upstream.http1.UpstreamError    internal to the search path: becomes a 502/504 answer or a
                                     shadow outcome, never reaches a user as an exception
 
 Every message says what went wrong and where (file, line, key, batch, upstream) so that the

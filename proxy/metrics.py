@@ -189,7 +189,7 @@ class ProxyMetrics:
         self._durations: dict[tuple[str, str], Histogram] = {}
 
     def gate_counters(self) -> list[Collector]:
-        """The families the gate's window reads (proxy/window.py)."""
+        """The families the gate's window reads (proxy/gate/window.py)."""
         return [
             self.rbo,
             self.overlap,

@@ -22,9 +22,9 @@ sys.path.insert(0, str(ROOT))
 
 from prometheus_client import CollectorRegistry  # noqa: E402
 
-from proxy.app import create_app  # noqa: E402
 from proxy.config import load_config  # noqa: E402
 from proxy.config.schema import Config  # noqa: E402
+from proxy.server.app import create_app  # noqa: E402
 
 README = ROOT / "README.md"
 MARKERS = {

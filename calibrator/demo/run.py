@@ -56,7 +56,7 @@ from calibrator.demo.workdir import (
     write_inputs,
 )
 from proxy.errors import EmbedshiftError
-from proxy.thresholds import ThresholdsDocument, load_thresholds
+from proxy.thresholds.document import ThresholdsDocument, load_thresholds
 
 TICK_S = 1.0
 RECENT_S = 10.0

@@ -20,7 +20,7 @@ import numpy.typing as npt
 
 from calibrator.demo.corpus import SEGMENTS, Embedded
 from calibrator.demo.observe import Reading
-from proxy.thresholds import ThresholdsDocument
+from proxy.thresholds.document import ThresholdsDocument
 
 SLACK = 1e-6
 

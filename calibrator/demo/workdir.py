@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from calibrator.demo.corpus import SEGMENTS, Embedded
-from calibrator.vectors import Vectors, save_vectors
+from calibrator.inputs.vectors import Vectors, save_vectors
 
 OLD_THRESHOLD = 0.55
 """The threshold the demo's stack applies today: one global value, tuned by feel on the old

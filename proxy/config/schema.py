@@ -552,7 +552,7 @@ class LoggingSection:
 
 @dataclass(frozen=True)
 class GateSection:
-    """``[gate]``: when the new index may take traffic (proxy/gate.py), per segment."""
+    """``[gate]``: when the new index may take traffic (proxy/gate/verdict.py), per segment."""
 
     window_s: float = setting("Sliding window the gate judges, in seconds.", default=600.0, ge=10)
     interval_s: float = setting(
@@ -619,7 +619,7 @@ class GateSection:
 
 @dataclass(frozen=True)
 class ModesSection:
-    """``[modes]``: which index answers search requests (proxy/modes.py)."""
+    """``[modes]``: which index answers search requests (proxy/flip/modes.py)."""
 
     state_path: str = setting(
         "SQLite file holding the mode in force and the audit log of its changes.",

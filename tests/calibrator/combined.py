@@ -16,8 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from calibrator.eval_set import EvalSet, LabelledQuery, load_qrels, merge
-from calibrator.vectors import concat, load_vectors, save_vectors
+from calibrator.inputs.labels import EvalSet, LabelledQuery, load_qrels, merge
+from calibrator.inputs.vectors import concat, load_vectors, save_vectors
 
 NEW, OLD = "all-mpnet-base-v2", "all-MiniLM-L6-v2"
 _BUILT: dict[Path, Combined] = {}

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import numpy as np
 
-from calibrator.eval_set import EvalSet, LabelledQuery
-from calibrator.vectors import Vectors, save_vectors
+from calibrator.inputs.labels import EvalSet, LabelledQuery
+from calibrator.inputs.vectors import Vectors, save_vectors
 
 
 @dataclass(frozen=True)

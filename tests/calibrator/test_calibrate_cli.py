@@ -9,7 +9,7 @@ import pytest
 import structlog
 
 from proxy.cli import main
-from proxy.thresholds import load_thresholds
+from proxy.thresholds.document import load_thresholds
 from tests.calibrator.synthetic import synthetic, write
 
 

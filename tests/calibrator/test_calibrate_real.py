@@ -12,10 +12,10 @@ import json
 
 import pytest
 
-from calibrator.calibrate import Settings, calibrate
-from calibrator.eval_set import load_eval_jsonl
-from calibrator.run import Embedding, Job, run_job
-from calibrator.vectors import Vectors, load_vectors
+from calibrator.calibration.calibrate import Settings, calibrate
+from calibrator.inputs.labels import load_eval_jsonl
+from calibrator.inputs.vectors import Vectors, load_vectors
+from calibrator.run.execute import Embedding, Job, run_job
 from proxy.config.schema import EmbeddingSection
 
 pytestmark = pytest.mark.integration

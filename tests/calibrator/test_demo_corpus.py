@@ -7,7 +7,7 @@ import pytest
 
 from calibrator.demo.corpus import SEGMENTS, embed, generate
 from calibrator.demo.summary import precision_recall, segment_scores
-from proxy.divergence import overlap_at_k
+from proxy.compare.divergence import overlap_at_k
 
 
 @pytest.fixture(scope="module")

@@ -10,12 +10,12 @@ import re
 import pytest
 from aiohttp import web
 
-from calibrator.calibrate import Settings
-from calibrator.run import Embedding, Job, run_job
+from calibrator.calibration.calibrate import Settings
+from calibrator.run.execute import Embedding, Job, run_job
 from proxy.config.schema import EmbeddingSection
 from proxy.embeddings import RetryPolicy
 from proxy.errors import EmbeddingError
-from proxy.thresholds import load_thresholds
+from proxy.thresholds.document import load_thresholds
 from tests.fake_embeddings import FakeEmbeddings
 
 

@@ -1,4 +1,4 @@
-"""Tests of calibrator.eval_set and calibrator.vectors: every bad line names file and line."""
+"""Tests of calibrator.inputs (labels, vectors): every bad line names file and line."""
 
 from __future__ import annotations
 
@@ -8,14 +8,14 @@ import numpy as np
 import pytest
 
 from calibrator.errors import InputError
-from calibrator.eval_set import (
+from calibrator.inputs.labels import (
     load_chunks,
     load_doc_segments,
     load_eval_jsonl,
     load_qrels,
     merge,
 )
-from calibrator.vectors import Vectors, concat, load_vectors, save_vectors
+from calibrator.inputs.vectors import Vectors, concat, load_vectors, save_vectors
 
 GOOD = {"query_id": "q1", "text": "what", "relevant_ids": ["d1", "d2"], "segment": "docs"}
 

@@ -1,4 +1,4 @@
-"""Tests of calibrator.policy: parsing, the choice each policy makes, and 'no threshold'."""
+"""Tests of calibrator.maths.policy: parsing, the choice each policy makes, and 'no threshold'."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from calibrator.policy import Policy, choose, f_beta, why_none
-from calibrator.sweep import curve_sums, make_pairs, pair_curve, relevant_grid
+from calibrator.maths.policy import Policy, choose, f_beta, why_none
+from calibrator.maths.sweep import curve_sums, make_pairs, pair_curve, relevant_grid
 
 
 def _curve(scores, labels, unscored=0):

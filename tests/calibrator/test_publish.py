@@ -1,4 +1,4 @@
-"""Tests of calibrator.publish: atomic, versioned publication of thresholds documents."""
+"""Tests of calibrator.outputs.publish: atomic, versioned publication of thresholds documents."""
 
 from __future__ import annotations
 
@@ -9,9 +9,14 @@ from datetime import UTC, datetime
 
 import pytest
 
-from calibrator.publish import publish, version_path, versions
+from calibrator.outputs.publish import publish, version_path, versions
 from proxy.errors import ThresholdsError
-from proxy.thresholds import ModelInfo, SegmentThreshold, ThresholdsDocument, load_thresholds
+from proxy.thresholds.document import (
+    ModelInfo,
+    SegmentThreshold,
+    ThresholdsDocument,
+    load_thresholds,
+)
 
 
 def _build(threshold: float = 0.5):

@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 from scipy.stats import chisquare
 
 from calibrator.reembed.errors import SourceError
-from calibrator.sample import MISSING, Reservoir, allocate, sample_file
+from calibrator.sample.stratified import MISSING, Reservoir, allocate, sample_file
 from proxy.errors import ConfigError
 
 SHARES = {"docs": 0.60, "code": 0.30, "faq": 0.09, "legal": 0.01}

@@ -1,16 +1,16 @@
-"""Tests of calibrator.scoring and the calibration's exactness: same as scoring every pair."""
+"""Tests of calibrator.maths.candidates: exactly what scoring every pair gives."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from calibrator.calibrate import Settings, calibrate
+from calibrator.calibration.calibrate import Settings, calibrate
 from calibrator.errors import CalibrationError, InputError
-from calibrator.policy import Policy, choose
-from calibrator.scoring import count_at_least, extend, pair_scores, search
-from calibrator.sweep import make_pairs, pair_curve
-from calibrator.vectors import normalised
+from calibrator.inputs.vectors import normalised
+from calibrator.maths.candidates import count_at_least, extend, pair_scores, search
+from calibrator.maths.policy import Policy, choose
+from calibrator.maths.sweep import make_pairs, pair_curve
 from tests.calibrator.synthetic import doc_segments, synthetic
 
 

@@ -9,11 +9,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from calibrator.calibrate import OldModel, Settings, calibrate
-from calibrator.eval_set import load_eval_jsonl
-from calibrator.evaluate import apply_thresholds
-from calibrator.policy import Policy
-from calibrator.vectors import load_vectors, normalised
+from calibrator.calibration.calibrate import OldModel, Settings, calibrate
+from calibrator.calibration.evaluate import apply_thresholds
+from calibrator.inputs.labels import load_eval_jsonl
+from calibrator.inputs.vectors import load_vectors, normalised
+from calibrator.maths.policy import Policy
 from tests.calibrator.combined import Combined, get_combined
 
 

@@ -1,4 +1,4 @@
-"""Tests of calibrator.sweep: exact curves, micro and macro, against references."""
+"""Tests of calibrator.maths.sweep: exact curves, micro and macro, against references."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from sklearn.metrics import precision_recall_curve
 
-from calibrator.sweep import (
+from calibrator.maths.sweep import (
     curve_sums,
     make_pairs,
     pair_curve,

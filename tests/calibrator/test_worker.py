@@ -10,8 +10,8 @@ import textwrap
 
 import pytest
 
-from calibrator.worker import Worker
-from proxy.thresholds import load_thresholds
+from calibrator.run.worker import Worker
+from proxy.thresholds.document import load_thresholds
 from tests.calibrator.synthetic import synthetic, write
 
 

@@ -15,8 +15,8 @@ from pathlib import Path
 
 from prometheus_client import CollectorRegistry
 
-from proxy.app import create_app
 from proxy.config import load_config
+from proxy.server.app import create_app
 from tests.deploy.artifacts import (
     DASHBOARDS,
     DEPLOY,

@@ -101,7 +101,7 @@ def calibrator_output(workdir: Path) -> None:
     """What a calibrator worker publishes: a thresholds document and its status file.
 
     The worker itself is tested in tests/calibrator; here only its files matter, and they follow
-    the contract in proxy/thresholds.py and calibrator/worker.py.
+    the contract in proxy/thresholds/document.py and calibrator/run/worker.py.
     """
     entry = {"precision": 0.82, "recall": 0.9, "n_queries": 40, "status": "calibrated"}
     document = {

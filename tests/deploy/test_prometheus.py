@@ -14,7 +14,7 @@ from pathlib import Path
 import aiohttp
 from prometheus_client import CollectorRegistry
 
-from proxy.app import SIDECAR, create_app, create_ops_app
+from proxy.server.app import SIDECAR, create_app, create_ops_app
 from tests.conftest import make_config
 from tests.deploy.artifacts import DEPLOY, RULE_TESTS, RULES
 from tests.deploy.traffic import SEGMENTS, backend, search

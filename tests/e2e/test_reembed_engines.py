@@ -30,7 +30,7 @@ import pytest
 import typesense as typesense_client
 from aiohttp import web
 
-from proxy.divergence import compare
+from proxy.compare.divergence import compare
 from tests.components import run_python
 from tests.e2e.conftest import NEW_NAME, OLD_NAME
 from tests.e2e.corpora import NEW_MODEL, OLD_MODEL, K, SciFact

@@ -14,8 +14,8 @@ from typing import Any
 from aiohttp import web
 from prometheus_client import CollectorRegistry
 
-from proxy.admin import create_admin_app
-from proxy.app import SIDECAR, Sidecar, create_app
+from proxy.admin.api import create_admin_app
+from proxy.server.app import SIDECAR, Sidecar, create_app
 from tests.conftest import make_config
 
 SEARCH = "/collections/docs/points/search"

@@ -9,7 +9,7 @@ import rbo as rbo_reference
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from proxy.divergence import compare, jaccard_at_k, kendall_tau, overlap_at_k, rbo_ext
+from proxy.compare.divergence import compare, jaccard_at_k, kendall_tau, overlap_at_k, rbo_ext
 
 ids = st.lists(st.integers(0, 30).map(str), unique=True, max_size=25)
 p_values = st.sampled_from([0.5, 0.8, 0.9, 0.95, 0.98])

@@ -1,4 +1,4 @@
-"""The gate's rules on figures given directly (proxy/gate.py is pure)."""
+"""The gate's rules on figures given directly (proxy/gate/verdict.py is pure)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from proxy.config import parse_config
-from proxy.gate import Latency, SegmentFigures, evaluate, histogram_quantile, mean_bounds
+from proxy.gate.verdict import Latency, SegmentFigures, evaluate, histogram_quantile, mean_bounds
 
 SETTINGS = parse_config(
     '[upstreams.old]\nurl = "http://a"\n[upstreams.new]\nurl = "http://b"\n'

@@ -8,15 +8,15 @@ import sqlite3
 import pytest
 from prometheus_client import CollectorRegistry
 
-from proxy.audit import AuditLog, ModeConflictError
 from proxy.config import parse_config
 from proxy.config.schema import SampleKey
-from proxy.gate import Latency, Verdict
-from proxy.gate_monitor import GateReport
+from proxy.flip.audit import AuditLog, ModeConflictError
+from proxy.flip.modes import Assignment, ModeController, ModeState, canary_draw
+from proxy.flip.promotion import ladder, next_step
+from proxy.gate.monitor import GateReport
+from proxy.gate.verdict import Latency, Verdict
 from proxy.metrics import FlipMetrics
-from proxy.modes import Assignment, ModeController, ModeState, canary_draw
-from proxy.promotion import ladder, next_step
-from proxy.shadow import sample_hash
+from proxy.shadow.mirror import sample_hash
 
 KEY = SampleKey(header="X-User")
 PROMOTION = parse_config(

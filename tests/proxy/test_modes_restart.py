@@ -7,7 +7,7 @@ import urllib.request
 
 import pytest
 
-from proxy.admin_client import AdminClient
+from proxy.admin.client import AdminClient
 from tests.sidecar_process import SidecarProcess, start_backend, stop_process
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(120)]

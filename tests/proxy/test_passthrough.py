@@ -11,7 +11,7 @@ import aiohttp
 import pytest
 from prometheus_client import CollectorRegistry
 
-from proxy.app import create_app
+from proxy.server.app import create_app
 from tests.backends import FakeQdrant
 from tests.conftest import make_config
 

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from prometheus_client import CollectorRegistry
 
-from proxy.audit import AuditLog
 from proxy.config import parse_config
-from proxy.gate import Latency, Verdict
-from proxy.gate_monitor import GateReport
+from proxy.flip.audit import AuditLog
+from proxy.flip.modes import ModeController
+from proxy.flip.promotion import ACTOR, Promoter
+from proxy.gate.monitor import GateReport
+from proxy.gate.verdict import Latency, Verdict
 from proxy.metrics import FlipMetrics
-from proxy.modes import ModeController
-from proxy.promotion import ACTOR, Promoter
 
 
 def settings(enabled: bool = True):

@@ -11,7 +11,7 @@ from prometheus_client import CollectorRegistry
 
 from proxy.config.loader import Where, build
 from proxy.config.schema import EmbeddingSection
-from proxy.query_embedder import EmbedderMetrics, QueryEmbedder, QueryEmbedError
+from proxy.embeddings.query_embedder import EmbedderMetrics, QueryEmbedder, QueryEmbedError
 
 
 def vector_of(text, dim=4):

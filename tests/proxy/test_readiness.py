@@ -5,8 +5,8 @@ from __future__ import annotations
 import aiohttp
 from prometheus_client import CollectorRegistry
 
-from proxy.admin import create_admin_app
-from proxy.app import SIDECAR, create_app, create_ops_app
+from proxy.admin.api import create_admin_app
+from proxy.server.app import SIDECAR, create_app, create_ops_app
 from tests.backends import FakeQdrant
 from tests.conftest import make_config
 

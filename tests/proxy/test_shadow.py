@@ -10,7 +10,7 @@ import pytest
 import rbo as rbo_reference
 from prometheus_client import CollectorRegistry
 
-from proxy.app import SIDECAR, create_app
+from proxy.server.app import SIDECAR, create_app
 from tests.backends import FakeQdrant
 from tests.conftest import make_config
 
@@ -321,7 +321,7 @@ async def test_kept_examples_are_the_most_divergent(rig_factory):
     """The admin API lists the lowest-RBO queries first, both lists side by side, body hashed."""
     old, new = FakeQdrant(), FakeQdrant()
     rig = await rig_factory(old=old, new=new)
-    from proxy.admin import create_admin_app
+    from proxy.admin.api import create_admin_app
 
     sidecar = rig.sidecar
     admin = create_admin_app(sidecar)

@@ -1,4 +1,4 @@
-"""Tests of proxy.thresholds: the thresholds document contract shared by calibrator and proxy."""
+"""Tests of proxy.thresholds.document: the contract shared by calibrator and proxy."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 import pytest
 
 from proxy.errors import ThresholdsError
-from proxy.thresholds import (
+from proxy.thresholds.document import (
     Intervals,
     ModelInfo,
     SegmentThreshold,
@@ -130,9 +130,9 @@ def test_unreadable_files_are_thresholds_errors(tmp_path):
 
 
 def test_the_contract_keeps_the_proxy_free_of_numpy():
-    """Importing proxy.thresholds loads neither numpy nor faiss nor the calibrator."""
+    """Importing proxy.thresholds.document loads neither numpy nor faiss nor the calibrator."""
     code = (
-        "import sys, proxy.thresholds; "
+        "import sys, proxy.thresholds.document; "
         "bad = [m for m in ('numpy', 'faiss', 'calibrator') if m in sys.modules]; "
         "print(','.join(bad))"
     )

@@ -9,7 +9,7 @@ import aiohttp
 import pytest
 from prometheus_client import CollectorRegistry
 
-from proxy.app import SIDECAR, create_app
+from proxy.server.app import SIDECAR, create_app
 from tests.backends import FakeQdrant
 from tests.conftest import make_config
 

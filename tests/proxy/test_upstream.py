@@ -7,7 +7,7 @@ import asyncio
 import pytest
 from aiohttp import web
 
-from proxy.upstream import Http1Pool, UpstreamError
+from proxy.upstream.http1 import Http1Pool, UpstreamError
 
 
 class RawServer:

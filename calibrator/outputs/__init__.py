@@ -1,0 +1,1 @@
+"""What a calibration writes: the thresholds document (atomic, versioned) and the report."""

@@ -1,0 +1,1 @@
+"""``embedshift sample``: a stratified random sample of a JSONL corpus, streaming, reproducible."""
