@@ -28,7 +28,8 @@ from typing import Any
 import numpy as np
 from sklearn.metrics.pairwise import cosine_similarity  # the article's own choice
 
-from calibrator.calibration.calibrate import Settings, calibrate
+from calibrator.calibration.calibrate import calibrate
+from calibrator.calibration.settings import Settings
 from calibrator.inputs.labels import EvalSet, LabelledQuery
 from calibrator.inputs.vectors import Vectors
 from calibrator.maths.policy import Policy

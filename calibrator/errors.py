@@ -9,8 +9,10 @@
      |                              (too few labelled queries, a segment lost its labels, ...)
      +-- PublishError               the thresholds document or the report cannot be written
      +-- EmbeddingError             (proxy.errors) the embeddings API failed; gave up
+     +-- MissingExtraError          a subcommand's extra is not installed (exit status 2)
 
-A failure of any kind leaves the last published thresholds document untouched.
+A failure of any kind leaves the last published thresholds document untouched. A leaf module:
+any package of :mod:`calibrator` may import it; it imports :mod:`proxy.errors` only.
 """
 
 from __future__ import annotations
@@ -28,3 +30,9 @@ class CalibrationError(EmbedshiftError):
 
 class PublishError(EmbedshiftError):
     """A thresholds document, status file or report could not be written."""
+
+
+class MissingExtraError(EmbedshiftError):
+    """A subcommand needs an extra that is not installed; the message says how to add it."""
+
+    exit_status = 2

@@ -31,17 +31,13 @@ from calibrator.calibration.settings import OldModel, Settings
 from calibrator.errors import CalibrationError
 from calibrator.inputs.labels import EvalSet
 from calibrator.inputs.vectors import Vectors
-from calibrator.maths.candidates import Progress, pair_scores
+from calibrator.maths.candidates import pair_scores
 from calibrator.maths.policy import Policy
 from calibrator.maths.sweep import Pairs
+from calibrator.progress import Progress, no_progress
 from proxy.thresholds.document import SegmentThreshold
 
 Floats = npt.NDArray[np.float64]
-__all__ = ["Calibration", "OldModel", "ScopeResult", "Settings", "calibrate"]
-
-
-def _quiet(_stage: str, _done: int, _total: int) -> None:
-    return None
 
 
 @dataclass(frozen=True)
@@ -80,7 +76,7 @@ def calibrate(
     doc_segments: Mapping[str, str] | None = None,
     doc_segments_source: str = "doc segments",
     old: OldModel | None = None,
-    progress: Progress = _quiet,
+    progress: Progress = no_progress,
 ) -> Calibration:
     """Calibrate every segment of ``eval_set`` on ``vectors`` (see the module docstring)."""
     s = settings

@@ -14,12 +14,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from calibrator.calibration.calibrate import Settings
 from calibrator.calibration.evidence import resolve
 from calibrator.calibration.scored import Scorer
+from calibrator.calibration.settings import Settings
 from calibrator.inputs.labels import EvalSet
 from calibrator.inputs.vectors import Vectors
-from calibrator.maths.candidates import Progress
+from calibrator.progress import Progress, no_progress
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,17 +50,13 @@ class Outcome:
         return 2 * p * r / (p + r) if p + r else 0.0
 
 
-def _quiet(_stage: str, _done: int, _total: int) -> None:
-    return None
-
-
 def apply_thresholds(
     eval_set: EvalSet,
     vectors: Vectors,
     thresholds: Mapping[str, float | None],
     settings: Settings | None = None,
     doc_segments: Mapping[str, str] | None = None,
-    progress: Progress = _quiet,
+    progress: Progress = no_progress,
 ) -> dict[str, Outcome]:
     """Outcome per segment and, under ``""``, over every query (each at its own threshold).
 

@@ -18,8 +18,9 @@ from calibrator.calibration.scored import Scorer, prepare
 from calibrator.calibration.settings import OldModel, Settings
 from calibrator.inputs.vectors import Vectors
 from calibrator.maths.bootstrap import percentile_interval, replicate_weights, with_point
-from calibrator.maths.candidates import Progress, count_at_least, pair_scores
+from calibrator.maths.candidates import count_at_least, pair_scores
 from calibrator.maths.quantile import kth_highest, tail_share
+from calibrator.progress import Progress
 
 Floats = npt.NDArray[np.float64]
 Ints = npt.NDArray[np.int64]

@@ -20,7 +20,6 @@ from calibrator.inputs.vectors import Vectors, normalised
 from calibrator.maths.candidates import (
     Candidates,
     Matrix,
-    Progress,
     above,
     estimate_above,
     extend,
@@ -28,6 +27,7 @@ from calibrator.maths.candidates import (
     search,
 )
 from calibrator.maths.sweep import Pairs
+from calibrator.progress import Progress
 from proxy.thresholds.document import Metric
 
 # A lazy logger: it reads the logging configuration at each call, not at import.

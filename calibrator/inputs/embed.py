@@ -1,5 +1,6 @@
 """The embeddings API path: the labelled sample embedded by the new model, with a cache.
 
+:class:`Embedding` says which endpoint (``[embedding]``) and how chunk texts are sent.
 Chunk texts (through ``document_template``, with ``document_input_type``) and the labelled
 queries' texts (through ``[embedding].query_template``, with its ``input_type``) are embedded
 with the shared client (:mod:`proxy.embeddings`: batching, rate limits, retries honouring
@@ -17,8 +18,10 @@ import asyncio
 import hashlib
 import sqlite3
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
+from typing import Any
 
 import aiohttp
 import numpy as np
@@ -28,12 +31,36 @@ from calibrator.errors import InputError
 from calibrator.inputs.fingerprint import api_model
 from calibrator.inputs.labels import EvalSet, load_chunks
 from calibrator.inputs.vectors import Vectors
-from calibrator.maths.candidates import Progress
-from calibrator.run.execute import Embedding
-from proxy.embeddings import EmbeddingsClient, Endpoint
+from calibrator.progress import Progress
+from proxy.config.schema import EmbeddingSection
+from proxy.embeddings import EmbeddingsClient, Endpoint, RetryPolicy
 from proxy.errors import EmbeddingError
 
 Vector = npt.NDArray[np.float32]
+
+
+@dataclass(frozen=True)
+class Embedding:
+    """The embeddings API path: the endpoint and how chunk texts are sent."""
+
+    section: EmbeddingSection
+    cache_dir: Path
+    document_template: str = "{text}"
+    document_input_type: str | None = None
+    retry: RetryPolicy = field(default_factory=RetryPolicy)
+
+    def model_settings(self) -> dict[str, Any]:
+        """What decides the vectors (hashed into the model's fingerprint; no secrets)."""
+        s = self.section
+        return {
+            "base_url": s.base_url,
+            "model": s.model,
+            "dimension": s.dimension,
+            "query_template": s.query_template,
+            "query_input_type": s.input_type,
+            "document_template": self.document_template,
+            "document_input_type": self.document_input_type,
+        }
 
 
 class EmbeddingCache:

@@ -18,16 +18,17 @@ Scores are inner products of the rows given; cosine callers pass normalised rows
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import faiss
 import numpy as np
 import numpy.typing as npt
 
+from calibrator.progress import Progress, no_progress
+
 Matrix = npt.NDArray[np.float32]
 Ints = npt.NDArray[np.int64]
-Progress = Callable[[str, int, int], None]
 
 QUERY_BLOCK = 4096  # faiss's own query block: fewer calls are much faster (one BLAS pass)
 _EXTEND_CELLS = 16_000_000  # queries x documents per matrix-product block in extend()
@@ -47,16 +48,12 @@ class Candidates:
         return sum(len(s) for s in self.scores)
 
 
-def _no_progress(_stage: str, _done: int, _total: int) -> None:
-    return None
-
-
 def search(
     queries: Matrix,
     docs: Matrix,
     doc_rows: Ints,
     top_n: int,
-    progress: Progress = _no_progress,
+    progress: Progress = no_progress,
     stage: str = "scoring",
 ) -> Candidates:
     """Each query's top ``top_n`` documents among ``docs`` (rows ``doc_rows`` of the corpus)."""
@@ -87,7 +84,7 @@ def above(
     docs: Matrix,
     doc_rows: Ints,
     floor: float,
-    progress: Progress = _no_progress,
+    progress: Progress = no_progress,
     stage: str = "scoring",
 ) -> Candidates:
     """Every document scoring at least ``floor`` for each query (faiss range search, exact).
@@ -177,7 +174,7 @@ def count_at_least(
     queries: Matrix,
     docs: Matrix,
     thresholds: npt.NDArray[np.float64],
-    progress: Progress = _no_progress,
+    progress: Progress = no_progress,
     stage: str = "counting",
 ) -> Ints:
     """Per query i, how many of ``docs`` score at least ``thresholds[i]`` (blocked, exact)."""

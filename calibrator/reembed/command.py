@@ -1,7 +1,9 @@
-"""The ``reembed`` and ``merge`` command lines: arguments, and handlers that import lazily.
+"""The ``reembed`` and ``merge`` command lines: their arguments.
 
-Registering a subcommand imports only this module (argparse and pathlib), so ``embedshift
-serve`` never loads the batch tools; the handlers import them when they run.
+Registering a subcommand (:mod:`calibrator.commands`) imports only this module (argparse and
+pathlib), so ``embedshift serve`` never loads the batch tools; the handlers
+(:func:`calibrator.reembed.run.reembed_command`, :func:`calibrator.reembed.merge.merge_command`)
+are imported when they run.
 """
 
 from __future__ import annotations
@@ -46,41 +48,9 @@ def add_reembed_arguments(parser: argparse.ArgumentParser) -> None:
     add("--dry-run", action="store_true", help="validate and estimate; call nothing")
 
 
-def run_reembed_command(args: argparse.Namespace) -> int:
-    """``embedshift reembed``: set up logging, check the options, run."""
-    from calibrator.reembed.errors import BatchToolError
-    from calibrator.reembed.options import options_from_args
-    from calibrator.reembed.run import main
-    from proxy.logs import configure_logging
-
-    configure_logging()
-    options = options_from_args(args)
-    try:
-        return main(options)
-    except OSError as e:  # disk full, permission denied...: one line, no traceback
-        raise BatchToolError(f"{e.filename or 'a file'}: {e.strerror or e}") from e
-
-
 def add_merge_arguments(parser: argparse.ArgumentParser) -> None:
     """The ``merge`` options."""
     add = parser.add_argument
     add("--source", type=Path, required=True, help="the source JSONL the shards were cut from")
     add("--parts", type=Path, nargs="+", required=True, help="every shard's output")
     add("--output", type=Path, required=True, help="the merged output (.jsonl or .npy)")
-
-
-def run_merge_command(args: argparse.Namespace) -> int:
-    """``embedshift merge``: check the parts cover the source once; write them in order."""
-    from calibrator.reembed.errors import BatchToolError
-    from calibrator.reembed.merge import merge_parts
-
-    try:
-        summary = merge_parts(args.source, list(args.parts), args.output)
-    except OSError as e:
-        raise BatchToolError(f"{e.filename or 'a file'}: {e.strerror or e}") from e
-    refused = f"; {summary.refused:,} refused chunk(s) left out" if summary.refused else ""
-    print(  # noqa: T201 - the command's output
-        f"merged {summary.parts} parts: {summary.records:,} chunks in source order into "
-        f"{summary.output}{refused}"
-    )
-    return 0

@@ -13,6 +13,7 @@ failed check leaves no output behind.
 
 from __future__ import annotations
 
+import argparse
 import json
 from collections.abc import Iterator
 from contextlib import ExitStack
@@ -21,7 +22,7 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from calibrator.reembed.durable import atomic_output
-from calibrator.reembed.errors import MergeError
+from calibrator.reembed.errors import BatchToolError, MergeError
 from calibrator.reembed.manifest import (
     Manifest,
     failed_file_of,
@@ -208,3 +209,17 @@ def merge_parts(source: Path, parts: list[Path], output: Path) -> MergeSummary:
         failed_file=relative_to_output(failed_file, output) if failed_file else None,
     ).write(manifest_path(output))
     return MergeSummary(written, skipped, len(by_index), output)
+
+
+def merge_command(args: argparse.Namespace) -> int:
+    """``embedshift merge``: check the parts cover the source once; write them in order."""
+    try:
+        summary = merge_parts(args.source, list(args.parts), args.output)
+    except OSError as e:
+        raise BatchToolError(f"{e.filename or 'a file'}: {e.strerror or e}") from e
+    refused = f"; {summary.refused:,} refused chunk(s) left out" if summary.refused else ""
+    print(  # noqa: T201 - the command's output
+        f"merged {summary.parts} parts: {summary.records:,} chunks in source order into "
+        f"{summary.output}{refused}"
+    )
+    return 0

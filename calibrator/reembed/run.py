@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import sys
 import time
@@ -27,9 +28,9 @@ from calibrator.reembed.checkpoint import (
     load_checkpoint,
     save_checkpoint,
 )
-from calibrator.reembed.errors import ResumeError
+from calibrator.reembed.errors import BatchToolError, ResumeError
 from calibrator.reembed.manifest import Manifest, relative_to_output
-from calibrator.reembed.options import ReembedOptions
+from calibrator.reembed.options import ReembedOptions, options_from_args
 from calibrator.reembed.pipeline import Pipeline
 from calibrator.reembed.progress import cost_usd, make_reporter
 from calibrator.reembed.sinks import AppendFile, JsonlSink, NpySink, make_sink
@@ -43,7 +44,7 @@ from proxy.embeddings import (
     RetryPolicy,
     Usage,
 )
-from proxy.logs import get_logger
+from proxy.logs import configure_logging, get_logger
 
 _CHARS_PER_TOKEN = 4
 
@@ -244,11 +245,16 @@ def format_summary(summary: RunSummary, price_per_million: float | None) -> str:
     return "\n".join(lines)
 
 
-def main(options: ReembedOptions) -> int:
-    """The command: dry run, or run and print the summary."""
-    if options.dry_run:
-        print(dry_run(options))  # noqa: T201 - the command's output
-        return 0
-    summary = run_reembed(options)
+def reembed_command(args: argparse.Namespace) -> int:
+    """``embedshift reembed``: check the options; dry run, or run and print the summary."""
+    configure_logging()
+    options = options_from_args(args)
+    try:
+        if options.dry_run:
+            print(dry_run(options))  # noqa: T201 - the command's output
+            return 0
+        summary = run_reembed(options)
+    except OSError as e:  # disk full, permission denied...: one line, no traceback
+        raise BatchToolError(f"{e.filename or 'a file'}: {e.strerror or e}") from e
     print(format_summary(summary, options.price_per_million), file=sys.stdout)  # noqa: T201
     return 0

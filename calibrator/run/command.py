@@ -1,75 +1,69 @@
-"""``embedshift calibrate``: run one calibration, show progress, print the outcome.
+"""The command lines of a run: ``embedshift calibrate`` and ``embedshift worker``.
 
-Progress goes to stderr: a rich progress bar on a terminal, otherwise a log line per quarter of
-each stage. The outcome goes to stdout: one line per scope with its threshold, precision and
-recall (with intervals), status and reason. Exit status 0 when the document was published,
-3 when it was published but some scope has no threshold meeting its policy (its threshold is
-null), and through :mod:`proxy.cli` 1 or 2 on errors (nothing published).
+Their arguments are declared here, and ``calibrate``'s handler: it runs one calibration with
+progress on stderr (:mod:`calibrator.progress`) and prints the outcome on stdout, one line per
+scope with its threshold, precision and recall (with intervals), status and reason. Exit
+status 0 when the document was published, 3 when it was published but some scope has no
+threshold meeting its policy (its threshold is null), and through :mod:`proxy.cli` 1 or 2 on
+errors (nothing published). Registering a command imports this module, so it imports only the
+standard library and :mod:`proxy` at module level; the run is imported by the handler.
 """
 
 from __future__ import annotations
 
 import argparse
-import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
-from typing import TextIO
+from pathlib import Path
+from typing import TYPE_CHECKING
 
-import structlog
-
-from calibrator.calibration.calibrate import ScopeResult
-from calibrator.maths.candidates import Progress
-from calibrator.run.execute import RunResult, run_job
-from calibrator.run.job import job_from_args
 from proxy.logs import configure_logging
 from proxy.thresholds.document import Interval
 
-# A lazy logger: it reads the logging configuration at each call, not at import.
-log = structlog.get_logger(component="calibrator")
+if TYPE_CHECKING:
+    from calibrator.calibration.calibrate import ScopeResult
+    from calibrator.run.execute import RunResult
+
 EXIT_NO_THRESHOLD = 3
 
 
-class _LogProgress:
-    """A log line when a stage starts and at each further quarter of it."""
+def add_calibrate_arguments(parser: argparse.ArgumentParser) -> None:
+    """The options of ``embedshift calibrate`` (they override the config's)."""
+    add = parser.add_argument
+    add("--config", "-c", type=Path, help="config file ([calibrator], [embedding], [thresholds])")
+    add("--eval", action="append", type=Path, metavar="EVAL.jsonl", help="eval set (repeatable)")
+    add("--qrels", action="append", metavar="[SEGMENT=]QRELS.tsv", help="qrels import (repeatable)")
+    add("--queries", type=Path, metavar="QUERIES.jsonl", help="{id, text} of the qrels queries")
+    add("--vectors", type=Path, metavar="DIR", help="precomputed new-model vectors")
+    add("--chunks", type=Path, metavar="CHUNKS.jsonl", help="chunk sample to embed via the API")
+    add("--doc-segments", type=Path, metavar="TSV", help="doc_id<TAB>segment lines")
+    add("--old-vectors", type=Path, metavar="DIR", help="old-model vectors of the same sample")
+    add("--old-threshold", type=float, metavar="T", help="the old model's threshold in use")
+    add(
+        "--policy",
+        action="append",
+        metavar="[SEGMENT:]KIND=X",
+        help="target_recall=R, target_precision=P or max_f_beta=B (default target_recall=0.9); "
+        "with SEGMENT: that segment only (repeatable)",
+    )
+    add("--average", choices=("micro", "macro"), help="average over pairs or per query")
+    add("--min-queries", type=int, metavar="N", help="fewest labelled queries for a segment")
+    add("--allow-fallback", action="store_true", help="accept segments losing their labels")
+    add("--metric", choices=("cosine", "dot"), help="score metric (default cosine)")
+    add("--top-n", type=int, metavar="N", help="candidates scored first per query (1000)")
+    add("--bootstrap", type=int, metavar="N", help="query resamples for intervals (200)")
+    add("--confidence", type=float, metavar="C", help="interval confidence (0.95)")
+    add("--seed", type=int, help="bootstrap seed (0)")
+    add("--out", type=Path, metavar="thresholds.json", help="where to publish")
+    add("--report", type=Path, metavar="DIR", help="write PNG plots, HTML and JSON here")
+    add("--quiet", "-q", action="store_true", help="no progress display")
 
-    def __init__(self) -> None:
-        self._last: dict[str, int] = {}
 
-    def __call__(self, stage: str, done: int, total: int) -> None:
-        quarter = 4 * done // total if total else 4
-        if self._last.get(stage, -1) < quarter:
-            self._last[stage] = quarter
-            log.info("progress", stage=stage, done=done, total=total)
-
-
-@contextmanager
-def progress_display(quiet: bool, stream: TextIO = sys.stderr) -> Iterator[Progress]:
-    """A progress callback: rich bars on a terminal, log lines otherwise, nothing if quiet."""
-    if quiet:
-        yield lambda _stage, _done, _total: None
-        return
-    if not stream.isatty():
-        yield _LogProgress()
-        return
-    from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
-
-    with Progress(
-        "[progress.description]{task.description}",
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=Console(file=stream),
-        transient=True,
-    ) as bars:
-        tasks: dict[str, object] = {}
-
-        def update(stage: str, done: int, total: int) -> None:
-            if stage not in tasks:
-                tasks[stage] = bars.add_task(stage, total=total)
-            bars.update(tasks[stage], completed=done, total=total)  # type: ignore[arg-type]
-
-        yield update
+def add_worker_arguments(parser: argparse.ArgumentParser) -> None:
+    """The options of ``embedshift worker`` (``python -m calibrator worker``)."""
+    add = parser.add_argument
+    add("--config", "-c", type=Path, default=Path("config.toml"), help="config file "
+        "(default: %(default)s)")  # fmt: skip
+    add("--interval", type=float, help="seconds between rounds (override)")
+    add("--once", action="store_true", help="one round, then exit 0 or 1")
 
 
 def _num(value: float | None) -> str:
@@ -122,6 +116,10 @@ def summary(result: RunResult) -> str:
 
 def calibrate_command(args: argparse.Namespace) -> int:
     """The handler of ``embedshift calibrate`` (see the module docstring for exit statuses)."""
+    from calibrator.progress import progress_display
+    from calibrator.run.execute import run_job
+    from calibrator.run.job import job_from_args
+
     configure_logging("warning" if args.quiet else "info")
     job = job_from_args(args)
     with progress_display(args.quiet) as progress:

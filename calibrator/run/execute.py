@@ -1,122 +1,36 @@
 """One calibration run with its I/O: load the inputs, calibrate, guard, publish, report.
 
-Shared by ``embedshift calibrate`` and the worker. A :class:`Job` says what to read and where
-to publish (built from the command line, the config's ``[calibrator]`` section, or both);
-:func:`run_job` does it. Every input is loaded and checked before any computation, and
-nothing is written unless the whole calibration succeeded: the document in force stays
-byte-identical after any failure.
+Shared by ``embedshift calibrate`` and the worker. A :class:`~calibrator.run.job.Job` says
+what to read and where to publish; :func:`run_job` does it. Every input is loaded and checked
+before any computation, and nothing is written unless the whole calibration succeeded: the
+document in force stays byte-identical after any failure. :func:`unchanged` tells the worker
+when there is nothing to do.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
-from types import MappingProxyType
-from typing import Any
 
 import structlog
 
-from calibrator.calibration.calibrate import Calibration, OldModel, Settings, calibrate
+from calibrator.calibration.calibrate import Calibration, calibrate
+from calibrator.calibration.settings import OldModel
 from calibrator.errors import InputError, PublishError
-from calibrator.inputs.fingerprint import (
-    api_model,
-    inputs_fingerprint,
-    precomputed_model_of,
-    vectors_files,
-)
+from calibrator.inputs.fingerprint import precomputed_model_of
 from calibrator.inputs.labels import EvalSet, load_doc_segments, load_eval_jsonl, load_qrels, merge
 from calibrator.inputs.vectors import Vectors, load_vectors
-from calibrator.maths.candidates import Progress
 from calibrator.outputs.document import build_document, check_label_loss
 from calibrator.outputs.publish import current, publish
-from proxy.config.schema import EmbeddingSection
-from proxy.embeddings import RetryPolicy
-from proxy.thresholds.document import ModelInfo, ThresholdsDocument
+from calibrator.progress import Progress, no_progress
+from calibrator.run.job import Job
+from proxy.thresholds.document import ThresholdsDocument
 
 # A lazy logger: it reads the logging configuration at each call, not at import.
 log = structlog.get_logger(component="calibrator")
 REPORT_SAMPLE = 20_000  # irrelevant pairs scored for the report's score distributions
-
-
-def _quiet(_stage: str, _done: int, _total: int) -> None:
-    return None
-
-
-@dataclass(frozen=True)
-class Embedding:
-    """The embeddings API path: the endpoint and how chunk texts are sent."""
-
-    section: EmbeddingSection
-    cache_dir: Path
-    document_template: str = "{text}"
-    document_input_type: str | None = None
-    retry: RetryPolicy = field(default_factory=RetryPolicy)
-
-    def model_settings(self) -> dict[str, Any]:
-        """What decides the vectors (hashed into the model's fingerprint; no secrets)."""
-        s = self.section
-        return {
-            "base_url": s.base_url,
-            "model": s.model,
-            "dimension": s.dimension,
-            "query_template": s.query_template,
-            "query_input_type": s.input_type,
-            "document_template": self.document_template,
-            "document_input_type": self.document_input_type,
-        }
-
-
-@dataclass(frozen=True)
-class Job:
-    """What one run reads and where it publishes."""
-
-    out: Path
-    settings: Settings
-    eval_files: tuple[Path, ...] = ()
-    qrels: Mapping[str, Path] = field(default_factory=lambda: MappingProxyType({}))
-    queries: Path | None = None
-    vectors: Path | None = None
-    chunks: Path | None = None
-    embedding: Embedding | None = None
-    doc_segments: Path | None = None
-    old_vectors: Path | None = None
-    old_threshold: float | None = None
-    old_segment_thresholds: Mapping[str, float] = field(
-        default_factory=lambda: MappingProxyType({})
-    )
-    report_dir: Path | None = None
-    allow_fallback: bool = False
-    keep_versions: int = 20
-
-    def input_files(self) -> list[Path]:
-        """Every file whose bytes the thresholds depend on."""
-        files = [*self.eval_files, *self.qrels.values()]
-        files.extend(p for p in (self.queries, self.chunks, self.doc_segments) if p is not None)
-        for directory in (self.vectors, self.old_vectors):
-            if directory is not None:
-                files.extend(vectors_files(directory))
-        return files
-
-    def model(self) -> ModelInfo:
-        """The new model's name and fingerprint (read without loading any vectors)."""
-        if self.vectors is not None:
-            return precomputed_model_of(self.vectors)
-        if self.embedding is not None:
-            return api_model(self.embedding.model_settings())
-        raise InputError("give --vectors DIR, or --chunks with a config that has [embedding]")
-
-    def fingerprint(self, model: ModelInfo) -> dict[str, Any]:
-        """The inputs record: file digests and one fingerprint over them, model and settings."""
-        extra = {
-            "model": model.fingerprint,
-            "settings": repr(self.settings),
-            "old_threshold": self.old_threshold,
-            "old_segment_thresholds": dict(self.old_segment_thresholds),
-        }
-        return inputs_fingerprint(self.input_files(), extra)
 
 
 @dataclass(frozen=True)
@@ -149,7 +63,7 @@ def load_new_vectors(job: Job, eval_set: EvalSet, progress: Progress) -> Vectors
     return embed_sample(job.embedding, job.chunks, eval_set, progress)
 
 
-def run_job(job: Job, progress: Progress = _quiet) -> RunResult:
+def run_job(job: Job, progress: Progress = no_progress) -> RunResult:
     """Load, calibrate, check for label loss, publish; raise before writing on any failure."""
     started = time.monotonic()
     eval_set = load_eval(job)

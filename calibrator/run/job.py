@@ -1,25 +1,86 @@
-"""Building a :class:`~calibrator.run.execute.Job` from the config file, the command line, or both.
+"""A job: what one calibration run reads and where it publishes, from config and command line.
 
 The config's ``[calibrator]`` section gives the defaults, ``[embedding]`` the API path, and
 ``[thresholds]`` the old threshold(s) and the default output path; command-line options
-override them one by one. Mistakes raise :class:`~proxy.errors.ConfigError` naming the option
-or the key.
+override them one by one (:func:`job_from_config`, :func:`job_from_args`). Mistakes raise
+:class:`~proxy.errors.ConfigError` naming the option or the key. A :class:`Job` also knows
+the files and the model its thresholds depend on, and fingerprints them.
 """
 
 from __future__ import annotations
 
 import argparse
-from dataclasses import replace
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import MappingProxyType
+from typing import Any
 
-from calibrator.calibration.calibrate import Settings
+from calibrator.calibration.settings import Settings
+from calibrator.errors import InputError
+from calibrator.inputs.embed import Embedding
+from calibrator.inputs.fingerprint import (
+    api_model,
+    inputs_fingerprint,
+    precomputed_model_of,
+    vectors_files,
+)
 from calibrator.maths.policy import Policy
 from calibrator.maths.sweep import Average
-from calibrator.run.execute import Embedding, Job
 from proxy.config import Config, load_config
 from proxy.config.schema import CalibratorSection
 from proxy.errors import ConfigError
+from proxy.thresholds.document import ModelInfo
+
+
+@dataclass(frozen=True)
+class Job:
+    """What one run reads and where it publishes."""
+
+    out: Path
+    settings: Settings
+    eval_files: tuple[Path, ...] = ()
+    qrels: Mapping[str, Path] = field(default_factory=lambda: MappingProxyType({}))
+    queries: Path | None = None
+    vectors: Path | None = None
+    chunks: Path | None = None
+    embedding: Embedding | None = None
+    doc_segments: Path | None = None
+    old_vectors: Path | None = None
+    old_threshold: float | None = None
+    old_segment_thresholds: Mapping[str, float] = field(
+        default_factory=lambda: MappingProxyType({})
+    )
+    report_dir: Path | None = None
+    allow_fallback: bool = False
+    keep_versions: int = 20
+
+    def input_files(self) -> list[Path]:
+        """Every file whose bytes the thresholds depend on."""
+        files = [*self.eval_files, *self.qrels.values()]
+        files.extend(p for p in (self.queries, self.chunks, self.doc_segments) if p is not None)
+        for directory in (self.vectors, self.old_vectors):
+            if directory is not None:
+                files.extend(vectors_files(directory))
+        return files
+
+    def model(self) -> ModelInfo:
+        """The new model's name and fingerprint (read without loading any vectors)."""
+        if self.vectors is not None:
+            return precomputed_model_of(self.vectors)
+        if self.embedding is not None:
+            return api_model(self.embedding.model_settings())
+        raise InputError("give --vectors DIR, or --chunks with a config that has [embedding]")
+
+    def fingerprint(self, model: ModelInfo) -> dict[str, Any]:
+        """The inputs record: file digests and one fingerprint over them, model and settings."""
+        extra = {
+            "model": model.fingerprint,
+            "settings": repr(self.settings),
+            "old_threshold": self.old_threshold,
+            "old_segment_thresholds": dict(self.old_segment_thresholds),
+        }
+        return inputs_fingerprint(self.input_files(), extra)
 
 
 def parse_policy(text: str, average: Average, where: str) -> tuple[str | None, Policy]:

@@ -1,12 +1,13 @@
 """The calibrator worker: recalibrate when the inputs change, publish, report status.
 
-``python -m calibrator worker --config config.toml`` runs rounds until SIGTERM or SIGINT (in
-the manner of arq: a stop event set by the signals, ``wait_for(stop.wait(), interval)``
-between rounds). Each round re-reads the config, hashes the inputs (labelled files, vectors or
-chunk sample) with the model's fingerprint and the settings, and calibrates only when that
-differs from what the document in force was calibrated on. A successful calibration
-publishes a new version; a failed round (bad input, embedding API down, too few labels) is
-logged and counted and the document in force stays; no failure ends the loop.
+``embedshift worker --config config.toml`` (``python -m calibrator worker``, as ``embedshift
+serve`` starts it) runs rounds until SIGTERM or SIGINT (in the manner of arq: a stop event
+set by the signals, ``wait_for(stop.wait(), interval)`` between rounds). Each round re-reads
+the config, hashes the inputs (labelled files, vectors or chunk sample) with the model's
+fingerprint and the settings, and calibrates only when that differs from what the document
+in force was calibrated on. A successful calibration publishes a new version; a failed round
+(bad input, embedding API down, too few labels) is logged and counted and the document in
+force stays; no failure ends the loop.
 
 Every round writes the status JSON (``[calibrator].status_path``, atomically): last success
 and failure times, duration, rounds, failed rounds, last error, and per segment the threshold,
@@ -20,6 +21,7 @@ never shares an interpreter with the request path.
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import contextlib
 import os
@@ -33,8 +35,8 @@ from typing import Any
 import structlog
 
 from calibrator.outputs.publish import current, write_json_atomic
-from calibrator.run.execute import Job, run_job, unchanged
-from calibrator.run.job import job_from_config
+from calibrator.run.execute import run_job, unchanged
+from calibrator.run.job import Job, job_from_config
 from proxy.config import load_config
 from proxy.config.schema import LoggingSection
 from proxy.errors import EmbedshiftError
@@ -186,10 +188,10 @@ async def serve(config_path: Path, interval_s: float | None = None, once: bool =
     return 0
 
 
-def main_worker(config_path: Path, interval_s: float | None, once: bool) -> int:
-    """Entry point of ``python -m calibrator worker``."""
+def worker_command(args: argparse.Namespace) -> int:
+    """The handler of ``embedshift worker`` (``python -m calibrator worker``)."""
     logging_section = LoggingSection()
     with contextlib.suppress(EmbedshiftError):  # a bad config is reported by the first round
-        logging_section = load_config(config_path).logging
+        logging_section = load_config(args.config).logging
     configure_logging(logging_section.level, logging_section.format)
-    return asyncio.run(serve(config_path, interval_s, once))
+    return asyncio.run(serve(args.config, args.interval, args.once))

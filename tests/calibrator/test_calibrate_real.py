@@ -12,10 +12,13 @@ import json
 
 import pytest
 
-from calibrator.calibration.calibrate import Settings, calibrate
+from calibrator.calibration.calibrate import calibrate
+from calibrator.calibration.settings import Settings
+from calibrator.inputs.embed import Embedding
 from calibrator.inputs.labels import load_eval_jsonl
 from calibrator.inputs.vectors import Vectors, load_vectors
-from calibrator.run.execute import Embedding, Job, run_job
+from calibrator.run.execute import run_job
+from calibrator.run.job import Job
 from proxy.config.schema import EmbeddingSection
 
 pytestmark = pytest.mark.integration

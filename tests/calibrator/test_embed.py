@@ -10,8 +10,10 @@ import re
 import pytest
 from aiohttp import web
 
-from calibrator.calibration.calibrate import Settings
-from calibrator.run.execute import Embedding, Job, run_job
+from calibrator.calibration.settings import Settings
+from calibrator.inputs.embed import Embedding
+from calibrator.run.execute import run_job
+from calibrator.run.job import Job
 from proxy.config.schema import EmbeddingSection
 from proxy.embeddings import RetryPolicy
 from proxy.errors import EmbeddingError

@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from calibrator.calibration.calibrate import Settings, calibrate
+from calibrator.calibration.calibrate import calibrate
+from calibrator.calibration.settings import Settings
 from calibrator.errors import CalibrationError, InputError
 from calibrator.inputs.vectors import normalised
 from calibrator.maths.candidates import count_at_least, extend, pair_scores, search

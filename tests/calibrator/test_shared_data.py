@@ -9,8 +9,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from calibrator.calibration.calibrate import OldModel, Settings, calibrate
+from calibrator.calibration.calibrate import calibrate
 from calibrator.calibration.evaluate import apply_thresholds
+from calibrator.calibration.settings import OldModel, Settings
 from calibrator.inputs.labels import load_eval_jsonl
 from calibrator.inputs.vectors import load_vectors, normalised
 from calibrator.maths.policy import Policy
