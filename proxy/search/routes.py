@@ -6,9 +6,7 @@ that are no search (the common case for a busy passthrough) and a few regex test
 
 from __future__ import annotations
 
-import json
 import re
-import zlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -17,6 +15,7 @@ from urllib.parse import unquote
 from proxy.adapters import Adapter, adapter_for
 from proxy.config.loader import Where
 from proxy.config.schema import Config, RequestField, Route
+from proxy.jsondoc import json_pointer
 
 OTHER = "other"
 
@@ -120,43 +119,3 @@ def read_field(
     if source.json is not None:
         return json_pointer(body, source.json)
     return None
-
-
-def json_pointer(doc: Any, pointer: str) -> Any:
-    """Resolve an RFC 6901 JSON pointer in ``doc``; None when any step is missing."""
-    if pointer in ("", "/"):
-        return doc
-    node = doc
-    for raw in pointer.lstrip("/").split("/"):
-        token = raw.replace("~1", "/").replace("~0", "~")
-        if isinstance(node, dict):
-            if token not in node:
-                return None
-            node = node[token]
-        elif isinstance(node, list) and token.isdigit() and int(token) < len(node):
-            node = node[int(token)]
-        else:
-            return None
-    return node
-
-
-MAX_INFLATED_BYTES = 64 * 1024 * 1024
-
-
-def parse_json_body(body: bytes) -> Any:
-    """A request or answer body as JSON, or None when it is empty or not JSON.
-
-    A gzip body (its magic bytes: Typesense compresses when the client accepts it) is inflated
-    first, up to :data:`MAX_INFLATED_BYTES`; answers are forwarded to clients untouched.
-    """
-    if not body:
-        return None
-    try:
-        if body[:2] == b"\x1f\x8b":
-            inflater = zlib.decompressobj(wbits=31)
-            body = inflater.decompress(body, MAX_INFLATED_BYTES)
-            if inflater.unconsumed_tail:
-                return None
-        return json.loads(body)
-    except (ValueError, UnicodeDecodeError, zlib.error):
-        return None

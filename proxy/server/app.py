@@ -31,9 +31,10 @@ from proxy.flip.audit import AuditLog
 from proxy.flip.modes import ModeController, canary_key
 from proxy.flip.promotion import Promoter
 from proxy.gate.monitor import GateMonitor
+from proxy.jsondoc import parse_json_body
 from proxy.logs import get_logger
 from proxy.metrics import FlipMetrics, ProxyMetrics
-from proxy.search.routes import RouteTable, parse_json_body
+from proxy.search.routes import RouteTable
 from proxy.search.sides import SIDE_HEADER, answer_from_new, answer_with_mirror
 from proxy.server.overload import LoopLagMonitor
 from proxy.shadow.mirror import SHADOW_HEADER, Mirror, ShadowJob

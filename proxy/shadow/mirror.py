@@ -29,9 +29,10 @@ from proxy.compare.divergence import compare
 from proxy.compare.examples import Example, ExampleStore
 from proxy.config.schema import ComparisonSection, SampleKey, ShadowSection
 from proxy.errors import AdapterError
+from proxy.jsondoc import json_pointer, parse_json_body
 from proxy.logs import OncePerKind, get_logger
 from proxy.metrics import ProxyMetrics, RouteSegmentMetrics
-from proxy.search.routes import CompiledRoute, json_pointer, parse_json_body
+from proxy.search.routes import CompiledRoute
 from proxy.server.overload import LoopLagMonitor
 from proxy.tasks import BackgroundTasks
 from proxy.thresholds.watch import ThresholdsInForce, accepted

@@ -34,6 +34,7 @@ from proxy.adapters.base import Side
 from proxy.config.schema import RequestField
 from proxy.embeddings.query_embedder import QueryEmbedder
 from proxy.errors import AdapterError, EmbeddingError
+from proxy.jsondoc import pointer_values
 from proxy.logs import OncePerKind, get_logger
 from proxy.upstream.forward import UpstreamClient
 
@@ -68,23 +69,6 @@ def query_texts(
     if len(texts) != queries or not all(texts):
         return None
     return texts
-
-
-def pointer_values(doc: Any, pointer: str) -> list[Any]:
-    """Every value a JSON pointer reaches, ``*`` standing for each element of an array."""
-    nodes = [doc]
-    for raw in pointer.lstrip("/").split("/") if pointer not in ("", "/") else []:
-        step = raw.replace("~1", "/").replace("~0", "~")
-        out: list[Any] = []
-        for node in nodes:
-            if step == "*" and isinstance(node, list):
-                out.extend(node)
-            elif isinstance(node, dict) and step in node:
-                out.append(node[step])
-            elif isinstance(node, list) and step.isdigit() and int(step) < len(node):
-                out.append(node[int(step)])
-        nodes = out
-    return nodes
 
 
 class _Lookup:

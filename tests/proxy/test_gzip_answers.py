@@ -5,7 +5,7 @@ from __future__ import annotations
 import gzip
 import json
 
-from proxy.search.routes import parse_json_body
+from proxy.jsondoc import parse_json_body
 
 
 def test_gzip_body_is_inflated_and_garbage_is_none():
