@@ -19,7 +19,7 @@ from calibrator.reembed.options import options_from_args
 from calibrator.reembed.shard import Shard
 from proxy.cli import build_parser
 
-JOB_FILE = Path(__file__).resolve().parents[2] / "deploy" / "k8s" / "reembed-job.yaml"
+JOB_FILE = Path(__file__).resolve().parents[3] / "deploy" / "k8s" / "reembed-job.yaml"
 VERSIONS = ("1.30.0", "1.37.0")
 
 
