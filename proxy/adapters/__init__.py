@@ -10,13 +10,8 @@ from __future__ import annotations
 import importlib
 import pkgutil
 from functools import cache
-from typing import TYPE_CHECKING
 
-from proxy.adapters.base import Adapter, AdapterFactory, Ranked
-
-if TYPE_CHECKING:
-    from proxy.config.loader import Where
-    from proxy.config.schema import Route
+from proxy.adapters.base import Adapter, AdapterFactory, ErrorAt, Ranked, RouteSpec
 
 __all__ = ["Adapter", "AdapterFactory", "Ranked", "adapter_for", "known_adapters"]
 
@@ -35,7 +30,7 @@ def known_adapters() -> dict[str, AdapterFactory]:
     return found
 
 
-def adapter_for(route: Route, where: Where) -> Adapter:
+def adapter_for(route: RouteSpec, where: ErrorAt) -> Adapter:
     """Build the adapter a route names; an unknown name is a ConfigError naming the key."""
     factories = known_adapters()
     factory = factories.get(route.adapter)

@@ -21,8 +21,6 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar, Literal, Protocol
 
-from proxy.config.loader import Where
-from proxy.config.schema import Route
 from proxy.errors import AdapterError, UnparseableResponseError
 
 ScoreKind = Literal["similarity", "distance"]
@@ -154,13 +152,39 @@ class RequestSide:
         """Nothing to resolve."""
 
 
+class RouteSpec(Protocol):
+    """What an adapter is built from: a configured route (``[[routes]]`` in the config)."""
+
+    @property
+    def adapter(self) -> str:
+        """The adapter's name."""
+        ...
+
+    @property
+    def options(self) -> Mapping[str, Any]:
+        """The route's adapter options."""
+        ...
+
+
+class ErrorAt(Protocol):
+    """Builds the error naming a key of the route being checked (:class:`proxy.config.where.Where`).
+
+    Adapters receive it instead of importing the config package, which imports them to check
+    routes while it validates the file.
+    """
+
+    def error(self, name: str | None, message: str) -> Exception:
+        """The error for key ``name`` (``options.score``) saying ``message``."""
+        ...
+
+
 class AdapterFactory(Protocol):
     """A class that builds its adapter from a route (checking the route's options)."""
 
     name: ClassVar[str]
 
     @classmethod
-    def from_route(cls, route: Route, where: Where) -> Adapter:
+    def from_route(cls, route: RouteSpec, where: ErrorAt) -> Adapter:
         """Build the adapter for ``route``; bad options raise ConfigError naming the key."""
         ...
 
@@ -233,7 +257,9 @@ def _kind_name(kind: type | tuple[type, ...]) -> str:
     return " or ".join(names.get(k, k.__name__) for k in kinds)
 
 
-def check_options(route: Route, where: Where, adapter: str, known: Iterable[str] = ()) -> None:
+def check_options(
+    route: RouteSpec, where: ErrorAt, adapter: str, known: Iterable[str] = ()
+) -> None:
     """A ConfigError naming the first option of ``route`` that ``adapter`` does not take."""
     allowed = set(known)
     unknown = set(route.options) - allowed
@@ -245,7 +271,7 @@ def check_options(route: Route, where: Where, adapter: str, known: Iterable[str]
         )
 
 
-def score_option(route: Route, where: Where) -> ScoreKind:
+def score_option(route: RouteSpec, where: ErrorAt) -> ScoreKind:
     """The route's ``options.score``: how the engine reports closeness (default similarity)."""
     score = route.options.get("score", "similarity")
     if score not in ("similarity", "distance"):

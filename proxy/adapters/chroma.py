@@ -31,16 +31,16 @@ from urllib.parse import quote
 
 from proxy.adapters.base import (
     CollectionLookup,
+    ErrorAt,
     QueryVectors,
     Ranked,
     RequestSide,
+    RouteSpec,
     Side,
     expect,
     is_dense_vector,
     ranked_from_pairs,
 )
-from proxy.config.loader import Where
-from proxy.config.schema import Route
 from proxy.errors import AdapterError, UnparseableResponseError
 
 _QUERY_PATH = re.compile(
@@ -66,7 +66,7 @@ class ChromaAdapter(RequestSide):
         self._pending: dict[tuple[str, str], asyncio.Task[dict[str, str]]] = {}
 
     @classmethod
-    def from_route(cls, route: Route, where: Where) -> ChromaAdapter:
+    def from_route(cls, route: RouteSpec, where: ErrorAt) -> ChromaAdapter:
         """Options: ``tenant``, ``database``."""
         known = {"tenant", "database"}
         for key, value in route.options.items():

@@ -28,9 +28,11 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from proxy.adapters.base import (
+    ErrorAt,
     QueryVectors,
     Ranked,
     RequestSide,
+    RouteSpec,
     check_options,
     dump_json,
     expect,
@@ -39,8 +41,6 @@ from proxy.adapters.base import (
     ranked_from_pairs,
     rename,
 )
-from proxy.config.loader import Where
-from proxy.config.schema import Route
 from proxy.errors import AdapterError, UnparseableResponseError
 
 
@@ -57,7 +57,7 @@ class ElasticsearchAdapter(RequestSide):
     name: ClassVar[str] = "elasticsearch"
 
     @classmethod
-    def from_route(cls, route: Route, where: Where) -> ElasticsearchAdapter:
+    def from_route(cls, route: RouteSpec, where: ErrorAt) -> ElasticsearchAdapter:
         """No options (OpenSearch uses this adapter too)."""
         check_options(route, where, "elasticsearch")
         return cls()

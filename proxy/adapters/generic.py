@@ -24,9 +24,11 @@ from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 
 from proxy.adapters.base import (
+    ErrorAt,
     QueryVectors,
     Ranked,
     RequestSide,
+    RouteSpec,
     ScoreKind,
     check_options,
     is_dense_vector,
@@ -34,8 +36,6 @@ from proxy.adapters.base import (
     rename,
     score_option,
 )
-from proxy.config.loader import Where
-from proxy.config.schema import Route
 from proxy.errors import AdapterError, UnparseableResponseError
 
 _TOKEN = re.compile(r"([^.\[\]]+)|\[(\*|\d+)\]")
@@ -129,7 +129,7 @@ class GenericAdapter(RequestSide):
         self.vector, self.collection = vector, collection
 
     @classmethod
-    def from_route(cls, route: Route, where: Where) -> GenericAdapter:
+    def from_route(cls, route: RouteSpec, where: ErrorAt) -> GenericAdapter:
         """Options: ``ids``, ``scores`` (both required), ``score``, ``queries``, ``vector``.
 
         And ``collection``: the body path of the collection name.

@@ -22,9 +22,11 @@ from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 
 from proxy.adapters.base import (
+    ErrorAt,
     QueryVectors,
     Ranked,
     RequestSide,
+    RouteSpec,
     ScoreKind,
     check_options,
     expect,
@@ -33,8 +35,6 @@ from proxy.adapters.base import (
     rename,
     score_option,
 )
-from proxy.config.loader import Where
-from proxy.config.schema import Route
 from proxy.errors import UnparseableResponseError
 
 
@@ -49,7 +49,7 @@ class MilvusAdapter(RequestSide):
         self.id_field = id_field
 
     @classmethod
-    def from_route(cls, route: Route, where: Where) -> MilvusAdapter:
+    def from_route(cls, route: RouteSpec, where: ErrorAt) -> MilvusAdapter:
         """Options: ``score``, ``id_field``."""
         check_options(route, where, "milvus", ("score", "id_field"))
         score = score_option(route, where)

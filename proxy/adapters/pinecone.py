@@ -22,9 +22,11 @@ from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 
 from proxy.adapters.base import (
+    ErrorAt,
     QueryVectors,
     Ranked,
     RequestSide,
+    RouteSpec,
     ScoreKind,
     check_options,
     expect,
@@ -33,8 +35,6 @@ from proxy.adapters.base import (
     rename,
     score_option,
 )
-from proxy.config.loader import Where
-from proxy.config.schema import Route
 from proxy.errors import UnparseableResponseError
 
 
@@ -48,7 +48,7 @@ class PineconeAdapter(RequestSide):
         self.score: ScoreKind = score
 
     @classmethod
-    def from_route(cls, route: Route, where: Where) -> PineconeAdapter:
+    def from_route(cls, route: RouteSpec, where: ErrorAt) -> PineconeAdapter:
         """Options: ``score = "similarity" | "distance"``."""
         check_options(route, where, "pinecone", ("score",))
         score = score_option(route, where)

@@ -22,9 +22,11 @@ from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 
 from proxy.adapters.base import (
+    ErrorAt,
     QueryVectors,
     Ranked,
     RequestSide,
+    RouteSpec,
     ScoreKind,
     check_options,
     expect,
@@ -32,8 +34,6 @@ from proxy.adapters.base import (
     ranked_from_pairs,
     score_option,
 )
-from proxy.config.loader import Where
-from proxy.config.schema import Route
 from proxy.errors import AdapterError, UnparseableResponseError
 
 
@@ -47,7 +47,7 @@ class QdrantAdapter(RequestSide):
         self.score: ScoreKind = score
 
     @classmethod
-    def from_route(cls, route: Route, where: Where) -> QdrantAdapter:
+    def from_route(cls, route: RouteSpec, where: ErrorAt) -> QdrantAdapter:
         """Options: ``score = "similarity" | "distance"`` (default similarity)."""
         check_options(route, where, "qdrant", ("score",))
         score = score_option(route, where)

@@ -26,17 +26,17 @@ from urllib.parse import parse_qsl, urlencode
 
 from proxy.adapters.base import (
     CollectionLookup,
+    ErrorAt,
     QueryVectors,
     Ranked,
     RequestSide,
+    RouteSpec,
     check_options,
     expect,
     ranked_from_pairs,
     rename,
     vector_text,
 )
-from proxy.config.loader import Where
-from proxy.config.schema import Route
 from proxy.errors import AdapterError, UnparseableResponseError
 
 _VECTOR_QUERY = re.compile(
@@ -66,7 +66,7 @@ class TypesenseAdapter(RequestSide):
     name: ClassVar[str] = "typesense"
 
     @classmethod
-    def from_route(cls, route: Route, where: Where) -> TypesenseAdapter:
+    def from_route(cls, route: RouteSpec, where: ErrorAt) -> TypesenseAdapter:
         """No options."""
         check_options(route, where, "typesense")
         return cls()

@@ -25,16 +25,16 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from proxy.adapters.base import (
+    ErrorAt,
     QueryVectors,
     Ranked,
     RequestSide,
+    RouteSpec,
     check_options,
     expect,
     ranked_from_pairs,
     vector_text,
 )
-from proxy.config.loader import Where
-from proxy.config.schema import Route
 from proxy.errors import AdapterError, UnparseableResponseError
 
 _TOKEN = re.compile(
@@ -164,7 +164,7 @@ class WeaviateAdapter(RequestSide):
     name: ClassVar[str] = "weaviate"
 
     @classmethod
-    def from_route(cls, route: Route, where: Where) -> WeaviateAdapter:
+    def from_route(cls, route: RouteSpec, where: ErrorAt) -> WeaviateAdapter:
         """No options."""
         check_options(route, where, "weaviate")
         return cls()

@@ -10,8 +10,9 @@ from __future__ import annotations
 import tomllib
 from pathlib import Path
 
-from proxy.config.loader import Where, build
+from proxy.config.loader import build
 from proxy.config.schema import Config
+from proxy.config.where import Where
 from proxy.errors import ConfigError
 
 __all__ = ["Config", "load_config", "parse_config"]

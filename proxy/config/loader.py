@@ -17,7 +17,7 @@ import typing
 from collections.abc import Callable, Mapping
 from typing import Any, Literal, TypeVar
 
-from proxy.errors import ConfigError
+from proxy.config.where import Where
 
 T = TypeVar("T")
 
@@ -45,76 +45,48 @@ def setting(
     return dataclasses.field(default=default, metadata=meta)
 
 
-class Where:
-    """The key being read: renders ``[upstreams.old].url`` and finds its line in the text."""
-
-    def __init__(self, source: str, text: str, table: tuple[str, ...] = ()) -> None:
-        """Remember the file name, its text (for line lookups) and the current table."""
-        self.source = source
-        self.text = text
-        self.table = table
-
-    def child(self, name: str) -> Where:
-        """The table ``name`` under this one."""
-        return Where(self.source, self.text, (*self.table, name))
-
-    def key(self, name: str | None = None) -> str:
-        """Render the key as written in messages: ``[shadow].sample_rate``, ``[[routes]] #2.k``."""
-        first = next((i for i, p in enumerate(self.table) if p.startswith("#")), None)
-        if first is None:
-            head = f"[{'.'.join(self.table)}]" if self.table else ""
-        else:
-            rest = "".join(
-                f"[{p[1:]}]" if p.startswith("#") else f".{p}" for p in self.table[first + 1 :]
-            )
-            head = f"[[{'.'.join(self.table[:first])}]] {self.table[first]}{rest}"
-        if name is None:
-            return head or "top level"
-        return f"{head}.{name}" if head else name
-
-    def line_of(self, name: str | None) -> int | None:
-        """Best-effort line number of ``name`` inside the current table (None if unsure)."""
-        tables = [p for p in self.table if not p.startswith("#")]
-        header = ".".join(tables)
-        current = ""
-        seen_array: dict[str, int] = {}
-        want_index = _array_index(self.table)
-        for number, raw in enumerate(self.text.splitlines(), start=1):
-            line = raw.strip()
-            match = re.match(r"^\[\[?\s*([^\]]+?)\s*\]\]?", line)
-            if match:
-                current = match.group(1)
-                if line.startswith("[["):
-                    seen_array[current] = seen_array.get(current, 0) + 1
-                if (
-                    name is None
-                    and current == header
-                    and _index_ok(seen_array, current, want_index)
-                ):
-                    return number
-                continue
-            if name is None or current != header or not _index_ok(seen_array, current, want_index):
-                continue
-            if re.match(rf"^\"?{re.escape(name)}\"?\s*=", line):
-                return number
-        return None
-
-    def error(self, name: str | None, message: str) -> ConfigError:
-        """A ConfigError for key ``name`` saying ``message`` (``must be ..., got ...``)."""
-        line = self.line_of(name)
-        suffix = f" (line {line})" if line is not None else ""
-        return ConfigError(f"{self.source}: {self.key(name)} {message}{suffix}")
+ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+LABEL_NAME = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
+"""Segment and token names: safe as metric label values."""
 
 
-def _array_index(table: tuple[str, ...]) -> int | None:
-    for part in table:
-        if part.startswith("#"):
-            return int(part[1:])
+def parse_listen(value: str) -> tuple[str, int]:
+    """Split ``host:port`` (``[::1]:8080`` for IPv6) into its parts; ValueError if malformed."""
+    host, sep, port = value.rpartition(":")
+    if not sep or not host or not port.isdigit() or not 0 <= int(port) <= 65535:
+        msg = f"must be host:port such as 127.0.0.1:8080, got {value!r}"
+        raise ValueError(msg)
+    return host.strip("[]"), int(port)
+
+
+def listen_check(value: str) -> str | None:
+    """A ``check`` for listen addresses (``host:port``)."""
+    try:
+        parse_listen(value)
+    except ValueError as e:
+        return str(e)
     return None
 
 
-def _index_ok(seen: dict[str, int], current: str, want: int | None) -> bool:
-    return want is None or seen.get(current, 0) == want
+def url_check(value: str) -> str | None:
+    """A ``check`` for http(s) URLs."""
+    if not re.match(r"^https?://[^/\s]+", value):
+        return f"must be an http:// or https:// URL, got {value!r}"
+    return None
+
+
+def env_check(value: str) -> str | None:
+    """A ``check`` for names of environment variables."""
+    if not ENV_NAME.match(value):
+        return f"must name an environment variable (letters, digits, _), got {value!r}"
+    return None
+
+
+def json_pointer_check(value: str | None) -> str | None:
+    """A ``check`` for JSON pointers into a request body."""
+    if value is not None and not value.startswith("/"):
+        return f"must be a JSON pointer starting with '/', such as '/filter/segment', got {value!r}"
+    return None
 
 
 def build(cls: type[T], data: Mapping[str, Any], where: Where) -> T:

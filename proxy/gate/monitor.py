@@ -24,7 +24,7 @@ from typing import Any
 import aiohttp
 from prometheus_client.registry import Collector
 
-from proxy.config.schema import Config
+from proxy.config.schema import OTHER, Config
 from proxy.gate.prometheus import GateSourceError, PrometheusFigures
 from proxy.gate.verdict import VERDICT_VALUES, Criterion, Latency, SegmentFigures, Verdict, evaluate
 from proxy.gate.window import (
@@ -36,7 +36,6 @@ from proxy.gate.window import (
 )
 from proxy.logs import get_logger
 from proxy.metrics import FlipMetrics
-from proxy.search.routes import OTHER
 
 log = get_logger("gate")
 

@@ -13,11 +13,9 @@ from typing import Any
 from urllib.parse import unquote
 
 from proxy.adapters import Adapter, adapter_for
-from proxy.config.loader import Where
-from proxy.config.schema import Config, RequestField, Route
+from proxy.config.schema import OTHER, Config, RequestField, Route
+from proxy.config.where import Where
 from proxy.jsondoc import json_pointer
-
-OTHER = "other"
 
 
 @dataclass(frozen=True, slots=True)

@@ -42,6 +42,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Literal
 
+from proxy.config.where import Where
 from proxy.errors import ThresholdsError
 
 FORMAT = 1
@@ -113,21 +114,6 @@ class ThresholdsDocument:
 # reading
 
 
-class _At:
-    """A position in the document, rendered as ``segments.docs.threshold`` in messages."""
-
-    def __init__(self, source: str, path: str = "") -> None:
-        self.source = source
-        self.path = path
-
-    def key(self, name: str) -> _At:
-        return _At(self.source, f"{self.path}.{name}" if self.path else name)
-
-    def error(self, message: str) -> ThresholdsError:
-        where = self.path or "the document"
-        return ThresholdsError(f"{self.source}: {where} {message}")
-
-
 def _describe(value: Any) -> str:
     if value is None:
         return "null"
@@ -135,158 +121,163 @@ def _describe(value: Any) -> str:
     return f"{type(value).__name__} {shown}"
 
 
-def _table(value: Any, at: _At) -> Mapping[str, Any]:
+def _table(value: Any, at: Where) -> Mapping[str, Any]:
     if not isinstance(value, dict):
-        raise at.error(f"must be an object, got {_describe(value)}")
+        raise at.error(None, f"must be an object, got {_describe(value)}")
     return value
 
 
-def _optional_table(value: Any, at: _At) -> Mapping[str, Any] | None:
+def _optional_table(value: Any, at: Where) -> Mapping[str, Any] | None:
     return None if value is None else MappingProxyType(dict(_table(value, at)))
 
 
-def _get(table: Mapping[str, Any], name: str, at: _At, *, required: bool = True) -> Any:
+def _get(table: Mapping[str, Any], name: str, at: Where, *, required: bool = True) -> Any:
     if name not in table:
         if required:
-            raise at.key(name).error("is missing")
+            raise at.error(name, "is missing")
         return None
     return table[name]
 
 
-def _number(value: Any, at: _At, *, unit: bool = False, nullable: bool = False) -> float | None:
+def _number(value: Any, at: Where, *, unit: bool = False, nullable: bool = False) -> float | None:
     if value is None and nullable:
         return None
     if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
         kind = "a finite number" + (" or null" if nullable else "")
-        raise at.error(f"must be {kind}, got {_describe(value)}")
+        raise at.error(None, f"must be {kind}, got {_describe(value)}")
     if unit and not 0.0 <= value <= 1.0:
-        raise at.error(f"must be between 0 and 1, got {value}")
+        raise at.error(None, f"must be between 0 and 1, got {value}")
     return float(value)
 
 
-def _count(value: Any, at: _At, *, minimum: int = 0) -> int:
+def _count(value: Any, at: Where, *, minimum: int = 0) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-        raise at.error(f"must be an integer of at least {minimum}, got {_describe(value)}")
+        raise at.error(None, f"must be an integer of at least {minimum}, got {_describe(value)}")
     return value
 
 
-def _text(value: Any, at: _At, *, nullable: bool = False) -> str | None:
+def _text(value: Any, at: Where, *, nullable: bool = False) -> str | None:
     if value is None and nullable:
         return None
     if not isinstance(value, str) or (not value and not nullable):
-        raise at.error(f"must be a non-empty string, got {_describe(value)}")
+        raise at.error(None, f"must be a non-empty string, got {_describe(value)}")
     return value
 
 
-def _interval(value: Any, at: _At) -> Interval | None:
+def _interval(value: Any, at: Where) -> Interval | None:
     if value is None:
         return None
     if not isinstance(value, list) or len(value) != 2:
-        raise at.error(f"must be [low, high] or null, got {_describe(value)}")
-    low = _number(value[0], at.key("0"))
-    high = _number(value[1], at.key("1"))
+        raise at.error(None, f"must be [low, high] or null, got {_describe(value)}")
+    low = _number(value[0], at.child("0"))
+    high = _number(value[1], at.child("1"))
     assert low is not None
     assert high is not None
     if low > high:
-        raise at.error(f"must have low <= high, got [{low}, {high}]")
+        raise at.error(None, f"must have low <= high, got [{low}, {high}]")
     return (low, high)
 
 
-def _segment(value: Any, at: _At) -> SegmentThreshold:
+def _segment(value: Any, at: Where) -> SegmentThreshold:
     table = _table(value, at)
     status = _get(table, "status", at)
     if status not in STATUSES:
-        raise at.key("status").error(f"must be one of {', '.join(STATUSES)}, got {status!r}")
-    threshold = _number(_get(table, "threshold", at), at.key("threshold"), nullable=True)
+        raise at.error("status", f"must be one of {', '.join(STATUSES)}, got {status!r}")
+    threshold = _number(_get(table, "threshold", at), at.child("threshold"), nullable=True)
     if status == "calibrated" and threshold is None:
-        raise at.key("threshold").error("must be a number when status is calibrated")
+        raise at.error("threshold", "must be a number when status is calibrated")
     if status == "no_threshold" and threshold is not None:
-        raise at.key("threshold").error("must be null when status is no_threshold")
-    raw_intervals = _table(table.get("intervals", {}), at.key("intervals"))
-    at_i = at.key("intervals")
+        raise at.error("threshold", "must be null when status is no_threshold")
+    raw_intervals = _table(table.get("intervals", {}), at.child("intervals"))
+    at_i = at.child("intervals")
     intervals = Intervals(
-        threshold=_interval(raw_intervals.get("threshold"), at_i.key("threshold")),
-        precision=_interval(raw_intervals.get("precision"), at_i.key("precision")),
-        recall=_interval(raw_intervals.get("recall"), at_i.key("recall")),
+        threshold=_interval(raw_intervals.get("threshold"), at_i.child("threshold")),
+        precision=_interval(raw_intervals.get("precision"), at_i.child("precision")),
+        recall=_interval(raw_intervals.get("recall"), at_i.child("recall")),
     )
     exact = table.get("exact", True)
     if not isinstance(exact, bool):
-        raise at.key("exact").error(f"must be true or false, got {_describe(exact)}")
+        raise at.error("exact", f"must be true or false, got {_describe(exact)}")
     return SegmentThreshold(
         threshold=threshold,
         precision=_number(
-            _get(table, "precision", at), at.key("precision"), unit=True, nullable=True
+            _get(table, "precision", at), at.child("precision"), unit=True, nullable=True
         ),
-        recall=_number(_get(table, "recall", at), at.key("recall"), unit=True, nullable=True),
-        n_queries=_count(_get(table, "n_queries", at), at.key("n_queries")),
+        recall=_number(_get(table, "recall", at), at.child("recall"), unit=True, nullable=True),
+        n_queries=_count(_get(table, "n_queries", at), at.child("n_queries")),
         status=status,
-        reason=_text(table.get("reason"), at.key("reason"), nullable=True),
-        n_relevant=_count(table.get("n_relevant", 0), at.key("n_relevant")),
-        n_unscored=_count(table.get("n_unscored", 0), at.key("n_unscored")),
+        reason=_text(table.get("reason"), at.child("reason"), nullable=True),
+        n_relevant=_count(table.get("n_relevant", 0), at.child("n_relevant")),
+        n_unscored=_count(table.get("n_unscored", 0), at.child("n_unscored")),
         intervals=intervals,
         exact=exact,
     )
 
 
-def _name(name: str, at: _At) -> str:
+def _name(name: str, at: Where) -> str:
     if not name:
-        raise at.error("has an empty segment name")
+        raise at.error(None, "has an empty segment name")
     return name
 
 
-def _created_at(value: Any, at: _At) -> datetime:
+def _created_at(value: Any, at: Where) -> datetime:
     text = _text(value, at)
     assert text is not None
     try:
         when = datetime.fromisoformat(text)
     except ValueError as e:
         raise at.error(
-            f"must be an ISO 8601 time such as 2026-01-31T12:00:00Z, got {text!r}"
+            None, f"must be an ISO 8601 time such as 2026-01-31T12:00:00Z, got {text!r}"
         ) from e
     if when.tzinfo is None:
-        raise at.error(f"must carry a time zone (end it with Z), got {text!r}")
+        raise at.error(None, f"must carry a time zone (end it with Z), got {text!r}")
     return when
 
 
 def from_dict(doc: Any, source: str = "thresholds.json") -> ThresholdsDocument:
     """Validate a decoded document and build it; ThresholdsError names ``source`` and the key."""
-    at = _At(source)
+    at = Where.json(source, ThresholdsError)
     table = _table(doc, at)
-    fmt = _count(_get(table, "format", at), at.key("format"), minimum=1)
+    fmt = _count(_get(table, "format", at), at.child("format"), minimum=1)
     if fmt > FORMAT:
-        raise at.key("format").error(
-            f"is {fmt}: written by a newer calibrator; this proxy reads format {FORMAT}"
+        raise at.error(
+            "format", f"is {fmt}: written by a newer calibrator; this proxy reads format {FORMAT}"
         )
-    model = _table(_get(table, "model", at), at.key("model"))
+    model = _table(_get(table, "model", at), at.child("model"))
     metric = _get(table, "metric", at)
     if metric not in METRICS:
-        raise at.key("metric").error(f"must be one of {', '.join(METRICS)}, got {metric!r}")
-    segments = _table(_get(table, "segments", at), at.key("segments"))
+        raise at.error("metric", f"must be one of {', '.join(METRICS)}, got {metric!r}")
+    segments = _table(_get(table, "segments", at), at.child("segments"))
     return ThresholdsDocument(
-        version=_count(_get(table, "version", at), at.key("version"), minimum=1),
-        created_at=_created_at(_get(table, "created_at", at), at.key("created_at")),
+        version=_count(_get(table, "version", at), at.child("version"), minimum=1),
+        created_at=_created_at(_get(table, "created_at", at), at.child("created_at")),
         model=ModelInfo(
-            name=str(_text(_get(model, "name", at.key("model")), at.key("model").key("name"))),
+            name=str(
+                _text(_get(model, "name", at.child("model")), at.child("model").child("name"))
+            ),
             fingerprint=str(
                 _text(
-                    _get(model, "fingerprint", at.key("model")), at.key("model").key("fingerprint")
+                    _get(model, "fingerprint", at.child("model")),
+                    at.child("model").child("fingerprint"),
                 )
             ),
             details=MappingProxyType(
-                dict(_table(model.get("details", {}), at.key("model").key("details")))
+                dict(_table(model.get("details", {}), at.child("model").child("details")))
             ),
         ),
         metric=metric,
-        policy=MappingProxyType(dict(_table(_get(table, "policy", at), at.key("policy")))),
-        global_=_segment(_get(table, "global", at), at.key("global")),
+        policy=MappingProxyType(dict(_table(_get(table, "policy", at), at.child("policy")))),
+        global_=_segment(_get(table, "global", at), at.child("global")),
         segments=MappingProxyType(
             {
-                _name(name, at.key("segments")): _segment(value, at.key("segments").key(name))
+                _name(name, at.child("segments")): _segment(value, at.child("segments").child(name))
                 for name, value in segments.items()
             }
         ),
-        inputs=MappingProxyType(dict(_table(table.get("inputs", {}), at.key("inputs")))),
-        quantile_mapping=_optional_table(table.get("quantile_mapping"), at.key("quantile_mapping")),
+        inputs=MappingProxyType(dict(_table(table.get("inputs", {}), at.child("inputs")))),
+        quantile_mapping=_optional_table(
+            table.get("quantile_mapping"), at.child("quantile_mapping")
+        ),
     )
 
 

@@ -9,8 +9,9 @@ import pytest
 from aiohttp import web
 from prometheus_client import CollectorRegistry
 
-from proxy.config.loader import Where, build
+from proxy.config.loader import build
 from proxy.config.schema import EmbeddingSection
+from proxy.config.where import Where
 from proxy.embeddings.query_embedder import EmbedderMetrics, QueryEmbedder, QueryEmbedError
 
 

@@ -41,7 +41,7 @@ def test_euclidean_scores_are_distances():
         'options = { score = "distance" }\n',
     )
     from proxy.adapters import adapter_for
-    from proxy.config.loader import Where
+    from proxy.config.where import Where
 
     adapter = adapter_for(config.routes[0], Where("t", ""))
     (ranked,) = adapter.rankings(ANSWER)

@@ -6,7 +6,7 @@ import pytest
 
 from proxy.adapters import adapter_for
 from proxy.adapters.qdrant import QdrantAdapter
-from proxy.config.loader import Where
+from proxy.config.where import Where
 from proxy.errors import AdapterError
 from tests.conftest import make_config
 

@@ -1,0 +1,130 @@
+"""Which requests are searches: ``[segments]``, ``[[routes]]``, and where a request names a value.
+
+A route names its adapter; the route's options are checked by that adapter while the file is
+validated (:func:`proxy.adapters.adapter_for`), so a bad option fails ``check-config``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from types import MappingProxyType
+from typing import Any
+
+from proxy.adapters import adapter_for
+from proxy.config.loader import LABEL_NAME, json_pointer_check, setting
+from proxy.config.where import Where
+
+HTTP_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
+OTHER = "other"
+"""The segment of a request that names no configured segment (a bounded label value)."""
+
+
+@dataclass(frozen=True)
+class RequestField:
+    """Where a value lives in a request: one of a header, a JSON pointer, a path parameter."""
+
+    header: str | None = setting("Header name.", default=None)
+    json: str | None = setting(
+        "JSON pointer into the request body (e.g. /filter/segment).",
+        default=None,
+        check=json_pointer_check,
+    )
+    path: str | None = setting("Name of a parameter of the route's path template.", default=None)
+
+    def validate(self, where: Where) -> None:
+        """Exactly one source must be given."""
+        given = [k for k in ("header", "json", "path") if getattr(self, k) is not None]
+        if len(given) != 1:
+            raise where.error(None, "must set exactly one of header, json or path")
+
+
+@dataclass(frozen=True)
+class SegmentsSection:
+    """``[segments]``: the segment names that may appear as metric labels."""
+
+    names: tuple[str, ...] = setting(
+        "Known segment names; any other value is reported as 'other' (bounded label values).",
+        default=(),
+    )
+
+    def validate(self, where: Where) -> None:
+        """Names must be short, label-safe, unique and not 'other'."""
+        seen: set[str] = set()
+        for name in self.names:
+            if not LABEL_NAME.match(name):
+                raise where.error(
+                    "names", f"must hold names of letters, digits and _.:-, got {name!r}"
+                )
+            if name == "other":
+                raise where.error("names", "must not contain 'other' (it is the catch-all)")
+            if name in seen:
+                raise where.error("names", f"lists {name!r} twice")
+            seen.add(name)
+
+
+@dataclass(frozen=True)
+class Route:
+    """``[[routes]]``: a search endpoint that is mirrored and compared."""
+
+    name: str = setting("Route name, used as the `route` metric label.")
+    path: str = setting(
+        "Path template; {name} matches one path segment, "
+        "e.g. /collections/{collection}/points/search."
+    )
+    adapter: str = setting(
+        "How to read this engine's requests and answers: qdrant, generic, ... (see Adapters)."
+    )
+    method: str = setting("HTTP method of the search call.", default="POST")
+    k: int = setting("Depth compared: the top k of each side.", default=10, ge=1, le=10000)
+    segment: RequestField | None = setting(
+        "Where the request names its segment: { header = ... }, { json = ... } or { path = ... }.",
+        default=None,
+    )
+    shadow_path: str | None = setting(
+        "Path template for the shadow request (may use the route's parameters). Unset: same path.",
+        default=None,
+    )
+    collection_map: Mapping[str, str] = setting(
+        "Old collection name = new collection name, applied to the shadow request.",
+        default_factory=lambda: MappingProxyType({}),
+    )
+    options: Mapping[str, Any] = setting(
+        "Adapter options (the generic adapter's JSON paths, for instance).",
+        default_factory=lambda: MappingProxyType({}),
+    )
+    query_text: RequestField | None = setting(
+        "Where a vector search carries its query text, re-embedded by [embedding] for the "
+        'shadow: { header = "X-Query-Text" } (percent-encoded; n comma-joined texts for a batch) '
+        'or { json = "/text" } (* for every array element). Unset: vectors are sent as they are.',
+        default=None,
+    )
+
+    def validate(self, where: Where) -> None:
+        """Method known, templates well formed, adapter known and its options valid."""
+        if self.method.upper() not in HTTP_METHODS:
+            raise where.error(
+                "method", f"must be one of {', '.join(HTTP_METHODS)}, got {self.method!r}"
+            )
+        if not self.path.startswith("/"):
+            raise where.error("path", f"must start with '/', got {self.path!r}")
+        params = set(re.findall(r"{([^}]*)}", self.path))
+        if any(not re.match(r"^[A-Za-z_]\w*$", p) for p in params):
+            raise where.error("path", f"has a malformed {{parameter}}: {self.path!r}")
+        if self.shadow_path is not None:
+            extra = set(re.findall(r"{([^}]*)}", self.shadow_path)) - params
+            if extra:
+                raise where.error("shadow_path", f"uses parameters not in path: {sorted(extra)}")
+        if (
+            self.segment is not None
+            and self.segment.path is not None
+            and self.segment.path not in params
+        ):
+            raise where.error(
+                "segment.path", f"names {self.segment.path!r}, which is not a parameter of path"
+            )
+        if self.query_text is not None and self.query_text.path is not None:
+            raise where.error("query_text.path", "cannot hold query text: use header or json")
+
+        adapter_for(self, where)
