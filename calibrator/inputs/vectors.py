@@ -12,7 +12,6 @@ and :func:`concat` (``scifact:123``, ``cranfield:123``).
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,6 +22,7 @@ import numpy as np
 import numpy.typing as npt
 
 from calibrator.errors import InputError
+from proxy.files import atomic_output
 
 Matrix = npt.NDArray[np.float32]
 FILES = ("docs.npy", "doc_ids.txt", "queries.npy", "query_ids.txt")
@@ -161,17 +161,13 @@ def load_vectors(directory: str | Path) -> Vectors:
 
 
 def save_vectors(vectors: Vectors, directory: str | Path) -> None:
-    """Write ``vectors`` as a precomputed directory (each file via a temp file and rename)."""
+    """Write ``vectors`` as a precomputed directory (each file whole: :mod:`proxy.files`)."""
     d = Path(directory)
     d.mkdir(parents=True, exist_ok=True)
 
     def put(name: str, write: Any) -> None:
-        tmp = d / f".{name}.tmp"
-        with tmp.open("wb") as f:
+        with atomic_output(d / name) as f:
             write(f)
-            f.flush()
-            os.fsync(f.fileno())
-        tmp.replace(d / name)
 
     put("docs.npy", lambda f: np.save(f, vectors.docs))
     put("queries.npy", lambda f: np.save(f, vectors.queries))

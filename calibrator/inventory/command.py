@@ -8,13 +8,13 @@ Files that cannot be read or parsed are reported on stderr and skipped.
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import tempfile
 from pathlib import Path
 from typing import Any
 
 from proxy.errors import ConfigError
+from proxy.files import write_atomic
 
 LEVELS = {"low": 0.0, "medium": 0.5, "high": 0.75}
 
@@ -106,18 +106,8 @@ def run(args: Any) -> int:
 
 
 def _emit(text: str, target: Path | None) -> None:
-    """Print, or write whole: temp file in the same folder, fsync, rename."""
+    """Print, or write whole (:func:`proxy.files.write_atomic`)."""
     if target is None:
         sys.stdout.write(text)
         return
-    folder = target.resolve().parent
-    fd, temp = tempfile.mkstemp(prefix=f".{target.name}.", dir=folder)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        Path(temp).replace(target)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
+    write_atomic(target.resolve(), text.encode("utf-8"))

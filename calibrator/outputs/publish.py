@@ -2,10 +2,12 @@
 
 ``publish(build, path)`` finds the next version number (one more than any version beside
 ``path`` or in it), builds the document, checks that it reads back through the proxy's own
-loader, and writes it twice, each time through a temp file that is fsynced and renamed:
+loader, and writes it twice, each time whole (:mod:`proxy.files`: temp file, fsync, rename or
+link, fsync of the directory):
 
-* ``thresholds.v<N>.json``, created exclusively (``os.link`` of the temp file fails if another
-  publisher took N first; then N+1 is tried), so concurrent publishers never share a number;
+* ``thresholds.v<N>.json``, created exclusively (:func:`proxy.files.create_exclusive` fails if
+  another publisher took N first; then N+1 is tried), so concurrent publishers never share a
+  number;
 * ``thresholds.json``, replaced atomically: readers see the old document or the new one.
 
 The newest ``keep`` version files are kept; older ones are removed. Any failure before the
@@ -14,16 +16,14 @@ final rename leaves ``thresholds.json`` byte-identical.
 
 from __future__ import annotations
 
-import contextlib
 import json
-import os
 import re
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from calibrator.errors import PublishError
+from proxy import files
 from proxy.errors import ThresholdsError
 from proxy.thresholds.document import (
     ThresholdsDocument,
@@ -62,35 +62,11 @@ def current(path: Path) -> ThresholdsDocument | None:
         return None
 
 
-def _fsync_dir(directory: Path) -> None:
-    with contextlib.suppress(OSError):  # not every platform can open a directory
-        fd = os.open(directory, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-
-
-def _temp_file(directory: Path, name: str, data: bytes) -> Path:
-    fd, raw = tempfile.mkstemp(prefix=f".{name}.", suffix=".tmp", dir=directory)
-    os.fchmod(fd, 0o644)  # mkstemp's 0600 would hide the document from a proxy run as another user
-    with os.fdopen(fd, "wb") as f:
-        f.write(data)
-        f.flush()
-        os.fsync(f.fileno())
-    return Path(raw)
-
-
 def write_atomic(path: Path, data: bytes) -> None:
-    """Replace ``path`` with ``data``: temp file, fsync, rename, fsync of the directory."""
+    """Replace ``path`` with ``data`` (:func:`proxy.files.write_atomic`); PublishError if not."""
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = _temp_file(path.parent, path.name, data)
-        try:
-            tmp.replace(path)
-        finally:
-            tmp.unlink(missing_ok=True)
-        _fsync_dir(path.parent)
+        files.write_atomic(path, data)
     except OSError as e:
         raise PublishError(f"{path}: cannot write: {e.strerror or e}") from e
 
@@ -98,25 +74,6 @@ def write_atomic(path: Path, data: bytes) -> None:
 def write_json_atomic(path: Path, doc: Any) -> None:
     """:func:`write_atomic` of ``doc`` as indented JSON."""
     write_atomic(path, (json.dumps(doc, indent=2, allow_nan=False) + "\n").encode())
-
-
-def _claim(path: Path, tmp: Path, version: int) -> bool:
-    """Create version file ``version`` from ``tmp``; False when it already exists."""
-    target = version_path(path, version)
-    try:
-        os.link(tmp, target)
-    except FileExistsError:
-        return False
-    except OSError:  # no hard links here: exclusive create instead
-        try:
-            fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
-        except FileExistsError:
-            return False
-        with os.fdopen(fd, "wb") as f:
-            f.write(tmp.read_bytes())
-            f.flush()
-            os.fsync(f.fileno())
-    return True
 
 
 def publish(
@@ -132,12 +89,7 @@ def publish(
             doc = build(version)
             text = dump_thresholds(doc)
             parse_thresholds(text, f"{p} (version {version}, before publishing)")
-            tmp = _temp_file(p.parent, p.name, text.encode())
-            try:
-                claimed = _claim(p, tmp, version)
-            finally:
-                tmp.unlink(missing_ok=True)
-            if claimed:
+            if files.create_exclusive(version_path(p, version), text.encode()):
                 write_atomic(p, text.encode())
                 _prune(p, keep)
                 return doc

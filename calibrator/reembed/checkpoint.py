@@ -21,8 +21,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from calibrator.reembed.durable import write_atomic
 from calibrator.reembed.errors import ResumeError
+from proxy.files import write_atomic
 
 VERSION = 1
 SOURCE_KEY = "source"

@@ -13,8 +13,8 @@ import os
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from calibrator.reembed.durable import write_atomic
 from calibrator.reembed.errors import MergeError
+from proxy.files import write_atomic
 
 VERSION = 1
 

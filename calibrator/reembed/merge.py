@@ -21,7 +21,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from calibrator.reembed.durable import atomic_output
 from calibrator.reembed.errors import BatchToolError, MergeError
 from calibrator.reembed.manifest import (
     Manifest,
@@ -33,6 +32,7 @@ from calibrator.reembed.manifest import (
 from calibrator.reembed.shard import Shard, shard_of
 from calibrator.reembed.sinks import ids_path, npy_header
 from calibrator.reembed.source import json_lines, read_chunks, validate_source
+from proxy.files import atomic_output
 
 _ID_PREFIX = b'{"id": '
 _DECODER = json.JSONDecoder()

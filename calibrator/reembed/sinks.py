@@ -24,9 +24,9 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import BinaryIO, Protocol
 
-from calibrator.reembed.durable import atomic_output, rename_durably, write_atomic
 from calibrator.reembed.errors import ResumeError
 from calibrator.reembed.source import Chunk
+from proxy.files import atomic_output, rename_durably, write_atomic
 
 _COPY_BLOCK = 8 << 20
 _NPY_MAGIC = b"\x93NUMPY\x01\x00"

@@ -32,10 +32,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from calibrator.reembed.durable import atomic_output
 from calibrator.reembed.errors import SourceError
 from calibrator.reembed.source import Problems, json_lines
 from proxy.errors import ConfigError
+from proxy.files import atomic_output
 
 MISSING = "(missing)"
 

@@ -16,9 +16,9 @@ from hypothesis import strategies as st
 
 from calibrator.reembed.checkpoint import Checkpoint, load_checkpoint, save_checkpoint
 from calibrator.reembed.duplicates import DuplicateHashes
-from calibrator.reembed.durable import atomic_output
 from calibrator.reembed.errors import ResumeError
 from calibrator.reembed.sinks import AppendFile, npy_header
+from proxy.files import atomic_output
 
 
 @given(st.integers(0, 10**7), st.integers(0, 5000))
