@@ -1,19 +1,25 @@
-"""JavaScript and TypeScript through tree-sitter: the same patterns as Python.
+"""JavaScript and TypeScript through tree-sitter: the same facts as Python.
 
-Comparisons of score-like expressions with numbers or with names bound to numbers
-(``const MIN_SCORE = 0.75``, class fields, ``this.x = ...``, parameter defaults), threshold
-keys in object literals (``{ score_threshold: 0.8 }``, ``{ minScore: 0.7 }``), threshold-named
-constants and defaults, and SQL in string and template literals. The grammars come from the
-``tree-sitter-javascript`` and ``tree-sitter-typescript`` wheels: no network, no build.
+Reported directly: comparisons of a score-like expression with a number (``h.score >= 0.8``,
+``cosineSimilarity(a, b) < 0.61``) with what they keep, and SQL in string and template
+literals. As facts for the linker: numbers written for a name (``const MIN_SCORE = 0.75``,
+class fields, ``this.x = ...``, parameter defaults, destructured option defaults
+``{ minScore = 0.7 } = {}``, object keys ``{ scoreThreshold: 0.8 }``, ``process.env`` fallbacks),
+names compared with a score, assignments and call arguments. Destructured options and object
+keys share ``k:`` slots, so ``search(q, { minScore: 0.5 })`` reaches the function that reads
+``minScore``. The grammars come from the ``tree-sitter-javascript`` and
+``tree-sitter-typescript`` wheels: no network, no build.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from functools import cache
 from pathlib import PurePath
 
 from tree_sitter import Language, Node, Parser
 
+from calibrator.inventory.facts import Call, FactsBuilder, FileScan, Origin, Signature, Use, Value
 from calibrator.inventory.findings import Direction, Finding, Kind, Metric, ScanError
 from calibrator.inventory.js_exprs import (
     COMPARISONS,
@@ -26,30 +32,21 @@ from calibrator.inventory.js_exprs import (
     text_of,
     walk,
 )
-from calibrator.inventory.names import (
-    INTERESTING,
-    USAGE_CONFIDENCE,
-    Usage,
-    library_of_module,
-    plausible,
-    raise_compared,
-    threshold_name,
-    words,
-)
+from calibrator.inventory.names import INTERESTING, library_of_module, plausible, words
 from calibrator.inventory.sql_scan import scan_sql_text
 from calibrator.inventory.sql_tokens import looks_like_sql
+from calibrator.inventory.vocabulary import MODEL_CONTEXTS, SIMILARITY_SOURCES, STRING_SOURCES
 
 JS_SUFFIXES = frozenset({".js", ".mjs", ".cjs", ".jsx", ".ts", ".mts", ".cts", ".tsx"})
-_NAMED_VALUES = {
-    "variable_declarator": ("name", "value", Kind.CONSTANT),
-    "public_field_definition": ("name", "value", Kind.DEFAULT),
-    "field_definition": ("property", "value", Kind.DEFAULT),
-    "required_parameter": ("pattern", "value", Kind.DEFAULT),
-    "optional_parameter": ("pattern", "value", Kind.DEFAULT),
-    "assignment_pattern": ("left", "right", Kind.DEFAULT),
-    "assignment_expression": ("left", "right", Kind.DEFAULT),
-    "pair": ("key", "value", Kind.KEYWORD),
-}
+_FUNCTIONS = frozenset(
+    {"function_declaration", "function_expression", "function", "arrow_function",
+     "method_definition", "generator_function_declaration", "generator_function"}
+)  # fmt: skip
+_CLASSES = frozenset({"class_declaration", "class", "abstract_class_declaration"})
+_NUMERIC_CALLS = frozenset({"Number", "parseFloat", "parseInt"})
+COMPARISON_CONFIDENCE = 0.9
+ZERO_FLOOR_CONFIDENCE = 0.6
+LOW = 0.3
 
 
 @cache
@@ -69,97 +66,322 @@ def _parser(suffix: str) -> Parser:
     return Parser(Language(grammar))
 
 
-def scan_js(source: str, path: str) -> tuple[list[Finding], list[ScanError]]:
-    """Every threshold in one JavaScript or TypeScript file; parse errors are returned."""
+def scan_js(source: str, path: str) -> FileScan:
+    """Findings and facts of one JavaScript or TypeScript file; parse errors are returned."""
     if not INTERESTING.search(source):
-        return [], []
-    data = source.encode()
-    tree = _parser(PurePath(path).suffix.lower()).parse(data)
+        return FileScan()
+    tree = _parser(PurePath(path).suffix.lower()).parse(source.encode())
     if tree.root_node.has_error:
         line = first_error_line(tree.root_node)
-        return [], [ScanError(path, "syntax error", line)]
-    scanner = _Scanner(source, path)
-    nodes = list(walk(tree.root_node))
-    for node in nodes:
-        scanner.bind(node)
-    for node in nodes:
-        scanner.visit(node)
-    return scanner.finish(), []
+        return FileScan(errors=(ScanError(path, "syntax error", line),))
+    scanner = _Scanner(source, path, tree.root_node)
+    scanner.visit(tree.root_node)
+    return FileScan(tuple(scanner.findings), (), scanner.facts.build())
+
+
+@dataclass
+class _Scope:
+    kind: str  # module, class, function
+    names: dict[str, str] = field(default_factory=dict)  # name -> slot
+    callee: str = ""
+    class_name: str | None = None
+    base: str | None = None
+    words: tuple[str, ...] = ()
+
+
+def _declared(body: Node | None) -> list[str]:
+    """Names declared with const/let/var in a body, not inside nested functions."""
+    out: list[str] = []
+    pending = [body] if body is not None else []
+    while pending:
+        node = pending.pop()
+        if node.type == "variable_declarator":
+            target = node.child_by_field_name("name")
+            if target is not None and target.type == "identifier":
+                out.append(text_of(target))
+        for child in node.named_children:
+            if child.type not in _FUNCTIONS and child.type not in _CLASSES:
+                pending.append(child)
+    return out
 
 
 class _Scanner:
-    def __init__(self, source: str, path: str) -> None:
+    def __init__(self, source: str, path: str, root: Node) -> None:
         self.lines = source.splitlines()
         self.path = path
-        self.bindings: dict[str, tuple[Node, float, Kind]] = {}
-        self.libraries: set[str] = set()
         self.findings: list[Finding] = []
-        self.compared: dict[str, Usage] = {}
+        self.facts = FactsBuilder()
+        self.libraries: set[str] = set()
+        module = _Scope("module")
+        for name in _declared(root):
+            module.names[name] = f"g:{name}"
+        for node in root.named_children:
+            if node.type == "import_statement":
+                for spec in walk(node):
+                    if spec.type in ("import_specifier", "namespace_import", "import_clause"):
+                        for ident in spec.named_children:
+                            if ident.type == "identifier":
+                                module.names[text_of(ident)] = f"g:{text_of(ident)}"
+        self.scopes = [module]
 
-    def bind(self, node: Node) -> None:
-        spec = _NAMED_VALUES.get(node.type)
-        if node.type == "string" and node.parent is not None:
-            parent = node.parent
-            if parent.type == "import_statement" or (
-                parent.type == "arguments" and text_of(parent.prev_sibling) == "require"
-            ):
-                library = library_of_module(text_of(node).strip("\"'`"))
-                if library:
-                    self.libraries.add(library)
-        if spec is None or node.type == "pair":
+    @property
+    def scope(self) -> _Scope:
+        return self.scopes[-1]
+
+    # -- traversal ---------------------------------------------------------------------
+    def visit(self, node: Node) -> None:  # noqa: C901 - one branch per node type
+        kind = node.type
+        if kind in _FUNCTIONS:
+            self._function(node)
             return
-        found = number(node.child_by_field_name(spec[1]))
-        name = name_of(node.child_by_field_name(spec[0]))
-        if found is not None and name:
-            self.bindings.setdefault(name, (found[0], found[1], spec[2]))
-
-    def visit(self, node: Node) -> None:
-        spec = _NAMED_VALUES.get(node.type)
-        if spec is not None:
-            self._named(node, *spec)
-        elif node.type == "binary_expression":
+        if kind in _CLASSES:
+            self._class(node)
+            return
+        if kind == "variable_declarator":
+            self._declarator(node)
+        elif kind == "assignment_expression":
+            target = self._target(node.child_by_field_name("left"))
+            if target is not None:
+                self._written(target, node.child_by_field_name("right"), Kind.DEFAULT)
+        elif kind in ("public_field_definition", "field_definition"):
+            name = name_of(node.child_by_field_name("name") or node.child_by_field_name("property"))
+            if name and self.scope.class_name:
+                self._written(f"a:{self.scope.class_name}.{name}", node.child_by_field_name("value"), Kind.DEFAULT)
+        elif kind == "pair":
+            key = name_of(node.child_by_field_name("key"))
+            if key:
+                self._written(f"k:{key}", node.child_by_field_name("value"), Kind.KEYWORD)
+        elif kind in ("call_expression", "new_expression"):
+            self._call(node)
+        elif kind == "binary_expression":
             self._comparison(node)
-        elif node.type in ("string", "template_string"):
-            text = text_of(node)[1:-1]  # without its quotes or backticks
-            if looks_like_sql(text):
-                line = node.start_point[0] + 1
-                self.findings.extend(scan_sql_text(text, self.path, line, language="js"))
+        elif kind in ("string", "template_string"):
+            self._string(node)
+        for child in node.named_children:
+            self.visit(child)
 
-    def _named(self, node: Node, name_field: str, value_field: str, kind: Kind) -> None:
-        found = number(node.child_by_field_name(value_field))
-        name = name_of(node.child_by_field_name(name_field))
-        if found is None or not name:
-            return
-        verdict = threshold_name(name, self._context(node))
-        if verdict.strength <= 0:
-            return
-        confidence = verdict.strength if plausible(found[1], verdict.metric) else 0.3
-        self._add(
-            found[0],
-            found[1],
-            kind,
-            verdict.direction,
-            verdict.metric,
-            confidence,
-            name,
-            verdict.library,
-            f"threshold name {name!r}",
+    def _class(self, node: Node) -> None:
+        name = text_of(node.child_by_field_name("name"))
+        base = None
+        for child in node.named_children:
+            if child.type == "class_heritage":
+                extends = next((c for c in walk(child) if c.type == "extends_clause"), child)
+                value = extends.child_by_field_name("value") or next(iter(extends.named_children), None)
+                base = name_of(value) or None
+        if name and base:
+            self.facts.bases.append((name, base))
+        self.scopes.append(
+            _Scope("class", {}, name, name or None, base, (*self.scope.words, *words(name)))
         )
+        for child in node.named_children:
+            self.visit(child)
+        self.scopes.pop()
 
-    def _context(self, node: Node) -> tuple[str, ...]:
-        out: list[str] = []
-        parent = node.parent
-        while parent is not None:
-            if parent.type in (
-                "class_declaration",
-                "function_declaration",
-                "method_definition",
-                "class",
-            ):
-                out.extend(words(text_of(parent.child_by_field_name("name"))))
-            parent = parent.parent
-        return tuple(out)
+    def _function(self, node: Node) -> None:
+        outer = self.scope
+        name = text_of(node.child_by_field_name("name"))
+        if not name and node.parent is not None and node.parent.type == "variable_declarator":
+            name = text_of(node.parent.child_by_field_name("name"))
+        callee = outer.class_name if name == "constructor" and outer.class_name else name
+        scope = _Scope("function", {}, callee or "", outer.class_name, outer.base,
+                       (*outer.words, *words(name)))  # fmt: skip
+        line = node.start_point[0] + 1
+        positional: list[str] = []
+        params = node.child_by_field_name("parameters")
+        single = node.child_by_field_name("parameter")  # `x => ...`
+        for param in ([single] if single is not None else params.named_children if params else []):
+            if param.type == "rest_pattern":
+                break
+            positional.append(self._parameter(param, scope, line))
+        if callee:
+            owner = outer.class_name if node.type == "method_definition" else None
+            self.facts.signatures.append(Signature(callee, tuple(positional), owner))
+        for local in _declared(node.child_by_field_name("body")):
+            scope.names.setdefault(local, f"l:{self.path}:{line}:{local}")
+        self.scopes.append(scope)
+        body = node.child_by_field_name("body")
+        if body is not None:
+            self.visit(body)
+        self.scopes.pop()
 
+    def _parameter(self, param: Node, scope: _Scope, line: int) -> str:
+        """Declare one parameter in ``scope``; its name for the signature ("" if none)."""
+        pattern, default = param, None
+        if param.type in ("required_parameter", "optional_parameter"):
+            pattern, default = param.child_by_field_name("pattern"), param.child_by_field_name("value")
+        elif param.type == "assignment_pattern":
+            pattern, default = param.child_by_field_name("left"), param.child_by_field_name("right")
+        if pattern is None:
+            return ""
+        if pattern.type == "object_pattern":  # destructured options share the keys' slots
+            for item in pattern.named_children:
+                key_node, item_default = item, None
+                if item.type == "object_assignment_pattern":
+                    key_node, item_default = item.child_by_field_name("left"), item.child_by_field_name("right")
+                elif item.type == "pair_pattern":
+                    key_node = item.child_by_field_name("key")
+                    value = item.child_by_field_name("value")
+                    if value is not None and value.type == "assignment_pattern":
+                        item_default = value.child_by_field_name("right")
+                key = name_of(key_node)
+                if key:
+                    scope.names[key] = f"k:{key}"
+                    if item_default is not None:
+                        self._written(f"k:{key}", item_default, Kind.DEFAULT, scope)
+            return ""
+        name = text_of(pattern) if pattern.type == "identifier" else ""
+        if not name:
+            return ""
+        slot = f"p:{scope.callee}.{name}" if scope.callee else f"l:{self.path}:{line}:{name}"
+        scope.names[name] = slot
+        if default is not None:
+            self._written(slot, default, Kind.DEFAULT, self.scope)
+        return name
+
+    # -- values and flows --------------------------------------------------------------
+    def _declarator(self, node: Node) -> None:
+        target = node.child_by_field_name("name")
+        if target is None or target.type != "identifier":
+            return
+        slot = self._resolve(text_of(target))
+        if slot is not None:
+            kind = Kind.CONSTANT
+            self._written(slot, node.child_by_field_name("value"), kind)
+
+    def _target(self, node: Node | None) -> str | None:
+        if node is None:
+            return None
+        if node.type == "identifier":
+            return self._resolve(text_of(node))
+        if node.type in ("member_expression", "subscript_expression"):
+            found = self._sources(node)
+            return found[0] if found else None
+        return None
+
+    def _written(self, slot: str, value: Node | None, kind: Kind, scope: _Scope | None = None) -> None:
+        if value is None:
+            return
+        found = number(value)
+        if found is None and value.type == "string":
+            try:
+                found = (value, float(text_of(value).strip("\"'`")))
+            except ValueError:
+                found = None
+        if found is not None:
+            self._value(slot, found[0], found[1], kind)
+            return
+        if value.type in ("ternary_expression", "parenthesized_expression"):
+            for part in ([value.child_by_field_name("consequence"), value.child_by_field_name("alternative")]
+                         if value.type == "ternary_expression" else value.named_children):  # fmt: skip
+                self._written(slot, part, kind, scope)
+            return
+        if value.type == "binary_expression" and text_of(value.child_by_field_name("operator")) in ("??", "||"):
+            self._written(slot, value.child_by_field_name("left"), kind, scope)
+            self._written(slot, value.child_by_field_name("right"), kind, scope)
+            return
+        if value.type == "call_expression" and name_of(value.child_by_field_name("function")) in _NUMERIC_CALLS:
+            args = value.child_by_field_name("arguments")
+            if args is not None and args.named_child_count:
+                self._written(slot, args.named_children[0], kind, scope)
+            return
+        self.facts.flow(slot, self._sources(value, scope))
+
+    def _value(self, slot: str, literal: Node, amount: float, kind: Kind) -> None:
+        row, column = literal.start_point
+        name = slot.rsplit(".", 1)[-1].rsplit(":", 1)[-1] if not slot.startswith("c:") else ""
+        context = self.scope.words
+        origin = self._origin(None)
+        library = next(iter(self.libraries)) if len(self.libraries) == 1 and kind is Kind.KEYWORD else None
+        integer = not any(c in text_of(literal) for c in ".eE")
+        self.facts.values.append(
+            Value(slot, self.path, row + 1, column + 1, amount, kind, name, self._snippet(row),
+                  context, library, "js", origin, integer)
+        )  # fmt: skip
+
+    def _resolve(self, name: str) -> str | None:
+        for scope in reversed(self.scopes):
+            slot = scope.names.get(name)
+            if slot is not None:
+                return slot
+        return None
+
+    def _sources(self, node: Node | None, scope: _Scope | None = None) -> list[str]:  # noqa: C901, PLR0911
+        if node is None:
+            return []
+        kind = node.type
+        if kind == "identifier":
+            slot = self._resolve(text_of(node))
+            return [slot] if slot else []
+        if kind == "member_expression":
+            owner = node.child_by_field_name("object")
+            prop = text_of(node.child_by_field_name("property"))
+            if owner is not None and owner.type == "this" and self.scope.class_name:
+                return [f"a:{self.scope.class_name}.{prop}"]
+            if owner is not None and text_of(owner) == "process.env":
+                return [f"k:{prop}"]
+            return [f"a:*.{prop}"]
+        if kind == "subscript_expression":
+            index = node.child_by_field_name("index")
+            if index is not None and index.type == "string":
+                return [f"k:{text_of(index).strip(chr(34) + chr(39) + '`')}"]
+            return []
+        if kind in ("parenthesized_expression", "non_null_expression", "as_expression", "await_expression"):
+            return self._sources(node.named_children[0] if node.named_child_count else None)
+        if kind == "ternary_expression":
+            return self._sources(node.child_by_field_name("consequence")) + self._sources(
+                node.child_by_field_name("alternative")
+            )
+        if kind == "binary_expression":
+            operator = text_of(node.child_by_field_name("operator"))
+            left, right = node.child_by_field_name("left"), node.child_by_field_name("right")
+            if operator in ("??", "||", "*", "/"):
+                return self._sources(left) + self._sources(right)
+            if operator in ("+", "-"):
+                return self._sources(right if number(left) is not None else left)
+            return []
+        if kind == "call_expression" and name_of(node.child_by_field_name("function")) in _NUMERIC_CALLS:
+            args = node.child_by_field_name("arguments")
+            return self._sources(args.named_children[0]) if args and args.named_child_count else []
+        return []
+
+    def _call(self, node: Node) -> None:
+        function = node.child_by_field_name("function") or node.child_by_field_name("constructor")
+        if function is not None and function.type == "identifier" and text_of(function) == "require":
+            args = node.child_by_field_name("arguments")
+            if args is not None and args.named_child_count:
+                self._library(args.named_children[0])
+        callee = self.scope.base if function is not None and function.type == "super" else name_of(function)
+        args_node = node.child_by_field_name("arguments")
+        if not callee or args_node is None:
+            return
+        args: list[tuple[str, ...]] = []
+        useful = False
+        for arg in args_node.named_children:
+            if arg.type in ("spread_element", "comment"):
+                break
+            found = number(arg)
+            if found is not None:
+                row, column = found[0].start_point
+                slot = f"c:{self.path}:{row + 1}:{column + 1}"
+                self._value(slot, found[0], found[1], Kind.KEYWORD)
+                args.append((slot,))
+                useful = True
+                continue
+            sources = tuple(self._sources(arg))
+            useful = useful or bool(sources)
+            args.append(sources)
+        if useful:
+            on_this = function is not None and function.type == "member_expression" and text_of(
+                function.child_by_field_name("object")
+            ) == "this"
+            self.facts.calls.append(Call(callee, tuple(args), self.scope.class_name if on_this else None))
+
+    def _library(self, node: Node) -> None:
+        library = library_of_module(text_of(node).strip("\"'`"))
+        if library:
+            self.libraries.add(library)
+
+    # -- comparisons and strings -------------------------------------------------------
     def _comparison(self, node: Node) -> None:
         condition = COMPARISONS.get(text_of(node.child_by_field_name("operator")))
         if condition is None:
@@ -169,77 +391,55 @@ class _Scanner:
             score = score_of(score_side)
             if score is None or value_side is None or score_of(value_side) is not None:
                 continue
-            direction = condition if on_left else FLIP[condition]
-            kept = kept_direction(direction, node)
+            kept = kept_direction(condition if on_left else FLIP[condition], node)
             line = node.start_point[0] + 1
+            origin = self._origin(score_side)
             found = number(value_side)
-            if found is not None:
-                confidence = 0.9 if plausible(found[1], score[1]) else 0.3
-                self._add(
-                    found[0],
-                    found[1],
-                    Kind.COMPARISON,
-                    kept,
-                    score[1],
-                    confidence,
-                    None,
-                    None,
-                    f"{score[0]} compared with a number",
-                )
+            if found is None:
+                for slot in self._sources(value_side):
+                    self.facts.uses.append(Use(slot, kept, score[1], origin, self.path, line, score[0]))
                 continue
-            name = name_of(value_side)
-            if not name:
-                continue
-            self.compared.setdefault(name, (kept, score[1], line))
-            binding = self.bindings.get(name)
-            if binding is not None:
-                confidence = USAGE_CONFIDENCE if plausible(binding[1], score[1]) else 0.3
-                self._add(
-                    binding[0],
-                    binding[1],
-                    binding[2],
-                    kept,
-                    score[1],
-                    confidence,
-                    name,
-                    None,
-                    f"{name} compared with {score[0]} on line {line}",
-                )
+            confidence = COMPARISON_CONFIDENCE if plausible(found[1], score[1]) else LOW
+            reason = f"{score[0]} compared with a number"
+            if found[1] == 0.0 and origin is Origin.SIMILARITY:
+                confidence, reason = ZERO_FLOOR_CONFIDENCE, f"{score[0]} kept above zero"
+            if origin in (Origin.MODEL, Origin.STRING) or (found[1] != 0.0 and not any(c in text_of(found[0]) for c in ".eE")):
+                confidence = LOW
+            self._finding(found[0], found[1], kept, score[1], confidence, reason)
 
-    def _add(
-        self,
-        literal: Node,
-        value: float,
-        kind: Kind,
-        direction: Direction,
-        metric: Metric,
-        confidence: float,
-        name: str | None,
-        library: str | None,
-        reason: str,
+    def _origin(self, node: Node | None) -> Origin:
+        if node is not None and node.type == "call_expression":
+            called = words(name_of(node.child_by_field_name("function")))
+            if set(called) & SIMILARITY_SOURCES:
+                return Origin.SIMILARITY
+        context = set(self.scope.words)
+        if context & STRING_SOURCES:
+            return Origin.STRING
+        return Origin.MODEL if context & MODEL_CONTEXTS else Origin.UNKNOWN
+
+    def _string(self, node: Node) -> None:
+        parent = node.parent
+        if parent is not None and (
+            parent.type == "import_statement"
+            or (parent.type == "arguments" and text_of(parent.prev_sibling) == "require")
+        ):
+            self._library(node)
+            return
+        text = text_of(node)[1:-1]  # without its quotes or backticks
+        if looks_like_sql(text):
+            line = node.start_point[0] + 1
+            self.findings.extend(scan_sql_text(text, self.path, line, language="js"))
+
+    def _snippet(self, row: int) -> str:
+        return self.lines[row].strip()[:160] if row < len(self.lines) else ""
+
+    def _finding(
+        self, literal: Node, value: float, direction: Direction, metric: Metric, confidence: float, reason: str
     ) -> None:
         row, column = literal.start_point
-        snippet = self.lines[row].strip()[:160] if row < len(self.lines) else ""
-        if library is None and len(self.libraries) == 1 and kind is Kind.KEYWORD:
-            library = next(iter(self.libraries))
+        library = next(iter(self.libraries)) if len(self.libraries) == 1 else None
         self.findings.append(
-            Finding(
-                self.path,
-                row + 1,
-                value,
-                kind,
-                direction,
-                metric,
-                confidence,
-                snippet,
-                name=name,
-                library=library,
-                reason=reason,
-                language="js",
-                column=column + 1,
-            )
-        )
-
-    def finish(self) -> list[Finding]:
-        """The findings, weak names raised where the file compares them with a score."""
-        return raise_compared(self.findings, self.compared)
+            Finding(self.path, row + 1, value, Kind.COMPARISON, direction, metric, confidence,
+                    self._snippet(row), library=library, reason=reason, language="js",
+                    column=column + 1)
+        )  # fmt: skip

@@ -25,9 +25,27 @@ from calibrator.inventory.vocabulary import (
 _CAMEL = re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+|\d+")
 
 
+_FUSED = re.compile(
+    r"(min|max|minimum|maximum|sim|similarity|score|relevance|distance|dist|cos|cosine)"
+    r"(score|scores|sim|similarity|relevance|distance|dist|threshold|thresh|cutoff)"
+)
+
+
 def words(identifier: str) -> tuple[str, ...]:
-    """The lower-case words of a snake_case, kebab-case, dotted or camelCase identifier."""
-    return tuple(part.lower() for part in _CAMEL.findall(identifier))
+    """The lower-case words of a snake_case, kebab-case, dotted or camelCase identifier.
+
+    Fused words of the vocabulary are split too: ``minscore`` gives ``min score``,
+    ``simthreshold`` gives ``sim threshold``.
+    """
+    out: list[str] = []
+    for part in _CAMEL.findall(identifier):
+        lower = part.lower()
+        fused = _FUSED.fullmatch(lower)
+        if fused is None:
+            out.append(lower)
+        else:
+            out.extend(fused.groups())
+    return tuple(out)
 
 
 def metric_of(name_words: tuple[str, ...]) -> Metric:
@@ -85,6 +103,11 @@ def threshold_name(identifier: str, context: tuple[str, ...] = ()) -> ThresholdN
     metric = metric_of(name_words)
     if bound is not None and has_score:
         direction = Direction.ABOVE if bound.startswith("min") else Direction.BELOW
+        natural = {Metric.SIMILARITY: Direction.ABOVE, Metric.DISTANCE: Direction.BELOW}
+        if natural.get(metric, direction) is not direction:
+            # a minimum distance or a maximum similarity: a spread or dedup knob more often
+            # than a retrieval cutoff; reported as low unless a comparison says more
+            return ThresholdName(0.45, metric, direction)
         return ThresholdName(0.8, metric, direction)
     if not has_threshold:
         return NOT_A_THRESHOLD
@@ -109,14 +132,15 @@ def plausible(value: float, metric: Metric) -> bool:
 
     0 and 1 (and -1) bound cosine similarities and relevance scores, or turn filtering off;
     tiny values are float-equality epsilons; similarities beyond [-1, 1] are not cosines (dot
-    products, LLM grades, BM25).
+    products, LLM grades, BM25); 2 and 4 bound the cosine and squared L2 distances of unit
+    vectors.
     """
     if value in (0.0, 1.0, -1.0) or abs(value) < 1e-4:  # bounds, switches and epsilons
         return False
     if metric is Metric.SIMILARITY:
         return -1.0 < value < 1.0
-    if metric is Metric.DISTANCE:
-        return 0.0 < value <= 4.0
+    if metric is Metric.DISTANCE:  # 2 and 4 bound cosine and squared L2 distances of unit vectors
+        return 0.0 < value < 4.0 and value != 2.0  # noqa: PLR2004
     return -1.0 < value < 1.0
 
 
@@ -134,38 +158,3 @@ INTERESTING = re.compile(
     r"score|simil|dist|relev|cos|thresh|cutoff|certainty|<=>|<->|<#>", re.IGNORECASE
 )
 """A source file without any of these cannot hold a finding and is not parsed."""
-
-USAGE_CONFIDENCE = 0.8
-"""Confidence of a named value seen compared with a score in the same file."""
-
-Usage = tuple[Direction, Metric, int]
-"""How a name was compared with a score: what the comparison keeps, the metric, the line."""
-
-
-def raise_compared(findings: list[Finding], compared: dict[str, Usage]) -> list[Finding]:
-    """Raise weakly named findings whose name the same file compares with a score.
-
-    A bare ``threshold = 0.5`` is a guess; ``if hit.score < threshold`` in the same file makes
-    it a threshold, and tells its direction and metric when the name alone did not.
-    """
-    out: list[Finding] = []
-    for finding in findings:
-        usage = compared.get(finding.name or "")
-        if (
-            usage is None
-            or finding.confidence >= USAGE_CONFIDENCE
-            or not plausible(finding.value, usage[1])
-        ):
-            out.append(finding)
-            continue
-        kept, metric, line = usage
-        out.append(
-            replace(
-                finding,
-                confidence=USAGE_CONFIDENCE,
-                direction=kept if finding.direction is Direction.UNKNOWN else finding.direction,
-                metric=metric if finding.metric is Metric.UNKNOWN else finding.metric,
-                reason=f"{finding.reason}, compared with a score on line {line}",
-            )
-        )
-    return out

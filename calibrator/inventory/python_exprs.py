@@ -39,6 +39,13 @@ def number(node: ast.expr | None) -> float | None:
     return None
 
 
+def is_integer(node: ast.expr) -> bool:
+    """Whether a numeric literal is written as an integer (``3``, ``-1``), not ``3.0``."""
+    if isinstance(node, ast.UnaryOp):
+        return is_integer(node.operand)
+    return isinstance(node, ast.Constant) and type(node.value) is int
+
+
 def literal_node(node: ast.expr | None) -> ast.expr | None:
     """The numeric literal a value expression stands for, seeing through ``Field(default=x)``.
 

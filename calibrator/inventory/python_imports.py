@@ -6,7 +6,7 @@ import ast
 
 from calibrator.inventory.names import library_of_module, words
 from calibrator.inventory.python_exprs import call_name, root_name
-from calibrator.inventory.vocabulary import KNOWN_KEYWORDS, LIBRARY_CALLS
+from calibrator.inventory.vocabulary import KNOWN_KEYWORDS, LIBRARY_CALLS, STRING_SOURCES
 
 
 class Imports:
@@ -15,10 +15,30 @@ class Imports:
     def __init__(self) -> None:
         """Start with no imports seen."""
         self.names: dict[str, str] = {}
+        self.imported: set[str] = set()  # every name a `from m import name` binds
+        self.string_names: set[str] = set()  # names bound to string-similarity libraries
+
+    def scan(self, tree: ast.Module) -> None:
+        """Record every import statement of a module, wherever it is (``try``, functions)."""
+        for node in ast.walk(tree):
+            if isinstance(node, (ast.Import, ast.ImportFrom)):
+                self.record(node)
+
+    def only_library(self) -> str | None:
+        """The file's one known library, when it imports exactly one."""
+        libraries = set(self.names.values())
+        return libraries.pop() if len(libraries) == 1 else None
 
     def record(self, node: ast.Import | ast.ImportFrom) -> None:
         """Remember the names an import statement binds, when its module is known."""
         if isinstance(node, ast.ImportFrom):
+            modules = [node.module or ""]
+        else:
+            modules = [alias.name for alias in node.names]
+        if any(set(words(m)) & STRING_SOURCES for m in modules):
+            self.string_names.update((a.asname or a.name).split(".")[0] for a in node.names)
+        if isinstance(node, ast.ImportFrom):
+            self.imported.update(alias.asname or alias.name for alias in node.names)
             library = library_of_module(node.module or "")
             if library:
                 for alias in node.names:

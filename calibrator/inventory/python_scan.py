@@ -1,18 +1,21 @@
-"""Python through its syntax tree: comparisons, threshold keywords, constants and defaults.
+"""Python through its syntax tree: literal comparisons here, everything else as facts.
 
-What is reported (each with the line and column of the number as written):
+Reported directly (with the line and column of the number as written):
 
 - ``comparison``: a score-like expression compared with a number (``node.score >= 0.8``,
-  chained too); compared with a *name* bound to a number (module constant, class attribute,
-  ``self.x`` field, parameter default, local variable), the finding is the binding itself,
-  reported as ``constant`` or ``default`` with the comparison as its reason;
-- ``keyword``: threshold keyword arguments and dict keys (``score_threshold=0.8``,
-  ``search_kwargs={"score_threshold": 0.8}``, ``kwargs.get("similarity_cutoff", 0.7)``);
-- ``constant`` / ``default``: assignments, fields and parameter defaults with threshold names;
+  chained too), with what the comparison keeps and where the score comes from: a search
+  result or a cosine counts, a classifier's, detector's or QA model's score, a fuzzy string
+  ratio, a keyword-search rank and ``clf.score(X, y)`` do not. A zero floor (``score > 0``)
+  counts only on a score known to come from a similarity search;
 - ``sql``: comparisons inside SQL strings (pgvector ``<=>`` distances and the like) and
   pandas-style ``.query("score > 0.8")`` strings.
 
-A file whose text mentions no score or threshold word is not parsed at all.
+Every number written for a name (constant, parameter default, keyword argument, dict key,
+config or environment fallback, class field, ``self.x``) becomes a
+:class:`~calibrator.inventory.facts.Value`; every name compared with a score a
+:class:`~calibrator.inventory.facts.Use`; assignments and arguments become flows. The linker
+(:mod:`calibrator.inventory.link`) joins them across files. ``assert`` statements are skipped
+unless tests are included. A file whose text mentions no score or threshold word is not parsed.
 """
 
 from __future__ import annotations
@@ -21,73 +24,77 @@ import ast
 from collections.abc import Callable
 from typing import Any
 
-from calibrator.inventory.findings import Direction, Finding, Kind, Metric, ScanError
-from calibrator.inventory.names import (
-    INTERESTING,
-    USAGE_CONFIDENCE,
-    Usage,
-    plausible,
-    raise_compared,
-    threshold_name,
-    words,
+from calibrator.inventory.facts import (
+    Call,
+    FactsBuilder,
+    FileScan,
+    Origin,
+    Signature,
+    Use,
+    Value,
 )
-from calibrator.inventory.python_bindings import Binding, Bindings, collect_bindings
+from calibrator.inventory.findings import Direction, Finding, Kind, Metric, ScanError
+from calibrator.inventory.names import INTERESTING, plausible, words
 from calibrator.inventory.python_exprs import (
     call_name,
     condition_direction,
+    is_integer,
     kept_direction,
     literal_node,
     number,
     numeric_string,
     score_expr,
-    value_name,
 )
 from calibrator.inventory.python_imports import Imports
+from calibrator.inventory.python_scopes import FIELD_CALLS, PASS_THROUGH, Scope, parameters
 from calibrator.inventory.sql_scan import scan_sql_text
 from calibrator.inventory.sql_tokens import looks_like_sql
 
-_GETTERS = frozenset({"get", "pop", "getattr", "getenv", "setdefault"})
 _QUERY_METHODS = frozenset({"query", "filter", "where", "eval"})
+COMPARISON_CONFIDENCE = 0.9
+ZERO_FLOOR_CONFIDENCE = 0.6
+LOW = 0.3
 
 
-def scan_python(source: str, path: str) -> tuple[list[Finding], list[ScanError]]:
-    """Every threshold in one Python file; a syntax error is returned, never raised."""
+def scan_python(source: str, path: str, *, include_tests: bool = False) -> FileScan:
+    """Findings and facts of one Python file; a syntax error is returned, never raised."""
     if not INTERESTING.search(source):
-        return [], []
+        return FileScan()
     try:
         tree = ast.parse(source, filename=path)
     except (SyntaxError, ValueError) as e:
         line = getattr(e, "lineno", None)
-        return [], [ScanError(path, f"syntax error: {getattr(e, 'msg', e)}", line)]
-    scanner = _Scanner(source, path, collect_bindings(tree))
+        error = ScanError(path, f"syntax error: {getattr(e, 'msg', e)}", line)
+        return FileScan(errors=(error,))
+    scanner = _Scanner(source, path, tree, include_tests=include_tests)
     scanner.visit(tree)
-    return scanner.finish(), []
+    return FileScan(tuple(scanner.findings), (), scanner.facts.build())
 
 
 class _Scanner(ast.NodeVisitor):
-    def __init__(self, source: str, path: str, bindings: Bindings) -> None:
+    def __init__(self, source: str, path: str, tree: ast.Module, *, include_tests: bool) -> None:
         self.lines = source.splitlines()
         self.path = path
-        self.bindings = bindings
-        self.stack: list[ast.AST] = []
-        self.context: list[str] = []
-        self.class_names: list[str] = []
-        self.function_nodes: list[ast.FunctionDef | ast.AsyncFunctionDef] = []
+        self.include_tests = include_tests
         self.imports = Imports()
+        self.imports.scan(tree)
+        self.module = Scope.module(tree, path, self.imports)
+        self.scopes: list[Scope] = [self.module]
+        self.stack: list[ast.AST] = []
         self.findings: list[Finding] = []
-        self.compared: dict[str, Usage] = {}  # name -> usage
+        self.facts = FactsBuilder()
         self.handlers: dict[type[ast.AST], Callable[[Any], None]] = {
-            ast.Import: self.visit_Import,
-            ast.ImportFrom: self.visit_ImportFrom,
             ast.ClassDef: self.visit_ClassDef,
             ast.FunctionDef: self.visit_FunctionDef,
             ast.AsyncFunctionDef: self.visit_FunctionDef,
+            ast.Lambda: self.visit_Lambda,
             ast.Assign: self.visit_Assign,
             ast.AnnAssign: self.visit_AnnAssign,
             ast.Compare: self.visit_Compare,
             ast.Call: self.visit_Call,
             ast.Dict: self.visit_Dict,
             ast.Constant: self.visit_Constant,
+            ast.Assert: self.visit_Assert,
         }
 
     # -- traversal ---------------------------------------------------------------------
@@ -114,35 +121,59 @@ class _Scanner(ast.NodeVisitor):
                 self.visit(value)
         self.stack.pop()
 
-    def visit_Import(self, node: ast.Import) -> None:
-        self.imports.record(node)
+    @property
+    def scope(self) -> Scope:
+        return self.scopes[-1]
 
-    def visit_ImportFrom(self, node: ast.ImportFrom) -> None:
-        self.imports.record(node)
+    def visit_Assert(self, node: ast.Assert) -> None:
+        if self.include_tests:
+            self.generic_visit(node)
 
     def visit_ClassDef(self, node: ast.ClassDef) -> None:
-        self.context.append(node.name)
-        self.class_names.append(node.name)
+        scope = self.scope.child_class(node)
+        for base in node.bases:
+            base_name = base.id if isinstance(base, ast.Name) else getattr(base, "attr", None)
+            if base_name and base_name not in ("object", "BaseModel", "ABC", "Generic"):
+                self.facts.bases.append((node.name, base_name))
+        fields: list[str] = []
+        for statement in node.body:
+            if isinstance(statement, ast.AnnAssign) and isinstance(statement.target, ast.Name):
+                fields.append(statement.target.id)
+                self.facts.flow(f"a:{node.name}.{statement.target.id}", [f"p:{node.name}.{statement.target.id}"])
+        has_init = any(
+            isinstance(s, (ast.FunctionDef, ast.AsyncFunctionDef)) and s.name == "__init__"
+            for s in node.body
+        )
+        if fields and not has_init:  # a dataclass, pydantic model or NamedTuple
+            self.facts.signatures.append(Signature(node.name, tuple(fields), node.name))
+        self.scopes.append(scope)
         self.generic_visit(node)
-        self.class_names.pop()
-        self.context.pop()
+        self.scopes.pop()
 
     def visit_FunctionDef(self, node: ast.FunctionDef | ast.AsyncFunctionDef) -> None:
-        self.context.append(node.name)
-        self.function_nodes.append(node)
-        args = node.args
-        positional = [*args.posonlyargs, *args.args]
-        pairs = list(
-            zip(positional[len(positional) - len(args.defaults) :], args.defaults, strict=True)
-        )
-        pairs += [
-            (a, d) for a, d in zip(args.kwonlyargs, args.kw_defaults, strict=True) if d is not None
-        ]
-        for arg, default in pairs:
-            self._named_value(arg.arg, default, Kind.DEFAULT)
-        self.generic_visit(node)
-        self.function_nodes.pop()
-        self.context.pop()
+        outer = self.scope
+        scope = outer.child_function(node)
+        params = parameters(node.args)
+        positional = [name for name, _, is_positional in params if is_positional]
+        owner = outer.class_name if outer.kind == "class" else None
+        if owner is not None and not _is_static(node) and positional:
+            positional = positional[1:]  # self or cls
+        self.facts.signatures.append(Signature(scope.callee, tuple(positional), owner))
+        for name, default, _ in params:
+            if default is not None:
+                slot = f"p:{scope.callee}.{name}"
+                self._written(slot, default, Kind.DEFAULT, name, scope.words, outer)
+        for decorator in node.decorator_list:
+            self.visit(decorator)
+        self.scopes.append(scope)
+        for statement in node.body:
+            self.visit(statement)
+        self.scopes.pop()
+
+    def visit_Lambda(self, node: ast.Lambda) -> None:
+        self.scopes.append(self.scope.child_lambda(node))
+        self.visit(node.body)
+        self.scopes.pop()
 
     def visit_Assign(self, node: ast.Assign) -> None:
         for target in node.targets:
@@ -150,37 +181,23 @@ class _Scanner(ast.NodeVisitor):
         self.generic_visit(node)
 
     def visit_AnnAssign(self, node: ast.AnnAssign) -> None:
-        self._assigned(node.target, node.value)
-        self.generic_visit(node)
-
-    def visit_Compare(self, node: ast.Compare) -> None:
-        sides = [node.left, *node.comparators]
-        for left, op, right in zip(sides[:-1], node.ops, sides[1:], strict=True):
-            for score_side, value_side, on_left in ((left, right, True), (right, left, False)):
-                score = score_expr(score_side)
-                if score is None or score_expr(value_side) is not None:
-                    continue
-                if isinstance(score_side, ast.Name) and self.bindings.counted(
-                    score_side.id, self.function_nodes[-1] if self.function_nodes else None
-                ):
-                    continue
-                condition = condition_direction(op, on_left)
-                if condition is None:
-                    continue
-                parents = [node, *reversed(self.stack)][1:]
-                kept = kept_direction(condition, parents)
-                self._compared(value_side, kept, score.metric, score.identifier, node.lineno)
+        if node.value is not None:
+            self._assigned(node.target, node.value)
         self.generic_visit(node)
 
     def visit_Call(self, node: ast.Call) -> None:
-        name = call_name(node)
+        callee = self.scope.callee_of(node)
+        context = (*self.scope.words, *words(callee or ""))
         for keyword in node.keywords:
-            if keyword.arg is not None:
-                self._named_value(keyword.arg, keyword.value, Kind.KEYWORD, node)
-        if name in _GETTERS and len(node.args) >= 2:
-            key, default = node.args[-2], node.args[-1]
-            if isinstance(key, ast.Constant) and isinstance(key.value, str):
-                self._named_value(key.value, numeric_string(default), Kind.DEFAULT, node)
+            if keyword.arg is not None and callee and callee not in FIELD_CALLS:
+                slot = f"p:{callee}.{keyword.arg}"
+                self._written(slot, keyword.value, Kind.KEYWORD, keyword.arg, context, call=node)
+        name = call_name(node)
+        key = self.scope.getter_key(node)
+        if key is not None and len(node.args) >= 2:  # noqa: PLR2004 - key and default
+            self._written(key, numeric_string(node.args[-1]), Kind.DEFAULT, key[2:], context)
+        elif callee and node.args and name not in PASS_THROUGH:
+            self._positional(callee, node, context)
         if name in _QUERY_METHODS and node.args:
             self._query_string(node.args[0])
         self.generic_visit(node)
@@ -189,7 +206,8 @@ class _Scanner(ast.NodeVisitor):
         call = next((p for p in reversed(self.stack) if isinstance(p, ast.Call)), None)
         for key, value in zip(node.keys, node.values, strict=True):
             if isinstance(key, ast.Constant) and isinstance(key.value, str):
-                self._named_value(key.value, value, Kind.KEYWORD, call)
+                slot = f"k:{key.value}"
+                self._written(slot, value, Kind.KEYWORD, key.value, self.scope.words, call=call)
         self.generic_visit(node)
 
     def visit_Constant(self, node: ast.Constant) -> None:
@@ -198,90 +216,154 @@ class _Scanner(ast.NodeVisitor):
             if not isinstance(parent, ast.Expr):  # docstrings and bare strings are prose
                 self._sql(node.value, node.lineno)
 
-    # -- findings ----------------------------------------------------------------------
-    def _assigned(self, target: ast.expr, value: ast.expr | None) -> None:
-        if isinstance(target, ast.Name):
-            name = target.id
-        elif isinstance(target, ast.Attribute):
-            name = target.attr
-        else:
-            return
-        in_class_body = bool(self.stack) and isinstance(self.stack[-1], ast.ClassDef)
-        kind = Kind.DEFAULT if in_class_body and not name.isupper() else Kind.CONSTANT
-        self._named_value(name, value, kind)
+    def visit_Compare(self, node: ast.Compare) -> None:
+        sides = [node.left, *node.comparators]
+        for left, op, right in zip(sides[:-1], node.ops, sides[1:], strict=True):
+            for score_side, value_side, on_left in ((left, right, True), (right, left, False)):
+                self._compared(node, op, score_side, value_side, on_left=on_left)
+        self.generic_visit(node)
 
-    def _named_value(
-        self, name: str, value: ast.expr | None, kind: Kind, call: ast.Call | None = None
+    # -- comparisons -------------------------------------------------------------------
+    def _compared(
+        self, node: ast.Compare, op: ast.cmpop, score_side: ast.expr, value_side: ast.expr, *, on_left: bool
     ) -> None:
-        literal = literal_node(value)
-        if literal is None:
+        score = score_expr(score_side)
+        if score is None or score_expr(value_side) is not None:
             return
-        verdict = threshold_name(name, tuple(w for c in self.context for w in words(c)))
-        if verdict.strength <= 0:
+        condition = condition_direction(op, on_left)
+        if condition is None:
+            return
+        parents = [node, *reversed(self.stack)][1:]
+        kept = kept_direction(condition, parents)
+        counted = isinstance(score_side, ast.Name) and self.scope.counted(score_side.id)
+        origin = Origin.COUNT if counted else self.scope.origin(score_side)
+        literal = literal_node(value_side)
+        if counted and literal is not None:
+            return  # a ratio of counts compared with a number: nothing to recalibrate
+        if literal is None:
+            for slot in self.scope.sources(value_side):
+                self.facts.uses.append(
+                    Use(slot, kept, score.metric, origin, self.path, node.lineno, score.identifier)
+                )
             return
         amount = number(literal)
         assert amount is not None
-        confidence = verdict.strength
-        if not plausible(amount, verdict.metric):
-            confidence = min(confidence, 0.3)
-        library = self._library(call, name)
-        self._add(
-            literal,
-            amount,
-            kind,
-            verdict.direction,
-            verdict.metric,
-            confidence,
-            name,
-            library,
-            f"threshold name {name!r}",
-        )
+        confidence = COMPARISON_CONFIDENCE if plausible(amount, score.metric) else LOW
+        reason = f"{score.identifier} compared with a number"
+        if amount == 0.0 and origin is Origin.SIMILARITY and _filters(parents, score_side):
+            confidence = ZERO_FLOOR_CONFIDENCE
+            reason = f"{score.identifier} (a similarity search result) kept above zero"
+        if (
+            origin in (Origin.MODEL, Origin.STRING, Origin.KEYWORD)
+            or _clamps(parents, score_side)
+            or (is_integer(literal) and amount != 0.0)
+        ):
+            confidence = LOW
+            reason = f"{score.identifier} ({origin.value} score) compared with a number"
+        self._finding(literal, amount, kept, score.metric, confidence, reason)
 
-    def _compared(
-        self, value_side: ast.expr, kept: Direction, metric: Metric, score: str, line: int
+    # -- values ------------------------------------------------------------------------
+    def _assigned(self, target: ast.expr, value: ast.expr) -> None:
+        if isinstance(target, (ast.Tuple, ast.List)):
+            if isinstance(value, (ast.Tuple, ast.List)) and len(value.elts) == len(target.elts):
+                for inner_target, inner_value in zip(target.elts, value.elts, strict=True):
+                    self._assigned(inner_target, inner_value)
+            return
+        slot = self.scope.target_slot(target)
+        if slot is None:
+            return
+        name = slot.rsplit(".", 1)[-1].rsplit(":", 1)[-1]
+        scope = self.scope
+        if scope.kind == "class" or slot.startswith("a:"):
+            kind = Kind.CONSTANT if name.isupper() else Kind.DEFAULT
+        elif slot.startswith("p:"):
+            kind = Kind.DEFAULT  # a parameter's fallback: `if threshold is None: threshold = 0.1`
+        else:
+            kind = Kind.CONSTANT
+        self._written(slot, value, kind, name, scope.words)
+
+    def _written(
+        self,
+        slot: str,
+        value: ast.expr,
+        kind: Kind,
+        name: str,
+        context: tuple[str, ...],
+        scope: Scope | None = None,
+        call: ast.Call | None = None,
     ) -> None:
-        literal = literal_node(value_side)
+        """A value expression written for ``slot``: numbers become values, names flows."""
+        scope = scope or self.scope
+        literal = literal_node(value)
         if literal is not None:
-            amount = number(literal)
-            assert amount is not None
-            confidence = 0.9 if plausible(amount, metric) else 0.3
-            self._add(
-                literal,
+            self._value(slot, literal, kind, name, context, call)
+            return
+        if isinstance(value, ast.IfExp):
+            self._written(slot, value.body, kind, name, context, scope, call)
+            self._written(slot, value.orelse, kind, name, context, scope, call)
+            return
+        if isinstance(value, ast.BoolOp):
+            for inner in value.values:
+                self._written(slot, inner, kind, name, context, scope, call)
+            return
+        self.facts.flow(slot, scope.sources(value))
+
+    def _value(
+        self,
+        slot: str,
+        literal: ast.expr,
+        kind: Kind,
+        name: str,
+        context: tuple[str, ...],
+        call: ast.Call | None = None,
+    ) -> None:
+        amount = number(literal)
+        assert amount is not None
+        line = literal.lineno
+        self.facts.values.append(
+            Value(
+                slot,
+                self.path,
+                line,
+                literal.col_offset + 1,
                 amount,
-                Kind.COMPARISON,
-                kept,
-                metric,
-                confidence,
-                None,
-                self._library(None, score),
-                f"{score} compared with a number",
+                kind,
+                name,
+                self._snippet(line),
+                context,
+                self.imports.library(call, name),
+                origin=self.scope.context_origin,
+                integer=is_integer(literal),
             )
-            return
-        binding = self._resolve(value_side)
-        name = value_name(value_side)
-        if name is not None:
-            self.compared.setdefault(name, (kept, metric, line))
-        if binding is None:
-            return
-        amount = binding.value
-        confidence = USAGE_CONFIDENCE if plausible(amount, metric) else 0.3
-        self._add(
-            binding.literal,
-            amount,
-            binding.kind,
-            kept,
-            metric,
-            confidence,
-            binding.name,
-            None,
-            f"{binding.name} compared with {score} on line {line}",
         )
 
-    def _resolve(self, node: ast.expr) -> Binding | None:
-        function = self.function_nodes[-1] if self.function_nodes else None
-        class_name = self.class_names[-1] if self.class_names else None
-        return self.bindings.resolve(node, function, class_name)
+    def _positional(self, callee: str, node: ast.Call, context: tuple[str, ...]) -> None:
+        args: list[tuple[str, ...]] = []
+        useful = False
+        for arg in node.args:
+            if isinstance(arg, ast.Starred):
+                break
+            literal = literal_node(arg)
+            if literal is not None:
+                slot = f"c:{self.path}:{literal.lineno}:{literal.col_offset + 1}"
+                self._value(slot, literal, Kind.KEYWORD, "", context, node)
+                args.append((slot,))
+                useful = True
+                continue
+            sources = tuple(self.scope.sources(arg))
+            useful = useful or bool(sources)
+            args.append(sources)
+        if useful:
+            func = node.func
+            on_self = (
+                isinstance(func, ast.Attribute)
+                and isinstance(func.value, ast.Name)
+                and func.value.id in ("self", "cls")
+            )
+            owner = self.scope.class_name if on_self else None
+            self.facts.calls.append(Call(callee, tuple(args), owner))
 
+    # -- strings -----------------------------------------------------------------------
     def _query_string(self, node: ast.expr) -> None:
         if not (isinstance(node, ast.Constant) and isinstance(node.value, str)):
             return
@@ -296,43 +378,66 @@ class _Scanner(ast.NodeVisitor):
                 self.visit_Compare(inner)
 
     def _sql(self, text: str, line: int) -> None:
-        for finding in scan_sql_text(text, self.path, first_line=line, language="python"):
-            self.findings.append(finding)
+        self.findings.extend(scan_sql_text(text, self.path, first_line=line, language="python"))
 
-    def _library(self, call: ast.Call | None, name: str) -> str | None:
-        return self.imports.library(call, name)
+    # -- output ------------------------------------------------------------------------
+    def _snippet(self, line: int) -> str:
+        return self.lines[line - 1].strip()[:160] if 0 < line <= len(self.lines) else ""
 
-    def _add(
+    def _finding(
         self,
         literal: ast.expr,
         value: float,
-        kind: Kind,
         direction: Direction,
         metric: Metric,
         confidence: float,
-        name: str | None,
-        library: str | None,
         reason: str,
     ) -> None:
-        line = literal.lineno
-        snippet = self.lines[line - 1].strip()[:160] if 0 < line <= len(self.lines) else ""
         self.findings.append(
             Finding(
                 self.path,
-                line,
+                literal.lineno,
                 value,
-                kind,
+                Kind.COMPARISON,
                 direction,
                 metric,
                 confidence,
-                snippet,
-                name=name,
-                library=library,
+                self._snippet(literal.lineno),
+                library=self.imports.only_library(),
                 reason=reason,
                 column=literal.col_offset + 1,
             )
         )
 
-    def finish(self) -> list[Finding]:
-        """The findings, with weak names raised where the file compares them with a score."""
-        return raise_compared(self.findings, self.compared)
+
+def _is_static(node: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
+    return any(isinstance(d, ast.Name) and d.id == "staticmethod" for d in node.decorator_list)
+
+
+def _filters(parents: list[ast.AST], score: ast.expr) -> bool:
+    """Whether the comparison filters results (a comprehension's or a loop's ``if``).
+
+    Not a range check (``score < 0 or score > 1``) and not a clamp.
+    """
+    for parent in parents:
+        if isinstance(parent, ast.BoolOp):
+            return not isinstance(parent.op, ast.Or)
+        if isinstance(parent, ast.comprehension):
+            return True
+        if isinstance(parent, ast.If):
+            return not _clamps([parent], score)
+        if isinstance(parent, (ast.UnaryOp, ast.IfExp)):
+            continue
+        return isinstance(parent, ast.Call)  # filter(lambda ...), np.where(...)
+    return False
+
+
+def _clamps(parents: list[ast.AST], score: ast.expr) -> bool:
+    """``if d < 0: d = 0``: the branch reassigns what was compared; nothing is dropped."""
+    branch = next((p for p in parents if isinstance(p, ast.If)), None)
+    if branch is None or not isinstance(score, ast.Name):
+        return False
+    first = branch.body[0]
+    return isinstance(first, ast.Assign) and any(
+        isinstance(t, ast.Name) and t.id == score.id for t in first.targets
+    )

@@ -149,6 +149,7 @@ VETO_WORDS = frozenset(
         "fuzzy",
         "bm25",
         "rrf",
+        "mmr",
         "rank",
         "position",
         "page",
@@ -156,9 +157,159 @@ VETO_WORDS = frozenset(
         "age",
         "delta",
         "diff",
+        "accuracy",
+        "acc",
+        "f1",
+        "auc",
+        "roc",
+        "precision",
+        "recall",
+        "loss",
+        "r2",
+        "mse",
+        "rmse",
+        "mae",
+        "error",
+        "bleu",
+        "rouge",
+        "perplexity",
+        "proba",
+        "prob",
+        "probability",
+        "logit",
+        "logits",
+        "likelihood",
+        "pvalue",
+        "seconds",
+        "ms",
+        "density",
+        "entropy",
+        "importance",
+        "boost",
     }
 )
 """Words that rule a name out: sizes, counts, indices, model knobs and the like."""
+
+SIMILARITY_SOURCES = frozenset(
+    {
+        "search",
+        "batchsearch",
+        "query",
+        "similar",
+        "similarity",
+        "similarities",
+        "sim",
+        "cos",
+        "cosine",
+        "dot",
+        "matmul",
+        "inner",
+        "knn",
+        "kneighbors",
+        "nearest",
+        "neighbors",
+        "neighbours",
+        "ann",
+        "retrieve",
+        "retriever",
+        "lookup",
+        "embed",
+        "embedding",
+        "embeddings",
+        "encode",
+        "vector",
+        "vectors",
+        "vectorstore",
+        "distance",
+        "distances",
+        "cdist",
+        "pdist",
+        "semantic",
+    }
+)
+"""Words in the name of a call whose result is a similarity or distance between embeddings."""
+
+MODEL_SOURCES = frozenset(
+    {
+        "pipeline",
+        "predict",
+        "proba",
+        "classify",
+        "classifier",
+        "detect",
+        "detector",
+        "generate",
+        "transcribe",
+        "ner",
+        "qa",
+        "answer",
+        "sentiment",
+        "moderate",
+        "evaluate",
+        "judge",
+        "grade",
+    }
+)
+"""Words in the name of a call whose scores come from a model's prediction, not embeddings."""
+
+STRING_SOURCES = frozenset(
+    {
+        "fuzz",
+        "fuzzy",
+        "rapidfuzz",
+        "fuzzywuzzy",
+        "thefuzz",
+        "levenshtein",
+        "jaro",
+        "winkler",
+        "jaccard",
+        "ratio",
+        "wratio",
+        "difflib",
+        "editdistance",
+        "hamming",
+        "jellyfish",
+        "textdistance",
+    }
+)
+"""Words of string-similarity calls and libraries: edit distances and fuzzy ratios."""
+
+MODEL_CONTEXTS = frozenset(
+    {
+        "detection",
+        "detector",
+        "question",
+        "questions",
+        "answering",
+        "qa",
+        "label",
+        "labels",
+        "classifier",
+        "classification",
+        "ner",
+        "sentiment",
+        "toxicity",
+        "moderation",
+        "pii",
+        "injection",
+        "caption",
+        "captioning",
+        "ocr",
+        "speech",
+        "audio",
+        "vad",
+        "voice",
+        "microphone",
+        "transcription",
+        "segmentation",
+        "extraction",
+    }
+)
+"""Words of a class or function whose thresholds apply to a model's outputs (detection,
+question answering, classification), not to embedding similarities."""
+
+MODEL_NAMES = frozenset({"confidence", "conf"})
+"""Words of a threshold's own name that say it bounds a model's confidence or probability."""
 
 KEY_COLUMNS = ("key", "name", "setting", "param", "parameter", "option", "k")
 """Columns that name a setting in a key/value settings table."""
@@ -221,3 +372,6 @@ LIBRARY_CALLS: dict[str, str] = {
     "paraphrase_mining": "sentence-transformers",
 }
 """Call names that identify a library even without an import in the same file."""
+
+KEYWORD_SOURCES = frozenset({"keyword", "fulltext", "fts", "bm25", "lexical", "tfidf", "sparse"})
+"""Words of calls whose scores are keyword-search ranks (BM25, full text), not embeddings."""

@@ -1,10 +1,14 @@
 """Which files to scan, and scanning them (in parallel) into one result.
 
-A directory argument is walked recursively and is the root that finding paths are relative
-to; a file argument is scanned alone, relative to its folder. Version-control folders,
-virtual environments, caches, ``node_modules``, lock files, minified bundles and files over
-:data:`MAX_BYTES` are skipped; ``exclude`` globs skip more (matched against the relative path
-and each of its parts). Files are scanned in worker processes, in batches.
+Directory arguments are walked recursively. Finding paths are relative to one root (the
+command's ``--root``, by default the current folder), so that reports from several arguments
+agree and code scanning can place them; a file outside the root keeps its absolute path.
+Version-control folders, virtual environments, caches, ``node_modules``, lock files, minified
+bundles and files over :data:`MAX_BYTES` are skipped, and so are tests (``tests/`` and
+``test/`` folders, ``test_*.py``, ``*_test.py``, ``conftest.py``, ``*.test.ts``,
+``*.spec.js``, ...) unless they are asked for; ``exclude`` globs skip more (matched against the
+relative path and each of its parts). Files are scanned in worker processes, in batches; the
+facts they return are linked across files in the parent (:mod:`calibrator.inventory.link`).
 """
 
 from __future__ import annotations
@@ -12,13 +16,16 @@ from __future__ import annotations
 import fnmatch
 import multiprocessing
 import os
+import re
 from collections.abc import Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path, PurePath
 
 from calibrator.inventory.config_scan import config_format, scan_config
+from calibrator.inventory.facts import FileFacts, FileScan
 from calibrator.inventory.findings import Finding, ScanError, ScanResult
+from calibrator.inventory.link import link
 from calibrator.inventory.js_scan import JS_SUFFIXES, scan_js
 from calibrator.inventory.python_scan import scan_python
 from calibrator.inventory.sql_scan import scan_sql_text
@@ -44,6 +51,16 @@ SKIPPED_DIRS = frozenset(
     }
 )
 SKIPPED_FILES = frozenset({"package-lock.json", "yarn.lock", "pnpm-lock.yaml", "poetry.lock"})
+TEST_DIRS = frozenset({"tests", "test", "testing", "__tests__", "spec", "specs"})
+_TEST_FILE = re.compile(
+    r"^(test_.*\.pyi?|.*_test\.pyi?|conftest\.py|.*\.(test|spec)\.[cm]?[jt]sx?)$"
+)
+
+
+def is_test(shown: str) -> bool:
+    """Whether a relative path is a test file or lies in a test folder."""
+    *folders, name = shown.split("/")
+    return _TEST_FILE.match(name) is not None or any(f in TEST_DIRS for f in folders)
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,6 +69,7 @@ class Source:
 
     path: Path
     shown: str
+    include_tests: bool = False
 
 
 def kind_of(path: PurePath) -> str | None:
@@ -66,21 +84,55 @@ def kind_of(path: PurePath) -> str | None:
     return config_format(path)
 
 
-def collect(paths: Iterable[Path], exclude: Sequence[str] = ()) -> list[Source]:
-    """The files under ``paths`` worth scanning, in a stable order."""
+def shown_path(path: Path, root: Path) -> str:
+    """``path`` relative to ``root`` (both made absolute), or absolute when outside it."""
+    absolute = Path(os.path.abspath(path))
+    try:
+        return absolute.relative_to(root).as_posix()
+    except ValueError:
+        return absolute.as_posix()
+
+
+def collect(
+    paths: Iterable[Path],
+    exclude: Sequence[str] = (),
+    *,
+    root: Path | None = None,
+    include_tests: bool = False,
+) -> list[Source]:
+    """The files under ``paths`` worth scanning, in a stable order, shown relative to ``root``.
+
+    ``root`` defaults to the one path given when it is a folder (so a scanned package's
+    findings read ``pkg/mod.py``), else to the current folder.
+    """
+    paths = list(paths)
+    if root is None:
+        root = paths[0] if len(paths) == 1 and paths[0].is_dir() else Path.cwd()
+    root = Path(os.path.abspath(root))
     sources: list[Source] = []
+    seen: set[str] = set()
     for given in paths:
         if given.is_file():
-            sources.append(Source(given, given.name))
+            shown = shown_path(given, root)
+            if shown not in seen:
+                seen.add(shown)
+                sources.append(Source(given, shown, include_tests))
             continue
         for folder, dirs, files in os.walk(given):
             dirs[:] = sorted(d for d in dirs if d not in SKIPPED_DIRS and not d.startswith("."))
             for name in sorted(files):
                 path = Path(folder, name)
-                shown = path.relative_to(given).as_posix()
-                if name in SKIPPED_FILES or kind_of(path) is None or _excluded(shown, exclude):
+                shown = shown_path(path, root)
+                if (
+                    name in SKIPPED_FILES
+                    or kind_of(path) is None
+                    or _excluded(shown, exclude)
+                    or (not include_tests and is_test(path.relative_to(given).as_posix()))
+                    or shown in seen
+                ):
                     continue
-                sources.append(Source(path, shown))
+                seen.add(shown)
+                sources.append(Source(path, shown, include_tests))
     return sources
 
 
@@ -91,49 +143,58 @@ def _excluded(shown: str, exclude: Sequence[str]) -> bool:
     )
 
 
-def scan_file(source: Source) -> tuple[list[Finding], list[ScanError]]:  # noqa: PLR0911
+def scan_file(source: Source) -> FileScan:  # noqa: PLR0911
     """Scan one file by its kind; unreadable, oversized or undecodable files are errors."""
     kind = kind_of(source.path)
     try:
         if source.path.stat().st_size > MAX_BYTES:
-            return [], [ScanError(source.shown, f"skipped: larger than {MAX_BYTES} bytes")]
+            return FileScan(errors=(ScanError(source.shown, f"skipped: larger than {MAX_BYTES} bytes"),))
         text = source.path.read_bytes().decode("utf-8")
     except OSError as e:
-        return [], [ScanError(source.shown, f"cannot read: {e.strerror or e}")]
+        return FileScan(errors=(ScanError(source.shown, f"cannot read: {e.strerror or e}"),))
     except UnicodeDecodeError:
-        return [], [ScanError(source.shown, "cannot read: not UTF-8 text")]
+        return FileScan(errors=(ScanError(source.shown, "cannot read: not UTF-8 text"),))
     if kind == "python":
-        return scan_python(text, source.shown)
+        return scan_python(text, source.shown, include_tests=source.include_tests)
     if kind == "js":
         return scan_js(text, source.shown)
     if kind == "sql":
-        return scan_sql_text(text, source.shown), []
+        return FileScan(tuple(scan_sql_text(text, source.shown)))
     if kind is None:
-        return [], []
-    return scan_config(text, source.shown, kind)
+        return FileScan()
+    found, failed = scan_config(text, source.shown, kind)
+    return FileScan(tuple(found), tuple(failed))
 
 
-def _scan_batch(batch: list[Source]) -> ScanResult:
+def _scan_batch(batch: list[Source]) -> tuple[ScanResult, list[FileFacts]]:
     findings: list[Finding] = []
     errors: list[ScanError] = []
+    facts: list[FileFacts] = []
     for source in batch:
-        found, failed = scan_file(source)
-        findings.extend(found)
-        errors.extend(failed)
-    return ScanResult(tuple(findings), tuple(errors))
+        scanned = scan_file(source)
+        findings.extend(scanned.findings)
+        errors.extend(scanned.errors)
+        if scanned.facts.values or scanned.facts.uses or scanned.facts.flows:
+            facts.append(scanned.facts)
+    return ScanResult(tuple(findings), tuple(errors)), facts
 
 
 def scan_sources(sources: list[Source], jobs: int = 0) -> ScanResult:
-    """Scan every source, with ``jobs`` worker processes (0: one per core; 1: in-process)."""
+    """Scan every source, with ``jobs`` worker processes (0: one per core; 1: in-process).
+
+    Findings at every confidence: those each file tells alone, then the values the linker
+    joins to a comparison or a threshold name across files.
+    """
     jobs = jobs or os.cpu_count() or 1
     batches = [sources[i : i + BATCH] for i in range(0, len(sources), BATCH)]
-    result = ScanResult()
+    parts: list[tuple[ScanResult, list[FileFacts]]] = []
     if jobs == 1 or len(batches) <= 1:
-        for batch in batches:
-            result = result.merged(_scan_batch(batch))
-        return result
-    context = multiprocessing.get_context("fork")
-    with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
-        for part in pool.map(_scan_batch, batches):
-            result = result.merged(part)
-    return result
+        parts = [_scan_batch(batch) for batch in batches]
+    else:
+        context = multiprocessing.get_context("fork")
+        with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
+            parts = list(pool.map(_scan_batch, batches))
+    findings = [f for part, _ in parts for f in part.findings]
+    errors = tuple(e for part, _ in parts for e in part.errors)
+    findings.extend(link(facts for _, batch_facts in parts for facts in batch_facts))
+    return ScanResult(tuple(findings), errors)

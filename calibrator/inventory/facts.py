@@ -1,0 +1,175 @@
+"""What a scanner tells the linker about one file: values, uses, flows, calls and signatures.
+
+A threshold is a number written in one place (a literal, a default, a keyword argument, a
+config fallback, a field default) and compared with a similarity or distance somewhere else,
+often in another module. Scanners (Python, JavaScript) describe each file in these
+language-neutral facts; :mod:`calibrator.inventory.link` joins the facts of every file.
+
+Facts name *slots* by strings, the same in every file:
+
+- ``p:CALLABLE.PARAM``: a parameter of a function, method or class constructor (fields of a
+  dataclass or pydantic model are constructor parameters too);
+- ``a:CLASS.ATTR``: an attribute set or read through ``self``/``this`` in a class;
+  ``a:*.ATTR`` the same attribute read through any other object (``settings.minscore``);
+- ``g:NAME``: a module-level name (constants are shared by name across modules);
+- ``k:KEY``: a key of a config mapping, dict literal or environment variable;
+- ``l:PATH:LINE:NAME``: a local of the function defined at ``LINE``;
+- ``c:PATH:LINE:COL``: a literal passed as a positional argument.
+
+Plain frozen data, so that worker processes can hand facts back by pickling.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from calibrator.inventory.findings import Direction, Finding, Kind, Metric, ScanError
+
+
+class Origin(StrEnum):
+    """Where a compared score comes from, as far as the code shows."""
+
+    SIMILARITY = "similarity"  # a search result, a cosine, a dot product, a vector store
+    MODEL = "model"  # a classifier, detector, QA or evaluation score
+    STRING = "string"  # a string-distance ratio (fuzzy matching, edit distance)
+    KEYWORD = "keyword"  # a keyword-search rank (BM25, full-text search)
+    COUNT = "count"  # a ratio of counts (`len(hits) / len(children)`)
+    UNKNOWN = "unknown"  # a score-like name with nothing known about its source
+
+
+@dataclass(frozen=True, slots=True)
+class Value:
+    """A number written for a slot: where it is, and what its own name says.
+
+    ``context`` holds the words of the enclosing class and function (and, for a keyword
+    argument, of the called name): a bare ``threshold`` inside ``SemanticSplitter`` counts.
+    """
+
+    node: str
+    path: str
+    line: int
+    column: int
+    value: float
+    kind: Kind
+    name: str
+    snippet: str
+    context: tuple[str, ...] = ()
+    library: str | None = None
+    language: str = "python"
+    origin: Origin = Origin.UNKNOWN  # set when the code around the number says what it is for
+    integer: bool = False  # written without a decimal point (`3`, not `3.0`)
+
+
+@dataclass(frozen=True, slots=True)
+class Use:
+    """A slot compared with a score: what the comparison keeps, the metric, the score's origin."""
+
+    node: str
+    direction: Direction
+    metric: Metric
+    origin: Origin
+    path: str
+    line: int
+    score: str
+
+
+@dataclass(frozen=True, slots=True)
+class Call:
+    """The positional arguments of a call: per position, the slots that supply its value."""
+
+    callee: str
+    args: tuple[tuple[str, ...], ...]
+    owner: str | None = None  # the caller's class, for `self.method(...)`
+
+
+@dataclass(frozen=True, slots=True)
+class Signature:
+    """A callable's positional parameters, in order (without ``self`` and ``cls``)."""
+
+    callee: str
+    params: tuple[str, ...]
+    owner: str | None = None  # the class a method belongs to
+
+
+@dataclass(frozen=True, slots=True)
+class FileFacts:
+    """Everything one file contributes to the project-wide linking."""
+
+    values: tuple[Value, ...] = ()
+    uses: tuple[Use, ...] = ()
+    flows: tuple[tuple[str, str], ...] = ()  # (target, source): target's value comes from source
+    calls: tuple[Call, ...] = ()
+    signatures: tuple[Signature, ...] = ()
+    bases: tuple[tuple[str, str], ...] = ()  # (class, base class)
+
+
+@dataclass(frozen=True, slots=True)
+class FileScan:
+    """What scanning one file gives: findings it could tell alone, errors, and facts."""
+
+    findings: tuple[Finding, ...] = ()
+    errors: tuple[ScanError, ...] = ()
+    facts: FileFacts = FileFacts()
+
+
+@dataclass
+class FactsBuilder:
+    """Collects one file's facts while a scanner walks it."""
+
+    values: list[Value] = field(default_factory=list)
+    uses: list[Use] = field(default_factory=list)
+    flows: list[tuple[str, str]] = field(default_factory=list)
+    calls: list[Call] = field(default_factory=list)
+    signatures: list[Signature] = field(default_factory=list)
+    bases: list[tuple[str, str]] = field(default_factory=list)
+
+    def flow(self, target: str, sources: tuple[str, ...] | list[str]) -> None:
+        """Record that ``target`` takes its value from each of ``sources``."""
+        for source in sources:
+            if source != target:
+                self.flows.append((target, source))
+
+    def build(self) -> FileFacts:
+        """The collected facts, frozen."""
+        return FileFacts(
+            tuple(self.values),
+            tuple(self.uses),
+            tuple(self.flows),
+            tuple(self.calls),
+            tuple(self.signatures),
+            tuple(self.bases),
+        )
+
+
+def bind_calls(call: Call, signatures: list[Signature]) -> Iterator[tuple[str, str]]:
+    """Pair a call's positional arguments with the callee's parameters, as flows.
+
+    The one place where arguments meet parameters, for every language: the n-th positional
+    argument supplies the n-th parameter (``f(a, b)`` against ``def f(x, y)``). Callees are
+    known by name only, so a ``self.m(...)`` call binds to its own class's ``m`` when there is
+    one, and a position binds only where every candidate names it alike (many classes have a
+    ``search`` method, with different parameters). Surplus arguments (``*args``) and unnamed
+    (destructured) parameters are dropped.
+    """
+    own = [s for s in signatures if call.owner is not None and s.owner == call.owner]
+    candidates = own or signatures
+    for position, sources in enumerate(call.args):
+        names = {s.params[position] for s in candidates if position < len(s.params)}
+        if len(names) != 1:
+            continue
+        param = names.pop()
+        if not param:
+            continue
+        target = f"p:{call.callee}.{param}"
+        for source in sources:
+            yield target, source
+
+
+def slot_name(node: str) -> str:
+    """The identifier a slot is named by: ``minscore`` for ``p:addbatch.minscore``."""
+    if node.startswith(("l:", "c:")):
+        return node.rsplit(":", 1)[1]
+    rest = node[2:]
+    return rest.rsplit(".", 1)[-1] if node.startswith(("p:", "a:")) else rest

@@ -1,0 +1,233 @@
+"""The project-wide linking: from where a number is written to where it meets a score.
+
+Every file's :class:`~calibrator.inventory.facts.FileFacts` are joined into one graph whose
+edges say "this slot takes its value from that one": assignments, keyword arguments,
+positional arguments paired with the callee's parameters (:func:`~.facts.bind_call`),
+``self.x = x``, class fields and constructor parameters, attributes shared along class bases,
+and ``obj.x`` read anywhere standing for every class's ``x``.
+
+Evidence that a slot is a threshold starts where it is compared with a score (a
+:class:`~.facts.Use`) or where its own name says so (``similarity_cutoff``), and flows back
+along the edges to every slot that supplies its value. Each number written for a slot
+(:class:`~.facts.Value`) is then judged by its own name and by that evidence, and reported
+where it is written: the place a person would change it. Evidence from a classifier's,
+detector's or QA model's score, a fuzzy string ratio or a keyword-search rank marks the slot as
+not a similarity threshold instead.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict, deque
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from calibrator.inventory.facts import FileFacts, Origin, Value, bind_calls, slot_name
+from calibrator.inventory.findings import Direction, Finding, Kind, Metric
+from calibrator.inventory.names import is_score_like, plausible, threshold_name, words
+from calibrator.inventory.vocabulary import MODEL_NAMES, VETO_WORDS
+
+USE_CONFIDENCE = 0.8
+"""A number that reaches a comparison with a score of unknown origin."""
+SIMILARITY_USE_CONFIDENCE = 0.85
+"""A number that reaches a comparison with a score known to come from a similarity search."""
+NAME_SEED = 0.78
+"""Evidence a threshold name passes on to the values that flow into it (a comparison wins)."""
+BRIDGED = 0.7
+"""Evidence that reaches a class's attribute through ``obj.x`` read elsewhere (medium)."""
+LOW = 0.3
+MAX_HOPS = 8
+_NOT_SIMILARITY = (Origin.MODEL, Origin.STRING, Origin.KEYWORD, Origin.COUNT)
+
+
+@dataclass(frozen=True, slots=True)
+class Evidence:
+    """Why a slot is (or is not) a threshold: how sure, what it keeps, and where it was seen."""
+
+    confidence: float
+    direction: Direction
+    metric: Metric
+    origin: Origin
+    where: str
+    hops: int = 0
+
+
+class Graph:
+    """The joined facts of a whole scan."""
+
+    def __init__(self, files: Iterable[FileFacts]) -> None:
+        """Join the facts of every file into one graph of flows."""
+        self.values: list[Value] = []
+        self.sources: dict[str, set[str]] = defaultdict(set)
+        self.positional_names: dict[str, str] = {}
+        uses = []
+        calls = []
+        signatures = defaultdict(list)
+        bases: list[tuple[str, str]] = []
+        for facts in files:
+            self.values.extend(facts.values)
+            uses.extend(facts.uses)
+            calls.extend(facts.calls)
+            bases.extend(facts.bases)
+            for signature in facts.signatures:
+                signatures[signature.callee].append(signature)
+            for target, source in facts.flows:
+                self.sources[target].add(source)
+        self.uses = uses
+        for call in calls:
+            for target, source in bind_calls(call, signatures.get(call.callee, [])):
+                self.sources[target].add(source)
+                if source.startswith("c:"):
+                    self.positional_names.setdefault(source, slot_name(target))
+        self._share_attributes(bases)
+
+    def _share_attributes(self, bases: list[tuple[str, str]]) -> None:
+        attributes: dict[str, set[str]] = defaultdict(set)
+        slots = {v.node for v in self.values} | {u.node for u in self.uses} | set(self.sources)
+        slots |= {s for sources in self.sources.values() for s in sources}
+        for slot in slots:
+            if slot.startswith("a:") and not slot.startswith("a:*."):
+                owner, _, attribute = slot[2:].rpartition(".")
+                attributes[owner].add(attribute)
+        for owner, names in attributes.items():
+            for name in names:  # `settings.minscore` read anywhere stands for every class's
+                self.sources[f"a:*.{name}"].add(f"a:{owner}.{name}")
+        for owner, base in bases:
+            for name in attributes.get(owner, set()) | attributes.get(base, set()):
+                self.sources[f"a:{owner}.{name}"].add(f"a:{base}.{name}")
+                self.sources[f"a:{base}.{name}"].add(f"a:{owner}.{name}")
+
+    def evidence(self) -> tuple[dict[str, Evidence], dict[str, Evidence]]:
+        """For each slot, the best evidence that it is a threshold, and any that it is not."""
+        positive: dict[str, Evidence] = {}
+        negative: dict[str, Evidence] = {}
+        pending: deque[tuple[str, Evidence, bool]] = deque()
+        for use in self.uses:
+            where = f"{use.score} on {use.path}:{use.line}"
+            if use.origin in _NOT_SIMILARITY:
+                seed = Evidence(1.0, use.direction, use.metric, use.origin, where)
+                pending.append((use.node, seed, False))
+                continue
+            confidence = (
+                SIMILARITY_USE_CONFIDENCE if use.origin is Origin.SIMILARITY else USE_CONFIDENCE
+            )
+            pending.append(
+                (use.node, Evidence(confidence, use.direction, use.metric, use.origin, where), True)
+            )
+        for target in list(self.sources):
+            verdict = threshold_name(slot_name(target))
+            if verdict.strength >= NAME_SEED:
+                seed = Evidence(
+                    NAME_SEED, verdict.direction, verdict.metric, Origin.UNKNOWN, f"{slot_name(target)!r}"
+                )
+                pending.append((target, seed, True))
+        while pending:
+            slot, found, good = pending.popleft()
+            best = positive if good else negative
+            kept = best.get(slot)
+            if kept is not None and (kept.confidence, -kept.hops) >= (found.confidence, -found.hops):
+                continue
+            best[slot] = found
+            if found.hops >= MAX_HOPS:
+                continue
+            onward = _hop(found, bridged=slot.startswith("a:*."))
+            for source in self.sources.get(slot, ()):
+                if not is_score_like(slot_name(source)):  # a running best score is no threshold
+                    pending.append((source, onward, good))
+        return positive, negative
+
+
+def _overruled(good: Evidence | None, bad: Evidence | None, value: Value, name: str) -> bool:
+    """Whether what the code does says this is not a similarity threshold.
+
+    Written inside a class or function that computes string ratios or serves a detector,
+    classifier or QA model, or named for a model's confidence: never. A model's, a string
+    ratio's or a keyword-search score seen compared with the slot overrules everything but a
+    comparison with a known similarity; a ratio of counts overrules a name.
+    """
+    if value.origin in (Origin.MODEL, Origin.STRING) or set(words(name)) & MODEL_NAMES:
+        return True
+    if good is not None and good.origin is Origin.SIMILARITY:
+        return False
+    if bad is not None and bad.origin is Origin.COUNT:
+        return good is None or good.where.startswith("'")
+    return bad is not None
+
+
+def _vetoed(name: str) -> bool:
+    return any(w in VETO_WORDS for w in words(name))
+
+
+def _hop(found: Evidence, *, bridged: bool) -> Evidence:
+    """The evidence one slot further back; weaker across ``obj.x``, which any class may own."""
+    confidence = min(found.confidence, BRIDGED) if bridged else found.confidence
+    return Evidence(
+        confidence, found.direction, found.metric, found.origin, found.where, found.hops + 1
+    )
+
+
+def link(files: Iterable[FileFacts]) -> list[Finding]:
+    """Every value judged a threshold (at any confidence), as findings where it is written."""
+    graph = Graph(files)
+    positive, negative = graph.evidence()
+    findings: list[Finding] = []
+    for value in graph.values:
+        finding = _judge(value, positive.get(value.node), negative.get(value.node), graph)
+        if finding is not None:
+            findings.append(finding)
+    return findings
+
+
+def _judge(
+    value: Value, good: Evidence | None, bad: Evidence | None, graph: Graph
+) -> Finding | None:
+    name = value.name or graph.positional_names.get(value.node, "")
+    own = threshold_name(name, value.context) if name else None
+    strength = own.strength if own is not None else 0.0
+    if good is None and strength <= 0:
+        return None
+    direction = own.direction if own is not None else Direction.UNKNOWN
+    metric = own.metric if own is not None else Metric.UNKNOWN
+    confidence = strength
+    reason = f"threshold name {name!r}" if strength > 0 else ""
+    if good is not None:
+        # what the value does where it is used says more than the name it was written under
+        if good.where.startswith("'"):
+            what = f"passed on as {good.where[1:-1]}"
+        else:
+            what = f"compared with {good.where}"
+        reason = f"{reason}, {what}" if reason else what
+        if good.direction is not Direction.UNKNOWN:
+            direction = good.direction
+        if good.metric is not Metric.UNKNOWN:
+            metric = good.metric
+        confidence = max(confidence, good.confidence)
+    if _overruled(good, bad, value, name):
+        why = bad.origin if bad is not None and value.origin is Origin.UNKNOWN else value.origin
+        confidence = min(confidence, LOW)
+        reason = f"{reason}; but it is about a {why.value if why is not Origin.UNKNOWN else 'model'} score"
+    if value.integer and value.value != 0:  # similarities and distances are not counted in units
+        confidence = min(confidence, LOW)
+    if not plausible(value.value, metric):
+        confidence = min(confidence, LOW)
+    vetoed = [s for s in graph.sources.get(value.node, ()) if _vetoed(slot_name(s))]
+    if vetoed:  # `t = mmr_threshold if ... else 0.5`: the slot holds a weight, a size, ...
+        confidence = min(confidence, LOW)
+        reason = f"{reason}; but it also holds {slot_name(vetoed[0])}"
+    return Finding(
+        value.path,
+        value.line,
+        value.value,
+        value.kind,
+        direction,
+        metric,
+        confidence,
+        value.snippet,
+        name=name or None,
+        library=value.library or (own.library if own is not None else None),
+        reason=reason,
+        language=value.language,
+        column=value.column,
+    )
+
+
+__all__ = ["Evidence", "Graph", "Kind", "link"]
