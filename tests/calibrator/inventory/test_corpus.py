@@ -7,9 +7,12 @@ from __future__ import annotations
 
 import subprocess
 
+import pytest
+
 from calibrator.inventory.findings import MEDIUM, dedupe
 from calibrator.inventory.walk import collect, scan_sources
 
+pytestmark = pytest.mark.slow  # scans pinned real packages: 20 s and more
 Key = tuple[str, str, int, float]
 ARTICLE_GREP = (
     'grep -rn "similarity\\|\\.score\\|threshold\\|cutoff" . --include="*.py"'
