@@ -62,7 +62,21 @@ def make_config(old_url: str, new_url: str, extra: str = "", routes: str | None 
     if "[modes]" not in extra:  # never the project's var/: each config its own mode and audit
         modes = Path(tempfile.mkdtemp(prefix="embedshift-test-")) / "modes.sqlite"
         text += f'[modes]\nstate_path = "{modes}"\n'
-    return parse_config(text + textwrap.dedent(extra) + routes, "test.toml")
+    return parse_config(text + never_shed(textwrap.dedent(extra)) + routes, "test.toml")
+
+
+def never_shed(extra: str) -> str:
+    """``extra`` with load shedding off unless it sets ``[shadow].max_loop_lag_s`` itself.
+
+    A busy machine lags the event loop; a test that counts mirrors must not depend on how busy
+    (tests of shedding set the lag themselves).
+    """
+    line = "max_loop_lag_s = 3600.0\n"
+    if "max_loop_lag_s" in extra:
+        return extra
+    if "[shadow]\n" in extra:
+        return extra.replace("[shadow]\n", "[shadow]\n" + line, 1)
+    return extra + "[shadow]\n" + line
 
 
 @pytest.fixture(autouse=True)

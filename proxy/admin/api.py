@@ -31,14 +31,31 @@ from typing import Any, cast
 
 from aiohttp import web
 
-from proxy.compare.examples import KINDS
-from proxy.flip.audit import ModeConflictError
-from proxy.flip.modes import MODES, Mode
-from proxy.gate.monitor import GateReport
-from proxy.server.app import Sidecar
+from proxy.compare.examples import KINDS, ExampleStore
+from proxy.config.schema import Config
+from proxy.flip.audit import AuditLog, ModeConflictError
+from proxy.flip.modes import MODES, Mode, ModeController
+from proxy.flip.promotion import Promoter
+from proxy.gate.monitor import GateMonitor, GateReport
+from proxy.thresholds.watch import ThresholdsInForce
+
+
+@dataclass(frozen=True, slots=True)
+class AdminDeps:
+    """What the admin API acts on, handed to it by the sidecar (:mod:`proxy.server.app`)."""
+
+    config: Callable[[], Config]  # the config in force (reloads swap it)
+    env: Mapping[str, str]  # where token values are read
+    examples: ExampleStore
+    modes: ModeController
+    audit: AuditLog
+    gate: GateMonitor
+    promoter: Promoter
+    thresholds: Callable[[], ThresholdsInForce]  # the thresholds in force
+
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
-ADMIN_SIDECAR = web.AppKey("admin_sidecar", Sidecar)
+DEPS = web.AppKey("admin_deps", AdminDeps)
 TOKEN_NAME = web.RequestKey("token_name", str)
 MAX_REASON = 1000
 _MODE_KEYS = frozenset({"mode", "percent", "reason", "force"})
@@ -52,20 +69,21 @@ def _error(status: int, message: str, **extra: Any) -> web.Response:
     return web.json_response({"error": message, **extra}, status=status)
 
 
-def configured_tokens(sidecar: Sidecar) -> dict[str, str]:
-    """Token name to token value, for every configured variable that is set."""
-    admin = sidecar.config.admin
+def configured_tokens(config: Config, env: Mapping[str, str]) -> dict[str, str]:
+    """Token name to token value, for every configured variable that is set in ``env``."""
+    admin = config.admin
     named = {admin.token_env: admin.token_env, **admin.tokens_env}
-    return {name: sidecar.env[env] for name, env in named.items() if sidecar.env.get(env)}
+    return {name: env[var] for name, var in named.items() if env.get(var)}
 
 
 @web.middleware
 async def require_token(request: web.Request, handler: Handler) -> web.StreamResponse:
     """401 without a right bearer token; 503 when no token is configured."""
-    sidecar = request.app[ADMIN_SIDECAR]
-    tokens = configured_tokens(sidecar)
+    deps = request.app[DEPS]
+    config = deps.config()
+    tokens = configured_tokens(config, deps.env)
     if not tokens:
-        env_name = sidecar.config.admin.token_env
+        env_name = config.admin.token_env
         return _error(
             503, f"admin API disabled: set the environment variable {env_name} to a token"
         )
@@ -87,7 +105,7 @@ async def require_token(request: web.Request, handler: Handler) -> web.StreamRes
 
 async def list_examples(request: web.Request) -> web.Response:
     """The stored divergent (or uniform) examples of a segment, most divergent first."""
-    sidecar = request.app[ADMIN_SIDECAR]
+    examples = request.app[DEPS].examples
     segment = request.query.get("segment")
     kind = request.query.get("kind", "divergent")
     if kind not in KINDS:
@@ -96,9 +114,9 @@ async def list_examples(request: web.Request) -> web.Response:
         limit = _limit(request.query, 20)
     except BadRequestError as e:
         return _error(400, str(e))
-    await sidecar.examples.flush()
-    examples = await sidecar.examples.query(segment, kind, limit)
-    return web.json_response({"segment": segment, "kind": kind, "examples": examples})
+    await examples.flush()
+    found = await examples.query(segment, kind, limit)
+    return web.json_response({"segment": segment, "kind": kind, "examples": found})
 
 
 def _limit(query: Mapping[str, str], default: int) -> int:
@@ -178,18 +196,18 @@ def _blocking(report: GateReport) -> str:
 
 async def set_mode(request: web.Request) -> web.Response:
     """Change the mode (see the module docstring for the answers)."""
-    sidecar = request.app[ADMIN_SIDECAR]
+    deps = request.app[DEPS]
     try:
         wanted = parse_mode_request(await request.read())
     except BadRequestError as e:
         return _error(400, str(e))
-    controller = sidecar.modes
+    controller = deps.modes
     async with controller.lock:
         await controller.refresh()  # another process sharing the state file may have changed it
         before = controller.state
         if before.mode == wanted.mode and before.new_share == wanted.new_share:
             return web.json_response({"changed": False, "mode": before.as_json()})
-        report = await sidecar.gate.evaluate()
+        report = await deps.gate.evaluate()
         gated = wanted.new_share > before.new_share
         if gated and not report.passes and not wanted.force:
             message = (
@@ -208,7 +226,7 @@ async def set_mode(request: web.Request) -> web.Response:
             )
         except ModeConflictError as e:
             return _error(409, str(e), mode=controller.state.as_json())
-    sidecar.promoter.operator_changed()
+    deps.promoter.operator_changed()
     return web.json_response(
         {"changed": True, "mode": controller.state.as_json(), "audit": entry.as_json()}
     )
@@ -216,32 +234,32 @@ async def set_mode(request: web.Request) -> web.Response:
 
 async def get_gate(request: web.Request) -> web.Response:
     """A fresh gate report."""
-    report = await request.app[ADMIN_SIDECAR].gate.evaluate()
+    report = await request.app[DEPS].gate.evaluate()
     return web.json_response(report.as_json())
 
 
 async def get_audit(request: web.Request) -> web.Response:
     """Accepted mode changes, newest first."""
-    sidecar = request.app[ADMIN_SIDECAR]
+    audit = request.app[DEPS].audit
     try:
         limit = _limit(request.query, 100)
     except BadRequestError as e:
         return _error(400, str(e))
-    entries = await asyncio.to_thread(sidecar.audit.entries, limit)
+    entries = await asyncio.to_thread(audit.entries, limit)
     return web.json_response({"entries": [e.as_json() for e in entries]})
 
 
 async def get_status(request: web.Request) -> web.Response:
     """Mode, verdicts, limits, thresholds in force, promotion."""
-    sidecar = request.app[ADMIN_SIDECAR]
-    config = sidecar.config
-    report = await sidecar.gate.evaluate()
-    in_force = sidecar.thresholds
+    deps = request.app[DEPS]
+    config = deps.config()
+    report = await deps.gate.evaluate()
+    in_force = deps.thresholds()
     segments = [v.segment for v in report.verdicts]
     document = in_force.document
     return web.json_response(
         {
-            "mode": sidecar.modes.state.as_json(),
+            "mode": deps.modes.state.as_json(),
             "gate": {
                 "passes": report.passes,
                 "source": report.source,
@@ -259,17 +277,17 @@ async def get_status(request: web.Request) -> web.Response:
             },
             "promotion": {
                 "enabled": config.promotion.enabled,
-                "halted": sidecar.promoter.halted,
-                "passing_since": sidecar.promoter.passing_since,
+                "halted": deps.promoter.halted,
+                "passing_since": deps.promoter.passing_since,
             },
         }
     )
 
 
-def create_admin_app(sidecar: Sidecar) -> web.Application:
-    """The admin application for ``sidecar``."""
+def create_admin_app(deps: AdminDeps) -> web.Application:
+    """The admin application acting on ``deps``."""
     app = web.Application(middlewares=[require_token])
-    app[ADMIN_SIDECAR] = sidecar
+    app[DEPS] = deps
     app.router.add_get("/admin/examples", list_examples)
     app.router.add_get("/admin/status", get_status)
     app.router.add_get("/admin/gate", get_gate)

@@ -44,7 +44,7 @@ from proxy.config.schema import Config, SampleKey
 from proxy.flip.audit import AuditEntry, AuditLog, StoredMode
 from proxy.logs import get_logger
 from proxy.metrics import FlipMetrics
-from proxy.shadow.mirror import sample_hash, sample_key_bytes
+from proxy.shadow.admit import sample_hash, sample_key_bytes
 
 log = get_logger("modes")
 Mode = Literal["shadow", "canary", "flipped"]

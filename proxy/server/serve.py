@@ -17,12 +17,11 @@ from pathlib import Path
 from aiohttp import web
 from prometheus_client import CollectorRegistry
 
-from proxy.admin.api import create_admin_app
 from proxy.config import load_config
 from proxy.config.schema import Config, parse_listen
 from proxy.errors import ConfigError
 from proxy.logs import configure_logging, get_logger
-from proxy.server.app import SIDECAR, Sidecar, create_app, create_ops_app
+from proxy.server.app import SIDECAR, Sidecar, create_app
 from proxy.server.worker_supervisor import WorkerSupervisor
 
 log = get_logger("server")
@@ -45,8 +44,8 @@ async def start_sites(config: Config, app: web.Application) -> list[web.AppRunne
     runners: list[web.AppRunner] = []
     for name, application, listen in (
         ("proxy", app, config.proxy.listen),
-        ("ops", create_ops_app(sidecar), config.metrics.listen),
-        ("admin", create_admin_app(sidecar), config.admin.listen),
+        ("ops", sidecar.ops_app(), config.metrics.listen),
+        ("admin", sidecar.admin_app(), config.admin.listen),
     ):
         runner = web.AppRunner(
             application,

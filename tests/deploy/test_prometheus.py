@@ -14,7 +14,7 @@ from pathlib import Path
 import aiohttp
 from prometheus_client import CollectorRegistry
 
-from proxy.server.app import SIDECAR, create_app, create_ops_app
+from proxy.server.app import SIDECAR, create_app
 from tests.conftest import make_config
 from tests.deploy.artifacts import DEPLOY, RULE_TESTS, RULES
 from tests.deploy.traffic import SEGMENTS, backend, search
@@ -80,7 +80,7 @@ async def test_sidecar_metrics_pass_promtool_lint(aiohttp_server, promtool_bin) 
     config = make_config(str(old.make_url("")), str(new.make_url("")))
     proxy_app = create_app(config, CollectorRegistry())
     proxy = await aiohttp_server(proxy_app)
-    ops = await aiohttp_server(create_ops_app(proxy_app[SIDECAR]))
+    ops = await aiohttp_server(proxy_app[SIDECAR].ops_app())
     async with aiohttp.ClientSession() as client:
         for segment in SEGMENTS:
             await search(client, str(proxy.make_url("")).rstrip("/"), segment)

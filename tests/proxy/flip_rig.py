@@ -14,7 +14,6 @@ from typing import Any
 from aiohttp import web
 from prometheus_client import CollectorRegistry
 
-from proxy.admin.api import create_admin_app
 from proxy.server.app import SIDECAR, Sidecar, create_app
 from tests.conftest import make_config
 
@@ -116,5 +115,5 @@ async def make_rig(
     registry = CollectorRegistry()
     app = create_app(config, registry, env={"EMBEDSHIFT_ADMIN_TOKEN": TOKEN, **(env or {})})
     proxy = await aiohttp_server(app)
-    admin = await aiohttp_server(create_admin_app(app[SIDECAR]))
+    admin = await aiohttp_server(app[SIDECAR].admin_app())
     return FlipRig(proxy, admin, registry)

@@ -34,9 +34,14 @@ def test_a_failed_write_keeps_the_old_file(tmp_path):
     """An exception inside the block leaves the previous file intact and no temporary file."""
     target = tmp_path / "out.bin"
     target.write_bytes(b"old")
-    with pytest.raises(RuntimeError), atomic_output(target) as handle:
-        handle.write(b"half")
-        raise RuntimeError
+
+    def write_then_fail():
+        with atomic_output(target) as handle:
+            handle.write(b"half")
+            raise RuntimeError
+
+    with pytest.raises(RuntimeError):
+        write_then_fail()
     assert target.read_bytes() == b"old"
     assert list(tmp_path.iterdir()) == [target]
 

@@ -16,7 +16,7 @@ from proxy.flip.promotion import ladder, next_step
 from proxy.gate.monitor import GateReport
 from proxy.gate.verdict import Latency, Verdict
 from proxy.metrics import FlipMetrics
-from proxy.shadow.mirror import sample_hash
+from proxy.shadow.admit import sample_hash
 
 KEY = SampleKey(header="X-User")
 PROMOTION = parse_config(

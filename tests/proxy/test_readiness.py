@@ -5,8 +5,7 @@ from __future__ import annotations
 import aiohttp
 from prometheus_client import CollectorRegistry
 
-from proxy.admin.api import create_admin_app
-from proxy.server.app import SIDECAR, create_app, create_ops_app
+from proxy.server.app import SIDECAR, create_app
 from tests.backends import FakeQdrant
 from tests.conftest import make_config
 
@@ -20,12 +19,12 @@ async def test_new_down_matters_only_once_it_answers(aiohttp_server, unused_tcp_
     app = create_app(config, CollectorRegistry(), env={"EMBEDSHIFT_ADMIN_TOKEN": TOKEN})
     await aiohttp_server(app)
     sidecar = app[SIDECAR]
-    ops = await aiohttp_server(create_ops_app(sidecar))
-    admin = await aiohttp_server(create_admin_app(sidecar))
+    ops = await aiohttp_server(sidecar.ops_app())
+    admin = await aiohttp_server(sidecar.admin_app())
     auth = {"Authorization": f"Bearer {TOKEN}"}
 
     async def readyz(session):
-        sidecar._ready_checked = 0.0  # skip the one-second cache between steps
+        sidecar.readiness.checked_at = 0.0  # skip the one-second cache between steps
         async with session.get(ops.make_url("/readyz")) as r:
             return r.status, await r.json()
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 
@@ -323,9 +324,8 @@ async def test_kept_examples_are_the_most_divergent(rig_factory):
     rig = await rig_factory(old=old, new=new)
     from proxy.admin.api import create_admin_app
 
-    sidecar = rig.sidecar
-    admin = create_admin_app(sidecar)
-    sidecar.env = {"EMBEDSHIFT_ADMIN_TOKEN": "s3cret"}
+    deps = dataclasses.replace(rig.sidecar.admin_deps(), env={"EMBEDSHIFT_ADMIN_TOKEN": "s3cret"})
+    admin = create_admin_app(deps)
     from aiohttp.test_utils import TestServer
 
     async with TestServer(admin) as admin_server, aiohttp.ClientSession() as session:

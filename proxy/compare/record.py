@@ -1,0 +1,144 @@
+"""Where a mirrored search is compared: both answers read, each query's figures recorded.
+
+:meth:`Recorder.record` gets the old index's answer and the new index's (whichever answered
+the client), reads both with the route's adapter into one ranked list per query, and for each
+query
+
+1. computes the divergence figures at the route's ``k`` (:func:`proxy.compare.divergence.compare`);
+2. observes them on the route and segment's metrics (overlap, Jaccard, RBO, Kendall's tau, top-1
+   agreement, sums of squares for the gate, both sides' scores at rank 1 and rank k);
+3. with thresholds in force, counts what each side keeps at its threshold and the abstain flips
+   (one side keeps nothing, the other something);
+4. offers the query to the divergent-examples store.
+
+Answers that cannot be read, or that hold different numbers of queries, raise
+:class:`~proxy.errors.AdapterError` before anything is recorded (outcome ``unparseable``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, Protocol
+
+from proxy.adapters.base import Adapter, Ranked
+from proxy.compare.divergence import compare
+from proxy.compare.examples import Example, ExampleStore
+from proxy.config.schema import ComparisonSection, Route
+from proxy.errors import UnparseableResponseError
+from proxy.jsondoc import parse_json_body
+from proxy.metrics import RouteSegmentMetrics
+from proxy.thresholds.watch import ThresholdsInForce, accepted
+
+
+class Compared(Protocol):
+    """What a compared search tells about itself (a :class:`proxy.shadow.job.ShadowJob`)."""
+
+    @property
+    def route(self) -> Route:
+        """The route: its name and its ``k``."""
+        ...
+
+    @property
+    def adapter(self) -> Adapter:
+        """Reads the route's answers."""
+        ...
+
+    @property
+    def segment(self) -> str:
+        """The request's segment."""
+        ...
+
+    @property
+    def body(self) -> bytes:
+        """The client's request body (kept with an example when configured)."""
+        ...
+
+
+class Recorder:
+    """Compares answers and records the figures of one config."""
+
+    def __init__(
+        self,
+        comparison: ComparisonSection,
+        examples: ExampleStore | None,
+        thresholds: Callable[[], ThresholdsInForce] = ThresholdsInForce,
+    ) -> None:
+        """``thresholds()`` gives the thresholds in force (read once per compared query)."""
+        self.comparison = comparison
+        self.examples = examples
+        self.thresholds = thresholds
+
+    def record(
+        self, search: Compared, bound: RouteSegmentMetrics, old_body: bytes, new_body: bytes
+    ) -> None:
+        """Compare both answers query by query and record the figures (module docstring)."""
+        old_lists = search.adapter.rankings(parse_json_body(old_body))
+        new_lists = search.adapter.rankings(parse_json_body(new_body))
+        if len(old_lists) != len(new_lists):
+            msg = f"{len(old_lists)} vs {len(new_lists)} query lists (old vs new)"
+            raise UnparseableResponseError(msg)
+        for index, (old, new) in enumerate(zip(old_lists, new_lists, strict=True)):
+            self._query(search, bound, index, old, new)
+
+    def _query(
+        self, search: Compared, bound: RouteSegmentMetrics, index: int, old: Ranked, new: Ranked
+    ) -> None:
+        k = search.route.k
+        result = compare(old.ids, new.ids, k, self.comparison.rbo_p, old.scores, new.scores)
+        bound.overlap.observe(result.overlap)
+        bound.overlap_squares.inc(result.overlap * result.overlap)
+        bound.jaccard.observe(result.jaccard)
+        bound.rbo.observe(result.rbo)
+        bound.rbo_squares.inc(result.rbo * result.rbo)
+        if result.kendall_tau is not None:
+            bound.kendall_tau.observe(result.kendall_tau)
+        if result.top1_agree:
+            bound.top1_agree.inc()
+        _observe_scores(bound.score_old_top1, bound.score_old_topk, old.scores, k)
+        _observe_scores(bound.score_new_top1, bound.score_new_topk, new.scores, k)
+        thresholds = self.thresholds()
+        if thresholds.active:
+            _observe_thresholds(bound, thresholds, search.segment, old.scores[:k], new.scores[:k])
+        if self.examples is not None:
+            self.examples.offer(
+                Example(
+                    route=search.route.name,
+                    segment=search.segment,
+                    query_index=index,
+                    rbo=result.rbo,
+                    overlap=result.overlap,
+                    kendall_tau=result.kendall_tau,
+                    request_body=search.body,
+                    old_ids=old.ids[:k],
+                    old_scores=old.scores[:k],
+                    new_ids=new.ids[:k],
+                    new_scores=new.scores[:k],
+                )
+            )
+
+
+def _observe_thresholds(
+    bound: RouteSegmentMetrics,
+    thresholds: ThresholdsInForce,
+    segment: str,
+    old_scores: tuple[float, ...],
+    new_scores: tuple[float, ...],
+) -> None:
+    """Accepted counts per side, and an abstain flip when exactly one side keeps nothing."""
+    old_t, new_t = thresholds.old_for(segment), thresholds.new_for(segment)
+    kept_old = kept_new = None
+    if old_t is not None:
+        kept_old = accepted(old_scores, old_t)
+        bound.accepted_old.observe(kept_old)
+    if new_t is not None:
+        kept_new = accepted(new_scores, new_t)
+        bound.accepted_new.observe(kept_new)
+    if kept_old is not None and kept_new is not None and (kept_old == 0) != (kept_new == 0):
+        (bound.flips_old_empty if kept_old == 0 else bound.flips_new_empty).inc()
+
+
+def _observe_scores(top1: Any, topk: Any, scores: tuple[float, ...], k: int) -> None:
+    if scores:
+        top1.observe(scores[0])
+    if len(scores) >= k:
+        topk.observe(scores[k - 1])
