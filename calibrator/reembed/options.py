@@ -41,6 +41,7 @@ class ReembedOptions:
     failed_path: Path | None = None
     timeout_s: float = 60.0
     max_attempts: int = 8
+    retry_base_delay_s: float = 0.5  # first backoff's ceiling (no option: tests shorten it)
     price_per_million: float | None = None
     checkpoint_every: int = 1
     checkpoint_interval_s: float = 1.0

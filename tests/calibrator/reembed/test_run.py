@@ -51,6 +51,7 @@ def options_for(fake, source_path, **changes):
         concurrency=3,
         timeout_s=2.0,
         max_attempts=4,
+        retry_base_delay_s=0.01,
     )
     return replace(base, **changes)
 
