@@ -94,9 +94,7 @@ async def _embed(
     limiter = None
     if options.max_rpm is not None or options.max_tpm is not None:
         limiter = RateLimiter(options.max_rpm, options.max_tpm)
-    policy = RetryPolicy(
-        max_attempts=options.max_attempts, base_delay_s=options.retry_base_delay_s
-    )
+    policy = RetryPolicy(max_attempts=options.max_attempts, base_delay_s=options.retry_base_delay_s)
     connector = aiohttp.TCPConnector(limit=options.concurrency * 2)
     async with aiohttp.ClientSession(connector=connector) as session:
         client = EmbeddingsClient(session, endpoint, limiter, policy, _log_retry)
