@@ -7,5 +7,9 @@ and the new model's OpenAI-compatible embeddings API (:mod:`.embedder`); the rea
 (``embedshift serve``, which runs the real calibrator worker) in front of them; labelled traffic
 (:mod:`.traffic`); a live view (:mod:`.view`) of what the sidecar exports (:mod:`.observe`);
 automatic promotion through canary to flipped; a summary (:mod:`.summary`). :mod:`.run` wires
-it together.
+it together, with its working files (:mod:`.workdir`) and the processes (:mod:`.services`,
+:mod:`.timeline`); :mod:`.command` holds the command's arguments. May import
+:mod:`calibrator.inputs.vectors` (to write the vectors the worker reads) and :mod:`proxy`; it
+runs the calibrator only as a process (``embedshift serve`` and its worker). Needs the
+``demo`` extra (which is the ``calibrator`` one).
 """
