@@ -1,4 +1,7 @@
-"""``python -m proxy``: the same command line as the ``embedshift`` script."""
+"""``python -m proxy``: the same command line as the ``embedshift`` script.
+
+May import: proxy.cli.
+"""
 
 import sys
 

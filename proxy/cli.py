@@ -7,6 +7,8 @@ entry names a ``register(subparsers)`` function that adds one subcommand and set
 
 A user mistake never shows a traceback: :class:`~proxy.errors.EmbedshiftError` is printed as
 ``embedshift: <message>`` and exits with its status (2 for config errors, 1 otherwise).
+
+May import: proxy, proxy.commands, proxy.errors.
 """
 
 from __future__ import annotations

@@ -1,4 +1,7 @@
-"""The proxy's own subcommands: ``serve``, ``check-config``, ``status`` and ``flip``."""
+"""The proxy's own subcommands: ``serve``, ``check-config``, ``status`` and ``flip``.
+
+May import: proxy.server, proxy.admin, proxy.search, proxy.config.
+"""
 
 from __future__ import annotations
 

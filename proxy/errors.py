@@ -19,6 +19,8 @@
 
 Every message says what went wrong and where (file, line, key, batch, upstream) so that the
 CLI can print it as ``embedshift: <message>`` without a traceback.
+
+May import: nothing of proxy.
 """
 
 from __future__ import annotations

@@ -3,6 +3,8 @@
 Logs go to stderr: JSON lines when stderr is not a terminal (or ``format = "json"``), a
 readable console rendering otherwise. Event names are snake_case facts (``shadow_timeout``).
 Nothing here logs query text; callers pass it only when ``log_query_text`` is on.
+
+May import: nothing of proxy.
 """
 
 from __future__ import annotations

@@ -4,6 +4,8 @@ Label values come from bounded sets only: configured route names, configured seg
 (anything else is ``other``), fixed outcome names, ``old``/``new``. Never query text or ids.
 ``ProxyMetrics.for_route`` hands out pre-bound children so that the hot path skips the
 ``labels()`` lookup.
+
+May import: nothing of proxy.
 """
 
 from __future__ import annotations

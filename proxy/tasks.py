@@ -3,6 +3,8 @@
 Every task the sidecar starts outside a request goes through :class:`BackgroundTasks`: the
 event loop only keeps weak references to tasks, so an unreferenced task can vanish mid-flight;
 and on shutdown all of them are cancelled and awaited, so nothing is left half done.
+
+May import: proxy.logs.
 """
 
 from __future__ import annotations

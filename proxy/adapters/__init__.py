@@ -2,7 +2,11 @@
 
 Adding an engine is one module in this package that defines a class following
 :class:`~proxy.adapters.base.AdapterFactory` and binds it to ``ADAPTER``; routes select it with
-``adapter = "<its name>"``.
+``adapter = "<its name>"``. Adapters receive what they are built from (a route's name and
+options, and where to report a bad option) through the protocols of
+:mod:`~proxy.adapters.base`, so that the config package can check routes with them.
+
+May import: proxy.errors, proxy.jsondoc.
 """
 
 from __future__ import annotations

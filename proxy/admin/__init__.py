@@ -1,5 +1,8 @@
 """The admin API (token-protected, loopback by default) and its command-line client.
 
-May import :mod:`proxy.flip`, :mod:`proxy.gate`, :mod:`proxy.compare` and the leaf modules;
-never :mod:`proxy.server`: what it acts on is handed to it.
+Owns the admin endpoints (examples, status, gate, audit, mode changes) and ``embedshift status``
+and ``flip``. What the API acts on is handed to it as
+:class:`~proxy.admin.api.AdminDeps` by :mod:`proxy.server`, which it never imports.
+
+May import: proxy.flip, proxy.gate, proxy.compare, proxy.thresholds, proxy.config, proxy.errors.
 """

@@ -1,5 +1,9 @@
-"""Comparing the two sides' answers: divergence metrics, recording the figures, divergent examples.
+"""Comparing both indexes' answers: divergence metrics, recording the figures, examples.
 
-Pure maths (:mod:`~proxy.compare.divergence`) and the stores it feeds. May import
-:mod:`proxy.adapters`, :mod:`proxy.thresholds` and the leaf modules.
+Owns the divergence maths (:mod:`~proxy.compare.divergence`, pure), the one place a mirrored
+search is compared (:mod:`~proxy.compare.record`) and the divergent-examples store
+(:mod:`~proxy.compare.examples`, its SQLite file).
+
+May import: proxy.adapters, proxy.thresholds, proxy.config, proxy.errors, proxy.jsondoc,
+proxy.logs, proxy.metrics.
 """

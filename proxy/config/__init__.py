@@ -3,6 +3,12 @@
 ``load_config(path)`` either returns a :class:`Config` or raises a
 :class:`~proxy.errors.ConfigError` whose message names the file, the key and what was
 expected. Secrets are never in the file: fields ending in ``_env`` name environment variables.
+Owns the schema (one module per part, :mod:`~proxy.config.schema` the root, the calibrator's
+sections included: the sidecar validates the whole file and never imports :mod:`calibrator`),
+the loader and the one validation helper (:mod:`~proxy.config.where`, also used by the
+thresholds document). Routes are checked with their adapters while the file is validated.
+
+May import: proxy.adapters, proxy.errors.
 """
 
 from __future__ import annotations

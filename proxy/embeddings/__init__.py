@@ -15,6 +15,8 @@ Errors extend :mod:`proxy.errors`::
      +-- RetryableEmbeddingError        worth retrying (retry_after_s)
           +-- EmbeddingUnavailableError 408, 429, 5xx, timeout, connection (kind, status)
           +-- InvalidAnswerError        a 2xx that broke the contract (positions)
+
+May import: proxy.config, proxy.errors, proxy.logs, proxy.tasks.
 """
 
 from proxy.embeddings.client import (

@@ -1,4 +1,8 @@
-"""Who answers searches (shadow, canary, flipped), the audit log of changes, automatic promotion.
+"""Who answers searches (shadow, canary, flipped), the audit of changes, automatic promotion.
 
-May import :mod:`proxy.gate` (promotion reads verdicts) and the leaf modules.
+Owns the mode in force and its SQLite file (mode and audit log, shared by processes on one
+port), and promotion, which follows the gate's reports.
+
+May import: proxy.gate, proxy.shadow (the consistent-sampling hash), proxy.config,
+proxy.errors, proxy.logs, proxy.metrics.
 """

@@ -1,5 +1,8 @@
-"""One search request, from match to answer: route and segment, which side answers, the mirror.
+"""One client request, read top to bottom: match, segment, mode, answer with its mirror.
 
-May import :mod:`proxy.upstream`, :mod:`proxy.shadow`, :mod:`proxy.flip` and the leaf modules;
-not :mod:`proxy.server`, :mod:`proxy.admin` or :mod:`proxy.gate`.
+Owns the route table (:mod:`~proxy.search.routes`) and the request handler
+(:mod:`~proxy.search.handler`) with the runtime one config makes of it.
+
+May import: proxy.shadow, proxy.upstream, proxy.flip, proxy.adapters, proxy.config,
+proxy.jsondoc, proxy.metrics.
 """

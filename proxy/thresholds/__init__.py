@@ -1,4 +1,9 @@
 """The thresholds document (the contract the calibrator publishes) and its hot reload.
 
-:mod:`~proxy.thresholds.document` is stdlib-only, shared with :mod:`calibrator`.
+Owns :mod:`~proxy.thresholds.document` (the document's shape, reading and writing; stdlib and
+the config's validation helper only, shared with :mod:`calibrator`) and
+:mod:`~proxy.thresholds.watch` (the thresholds in force, re-read when the file changes, and the
+calibrator's status file read for freshness metrics).
+
+May import: proxy.config, proxy.errors, proxy.logs.
 """
