@@ -16,14 +16,17 @@ Facts name *slots* by strings, the same in every file:
 - ``l:PATH:LINE:NAME``: a local of the function defined at ``LINE``;
 - ``c:PATH:LINE:COL``: a literal passed as a positional argument.
 
-Plain frozen data, so that worker processes can hand facts back by pickling.
+Plain immutable data (named tuples: worker processes hand facts back by pickling, and tuples
+unpickle fastest).
 """
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import NamedTuple
 
 from calibrator.inventory.findings import Direction, Finding, Kind, Metric, ScanError
 
@@ -39,8 +42,7 @@ class Origin(StrEnum):
     UNKNOWN = "unknown"  # a score-like name with nothing known about its source
 
 
-@dataclass(frozen=True, slots=True)
-class Value:
+class Value(NamedTuple):
     """A number written for a slot: where it is, and what its own name says.
 
     ``context`` holds the words of the enclosing class and function (and, for a keyword
@@ -62,8 +64,7 @@ class Value:
     integer: bool = False  # written without a decimal point (`3`, not `3.0`)
 
 
-@dataclass(frozen=True, slots=True)
-class Use:
+class Use(NamedTuple):
     """A slot compared with a score: what the comparison keeps, the metric, the score's origin."""
 
     node: str
@@ -75,8 +76,7 @@ class Use:
     score: str
 
 
-@dataclass(frozen=True, slots=True)
-class Call:
+class Call(NamedTuple):
     """The positional arguments of a call: per position, the slots that supply its value."""
 
     callee: str
@@ -84,8 +84,7 @@ class Call:
     owner: str | None = None  # the caller's class, for `self.method(...)`
 
 
-@dataclass(frozen=True, slots=True)
-class Signature:
+class Signature(NamedTuple):
     """A callable's positional parameters, in order (without ``self`` and ``cls``)."""
 
     callee: str
@@ -132,14 +131,52 @@ class FactsBuilder:
                 self.flows.append((target, source))
 
     def build(self) -> FileFacts:
-        """The collected facts, frozen."""
+        """The collected facts, frozen, without the flows that can never matter.
+
+        A flow matters when its target can learn it is a threshold (the target is not a local
+        of this file, or is compared with a score, or passes its value on to one that can) and
+        its source can hold a number (a value is written to it, it is not a local of this file,
+        or a flow brings it one). Most assignments in a file are neither: dropping them here
+        keeps the linking, and the pickling from worker processes, small.
+        """
+        learns = {u.node for u in self.uses}
+        learns.update(s for call in self.calls for sources in call.args for s in sources)
+        learns.update(s for t, s in self.flows if not t.startswith("l:"))
+        feeds: dict[str, list[str]] = defaultdict(list)
+        for target, source in self.flows:
+            feeds[target].append(source)
+        pending = list(learns)
+        while pending:
+            for source in feeds.get(pending.pop(), ()):
+                if source not in learns:
+                    learns.add(source)
+                    pending.append(source)
+        holds = {v.node for v in self.values}
+        fed: dict[str, list[str]] = defaultdict(list)
+        for target, source in self.flows:
+            fed[source].append(target)
+        pending = [s for s in fed if s in holds or not s.startswith("l:")]
+        while pending:
+            for target in fed.get(pending.pop(), ()):
+                if target not in holds:
+                    holds.add(target)
+                    pending.append(target)
+
+        def can_hold(slot: str) -> bool:
+            return slot in holds or not slot.startswith("l:")
+
+        flows = tuple(
+            (t, s) for t, s in self.flows if (t in learns or not t.startswith("l:")) and can_hold(s)
+        )
+        calls = []
+        for call in self.calls:
+            args = tuple(tuple(s for s in sources if can_hold(s)) for sources in call.args)
+            if any(args):
+                calls.append(call._replace(args=args))
+        values = tuple(v for v in self.values if v.node in learns or not v.node.startswith("l:"))
+        uses = tuple(u for u in self.uses if can_hold(u.node))
         return FileFacts(
-            tuple(self.values),
-            tuple(self.uses),
-            tuple(self.flows),
-            tuple(self.calls),
-            tuple(self.signatures),
-            tuple(self.bases),
+            values, uses, flows, tuple(calls), tuple(self.signatures), tuple(self.bases)
         )
 
 

@@ -32,7 +32,7 @@ from calibrator.inventory.js_exprs import (
     text_of,
     walk,
 )
-from calibrator.inventory.names import INTERESTING, library_of_module, plausible, words
+from calibrator.inventory.names import interesting, library_of_module, plausible, words
 from calibrator.inventory.sql_scan import scan_sql_text
 from calibrator.inventory.sql_tokens import looks_like_sql
 from calibrator.inventory.vocabulary import MODEL_CONTEXTS, SIMILARITY_SOURCES, STRING_SOURCES
@@ -68,7 +68,7 @@ def _parser(suffix: str) -> Parser:
 
 def scan_js(source: str, path: str) -> FileScan:
     """Findings and facts of one JavaScript or TypeScript file; parse errors are returned."""
-    if not INTERESTING.search(source):
+    if not interesting(source):
         return FileScan()
     tree = _parser(PurePath(path).suffix.lower()).parse(source.encode())
     if tree.root_node.has_error:

@@ -32,6 +32,8 @@ SIMILARITY_USE_CONFIDENCE = 0.85
 """A number that reaches a comparison with a score known to come from a similarity search."""
 NAME_SEED = 0.78
 """Evidence a threshold name passes on to the values that flow into it (a comparison wins)."""
+HOP_DECAY = 0.005
+"""Evidence weakens a little with each hop, so that the nearest comparison or name decides."""
 BRIDGED = 0.7
 """Evidence that reaches a class's attribute through ``obj.x`` read elsewhere (medium)."""
 LOW = 0.3
@@ -114,6 +116,8 @@ class Graph:
                 (use.node, Evidence(confidence, use.direction, use.metric, use.origin, where), True)
             )
         for target in list(self.sources):
+            if not target.startswith(("p:", "k:")):
+                continue  # attributes and variables only store a value; a parameter takes it on
             verdict = threshold_name(slot_name(target))
             if verdict.strength >= NAME_SEED:
                 seed = Evidence(
@@ -124,7 +128,7 @@ class Graph:
             slot, found, good = pending.popleft()
             best = positive if good else negative
             kept = best.get(slot)
-            if kept is not None and (kept.confidence, -kept.hops) >= (found.confidence, -found.hops):
+            if kept is not None and kept.confidence >= found.confidence:
                 continue
             best[slot] = found
             if found.hops >= MAX_HOPS:
@@ -159,7 +163,9 @@ def _vetoed(name: str) -> bool:
 
 def _hop(found: Evidence, *, bridged: bool) -> Evidence:
     """The evidence one slot further back; weaker across ``obj.x``, which any class may own."""
-    confidence = min(found.confidence, BRIDGED) if bridged else found.confidence
+    confidence = found.confidence - HOP_DECAY
+    if bridged:
+        confidence = min(confidence, BRIDGED)
     return Evidence(
         confidence, found.direction, found.metric, found.origin, found.where, found.hops + 1
     )

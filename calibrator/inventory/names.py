@@ -8,6 +8,8 @@ Python, JavaScript, config keys and SQL columns alike.
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
+from functools import lru_cache
 from dataclasses import dataclass, replace
 
 from calibrator.inventory.findings import Direction, Finding, Metric
@@ -31,6 +33,7 @@ _FUSED = re.compile(
 )
 
 
+@lru_cache(maxsize=8192)
 def words(identifier: str) -> tuple[str, ...]:
     """The lower-case words of a snake_case, kebab-case, dotted or camelCase identifier.
 
@@ -144,6 +147,7 @@ def plausible(value: float, metric: Metric) -> bool:
     return -1.0 < value < 1.0
 
 
+@lru_cache(maxsize=4096)
 def library_of_module(module: str) -> str | None:
     """The library an imported module belongs to, if known."""
     for prefix, library in LIBRARY_MODULES.items():
@@ -154,7 +158,51 @@ def library_of_module(module: str) -> str | None:
     return None
 
 
-INTERESTING = re.compile(
-    r"score|simil|dist|relev|cos|thresh|cutoff|certainty|<=>|<->|<#>", re.IGNORECASE
-)
-"""A source file without any of these cannot hold a finding and is not parsed."""
+_INTERESTING = (
+    "score", "simil", "distanc", "_dist", "dist_", "dists", "maxdist", "mindist", "relevan",
+    "cosin", "cos_", "_cos", "cossim", "thresh", "cutoff", "certainty", "<=>", "<->", "<#>",
+)  # fmt: skip
+
+
+def interesting_lines(text: str) -> list[int]:
+    """Prefix counts of lines holding a vocabulary word or a decimal number.
+
+    ``counts[j] - counts[i]`` is the number of such lines among lines ``i + 1`` to ``j``
+    (1-based): a function whose lines have none cannot hold a threshold or pass one on by a
+    threshold-like name, and its body is not walked.
+    """
+    lower = text.lower()
+    starts = [0]
+    find = lower.find
+    position = find("\n")
+    while position != -1:
+        starts.append(position + 1)
+        position = find("\n", position + 1)
+    marked = bytearray(len(starts) + 1)
+    offsets = [m.start() for m in _DECIMAL.finditer(lower)]
+    for word in _INTERESTING:
+        position = find(word)
+        while position != -1:
+            offsets.append(position)
+            position = find(word, position + 1)
+    for offset in offsets:
+        marked[bisect_right(starts, offset)] = 1
+    counts = [0] * len(marked)
+    total = 0
+    for i, flag in enumerate(marked):
+        total += flag
+        counts[i] = total
+    return counts
+
+
+_DECIMAL = re.compile(r"[0-9]\.[0-9]|\.[0-9]|[0-9]e-")
+
+
+def interesting(text: str) -> bool:
+    """Whether a source file can hold a finding; one without any of these words is not parsed.
+
+    Plain substring tests on the lower-cased text: much faster than a regular expression
+    with alternatives, and this runs on every file.
+    """
+    lower = text.lower()
+    return any(word in lower for word in _INTERESTING)

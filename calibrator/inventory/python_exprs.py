@@ -166,21 +166,33 @@ def kept_direction(condition: Direction, parents: list[ast.AST]) -> Direction:
 
     ``parents`` runs from the comparison's parent outwards. ``not`` flips; an ``if`` whose
     body starts with ``continue``, ``break``, ``raise`` or a bare ``return`` rejects what the
-    condition matches; comprehension filters and everything else keep it.
+    condition matches, and so does a result named for what is dropped
+    (``redundant = np.where(sim > t)``); comprehension filters and everything else keep it.
     """
     direction = condition
     for parent in parents:
         if isinstance(parent, ast.UnaryOp) and isinstance(parent.op, ast.Not):
             direction = _FLIP.get(direction, direction)
-        elif isinstance(parent, ast.BoolOp):
+        elif isinstance(parent, (ast.BoolOp, ast.Call)):
             continue
         elif isinstance(parent, (ast.If, ast.While)):
             if _rejects(parent.body[0]):
                 direction = _FLIP.get(direction, direction)
             break
+        elif isinstance(parent, (ast.Assign, ast.AnnAssign)):
+            targets = parent.targets if isinstance(parent, ast.Assign) else [parent.target]
+            if any(_DROPPED & set(words(value_name(t) or "")) for t in targets):
+                direction = _FLIP.get(direction, direction)
+            break
         else:
             break
     return direction
+
+
+_DROPPED = frozenset(
+    {"redundant", "duplicate", "duplicates", "dup", "dups", "drop", "dropped", "remove",
+     "removed", "reject", "rejected", "discard", "discarded", "exclude", "excluded", "skip"}
+)  # fmt: skip
 
 
 def _rejects(statement: ast.stmt) -> bool:

@@ -20,9 +20,16 @@ class Imports:
 
     def scan(self, tree: ast.Module) -> None:
         """Record every import statement of a module, wherever it is (``try``, functions)."""
-        for node in ast.walk(tree):
+        pending: list[ast.stmt] = list(tree.body)
+        while pending:  # statements only: imports are statements
+            node = pending.pop()
             if isinstance(node, (ast.Import, ast.ImportFrom)):
                 self.record(node)
+                continue
+            for name in ("body", "orelse", "finalbody"):
+                pending.extend(getattr(node, name, ()))
+            for handler in getattr(node, "handlers", ()):
+                pending.extend(handler.body)
 
     def only_library(self) -> str | None:
         """The file's one known library, when it imports exactly one."""

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import ast
 from collections.abc import Callable
+from functools import cache
 from typing import Any
 
 from calibrator.inventory.facts import (
@@ -34,7 +35,7 @@ from calibrator.inventory.facts import (
     Value,
 )
 from calibrator.inventory.findings import Direction, Finding, Kind, Metric, ScanError
-from calibrator.inventory.names import INTERESTING, plausible, words
+from calibrator.inventory.names import interesting, interesting_lines, plausible, words
 from calibrator.inventory.python_exprs import (
     call_name,
     condition_direction,
@@ -51,6 +52,21 @@ from calibrator.inventory.sql_scan import scan_sql_text
 from calibrator.inventory.sql_tokens import looks_like_sql
 
 _QUERY_METHODS = frozenset({"query", "filter", "where", "eval"})
+_LEAVES = frozenset(
+    {ast.Name, ast.Load, ast.Store, ast.Del, ast.alias, ast.Pass, ast.Break, ast.Continue,
+     ast.Import, ast.ImportFrom, ast.Global, ast.Nonlocal, type(None), str, int, float,
+     bool, bytes, complex, type(...)}
+)  # fmt: skip
+_SCALAR_FIELDS = frozenset(
+    {"id", "ctx", "attr", "arg", "name", "names", "module", "level", "kind", "type_comment",
+     "is_async", "conversion", "n", "s", "tag"}
+)  # fmt: skip
+
+
+@cache
+def _child_fields(kind: type[ast.AST]) -> tuple[str, ...]:
+    """The fields of a node type that can hold child nodes (names and flags cannot)."""
+    return tuple(f for f in kind._fields if f not in _SCALAR_FIELDS)
 COMPARISON_CONFIDENCE = 0.9
 ZERO_FLOOR_CONFIDENCE = 0.6
 LOW = 0.3
@@ -58,7 +74,7 @@ LOW = 0.3
 
 def scan_python(source: str, path: str, *, include_tests: bool = False) -> FileScan:
     """Findings and facts of one Python file; a syntax error is returned, never raised."""
-    if not INTERESTING.search(source):
+    if not interesting(source):
         return FileScan()
     try:
         tree = ast.parse(source, filename=path)
@@ -74,6 +90,7 @@ def scan_python(source: str, path: str, *, include_tests: bool = False) -> FileS
 class _Scanner(ast.NodeVisitor):
     def __init__(self, source: str, path: str, tree: ast.Module, *, include_tests: bool) -> None:
         self.lines = source.splitlines()
+        self.marked = interesting_lines(source)
         self.path = path
         self.include_tests = include_tests
         self.imports = Imports()
@@ -100,26 +117,37 @@ class _Scanner(ast.NodeVisitor):
     # -- traversal ---------------------------------------------------------------------
     def visit(self, node: ast.AST) -> None:
         """Dispatch on the node's type (a dict lookup: this runs for every node)."""
-        handler = self.handlers.get(type(node))
+        kind = type(node)
+        if kind in _LEAVES:
+            return
+        handler = self.handlers.get(kind)
         if handler is None:
             self.generic_visit(node)
         else:
             handler(node)
 
     def generic_visit(self, node: ast.AST) -> None:
-        """Visit children with the parent on :attr:`stack`, skipping ``ctx`` markers."""
-        self.stack.append(node)
-        for name in node._fields:
-            if name == "ctx":
-                continue
+        """Visit children with the parent on :attr:`stack`; leaves are skipped in line.
+
+        The hottest loop of the inventory: it runs for every node of every parsed file.
+        """
+        stack = self.stack
+        stack.append(node)
+        handlers = self.handlers
+        generic = self.generic_visit
+        for name in _child_fields(type(node)):
             value = getattr(node, name, None)
-            if isinstance(value, list):
-                for item in value:
-                    if isinstance(item, ast.AST):
-                        self.visit(item)
-            elif isinstance(value, ast.AST):
-                self.visit(value)
-        self.stack.pop()
+            children = value if type(value) is list else (value,)
+            for child in children:
+                kind = type(child)
+                if kind in _LEAVES:
+                    continue
+                handler = handlers.get(kind)
+                if handler is None:
+                    generic(child)
+                else:
+                    handler(child)
+        stack.pop()
 
     @property
     def scope(self) -> Scope:
@@ -165,6 +193,10 @@ class _Scanner(ast.NodeVisitor):
                 self._written(slot, default, Kind.DEFAULT, name, scope.words, outer)
         for decorator in node.decorator_list:
             self.visit(decorator)
+        marked = self.marked
+        first, last = node.lineno, node.end_lineno or node.lineno
+        if marked[min(last, len(marked) - 1)] == marked[first - 1]:
+            return  # no vocabulary word and no decimal in it: nothing to find or pass on
         self.scopes.append(scope)
         for statement in node.body:
             self.visit(statement)

@@ -73,6 +73,42 @@ def _own_nodes(root: ast.AST) -> list[ast.AST]:
     return out
 
 
+def _statement_bindings(root: ast.AST) -> tuple[set[str], set[str]]:
+    """Names a function's statements bind, and those it declares global or nonlocal.
+
+    Statements only (assignments, loops, ``with``, ``except``), not expressions, and not
+    nested functions or classes: this runs for every function, so it stays cheap.
+    """
+    bound: set[str] = set()
+    declared: set[str] = set()
+    pending: list[ast.stmt] = list(getattr(root, "body", []))
+    while pending:
+        statement = pending.pop()
+        kind = type(statement)
+        if kind is ast.Assign:
+            for target in statement.targets:  # type: ignore[attr-defined]
+                bound.update(_target_names(target))
+        elif kind in (ast.AnnAssign, ast.AugAssign, ast.For, ast.AsyncFor):
+            bound.update(_target_names(statement.target))  # type: ignore[attr-defined]
+        elif kind in (ast.With, ast.AsyncWith):
+            for item in statement.items:  # type: ignore[attr-defined]
+                if item.optional_vars is not None:
+                    bound.update(_target_names(item.optional_vars))
+        elif kind in (ast.Global, ast.Nonlocal):
+            declared.update(statement.names)  # type: ignore[attr-defined]
+        elif kind in (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef):
+            continue
+        for name in ("body", "orelse", "finalbody"):
+            pending.extend(getattr(statement, name, ()))
+        for handler in getattr(statement, "handlers", ()):
+            if handler.name:
+                bound.add(handler.name)
+            pending.extend(handler.body)
+        for case in getattr(statement, "cases", ()):
+            pending.extend(case.body)
+    return bound, declared
+
+
 def _assignments(root: ast.AST) -> dict[str, list[tuple[int, ast.expr]]]:
     """Each name a scope binds, with the lines and expressions that give it its value.
 
@@ -144,12 +180,7 @@ class Scope:
     @classmethod
     def module(cls, tree: ast.Module, path: str, imports: Imports) -> Scope:
         """The module scope: module-level names and names imported from other modules."""
-        names = set(imports.imported)
-        for node in _own_nodes(tree):
-            if isinstance(node, (ast.Assign, ast.AnnAssign)):
-                targets = node.targets if isinstance(node, ast.Assign) else [node.target]
-                for target in targets:
-                    names.update(_target_names(target))
+        names = set(imports.imported) | _statement_bindings(tree)[0]
         return cls("module", path, tree, imports, module_names=frozenset(names))
 
     def child_class(self, node: ast.ClassDef) -> Scope:
@@ -176,10 +207,8 @@ class Scope:
         in_class = self.kind == "class"
         callee = self.callee if in_class and node.name == "__init__" else node.name
         params = frozenset(name for name, _, _ in parameters(node.args))
-        declared = {
-            n for s in _own_nodes(node) if isinstance(s, (ast.Global, ast.Nonlocal)) for n in s.names
-        }
-        local_names = frozenset(self._bound_names(node)) - params - declared
+        bound, declared = _statement_bindings(node)
+        local_names = frozenset(bound) - params - declared
         context = (*self.words, *words(node.name))
         origin = self.context_origin
         if origin is Origin.UNKNOWN:
@@ -199,7 +228,7 @@ class Scope:
 
     @staticmethod
     def _bound_names(node: ast.AST) -> set[str]:
-        return set(_assignments(node))
+        return _statement_bindings(node)[0]
 
     @staticmethod
     def _context_origin(context: tuple[str, ...]) -> Origin:
