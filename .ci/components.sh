@@ -5,7 +5,7 @@
 #   .ci/components.sh start NAME...     start on loopback and wait until it answers
 #   .ci/components.sh stop [NAME...]    stop by PID (every started one when no NAME is given)
 #   .ci/components.sh status            which are installed and which are running
-#   .ci/components.sh env               `export` lines that tests/components.py reads
+#   .ci/components.sh env               `export` lines that tests/support/components.py reads
 #
 # NAME is one of:
 #   chroma      Chroma 1.5 server (own venv)                       127.0.0.1:8001

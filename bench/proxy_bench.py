@@ -36,6 +36,10 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from tests.support.sidecar import Sidecar  # noqa: E402 - the one sidecar launcher
+
 PY = sys.executable
 BODY = '{"vector": [0.1, 0.2, 0.3, 0.4], "limit": 10}'
 PATH = "/collections/docs/points/search"
@@ -135,14 +139,6 @@ class Row:
     compared: int | None = None
 
 
-def metric(url: str, name: str, labels: str) -> float:
-    with urllib.request.urlopen(url, timeout=5) as answer:  # noqa: S310
-        for line in answer.read().decode().splitlines():
-            if line.startswith(name + "{") and labels in line:
-                return float(line.rsplit(" ", 1)[1])
-    return 0.0
-
-
 def nginx_conf(tmp: Path, port: int, old: int, new: int) -> Path:
     conf = tmp / "nginx.conf"
     conf.write_text(
@@ -181,47 +177,31 @@ def nginx_conf(tmp: Path, port: int, old: int, new: int) -> Path:
     return conf
 
 
-def sidecar_conf(
-    tmp: Path, port: int, metrics: int, admin: int, old: int, new: int, reuse_port: bool = False
-) -> Path:
-    conf = tmp / "embedshift.toml"
-    conf.write_text(
-        textwrap.dedent(
-            f"""
-            [proxy]
-            listen = "127.0.0.1:{port}"
-            reuse_port = {str(reuse_port).lower()}
-            [metrics]
-            listen = "127.0.0.1:{metrics}"
-            [admin]
-            listen = "127.0.0.1:{admin}"
-            [upstreams.old]
-            url = "http://127.0.0.1:{old}"
-            [upstreams.new]
-            url = "http://127.0.0.1:{new}"
-            [shadow]
-            sample_rate = 1.0
-            max_in_flight = 4096
-            max_rps = 100000
-            timeout_s = 2.0
-            [segments]
-            names = ["docs"]
-            [examples]
-            path = "{tmp}/examples.sqlite"
-            [modes]
-            state_path = "{tmp}/modes.sqlite"
-            [logging]
-            format = "json"
-            level = "warning"
-            [[routes]]
-            name = "search"
-            path = "/collections/{{collection}}/points/search"
-            adapter = "qdrant"
-            segment = {{ header = "X-Segment" }}
-            """
-        )
+def sidecar_config(old: int, new: int) -> str:
+    """Every search mirrored and compared, bounds out of the way, quiet logs."""
+    return textwrap.dedent(
+        f"""
+        [upstreams.old]
+        url = "http://127.0.0.1:{old}"
+        [upstreams.new]
+        url = "http://127.0.0.1:{new}"
+        [shadow]
+        sample_rate = 1.0
+        max_in_flight = 4096
+        max_rps = 100000
+        timeout_s = 2.0
+        [segments]
+        names = ["docs"]
+        [logging]
+        format = "json"
+        level = "warning"
+        [[routes]]
+        name = "search"
+        path = "/collections/{{collection}}/points/search"
+        adapter = "qdrant"
+        segment = {{ header = "X-Segment" }}
+        """
     )
-    return conf
 
 
 def measure(scenario: str, target: str, url: str, pids: list[int], seconds: int, tmp: Path) -> Row:
@@ -287,37 +267,47 @@ def measure_sidecar(
 ) -> Row:
     """embedshift in ``processes`` processes sharing one port (SO_REUSEPORT), each scraped."""
     port = free_port()
-    label = 'outcome="compared",route="search",segment="docs"'
+    compared = {"outcome": "compared", "route": "search", "segment": "docs"}
     with contextlib.ExitStack() as stack:
-        pids, metrics_urls = [], []
-        for n in range(processes):
-            metrics, admin = free_port(), free_port()
-            work = tmp / f"sidecar{n}"
-            work.mkdir(exist_ok=True)
-            conf = sidecar_conf(
-                work, port, metrics, admin, old_port, new_port, reuse_port=processes > 1
+        sidecars = [
+            stack.enter_context(
+                Sidecar(
+                    tmp / f"sidecar{n}",
+                    sidecar_config(old_port, new_port),
+                    port=port,
+                    reuse_port=processes > 1,
+                    shed_load=True,  # measured as deployed: the shadow sheds under overload
+                    drain_timeout_s=15.0,
+                )
             )
-            proc = stack.enter_context(
-                process([PY, "-m", "proxy", "serve", "--config", str(conf)], work / "sidecar.log")
-            )
-            wait_up(f"http://127.0.0.1:{metrics}/healthz")
-            pids.append(proc.pid)
-            metrics_urls.append(f"http://127.0.0.1:{metrics}/metrics")
+            for n in range(processes)
+        ]
+        pids = [sidecar.pid for sidecar in sidecars]
         url = f"http://127.0.0.1:{port}{PATH}"
         wrk_throughput(url, 2, tmp)
         max_rps = wrk_throughput(url, seconds, tmp)
         time.sleep(2.5)  # slow shadows of the wrk run finish
         before_compared = sum(
-            metric(u, "embedshift_shadow_requests_total", label) for u in metrics_urls
+            s.value("embedshift_shadow_requests_total", **compared) for s in sidecars
         )
         before = cpu_seconds(pids)
         p50, p99, requests, errors = hey_latency(url, seconds)
         cpu = (cpu_seconds(pids) - before) / requests * 1000
         time.sleep(shadow_delay_ms / 1000 + 0.5)
-        compared = sum(metric(u, "embedshift_shadow_requests_total", label) for u in metrics_urls)
+        after_compared = sum(
+            s.value("embedshift_shadow_requests_total", **compared) for s in sidecars
+        )
     target = "embedshift" if processes == 1 else f"embedshift x{processes}"
     return Row(
-        scenario, target, max_rps, p50, p99, cpu, requests, errors, int(compared - before_compared)
+        scenario,
+        target,
+        max_rps,
+        p50,
+        p99,
+        cpu,
+        requests,
+        errors,
+        int(after_compared - before_compared),
     )
 
 

@@ -38,9 +38,9 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from tests.conftest import SHARED_DATA  # noqa: E402
-from tests.e2e.corpora import NEW_MODEL, OLD_MODEL, load_chroma, load_scifact  # noqa: E402
-from tests.e2e.proxy_process import Proxy, running_proxy  # noqa: E402
+from tests.support.config import SHARED_DATA  # noqa: E402
+from tests.support.corpora import NEW_MODEL, OLD_MODEL, load_chroma, load_scifact  # noqa: E402
+from tests.support.sidecar import Sidecar  # noqa: E402
 
 OLD, NEW = "embedshift_old", "embedshift_new"
 ROUTE = "/api/v2/tenants/{tenant}/databases/{database}/collections/{collection}/query"
@@ -89,7 +89,7 @@ def config(chroma: str, infinity: str, reembed: bool) -> str:
 
 
 async def drive(
-    proxy: Proxy, path: str, bodies: list[bytes], headers: list[dict[str, str]], rps: float
+    proxy: Sidecar, path: str, bodies: list[bytes], headers: list[dict[str, str]], rps: float
 ) -> list[float]:
     """Send every body open-loop at ``rps``; latencies in seconds of the successful ones."""
     latencies: list[float] = []
@@ -148,7 +148,7 @@ def run(args: argparse.Namespace) -> dict[str, object]:
     for name, reembed in (("mirror", False), ("reembed", True)):
         with (
             tempfile.TemporaryDirectory() as tmp,
-            running_proxy(Path(tmp), config(chroma, infinity, reembed)) as proxy,
+            Sidecar(Path(tmp), config(chroma, infinity, reembed), shed_load=True) as proxy,
         ):
             cpu0 = cpu_seconds(proxy.pid)
             latencies = asyncio.run(drive(proxy, path, bodies, headers, args.rps))

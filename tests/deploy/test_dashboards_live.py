@@ -27,7 +27,6 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from tests.components import free_port, prometheus_query, running_prometheus, wait_http_ok
 from tests.deploy.artifacts import (
     RULES,
     all_value,
@@ -40,6 +39,7 @@ from tests.deploy.artifacts import (
     variables,
 )
 from tests.deploy.traffic import backend, drive
+from tests.support.components import free_port, prometheus_query, running_prometheus, wait_http_ok
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow, pytest.mark.timeout(240)]
 

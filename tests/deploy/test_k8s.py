@@ -24,8 +24,8 @@ import yaml
 
 from proxy.config import parse_config
 from proxy.config.schema import parse_listen
-from tests.components import component
 from tests.deploy.artifacts import DEPLOY
+from tests.support.components import component
 
 K8S = DEPLOY / "k8s"
 TARGETS = ("base", "overlays/shadow", "overlays/canary")

@@ -15,9 +15,9 @@ import aiohttp
 from prometheus_client import CollectorRegistry
 
 from proxy.server.app import SIDECAR, create_app
-from tests.conftest import make_config
 from tests.deploy.artifacts import DEPLOY, RULE_TESTS, RULES
 from tests.deploy.traffic import SEGMENTS, backend, search
+from tests.support.config import make_config
 
 
 def promtool(binary: str, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:

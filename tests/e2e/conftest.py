@@ -4,17 +4,17 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import SHARED_DATA
-from tests.e2e.corpora import (
+from tests.support.config import SHARED_DATA
+from tests.support.corpora import (
     NEW_MODEL,
+    NEW_NAME,
     OLD_MODEL,
+    OLD_NAME,
     SciFact,
     load_chroma,
     load_scifact,
     load_typesense,
 )
-
-OLD_NAME, NEW_NAME = "embedshift_old", "embedshift_new"
 
 
 @pytest.fixture(scope="session")

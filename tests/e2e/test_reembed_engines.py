@@ -31,10 +31,9 @@ import typesense as typesense_client
 from aiohttp import web
 
 from proxy.compare.divergence import compare
-from tests.components import run_python
-from tests.e2e.conftest import NEW_NAME, OLD_NAME
-from tests.e2e.corpora import NEW_MODEL, OLD_MODEL, K, SciFact
-from tests.e2e.proxy_process import running_proxy
+from tests.support.components import run_python
+from tests.support.corpora import NEW_MODEL, NEW_NAME, OLD_MODEL, OLD_NAME, K, SciFact
+from tests.support.sidecar import Sidecar
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -75,7 +74,7 @@ def chroma_query(
 
 
 def chroma_config(chroma_url: str, embedding: str) -> str:
-    """The sidecar's config in front of Chroma (listeners are added by running_proxy)."""
+    """The sidecar's config in front of Chroma (listeners are added by the launcher)."""
     return f"""
     [upstreams.old]
     url = "{chroma_url}"
@@ -135,7 +134,7 @@ def test_chroma_through_the_sidecar(
     n = len(scifact.texts)
     host, port = urllib.parse.urlsplit(chroma_url).hostname, urllib.parse.urlsplit(chroma_url).port
     direct = chroma_query(chroma_python, host, port, scifact, tmp_path, n)
-    with running_proxy(
+    with Sidecar(
         tmp_path / "proxy", chroma_config(chroma_url, embedding_section(infinity_url))
     ) as proxy:
         through = chroma_query(chroma_python, proxy.host, proxy.port, scifact, tmp_path, n)
@@ -224,7 +223,7 @@ def test_typesense_through_the_sidecar(
     query_text = {{ json = "/searches/*/query_text" }}
     """
     direct = typesense_search(typesense.url, typesense.key, scifact, n)
-    with running_proxy(tmp_path / "proxy", config) as proxy:
+    with Sidecar(tmp_path / "proxy", config) as proxy:
         through = typesense_search(proxy.url, typesense.key, scifact, n)
         outcomes = proxy.wait_outcomes("typesense", n // 4)
         count, overlap, rbo = exported_means(proxy, "typesense")
@@ -299,7 +298,7 @@ async def test_embedding_failures_never_reach_clients(
         kind = "wrong_dimension"
     host, port = urllib.parse.urlsplit(chroma_url).hostname, urllib.parse.urlsplit(chroma_url).port
     direct = await asyncio.to_thread(chroma_query, chroma_python, host, port, scifact, tmp_path, n)
-    with running_proxy(tmp_path / "proxy", chroma_config(chroma_url, section)) as proxy:
+    with Sidecar(tmp_path / "proxy", chroma_config(chroma_url, section)) as proxy:
         through = await asyncio.to_thread(
             chroma_query, chroma_python, proxy.host, proxy.port, scifact, tmp_path, n
         )

@@ -18,7 +18,7 @@ from proxy.config.schema import EmbeddingSection
 from proxy.embeddings import RetryPolicy
 from proxy.errors import EmbeddingError
 from proxy.thresholds.document import load_thresholds
-from tests.fake_embeddings import FakeEmbeddings
+from tests.support.fake_embeddings import FakeEmbeddings
 
 
 class FailingEmbeddings(FakeEmbeddings):

@@ -21,7 +21,7 @@ import numpy as np
 import pytest
 
 from calibrator.reembed.checkpoint import load_checkpoint
-from tests.fake_embeddings import FakeEmbeddings, write_source
+from tests.support.fake_embeddings import FakeEmbeddings, write_source
 
 N = 2000
 BATCH = 10

@@ -20,7 +20,7 @@ from calibrator.reembed.options import ReembedOptions
 from calibrator.reembed.run import run_reembed
 from calibrator.reembed.shard import Shard, shard_of
 from proxy.errors import ConfigError
-from tests.fake_embeddings import FakeEmbeddings, write_source
+from tests.support.fake_embeddings import FakeEmbeddings, write_source
 
 N = 90
 PARTS = 3

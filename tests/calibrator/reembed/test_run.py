@@ -17,7 +17,7 @@ from calibrator.reembed.checkpoint import load_checkpoint
 from calibrator.reembed.errors import BatchFailedError, ResumeError, SourceError
 from calibrator.reembed.options import ReembedOptions
 from calibrator.reembed.run import run_reembed
-from tests.fake_embeddings import FakeEmbeddings, fake_vector, write_source
+from tests.support.fake_embeddings import FakeEmbeddings, fake_vector, write_source
 
 N = 57
 BATCH = 5

@@ -6,7 +6,7 @@ import pytest
 
 from proxy.adapters.pinecone import PineconeAdapter
 from proxy.errors import UnparseableResponseError
-from tests.conftest import make_config
+from tests.support.config import make_config
 
 # As the 2026-07 data-plane reference answers POST /query.
 ANSWER = {

@@ -8,7 +8,7 @@ from proxy.adapters import adapter_for
 from proxy.adapters.qdrant import QdrantAdapter
 from proxy.config.where import Where
 from proxy.errors import AdapterError
-from tests.conftest import make_config
+from tests.support.config import make_config
 
 
 @pytest.mark.parametrize(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import json
 import math
@@ -12,8 +13,8 @@ import rbo as rbo_reference
 from prometheus_client import CollectorRegistry
 
 from proxy.server.app import SIDECAR, create_app
-from tests.backends import FakeQdrant
-from tests.conftest import make_config
+from tests.support.backends import FakeQdrant
+from tests.support.config import make_config
 
 SEARCH = "/collections/docs/points/search"
 QUERY = json.dumps({"vector": [0.1, 0.2, 0.3], "limit": 10}).encode()
@@ -209,14 +210,16 @@ async def test_sampling_and_consistent_sampling(rig_factory):
 
 async def test_saturation_drops_and_counts(rig_factory):
     """Beyond max_in_flight shadow requests, new ones are dropped, not queued."""
+    held = asyncio.Event()  # the new index answers nothing until the test says so
     rig = await rig_factory(
-        new=FakeQdrant(delay_s=1.0), extra="[shadow]\nmax_in_flight = 2\ntimeout_s = 3.0\n"
+        new=FakeQdrant(hold=held), extra="[shadow]\nmax_in_flight = 2\ntimeout_s = 60.0\n"
     )
     async with aiohttp.ClientSession() as session:
         for _ in range(6):
             status, _ = await rig.search(session)
             assert status == 200
     assert rig.outcome("dropped_saturated") == 4
+    held.set()
     await rig.settle()
     assert rig.outcome("compared") == 2
 

@@ -1,4 +1,4 @@
-"""Run a FakeQdrant backend in its own process: ``python -m tests.backend_server PORT MARKER``.
+"""A FakeQdrant in its own process: ``python -m tests.support.backend_server PORT MARKER``.
 
 Load and life-cycle tests put backends in other processes so that the process under test is
 measured alone. ``--shift N`` makes its ranked lists start at id N (a divergent new index);
@@ -11,7 +11,7 @@ import argparse
 
 from aiohttp import web
 
-from tests.backends import FakeQdrant
+from tests.support.backends import FakeQdrant
 
 
 def main() -> None:

@@ -5,15 +5,17 @@ from __future__ import annotations
 import json
 import signal
 import threading
-import time
 import urllib.error
 import urllib.request
 
 import pytest
 
-from tests.sidecar_process import SidecarProcess, start_backend, stop_process
+from tests.support.backends import start_backend, stop_process
+from tests.support.components import free_port
+from tests.support.sidecar import Sidecar, qdrant_config, wait_until
 
 PRIVATE_QUERY_TEXT = "confidential merger plans of ACME"
+SHADOW_REQUESTS = "embedshift_shadow_requests_total"
 
 
 @pytest.fixture
@@ -29,7 +31,7 @@ def backends(tmp_path):
 @pytest.fixture
 def sidecar(tmp_path, backends):
     """A running sidecar in front of the two backends."""
-    process = SidecarProcess(tmp_path, *backends).start()
+    process = Sidecar(tmp_path, qdrant_config(*backends)).start()
     yield process
     process.stop()
 
@@ -59,16 +61,6 @@ def search(sidecar, segment="docs", text="hello"):
     return post(f"{sidecar.url}/collections/docs/points/search", body, {"X-Segment": segment})
 
 
-def wait_for(predicate, timeout_s=10.0):
-    """Poll until ``predicate()`` is true (waits for completion, asserts no duration)."""
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.05)
-    return False
-
-
 def test_probes(sidecar):
     """/healthz answers while the process serves; /readyz while the primary answers."""
     assert get_status(f"{sidecar.metrics_url}/healthz") == 200
@@ -77,9 +69,8 @@ def test_probes(sidecar):
 
 def test_readyz_fails_when_primary_is_down(tmp_path, backends):
     """/readyz answers 503 when the primary cannot be reached, /healthz still 200."""
-    from tests.components import free_port
-
-    process = SidecarProcess(tmp_path, f"http://127.0.0.1:{free_port()}", backends[1]).start()
+    process = Sidecar(tmp_path, qdrant_config(f"http://127.0.0.1:{free_port()}", backends[1]))
+    process.start()
     try:
         assert get_status(f"{process.metrics_url}/readyz") == 503
         assert get_status(f"{process.metrics_url}/healthz") == 200
@@ -89,23 +80,23 @@ def test_readyz_fails_when_primary_is_down(tmp_path, backends):
 
 def test_sigterm_drains_in_flight_requests(tmp_path, backends):
     """A request under way when SIGTERM arrives still gets its full answer; exit status 0."""
-    process = SidecarProcess(tmp_path, *backends).start()
+    process = Sidecar(tmp_path, qdrant_config(*backends)).start()
+    arrived = tmp_path / "arrived"
     result = {}
 
     def slow_call():
-        request = urllib.request.Request(f"{process.url}/slow?s=1.5")
+        request = urllib.request.Request(f"{process.url}/slow?s=1.5&arrived={arrived}")
         with urllib.request.urlopen(request, timeout=15) as answer:
             result["status"] = answer.status
             result["body"] = answer.read()
 
     thread = threading.Thread(target=slow_call)
     thread.start()
-    assert wait_for(lambda: get_status(f"{process.metrics_url}/healthz") == 200)
-    time.sleep(0.3)  # let the request reach the backend
+    assert wait_until(arrived.exists)  # the request is under way at the backend
     process.signal(signal.SIGTERM)
     thread.join(timeout=20)
     assert result.get("status") == 200
-    assert json.loads(result["body"])["path"] == "/slow?s=1.5"
+    assert json.loads(result["body"])["path"] == f"/slow?s=1.5&arrived={arrived}"
     assert process.stop() == 0
     events = [json.loads(line)["event"] for line in process.log_lines() if line.startswith("{")]
     assert "stopping" in events
@@ -115,40 +106,34 @@ def test_sigterm_drains_in_flight_requests(tmp_path, backends):
 def test_sighup_reloads_and_a_bad_file_keeps_the_running_config(sidecar, backends):
     """A valid new config takes effect on SIGHUP; a broken one is logged and ignored."""
     search(sidecar)
-    assert wait_for(
-        lambda: (
-            sidecar.metric(
-                "embedshift_shadow_requests_total", {"outcome": "compared", "segment": "docs"}
-            )
-            == 1.0
-        )
+    assert wait_until(
+        lambda: sidecar.metric(SHADOW_REQUESTS, outcome="compared", segment="docs") == 1.0
     )
-    sidecar.write(*backends, extra="[shadow]\nsample_rate = 0.0\n")
+    old_url, new_url = backends
+    sidecar.write(qdrant_config(old_url, new_url, "[shadow]\nsample_rate = 0.0\n"))
     sidecar.signal(signal.SIGHUP)
-    assert wait_for(
-        lambda: sidecar.metric("embedshift_config_reloads_total", {"result": "ok"}) == 1.0
-    )
+    assert wait_until(lambda: sidecar.metric("embedshift_config_reloads_total", result="ok") == 1.0)
     search(sidecar)
-    assert wait_for(
+    assert wait_until(
         lambda: (
             sidecar.metric(
-                "embedshift_shadow_requests_total", {"outcome": "sampled_out", "segment": "docs"}
+                "embedshift_shadow_requests_total", outcome="sampled_out", segment="docs"
             )
             == 1.0
         )
     )
 
-    sidecar.config.write_text("[shadow]\nsample_rate = 7\n")  # invalid: keeps sample_rate 0
+    sidecar.config_path.write_text("[shadow]\nsample_rate = 7\n")  # invalid: keeps sample_rate 0
     sidecar.signal(signal.SIGHUP)
-    assert wait_for(
-        lambda: sidecar.metric("embedshift_config_reloads_total", {"result": "error"}) == 1.0
+    assert wait_until(
+        lambda: sidecar.metric("embedshift_config_reloads_total", result="error") == 1.0
     )
     status, _ = search(sidecar)
     assert status == 200
-    assert wait_for(
+    assert wait_until(
         lambda: (
             sidecar.metric(
-                "embedshift_shadow_requests_total", {"outcome": "sampled_out", "segment": "docs"}
+                "embedshift_shadow_requests_total", outcome="sampled_out", segment="docs"
             )
             == 2.0
         )

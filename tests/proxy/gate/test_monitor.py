@@ -5,7 +5,7 @@ from __future__ import annotations
 import aiohttp
 import pytest
 
-from tests.proxy.flip_rig import DROPPED_THIRD, make_rig
+from tests.support.flip_rig import DROPPED_THIRD, make_rig
 
 
 async def drive(rig, session, segments, count):

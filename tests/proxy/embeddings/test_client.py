@@ -21,7 +21,7 @@ from proxy.embeddings import (
     api_key_from_env,
 )
 from proxy.errors import ConfigError, EmbeddingError
-from tests.fake_embeddings import FakeEmbeddings, fake_vector
+from tests.support.fake_embeddings import FakeEmbeddings, fake_vector
 
 FAST = RetryPolicy(max_attempts=3, base_delay_s=0.001, max_delay_s=0.005)
 TEXTS = ["alpha", "beta", "gamma"]

@@ -11,7 +11,7 @@ import pytest
 from proxy.config import load_config, parse_config
 from proxy.errors import ConfigError
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 BASE = """
 [upstreams.old]
 url = "http://127.0.0.1:6333"

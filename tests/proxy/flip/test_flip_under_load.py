@@ -24,7 +24,8 @@ from collections import Counter, defaultdict
 import aiohttp
 import pytest
 
-from tests.sidecar_process import SidecarProcess, start_backend, stop_process
+from tests.support.backends import start_backend, stop_process
+from tests.support.sidecar import Sidecar, qdrant_config
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(240)]
 TOKEN = "flip-load-token"  # noqa: S105 - a test token
@@ -101,8 +102,8 @@ async def test_flip_back_and_forth_under_load(tmp_path):
     side_header = true
     canary_key = {{ header = "X-User" }}
     """
-    sidecar = SidecarProcess(
-        tmp_path, old_url, new_url, extra, env={"EMBEDSHIFT_ADMIN_TOKEN": TOKEN}
+    sidecar = Sidecar(
+        tmp_path, qdrant_config(old_url, new_url, extra), env={"EMBEDSHIFT_ADMIN_TOKEN": TOKEN}
     )
     admin = f"http://127.0.0.1:{sidecar.admin_port}"
     results: list[tuple[str, int, int, str, bytes, int]] = []
@@ -137,7 +138,9 @@ async def test_flip_back_and_forth_under_load(tmp_path):
         compared = await asyncio.to_thread(
             sidecar.metric,
             "embedshift_shadow_requests_total",
-            {"route": "search", "segment": "docs", "outcome": "compared"},
+            route="search",
+            segment="docs",
+            outcome="compared",
         )
     finally:
         await asyncio.to_thread(sidecar.stop)

@@ -10,8 +10,8 @@ import pytest
 from prometheus_client import CollectorRegistry
 
 from proxy.server.app import SIDECAR, create_app
-from tests.backends import FakeQdrant
-from tests.conftest import make_config
+from tests.support.backends import FakeQdrant
+from tests.support.config import make_config
 
 
 def document(version, docs_threshold, global_threshold=0.5):

@@ -9,7 +9,7 @@ import aiohttp
 import pytest
 
 from proxy.cli import main
-from tests.proxy.flip_rig import TOKEN, make_rig, side_of
+from tests.support.flip_rig import TOKEN, make_rig, side_of
 
 FORCE = {"mode": "canary", "percent": 10, "force": True, "reason": "load test"}
 

@@ -18,6 +18,8 @@ from typing import Any
 import numpy as np
 
 OLD_MODEL, NEW_MODEL = "all-MiniLM-L6-v2", "all-mpnet-base-v2"
+OLD_NAME, NEW_NAME = "embedshift_old", "embedshift_new"
+"""The collections holding SciFact by each model, in Chroma and in Typesense."""
 N_QUERIES = 40
 K = 10
 

@@ -12,8 +12,8 @@ import pytest
 from prometheus_client import CollectorRegistry
 
 from proxy.server.app import create_app
-from tests.backends import FakeQdrant
-from tests.conftest import make_config
+from tests.support.backends import FakeQdrant
+from tests.support.config import make_config
 
 BIG_UPLOAD = os.urandom(5 * 1024 * 1024)
 IGNORED = {"date"}  # set per response by each server; every other header must match

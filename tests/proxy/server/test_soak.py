@@ -7,10 +7,11 @@ import subprocess
 
 import pytest
 
-from tests.proxy.test_server import wait_for
-from tests.sidecar_process import SidecarProcess, start_backend, stop_process
+from tests.support.backends import start_backend, stop_process
+from tests.support.sidecar import Sidecar, qdrant_config, wait_until
 
 BODY = '{"vector": [0.1, 0.2, 0.3], "limit": 10}'
+SHADOW_REQUESTS = "embedshift_shadow_requests_total"
 
 
 def hey(hey_bin, url, n, rate_per_worker, workers=10):
@@ -37,7 +38,8 @@ def test_ten_thousand_requests_no_errors_and_flat_memory(tmp_path, hey_bin):
     """No client error over 10,000 requests at 500/s; RSS at the end <= 1.5x RSS after 1,000."""
     old_url, old = start_backend("old", tmp_path)
     new_url, new = start_backend("new", tmp_path, shift=2)
-    sidecar = SidecarProcess(tmp_path, old_url, new_url, extra="[shadow]\nmax_rps = 1000\n").start()
+    config = qdrant_config(old_url, new_url, "[shadow]\nmax_rps = 1000\n")
+    sidecar = Sidecar(tmp_path, config).start()
     url = f"{sidecar.url}/collections/docs/points/search"
     try:
         statuses, errors = hey(hey_bin, url, 1000, 50)
@@ -46,13 +48,13 @@ def test_ten_thousand_requests_no_errors_and_flat_memory(tmp_path, hey_bin):
         statuses, errors = hey(hey_bin, url, 9000, 50)
         assert statuses == {200: 9000}, errors
         rss_at_end = sidecar.rss_bytes()
-        assert wait_for(lambda: sidecar.metric("embedshift_shadow_in_flight") == 0.0)
+        assert wait_until(lambda: sidecar.metric("embedshift_shadow_in_flight") == 0.0)
         compared = sidecar.metric(
-            "embedshift_shadow_requests_total", {"outcome": "compared", "segment": "docs"}
+            "embedshift_shadow_requests_total", outcome="compared", segment="docs"
         )
         outcomes = {
             outcome: sidecar.metric(
-                "embedshift_shadow_requests_total", {"outcome": outcome, "segment": "docs"}
+                "embedshift_shadow_requests_total", outcome=outcome, segment="docs"
             )
             for outcome in (
                 "compared",
@@ -74,4 +76,4 @@ def test_ten_thousand_requests_no_errors_and_flat_memory(tmp_path, hey_bin):
     assert rss_at_end <= 1.5 * rss_after_first_thousand
     assert sum(v or 0 for v in outcomes.values()) == 10_000  # every request has one outcome
     assert compared is not None
-    assert compared >= 9_000  # shedding is allowed under load, but the shadow mostly keeps up
+    assert compared >= 9_000  # the bounds may drop a few under load; the shadow keeps up

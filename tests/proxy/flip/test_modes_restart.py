@@ -8,14 +8,15 @@ import urllib.request
 import pytest
 
 from proxy.admin.client import AdminClient
-from tests.sidecar_process import SidecarProcess, start_backend, stop_process
+from tests.support.backends import start_backend, stop_process
+from tests.support.sidecar import Sidecar, qdrant_config
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(120)]
 TOKEN = "restart-test-token"  # noqa: S105 - a test token
 TOKEN_VAR = "EMBEDSHIFT_ADMIN_TOKEN"  # noqa: S105 - a variable name, recorded by the audit
 
 
-def search(sidecar: SidecarProcess) -> tuple[str, str]:
+def search(sidecar: Sidecar) -> tuple[str, str]:
     """One search: (the marker of the backend that answered, the side header)."""
     request = urllib.request.Request(
         f"{sidecar.url}/collections/docs/points/search",
@@ -38,7 +39,7 @@ def test_mode_survives_restart(tmp_path):
     state_path = "{tmp_path / "modes.sqlite"}"
     side_header = true
     """
-    sidecar = SidecarProcess(tmp_path, old_url, new_url, extra, env={TOKEN_VAR: TOKEN})
+    sidecar = Sidecar(tmp_path, qdrant_config(old_url, new_url, extra), env={TOKEN_VAR: TOKEN})
     admin = AdminClient(f"http://127.0.0.1:{sidecar.admin_port}", TOKEN)
     try:
         sidecar.start()
@@ -58,7 +59,7 @@ def test_mode_survives_restart(tmp_path):
         assert status["mode"]["mode"] == "flipped"
         assert status["mode"]["generation"] == 1
         assert search(sidecar) == ("new", "new;gen=1")
-        assert sidecar.metric("embedshift_mode", {"mode": "flipped"}) == 1
+        assert sidecar.metric("embedshift_mode", mode="flipped") == 1
         entries = admin.call("GET", "/admin/audit")["entries"]
         assert [(e["from_mode"], e["to_mode"], e["reason"]) for e in entries] == [
             ("shadow", "flipped", "restart test")
