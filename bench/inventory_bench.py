@@ -1,10 +1,10 @@
 """Benchmark: `embedshift inventory` over 10,000 real Python files on two worker processes.
 
-The files are the pinned real libraries of the inventory's tests (langchain-core,
-llama-index-core, haystack-ai, qdrant-client, langchain-community, sentence-transformers),
-unpacked from their wheels (fetched with `pip download --no-deps` into
-.ci-cache/inventory-corpus when absent) and copied round-robin into a temp folder until
-there are 10,000 of them. The baseline, timed on the same folder in the same run, is the
+The files are the pinned real packages of the inventory's benchmark (the 19 of
+tests/calibrator/inventory/corpus_expected.toml: langchain, llama-index, haystack, qdrant,
+chroma, redisvl, mem0, ...), unpacked from their wheels (fetched with `pip download --no-deps`
+into .ci-cache/inventory-corpus when absent) and copied round-robin into a temp folder until
+there are 10,000 of them (test files keep their role: they are renamed, so they are scanned). The baseline, timed on the same folder in the same run, is the
 article's grep pipeline. Budget: 10 s for the inventory (exit status 1 when over).
 
     .venv/bin/python bench/inventory_bench.py [--files 10000] [--jobs 2]
@@ -20,16 +20,15 @@ import subprocess
 import sys
 import tempfile
 import time
-import tomllib
-import zipfile
 from pathlib import Path
 
-from calibrator.inventory.findings import MEDIUM, dedupe
-from calibrator.inventory.walk import collect, scan_sources
-
 ROOT = Path(__file__).resolve().parent.parent
-EXPECTED = ROOT / "tests" / "calibrator" / "inventory" / "corpus_expected.toml"
-CACHE = ROOT / ".ci-cache" / "inventory-corpus"
+sys.path.insert(0, str(ROOT))
+
+from calibrator.inventory.findings import MEDIUM, dedupe  # noqa: E402
+from calibrator.inventory.walk import collect, scan_sources  # noqa: E402
+from tests.calibrator.inventory.benchmark import expectations, fetch  # noqa: E402
+
 BUDGET_S = 10.0
 ARTICLE_GREP = (
     'grep -rn "similarity\\|\\.score\\|threshold\\|cutoff" . --include="*.py"'
@@ -38,33 +37,10 @@ ARTICLE_GREP = (
 
 
 def corpus_files() -> list[Path]:
-    packages = tomllib.loads(EXPECTED.read_text())["packages"]
+    """Every Python file of the benchmark's pinned packages (fetched when absent)."""
     files: list[Path] = []
-    for name, version in packages.items():
-        target = CACHE / f"{name}-{version}"
-        if not target.is_dir():
-            CACHE.mkdir(parents=True, exist_ok=True)
-            with tempfile.TemporaryDirectory(dir=CACHE) as temp:
-                subprocess.run(
-                    [
-                        sys.executable,
-                        "-m",
-                        "pip",
-                        "download",
-                        "--quiet",
-                        "--no-deps",
-                        "--only-binary=:all:",
-                        "--dest",
-                        temp,
-                        f"{name}=={version}",
-                    ],
-                    check=True,
-                )
-                wheel = next(Path(temp).glob("*.whl"))
-                with zipfile.ZipFile(wheel) as archive:
-                    archive.extractall(Path(temp, "unpacked"))
-                Path(temp, "unpacked").rename(target)
-        files.extend(sorted(target.rglob("*.py")))
+    for name, version in expectations()["packages"].items():
+        files.extend(sorted(fetch(name, version).rglob("*.py")))
     return files
 
 

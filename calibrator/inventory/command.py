@@ -1,8 +1,9 @@
 """``embedshift inventory``: the command's arguments and its run, wired to the scanners.
 
 The command exits 0 when the scan ran (findings or not), 1 with ``--fail-on-found`` when
-anything at or above ``--min-confidence`` was found, and 2 for a path that does not exist.
-Files that cannot be read or parsed are reported on stderr and skipped.
+anything at or above ``--min-confidence`` was found, and 2 for a bad argument (a path that
+does not exist, a root that is not a folder, an output folder that does not exist). Files
+that cannot be read or parsed are reported on stderr and skipped.
 """
 
 from __future__ import annotations
@@ -65,11 +66,24 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="skip paths matching this glob (repeatable)",
     )
     parser.add_argument(
+        "--root",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="show paths relative to this folder, SARIF's %%SRCROOT%% (default: the one "
+        "folder given, else the current folder; use the repository root for code scanning)",
+    )
+    parser.add_argument(
+        "--include-tests",
+        action="store_true",
+        help="also scan test files and folders, and assert statements (skipped by default)",
+    )
+    parser.add_argument(
         "--jobs", "-j", type=int, default=0, help="worker processes (default: one per core)"
     )
 
 
-def run(args: Any) -> int:
+def run(args: Any) -> int:  # noqa: C901, PLR0912 - argument checks, then one scan
     """Scan, print the report, and return the exit status."""
     from calibrator.inventory import output
     from calibrator.inventory.db_scan import scan_database
@@ -83,7 +97,17 @@ def run(args: Any) -> int:
     for path in paths:
         if not path.exists():
             raise ConfigError(f"inventory: {path}: no such file or folder")
-    result = scan_sources(collect(paths, args.exclude), jobs=args.jobs)
+    root: Path | None = args.root
+    if root is not None and not root.is_dir():
+        raise ConfigError(f"inventory: --root {root}: not a folder")
+    if root is None:
+        root = paths[0] if len(paths) == 1 and paths[0].is_dir() else Path.cwd()
+    if args.output is not None and not args.output.resolve().parent.is_dir():
+        raise ConfigError(f"inventory: --output {args.output}: its folder does not exist")
+    if args.jobs < 0:
+        raise ConfigError(f"inventory: --jobs {args.jobs}: give 0 (one per core) or more")
+    sources = collect(paths, args.exclude, root=root, include_tests=args.include_tests)
+    result = scan_sources(sources, jobs=args.jobs)
     for url in args.db:
         found, failed = scan_database(url)
         result = result.merged(ScanResult(tuple(found), tuple(failed)))
@@ -94,7 +118,8 @@ def run(args: Any) -> int:
     if args.format == "json":
         _emit(output.to_json(findings) + "\n", args.output)
     elif args.format == "sarif":
-        _emit(output.to_sarif(findings, result.errors, __version__) + "\n", args.output)
+        sarif = output.to_sarif(findings, result.errors, __version__, root)
+        _emit(sarif + "\n", args.output)
     elif args.output is not None:
         with tempfile.TemporaryFile("w+", encoding="utf-8") as buffer:
             output.print_table(findings, result.errors, buffer)

@@ -130,7 +130,7 @@ class FactsBuilder:
             if source != target:
                 self.flows.append((target, source))
 
-    def build(self) -> FileFacts:
+    def build(self) -> FileFacts:  # noqa: C901 - two reachability walks and the filters
         """The collected facts, frozen, without the flows that can never matter.
 
         A flow matters when its target can learn it is a threshold (the target is not a local

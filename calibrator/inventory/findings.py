@@ -62,7 +62,8 @@ class Finding:
     ``path`` is relative to the scanned root (for a database: the URL without its password);
     ``line`` is 1-based, or ``None`` for database rows, which are located by ``table``,
     ``column`` and ``row_key`` instead. ``name`` is the identifier or key that holds the value
-    when there is one; ``reason`` says in a few words why this was reported.
+    when there is one; ``reason`` says in a few words why this was reported; ``related`` is
+    the file and line of the comparison that made a named value a threshold.
     """
 
     path: str
@@ -80,6 +81,7 @@ class Finding:
     column: int | None = None
     table: str | None = None
     row_key: str | None = None
+    related: tuple[str, int] | None = None  # where the value meets a score, when elsewhere
 
     @property
     def level(self) -> str:

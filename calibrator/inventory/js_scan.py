@@ -99,9 +99,9 @@ def _declared(body: Node | None) -> list[str]:
             target = node.child_by_field_name("name")
             if target is not None and target.type == "identifier":
                 out.append(text_of(target))
-        for child in node.named_children:
-            if child.type not in _FUNCTIONS and child.type not in _CLASSES:
-                pending.append(child)
+        pending.extend(
+            c for c in node.named_children if c.type not in _FUNCTIONS and c.type not in _CLASSES
+        )
     return out
 
 
@@ -129,7 +129,7 @@ class _Scanner:
         return self.scopes[-1]
 
     # -- traversal ---------------------------------------------------------------------
-    def visit(self, node: Node) -> None:  # noqa: C901 - one branch per node type
+    def visit(self, node: Node) -> None:  # noqa: C901, PLR0912 - one branch per node type
         kind = node.type
         if kind in _FUNCTIONS:
             self._function(node)
@@ -146,7 +146,11 @@ class _Scanner:
         elif kind in ("public_field_definition", "field_definition"):
             name = name_of(node.child_by_field_name("name") or node.child_by_field_name("property"))
             if name and self.scope.class_name:
-                self._written(f"a:{self.scope.class_name}.{name}", node.child_by_field_name("value"), Kind.DEFAULT)
+                self._written(
+                    f"a:{self.scope.class_name}.{name}",
+                    node.child_by_field_name("value"),
+                    Kind.DEFAULT,
+                )
         elif kind == "pair":
             key = name_of(node.child_by_field_name("key"))
             if key:
@@ -166,7 +170,9 @@ class _Scanner:
         for child in node.named_children:
             if child.type == "class_heritage":
                 extends = next((c for c in walk(child) if c.type == "extends_clause"), child)
-                value = extends.child_by_field_name("value") or next(iter(extends.named_children), None)
+                value = extends.child_by_field_name("value") or next(
+                    iter(extends.named_children), None
+                )
                 base = name_of(value) or None
         if name and base:
             self.facts.bases.append((name, base))
@@ -189,7 +195,7 @@ class _Scanner:
         positional: list[str] = []
         params = node.child_by_field_name("parameters")
         single = node.child_by_field_name("parameter")  # `x => ...`
-        for param in ([single] if single is not None else params.named_children if params else []):
+        for param in [single] if single is not None else params.named_children if params else []:
             if param.type == "rest_pattern":
                 break
             positional.append(self._parameter(param, scope, line))
@@ -204,20 +210,28 @@ class _Scanner:
             self.visit(body)
         self.scopes.pop()
 
-    def _parameter(self, param: Node, scope: _Scope, line: int) -> str:
+    def _parameter(self, param: Node, scope: _Scope, line: int) -> str:  # noqa: C901 - JS and TS parameter shapes
         """Declare one parameter in ``scope``; its name for the signature ("" if none)."""
-        pattern, default = param, None
+        pattern: Node | None = param
+        default: Node | None = None
         if param.type in ("required_parameter", "optional_parameter"):
-            pattern, default = param.child_by_field_name("pattern"), param.child_by_field_name("value")
+            pattern, default = (
+                param.child_by_field_name("pattern"),
+                param.child_by_field_name("value"),
+            )
         elif param.type == "assignment_pattern":
             pattern, default = param.child_by_field_name("left"), param.child_by_field_name("right")
         if pattern is None:
             return ""
         if pattern.type == "object_pattern":  # destructured options share the keys' slots
             for item in pattern.named_children:
-                key_node, item_default = item, None
+                key_node: Node | None = item
+                item_default: Node | None = None
                 if item.type == "object_assignment_pattern":
-                    key_node, item_default = item.child_by_field_name("left"), item.child_by_field_name("right")
+                    key_node, item_default = (
+                        item.child_by_field_name("left"),
+                        item.child_by_field_name("right"),
+                    )
                 elif item.type == "pair_pattern":
                     key_node = item.child_by_field_name("key")
                     value = item.child_by_field_name("value")
@@ -227,7 +241,7 @@ class _Scanner:
                 if key:
                     scope.names[key] = f"k:{key}"
                     if item_default is not None:
-                        self._written(f"k:{key}", item_default, Kind.DEFAULT, scope)
+                        self._written(f"k:{key}", item_default, Kind.DEFAULT)
             return ""
         name = text_of(pattern) if pattern.type == "identifier" else ""
         if not name:
@@ -235,7 +249,7 @@ class _Scanner:
         slot = f"p:{scope.callee}.{name}" if scope.callee else f"l:{self.path}:{line}:{name}"
         scope.names[name] = slot
         if default is not None:
-            self._written(slot, default, Kind.DEFAULT, self.scope)
+            self._written(slot, default, Kind.DEFAULT)
         return name
 
     # -- values and flows --------------------------------------------------------------
@@ -258,7 +272,7 @@ class _Scanner:
             return found[0] if found else None
         return None
 
-    def _written(self, slot: str, value: Node | None, kind: Kind, scope: _Scope | None = None) -> None:
+    def _written(self, slot: str, value: Node | None, kind: Kind) -> None:  # noqa: C901 - literal, string, ternary, fallback, numeric call
         if value is None:
             return
         found = number(value)
@@ -270,28 +284,41 @@ class _Scanner:
         if found is not None:
             self._value(slot, found[0], found[1], kind)
             return
-        if value.type in ("ternary_expression", "parenthesized_expression"):
-            for part in ([value.child_by_field_name("consequence"), value.child_by_field_name("alternative")]
-                         if value.type == "ternary_expression" else value.named_children):  # fmt: skip
-                self._written(slot, part, kind, scope)
+        if value.type == "ternary_expression":
+            self._written(slot, value.child_by_field_name("consequence"), kind)
+            self._written(slot, value.child_by_field_name("alternative"), kind)
             return
-        if value.type == "binary_expression" and text_of(value.child_by_field_name("operator")) in ("??", "||"):
-            self._written(slot, value.child_by_field_name("left"), kind, scope)
-            self._written(slot, value.child_by_field_name("right"), kind, scope)
+        if value.type == "parenthesized_expression":
+            for part in value.named_children:
+                self._written(slot, part, kind)
             return
-        if value.type == "call_expression" and name_of(value.child_by_field_name("function")) in _NUMERIC_CALLS:
+        if value.type == "binary_expression" and text_of(value.child_by_field_name("operator")) in (
+            "??",
+            "||",
+        ):
+            self._written(slot, value.child_by_field_name("left"), kind)
+            self._written(slot, value.child_by_field_name("right"), kind)
+            return
+        if (
+            value.type == "call_expression"
+            and name_of(value.child_by_field_name("function")) in _NUMERIC_CALLS
+        ):
             args = value.child_by_field_name("arguments")
             if args is not None and args.named_child_count:
-                self._written(slot, args.named_children[0], kind, scope)
+                self._written(slot, args.named_children[0], kind)
             return
-        self.facts.flow(slot, self._sources(value, scope))
+        self.facts.flow(slot, self._sources(value))
 
     def _value(self, slot: str, literal: Node, amount: float, kind: Kind) -> None:
         row, column = literal.start_point
         name = slot.rsplit(".", 1)[-1].rsplit(":", 1)[-1] if not slot.startswith("c:") else ""
         context = self.scope.words
         origin = self._origin(None)
-        library = next(iter(self.libraries)) if len(self.libraries) == 1 and kind is Kind.KEYWORD else None
+        library = (
+            next(iter(self.libraries))
+            if len(self.libraries) == 1 and kind is Kind.KEYWORD
+            else None
+        )
         integer = not any(c in text_of(literal) for c in ".eE")
         self.facts.values.append(
             Value(slot, self.path, row + 1, column + 1, amount, kind, name, self._snippet(row),
@@ -305,7 +332,7 @@ class _Scanner:
                 return slot
         return None
 
-    def _sources(self, node: Node | None, scope: _Scope | None = None) -> list[str]:  # noqa: C901, PLR0911
+    def _sources(self, node: Node | None) -> list[str]:  # noqa: C901, PLR0911, PLR0912 - one branch per node type
         if node is None:
             return []
         kind = node.type
@@ -325,7 +352,12 @@ class _Scanner:
             if index is not None and index.type == "string":
                 return [f"k:{text_of(index).strip(chr(34) + chr(39) + '`')}"]
             return []
-        if kind in ("parenthesized_expression", "non_null_expression", "as_expression", "await_expression"):
+        if kind in (
+            "parenthesized_expression",
+            "non_null_expression",
+            "as_expression",
+            "await_expression",
+        ):
             return self._sources(node.named_children[0] if node.named_child_count else None)
         if kind == "ternary_expression":
             return self._sources(node.child_by_field_name("consequence")) + self._sources(
@@ -339,18 +371,29 @@ class _Scanner:
             if operator in ("+", "-"):
                 return self._sources(right if number(left) is not None else left)
             return []
-        if kind == "call_expression" and name_of(node.child_by_field_name("function")) in _NUMERIC_CALLS:
+        if (
+            kind == "call_expression"
+            and name_of(node.child_by_field_name("function")) in _NUMERIC_CALLS
+        ):
             args = node.child_by_field_name("arguments")
             return self._sources(args.named_children[0]) if args and args.named_child_count else []
         return []
 
     def _call(self, node: Node) -> None:
         function = node.child_by_field_name("function") or node.child_by_field_name("constructor")
-        if function is not None and function.type == "identifier" and text_of(function) == "require":
-            args = node.child_by_field_name("arguments")
-            if args is not None and args.named_child_count:
-                self._library(args.named_children[0])
-        callee = self.scope.base if function is not None and function.type == "super" else name_of(function)
+        if (
+            function is not None
+            and function.type == "identifier"
+            and text_of(function) == "require"
+        ):
+            required = node.child_by_field_name("arguments")
+            if required is not None and required.named_child_count:
+                self._library(required.named_children[0])
+        callee = (
+            self.scope.base
+            if function is not None and function.type == "super"
+            else name_of(function)
+        )
         args_node = node.child_by_field_name("arguments")
         if not callee or args_node is None:
             return
@@ -371,10 +414,14 @@ class _Scanner:
             useful = useful or bool(sources)
             args.append(sources)
         if useful:
-            on_this = function is not None and function.type == "member_expression" and text_of(
-                function.child_by_field_name("object")
-            ) == "this"
-            self.facts.calls.append(Call(callee, tuple(args), self.scope.class_name if on_this else None))
+            on_this = (
+                function is not None
+                and function.type == "member_expression"
+                and text_of(function.child_by_field_name("object")) == "this"
+            )
+            self.facts.calls.append(
+                Call(callee, tuple(args), self.scope.class_name if on_this else None)
+            )
 
     def _library(self, node: Node) -> None:
         library = library_of_module(text_of(node).strip("\"'`"))
@@ -397,13 +444,17 @@ class _Scanner:
             found = number(value_side)
             if found is None:
                 for slot in self._sources(value_side):
-                    self.facts.uses.append(Use(slot, kept, score[1], origin, self.path, line, score[0]))
+                    self.facts.uses.append(
+                        Use(slot, kept, score[1], origin, self.path, line, score[0])
+                    )
                 continue
             confidence = COMPARISON_CONFIDENCE if plausible(found[1], score[1]) else LOW
             reason = f"{score[0]} compared with a number"
             if found[1] == 0.0 and origin is Origin.SIMILARITY:
                 confidence, reason = ZERO_FLOOR_CONFIDENCE, f"{score[0]} kept above zero"
-            if origin in (Origin.MODEL, Origin.STRING) or (found[1] != 0.0 and not any(c in text_of(found[0]) for c in ".eE")):
+            if origin in (Origin.MODEL, Origin.STRING) or (
+                found[1] != 0.0 and not any(c in text_of(found[0]) for c in ".eE")
+            ):
                 confidence = LOW
             self._finding(found[0], found[1], kept, score[1], confidence, reason)
 
@@ -434,7 +485,13 @@ class _Scanner:
         return self.lines[row].strip()[:160] if row < len(self.lines) else ""
 
     def _finding(
-        self, literal: Node, value: float, direction: Direction, metric: Metric, confidence: float, reason: str
+        self,
+        literal: Node,
+        value: float,
+        direction: Direction,
+        metric: Metric,
+        confidence: float,
+        reason: str,
     ) -> None:
         row, column = literal.start_point
         library = next(iter(self.libraries)) if len(self.libraries) == 1 else None

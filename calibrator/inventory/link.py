@@ -21,7 +21,16 @@ from collections import defaultdict, deque
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from calibrator.inventory.facts import FileFacts, Origin, Value, bind_calls, slot_name
+from calibrator.inventory.facts import (
+    Call,
+    FileFacts,
+    Origin,
+    Signature,
+    Use,
+    Value,
+    bind_calls,
+    slot_name,
+)
 from calibrator.inventory.findings import Direction, Finding, Kind, Metric
 from calibrator.inventory.names import is_score_like, plausible, threshold_name, words
 from calibrator.inventory.vocabulary import MODEL_NAMES, VETO_WORDS
@@ -51,6 +60,7 @@ class Evidence:
     origin: Origin
     where: str
     hops: int = 0
+    place: tuple[str, int] | None = None  # the comparison's file and line
 
 
 class Graph:
@@ -61,9 +71,9 @@ class Graph:
         self.values: list[Value] = []
         self.sources: dict[str, set[str]] = defaultdict(set)
         self.positional_names: dict[str, str] = {}
-        uses = []
-        calls = []
-        signatures = defaultdict(list)
+        uses: list[Use] = []
+        calls: list[Call] = []
+        signatures: dict[str, list[Signature]] = defaultdict(list)
         bases: list[tuple[str, str]] = []
         for facts in files:
             self.values.extend(facts.values)
@@ -98,7 +108,7 @@ class Graph:
                 self.sources[f"a:{owner}.{name}"].add(f"a:{base}.{name}")
                 self.sources[f"a:{base}.{name}"].add(f"a:{owner}.{name}")
 
-    def evidence(self) -> tuple[dict[str, Evidence], dict[str, Evidence]]:
+    def evidence(self) -> tuple[dict[str, Evidence], dict[str, Evidence]]:  # noqa: C901 - seeds, then one walk
         """For each slot, the best evidence that it is a threshold, and any that it is not."""
         positive: dict[str, Evidence] = {}
         negative: dict[str, Evidence] = {}
@@ -112,16 +122,21 @@ class Graph:
             confidence = (
                 SIMILARITY_USE_CONFIDENCE if use.origin is Origin.SIMILARITY else USE_CONFIDENCE
             )
-            pending.append(
-                (use.node, Evidence(confidence, use.direction, use.metric, use.origin, where), True)
+            seen = Evidence(
+                confidence, use.direction, use.metric, use.origin, where, 0, (use.path, use.line)
             )
+            pending.append((use.node, seen, True))
         for target in list(self.sources):
             if not target.startswith(("p:", "k:")):
                 continue  # attributes and variables only store a value; a parameter takes it on
             verdict = threshold_name(slot_name(target))
             if verdict.strength >= NAME_SEED:
                 seed = Evidence(
-                    NAME_SEED, verdict.direction, verdict.metric, Origin.UNKNOWN, f"{slot_name(target)!r}"
+                    NAME_SEED,
+                    verdict.direction,
+                    verdict.metric,
+                    Origin.UNKNOWN,
+                    f"{slot_name(target)!r}",
                 )
                 pending.append((target, seed, True))
         while pending:
@@ -167,7 +182,13 @@ def _hop(found: Evidence, *, bridged: bool) -> Evidence:
     if bridged:
         confidence = min(confidence, BRIDGED)
     return Evidence(
-        confidence, found.direction, found.metric, found.origin, found.where, found.hops + 1
+        confidence,
+        found.direction,
+        found.metric,
+        found.origin,
+        found.where,
+        found.hops + 1,
+        found.place,
     )
 
 
@@ -209,8 +230,9 @@ def _judge(
         confidence = max(confidence, good.confidence)
     if _overruled(good, bad, value, name):
         why = bad.origin if bad is not None and value.origin is Origin.UNKNOWN else value.origin
+        what = why.value if why is not Origin.UNKNOWN else "model"
         confidence = min(confidence, LOW)
-        reason = f"{reason}; but it is about a {why.value if why is not Origin.UNKNOWN else 'model'} score"
+        reason = f"{reason}; but it is about a {what} score"
     if value.integer and value.value != 0:  # similarities and distances are not counted in units
         confidence = min(confidence, LOW)
     if not plausible(value.value, metric):
@@ -233,6 +255,7 @@ def _judge(
         reason=reason,
         language=value.language,
         column=value.column,
+        related=good.place if good is not None and good.place != (value.path, value.line) else None,
     )
 
 

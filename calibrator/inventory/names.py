@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_right
+from dataclasses import dataclass
 from functools import lru_cache
-from dataclasses import dataclass, replace
 
-from calibrator.inventory.findings import Direction, Finding, Metric
+from calibrator.inventory.findings import Direction, Metric
 from calibrator.inventory.vocabulary import (
     CONTEXT_WORDS,
     DISTANCE_WORDS,
@@ -143,7 +143,7 @@ def plausible(value: float, metric: Metric) -> bool:
     if metric is Metric.SIMILARITY:
         return -1.0 < value < 1.0
     if metric is Metric.DISTANCE:  # 2 and 4 bound cosine and squared L2 distances of unit vectors
-        return 0.0 < value < 4.0 and value != 2.0  # noqa: PLR2004
+        return 0.0 < value < 4.0 and value != 2.0
     return -1.0 < value < 1.0
 
 
@@ -199,10 +199,14 @@ _DECIMAL = re.compile(r"[0-9]\.[0-9]|\.[0-9]|[0-9]e-")
 
 
 def interesting(text: str) -> bool:
-    """Whether a source file can hold a finding; one without any of these words is not parsed.
+    """Whether a source file can hold a finding: a vocabulary word, or a number below one.
 
-    Plain substring tests on the lower-cased text: much faster than a regular expression
-    with alternatives, and this runs on every file.
+    A file with neither (no ``score``, ``threshold``, ``distance``..., no ``0.8``) is not
+    parsed. Plain substring tests on the lower-cased text, then one simple pattern: much
+    faster than parsing, and this runs on every file.
     """
     lower = text.lower()
-    return any(word in lower for word in _INTERESTING)
+    return any(word in lower for word in _INTERESTING) or _FRACTION.search(text) is not None
+
+
+_FRACTION = re.compile(r"(?<![\w.])0?\.[0-9]")

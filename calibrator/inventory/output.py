@@ -1,31 +1,84 @@
-"""The inventory's outputs: a table for a terminal, JSON, and SARIF 2.1.0.
+"""The inventory's outputs: a table for a terminal, JSON, and SARIF 2.1.0 for code scanning.
 
 JSON is a list of findings (each with at least ``path``, ``line``, ``value``, ``direction``,
-``kind`` and ``confidence``). SARIF follows the OASIS 2.1.0 schema: one rule per finding
-kind, file findings located by artifact and region, database findings by logical location
-(table and row), and unreadable files as tool execution notifications.
+``kind`` and ``confidence``). SARIF follows the OASIS 2.1.0 schema and what GitHub code
+scanning needs to place and track a finding: one rule per finding kind with short and full
+descriptions, help and a help URI; file locations relative to ``%SRCROOT%``
+(``originalUriBaseIds`` gives the scanned root), each with a region; a partial fingerprint
+that survives lines moving; the comparison that made a value a threshold as a related
+location. Database findings are located by logical location (table and row), and files that
+could not be read are tool execution notifications.
+
+The table's columns are a list of (header, cell function) pairs: a column is one entry.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any, TextIO
+from urllib.parse import quote
 
 from calibrator.inventory.findings import Finding, Kind, ScanError
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 TOOL_URI = "https://github.com/embedshift/embedshift"
+HELP_URI = f"{TOOL_URI}/blob/main/docs/inventory.md"
+SRCROOT = "%SRCROOT%"
 
-_RULES: dict[Kind, str] = {
-    Kind.COMPARISON: "a score compared with a fixed number",
-    Kind.KEYWORD: "a threshold passed as a keyword argument or dict key",
-    Kind.CONSTANT: "a threshold kept in a named constant",
-    Kind.DEFAULT: "a threshold kept as a parameter or field default",
-    Kind.CONFIG: "a threshold in a config file",
-    Kind.SQL: "a threshold in SQL text",
-    Kind.DB: "a threshold stored in a database",
+_RULES: dict[Kind, tuple[str, str]] = {
+    Kind.COMPARISON: (
+        "A similarity score compared with a fixed number",
+        (
+            "A similarity or distance score is compared with a number written in the code. "
+            "The number was chosen for one embedding model; another model spreads its scores "
+            "differently, so the comparison keeps different results after a migration."
+        ),
+    ),
+    Kind.KEYWORD: (
+        "A similarity threshold passed as an argument or key",
+        (
+            "A fixed number is passed on as a similarity or distance threshold: a keyword or "
+            "positional argument, or a dict key of search options."
+        ),
+    ),
+    Kind.CONSTANT: (
+        "A similarity threshold kept in a named constant",
+        (
+            "A constant or variable holds a number that is compared with a similarity or "
+            "distance score, here or in another module."
+        ),
+    ),
+    Kind.DEFAULT: (
+        "A similarity threshold kept as a default",
+        (
+            "A parameter default, class field, attribute or config fallback holds a number that "
+            "is compared with a similarity or distance score, here or in another module."
+        ),
+    ),
+    Kind.CONFIG: (
+        "A similarity threshold in a config file",
+        "A key of a TOML, YAML, JSON, INI or .env file holds a similarity or distance threshold.",
+    ),
+    Kind.SQL: (
+        "A similarity threshold in SQL",
+        (
+            "SQL text compares a similarity or a vector distance (pgvector's <=>, <->, <#>) with "
+            "a number, or stores a threshold in a settings row or column default."
+        ),
+    ),
+    Kind.DB: (
+        "A similarity threshold stored in a database",
+        "A row or column default of a live database holds a similarity or distance threshold.",
+    ),
 }
+_HELP = (
+    "Recalibrate this number for the new embedding model (`embedshift calibrate` finds "
+    "per-segment thresholds from labelled queries), or move it to configuration that the "
+    "calibrator publishes. See {uri}."
+)
 
 
 def to_json(findings: Sequence[Finding]) -> str:
@@ -48,64 +101,103 @@ def _message(finding: Finding) -> str:
     )
 
 
+def _artifact(path: str) -> dict[str, Any]:
+    """A file relative to the scanned root, or an absolute file or database URI."""
+    if "://" in path:
+        return {"uri": path}
+    if path.startswith("/"):
+        return {"uri": Path(path).as_uri()}
+    return {"uri": quote(path, safe="/"), "uriBaseId": SRCROOT}
+
+
 def _location(finding: Finding) -> dict[str, Any]:
-    if finding.line is None:
-        logical = f"{finding.table}.{finding.name}"
+    if finding.line is None:  # a database row: no file to place it in
+        logical = f"{finding.path}#{finding.table}.{finding.name}"
         if finding.row_key:
             logical += f"[{finding.row_key}]"
-        return {
-            "physicalLocation": {"artifactLocation": {"uri": _uri(finding.path)}},
-            "logicalLocations": [{"fullyQualifiedName": logical, "kind": "member"}],
-        }
-    region: dict[str, Any] = {"startLine": finding.line, "snippet": {"text": finding.snippet}}
+        return {"logicalLocations": [{"fullyQualifiedName": logical, "kind": "member"}]}
+    region: dict[str, Any] = {"startLine": finding.line}
     if finding.column:
         region["startColumn"] = finding.column
+        region["endColumn"] = finding.column + len(f"{finding.value:g}")
+    if finding.snippet:
+        region["snippet"] = {"text": finding.snippet}
+    return {"physicalLocation": {"artifactLocation": _artifact(finding.path), "region": region}}
+
+
+def _fingerprint(finding: Finding) -> str:
+    """Stable across runs and line moves: the file, the kind, the name and the code."""
+    key = "\0".join(
+        (finding.path, finding.kind.value, finding.name or "", " ".join(finding.snippet.split()))
+    )
+    return hashlib.sha256(key.encode()).hexdigest()[:32]
+
+
+def _result(finding: Finding, rule_index: int) -> dict[str, Any]:
+    result: dict[str, Any] = {
+        "ruleId": f"threshold-{finding.kind.value}",
+        "ruleIndex": rule_index,
+        "level": "warning" if finding.level != "low" else "note",
+        "message": {"text": _message(finding)},
+        "locations": [_location(finding)],
+        "partialFingerprints": {"embedshiftThreshold/v1": _fingerprint(finding)},
+        "properties": {
+            "value": finding.value,
+            "direction": finding.direction.value,
+            "metric": finding.metric.value,
+            "confidence": round(finding.confidence, 2),
+            "level": finding.level,
+            "library": finding.library,
+            "name": finding.name,
+        },
+    }
+    if finding.related is not None:
+        path, line = finding.related
+        result["relatedLocations"] = [
+            {
+                "id": 1,
+                "message": {"text": "compared with a score here"},
+                "physicalLocation": {
+                    "artifactLocation": _artifact(path),
+                    "region": {"startLine": line},
+                },
+            }
+        ]
+    return result
+
+
+def _rule(kind: Kind) -> dict[str, Any]:
+    short, full = _RULES[kind]
+    help_text = _HELP.format(uri=HELP_URI)
     return {
-        "physicalLocation": {
-            "artifactLocation": {"uri": _uri(finding.path), "uriBaseId": "SRCROOT"},
-            "region": region,
-        }
+        "id": f"threshold-{kind.value}",
+        "name": f"Hardcoded{kind.value.title()}Threshold",
+        "shortDescription": {"text": short},
+        "fullDescription": {"text": full},
+        "help": {"text": help_text, "markdown": help_text.replace(HELP_URI, f"<{HELP_URI}>")},
+        "helpUri": HELP_URI,
+        "defaultConfiguration": {"level": "warning"},
+        "properties": {
+            "tags": ["embeddings", "similarity-threshold", "maintainability"],
+            "precision": "high",
+            "problem.severity": "warning",
+        },
     }
 
 
-def _uri(path: str) -> str:
-    from urllib.parse import quote
+def to_sarif(
+    findings: Sequence[Finding],
+    errors: Sequence[ScanError],
+    version: str,
+    root: Path | None = None,
+) -> str:
+    """A SARIF 2.1.0 log with one run of ``embedshift inventory``.
 
-    if "://" in path:
-        return path
-    return quote(path, safe="/")
-
-
-def to_sarif(findings: Sequence[Finding], errors: Sequence[ScanError], version: str) -> str:
-    """A SARIF 2.1.0 log with one run of ``embedshift inventory``."""
+    ``root`` is the folder finding paths are relative to; it becomes ``%SRCROOT%`` in
+    ``originalUriBaseIds`` (code scanning resolves it to the repository's checkout).
+    """
     kinds = list(_RULES)
-    rules = [
-        {
-            "id": f"threshold-{kind.value}",
-            "name": f"Hardcoded{kind.value.title()}Threshold",
-            "shortDescription": {"text": text},
-            "defaultConfiguration": {"level": "warning"},
-        }
-        for kind, text in _RULES.items()
-    ]
-    results = [
-        {
-            "ruleId": f"threshold-{f.kind.value}",
-            "ruleIndex": kinds.index(f.kind),
-            "level": "warning" if f.level != "low" else "note",
-            "message": {"text": _message(f)},
-            "locations": [_location(f)],
-            "properties": {
-                "value": f.value,
-                "direction": f.direction.value,
-                "metric": f.metric.value,
-                "confidence": round(f.confidence, 2),
-                "library": f.library,
-                "name": f.name,
-            },
-        }
-        for f in findings
-    ]
+    base = (root or Path.cwd()).resolve().as_uri().rstrip("/") + "/"
     notifications = [
         {
             "level": "warning",
@@ -113,7 +205,7 @@ def to_sarif(findings: Sequence[Finding], errors: Sequence[ScanError], version: 
             "locations": [
                 {
                     "physicalLocation": {
-                        "artifactLocation": {"uri": _uri(e.path)},
+                        "artifactLocation": _artifact(e.path),
                         **({"region": {"startLine": e.line}} if e.line else {}),
                     }
                 }
@@ -130,21 +222,52 @@ def to_sarif(findings: Sequence[Finding], errors: Sequence[ScanError], version: 
                     "driver": {
                         "name": "embedshift-inventory",
                         "version": version,
+                        "semanticVersion": version,
                         "informationUri": TOOL_URI,
-                        "rules": rules,
+                        "rules": [_rule(kind) for kind in kinds],
                     }
                 },
+                "originalUriBaseIds": {SRCROOT: {"uri": base}},
                 "invocations": [
                     {"executionSuccessful": True, "toolExecutionNotifications": notifications}
                 ],
-                "results": results,
+                "results": [_result(f, kinds.index(f.kind)) for f in findings],
+                "columnKind": "unicodeCodePoints",
             }
         ],
     }
     return json.dumps(log, indent=2)
 
 
-def print_table(findings: Sequence[Finding], errors: Sequence[ScanError], out: TextIO) -> None:
+Column = tuple[str, Callable[[Finding], str]]
+
+
+def _where(finding: Finding) -> str:
+    if finding.line is None:
+        return f"{finding.path} {finding.snippet}"
+    return f"{finding.path}:{finding.line}"
+
+
+COLUMNS: list[Column] = [
+    ("where", _where),
+    ("value", lambda f: f"{f.value:g}"),
+    ("keeps", lambda f: f.direction.value),
+    ("metric", lambda f: f.metric.value),
+    ("kind", lambda f: f.kind.value),
+    ("library", lambda f: f.library or ""),
+    ("conf", lambda f: f.level),
+    ("code", lambda f: f.snippet if f.line is not None else f.reason),
+]
+"""The table's columns, in order: a later column (a translated value per segment, say) is
+one more entry here."""
+
+
+def print_table(
+    findings: Sequence[Finding],
+    errors: Sequence[ScanError],
+    out: TextIO,
+    columns: Sequence[Column] = tuple(COLUMNS),
+) -> None:
     """A rich table of findings (and a count of skipped files) for people."""
     from rich.console import Console
     from rich.table import Table
@@ -153,21 +276,10 @@ def print_table(findings: Sequence[Finding], errors: Sequence[ScanError], out: T
     width = None if out.isatty() else 240  # piped: wide rows rather than folded cells
     console = Console(file=out, soft_wrap=False, width=width)
     table = Table(title=f"{len(findings)} similarity thresholds", show_lines=False)
-    for header in ("where", "value", "keeps", "metric", "kind", "library", "conf", "code"):
+    for header, _ in columns:
         table.add_column(header, overflow="fold")
-    for f in findings:
-        where = f"{f.path}:{f.line}" if f.line is not None else f"{f.path} {f.snippet}"
-        cells = (
-            where,
-            f"{f.value:g}",
-            f.direction.value,
-            f.metric.value,
-            f.kind.value,
-            f.library or "",
-            f.level,
-            f.snippet if f.line is not None else f.reason,
-        )
-        table.add_row(*(Text(cell) for cell in cells))  # Text: code is not rich markup
+    for finding in findings:
+        table.add_row(*(Text(cell(finding)) for _, cell in columns))  # Text: code is not markup
     console.print(table)
     if errors:
         files = "file" if len(errors) == 1 else "files"

@@ -64,9 +64,12 @@ _SCALAR_FIELDS = frozenset(
 
 
 @cache
-def _child_fields(kind: type[ast.AST]) -> tuple[str, ...]:
+def _child_fields(kind: type) -> tuple[str, ...]:
     """The fields of a node type that can hold child nodes (names and flags cannot)."""
-    return tuple(f for f in kind._fields if f not in _SCALAR_FIELDS)
+    fields: tuple[str, ...] = getattr(kind, "_fields", ())
+    return tuple(f for f in fields if f not in _SCALAR_FIELDS)
+
+
 COMPARISON_CONFIDENCE = 0.9
 ZERO_FLOOR_CONFIDENCE = 0.6
 LOW = 0.3
@@ -100,7 +103,7 @@ class _Scanner(ast.NodeVisitor):
         self.stack: list[ast.AST] = []
         self.findings: list[Finding] = []
         self.facts = FactsBuilder()
-        self.handlers: dict[type[ast.AST], Callable[[Any], None]] = {
+        self.handlers: dict[type, Callable[[Any], None]] = {
             ast.ClassDef: self.visit_ClassDef,
             ast.FunctionDef: self.visit_FunctionDef,
             ast.AsyncFunctionDef: self.visit_FunctionDef,
@@ -135,11 +138,12 @@ class _Scanner(ast.NodeVisitor):
         stack.append(node)
         handlers = self.handlers
         generic = self.generic_visit
-        for name in _child_fields(type(node)):
+        kind_of_node: type = type(node)
+        for name in _child_fields(kind_of_node):
             value = getattr(node, name, None)
-            children = value if type(value) is list else (value,)
+            children: list[Any] | tuple[Any] = value if type(value) is list else (value,)
             for child in children:
-                kind = type(child)
+                kind: type = type(child)
                 if kind in _LEAVES:
                     continue
                 handler = handlers.get(kind)
@@ -167,7 +171,9 @@ class _Scanner(ast.NodeVisitor):
         for statement in node.body:
             if isinstance(statement, ast.AnnAssign) and isinstance(statement.target, ast.Name):
                 fields.append(statement.target.id)
-                self.facts.flow(f"a:{node.name}.{statement.target.id}", [f"p:{node.name}.{statement.target.id}"])
+                self.facts.flow(
+                    f"a:{node.name}.{statement.target.id}", [f"p:{node.name}.{statement.target.id}"]
+                )
         has_init = any(
             isinstance(s, (ast.FunctionDef, ast.AsyncFunctionDef)) and s.name == "__init__"
             for s in node.body
@@ -226,7 +232,7 @@ class _Scanner(ast.NodeVisitor):
                 self._written(slot, keyword.value, Kind.KEYWORD, keyword.arg, context, call=node)
         name = call_name(node)
         key = self.scope.getter_key(node)
-        if key is not None and len(node.args) >= 2:  # noqa: PLR2004 - key and default
+        if key is not None and len(node.args) >= 2:
             self._written(key, numeric_string(node.args[-1]), Kind.DEFAULT, key[2:], context)
         elif callee and node.args and name not in PASS_THROUGH:
             self._positional(callee, node, context)
@@ -257,7 +263,13 @@ class _Scanner(ast.NodeVisitor):
 
     # -- comparisons -------------------------------------------------------------------
     def _compared(
-        self, node: ast.Compare, op: ast.cmpop, score_side: ast.expr, value_side: ast.expr, *, on_left: bool
+        self,
+        node: ast.Compare,
+        op: ast.cmpop,
+        score_side: ast.expr,
+        value_side: ast.expr,
+        *,
+        on_left: bool,
     ) -> None:
         score = score_expr(score_side)
         if score is None or score_expr(value_side) is not None:

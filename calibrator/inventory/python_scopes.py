@@ -73,7 +73,7 @@ def _own_nodes(root: ast.AST) -> list[ast.AST]:
     return out
 
 
-def _statement_bindings(root: ast.AST) -> tuple[set[str], set[str]]:
+def _statement_bindings(root: ast.AST) -> tuple[set[str], set[str]]:  # noqa: C901, PLR0912 - one branch per statement kind
     """Names a function's statements bind, and those it declares global or nonlocal.
 
     Statements only (assignments, loops, ``with``, ``except``), not expressions, and not
@@ -109,7 +109,7 @@ def _statement_bindings(root: ast.AST) -> tuple[set[str], set[str]]:
     return bound, declared
 
 
-def _assignments(root: ast.AST) -> dict[str, list[tuple[int, ast.expr]]]:
+def _assignments(root: ast.AST) -> dict[str, list[tuple[int, ast.expr]]]:  # noqa: C901 - one branch per binding kind
     """Each name a scope binds, with the lines and expressions that give it its value.
 
     For loop and comprehension targets, the iterated expression; for tuple unpacking of a
@@ -300,7 +300,7 @@ class Scope:
             key = args[0]
             if isinstance(key, ast.Constant) and isinstance(key.value, str):
                 return f"k:{key.value}"
-        if name == "getattr" and len(args) >= 2:  # noqa: PLR2004
+        if name == "getattr" and len(args) >= 2:
             key = args[1]
             if isinstance(key, ast.Constant) and isinstance(key.value, str):
                 return f"a:*.{key.value}"
@@ -319,10 +319,10 @@ class Scope:
                 return [f"k:{key.value}"]
             return []
         if isinstance(expr, ast.Call):
-            key = self.getter_key(expr)
-            if key is not None:
-                default = expr.args[-1] if len(expr.args) >= 2 else None  # noqa: PLR2004
-                return [key, *(self.sources(default) if default is not None else [])]
+            getter = self.getter_key(expr)
+            if getter is not None:
+                default = expr.args[-1] if len(expr.args) >= 2 else None
+                return [getter, *(self.sources(default) if default is not None else [])]
             name = call_name(expr)
             if name in PASS_THROUGH:
                 return [s for a in expr.args for s in self.sources(a)]
@@ -348,7 +348,8 @@ class Scope:
         return []
 
     # -- what a function computes --------------------------------------------------------
-    def _function_scope(self) -> Scope | None:
+    def function_scope(self) -> Scope | None:
+        """The nearest function (or the module) at or around this scope, past classes and lambdas."""
         scope: Scope | None = self
         while scope is not None and scope.kind not in ("function", "module"):
             scope = scope.parent
@@ -362,20 +363,24 @@ class Scope:
 
     def counted(self, name: str) -> bool:
         """Whether ``name`` is bound here from counts (``len(a) / len(b)``): not a similarity."""
-        scope = self._function_scope()
-        if scope is None:
-            return False
-        if scope._counted is None:
-            scope._counted = frozenset(
+        scope = self.function_scope()
+        return scope is not None and name in scope.counted_names()
+
+    def counted_names(self) -> frozenset[str]:
+        """Names this scope binds from ``len()`` or ``sum()`` (computed once, on demand)."""
+        if self._counted is None:
+            self._counted = frozenset(
                 n
-                for n, values in scope.assigned().items()
+                for n, values in self.assigned().items()
                 for _, v in values
                 if any(
-                    isinstance(c, ast.Call) and isinstance(c.func, ast.Name) and c.func.id in ("len", "sum")
+                    isinstance(c, ast.Call)
+                    and isinstance(c.func, ast.Name)
+                    and c.func.id in ("len", "sum")
                     for c in ast.walk(v)
                 )
             )
-        return name in scope._counted
+        return self._counted
 
     def origin(self, expr: ast.expr) -> Origin:
         """Where a score comes from: follow names back to the call that computed them.
@@ -383,11 +388,11 @@ class Scope:
         Unknown origins take the scope's context: thresholds inside a detector's or a
         classifier's class apply to that model's scores.
         """
-        found = self._origin(expr, _ORIGIN_DEPTH, set(), getattr(expr, "lineno", 0))
+        found = self.follow(expr, _ORIGIN_DEPTH, set(), getattr(expr, "lineno", 0))
         return found if found is not Origin.UNKNOWN else self.context_origin
 
-    def _origin(self, expr: ast.expr, depth: int, seen: set[str], line: int) -> Origin:  # noqa: C901, PLR0911
-        """Follow ``expr`` back; a name to its latest binding before ``line`` (else any)."""
+    def follow(self, expr: ast.expr, depth: int, seen: set[str], line: int) -> Origin:  # noqa: C901, PLR0911
+        """Follow ``expr`` back to a call; a name to its latest binding before ``line``."""
         if depth <= 0:
             return Origin.UNKNOWN
         follow = depth - 1
@@ -397,42 +402,46 @@ class Scope:
             if expr.id in seen:
                 return Origin.UNKNOWN
             seen.add(expr.id)
-            scope = self._function_scope()
+            scope = self.function_scope()
             while scope is not None:
                 bindings = scope.assigned().get(expr.id, [])
                 before = [b for b in bindings if b[0] <= line] or bindings
                 for at, value in reversed(before):
-                    found = scope._origin(value, follow, seen, at)
+                    found = scope.follow(value, follow, seen, at)
                     if found is not Origin.UNKNOWN:
                         return found
-                scope = scope.parent._function_scope() if scope.parent else None
+                scope = scope.parent.function_scope() if scope.parent else None
             return Origin.UNKNOWN
         if isinstance(expr, (ast.Attribute, ast.Subscript, ast.Starred, ast.Await)):
-            return self._origin(expr.value, follow, seen, line)
+            return self.follow(expr.value, follow, seen, line)
         if isinstance(expr, ast.BinOp):
             if isinstance(expr.op, ast.MatMult):
                 return Origin.SIMILARITY  # a matrix of dot products
-            left = self._origin(expr.left, follow, seen, line)
-            return left if left is not Origin.UNKNOWN else self._origin(expr.right, follow, seen, line)
+            left = self.follow(expr.left, follow, seen, line)
+            return (
+                left if left is not Origin.UNKNOWN else self.follow(expr.right, follow, seen, line)
+            )
         if isinstance(expr, (ast.ListComp, ast.SetComp, ast.GeneratorExp, ast.DictComp)):
-            return self._origin(expr.generators[0].iter, follow, seen, line)
+            return self.follow(expr.generators[0].iter, follow, seen, line)
         if isinstance(expr, ast.IfExp):
-            body = self._origin(expr.body, follow, seen, line)
-            return body if body is not Origin.UNKNOWN else self._origin(expr.orelse, follow, seen, line)
+            body = self.follow(expr.body, follow, seen, line)
+            return (
+                body if body is not Origin.UNKNOWN else self.follow(expr.orelse, follow, seen, line)
+            )
         return Origin.UNKNOWN
 
-    def _call_origin(self, call: ast.Call, depth: int, seen: set[str], line: int) -> Origin:
+    def _call_origin(self, call: ast.Call, depth: int, seen: set[str], line: int) -> Origin:  # noqa: C901, PLR0911 - model, pass-through, name, receiver
         name = call_name(call)
         if name in ("score", "scores") and call.args:
             return Origin.MODEL  # `clf.score(X, y)`: a model's evaluation
         func = call.func
         if name in PASS_THROUGH or name in ("filter", "map"):
             for arg in call.args:
-                found = self._origin(arg, depth, seen, line)
+                found = self.follow(arg, depth, seen, line)
                 if found is not Origin.UNKNOWN:
                     return found
             if isinstance(func, ast.Attribute):
-                return self._origin(func.value, depth, seen, line)
+                return self.follow(func.value, depth, seen, line)
             return Origin.UNKNOWN
         found = _classify(words(name))
         if found is not Origin.UNKNOWN:

@@ -59,7 +59,9 @@ def looks_like_sql(text: str) -> bool:
     or Cypher's ``MATCH``/``CALL``. A string that only mentions SQL further in (a code sample
     holding a query) is not read as SQL: its other comparisons are not SQL's.
     """
-    return len(text) > 12 and _SQL_START.match(text) is not None and _SQL_HINT.search(text) is not None
+    return (
+        len(text) > 12 and _SQL_START.match(text) is not None and _SQL_HINT.search(text) is not None
+    )
 
 
 def tokenize(text: str, first_line: int = 1) -> list[Token]:

@@ -18,7 +18,7 @@ import gc
 import multiprocessing
 import os
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path, PurePath
@@ -26,8 +26,8 @@ from pathlib import Path, PurePath
 from calibrator.inventory.config_scan import config_format, scan_config
 from calibrator.inventory.facts import FileFacts, FileScan
 from calibrator.inventory.findings import Finding, ScanError, ScanResult
-from calibrator.inventory.link import link
 from calibrator.inventory.js_scan import JS_SUFFIXES, scan_js
+from calibrator.inventory.link import link
 from calibrator.inventory.python_scan import scan_python
 from calibrator.inventory.sql_scan import scan_sql_text
 
@@ -87,7 +87,7 @@ def kind_of(path: PurePath) -> str | None:
 
 def shown_path(path: Path, root: Path) -> str:
     """``path`` relative to ``root`` (both made absolute), or absolute when outside it."""
-    absolute = Path(os.path.abspath(path))
+    absolute = path.resolve()
     try:
         return absolute.relative_to(root).as_posix()
     except ValueError:
@@ -109,7 +109,7 @@ def collect(
     paths = list(paths)
     if root is None:
         root = paths[0] if len(paths) == 1 and paths[0].is_dir() else Path.cwd()
-    root = Path(os.path.abspath(root))
+    root = root.resolve()
     sources: list[Source] = []
     seen: set[str] = set()
     for given in paths:
@@ -144,27 +144,44 @@ def _excluded(shown: str, exclude: Sequence[str]) -> bool:
     )
 
 
-def scan_file(source: Source) -> FileScan:  # noqa: PLR0911
+def scan_file(source: Source) -> FileScan:
     """Scan one file by its kind; unreadable, oversized or undecodable files are errors."""
-    kind = kind_of(source.path)
     try:
         if source.path.stat().st_size > MAX_BYTES:
-            return FileScan(errors=(ScanError(source.shown, f"skipped: larger than {MAX_BYTES} bytes"),))
+            error = ScanError(source.shown, f"skipped: larger than {MAX_BYTES} bytes")
+            return FileScan(errors=(error,))
         text = source.path.read_bytes().decode("utf-8")
     except OSError as e:
         return FileScan(errors=(ScanError(source.shown, f"cannot read: {e.strerror or e}"),))
     except UnicodeDecodeError:
         return FileScan(errors=(ScanError(source.shown, "cannot read: not UTF-8 text"),))
+    return scan_text(text, source.shown, include_tests=source.include_tests)
+
+
+def scan_text(text: str, shown: str, *, include_tests: bool = False) -> FileScan:
+    """Scan one file's text by the kind its name says (``None``: nothing to find)."""
+    kind = kind_of(PurePath(shown))
     if kind == "python":
-        return scan_python(text, source.shown, include_tests=source.include_tests)
+        return scan_python(text, shown, include_tests=include_tests)
     if kind == "js":
-        return scan_js(text, source.shown)
+        return scan_js(text, shown)
     if kind == "sql":
-        return FileScan(tuple(scan_sql_text(text, source.shown)))
+        return FileScan(tuple(scan_sql_text(text, shown)))
     if kind is None:
         return FileScan()
-    found, failed = scan_config(text, source.shown, kind)
+    found, failed = scan_config(text, shown, kind)
     return FileScan(tuple(found), tuple(failed))
+
+
+def scan_texts(texts: Mapping[str, str], *, include_tests: bool = False) -> ScanResult:
+    """Scan files given as ``{path: text}`` and link them, as :func:`scan_sources` does.
+
+    For small projects held in memory (tests, examples); paths are shown as given.
+    """
+    scans = [scan_text(t, path, include_tests=include_tests) for path, t in texts.items()]
+    findings = [f for scanned in scans for f in scanned.findings]
+    findings.extend(link(scanned.facts for scanned in scans))
+    return ScanResult(tuple(findings), tuple(e for scanned in scans for e in scanned.errors))
 
 
 def _scan_batch(batch: list[Source]) -> tuple[ScanResult, list[FileFacts]]:

@@ -1,9 +1,8 @@
-"""Fixtures for the inventory's tests: real libraries from PyPI, unpacked once and cached.
+"""Fixtures for the inventory's tests: the benchmark's real packages, and the SARIF validator.
 
-The pinned releases named in ``corpus_expected.toml`` are fetched with ``pip download
---no-deps`` (wheels only, nothing installed or run) and unzipped under
-``.ci-cache/inventory-corpus/NAME-VERSION``; later runs reuse them. Without the registry the
-tests that need them are skipped with a reason, or fail where CI requires components
+The pinned releases named in ``corpus_expected.toml`` are fetched by
+:mod:`tests.calibrator.inventory.benchmark` and scored once per session. Without the registry
+the tests that need them are skipped with a reason, or fail where CI requires components
 (``EMBEDSHIFT_REQUIRE_COMPONENTS=1``).
 """
 
@@ -13,64 +12,68 @@ import os
 import shutil
 import subprocess
 import sys
-import tempfile
-import tomllib
-import zipfile
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-HERE = Path(__file__).resolve().parent
-ROOT = HERE.parents[2]
-EXPECTED = HERE / "corpus_expected.toml"
-CACHE = ROOT / ".ci-cache" / "inventory-corpus"
+from tests.calibrator.inventory.benchmark import (
+    CACHE,
+    FetchError,
+    Score,
+    expectations,
+    fetch,
+    score,
+)
+
+MULTITOOL_VERSION = "5.7.0"
+"""Microsoft's SARIF Multitool (the SARIF SDK's validator), from the npm registry."""
+
+
+def _unavailable(message: str) -> None:
+    if os.environ.get("EMBEDSHIFT_REQUIRE_COMPONENTS") == "1":
+        pytest.fail(message)
+    pytest.skip(message)
 
 
 @pytest.fixture(scope="session")
-def expected_corpus() -> dict[str, object]:
+def expected_corpus() -> dict[str, Any]:
     """The hand-reviewed expectations: pinned packages and their true thresholds."""
-    return tomllib.loads(EXPECTED.read_text())
-
-
-def _fetch(name: str, version: str, target: Path) -> None:
-    CACHE.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(dir=CACHE) as temp:
-        download = Path(temp, "wheel")
-        command = [
-            sys.executable,
-            "-m",
-            "pip",
-            "download",
-            "--quiet",
-            "--no-deps",
-            "--only-binary=:all:",
-            "--dest",
-            str(download),
-            f"{name}=={version}",
-        ]
-        done = subprocess.run(command, capture_output=True, text=True, timeout=600, check=False)
-        wheels = sorted(download.glob("*.whl"))
-        if done.returncode != 0 or not wheels:
-            message = f"cannot download {name}=={version}: {done.stderr.strip()[-300:]}"
-            if os.environ.get("EMBEDSHIFT_REQUIRE_COMPONENTS") == "1":
-                pytest.fail(message)
-            pytest.skip(message)
-        unpacked = Path(temp, "unpacked")
-        with zipfile.ZipFile(wheels[0]) as wheel:
-            wheel.extractall(unpacked)
-        shutil.rmtree(target, ignore_errors=True)
-        unpacked.rename(target)  # whole or not at all
+    return expectations()
 
 
 @pytest.fixture(scope="session")
-def corpus(expected_corpus: dict[str, object]) -> dict[str, Path]:
+def corpus(expected_corpus: dict[str, Any]) -> dict[str, Path]:
     """Package name to the folder of its unpacked pinned wheel."""
-    packages = expected_corpus["packages"]
-    assert isinstance(packages, dict)
     roots: dict[str, Path] = {}
-    for name, version in packages.items():
-        target = CACHE / f"{name}-{version}"
-        if not target.is_dir():
-            _fetch(name, version, target)
-        roots[name] = target
+    for name, version in expected_corpus["packages"].items():
+        try:
+            roots[name] = fetch(name, version)
+        except FetchError as e:
+            _unavailable(str(e))
     return roots
+
+
+@pytest.fixture(scope="session")
+def corpus_scores(corpus: dict[str, Path], expected_corpus: dict[str, Any]) -> list[Score]:
+    """Each package scanned once and scored against the list (and the article's grep)."""
+    return [score(name, root, expected_corpus) for name, root in corpus.items()]
+
+
+@pytest.fixture(scope="session")
+def sarif_multitool() -> Path:
+    """The ``Sarif.Multitool`` binary, installed once with npm under ``.ci-cache``."""
+    target = CACHE.parent / f"sarif-multitool-{MULTITOOL_VERSION}"
+    binary = target / "node_modules" / "@microsoft" / "sarif-multitool-linux" / "Sarif.Multitool"
+    if not binary.exists():
+        npm = shutil.which("npm")
+        if npm is None or not sys.platform.startswith("linux"):
+            _unavailable("npm is not installed (or not on Linux): no SARIF Multitool")
+        target.mkdir(parents=True, exist_ok=True)
+        package = f"@microsoft/sarif-multitool-linux@{MULTITOOL_VERSION}"
+        command = [str(npm), "install", "--prefix", str(target), "--no-audit", "--no-fund", package]
+        done = subprocess.run(command, capture_output=True, text=True, timeout=600, check=False)
+        if done.returncode != 0 or not binary.exists():
+            _unavailable(f"cannot install {package}: {done.stderr.strip()[-300:]}")
+    binary.chmod(binary.stat().st_mode | 0o100)  # npm may not run its chmod postinstall
+    return binary

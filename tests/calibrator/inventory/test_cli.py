@@ -20,6 +20,8 @@ FILES = {
     "node_modules/lib/index.js": "const MIN_SCORE = 0.1;\n",
     ".venv/lib/x.py": "SIMILARITY_THRESHOLD = 0.2\n",
     "notes/README.md": "similarity > 0.9\n",
+    "tests/test_search.py": "def test_it(hits):\n    assert hits[0].score > 0.91\n",
+    "app/search_test.py": "CUTOFF_SCORE = 0.92\n",
 }
 
 
@@ -61,17 +63,56 @@ def test_fail_on_found_exits_1_only_when_something_is_found(
     assert main(["inventory", str(clean), "--format", "json", "--fail-on-found"]) == 0
 
 
-def test_sarif_to_a_file_and_a_missing_path(project: Path, capsys: pytest.CaptureFixture[str]):
-    """``--output`` writes the whole report; a path that does not exist is one error line."""
+def test_sarif_to_a_file_relative_to_the_root(
+    project: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+):
+    """``--output`` writes the whole report; paths are relative to ``--root`` (or the cwd)."""
     target = project / "report.sarif"
-    assert main(["inventory", str(project / "app"), "--format", "sarif", "-o", str(target)]) == 0
-    log = json.loads(target.read_text())
+    monkeypatch.chdir(project)
+    assert main(["inventory", "app/search.py", "--format", "sarif", "-o", str(target)]) == 0
+    run = json.loads(target.read_text())["runs"][0]
+    location = run["results"][0]["locations"][0]["physicalLocation"]["artifactLocation"]
+    assert location == {"uri": "app/search.py", "uriBaseId": "%SRCROOT%"}
+    assert run["originalUriBaseIds"]["%SRCROOT%"]["uri"] == project.resolve().as_uri() + "/"
     assert (
-        log["runs"][0]["results"][0]["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
-        == "search.py"
+        main(["inventory", str(project / "app"), "--root", str(project), "--format", "json"]) == 0
     )
-    assert main(["inventory", str(project / "nope")]) == 2
-    assert "embedshift: inventory: " in capsys.readouterr().err
+    assert [f["path"] for f in json.loads(capsys.readouterr().out)] == ["app/search.py"]
+
+
+def test_tests_are_skipped_unless_included(project: Path, capsys: pytest.CaptureFixture[str]):
+    """Test folders, test files and asserts are only scanned with ``--include-tests``."""
+    assert main(["inventory", str(project), "--format", "json", "--jobs", "1"]) == 0
+    paths = {f["path"] for f in json.loads(capsys.readouterr().out)}
+    assert not paths & {"tests/test_search.py", "app/search_test.py"}
+    assert main(["inventory", str(project), "--format", "json", "--include-tests"]) == 0
+    paths = {f["path"] for f in json.loads(capsys.readouterr().out)}
+    assert {"tests/test_search.py", "app/search_test.py"} <= paths
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        (["nope"], "nope: no such file or folder"),
+        ([".", "--root", "nowhere"], "--root nowhere: not a folder"),
+        ([".", "-o", "missing/report.json"], "its folder does not exist"),
+        ([], "give at least one PATH"),
+    ],
+)
+def test_user_mistakes_are_one_line_and_exit_2(
+    project: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    arguments: list[str],
+    message: str,
+):
+    """A bad argument gives ``embedshift: inventory: ...`` on stderr, no traceback, exit 2."""
+    monkeypatch.chdir(project)
+    assert main(["inventory", *arguments]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("embedshift: inventory: ")
+    assert message in err
+    assert "Traceback" not in err
 
 
 def test_parallel_scan_matches_serial(project: Path):

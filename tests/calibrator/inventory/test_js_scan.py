@@ -1,4 +1,4 @@
-"""The JavaScript/TypeScript scanner (tree-sitter): the same patterns as Python."""
+"""The JavaScript/TypeScript scanner (tree-sitter): the same facts as Python, linked alike."""
 
 from __future__ import annotations
 
@@ -6,13 +6,16 @@ import textwrap
 
 from calibrator.inventory.findings import Direction, Kind, Metric
 from calibrator.inventory.js_scan import scan_js
+from calibrator.inventory.walk import scan_texts
 
 
-def scan(code: str, path: str = "src/search.ts"):
-    """Scan dedented code, assert it parsed, and key medium+ findings by (line, value)."""
-    findings, errors = scan_js(textwrap.dedent(code), path)
-    assert errors == []
-    return {(f.line, f.value): f for f in findings if f.level != "low"}
+def scan(code: str, path: str = "src/search.ts", **others: str):
+    """Scan dedented code (and other files), assert it parsed; medium+ findings by line."""
+    texts = {path: textwrap.dedent(code)}
+    texts.update({name: textwrap.dedent(text) for name, text in others.items()})
+    result = scan_texts(texts)
+    assert result.errors == ()
+    return {(f.line, f.value): f for f in result.findings if f.level != "low" and f.path == path}
 
 
 def test_typescript_patterns():
@@ -43,7 +46,33 @@ def test_typescript_patterns():
     assert found[(9, 0.8)].library == "qdrant-client"
     assert (9, 5.0) not in found
     assert found[(11, 0.42)].kind is Kind.SQL
-    assert found[(12, 0.61)].direction is Direction.ABOVE  # the rejecting branch flips it
+    rejected = found[(12, 0.61)]  # the rejecting branch flips it: what survives is above
+    assert (rejected.kind, rejected.direction, rejected.metric) == (
+        Kind.COMPARISON,
+        Direction.ABOVE,
+        Metric.SIMILARITY,
+    )
+
+
+def test_options_destructured_in_another_file():
+    """``search(q, { minScore: 0.5 })`` reaches ``{ minScore = 0.7 } = {}`` and its use."""
+    found = scan(
+        """
+        import { search } from "./store";
+        export const answer = (q) => search(q, { minScore: 0.5, limit: 10 });
+        """,
+        path="src/app.js",
+        **{
+            "src/store.js": """
+                export function search(q, { minScore = 0.7, limit = 5 } = {}) {
+                  return index.query(q, limit).filter((hit) => hit.relevance >= minScore);
+                }
+            """
+        },
+    )
+    assert found[(3, 0.5)].direction is Direction.ABOVE
+    assert found[(3, 0.5)].related == ("src/store.js", 3)
+    assert (3, 10.0) not in found
 
 
 def test_plain_javascript_and_jsx():
@@ -65,12 +94,14 @@ def test_plain_javascript_and_jsx():
 
 
 def test_not_thresholds_in_js():
-    """Lengths, sizes and unrelated names are not reported."""
+    """Lengths, sizes, unrelated names, a minimum distance and a fuzzy ratio are not reported."""
     assert scan("if (scores.length > 3) {}\nconst chunkSize = 0.5;\nconst topK = 0.5;\n") == {}
+    assert scan("const MIN_MODEL_DISTANCE = 0.01;\n") == {}
+    assert scan("function fuzzyMatch(a, b) { return levenshteinRatio(a, b) > 0.8; }\n") == {}
 
 
 def test_syntax_error_is_reported():
     """A file that does not parse gives one error with its line."""
-    findings, errors = scan_js("const score = ;\nif (score > 0.5 {\n", "bad.js")
-    assert findings == []
-    assert errors[0].line is not None
+    scanned = scan_js("const score = ;\nif (score > 0.5 {\n", "bad.js")
+    assert scanned.findings == ()
+    assert scanned.errors[0].line is not None

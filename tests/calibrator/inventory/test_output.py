@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import json
+import subprocess
 from pathlib import Path
 
 import jsonschema
@@ -27,6 +29,7 @@ FINDINGS = [
         library="langchain",
         reason="threshold name",
         column=28,
+        related=("app/retrieve.py", 40),
     ),
     Finding(
         "conf/app.toml",
@@ -84,10 +87,10 @@ def test_json_is_a_list_with_the_required_fields():
     assert data[3]["level"] == "low"
 
 
-def test_sarif_validates_against_the_2_1_0_schema():
+def test_sarif_validates_against_the_2_1_0_schema(tmp_path: Path):
     """The SARIF log, with file, database and error entries, is valid SARIF 2.1.0."""
     schema = json.loads(SCHEMA.read_text())
-    log = json.loads(to_sarif(FINDINGS, ERRORS, "0.1.0"))
+    log = json.loads(to_sarif(FINDINGS, ERRORS, "0.1.0", tmp_path))
     jsonschema.Draft4Validator.check_schema(schema)
     errors = sorted(jsonschema.Draft4Validator(schema).iter_errors(log), key=str)
     assert errors == []
@@ -102,11 +105,66 @@ def test_sarif_validates_against_the_2_1_0_schema():
     assert region == {
         "startLine": 12,
         "startColumn": 28,
+        "endColumn": 31,
         "snippet": {"text": 'search_kwargs={"score_threshold": 0.8}'},
     }
     assert results[3]["level"] == "note"
     notes = log["runs"][0]["invocations"][0]["toolExecutionNotifications"]
     assert [n["message"]["text"] for n in notes] == [e.message for e in ERRORS]
+
+
+def test_sarif_has_what_github_code_scanning_needs(tmp_path: Path):
+    """Root-relative URIs with %SRCROOT%, rule help, fingerprints and the related comparison."""
+    run = json.loads(to_sarif(FINDINGS, ERRORS, "0.1.0", tmp_path))["runs"][0]
+    assert run["originalUriBaseIds"] == {"%SRCROOT%": {"uri": tmp_path.resolve().as_uri() + "/"}}
+    first = run["results"][0]
+    assert first["locations"][0]["physicalLocation"]["artifactLocation"] == {
+        "uri": "app/search.py",
+        "uriBaseId": "%SRCROOT%",
+    }
+    related = first["relatedLocations"][0]["physicalLocation"]
+    assert related["artifactLocation"]["uri"] == "app/retrieve.py"
+    assert related["region"] == {"startLine": 40}
+    fingerprints = {r["partialFingerprints"]["embedshiftThreshold/v1"] for r in run["results"]}
+    assert len(fingerprints) == len(FINDINGS)
+    for rule in run["tool"]["driver"]["rules"]:
+        assert rule["shortDescription"]["text"]
+        assert rule["fullDescription"]["text"]
+        assert rule["help"]["text"]
+        assert rule["helpUri"].startswith("https://")
+
+
+def test_sarif_fingerprints_survive_a_line_move(tmp_path: Path):
+    """The same threshold two lines further down keeps its fingerprint."""
+    moved = dataclasses.replace(FINDINGS[0], line=14)
+    before = json.loads(to_sarif(FINDINGS[:1], [], "0.1.0", tmp_path))["runs"][0]["results"][0]
+    after = json.loads(to_sarif([moved], [], "0.1.0", tmp_path))["runs"][0]["results"][0]
+    assert before["partialFingerprints"] == after["partialFingerprints"]
+
+
+def test_sarif_passes_the_sarif_sdk_validator_with_github_rules(
+    sarif_multitool: Path, tmp_path: Path
+):
+    """Microsoft's SARIF Multitool finds no error or warning, GitHub's ingestion rules included.
+
+    Database rows, which no file holds, are located by a logical location only.
+    """
+    log = tmp_path / "inventory.sarif"
+    log.write_text(to_sarif(FINDINGS, ERRORS, "0.1.0", tmp_path))
+    report = tmp_path / "validation.sarif"
+    done = subprocess.run(
+        [str(sarif_multitool), "validate", str(log), "--rule-kind", "Sarif;Gh",
+         "--output", str(report)],
+        capture_output=True, text=True, timeout=300, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout + done.stderr
+    problems = [
+        f"{r['ruleId']}: {r['message'].get('text', r['message'])}"
+        for run in json.loads(report.read_text())["runs"]
+        for r in run.get("results", [])
+        if r.get("level", "warning") in ("error", "warning")
+    ]
+    assert problems == []
 
 
 def test_sarif_schema_catches_a_broken_log():

@@ -1,4 +1,4 @@
-"""The Python scanner: comparisons, keywords, constants, defaults, SQL strings, errors."""
+"""The Python scanner and the linker: comparisons, named values, flows across modules."""
 
 from __future__ import annotations
 
@@ -8,13 +8,16 @@ import pytest
 
 from calibrator.inventory.findings import Direction, Kind, Metric
 from calibrator.inventory.python_scan import scan_python
+from calibrator.inventory.walk import scan_texts
 
 
-def scan(code: str):
-    """Scan dedented code, assert it parsed, and key medium+ findings by (line, value)."""
-    findings, errors = scan_python(textwrap.dedent(code), "app/search.py")
-    assert errors == []
-    return {(f.line, f.value): f for f in findings if f.level != "low"}
+def scan(code: str, path: str = "app/search.py", **others: str):
+    """Scan dedented code (and other modules), assert it parsed; medium+ findings by line."""
+    texts = {path: textwrap.dedent(code)}
+    texts.update({name: textwrap.dedent(text) for name, text in others.items()})
+    result = scan_texts(texts)
+    assert result.errors == ()
+    return {(f.line, f.value): f for f in result.findings if f.level != "low" and f.path == path}
 
 
 def test_literal_comparisons_report_value_direction_and_metric():
@@ -38,27 +41,27 @@ def test_literal_comparisons_report_value_direction_and_metric():
     assert found[(3, 0.82)].snippet == "good = [h for h in hits if h.score >= 0.82]"
 
 
-def test_rejecting_branch_flips_the_kept_direction():
-    """``if score < t: continue`` keeps what is above ``t``; ``not`` flips too."""
+def test_rejecting_branch_and_dropped_results_flip_the_kept_direction():
+    """``if score < t: continue`` keeps what is above; ``redundant = sim > t`` keeps below."""
     found = scan(
         """
+        import numpy as np
+
         for doc, score in results:
             if score < 0.7:
                 continue
             if not cosine_similarity(a, b) > 0.6:
                 keep(doc)
+        redundant = np.where(similarity > 0.95)
         """
     )
-    assert found[(3, 0.7)].direction is Direction.ABOVE
-    assert found[(5, 0.6)].direction is Direction.BELOW
+    assert found[(5, 0.7)].direction is Direction.ABOVE
+    assert found[(7, 0.6)].direction is Direction.BELOW
+    assert found[(9, 0.95)].direction is Direction.BELOW
 
 
 def test_named_values_are_reported_where_the_number_is_written():
-    """Named values compared with a score are reported where their number is written.
-
-    Module constants, class attributes, ``self`` fields, defaults and locals alike, as
-    constant or default.
-    """
+    """Constants, class attributes, ``self`` fields, defaults and locals compared with a score."""
     found = scan(
         """
         LIMIT = 0.41
@@ -84,6 +87,165 @@ def test_named_values_are_reported_where_the_number_is_written():
     assert found[(10, 0.74)].kind is Kind.DEFAULT
     assert found[(11, 0.85)].kind is Kind.CONSTANT
     assert all("compared with score" in f.reason for f in found.values())
+    assert all(f.direction is Direction.ABOVE for f in found.values())
+
+
+def test_a_keyword_argument_reaches_the_class_that_compares_it():
+    """``Builder(threshold=0.7)`` in one module; ``Builder`` compares ``self.threshold``."""
+    found = scan(
+        """
+        from pipeline.builder import Builder
+
+        def default_pipeline():
+            return Builder(threshold=0.7, name="docs")
+        """,
+        **{
+            "pipeline/builder.py": """
+                class Builder:
+                    def __init__(self, threshold=None, name=""):
+                        self.threshold = threshold
+
+                    def run(self, index, query):
+                        hits = index.search(query)
+                        return [h for h in hits if h.score >= self.threshold]
+            """
+        },
+    )
+    finding = found[(5, 0.7)]
+    assert finding.kind is Kind.KEYWORD
+    assert finding.direction is Direction.ABOVE
+    assert finding.related == ("pipeline/builder.py", 8)
+
+
+def test_a_config_fallback_passed_on_by_position():
+    """``config.get("minscore", 0.1)`` unpacked, passed positionally, compared in a method."""
+    found = scan(
+        """
+        class Graph:
+            def infer(self, search, nodes):
+                get = self.config.get
+                batch, limit, minscore = [], get("limit", 15), self.config.get("minscore", 0.1)
+                self.add(search, batch, limit, minscore)
+
+            def add(self, search, batch, limit, minscore):
+                for x, result in enumerate(search(batch, limit)):
+                    for y, score in result:
+                        if score > minscore:
+                            self.edge(x, y)
+        """
+    )
+    assert found[(5, 0.1)].name == "minscore"
+    assert found[(5, 0.1)].direction is Direction.ABOVE
+    assert (5, 15.0) not in found
+
+
+def test_a_field_default_consumed_as_a_threshold_in_another_module():
+    """A pydantic field whose name says nothing is a threshold where another module uses it."""
+    found = scan(
+        """
+        from pydantic import BaseModel, Field
+
+        class Settings(BaseModel):
+            floor: float = Field(default=0.35, description="see search.py")
+            temperature: float = 0.2
+        """,
+        **{
+            "search.py": """
+                def search(store, settings, query):
+                    return [d for d in store.query(query) if d.relevance >= settings.floor]
+            """
+        },
+    )
+    assert found[(5, 0.35)].kind is Kind.DEFAULT
+    assert (6, 0.2) not in found
+
+
+def test_a_module_constant_through_positional_calls_across_modules():
+    """The demo's ``OLD_THRESHOLD`` reaches ``scores >= threshold`` three calls away."""
+    found = scan(
+        "OLD_THRESHOLD = 0.55\n",
+        path="demo/workdir.py",
+        **{
+            "demo/run.py": "from demo.workdir import OLD_THRESHOLD\nsummary(data, OLD_THRESHOLD)\n",
+            "demo/summary.py": (
+                "def summary(data, old_threshold):\n"
+                "    return segment(data, 'all', old_threshold)\n"
+                "def segment(data, name, old_threshold):\n"
+                "    return precision_recall(data.scores, data.relevant, old_threshold)\n"
+                "def precision_recall(scores, relevant, threshold):\n"
+                "    return scores >= threshold - SLACK\n"
+            ),
+        },
+    )
+    assert found[(1, 0.55)].level == "high"
+    assert found[(1, 0.55)].related == ("demo/summary.py", 6)
+
+
+def test_zero_floor_on_search_results_but_not_on_keyword_ranks_or_clamps():
+    """``score > 0`` counts on a vector search's answer, not on BM25 ranks or a clamp."""
+    found = scan(
+        """
+        def dense(self, queries, limit):
+            results = self.ann.search(queries, limit)
+            return [[(i, score) for i, score in r if score > 0] for r in results]
+
+        def sparse(self, queries, limit):
+            ranked = self.index.keyword_search(queries, limit)
+            return [(i, score) for i, score in ranked if score > 0]
+
+        def evaluate(cache):
+            distance, _ = cache["search_result"]
+            if distance < 0:
+                distance = 0
+            return distance
+        """
+    )
+    assert found[(4, 0.0)].direction is Direction.ABOVE
+    assert found[(4, 0.0)].level == "medium"
+    assert (8, 0.0) not in found
+    assert (12, 0.0) not in found
+
+
+def test_model_scores_string_ratios_and_evaluations_are_not_similarity_thresholds():
+    """Detector, QA, classifier and fuzzy-match cutoffs, and ``clf.score``, are not reported."""
+    found = scan(
+        """
+        from rapidfuzz import fuzz
+
+        class Objects:
+            def __init__(self, threshold=0.9):
+                self.threshold = threshold
+
+            def __call__(self, images):
+                result = self.pipeline(images)
+                return [x["label"] for x in result if x["score"] > self.threshold]
+
+        class FuzzyResolver:
+            def __init__(self, similarity_threshold: float = 0.8):
+                self.similarity_threshold = similarity_threshold
+
+            def similar(self, a, b):
+                return fuzz.WRatio(a, b) / 100 >= self.similarity_threshold
+
+        def answer(questions):
+            score = questions.qa_pipeline(q)["score"]
+            if score < 0.05:
+                return None
+
+        def check(clf, X, y):
+            if clf.score(X, y) > 0.9:
+                print("good")
+        """
+    )
+    assert found == {}
+
+
+def test_asserts_and_test_files_only_with_include_tests():
+    """``assert score > 0.9`` is skipped by default, and reported when tests are included."""
+    code = "def test_it(hits):\n    assert hits[0].score > 0.87\n"
+    assert scan_texts({"app/check.py": code}).findings == ()
+    included = scan_texts({"app/check.py": code}, include_tests=True)
+    assert [f.value for f in included.findings] == [0.87]
 
 
 def test_library_keywords_and_dict_keys():
@@ -108,6 +270,22 @@ def test_library_keywords_and_dict_keys():
     assert found[(10, 0.77)].library == "llama-index"
     assert found[(12, 0.66)].library == "qdrant-client"
     assert (8, 5.0) not in found
+
+
+def test_a_value_passed_on_as_a_distance_threshold_keeps_below():
+    """``score_threshold`` handed to a ``distance_threshold`` parameter is a distance cutoff."""
+    found = scan(
+        """
+        class Cache:
+            def __init__(self, store, score_threshold: float = 0.2):
+                self.score_threshold = score_threshold
+
+            def lookup(self, prompt):
+                return self.store.similarity_search(prompt, distance_threshold=self.score_threshold)
+        """
+    )
+    assert found[(3, 0.2)].direction is Direction.BELOW
+    assert found[(3, 0.2)].metric is Metric.DISTANCE
 
 
 def test_threshold_names_in_constants_defaults_and_getters():
@@ -155,6 +333,19 @@ def test_sql_strings_and_query_strings():
     assert found[(7, 0.31)].direction is Direction.BELOW
 
 
+def test_code_samples_in_strings_are_not_read_as_sql():
+    """A string holding TypeScript that mentions a query is not SQL: nothing is reported."""
+    found = scan(
+        '''
+        SAMPLE = """
+        const sql = `SELECT id FROM items WHERE embedding <-> $1 < 0.42`;
+        if (cosineSimilarity(a, b) < 0.61) { return; }
+        """
+        '''
+    )
+    assert found == {}
+
+
 @pytest.mark.parametrize(
     "code",
     [
@@ -165,23 +356,42 @@ def test_sql_strings_and_query_strings():
         "def f(top_k=0.5, temperature=0.7, lambda_mult=0.5): pass",
         "indexing_threshold = 0.5",
         '"""if score > 0.8 in prose"""',
+        "MIN_MODEL_DISTANCE = 0.01",
+        "def mmr(sim, t=None):\n    threshold = t if t is not None else 0.5\n    return sim * t",
+        "best = -1\nfor s in scores:\n    if s > best:\n        best = s * 0.5",
     ],
 )
 def test_not_thresholds(code: str):
-    """Counts, shapes, sizes, count ratios, model knobs and prose are not reported."""
+    """Counts, shapes, sizes, ratios, model knobs, prose, spreads and running bests."""
     assert scan(code) == {}
+
+
+def test_ratio_of_counts_overrules_a_retrieval_context():
+    """A bare ``threshold`` in a retriever compared with a ratio of counts is not reported."""
+    found = scan(
+        """
+        class AutoMergingRetriever:
+            def __init__(self, store, threshold: float = 0.5):
+                self.threshold = threshold
+
+            def merge(self, parent, children):
+                score = len(children) / len(parent.children)
+                return score > self.threshold
+        """
+    )
+    assert found == {}
 
 
 def test_range_checks_are_low_confidence():
     """``similarity < 0.0 or similarity > 1.0`` bounds a range: only at low confidence."""
-    findings, _ = scan_python("bad = similarity < 0.0 or similarity > 1.0\n", "x.py")
-    assert {f.value for f in findings} == {0.0, 1.0}
-    assert {f.level for f in findings} == {"low"}
+    scanned = scan_python("bad = similarity < 0.0 or similarity > 1.0\n", "x.py")
+    assert {f.value for f in scanned.findings} == {0.0, 1.0}
+    assert {f.level for f in scanned.findings} == {"low"}
 
 
 def test_syntax_error_is_reported_not_raised():
     """A file that does not parse gives an error with its line and no findings."""
-    findings, errors = scan_python("score = 0.5\nif score >:\n", "broken.py")
-    assert findings == []
-    assert errors[0].path == "broken.py"
-    assert errors[0].line == 2
+    scanned = scan_python("score = 0.5\nif score >:\n", "broken.py")
+    assert scanned.findings == ()
+    assert scanned.errors[0].path == "broken.py"
+    assert scanned.errors[0].line == 2

@@ -1,0 +1,160 @@
+"""The inventory's benchmark: pinned real packages, their hand-reviewed thresholds, the scoring.
+
+``corpus_expected.toml`` names the packages and versions, which were used to develop the
+rules and which were held out, every threshold in them, the near misses that must not be
+reported, and the few numbers left out of the count. The packages are fetched with ``pip
+download --no-deps`` (wheels only, nothing installed or run) and unzipped under
+``.ci-cache/inventory-corpus/NAME-VERSION`` (``$EMBEDSHIFT_CI_CACHE`` moves ``.ci-cache``).
+Used by ``test_corpus.py`` and ``bench/inventory_packages.py``.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import tomllib
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from calibrator.inventory.findings import MEDIUM, dedupe
+from calibrator.inventory.walk import collect, scan_sources
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parents[2]
+EXPECTED = HERE / "corpus_expected.toml"
+CACHE = Path(os.environ.get("EMBEDSHIFT_CI_CACHE", ROOT / ".ci-cache")) / "inventory-corpus"
+ARTICLE_GREP = (
+    'grep -rn "similarity\\|\\.score\\|threshold\\|cutoff" . --include="*.py"'
+    ' | grep -E "[0-9]\\.[0-9]{2}" | grep -v "test_"'
+)
+"""The article's pipeline as printed there (``.`` for its ``src/``)."""
+
+Key = tuple[str, int, float]  # path, line, value
+
+
+class FetchError(Exception):
+    """A pinned package could not be downloaded (no registry, or no such release)."""
+
+
+def expectations() -> dict[str, Any]:
+    """The hand-reviewed benchmark, as parsed from ``corpus_expected.toml``."""
+    return tomllib.loads(EXPECTED.read_text())
+
+
+def fetch(name: str, version: str) -> Path:
+    """The unpacked wheel of ``name==version``, downloaded once into the cache."""
+    target = CACHE / f"{name}-{version}"
+    if target.is_dir():
+        return target
+    CACHE.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=CACHE) as temp:
+        download = Path(temp, "wheel")
+        command = [
+            sys.executable, "-m", "pip", "download", "--quiet", "--no-deps",
+            "--only-binary=:all:", "--dest", str(download), f"{name}=={version}",
+        ]  # fmt: skip
+        done = subprocess.run(command, capture_output=True, text=True, timeout=600, check=False)
+        wheels = sorted(download.glob("*.whl"))
+        if done.returncode != 0 or not wheels:
+            message = f"cannot download {name}=={version}: {done.stderr.strip()[-300:]}"
+            raise FetchError(message)
+        unpacked = Path(temp, "unpacked")
+        with zipfile.ZipFile(wheels[0]) as wheel:
+            wheel.extractall(unpacked)
+        shutil.rmtree(target, ignore_errors=True)
+        unpacked.rename(target)  # whole or not at all
+    return target
+
+
+@dataclass
+class Score:
+    """One package's figures: what the inventory (and the article's grep) found of the list."""
+
+    package: str
+    role: str
+    expected: set[Key]
+    reported: set[Key] = field(default_factory=set)
+    near_misses_reported: set[Key] = field(default_factory=set)
+    grep_printed: set[tuple[str, int]] = field(default_factory=set)
+
+    @property
+    def hits(self) -> set[Key]:
+        """Reported thresholds that are on the list."""
+        return self.reported & self.expected
+
+    @property
+    def precision(self) -> float | None:
+        """Share of reports that are thresholds (``None``: nothing reported)."""
+        return len(self.hits) / len(self.reported) if self.reported else None
+
+    @property
+    def recall(self) -> float | None:
+        """Share of thresholds reported (``None``: the package has none)."""
+        return len(self.hits) / len(self.expected) if self.expected else None
+
+    @property
+    def grep_hits(self) -> set[Key]:
+        """Thresholds whose line the grep pipeline prints."""
+        return {k for k in self.expected if k[:2] in self.grep_printed}
+
+    @property
+    def grep_precision(self) -> float | None:
+        """Share of printed lines that hold a threshold."""
+        lines = {k[:2] for k in self.grep_hits}
+        return len(lines) / len(self.grep_printed) if self.grep_printed else None
+
+    @property
+    def grep_recall(self) -> float | None:
+        """Share of thresholds whose line is printed."""
+        return len(self.grep_hits) / len(self.expected) if self.expected else None
+
+
+def _keys(entries: list[dict[str, Any]], package: str) -> set[Key]:
+    return {(e["path"], e["line"], float(e["value"])) for e in entries if e["package"] == package}
+
+
+def score(package: str, root: Path, expected: dict[str, Any], *, grep: bool = True) -> Score:
+    """Scan one unpacked package at the default confidence and score it against the list."""
+    ignored = _keys(expected.get("ignored", []), package)
+    result = scan_sources(collect([root]), jobs=2)
+    reported = {
+        (f.path, f.line, f.value)
+        for f in dedupe([f for f in result.findings if f.confidence >= MEDIUM])
+        if f.line is not None
+    } - ignored
+    found = Score(
+        package,
+        expected["roles"][package],
+        _keys(expected["threshold"], package),
+        reported,
+        reported & _keys(expected.get("near_miss", []), package),
+    )
+    if grep:
+        out = subprocess.run(
+            ["bash", "-c", ARTICLE_GREP],
+            cwd=root, capture_output=True, text=True, check=False, timeout=300,
+        ).stdout  # fmt: skip
+        for row in out.splitlines():
+            path, line, _ = row.split(":", 2)
+            found.grep_printed.add((path.removeprefix("./"), int(line)))
+        found.grep_printed -= {k[:2] for k in ignored}
+    return found
+
+
+def total(scores: list[Score], role: str | None = None) -> Score:
+    """All packages' figures (or one role's) as one score."""
+    chosen = [s for s in scores if role is None or s.role == role]
+    merged = Score("all" if role is None else role, role or "all", set())
+    for s in chosen:
+        merged.expected |= {(f"{s.package}/{p}", line, v) for p, line, v in s.expected}
+        merged.reported |= {(f"{s.package}/{p}", line, v) for p, line, v in s.reported}
+        merged.near_misses_reported |= {
+            (f"{s.package}/{p}", line, v) for p, line, v in s.near_misses_reported
+        }
+        merged.grep_printed |= {(f"{s.package}/{p}", line) for p, line in s.grep_printed}
+    return merged
