@@ -349,7 +349,7 @@ class Scope:
 
     # -- what a function computes --------------------------------------------------------
     def function_scope(self) -> Scope | None:
-        """The nearest function (or the module) at or around this scope, past classes and lambdas."""
+        """The nearest function (or the module) around this scope, past classes and lambdas."""
         scope: Scope | None = self
         while scope is not None and scope.kind not in ("function", "module"):
             scope = scope.parent
