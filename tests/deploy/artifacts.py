@@ -20,6 +20,11 @@ DASHBOARDS = DEPLOY / "grafana" / "dashboards"
 RULES = DEPLOY / "prometheus" / "rules"
 RULE_TESTS = DEPLOY / "prometheus" / "tests"
 
+# TEMPORARY: series that other issues are building now. An expression reading one of them may
+# return no data until it lands; once it returns data the test fails until its line is removed
+# here. The lead empties this list.
+PENDING_METRICS: dict[str, str] = {}
+
 _LABEL_VALUES = re.compile(r"^label_values\((?:(?P<match>.+),\s*)?(?P<label>[A-Za-z_]\w*)\)$")
 
 

@@ -4,7 +4,7 @@ deploy/grafana/generate.py builds the dashboards with grafana-foundation-sdk; th
 is what operators import. These tests fail when the two drift, when a dashboard loses its
 template variables or its data source variable, and when a panel or rule reads a metric that
 the sidecar does not export (other than the recorded series and the metrics still being built,
-listed in test_dashboards_live.PENDING_METRICS).
+listed in artifacts.PENDING_METRICS).
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from proxy.server.app import create_app
 from tests.deploy.artifacts import (
     DASHBOARDS,
     DEPLOY,
+    PENDING_METRICS,
     ROOT,
     dashboard_files,
     load_dashboard,
@@ -28,7 +29,6 @@ from tests.deploy.artifacts import (
     rules,
     targets,
 )
-from tests.deploy.test_dashboards_live import PENDING_METRICS
 
 GENERATE = DEPLOY / "grafana" / "generate.py"
 

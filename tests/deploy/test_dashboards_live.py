@@ -16,10 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import signal
-import subprocess
-import sys
 import textwrap
 import time
 from pathlib import Path
@@ -28,6 +25,7 @@ import aiohttp
 import pytest
 
 from tests.deploy.artifacts import (
+    PENDING_METRICS,
     RULES,
     all_value,
     dashboard_files,
@@ -39,28 +37,19 @@ from tests.deploy.artifacts import (
     variables,
 )
 from tests.deploy.traffic import backend, drive
-from tests.support.components import free_port, prometheus_query, running_prometheus, wait_http_ok
+from tests.support.components import prometheus_query, running_prometheus, wait_http_ok
+from tests.support.sidecar import Sidecar
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow, pytest.mark.timeout(240)]
 
-# TEMPORARY: series that other issues are building now. An expression reading one of them may
-# return no data until it lands; once it returns data the test fails until its line is removed
-# here. The lead empties this list.
-PENDING_METRICS: dict[str, str] = {}
 
 RATE_INTERVAL = "30s"
 
 
-def sidecar_config(old: str, new: str, ports: dict[str, int], workdir: Path) -> str:
+def sidecar_config(old: str, new: str, workdir: Path) -> str:
     """A config for ``embedshift serve`` with a shadow rate cap below the test's request rate."""
     return textwrap.dedent(
         f"""
-        [proxy]
-        listen = "127.0.0.1:{ports["proxy"]}"
-        [metrics]
-        listen = "127.0.0.1:{ports["metrics"]}"
-        [admin]
-        listen = "127.0.0.1:{ports["admin"]}"
         [upstreams.old]
         url = "{old}"
         [upstreams.new]
@@ -123,18 +112,6 @@ def calibrator_output(workdir: Path) -> None:
     (workdir / "calibrator-status.json").write_text(json.dumps(status))
 
 
-def start_sidecar(config: Path, log: Path) -> subprocess.Popen[bytes]:
-    """``embedshift serve --config CONFIG`` as a child process, its output into ``log``."""
-    with log.open("ab") as out:
-        return subprocess.Popen(
-            [sys.executable, "-m", "proxy", "serve", "--config", str(config)],
-            stdin=subprocess.DEVNULL,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            env={**os.environ, "EMBEDSHIFT_ADMIN_TOKEN": "test-token"},
-        )
-
-
 def prometheus_config(metrics_port: int) -> str:
     """Scrape the sidecar every second and evaluate deploy/prometheus's rules every second."""
     rule_files = "\n".join(f"  - {path}" for path in sorted(RULES.glob("*.yml")))
@@ -194,23 +171,25 @@ async def test_every_panel_and_rule_returns_data(
     """Each dashboard target and each rule expression returns data (pending metrics excepted)."""
     old = await aiohttp_server(backend("old"))
     new = await aiohttp_server(backend("new"))
-    ports = {name: free_port() for name in ("proxy", "metrics", "admin")}
-    config = tmp_path / "config.toml"
-    config.write_text(sidecar_config(str(old.make_url("")), str(new.make_url("")), ports, tmp_path))
     calibrator_output(tmp_path)
-    log = tmp_path / "sidecar.log"
-    sidecar = start_sidecar(config, log)
+    sidecar = Sidecar(
+        tmp_path,
+        sidecar_config(str(old.make_url("")), str(new.make_url("")), tmp_path),
+        env={"EMBEDSHIFT_ADMIN_TOKEN": "test-token"},
+    )
+    await asyncio.to_thread(sidecar.start)
     try:
+        assert sidecar.proc is not None
         await asyncio.to_thread(
-            wait_http_ok, f"http://127.0.0.1:{ports['metrics']}/readyz", sidecar, log, 30.0
+            wait_http_ok, f"{sidecar.metrics_url}/readyz", sidecar.proc, sidecar.log, 30.0
         )
         # a real reload, so that the reload counter has a series
-        sidecar.send_signal(signal.SIGHUP)
+        sidecar.signal(signal.SIGHUP)
         with running_prometheus(
-            prometheus_bin, prometheus_config(ports["metrics"]), tmp_path / "prometheus"
+            prometheus_bin, prometheus_config(sidecar.metrics_port), tmp_path / "prometheus"
         ) as prom:
             stop = asyncio.Event()
-            traffic = asyncio.create_task(drive(f"http://127.0.0.1:{ports['proxy']}", stop))
+            traffic = asyncio.create_task(drive(sidecar.url, stop))
             try:
                 missing = await poll_until_data(prom, deadline_s=60.0)
             finally:
@@ -221,9 +200,8 @@ async def test_every_panel_and_rule_returns_data(
                 f"  {where}: {expr}" for where, expr in missing.items()
             )
     finally:
-        sidecar.terminate()
-        await asyncio.to_thread(sidecar.wait, 20)
-    assert sidecar.returncode == 0, log.read_text()[-3000:]
+        status = await asyncio.to_thread(sidecar.stop)
+    assert status == 0, sidecar.log.read_text()[-3000:]
 
 
 async def poll_until_data(prom: str, deadline_s: float) -> dict[str, str]:
