@@ -11,6 +11,8 @@ import pytest
 
 from tests.calibrator.inventory.benchmark import Score, total
 
+pytestmark = pytest.mark.slow  # scans pinned real packages: 20 s and more (fast lane: out)
+
 
 def _detail(s: Score) -> str:
     return (
