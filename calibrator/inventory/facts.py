@@ -39,6 +39,7 @@ class Origin(StrEnum):
     STRING = "string"  # a string-distance ratio (fuzzy matching, edit distance)
     KEYWORD = "keyword"  # a keyword-search rank (BM25, full-text search)
     COUNT = "count"  # a ratio of counts (`len(hits) / len(children)`)
+    OTHER = "other"  # an outcome, rate or likelihood (`run.success_score`, `loop_likelihood`)
     UNKNOWN = "unknown"  # a score-like name with nothing known about its source
 
 

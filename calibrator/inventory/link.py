@@ -47,7 +47,7 @@ BRIDGED = 0.7
 """Evidence that reaches a class's attribute through ``obj.x`` read elsewhere (medium)."""
 LOW = 0.3
 MAX_HOPS = 8
-_NOT_SIMILARITY = (Origin.MODEL, Origin.STRING, Origin.KEYWORD, Origin.COUNT)
+_NOT_SIMILARITY = (Origin.MODEL, Origin.STRING, Origin.KEYWORD, Origin.COUNT, Origin.OTHER)
 
 
 @dataclass(frozen=True, slots=True)
@@ -167,7 +167,7 @@ def _overruled(good: Evidence | None, bad: Evidence | None, value: Value, name: 
         return True
     if good is not None and good.origin is Origin.SIMILARITY:
         return False
-    if bad is not None and bad.origin is Origin.COUNT:
+    if bad is not None and bad.origin in (Origin.COUNT, Origin.OTHER):
         return good is None or good.where.startswith("'")
     return bad is not None
 
@@ -237,7 +237,11 @@ def _judge(
         confidence = min(confidence, LOW)
     if not plausible(value.value, metric):
         confidence = min(confidence, LOW)
-    vetoed = [s for s in graph.sources.get(value.node, ()) if _vetoed(slot_name(s))]
+    vetoed = [
+        s
+        for s in graph.sources.get(value.node, ())
+        if slot_name(s) != name and _vetoed(slot_name(s))
+    ]
     if vetoed:  # `t = mmr_threshold if ... else 0.5`: the slot holds a weight, a size, ...
         confidence = min(confidence, LOW)
         reason = f"{reason}; but it also holds {slot_name(vetoed[0])}"

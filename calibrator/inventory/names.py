@@ -67,7 +67,11 @@ def is_score_like(identifier: str) -> bool:
         return False
     if any(w in THRESHOLD_WORDS for w in name_words) or name_words[:1] in (("min",), ("max",)):
         return False
-    return not any(w in VETO_WORDS for w in name_words)
+    return not any(w in VETO_WORDS and w not in _RANKED for w in name_words)
+
+
+_RANKED = frozenset({"top", "best"})
+"""Words that veto a threshold name (``top_k``) but not a score (``top_similarity``)."""
 
 
 @dataclass(frozen=True, slots=True)

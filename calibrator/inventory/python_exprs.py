@@ -196,11 +196,16 @@ _DROPPED = frozenset(
 
 
 def _rejects(statement: ast.stmt) -> bool:
+    """``continue``, ``break``, ``raise``, a bare ``return``, or ``item.dropped = True``."""
     if isinstance(statement, (ast.Continue, ast.Break, ast.Raise)):
         return True
     if isinstance(statement, ast.Return):
         value = statement.value
         return value is None or (isinstance(value, ast.Constant) and value.value is None)
+    if isinstance(statement, ast.Assign) and isinstance(statement.value, ast.Constant):
+        return statement.value.value is True and any(
+            _DROPPED & set(words(value_name(t) or "")) for t in statement.targets
+        )
     return False
 
 

@@ -33,6 +33,7 @@ from calibrator.inventory.facts import (
     Signature,
     Use,
     Value,
+    slot_name,
 )
 from calibrator.inventory.findings import Direction, Finding, Kind, Metric, ScanError
 from calibrator.inventory.names import interesting, interesting_lines, plausible, words
@@ -45,11 +46,13 @@ from calibrator.inventory.python_exprs import (
     number,
     numeric_string,
     score_expr,
+    value_name,
 )
 from calibrator.inventory.python_imports import Imports
 from calibrator.inventory.python_scopes import FIELD_CALLS, PASS_THROUGH, Scope, parameters
 from calibrator.inventory.sql_scan import scan_sql_text
 from calibrator.inventory.sql_tokens import looks_like_sql
+from calibrator.inventory.vocabulary import OUTCOME_WORDS, THRESHOLD_WORDS
 
 _QUERY_METHODS = frozenset({"query", "filter", "where", "eval"})
 _LEAVES = frozenset(
@@ -272,7 +275,10 @@ class _Scanner(ast.NodeVisitor):
         on_left: bool,
     ) -> None:
         score = score_expr(score_side)
-        if score is None or score_expr(value_side) is not None:
+        if score is None:
+            self._compared_with_outcome(node, score_side, value_side)
+            return
+        if score_expr(value_side) is not None:
             return
         condition = condition_direction(op, on_left)
         if condition is None:
@@ -298,13 +304,28 @@ class _Scanner(ast.NodeVisitor):
             confidence = ZERO_FLOOR_CONFIDENCE
             reason = f"{score.identifier} (a similarity search result) kept above zero"
         if (
-            origin in (Origin.MODEL, Origin.STRING, Origin.KEYWORD)
+            origin in (Origin.MODEL, Origin.STRING, Origin.KEYWORD, Origin.COUNT, Origin.OTHER)
             or _clamps(parents, score_side)
             or (is_integer(literal) and amount != 0.0)
         ):
             confidence = LOW
             reason = f"{score.identifier} ({origin.value} score) compared with a number"
         self._finding(literal, amount, kept, score.metric, confidence, reason)
+
+    def _compared_with_outcome(self, node: ast.Compare, other: ast.expr, value: ast.expr) -> None:
+        """``run.success_score < score_threshold``: a threshold name bounding no similarity.
+
+        Recorded as evidence against the slot, so that its name alone does not report it.
+        """
+        name = value_name(other) or (call_name(other) if isinstance(other, ast.Call) else "")
+        if not name or not set(words(name)) & OUTCOME_WORDS:
+            return
+        for slot in self.scope.sources(value):
+            if set(words(slot_name(slot))) & THRESHOLD_WORDS:
+                self.facts.uses.append(
+                    Use(slot, Direction.UNKNOWN, Metric.UNKNOWN, Origin.OTHER, self.path,
+                        node.lineno, name)
+                )  # fmt: skip
 
     # -- values ------------------------------------------------------------------------
     def _assigned(self, target: ast.expr, value: ast.expr) -> None:

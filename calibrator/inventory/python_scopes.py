@@ -21,6 +21,7 @@ from calibrator.inventory.vocabulary import (
     KEYWORD_SOURCES,
     MODEL_CONTEXTS,
     MODEL_SOURCES,
+    OUTCOME_WORDS,
     SIMILARITY_SOURCES,
     STRING_SOURCES,
 )
@@ -34,6 +35,24 @@ FIELD_CALLS = frozenset({"Field", "field", "PrivateAttr"})
 _ORIGIN_DEPTH = 6
 
 Function = ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda
+Definition = tuple[ast.ClassDef | None, ast.FunctionDef | ast.AsyncFunctionDef]
+"""A function of the module, with the class it is a method of."""
+
+
+def _definitions(tree: ast.Module) -> dict[str, list[Definition]]:
+    """Every function and method of a module by name (statements only: cheap)."""
+    found: dict[str, list[Definition]] = {}
+    pending: list[tuple[ast.ClassDef | None, ast.stmt]] = [(None, s) for s in tree.body]
+    while pending:
+        owner, statement = pending.pop()
+        if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            found.setdefault(statement.name, []).append((owner, statement))
+        elif isinstance(statement, ast.ClassDef):
+            pending.extend((statement, s) for s in statement.body)
+        else:
+            for name in ("body", "orelse", "finalbody"):
+                pending.extend((owner, s) for s in getattr(statement, name, ()))
+    return found
 
 
 def parameters(args: ast.arguments) -> list[tuple[str, ast.expr | None, bool]]:
@@ -153,6 +172,8 @@ def _classify(name_words: tuple[str, ...] | list[str]) -> Origin:
         return Origin.SIMILARITY
     if present & MODEL_SOURCES:
         return Origin.MODEL
+    if present & OUTCOME_WORDS:
+        return Origin.OTHER
     return Origin.UNKNOWN
 
 
@@ -173,6 +194,7 @@ class Scope:
     words: tuple[str, ...] = ()
     context_origin: Origin = Origin.UNKNOWN
     module_names: frozenset[str] = frozenset()
+    definitions: dict[str, list[Definition]] = field(default_factory=dict, repr=False)
     _assigned: dict[str, list[tuple[int, ast.expr]]] | None = field(default=None, repr=False)
     _counted: frozenset[str] | None = field(default=None, repr=False)
 
@@ -181,7 +203,14 @@ class Scope:
     def module(cls, tree: ast.Module, path: str, imports: Imports) -> Scope:
         """The module scope: module-level names and names imported from other modules."""
         names = set(imports.imported) | _statement_bindings(tree)[0]
-        return cls("module", path, tree, imports, module_names=frozenset(names))
+        return cls(
+            "module",
+            path,
+            tree,
+            imports,
+            module_names=frozenset(names),
+            definitions=_definitions(tree),
+        )
 
     def child_class(self, node: ast.ClassDef) -> Scope:
         """The scope of a class body."""
@@ -200,6 +229,7 @@ class Scope:
             "class", self.path, node, self.imports, self, node.name, node.name, base,
             local_names=frozenset(n for s in node.body for n in _class_targets(s)),
             words=context, context_origin=origin, module_names=self.module_names,
+            definitions=self.definitions,
         )  # fmt: skip
 
     def child_function(self, node: ast.FunctionDef | ast.AsyncFunctionDef) -> Scope:
@@ -216,6 +246,7 @@ class Scope:
         return Scope(
             "function", self.path, node, self.imports, self, callee,
             self.class_name, self.base, params, local_names, context, origin, self.module_names,
+            self.definitions,
         )  # fmt: skip
 
     def child_lambda(self, node: ast.Lambda) -> Scope:
@@ -224,6 +255,7 @@ class Scope:
         return Scope(
             "lambda", self.path, node, self.imports, self, "", self.class_name, self.base,
             frozenset(), params, self.words, self.context_origin, self.module_names,
+            self.definitions,
         )  # fmt: skip
 
     @staticmethod
@@ -430,10 +462,51 @@ class Scope:
             )
         return Origin.UNKNOWN
 
+    def _returned_origin(self, call: ast.Call, depth: int, seen: set[str]) -> Origin:
+        """The origin of what a function of this module returns, for ``f()`` and ``self.m()``.
+
+        ``self._text_similarity(a, b)`` that returns a ratio of word counts is no embedding
+        similarity, whatever its name says.
+        """
+        func = call.func
+        if isinstance(func, ast.Name):
+            candidates = [d for d in self.definitions.get(func.id, []) if d[0] is None]
+        elif (
+            isinstance(func, ast.Attribute)
+            and isinstance(func.value, ast.Name)
+            and func.value.id in ("self", "cls")
+        ):
+            methods = [d for d in self.definitions.get(func.attr, []) if d[0] is not None]
+            own = [d for d in methods if d[0] is not None and d[0].name == self.class_name]
+            candidates = own or methods
+        else:
+            return Origin.UNKNOWN
+        module = self
+        while module.parent is not None:
+            module = module.parent
+        for owner, function in candidates[:3]:
+            key = f"def:{id(function)}"
+            if key in seen:
+                continue
+            seen.add(key)
+            outer = module.child_class(owner) if owner is not None else module
+            inner = outer.child_function(function)
+            for returned in _returns(function):
+                assert returned.value is not None
+                found = inner.follow(returned.value, depth, seen, returned.lineno)
+                if found is not Origin.UNKNOWN:
+                    return found
+        return Origin.UNKNOWN
+
     def _call_origin(self, call: ast.Call, depth: int, seen: set[str], line: int) -> Origin:  # noqa: C901, PLR0911 - model, pass-through, name, receiver
         name = call_name(call)
         if name in ("score", "scores") and call.args:
             return Origin.MODEL  # `clf.score(X, y)`: a model's evaluation
+        if name in ("len", "count"):
+            return Origin.COUNT
+        found = self._returned_origin(call, depth, seen)
+        if found is not Origin.UNKNOWN:
+            return found
         func = call.func
         if name in PASS_THROUGH or name in ("filter", "map"):
             for arg in call.args:
@@ -456,6 +529,12 @@ class Scope:
                 if func.id in self.imports.string_names:
                     return Origin.STRING
         return _classify(chain)
+
+
+def _returns(function: ast.AST) -> list[ast.Return]:
+    """A function's ``return value`` statements, in source order (the main path first)."""
+    found = [n for n in _own_nodes(function) if isinstance(n, ast.Return) and n.value is not None]
+    return sorted(found, key=lambda n: n.lineno)
 
 
 def _class_targets(statement: ast.stmt) -> list[str]:

@@ -186,6 +186,14 @@ VETO_WORDS = frozenset(
         "entropy",
         "importance",
         "boost",
+        "success",
+        "quality",
+        "rating",
+        "reward",
+        "feedback",
+        "grade",
+        "vote",
+        "votes",
     }
 )
 """Words that rule a name out: sizes, counts, indices, model knobs and the like."""
@@ -248,6 +256,15 @@ MODEL_SOURCES = frozenset(
         "evaluate",
         "judge",
         "grade",
+        "llm",
+        "gpt",
+        "openai",
+        "anthropic",
+        "chat",
+        "completion",
+        "completions",
+        "prompt",
+        "structured",
     }
 )
 """Words in the name of a call whose scores come from a model's prediction, not embeddings."""
@@ -375,3 +392,11 @@ LIBRARY_CALLS: dict[str, str] = {
 
 KEYWORD_SOURCES = frozenset({"keyword", "fulltext", "fts", "bm25", "lexical", "tfidf", "sparse"})
 """Words of calls whose scores are keyword-search ranks (BM25, full text), not embeddings."""
+
+OUTCOME_WORDS = frozenset(
+    {"success", "failure", "quality", "rating", "reward", "feedback", "grade", "vote", "votes",
+     "likelihood", "probability", "prob", "proba", "accuracy", "loss", "error", "rate",
+     "perplexity", "bleu", "rouge", "f1", "precision", "recall", "auc", "count", "confidence"}
+)  # fmt: skip
+"""Words of an outcome, rate or evaluation figure: what such a name holds is no similarity,
+and a threshold compared with it (or computed by a call named so) is no similarity threshold."""

@@ -28,7 +28,7 @@ def test_every_package_has_precision_and_recall_of_at_least_0_9(corpus_scores):
         assert s.recall is None or s.recall >= 0.9, _detail(s)
 
 
-@pytest.mark.parametrize("role", [None, "development", "held-out"])
+@pytest.mark.parametrize("role", [None, "development", "held-out", "held-out-2"])
 def test_overall_precision_and_recall(corpus_scores, role):
     """All packages together, and each role alone, reach 0.9 on both."""
     merged = total(corpus_scores, role)
