@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from collections import defaultdict, deque
 from collections.abc import Iterable
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from calibrator.inventory.facts import (
     Call,
@@ -32,11 +32,19 @@ from calibrator.inventory.facts import (
     slot_name,
 )
 from calibrator.inventory.findings import Direction, Finding, Kind, Metric
-from calibrator.inventory.names import is_score_like, plausible, threshold_name, words
-from calibrator.inventory.vocabulary import MODEL_NAMES, VETO_WORDS
+from calibrator.inventory.names import (
+    is_score_like,
+    plausible,
+    specific,
+    threshold_name,
+    words,
+)
+from calibrator.inventory.vocabulary import MODEL_NAMES, TOLERANCE_WORDS, VETO_WORDS
 
 USE_CONFIDENCE = 0.8
-"""A number that reaches a comparison with a score of unknown origin."""
+"""A number that reaches a comparison with a similarity (by its name) of unknown origin."""
+GENERIC_USE_CONFIDENCE = 0.65
+"""A number that reaches a comparison with a score named only ``score`` or ``distance``."""
 SIMILARITY_USE_CONFIDENCE = 0.85
 """A number that reaches a comparison with a score known to come from a similarity search."""
 NAME_SEED = 0.78
@@ -50,8 +58,7 @@ MAX_HOPS = 8
 _NOT_SIMILARITY = (Origin.MODEL, Origin.STRING, Origin.KEYWORD, Origin.COUNT, Origin.OTHER)
 
 
-@dataclass(frozen=True, slots=True)
-class Evidence:
+class Evidence(NamedTuple):
     """Why a slot is (or is not) a threshold: how sure, what it keeps, and where it was seen."""
 
     confidence: float
@@ -61,6 +68,7 @@ class Evidence:
     where: str
     hops: int = 0
     place: tuple[str, int] | None = None  # the comparison's file and line
+    climbed: bool = False  # reached a base class from a subclass
 
 
 class Graph:
@@ -71,6 +79,8 @@ class Graph:
         self.values: list[Value] = []
         self.sources: dict[str, set[str]] = defaultdict(set)
         self.positional_names: dict[str, str] = {}
+        self.up: dict[str, set[str]] = defaultdict(set)  # a class attribute to its base's
+        self.down: dict[str, set[str]] = defaultdict(set)  # a base's attribute to a subclass's
         uses: list[Use] = []
         calls: list[Call] = []
         signatures: dict[str, list[Signature]] = defaultdict(list)
@@ -103,10 +113,10 @@ class Graph:
         for owner, names in attributes.items():
             for name in names:  # `settings.minscore` read anywhere stands for every class's
                 self.sources[f"a:*.{name}"].add(f"a:{owner}.{name}")
-        for owner, base in bases:
+        for owner, base in bases:  # a subclass's use reaches the base's default, and back
             for name in attributes.get(owner, set()) | attributes.get(base, set()):
-                self.sources[f"a:{owner}.{name}"].add(f"a:{base}.{name}")
-                self.sources[f"a:{base}.{name}"].add(f"a:{owner}.{name}")
+                self.up[f"a:{owner}.{name}"].add(f"a:{base}.{name}")
+                self.down[f"a:{base}.{name}"].add(f"a:{owner}.{name}")
 
     def evidence(self) -> tuple[dict[str, Evidence], dict[str, Evidence]]:  # noqa: C901 - seeds, then one walk
         """For each slot, the best evidence that it is a threshold, and any that it is not."""
@@ -119,9 +129,12 @@ class Graph:
                 seed = Evidence(1.0, use.direction, use.metric, use.origin, where)
                 pending.append((use.node, seed, False))
                 continue
-            confidence = (
-                SIMILARITY_USE_CONFIDENCE if use.origin is Origin.SIMILARITY else USE_CONFIDENCE
-            )
+            if use.origin is Origin.SIMILARITY:
+                confidence = SIMILARITY_USE_CONFIDENCE
+            elif specific(use.score):
+                confidence = USE_CONFIDENCE
+            else:
+                confidence = GENERIC_USE_CONFIDENCE
             seen = Evidence(
                 confidence, use.direction, use.metric, use.origin, where, 0, (use.path, use.line)
             )
@@ -148,10 +161,18 @@ class Graph:
             best[slot] = found
             if found.hops >= MAX_HOPS:
                 continue
-            onward = _hop(found, bridged=slot.startswith("a:*."))
+            bridged = slot.startswith("a:*.")
+            if bridged and found.confidence < BRIDGED:
+                continue  # `obj.radius` near a bare `dist`: too weak to name every class's radius
+            onward = _hop(found, bridged=bridged)
             for source in self.sources.get(slot, ()):
                 if not is_score_like(slot_name(source)):  # a running best score is no threshold
                     pending.append((source, onward, good))
+            # along class bases: up from a subclass, or down from where it was used, but not
+            # up and down again (siblings under `BaseEstimator` share no thresholds)
+            pending.extend((base, onward._replace(climbed=True), good) for base in self.up[slot])
+            if not found.climbed:
+                pending.extend((sub, onward, good) for sub in self.down[slot])
         return positive, negative
 
 
@@ -181,15 +202,7 @@ def _hop(found: Evidence, *, bridged: bool) -> Evidence:
     confidence = found.confidence - HOP_DECAY
     if bridged:
         confidence = min(confidence, BRIDGED)
-    return Evidence(
-        confidence,
-        found.direction,
-        found.metric,
-        found.origin,
-        found.where,
-        found.hops + 1,
-        found.place,
-    )
+    return found._replace(confidence=confidence, hops=found.hops + 1)
 
 
 def link(files: Iterable[FileFacts]) -> list[Finding]:
@@ -242,6 +255,8 @@ def _judge(
         for s in graph.sources.get(value.node, ())
         if slot_name(s) != name and _vetoed(slot_name(s))
     ]
+    if set(words(name)) & TOLERANCE_WORDS:
+        vetoed.append(value.node)  # `tol`, `eps`: compared with scores, still no cutoff
     if vetoed:  # `t = mmr_threshold if ... else 0.5`: the slot holds a weight, a size, ...
         confidence = min(confidence, LOW)
         reason = f"{reason}; but it also holds {slot_name(vetoed[0])}"

@@ -18,8 +18,10 @@ from calibrator.inventory.vocabulary import (
     DISTANCE_WORDS,
     KNOWN_KEYWORDS,
     LIBRARY_MODULES,
+    OUTCOME_WORDS,
     SCORE_WORDS,
     SIMILARITY_WORDS,
+    SPECIFIC_WORDS,
     THRESHOLD_WORDS,
     VETO_WORDS,
 )
@@ -67,7 +69,7 @@ def is_score_like(identifier: str) -> bool:
         return False
     if any(w in THRESHOLD_WORDS for w in name_words) or name_words[:1] in (("min",), ("max",)):
         return False
-    return not any(w in VETO_WORDS and w not in _RANKED for w in name_words)
+    return not any((w in VETO_WORDS and w not in _RANKED) or w in OUTCOME_WORDS for w in name_words)
 
 
 _RANKED = frozenset({"top", "best"})
@@ -214,3 +216,8 @@ def interesting(text: str) -> bool:
 
 
 _FRACTION = re.compile(r"(?<![\w.])0?\.[0-9]")
+
+
+def specific(identifier: str) -> bool:
+    """Whether a score's name says embedding similarity (``cos_sim``), not just ``score``."""
+    return any(w in SPECIFIC_WORDS for w in words(identifier))

@@ -137,7 +137,10 @@ def score_expr(node: ast.expr) -> ScoreExpr | None:  # noqa: C901, PLR0911, PLR0
             if inner is not None and inner.metric is Metric.SIMILARITY:
                 return ScoreExpr(inner.identifier, Metric.DISTANCE)
             return inner
-        return score_expr(node.left) or score_expr(node.right)
+        left, right = score_expr(node.left), score_expr(node.right)
+        if left is not None and right is not None and isinstance(node.op, ast.Sub):
+            return None  # `new_score - old_score`: a change of score, compared with a tolerance
+        return left or right
     return None
 
 

@@ -36,7 +36,13 @@ from calibrator.inventory.facts import (
     slot_name,
 )
 from calibrator.inventory.findings import Direction, Finding, Kind, Metric, ScanError
-from calibrator.inventory.names import interesting, interesting_lines, plausible, words
+from calibrator.inventory.names import (
+    interesting,
+    interesting_lines,
+    plausible,
+    specific,
+    words,
+)
 from calibrator.inventory.python_exprs import (
     call_name,
     condition_direction,
@@ -74,6 +80,8 @@ def _child_fields(kind: type) -> tuple[str, ...]:
 
 
 COMPARISON_CONFIDENCE = 0.9
+GENERIC_CONFIDENCE = 0.65
+"""A comparison with a score named only ``score`` or ``distance``, of unknown origin."""
 ZERO_FLOOR_CONFIDENCE = 0.6
 LOW = 0.3
 
@@ -299,8 +307,15 @@ class _Scanner(ast.NodeVisitor):
         amount = number(literal)
         assert amount is not None
         confidence = COMPARISON_CONFIDENCE if plausible(amount, score.metric) else LOW
+        if origin is Origin.UNKNOWN and not specific(score.identifier):
+            confidence = min(confidence, GENERIC_CONFIDENCE)  # `score`, `distance`: of what?
         reason = f"{score.identifier} compared with a number"
-        if amount == 0.0 and origin is Origin.SIMILARITY and _filters(parents, score_side):
+        if (
+            amount == 0.0
+            and origin is Origin.SIMILARITY
+            and score.metric is not Metric.DISTANCE
+            and _filters(parents, score_side)
+        ):
             confidence = ZERO_FLOOR_CONFIDENCE
             reason = f"{score.identifier} (a similarity search result) kept above zero"
         if (

@@ -24,6 +24,12 @@ SIMILARITY_WORDS = frozenset(
     }
 )
 DISTANCE_WORDS = frozenset({"distance", "distances", "dist", "dists"})
+SPECIFIC_WORDS = frozenset(
+    {"similarity", "similarities", "sim", "sims", "cosine", "cos", "relevance", "relevancy",
+     "certainty"}
+)  # fmt: skip
+"""Score words that name an embedding similarity; ``score`` and ``distance`` alone are said of
+many other things (a model's evaluation, a geometric distance)."""
 SCORE_WORDS = SIMILARITY_WORDS | DISTANCE_WORDS
 THRESHOLD_WORDS = frozenset({"threshold", "thresh", "cutoff", "cut"})
 """Words that make a name a threshold (``cut`` only counts as ``cut off``)."""
@@ -139,6 +145,9 @@ VETO_WORDS = frozenset(
         "temperature",
         "eta",
         "epsilon",
+        "eps",
+        "tol",
+        "tolerance",
         "p",
         "geo",
         "radius",
@@ -396,7 +405,12 @@ KEYWORD_SOURCES = frozenset({"keyword", "fulltext", "fts", "bm25", "lexical", "t
 OUTCOME_WORDS = frozenset(
     {"success", "failure", "quality", "rating", "reward", "feedback", "grade", "vote", "votes",
      "likelihood", "probability", "prob", "proba", "accuracy", "loss", "error", "rate",
-     "perplexity", "bleu", "rouge", "f1", "precision", "recall", "auc", "count", "confidence"}
+     "perplexity", "bleu", "rouge", "f1", "precision", "recall", "auc", "count", "confidence",
+     "y", "pred", "preds", "prediction", "predictions", "logit", "logits"}
 )  # fmt: skip
 """Words of an outcome, rate or evaluation figure: what such a name holds is no similarity,
 and a threshold compared with it (or computed by a call named so) is no similarity threshold."""
+
+TOLERANCE_WORDS = frozenset({"tol", "tolerance", "eps", "epsilon", "atol", "rtol"})
+"""Names of numerical tolerances: compared with a score (``abs(cos - 1) < eps``), still no
+cutoff that a new embedding model moves."""
