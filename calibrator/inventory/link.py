@@ -31,7 +31,7 @@ from calibrator.inventory.facts import (
     bind_calls,
     slot_name,
 )
-from calibrator.inventory.findings import Direction, Finding, Kind, Metric
+from calibrator.inventory.findings import Direction, Finding, Metric
 from calibrator.inventory.names import (
     is_score_like,
     plausible,
@@ -118,16 +118,14 @@ class Graph:
                 self.up[f"a:{owner}.{name}"].add(f"a:{base}.{name}")
                 self.down[f"a:{base}.{name}"].add(f"a:{owner}.{name}")
 
-    def evidence(self) -> tuple[dict[str, Evidence], dict[str, Evidence]]:  # noqa: C901 - seeds, then one walk
-        """For each slot, the best evidence that it is a threshold, and any that it is not."""
-        positive: dict[str, Evidence] = {}
-        negative: dict[str, Evidence] = {}
-        pending: deque[tuple[str, Evidence, bool]] = deque()
+    def seeds(self) -> list[tuple[str, Evidence, bool]]:
+        """Where evidence starts: comparisons with scores (for or against), threshold names."""
+        found: list[tuple[str, Evidence, bool]] = []
         for use in self.uses:
             where = f"{use.score} on {use.path}:{use.line}"
             if use.origin in _NOT_SIMILARITY:
                 seed = Evidence(1.0, use.direction, use.metric, use.origin, where)
-                pending.append((use.node, seed, False))
+                found.append((use.node, seed, False))
                 continue
             if use.origin is Origin.SIMILARITY:
                 confidence = SIMILARITY_USE_CONFIDENCE
@@ -138,20 +136,22 @@ class Graph:
             seen = Evidence(
                 confidence, use.direction, use.metric, use.origin, where, 0, (use.path, use.line)
             )
-            pending.append((use.node, seen, True))
+            found.append((use.node, seen, True))
         for target in list(self.sources):
             if not target.startswith(("p:", "k:")):
                 continue  # attributes and variables only store a value; a parameter takes it on
             verdict = threshold_name(slot_name(target))
             if verdict.strength >= NAME_SEED:
-                seed = Evidence(
-                    NAME_SEED,
-                    verdict.direction,
-                    verdict.metric,
-                    Origin.UNKNOWN,
-                    f"{slot_name(target)!r}",
-                )
-                pending.append((target, seed, True))
+                where = f"{slot_name(target)!r}"
+                seed = Evidence(NAME_SEED, verdict.direction, verdict.metric, Origin.UNKNOWN, where)
+                found.append((target, seed, True))
+        return found
+
+    def evidence(self) -> tuple[dict[str, Evidence], dict[str, Evidence]]:
+        """For each slot, the best evidence that it is a threshold, and any that it is not."""
+        positive: dict[str, Evidence] = {}
+        negative: dict[str, Evidence] = {}
+        pending: deque[tuple[str, Evidence, bool]] = deque(self.seeds())
         while pending:
             slot, found, good = pending.popleft()
             best = positive if good else negative
@@ -217,6 +217,31 @@ def link(files: Iterable[FileFacts]) -> list[Finding]:
     return findings
 
 
+def _doubt(
+    value: Value,
+    name: str,
+    metric: Metric,
+    good: Evidence | None,
+    bad: Evidence | None,
+    graph: Graph,
+) -> str:
+    """Why a value is no similarity cutoff after all (``""``: no reason to doubt it)."""
+    if _overruled(good, bad, value, name):
+        why = bad.origin if bad is not None and value.origin is Origin.UNKNOWN else value.origin
+        return f"it is about a {why.value if why is not Origin.UNKNOWN else 'model'} score"
+    if value.integer and value.value != 0:
+        return "similarities and distances are not counted in whole units"
+    if not plausible(value.value, metric):
+        return "the value bounds a range or turns filtering off"
+    if set(words(name)) & TOLERANCE_WORDS:
+        return f"{name} is a numerical tolerance"
+    for source in graph.sources.get(value.node, ()):
+        if slot_name(source) != name and _vetoed(slot_name(source)):
+            # `t = mmr_threshold if ... else 0.5`: the slot holds a weight, a size, ...
+            return f"it also holds {slot_name(source)}"
+    return ""
+
+
 def _judge(
     value: Value, good: Evidence | None, bad: Evidence | None, graph: Graph
 ) -> Finding | None:
@@ -241,25 +266,10 @@ def _judge(
         if good.metric is not Metric.UNKNOWN:
             metric = good.metric
         confidence = max(confidence, good.confidence)
-    if _overruled(good, bad, value, name):
-        why = bad.origin if bad is not None and value.origin is Origin.UNKNOWN else value.origin
-        what = why.value if why is not Origin.UNKNOWN else "model"
+    doubt = _doubt(value, name, metric, good, bad, graph)
+    if doubt:
         confidence = min(confidence, LOW)
-        reason = f"{reason}; but it is about a {what} score"
-    if value.integer and value.value != 0:  # similarities and distances are not counted in units
-        confidence = min(confidence, LOW)
-    if not plausible(value.value, metric):
-        confidence = min(confidence, LOW)
-    vetoed = [
-        s
-        for s in graph.sources.get(value.node, ())
-        if slot_name(s) != name and _vetoed(slot_name(s))
-    ]
-    if set(words(name)) & TOLERANCE_WORDS:
-        vetoed.append(value.node)  # `tol`, `eps`: compared with scores, still no cutoff
-    if vetoed:  # `t = mmr_threshold if ... else 0.5`: the slot holds a weight, a size, ...
-        confidence = min(confidence, LOW)
-        reason = f"{reason}; but it also holds {slot_name(vetoed[0])}"
+        reason = f"{reason}; but {doubt}"
     return Finding(
         value.path,
         value.line,
@@ -276,6 +286,3 @@ def _judge(
         column=value.column,
         related=good.place if good is not None and good.place != (value.path, value.line) else None,
     )
-
-
-__all__ = ["Evidence", "Graph", "Kind", "link"]
