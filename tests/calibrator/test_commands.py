@@ -75,7 +75,7 @@ def test_registering_every_command_loads_no_extra():
 
 
 @pytest.fixture(scope="module")
-def core_only(tmp_path_factory) -> Path:
+def core_only(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A fresh venv holding the core distribution alone (a copy of the checkout, no extras)."""
     tmp = tmp_path_factory.mktemp("core-only")
     source = tmp / "src"
