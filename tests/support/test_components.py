@@ -1,4 +1,4 @@
-"""The real components answer as the integration tests expect (see tests/components.py)."""
+"""The real components answer as the integration tests expect (see tests/support/components.py)."""
 
 from __future__ import annotations
 
