@@ -199,7 +199,7 @@ class _Scanner:
             if param.type == "rest_pattern":
                 break
             positional.append(self._parameter(param, scope, line))
-        if callee:
+        if callee and positional:
             owner = outer.class_name if node.type == "method_definition" else None
             self.facts.signatures.append(Signature(callee, tuple(positional), owner))
         for local in _declared(node.child_by_field_name("body")):

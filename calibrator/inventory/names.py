@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_right
+from itertools import accumulate
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -89,6 +90,7 @@ class ThresholdName:
 NOT_A_THRESHOLD = ThresholdName(0.0, Metric.UNKNOWN, Direction.UNKNOWN)
 
 
+@lru_cache(maxsize=16384)
 def threshold_name(identifier: str, context: tuple[str, ...] = ()) -> ThresholdName:  # noqa: PLR0911
     """Judge a constant, parameter, keyword or config key name.
 
@@ -171,37 +173,36 @@ _INTERESTING = (
 
 
 def interesting_lines(text: str) -> list[int]:
-    """Prefix counts of lines holding a vocabulary word or a decimal number.
+    """Prefix counts of lines holding a vocabulary word or a number below one.
 
     ``counts[j] - counts[i]`` is the number of such lines among lines ``i + 1`` to ``j``
     (1-based): a function whose lines have none cannot hold a threshold or pass one on by a
-    threshold-like name, and its body is not walked.
+    threshold-like name, and its body is not walked. Plain substring searches that skip to
+    the next line once a line is marked: this runs on every parsed file.
     """
     lower = text.lower()
-    starts = [0]
-    find = lower.find
-    position = find("\n")
-    while position != -1:
-        starts.append(position + 1)
-        position = find("\n", position + 1)
-    marked = bytearray(len(starts) + 1)
-    offsets = [m.start() for m in _DECIMAL.finditer(lower)]
+    ends = list(accumulate(map(len, lower.splitlines(keepends=True))))
+    marked = bytearray(len(ends) + 2)
+    last = len(ends)
     for word in _INTERESTING:
-        position = find(word)
+        position = lower.find(word)
         while position != -1:
-            offsets.append(position)
-            position = find(word, position + 1)
-    for offset in offsets:
-        marked[bisect_right(starts, offset)] = 1
-    counts = [0] * len(marked)
-    total = 0
-    for i, flag in enumerate(marked):
-        total += flag
-        counts[i] = total
-    return counts
+            line = bisect_right(ends, position)
+            marked[line + 1] = 1
+            position = lower.find(word, ends[line]) if line < last else -1
+    for found in _POINT_DIGIT.finditer(lower):
+        start = found.start()
+        before = lower[start - 1] if start else " "
+        if before == "0":
+            before = lower[start - 2] if start > 1 else " "
+        elif before.isdigit():
+            continue
+        if not (before.isalnum() or before in "_."):
+            marked[bisect_right(ends, start) + 1] = 1
+    return list(accumulate(marked))
 
 
-_DECIMAL = re.compile(r"[0-9]\.[0-9]|\.[0-9]|[0-9]e-")
+_POINT_DIGIT = re.compile(r"\.[0-9]")
 
 
 def interesting(text: str) -> bool:
@@ -211,8 +212,13 @@ def interesting(text: str) -> bool:
     parsed. Plain substring tests on the lower-cased text, then one simple pattern: much
     faster than parsing, and this runs on every file.
     """
+    return speaks_of_scores(text) or _FRACTION.search(text) is not None
+
+
+def speaks_of_scores(text: str) -> bool:
+    """Whether a text holds a word of the vocabulary (``score``, ``threshold``, ``cos_``...)."""
     lower = text.lower()
-    return any(word in lower for word in _INTERESTING) or _FRACTION.search(text) is not None
+    return any(word in lower for word in _INTERESTING)
 
 
 _FRACTION = re.compile(r"(?<![\w.])0?\.[0-9]")

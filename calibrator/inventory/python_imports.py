@@ -19,17 +19,17 @@ class Imports:
         self.string_names: set[str] = set()  # names bound to string-similarity libraries
 
     def scan(self, tree: ast.Module) -> None:
-        """Record every import statement of a module, wherever it is (``try``, functions)."""
+        """Record the module's import statements (also under ``if`` and ``try``)."""
         pending: list[ast.stmt] = list(tree.body)
-        while pending:  # statements only: imports are statements
+        while pending:  # module-level statements, in `if` and `try` too; not in functions
             node = pending.pop()
             if isinstance(node, (ast.Import, ast.ImportFrom)):
                 self.record(node)
-                continue
-            for name in ("body", "orelse", "finalbody"):
-                pending.extend(getattr(node, name, ()))
-            for handler in getattr(node, "handlers", ()):
-                pending.extend(handler.body)
+            elif isinstance(node, (ast.If, ast.Try, ast.With)):
+                for name in ("body", "orelse", "finalbody"):
+                    pending.extend(getattr(node, name, ()))
+                for handler in getattr(node, "handlers", ()):
+                    pending.extend(handler.body)
 
     def only_library(self) -> str | None:
         """The file's one known library, when it imports exactly one."""

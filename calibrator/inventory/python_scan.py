@@ -40,6 +40,7 @@ from calibrator.inventory.names import (
     interesting,
     interesting_lines,
     plausible,
+    speaks_of_scores,
     specific,
     words,
 )
@@ -64,11 +65,13 @@ _QUERY_METHODS = frozenset({"query", "filter", "where", "eval"})
 _LEAVES = frozenset(
     {ast.Name, ast.Load, ast.Store, ast.Del, ast.alias, ast.Pass, ast.Break, ast.Continue,
      ast.Import, ast.ImportFrom, ast.Global, ast.Nonlocal, type(None), str, int, float,
-     bool, bytes, complex, type(...)}
+     bool, bytes, complex, type(...), ast.JoinedStr, ast.Raise}
 )  # fmt: skip
+# names and flags, and type annotations (`Optional[Dict[str, Any]]` holds no threshold; an
+# annotated assignment's value is visited by its own handler)
 _SCALAR_FIELDS = frozenset(
     {"id", "ctx", "attr", "arg", "name", "names", "module", "level", "kind", "type_comment",
-     "is_async", "conversion", "n", "s", "tag"}
+     "is_async", "conversion", "n", "s", "tag", "annotation", "returns", "type_params"}
 )  # fmt: skip
 
 
@@ -105,6 +108,9 @@ class _Scanner(ast.NodeVisitor):
     def __init__(self, source: str, path: str, tree: ast.Module, *, include_tests: bool) -> None:
         self.lines = source.splitlines()
         self.marked = interesting_lines(source)
+        # a file that never speaks of scores only matters for what other files read from it:
+        # its constants, fields, defaults and attributes, not its functions' insides
+        self.light = not speaks_of_scores(source)
         self.path = path
         self.include_tests = include_tests
         self.imports = Imports()
@@ -203,7 +209,8 @@ class _Scanner(ast.NodeVisitor):
         owner = outer.class_name if outer.kind == "class" else None
         if owner is not None and not _is_static(node) and positional:
             positional = positional[1:]  # self or cls
-        self.facts.signatures.append(Signature(scope.callee, tuple(positional), owner))
+        if positional:  # a call can only pass something by position to a parameter
+            self.facts.signatures.append(Signature(scope.callee, tuple(positional), owner))
         for name, default, _ in params:
             if default is not None:
                 slot = f"p:{scope.callee}.{name}"
@@ -216,7 +223,8 @@ class _Scanner(ast.NodeVisitor):
             return  # no vocabulary word and no decimal in it: nothing to find or pass on
         self.scopes.append(scope)
         for statement in node.body:
-            self.visit(statement)
+            if not self.light or isinstance(statement, (ast.Assign, ast.AnnAssign)):
+                self.visit(statement)
         self.scopes.pop()
 
     def visit_Lambda(self, node: ast.Lambda) -> None:

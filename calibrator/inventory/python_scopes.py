@@ -190,7 +190,7 @@ class Scope:
     class_name: str | None = None  # the class whose `self` this scope sees
     base: str | None = None  # that class's first base, for super()
     params: frozenset[str] = frozenset()
-    local_names: frozenset[str] = frozenset()
+    bound: frozenset[str] | None = frozenset()  # None: a function's, found on first use
     words: tuple[str, ...] = ()
     context_origin: Origin = Origin.UNKNOWN
     module_names: frozenset[str] = frozenset()
@@ -227,7 +227,7 @@ class Scope:
                 origin = Origin.STRING
         return Scope(
             "class", self.path, node, self.imports, self, node.name, node.name, base,
-            local_names=frozenset(n for s in node.body for n in _class_targets(s)),
+            bound=frozenset(n for s in node.body for n in _class_targets(s)),
             words=context, context_origin=origin, module_names=self.module_names,
             definitions=self.definitions,
         )  # fmt: skip
@@ -237,15 +237,13 @@ class Scope:
         in_class = self.kind == "class"
         callee = self.callee if in_class and node.name == "__init__" else node.name
         params = frozenset(name for name, _, _ in parameters(node.args))
-        bound, declared = _statement_bindings(node)
-        local_names = frozenset(bound) - params - declared
         context = (*self.words, *words(node.name))
         origin = self.context_origin
         if origin is Origin.UNKNOWN:
             origin = self._context_origin(words(node.name))
         return Scope(
             "function", self.path, node, self.imports, self, callee,
-            self.class_name, self.base, params, local_names, context, origin, self.module_names,
+            self.class_name, self.base, params, None, context, origin, self.module_names,
             self.definitions,
         )  # fmt: skip
 
@@ -258,9 +256,15 @@ class Scope:
             self.definitions,
         )  # fmt: skip
 
-    @staticmethod
-    def _bound_names(node: ast.AST) -> set[str]:
-        return _statement_bindings(node)[0]
+    def local_names(self) -> frozenset[str]:
+        """Names bound in this scope's own statements, less its parameters and globals.
+
+        Computed on first use: most functions never need it.
+        """
+        if self.bound is None:
+            bound, declared = _statement_bindings(self.node)
+            self.bound = frozenset(bound) - self.params - declared
+        return self.bound
 
     @staticmethod
     def _context_origin(context: tuple[str, ...]) -> Origin:
@@ -278,9 +282,9 @@ class Scope:
                 line = getattr(scope.node, "lineno", 0)
                 if name in scope.params:
                     return f"p:{scope.callee}.{name}"
-                if name in scope.local_names:
+                if name in scope.local_names():
                     return f"l:{self.path}:{line}:{name}"
-            elif scope.kind == "class" and scope is self and name in scope.local_names:
+            elif scope.kind == "class" and scope is self and name in scope.local_names():
                 return f"a:{scope.class_name}.{name}"
             scope = scope.parent
         return f"g:{name}" if name in self.module_names else None
