@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_right
-from itertools import accumulate
 from dataclasses import dataclass
 from functools import lru_cache
+from itertools import accumulate
 
 from calibrator.inventory.findings import Direction, Metric
 from calibrator.inventory.vocabulary import (
