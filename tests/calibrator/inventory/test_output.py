@@ -9,6 +9,7 @@ import subprocess
 from pathlib import Path
 
 import jsonschema
+import pytest
 
 from calibrator.inventory.findings import Direction, Finding, Kind, Metric, ScanError
 from calibrator.inventory.output import print_table, to_json, to_sarif
@@ -142,6 +143,7 @@ def test_sarif_fingerprints_survive_a_line_move(tmp_path: Path):
     assert before["partialFingerprints"] == after["partialFingerprints"]
 
 
+@pytest.mark.slow  # installs the SARIF Multitool from npm once (about 100 MB), then runs it
 def test_sarif_passes_the_sarif_sdk_validator_with_github_rules(
     sarif_multitool: Path, tmp_path: Path
 ):
