@@ -19,6 +19,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import shutil
 import socket
 import subprocess
 import time
@@ -59,7 +60,15 @@ def server_value(var: str, name: str, what: str) -> str:
 
 
 def binary_value(var: str, name: str, what: str) -> str:
-    """An installed binary's path (``.ci/components.sh install NAME`` installs it)."""
+    """An installed binary's path: ``var`` when set, else ``what`` found on PATH.
+
+    ``.ci/components.sh install NAME`` installs it (and ``env`` names it in ``var``); a machine
+    that already has the tool on PATH needs neither.
+    """
+    if not os.environ.get(var):
+        found = shutil.which(what)
+        if found is not None:
+            return found
     return component(var, what, f".ci/components.sh install {name}")
 
 
