@@ -41,7 +41,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from proxy.config.schema import Config, SampleKey
-from proxy.flip.audit import AuditEntry, AuditLog, StoredMode
+from proxy.flip.audit import AuditEntry, AuditLog, ModeConflictError, StoredMode
 from proxy.logs import get_logger
 from proxy.metrics import FlipMetrics
 from proxy.shadow.admit import sample_hash, sample_key_bytes
@@ -181,11 +181,15 @@ class ModeController:
 
         ``actor`` is the name of the token that asked (or ``automatic-promotion``).
 
-        Persisting comes first: a change the database refused never takes effect
-        (:class:`~proxy.flip.audit.ModeConflictError` when another process changed the mode
-        since this one last looked).
+        The change is made from the mode in force *now*, the one the caller read and judged
+        (the gate, "does this raise the new index's share?") while holding :attr:`lock`; it is
+        never rebased on a mode stored since. Persisting comes first and commits only if the
+        stored generation is still that mode's: when another process sharing the state file
+        changed the mode meanwhile, the newer mode is adopted and
+        :class:`~proxy.flip.audit.ModeConflictError` raised, so the caller judges again
+        against it (a rollback made by another process is never silently undone by a change
+        that was judged against the mode before it).
         """
-        await self.refresh()
         before = self.current.state
         after = ModeState(
             mode, percent if mode == "canary" else 0.0, before.generation + 1, self.clock()
@@ -202,7 +206,11 @@ class ModeController:
             forced=forced,
             gate=gate,
         )
-        await asyncio.to_thread(self.audit.commit, entry)
+        try:
+            await asyncio.to_thread(self.audit.commit, entry)
+        except ModeConflictError:
+            await self.refresh()  # show the mode that won; the caller decides again
+            raise
         self.current = self._assignment(after, self.current.key)
         self._show(after)
         return entry
