@@ -3,10 +3,15 @@
 ``embedshift inventory PATH... [--db URL]...`` reads Python through its syntax tree,
 JavaScript and TypeScript through tree-sitter, config files (TOML, YAML, JSON, INI, ``.env``)
 and SQL files through their own parsers, and live databases through their catalogues, and
-reports each place where a score is compared with, or configured as, a fixed value.
+reports each place where a number is compared with, or configured as, a similarity or
+distance threshold: where the number is written, however far from the comparison.
 
-Modules: :mod:`.findings` (what a finding is), :mod:`.names` (what counts as score-like and
-threshold-like), one scanner per source (:mod:`.python_scan`, :mod:`.js_scan`,
-:mod:`.config_scan`, :mod:`.sql_scan`, :mod:`.db_scan`), :mod:`.walk` (files, ignore rules,
-parallel scanning) and :mod:`.output` (table, JSON, SARIF 2.1.0).
+Modules: :mod:`.findings` (what a finding is), :mod:`.vocabulary` and :mod:`.names` (what
+score-like and threshold-like names are), one scanner per source (:mod:`.python_scan` with
+:mod:`.python_scopes` and :mod:`.python_exprs`, :mod:`.js_scan` with :mod:`.js_exprs`,
+:mod:`.config_scan`, :mod:`.sql_scan`, :mod:`.db_scan`), :mod:`.facts` (what a code scanner
+tells the linker, and the one pairing of call arguments with parameters), :mod:`.link` (the
+project-wide linking of numbers to comparisons), :mod:`.walk` (files, ignore rules, parallel
+scanning) and :mod:`.output` (table, JSON, SARIF 2.1.0). User documentation:
+``docs/inventory.md``.
 """
