@@ -207,12 +207,28 @@ def dry_run(options: ReembedOptions) -> str:
     cost = cost_usd(tokens, options.price_per_million)
     if cost is not None:
         lines.append(f"estimated cost: about ${cost:,.4f}")
-    if options.max_rpm:
-        lines.append(
-            f"at {options.max_rpm:g} requests a minute: {batches / options.max_rpm:,.1f} min"
-        )
+    lines.extend(_time_estimate(options, batches, tokens * left // max(source.selected, 1)))
     lines.append("nothing was sent (--dry-run)")
     return "\n".join(lines)
+
+
+def _time_estimate(options: ReembedOptions, calls: int, tokens: int) -> list[str]:
+    """The least time each rate limit allows for what is left, and the one that binds."""
+    bounds = []
+    if options.max_rpm:
+        bounds.append((calls / options.max_rpm, f"{_number(options.max_rpm)} requests a minute"))
+    if options.max_tpm:
+        bounds.append((tokens / options.max_tpm, f"{_number(options.max_tpm)} tokens a minute"))
+    lines = [f"at {limit}: at least {minutes:,.1f} min" for minutes, limit in bounds]
+    if len(bounds) > 1:
+        minutes, limit = max(bounds)
+        lines.append(f"estimated time: at least {minutes:,.1f} min ({limit} binds)")
+    return lines
+
+
+def _number(value: float) -> str:
+    """A limit as a person writes it: 1,000,000, or 0.5."""
+    return f"{value:,.0f}" if value == int(value) else f"{value:,}"
 
 
 def format_summary(summary: RunSummary, price_per_million: float | None) -> str:
