@@ -20,6 +20,7 @@ from prometheus_client.aiohttp import make_aiohttp_handler
 
 from proxy.flip.modes import ModeController
 from proxy.upstream.client import UpstreamClient
+from proxy.upstream.forward import describe_failure
 
 READY_CACHE_S = 1.0
 
@@ -37,6 +38,7 @@ class Readiness:
         self.modes = modes
         self.checked_at = 0.0
         self._unready: list[str] = []
+        self.failures: dict[str, str] = {}  # upstream name: why it did not answer, last check
 
     async def unready(self) -> list[str]:
         """The names of the needed upstreams that do not answer; empty means ready."""
@@ -49,17 +51,26 @@ class Readiness:
         return self._unready
 
     async def _answers(self, name: str) -> bool:
+        failure = await self.failure(name)
+        if failure is None:
+            self.failures.pop(name, None)
+            return True
+        self.failures[name] = failure
+        return False
+
+    async def failure(self, name: str) -> str | None:
+        """Why upstream ``name`` does not answer HTTP, as a person reads it; None if it does."""
         client = self.clients.get(name)
         if client is None:
-            return False
+            return f"no {name} upstream is configured"
         try:
             async with client.session.get(
                 client.url("/"), timeout=aiohttp.ClientTimeout(total=1.0), allow_redirects=False
             ) as response:
                 await response.read()
-        except (aiohttp.ClientError, OSError, TimeoutError):
-            return False
-        return True
+        except (aiohttp.ClientError, OSError, TimeoutError) as e:
+            return describe_failure(client, e)
+        return None
 
 
 def create_ops_app(
@@ -76,7 +87,12 @@ def create_ops_app(
         unready = await readiness.unready()
         if not unready:
             return web.json_response({"status": "ready"})
-        body = {"status": "upstream unreachable", "upstream": unready[0], "upstreams": unready}
+        body = {
+            "status": "upstream unreachable",
+            "upstream": unready[0],
+            "upstreams": unready,
+            "detail": readiness.failures.get(unready[0], ""),
+        }
         return web.json_response(body, status=503)
 
     app.router.add_get("/healthz", healthz)

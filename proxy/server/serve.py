@@ -91,12 +91,35 @@ async def serve(config_path: Path, config: Config) -> None:
     loop.add_signal_handler(signal.SIGINT, stop.set)
     loop.add_signal_handler(signal.SIGHUP, lambda: _reload(sidecar, config_path))
     log.info("started", config=str(config_path), routes=[r.name for r in config.routes])
+    await _warn_unreachable(sidecar, config_path)
     await stop.wait()
     log.info("stopping", shadow_in_flight=len(sidecar.shadow_tasks))
     # the proxy listener first: it drains client requests while ops still answer probes
     for runner in runners:
         await runner.cleanup()
     log.info("stopped")
+
+
+async def _warn_unreachable(sidecar: Sidecar, config_path: Path) -> None:
+    """Say at start-up, once, which upstream does not answer and how to fix it."""
+    effects = {
+        "old": "clients get 502 and /readyz answers 503",
+        "new": "every shadow request fails (outcome shadow_error)",
+    }
+    for name in sorted(sidecar.clients, key=lambda n: (n != "old", n)):
+        failure = await sidecar.readiness.failure(name)
+        if failure is None:
+            continue
+        log.warning(
+            "upstream_unreachable",
+            upstream=name,
+            error=failure,
+            fix=(
+                f"start the search service at {sidecar.clients[name].base}, or set "
+                f"[upstreams.{name}].url in {config_path}; until then "
+                f"{effects.get(name, 'its requests fail')}"
+            ),
+        )
 
 
 def _reload(sidecar: Sidecar, config_path: Path) -> None:

@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import io
 import json
+import os
+import socket
 import time
 from dataclasses import dataclass
 
@@ -66,7 +68,8 @@ async def forward_search(
     except UpstreamError as e:
         if e.kind == "timeout":
             return _timeout(client), None
-        return error_response(502, "upstream_unreachable", client.name, str(e)), None
+        cause = e.__cause__ if isinstance(e.__cause__, OSError) else e
+        return _unreachable(client, cause), None
     response = web.Response(
         status=answer.status,
         reason=answer.reason or None,
@@ -155,5 +158,25 @@ def _timeout(client: UpstreamClient) -> web.Response:
 
 
 def _unreachable(client: UpstreamClient, e: BaseException) -> web.Response:
-    detail = f"{type(e).__name__}: {e}" if str(e) else type(e).__name__
-    return error_response(502, "upstream_unreachable", client.name, detail)
+    return error_response(502, "upstream_unreachable", client.name, describe_failure(client, e))
+
+
+def describe_failure(client: UpstreamClient, e: BaseException) -> str:
+    """What went wrong, as a person reads it: which upstream, its URL, and why.
+
+    ``cannot connect to old upstream http://127.0.0.1:9200: connection refused``, never
+    aiohttp's ``ClientConnectorError: ... ssl:default [...]``.
+    """
+    where = f"{client.name} upstream {client.base}"
+    if isinstance(e, aiohttp.ClientConnectorError):
+        e = e.os_error
+    if isinstance(e, TimeoutError):
+        return f"no connection to {where} within {client.timeout.connect} s"
+    if isinstance(e, aiohttp.ServerDisconnectedError):
+        return f"{where} closed the connection without answering"
+    if isinstance(e, OSError):
+        # asyncio's strerror is "Connect call failed ('127.0.0.1', 9200)": the errno says it
+        known = isinstance(e.errno, int) and e.errno > 0 and not isinstance(e, socket.gaierror)
+        reason = os.strerror(e.errno) if known else e.strerror or str(e) or type(e).__name__
+        return f"cannot connect to {where}: {reason[:1].lower()}{reason[1:]}"
+    return f"{where} failed: {e or type(e).__name__}"
