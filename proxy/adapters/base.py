@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from typing import Any, ClassVar, Literal, Protocol
 
 from proxy.errors import AdapterError, UnparseableResponseError
+from proxy.jsondoc import loads
 
 ScoreKind = Literal["similarity", "distance"]
 
@@ -222,7 +223,7 @@ def is_dense_vector(value: Any) -> bool:
 def parse_json(body: bytes, where: str) -> Any:
     """``body`` as JSON; AdapterError naming ``where`` when it is empty or not JSON."""
     try:
-        return json.loads(body)
+        return loads(body)
     except (ValueError, UnicodeDecodeError) as e:
         raise AdapterError(f"{where}: body is not JSON ({e})") from e
 

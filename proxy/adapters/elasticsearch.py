@@ -22,7 +22,6 @@ similarity (Elasticsearch maps cosine to ``(1 + cos) / 2``; OpenSearch l2 to ``1
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
@@ -42,6 +41,7 @@ from proxy.adapters.base import (
     rename,
 )
 from proxy.errors import AdapterError, UnparseableResponseError
+from proxy.jsondoc import loads
 
 
 @dataclass(slots=True)
@@ -73,7 +73,7 @@ class ElasticsearchAdapter(RequestSide):
     def parse_request(self, body: bytes) -> Any:
         """A JSON search body, or an NDJSON multi-search as :class:`MultiSearch`."""
         try:
-            return json.loads(body)
+            return loads(body)
         except (ValueError, UnicodeDecodeError):
             pass
         lines = [line for line in body.split(b"\n") if line.strip()]

@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import asyncio
 import hmac
-import json
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import asdict, dataclass
 from typing import Any, cast
@@ -37,6 +36,7 @@ from proxy.flip.audit import AuditLog, ModeConflictError
 from proxy.flip.modes import MODES, Mode, ModeController
 from proxy.flip.promotion import Promoter
 from proxy.gate.monitor import GateMonitor, GateReport
+from proxy.jsondoc import loads
 from proxy.thresholds.watch import ThresholdsInForce
 
 
@@ -148,7 +148,7 @@ class ModeRequest:
 def parse_mode_request(raw: bytes) -> ModeRequest:
     """The body of ``POST /admin/mode``, or :class:`BadRequestError` saying what is wrong."""
     try:
-        doc = json.loads(raw)
+        doc = loads(raw)
     except (ValueError, UnicodeDecodeError) as e:
         raise BadRequestError(f"the body must be a JSON object: {e}") from e
     if not isinstance(doc, dict):
