@@ -22,7 +22,9 @@ when the new one does not validate. Shape (``format`` 1)::
                "n_queries": 120, "n_relevant": 310, "n_unscored": 2,
                "intervals": {"threshold": [lo, hi] | null, "precision": ..., "recall": ...},
                "status": "calibrated" | "fallback_global" | "no_threshold",
-               "reason": "..." | null, "exact": true}
+               "reason": "..." | null, "exact": true,
+               "quality": ..., "divergence": ..., "score_band": ...,   # optional: evidence.py
+               "map": ...}                                             # optional: scoremap.py
 
 ``threshold`` is null exactly when no threshold meets the policy; ``status`` and ``reason``
 say why. A segment with too few labelled queries carries the global threshold with status
@@ -34,7 +36,6 @@ some); a larger ``format`` is refused. Every problem raises
 from __future__ import annotations
 
 import json
-import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -44,13 +45,27 @@ from typing import Any, Literal
 
 from proxy.config.where import Where
 from proxy.errors import ThresholdsError
+from proxy.thresholds import evidence, scoremap
+from proxy.thresholds.evidence import Divergence, Quality, ScoreBand
+from proxy.thresholds.fields import (
+    Interval,
+    count,
+    describe,
+    get,
+    interval,
+    interval_out,
+    number,
+    optional_table,
+    table,
+    text,
+)
+from proxy.thresholds.scoremap import ScoreMap
 
 FORMAT = 1
 Status = Literal["calibrated", "fallback_global", "no_threshold"]
 STATUSES: tuple[Status, ...] = ("calibrated", "fallback_global", "no_threshold")
 Metric = Literal["cosine", "dot"]
 METRICS: tuple[Metric, ...] = ("cosine", "dot")
-Interval = tuple[float, float]
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,6 +91,10 @@ class SegmentThreshold:
     n_unscored: int = 0
     intervals: Intervals = field(default_factory=Intervals)
     exact: bool = True
+    quality: Quality | None = None
+    divergence: Divergence | None = None
+    score_band: ScoreBand | None = None
+    map: ScoreMap | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,111 +125,81 @@ class ThresholdsDocument:
 
         None means no threshold meets the policy there: accept nothing by threshold.
         """
+        return self._entry(segment).threshold
+
+    def _entry(self, segment: str | None) -> SegmentThreshold:
         entry = self.segments.get(segment) if segment is not None else None
-        return (entry if entry is not None else self.global_).threshold
+        return entry if entry is not None else self.global_
+
+    def quality_for(self, segment: str | None) -> Quality | None:
+        """The labelled quality of ``segment`` itself; None: the global one for ``segment=None``.
+
+        Never borrowed from the global entry: a segment without labelled queries of its own has
+        no labelled quality (its labels cannot prove non-inferiority, so the gate is
+        inconclusive there). Pass None to read the global entry's (a sidecar without segments).
+        """
+        if segment is None:
+            return self.global_.quality
+        entry = self.segments.get(segment)
+        return None if entry is None else entry.quality
+
+    def divergence_for(self, segment: str | None) -> Divergence | None:
+        """The segment's expected divergence, else the global one (the models are the same)."""
+        own = self._entry(segment).divergence
+        return own if own is not None else self.global_.divergence
+
+    def score_band_for(self, segment: str | None) -> ScoreBand | None:
+        """The segment's top-1 score band of the new model, else the global one."""
+        own = self._entry(segment).score_band
+        return own if own is not None else self.global_.score_band
+
+    def map_for(self, segment: str | None) -> ScoreMap | None:
+        """The segment's old-to-new score map, else the global one."""
+        own = self._entry(segment).map
+        return own if own is not None else self.global_.map
 
 
 # ---------------------------------------------------------------------------------------
 # reading
 
 
-def _describe(value: Any) -> str:
-    if value is None:
-        return "null"
-    shown = json.dumps(value) if isinstance(value, str | int | float | bool) else type(value)
-    return f"{type(value).__name__} {shown}"
-
-
-def _table(value: Any, at: Where) -> Mapping[str, Any]:
-    if not isinstance(value, dict):
-        raise at.error(None, f"must be an object, got {_describe(value)}")
-    return value
-
-
-def _optional_table(value: Any, at: Where) -> Mapping[str, Any] | None:
-    return None if value is None else MappingProxyType(dict(_table(value, at)))
-
-
-def _get(table: Mapping[str, Any], name: str, at: Where, *, required: bool = True) -> Any:
-    if name not in table:
-        if required:
-            raise at.error(name, "is missing")
-        return None
-    return table[name]
-
-
-def _number(value: Any, at: Where, *, unit: bool = False, nullable: bool = False) -> float | None:
-    if value is None and nullable:
-        return None
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
-        kind = "a finite number" + (" or null" if nullable else "")
-        raise at.error(None, f"must be {kind}, got {_describe(value)}")
-    if unit and not 0.0 <= value <= 1.0:
-        raise at.error(None, f"must be between 0 and 1, got {value}")
-    return float(value)
-
-
-def _count(value: Any, at: Where, *, minimum: int = 0) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-        raise at.error(None, f"must be an integer of at least {minimum}, got {_describe(value)}")
-    return value
-
-
-def _text(value: Any, at: Where, *, nullable: bool = False) -> str | None:
-    if value is None and nullable:
-        return None
-    if not isinstance(value, str) or (not value and not nullable):
-        raise at.error(None, f"must be a non-empty string, got {_describe(value)}")
-    return value
-
-
-def _interval(value: Any, at: Where) -> Interval | None:
-    if value is None:
-        return None
-    if not isinstance(value, list) or len(value) != 2:
-        raise at.error(None, f"must be [low, high] or null, got {_describe(value)}")
-    low = _number(value[0], at.child("0"))
-    high = _number(value[1], at.child("1"))
-    assert low is not None
-    assert high is not None
-    if low > high:
-        raise at.error(None, f"must have low <= high, got [{low}, {high}]")
-    return (low, high)
-
-
 def _segment(value: Any, at: Where) -> SegmentThreshold:
-    table = _table(value, at)
-    status = _get(table, "status", at)
+    values = table(value, at)
+    status = get(values, "status", at)
     if status not in STATUSES:
         raise at.error("status", f"must be one of {', '.join(STATUSES)}, got {status!r}")
-    threshold = _number(_get(table, "threshold", at), at.child("threshold"), nullable=True)
+    threshold = number(get(values, "threshold", at), at.child("threshold"), nullable=True)
     if status == "calibrated" and threshold is None:
         raise at.error("threshold", "must be a number when status is calibrated")
     if status == "no_threshold" and threshold is not None:
         raise at.error("threshold", "must be null when status is no_threshold")
-    raw_intervals = _table(table.get("intervals", {}), at.child("intervals"))
+    raw_intervals = table(values.get("intervals", {}), at.child("intervals"))
     at_i = at.child("intervals")
     intervals = Intervals(
-        threshold=_interval(raw_intervals.get("threshold"), at_i.child("threshold")),
-        precision=_interval(raw_intervals.get("precision"), at_i.child("precision")),
-        recall=_interval(raw_intervals.get("recall"), at_i.child("recall")),
+        threshold=interval(raw_intervals.get("threshold"), at_i.child("threshold")),
+        precision=interval(raw_intervals.get("precision"), at_i.child("precision")),
+        recall=interval(raw_intervals.get("recall"), at_i.child("recall")),
     )
-    exact = table.get("exact", True)
+    exact = values.get("exact", True)
     if not isinstance(exact, bool):
-        raise at.error("exact", f"must be true or false, got {_describe(exact)}")
+        raise at.error("exact", f"must be true or false, got {describe(exact)}")
     return SegmentThreshold(
         threshold=threshold,
-        precision=_number(
-            _get(table, "precision", at), at.child("precision"), unit=True, nullable=True
+        precision=number(
+            get(values, "precision", at), at.child("precision"), unit=True, nullable=True
         ),
-        recall=_number(_get(table, "recall", at), at.child("recall"), unit=True, nullable=True),
-        n_queries=_count(_get(table, "n_queries", at), at.child("n_queries")),
+        recall=number(get(values, "recall", at), at.child("recall"), unit=True, nullable=True),
+        n_queries=count(get(values, "n_queries", at), at.child("n_queries")),
         status=status,
-        reason=_text(table.get("reason"), at.child("reason"), nullable=True),
-        n_relevant=_count(table.get("n_relevant", 0), at.child("n_relevant")),
-        n_unscored=_count(table.get("n_unscored", 0), at.child("n_unscored")),
+        reason=text(values.get("reason"), at.child("reason"), nullable=True),
+        n_relevant=count(values.get("n_relevant", 0), at.child("n_relevant")),
+        n_unscored=count(values.get("n_unscored", 0), at.child("n_unscored")),
         intervals=intervals,
         exact=exact,
+        quality=evidence.quality_from(values.get("quality"), at.child("quality")),
+        divergence=evidence.divergence_from(values.get("divergence"), at.child("divergence")),
+        score_band=evidence.score_band_from(values.get("score_band"), at.child("score_band")),
+        map=scoremap.map_from(values.get("map"), at.child("map")),
     )
 
 
@@ -221,62 +210,60 @@ def _name(name: str, at: Where) -> str:
 
 
 def _created_at(value: Any, at: Where) -> datetime:
-    text = _text(value, at)
-    assert text is not None
+    written = text(value, at)
+    assert written is not None
     try:
-        when = datetime.fromisoformat(text)
+        when = datetime.fromisoformat(written)
     except ValueError as e:
         raise at.error(
-            None, f"must be an ISO 8601 time such as 2026-01-31T12:00:00Z, got {text!r}"
+            None, f"must be an ISO 8601 time such as 2026-01-31T12:00:00Z, got {written!r}"
         ) from e
     if when.tzinfo is None:
-        raise at.error(None, f"must carry a time zone (end it with Z), got {text!r}")
+        raise at.error(None, f"must carry a time zone (end it with Z), got {written!r}")
     return when
 
 
 def from_dict(doc: Any, source: str = "thresholds.json") -> ThresholdsDocument:
     """Validate a decoded document and build it; ThresholdsError names ``source`` and the key."""
     at = Where.json(source, ThresholdsError)
-    table = _table(doc, at)
-    fmt = _count(_get(table, "format", at), at.child("format"), minimum=1)
+    values = table(doc, at)
+    fmt = count(get(values, "format", at), at.child("format"), minimum=1)
     if fmt > FORMAT:
         raise at.error(
             "format", f"is {fmt}: written by a newer calibrator; this proxy reads format {FORMAT}"
         )
-    model = _table(_get(table, "model", at), at.child("model"))
-    metric = _get(table, "metric", at)
+    model = table(get(values, "model", at), at.child("model"))
+    metric = get(values, "metric", at)
     if metric not in METRICS:
         raise at.error("metric", f"must be one of {', '.join(METRICS)}, got {metric!r}")
-    segments = _table(_get(table, "segments", at), at.child("segments"))
+    segments = table(get(values, "segments", at), at.child("segments"))
     return ThresholdsDocument(
-        version=_count(_get(table, "version", at), at.child("version"), minimum=1),
-        created_at=_created_at(_get(table, "created_at", at), at.child("created_at")),
+        version=count(get(values, "version", at), at.child("version"), minimum=1),
+        created_at=_created_at(get(values, "created_at", at), at.child("created_at")),
         model=ModelInfo(
-            name=str(
-                _text(_get(model, "name", at.child("model")), at.child("model").child("name"))
-            ),
+            name=str(text(get(model, "name", at.child("model")), at.child("model").child("name"))),
             fingerprint=str(
-                _text(
-                    _get(model, "fingerprint", at.child("model")),
+                text(
+                    get(model, "fingerprint", at.child("model")),
                     at.child("model").child("fingerprint"),
                 )
             ),
             details=MappingProxyType(
-                dict(_table(model.get("details", {}), at.child("model").child("details")))
+                dict(table(model.get("details", {}), at.child("model").child("details")))
             ),
         ),
         metric=metric,
-        policy=MappingProxyType(dict(_table(_get(table, "policy", at), at.child("policy")))),
-        global_=_segment(_get(table, "global", at), at.child("global")),
+        policy=MappingProxyType(dict(table(get(values, "policy", at), at.child("policy")))),
+        global_=_segment(get(values, "global", at), at.child("global")),
         segments=MappingProxyType(
             {
                 _name(name, at.child("segments")): _segment(value, at.child("segments").child(name))
                 for name, value in segments.items()
             }
         ),
-        inputs=MappingProxyType(dict(_table(table.get("inputs", {}), at.child("inputs")))),
-        quantile_mapping=_optional_table(
-            table.get("quantile_mapping"), at.child("quantile_mapping")
+        inputs=MappingProxyType(dict(table(values.get("inputs", {}), at.child("inputs")))),
+        quantile_mapping=optional_table(
+            values.get("quantile_mapping"), at.child("quantile_mapping")
         ),
     )
 
@@ -306,13 +293,9 @@ def load_thresholds(path: str | Path) -> ThresholdsDocument:
 # writing
 
 
-def _interval_out(value: Interval | None) -> list[float] | None:
-    return None if value is None else [value[0], value[1]]
-
-
 def segment_to_dict(entry: SegmentThreshold) -> dict[str, Any]:
     """A segment entry as JSON-ready data."""
-    return {
+    out: dict[str, Any] = {
         "threshold": entry.threshold,
         "precision": entry.precision,
         "recall": entry.recall,
@@ -320,14 +303,24 @@ def segment_to_dict(entry: SegmentThreshold) -> dict[str, Any]:
         "n_relevant": entry.n_relevant,
         "n_unscored": entry.n_unscored,
         "intervals": {
-            "threshold": _interval_out(entry.intervals.threshold),
-            "precision": _interval_out(entry.intervals.precision),
-            "recall": _interval_out(entry.intervals.recall),
+            "threshold": interval_out(entry.intervals.threshold),
+            "precision": interval_out(entry.intervals.precision),
+            "recall": interval_out(entry.intervals.recall),
         },
         "status": entry.status,
         "reason": entry.reason,
         "exact": entry.exact,
     }
+    # the evidence keys are written only when known, so older documents stay byte-identical
+    if entry.quality is not None:
+        out["quality"] = evidence.quality_to_dict(entry.quality)
+    if entry.divergence is not None:
+        out["divergence"] = evidence.divergence_to_dict(entry.divergence)
+    if entry.score_band is not None:
+        out["score_band"] = evidence.score_band_to_dict(entry.score_band)
+    if entry.map is not None:
+        out["map"] = scoremap.map_to_dict(entry.map)
+    return out
 
 
 def to_dict(doc: ThresholdsDocument) -> dict[str, Any]:
