@@ -11,6 +11,11 @@ An adapter has two sides.
   (:meth:`Adapter.query_vectors`, :meth:`Adapter.rewrite`) and the new collection
   (:meth:`Adapter.shadow_path` for collections named in the path or query string).
   :class:`RequestSide` holds the defaults (JSON bodies, no vectors, path unchanged).
+
+For the review page, an adapter that knows where its engine's answers carry each result's
+stored text (Chroma's ``documents``, a Qdrant payload key...) reads it with
+:meth:`Adapter.document_texts`; its ``document_text`` class attribute says what a route's
+``document_text`` names (None: the adapter reads no text, and a route naming one is refused).
 """
 
 from __future__ import annotations
@@ -109,6 +114,17 @@ class Adapter(Protocol):
         """Resolve at start whatever :meth:`shadow_path` would otherwise resolve on first use."""
         ...
 
+    document_text: ClassVar[str | None]
+    """What a route's ``document_text`` names in this engine's answers (None: no text read)."""
+
+    def document_texts(self, body: Any, field: str) -> list[tuple[str | None, ...]]:
+        """Each result's text at ``field``: one tuple per query, aligned with :meth:`rankings`.
+
+        A result without that field gives None. ``body`` has been read by :meth:`rankings`
+        already; a part of it in another shape gives Nones, never an error.
+        """
+        ...
+
 
 class RequestSide:
     """The request side of an adapter whose API takes JSON and carries no query vector.
@@ -152,6 +168,13 @@ class RequestSide:
     async def warm(self, collections: Mapping[str, str], lookup: CollectionLookup) -> None:
         """Nothing to resolve."""
 
+    document_text: ClassVar[str | None] = None
+
+    def document_texts(self, body: Any, field: str) -> list[tuple[str | None, ...]]:  # noqa: ARG002
+        """No text: a route of this adapter cannot name ``document_text`` (checked at load)."""
+        msg = f"{type(self).__name__} reads no documents' text"
+        raise AdapterError(msg)
+
 
 class RouteSpec(Protocol):
     """What an adapter is built from: a configured route (``[[routes]]`` in the config)."""
@@ -188,6 +211,34 @@ class AdapterFactory(Protocol):
     def from_route(cls, route: RouteSpec, where: ErrorAt) -> Adapter:
         """Build the adapter for ``route``; bad options raise ConfigError naming the key."""
         ...
+
+
+def field_text(node: Any, field: str) -> str | None:
+    """The text at ``field`` (keys joined by dots) under ``node``, or None when it is absent.
+
+    A string as it is; a list of strings joined by newlines; any other JSON value as compact
+    JSON (a number, an object): people see what the engine stored.
+    """
+    for key in field.split("."):
+        if not isinstance(node, dict) or key not in node:
+            return None
+        node = node[key]
+    if node is None:
+        return None
+    if isinstance(node, str):
+        return node
+    if isinstance(node, list) and all(isinstance(x, str) for x in node):
+        return "\n".join(node)
+    return json.dumps(node, ensure_ascii=False, separators=(",", ":"))
+
+
+def texts_under(items: Any, key: str, field: str) -> tuple[str | None, ...]:
+    """``field_text(item[key], field)`` for each item of a result list (Nones if not a list)."""
+    if not isinstance(items, list):
+        return ()
+    return tuple(
+        field_text(item.get(key), field) if isinstance(item, dict) else None for item in items
+    )
 
 
 def to_similarity(value: Any, kind: ScoreKind, where: str) -> float:

@@ -38,6 +38,7 @@ from proxy.adapters.base import (
     RouteSpec,
     Side,
     expect,
+    field_text,
     is_dense_vector,
     ranked_from_pairs,
 )
@@ -55,6 +56,10 @@ class ChromaAdapter(RequestSide):
     """Reads Chroma query answers; maps the old collection's UUID to the new one's."""
 
     name: ClassVar[str] = "chroma"
+    document_text: ClassVar[str | None] = (
+        "\"documents\" (the answer's documents; the query must include them, as Chroma's "
+        "default does) or a key of each result's metadata"
+    )
 
     def __init__(self, tenant: str = "default_tenant", database: str = "default_database") -> None:
         """``tenant``/``database``: where :meth:`warm` resolves the route's collection names."""
@@ -108,6 +113,24 @@ class ChromaAdapter(RequestSide):
                     list(zip(row_ids, row_distances, strict=True)), "distance", f"ids[{i}]"
                 )
             )
+        return out
+
+    def document_texts(self, body: Any, field: str) -> list[tuple[str | None, ...]]:
+        """``documents[i][j]``, or ``metadatas[i][j][field]`` for another field name."""
+        ids = body.get("ids") if isinstance(body, dict) else None
+        if not isinstance(ids, list):
+            return []
+        rows = body.get("documents" if field == "documents" else "metadatas")
+        out: list[tuple[str | None, ...]] = []
+        for i, row_ids in enumerate(ids):
+            count = len(row_ids) if isinstance(row_ids, list) else 0
+            row = rows[i] if isinstance(rows, list) and i < len(rows) else None
+            if not isinstance(row, list) or len(row) != count:
+                out.append((None,) * count)
+            elif field == "documents":
+                out.append(tuple(field_text({"d": value}, "d") for value in row))
+            else:
+                out.append(tuple(field_text(meta, field) for meta in row))
         return out
 
     def query_vectors(self, doc: Any) -> QueryVectors:

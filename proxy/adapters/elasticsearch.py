@@ -39,6 +39,7 @@ from proxy.adapters.base import (
     parse_json,
     ranked_from_pairs,
     rename,
+    texts_under,
 )
 from proxy.errors import AdapterError, UnparseableResponseError
 from proxy.jsondoc import loads
@@ -55,6 +56,10 @@ class ElasticsearchAdapter(RequestSide):
     """Reads search and multi-search answers; rewrites kNN query vectors."""
 
     name: ClassVar[str] = "elasticsearch"
+    document_text: ClassVar[str | None] = (
+        "a field of each hit's _source (keys joined by dots; or of its fields, when the search "
+        "asks for fields)"
+    )
 
     @classmethod
     def from_route(cls, route: RouteSpec, where: ErrorAt) -> ElasticsearchAdapter:
@@ -89,6 +94,23 @@ class ElasticsearchAdapter(RequestSide):
         if isinstance(doc, MultiSearch):
             return b"".join(dump_json(d) + b"\n" for pair in doc.pairs for d in pair)
         return dump_json(doc)
+
+    def document_texts(self, body: Any, field: str) -> list[tuple[str | None, ...]]:
+        """``_source[field]`` of each hit (else ``fields[field]``), per search answered."""
+        if not isinstance(body, dict):
+            return []
+        answers = body.get("responses") if "responses" in body else [body]
+        if not isinstance(answers, list):
+            return []
+        out = []
+        for answer in answers:
+            outer = answer.get("hits") if isinstance(answer, dict) else None
+            hits = outer.get("hits") if isinstance(outer, dict) else None
+            sources = texts_under(hits, "_source", field)
+            fields = texts_under(hits, "fields", field)
+            pairs = zip(sources, fields, strict=True)
+            out.append(tuple(s if s is not None else f for s, f in pairs))
+        return out
 
     def query_vectors(self, doc: Any) -> QueryVectors:
         """One query per search body; those with a kNN vector carry one."""

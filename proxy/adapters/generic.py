@@ -31,6 +31,7 @@ from proxy.adapters.base import (
     RouteSpec,
     ScoreKind,
     check_options,
+    field_text,
     is_dense_vector,
     ranked_from_pairs,
     rename,
@@ -112,6 +113,10 @@ class GenericAdapter(RequestSide):
     """Reads ranked lists from any JSON answer through configured paths."""
 
     name: ClassVar[str] = "generic"
+    document_text: ClassVar[str | None] = (
+        "a path like options.ids, to each result's text (e.g. 'hits[*].text'), relative to "
+        "each query's answer when options.queries is set"
+    )
 
     def __init__(
         self,
@@ -180,6 +185,29 @@ class GenericAdapter(RequestSide):
             out.append(
                 ranked_from_pairs(list(zip(ids, scores, strict=True)), self.score, f"query {n}")
             )
+        return out
+
+    def document_texts(self, body: Any, field: str) -> list[tuple[str | None, ...]]:
+        """The values the ``field`` path reaches in each query's answer (Nones if it fails)."""
+        try:
+            steps = parse_path(field)
+            answers = [body] if self.queries is None else select(body, self.queries, "answer")
+        except (ValueError, UnparseableResponseError):
+            return []
+        out: list[tuple[str | None, ...]] = []
+        for answer in answers:
+            try:
+                count = len(select(answer, self.ids, "ids"))
+            except UnparseableResponseError:
+                count = 0
+            try:
+                values = select(answer, steps, field)
+            except UnparseableResponseError:
+                values = []
+            if len(values) != count:
+                out.append((None,) * count)
+            else:
+                out.append(tuple(field_text({"t": v}, "t") for v in values))
         return out
 
     def query_vectors(self, doc: Any) -> QueryVectors:

@@ -34,6 +34,7 @@ from proxy.adapters.base import (
     ranked_from_pairs,
     rename,
     score_option,
+    texts_under,
 )
 from proxy.errors import UnparseableResponseError
 
@@ -42,6 +43,9 @@ class PineconeAdapter(RequestSide):
     """Reads Pinecone query answers; rewrites the query vector and the namespace."""
 
     name: ClassVar[str] = "pinecone"
+    document_text: ClassVar[str | None] = (
+        "a key of each match's metadata (the query must set includeMetadata)"
+    )
 
     def __init__(self, score: ScoreKind = "similarity") -> None:
         """``score``: "distance" for euclidean indexes."""
@@ -75,6 +79,18 @@ class PineconeAdapter(RequestSide):
             expect(match, dict, f"{where}.matches[{j}]")
             pairs.append((match.get("id"), match.get("score")))
         return ranked_from_pairs(pairs, self.score, f"{where}.matches")
+
+    def document_texts(self, body: Any, field: str) -> list[tuple[str | None, ...]]:
+        """``metadata[field]`` of each match, per query of a batch answer."""
+        if not isinstance(body, dict):
+            return []
+        results, matches = body.get("results"), body.get("matches")
+        if isinstance(results, list) and results and not matches:
+            return [
+                texts_under(r.get("matches") if isinstance(r, dict) else None, "metadata", field)
+                for r in results
+            ]
+        return [texts_under(matches, "metadata", field)]
 
     def query_vectors(self, doc: Any) -> QueryVectors:
         """One query (with ``vector``) or one per element of the deprecated ``queries``."""

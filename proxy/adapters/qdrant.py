@@ -33,6 +33,7 @@ from proxy.adapters.base import (
     is_dense_vector,
     ranked_from_pairs,
     score_option,
+    texts_under,
 )
 from proxy.errors import AdapterError, UnparseableResponseError
 
@@ -41,6 +42,9 @@ class QdrantAdapter(RequestSide):
     """Reads Qdrant search, query and batch answers; rewrites their dense query vectors."""
 
     name: ClassVar[str] = "qdrant"
+    document_text: ClassVar[str | None] = (
+        "a key of each point's payload (the search must ask for it: with_payload)"
+    )
 
     def __init__(self, score: ScoreKind = "similarity") -> None:
         """``score``: how the collection's metric reports closeness."""
@@ -72,6 +76,23 @@ class QdrantAdapter(RequestSide):
                 for i, r in enumerate(result)
             ]
         return [self._points(result, "result")]
+
+    def document_texts(self, body: Any, field: str) -> list[tuple[str | None, ...]]:
+        """``payload[field]`` of each point, for every answer shape :meth:`rankings` reads."""
+        result = body.get("result") if isinstance(body, dict) else None
+        if isinstance(result, dict):
+            lists = [result.get("points")]
+        elif isinstance(result, list) and result and all(isinstance(r, list) for r in result):
+            lists = result
+        elif (
+            isinstance(result, list)
+            and result
+            and all(isinstance(r, dict) and "points" in r for r in result)
+        ):
+            lists = [r["points"] for r in result]
+        else:
+            lists = [result]
+        return [texts_under(points, "payload", field) for points in lists]
 
     def query_vectors(self, doc: Any) -> QueryVectors:
         """One query, or one per element of ``searches``; which carry a dense vector."""

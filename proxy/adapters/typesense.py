@@ -35,6 +35,7 @@ from proxy.adapters.base import (
     expect,
     ranked_from_pairs,
     rename,
+    texts_under,
     vector_text,
 )
 from proxy.errors import AdapterError, UnparseableResponseError
@@ -64,6 +65,7 @@ class TypesenseAdapter(RequestSide):
     """Reads multi-search answers; rewrites ``vector_query`` vectors and collection names."""
 
     name: ClassVar[str] = "typesense"
+    document_text: ClassVar[str | None] = "a field of each hit's document"
 
     @classmethod
     def from_route(cls, route: RouteSpec, where: ErrorAt) -> TypesenseAdapter:
@@ -78,6 +80,18 @@ class TypesenseAdapter(RequestSide):
             results = expect(body["results"], list, "results")
             return [_result(r, f"results[{i}]") for i, r in enumerate(results)]
         return [_result(body, "answer")]
+
+    def document_texts(self, body: Any, field: str) -> list[tuple[str | None, ...]]:
+        """``document[field]`` of each hit, per search of a multi-search."""
+        if not isinstance(body, dict):
+            return []
+        results = body.get("results") if "results" in body else [body]
+        if not isinstance(results, list):
+            return []
+        return [
+            texts_under(r.get("hits") if isinstance(r, dict) else None, "document", field)
+            for r in results
+        ]
 
     def query_vectors(self, doc: Any) -> QueryVectors:
         """One query per search; those whose ``vector_query`` has numbers carry a vector."""
