@@ -144,6 +144,9 @@ merge = Command(
     "calibrator.reembed.command:add_merge_arguments",
     "calibrator.reembed.merge:merge_command",
     "merge sharded reembed outputs, checking they cover the source exactly once",
+    "Merge the outputs of `reembed --shard I/N` into one, in source order, after checking that "
+    "every part is finished, comes from this source and one model, and that every chunk is in "
+    "exactly one part.",
 )
 sample = Command(
     "sample",
@@ -151,6 +154,8 @@ sample = Command(
     "calibrator.sample.stratified:add_arguments",
     "calibrator.sample.stratified:run",
     "a stratified, reproducible random sample of a JSONL file (streaming)",
+    "A stratified random sample of a JSONL file by one field: proportional to each stratum "
+    "with a floor per stratum, the same for the same seed, files larger than memory included.",
 )
 inventory = Command(
     "inventory",
@@ -166,7 +171,7 @@ demo = Command(
     "demo",
     "calibrator.demo.command:add_arguments",
     "calibrator.demo.command:demo_command",
-    "run the whole migration on an embedded default (offline, about a minute)",
+    "run the whole migration on an embedded default (offline, under half a minute)",
     "Two search backends over a generated corpus embedded in two geometries, the sidecar in "
     "front of them (embedshift serve, with its calibrator worker), labelled traffic, the gate "
     "and automatic promotion, shown live; then a summary. Exit status: 0 flipped, 1 did not "

@@ -23,7 +23,11 @@ def _config_arg(parser: argparse.ArgumentParser) -> None:
 def register_serve(subparsers: Any) -> None:
     """``embedshift serve --config config.toml``: run the sidecar daemon."""
     parser = subparsers.add_parser(
-        "serve", help="run the sidecar: proxy, shadow, metrics, admin API"
+        "serve",
+        help="run the sidecar: proxy, shadow, metrics, admin API",
+        description="Run the sidecar in front of [upstreams.old]: answer every request from "
+        "it, mirror searches to [upstreams.new] and compare, serve /metrics and the admin API, "
+        "until SIGTERM (SIGHUP reloads the config).",
     )
     _config_arg(parser)
     parser.set_defaults(handler=_serve)
@@ -37,7 +41,12 @@ def _serve(args: argparse.Namespace) -> int:
 
 def register_check_config(subparsers: Any) -> None:
     """``embedshift check-config --config config.toml``: validate a config and say so."""
-    parser = subparsers.add_parser("check-config", help="validate a config file and exit")
+    parser = subparsers.add_parser(
+        "check-config",
+        help="validate a config file and exit",
+        description="Validate a config file (every key, its type and its bounds) and its search "
+        "routes, then exit: 0 valid, 2 with the file, key and what was expected.",
+    )
     _config_arg(parser)
     parser.set_defaults(handler=_check_config)
 
@@ -65,7 +74,10 @@ def _admin_args(parser: argparse.ArgumentParser) -> None:
 def register_status(subparsers: Any) -> None:
     """``embedshift status``: mode, gate verdicts and reasons, thresholds in force."""
     parser = subparsers.add_parser(
-        "status", help="show the sidecar's mode, the gate's verdicts and the thresholds in force"
+        "status",
+        help="show the sidecar's mode, the gate's verdicts and the thresholds in force",
+        description="Ask a running sidecar's admin API for its mode, the gate's verdict and "
+        "reasons per segment, and the thresholds in force.",
     )
     _admin_args(parser)
     parser.set_defaults(handler=_status)
@@ -86,7 +98,11 @@ def _status(args: argparse.Namespace) -> int:
 def register_flip(subparsers: Any) -> None:
     """``embedshift flip --to new|old|canary [--percent N] [--force --reason ...]``."""
     parser = subparsers.add_parser(
-        "flip", help="send search traffic to the new index (canary, flipped) or back to the old"
+        "flip",
+        help="send search traffic to the new index (canary, flipped) or back to the old",
+        description="Change a running sidecar's mode through its admin API: --to canary "
+        "--percent N, --to new (flipped), --to old (rollback, never blocked). A change the gate "
+        'refuses exits 1 with its reasons; --force --reason "..." overrides it.',
     )
     _admin_args(parser)
     parser.add_argument(

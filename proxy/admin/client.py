@@ -66,6 +66,8 @@ class AdminClient:
                 detail = json.load(e).get("error", "")
             except (ValueError, AttributeError):
                 detail = ""
+            if e.code == 409:
+                detail = for_the_cli(detail)
             raise AdminCallError(f"the admin API answered {e.code}: {detail or e.reason}") from e
         except (urllib.error.URLError, OSError) as e:
             reason = getattr(e, "reason", e)
@@ -107,6 +109,14 @@ def format_status(status: dict[str, Any]) -> str:
 
 def _num(value: float | None) -> str:
     return "-" if value is None else f"{value:.4g}"
+
+
+def for_the_cli(message: str) -> str:
+    """The API's advice in a CLI user's words: ``--force --reason``, not a JSON ``"force"`` key."""
+    cli = message.replace('send "force": true with a reason', 'rerun with --force --reason "why"')
+    if '"force"' in cli:
+        cli += ' (embedshift flip: --force --reason "why")'
+    return cli
 
 
 def flip_body(to: str, percent: float | None, reason: str | None, force: bool) -> dict[str, Any]:

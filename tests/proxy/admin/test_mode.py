@@ -195,9 +195,10 @@ async def test_cli_status_and_flip(aiohttp_server, tmp_path, monkeypatch, capsys
         return asyncio.to_thread(main, [args[0], *base, *args[1:]])
 
     assert await run("flip", "--to", "canary", "--percent", "20") == 1  # the gate: 409
-    assert (
-        "embedshift: the admin API answered 409: the gate does not pass" in capsys.readouterr().err
-    )
+    refused = capsys.readouterr().err
+    assert "embedshift: the admin API answered 409: the gate does not pass" in refused
+    assert '--force --reason "why"' in refused  # the flags a CLI user types, not a JSON key
+    assert '"force": true' not in refused
     assert await run("flip", "--to", "canary", "--percent", "20", "--force") == 1  # no reason
     assert "--force needs --reason" in capsys.readouterr().err
     assert rig.sidecar.modes.state.mode == "shadow"
