@@ -21,72 +21,43 @@ unless tests are included. A file whose text mentions no score or threshold word
 from __future__ import annotations
 
 import ast
-from collections.abc import Callable
-from functools import cache
-from typing import Any
 
 from calibrator.inventory.facts import (
-    Call,
     FactsBuilder,
     FileScan,
     Origin,
     Signature,
     Use,
-    Value,
     slot_name,
 )
 from calibrator.inventory.findings import Direction, Finding, Kind, Metric, ScanError
 from calibrator.inventory.names import (
     interesting,
     interesting_lines,
-    plausible,
     speaks_of_scores,
-    specific,
     words,
 )
+from calibrator.inventory.python_bindings import parameters
+from calibrator.inventory.python_compare import judge_literal, outcome_name
 from calibrator.inventory.python_exprs import (
     call_name,
     condition_direction,
-    is_integer,
     kept_direction,
     literal_node,
     number,
     numeric_string,
     score_expr,
-    value_name,
 )
 from calibrator.inventory.python_imports import Imports
-from calibrator.inventory.python_scopes import FIELD_CALLS, PASS_THROUGH, Scope, parameters
+from calibrator.inventory.python_origin import origin as score_origin
+from calibrator.inventory.python_scopes import FIELD_CALLS, PASS_THROUGH, Scope
+from calibrator.inventory.python_values import Values
+from calibrator.inventory.python_walk import Visitor
 from calibrator.inventory.sql_scan import scan_sql_text
 from calibrator.inventory.sql_tokens import looks_like_sql
-from calibrator.inventory.vocabulary import OUTCOME_WORDS, THRESHOLD_WORDS
+from calibrator.inventory.vocabulary import THRESHOLD_WORDS
 
 _QUERY_METHODS = frozenset({"query", "filter", "where", "eval"})
-_LEAVES = frozenset(
-    {ast.Name, ast.Load, ast.Store, ast.Del, ast.alias, ast.Pass, ast.Break, ast.Continue,
-     ast.Import, ast.ImportFrom, ast.Global, ast.Nonlocal, type(None), str, int, float,
-     bool, bytes, complex, type(...), ast.JoinedStr, ast.Raise}
-)  # fmt: skip
-# names and flags, and type annotations (`Optional[Dict[str, Any]]` holds no threshold; an
-# annotated assignment's value is visited by its own handler)
-_SCALAR_FIELDS = frozenset(
-    {"id", "ctx", "attr", "arg", "name", "names", "module", "level", "kind", "type_comment",
-     "is_async", "conversion", "n", "s", "tag", "annotation", "returns", "type_params"}
-)  # fmt: skip
-
-
-@cache
-def _child_fields(kind: type) -> tuple[str, ...]:
-    """The fields of a node type that can hold child nodes (names and flags cannot)."""
-    fields: tuple[str, ...] = getattr(kind, "_fields", ())
-    return tuple(f for f in fields if f not in _SCALAR_FIELDS)
-
-
-COMPARISON_CONFIDENCE = 0.9
-GENERIC_CONFIDENCE = 0.65
-"""A comparison with a score named only ``score`` or ``distance``, of unknown origin."""
-ZERO_FLOOR_CONFIDENCE = 0.6
-LOW = 0.3
 
 
 def scan_python(source: str, path: str, *, include_tests: bool = False) -> FileScan:
@@ -104,7 +75,7 @@ def scan_python(source: str, path: str, *, include_tests: bool = False) -> FileS
     return FileScan(tuple(scanner.findings), (), scanner.facts.build())
 
 
-class _Scanner(ast.NodeVisitor):
+class _Scanner(Visitor, Values):
     def __init__(self, source: str, path: str, tree: ast.Module, *, include_tests: bool) -> None:
         self.lines = source.splitlines()
         self.marked = interesting_lines(source)
@@ -117,68 +88,33 @@ class _Scanner(ast.NodeVisitor):
         self.imports.scan(tree)
         self.module = Scope.module(tree, path, self.imports)
         self.scopes: list[Scope] = [self.module]
-        self.stack: list[ast.AST] = []
         self.findings: list[Finding] = []
         self.facts = FactsBuilder()
-        self.handlers: dict[type, Callable[[Any], None]] = {
-            ast.ClassDef: self.visit_ClassDef,
-            ast.FunctionDef: self.visit_FunctionDef,
-            ast.AsyncFunctionDef: self.visit_FunctionDef,
-            ast.Lambda: self.visit_Lambda,
-            ast.Assign: self.visit_Assign,
-            ast.AnnAssign: self.visit_AnnAssign,
-            ast.Compare: self.visit_Compare,
-            ast.Call: self.visit_Call,
-            ast.Dict: self.visit_Dict,
-            ast.Constant: self.visit_Constant,
-            ast.Assert: self.visit_Assert,
-        }
-
-    # -- traversal ---------------------------------------------------------------------
-    def visit(self, node: ast.AST) -> None:
-        """Dispatch on the node's type (a dict lookup: this runs for every node)."""
-        kind = type(node)
-        if kind in _LEAVES:
-            return
-        handler = self.handlers.get(kind)
-        if handler is None:
-            self.generic_visit(node)
-        else:
-            handler(node)
-
-    def generic_visit(self, node: ast.AST) -> None:
-        """Visit children with the parent on :attr:`stack`; leaves are skipped in line.
-
-        The hottest loop of the inventory: it runs for every node of every parsed file.
-        """
-        stack = self.stack
-        stack.append(node)
-        handlers = self.handlers
-        generic = self.generic_visit
-        kind_of_node: type = type(node)
-        for name in _child_fields(kind_of_node):
-            value = getattr(node, name, None)
-            children: list[Any] | tuple[Any] = value if type(value) is list else (value,)
-            for child in children:
-                kind: type = type(child)
-                if kind in _LEAVES:
-                    continue
-                handler = handlers.get(kind)
-                if handler is None:
-                    generic(child)
-                else:
-                    handler(child)
-        stack.pop()
+        super().__init__(
+            {
+                ast.ClassDef: self.visit_class,
+                ast.FunctionDef: self.visit_function,
+                ast.AsyncFunctionDef: self.visit_function,
+                ast.Lambda: self.visit_lambda,
+                ast.Assign: self.visit_assign,
+                ast.AnnAssign: self.visit_ann_assign,
+                ast.Compare: self.visit_compare,
+                ast.Call: self.visit_call,
+                ast.Dict: self.visit_dict,
+                ast.Constant: self.visit_constant,
+                ast.Assert: self.visit_assert,
+            }
+        )
 
     @property
     def scope(self) -> Scope:
         return self.scopes[-1]
 
-    def visit_Assert(self, node: ast.Assert) -> None:
+    def visit_assert(self, node: ast.Assert) -> None:
         if self.include_tests:
             self.generic_visit(node)
 
-    def visit_ClassDef(self, node: ast.ClassDef) -> None:
+    def visit_class(self, node: ast.ClassDef) -> None:
         scope = self.scope.child_class(node)
         for base in node.bases:
             base_name = base.id if isinstance(base, ast.Name) else getattr(base, "attr", None)
@@ -201,7 +137,7 @@ class _Scanner(ast.NodeVisitor):
         self.generic_visit(node)
         self.scopes.pop()
 
-    def visit_FunctionDef(self, node: ast.FunctionDef | ast.AsyncFunctionDef) -> None:
+    def visit_function(self, node: ast.FunctionDef | ast.AsyncFunctionDef) -> None:
         outer = self.scope
         scope = outer.child_function(node)
         params = parameters(node.args)
@@ -227,22 +163,22 @@ class _Scanner(ast.NodeVisitor):
                 self.visit(statement)
         self.scopes.pop()
 
-    def visit_Lambda(self, node: ast.Lambda) -> None:
+    def visit_lambda(self, node: ast.Lambda) -> None:
         self.scopes.append(self.scope.child_lambda(node))
         self.visit(node.body)
         self.scopes.pop()
 
-    def visit_Assign(self, node: ast.Assign) -> None:
+    def visit_assign(self, node: ast.Assign) -> None:
         for target in node.targets:
             self._assigned(target, node.value)
         self.generic_visit(node)
 
-    def visit_AnnAssign(self, node: ast.AnnAssign) -> None:
+    def visit_ann_assign(self, node: ast.AnnAssign) -> None:
         if node.value is not None:
             self._assigned(node.target, node.value)
         self.generic_visit(node)
 
-    def visit_Call(self, node: ast.Call) -> None:
+    def visit_call(self, node: ast.Call) -> None:
         callee = self.scope.callee_of(node)
         context = (*self.scope.words, *words(callee or ""))
         for keyword in node.keywords:
@@ -259,7 +195,7 @@ class _Scanner(ast.NodeVisitor):
             self._query_string(node.args[0])
         self.generic_visit(node)
 
-    def visit_Dict(self, node: ast.Dict) -> None:
+    def visit_dict(self, node: ast.Dict) -> None:
         call = next((p for p in reversed(self.stack) if isinstance(p, ast.Call)), None)
         for key, value in zip(node.keys, node.values, strict=True):
             if isinstance(key, ast.Constant) and isinstance(key.value, str):
@@ -267,13 +203,13 @@ class _Scanner(ast.NodeVisitor):
                 self._written(slot, value, Kind.KEYWORD, key.value, self.scope.words, call=call)
         self.generic_visit(node)
 
-    def visit_Constant(self, node: ast.Constant) -> None:
+    def visit_constant(self, node: ast.Constant) -> None:
         if isinstance(node.value, str) and looks_like_sql(node.value):
             parent = self.stack[-1] if self.stack else None
             if not isinstance(parent, ast.Expr):  # docstrings and bare strings are prose
                 self._sql(node.value, node.lineno)
 
-    def visit_Compare(self, node: ast.Compare) -> None:
+    def visit_compare(self, node: ast.Compare) -> None:
         sides = [node.left, *node.comparators]
         for left, op, right in zip(sides[:-1], node.ops, sides[1:], strict=True):
             for score_side, value_side, on_left in ((left, right, True), (right, left, False)):
@@ -302,7 +238,7 @@ class _Scanner(ast.NodeVisitor):
         parents = [node, *reversed(self.stack)][1:]
         kept = kept_direction(condition, parents)
         counted = isinstance(score_side, ast.Name) and self.scope.counted(score_side.id)
-        origin = Origin.COUNT if counted else self.scope.origin(score_side)
+        origin = Origin.COUNT if counted else score_origin(self.scope, score_side)
         literal = literal_node(value_side)
         if counted and literal is not None:
             return  # a ratio of counts compared with a number: nothing to recalibrate
@@ -314,25 +250,7 @@ class _Scanner(ast.NodeVisitor):
             return
         amount = number(literal)
         assert amount is not None
-        confidence = COMPARISON_CONFIDENCE if plausible(amount, score.metric) else LOW
-        if origin is Origin.UNKNOWN and not specific(score.identifier):
-            confidence = min(confidence, GENERIC_CONFIDENCE)  # `score`, `distance`: of what?
-        reason = f"{score.identifier} compared with a number"
-        if (
-            amount == 0.0
-            and origin is Origin.SIMILARITY
-            and score.metric is not Metric.DISTANCE
-            and _filters(parents, score_side)
-        ):
-            confidence = ZERO_FLOOR_CONFIDENCE
-            reason = f"{score.identifier} (a similarity search result) kept above zero"
-        if (
-            origin in (Origin.MODEL, Origin.STRING, Origin.KEYWORD, Origin.COUNT, Origin.OTHER)
-            or _clamps(parents, score_side)
-            or (is_integer(literal) and amount != 0.0)
-        ):
-            confidence = LOW
-            reason = f"{score.identifier} ({origin.value} score) compared with a number"
+        confidence, reason = judge_literal(amount, literal, score, origin, parents, score_side)
         self._finding(literal, amount, kept, score.metric, confidence, reason)
 
     def _compared_with_outcome(self, node: ast.Compare, other: ast.expr, value: ast.expr) -> None:
@@ -340,8 +258,8 @@ class _Scanner(ast.NodeVisitor):
 
         Recorded as evidence against the slot, so that its name alone does not report it.
         """
-        name = value_name(other) or (call_name(other) if isinstance(other, ast.Call) else "")
-        if not name or not set(words(name)) & OUTCOME_WORDS:
+        name = outcome_name(other)
+        if name is None:
             return
         for slot in self.scope.sources(value):
             if set(words(slot_name(slot))) & THRESHOLD_WORDS:
@@ -349,107 +267,6 @@ class _Scanner(ast.NodeVisitor):
                     Use(slot, Direction.UNKNOWN, Metric.UNKNOWN, Origin.OTHER, self.path,
                         node.lineno, name)
                 )  # fmt: skip
-
-    # -- values ------------------------------------------------------------------------
-    def _assigned(self, target: ast.expr, value: ast.expr) -> None:
-        if isinstance(target, (ast.Tuple, ast.List)):
-            if isinstance(value, (ast.Tuple, ast.List)) and len(value.elts) == len(target.elts):
-                for inner_target, inner_value in zip(target.elts, value.elts, strict=True):
-                    self._assigned(inner_target, inner_value)
-            return
-        slot = self.scope.target_slot(target)
-        if slot is None:
-            return
-        name = slot.rsplit(".", 1)[-1].rsplit(":", 1)[-1]
-        scope = self.scope
-        if scope.kind == "class" or slot.startswith("a:"):
-            kind = Kind.CONSTANT if name.isupper() else Kind.DEFAULT
-        elif slot.startswith("p:"):
-            kind = Kind.DEFAULT  # a parameter's fallback: `if threshold is None: threshold = 0.1`
-        else:
-            kind = Kind.CONSTANT
-        self._written(slot, value, kind, name, scope.words)
-
-    def _written(
-        self,
-        slot: str,
-        value: ast.expr,
-        kind: Kind,
-        name: str,
-        context: tuple[str, ...],
-        scope: Scope | None = None,
-        call: ast.Call | None = None,
-    ) -> None:
-        """A value expression written for ``slot``: numbers become values, names flows."""
-        scope = scope or self.scope
-        literal = literal_node(value)
-        if literal is not None:
-            self._value(slot, literal, kind, name, context, call)
-            return
-        if isinstance(value, ast.IfExp):
-            self._written(slot, value.body, kind, name, context, scope, call)
-            self._written(slot, value.orelse, kind, name, context, scope, call)
-            return
-        if isinstance(value, ast.BoolOp):
-            for inner in value.values:
-                self._written(slot, inner, kind, name, context, scope, call)
-            return
-        self.facts.flow(slot, scope.sources(value))
-
-    def _value(
-        self,
-        slot: str,
-        literal: ast.expr,
-        kind: Kind,
-        name: str,
-        context: tuple[str, ...],
-        call: ast.Call | None = None,
-    ) -> None:
-        amount = number(literal)
-        assert amount is not None
-        line = literal.lineno
-        self.facts.values.append(
-            Value(
-                slot,
-                self.path,
-                line,
-                literal.col_offset + 1,
-                amount,
-                kind,
-                name,
-                self._snippet(line),
-                context,
-                self.imports.library(call, name),
-                origin=self.scope.context_origin,
-                integer=is_integer(literal),
-            )
-        )
-
-    def _positional(self, callee: str, node: ast.Call, context: tuple[str, ...]) -> None:
-        args: list[tuple[str, ...]] = []
-        useful = False
-        for arg in node.args:
-            if isinstance(arg, ast.Starred):
-                break
-            literal = literal_node(arg)
-            if literal is not None:
-                slot = f"c:{self.path}:{literal.lineno}:{literal.col_offset + 1}"
-                self._value(slot, literal, Kind.KEYWORD, "", context, node)
-                args.append((slot,))
-                useful = True
-                continue
-            sources = tuple(self.scope.sources(arg))
-            useful = useful or bool(sources)
-            args.append(sources)
-        if useful:
-            func = node.func
-            on_self = (
-                isinstance(func, ast.Attribute)
-                and isinstance(func.value, ast.Name)
-                and func.value.id in ("self", "cls")
-            )
-            owner = self.scope.class_name if on_self else None
-            self.facts.calls.append(Call(callee, tuple(args), owner))
 
     # -- strings -----------------------------------------------------------------------
     def _query_string(self, node: ast.expr) -> None:
@@ -463,15 +280,12 @@ class _Scanner(ast.NodeVisitor):
         for inner in ast.walk(expression):
             if isinstance(inner, ast.Compare):
                 ast.increment_lineno(inner, node.lineno - 1)
-                self.visit_Compare(inner)
+                self.visit_compare(inner)
 
     def _sql(self, text: str, line: int) -> None:
         self.findings.extend(scan_sql_text(text, self.path, first_line=line, language="python"))
 
     # -- output ------------------------------------------------------------------------
-    def _snippet(self, line: int) -> str:
-        return self.lines[line - 1].strip()[:160] if 0 < line <= len(self.lines) else ""
-
     def _finding(
         self,
         literal: ast.expr,
@@ -500,32 +314,3 @@ class _Scanner(ast.NodeVisitor):
 
 def _is_static(node: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
     return any(isinstance(d, ast.Name) and d.id == "staticmethod" for d in node.decorator_list)
-
-
-def _filters(parents: list[ast.AST], score: ast.expr) -> bool:
-    """Whether the comparison filters results (a comprehension's or a loop's ``if``).
-
-    Not a range check (``score < 0 or score > 1``) and not a clamp.
-    """
-    for parent in parents:
-        if isinstance(parent, ast.BoolOp):
-            return not isinstance(parent.op, ast.Or)
-        if isinstance(parent, ast.comprehension):
-            return True
-        if isinstance(parent, ast.If):
-            return not _clamps([parent], score)
-        if isinstance(parent, (ast.UnaryOp, ast.IfExp)):
-            continue
-        return isinstance(parent, ast.Call)  # filter(lambda ...), np.where(...)
-    return False
-
-
-def _clamps(parents: list[ast.AST], score: ast.expr) -> bool:
-    """``if d < 0: d = 0``: the branch reassigns what was compared; nothing is dropped."""
-    branch = next((p for p in parents if isinstance(p, ast.If)), None)
-    if branch is None or not isinstance(score, ast.Name):
-        return False
-    first = branch.body[0]
-    return isinstance(first, ast.Assign) and any(
-        isinstance(t, ast.Name) and t.id == score.id for t in first.targets
-    )

@@ -1,0 +1,148 @@
+"""What a Python scope binds: parameters and their defaults, assigned names, functions.
+
+Cheap walks over statements (not expressions), done for every function the scanner enters:
+:func:`parameters` pairs parameters with their defaults, :func:`statement_bindings` gives the
+names a function's statements bind, :func:`assignments` what each name is bound to (for
+following a score back), :func:`definitions_of` every function and method of a module.
+"""
+
+from __future__ import annotations
+
+import ast
+
+Function = ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda
+Definition = tuple[ast.ClassDef | None, ast.FunctionDef | ast.AsyncFunctionDef]
+"""A function of the module, with the class it is a method of."""
+
+
+def definitions_of(tree: ast.Module) -> dict[str, list[Definition]]:
+    """Every function and method of a module by name (statements only: cheap)."""
+    found: dict[str, list[Definition]] = {}
+    pending: list[tuple[ast.ClassDef | None, ast.stmt]] = [(None, s) for s in tree.body]
+    while pending:
+        owner, statement = pending.pop()
+        if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            found.setdefault(statement.name, []).append((owner, statement))
+        elif isinstance(statement, ast.ClassDef):
+            pending.extend((statement, s) for s in statement.body)
+        else:
+            for name in ("body", "orelse", "finalbody"):
+                pending.extend((owner, s) for s in getattr(statement, name, ()))
+    return found
+
+
+def parameters(args: ast.arguments) -> list[tuple[str, ast.expr | None, bool]]:
+    """Each parameter with its default (or ``None``) and whether it can be passed by position.
+
+    Python puts defaults on the last positional parameters: ``def f(a, b=1, *, c=2)`` gives
+    ``a`` without a default, ``b`` with ``1``, and keyword-only ``c`` with ``2``.
+    """
+    positional = [*args.posonlyargs, *args.args]
+    defaults: list[ast.expr | None] = [None] * (len(positional) - len(args.defaults))
+    defaults += list(args.defaults)
+    out = [(a.arg, d, True) for a, d in zip(positional, defaults, strict=True)]
+    out += [(a.arg, d, False) for a, d in zip(args.kwonlyargs, args.kw_defaults, strict=True)]
+    return out
+
+
+def target_names(target: ast.expr) -> list[str]:
+    """The names an assignment target binds: ``a``, and ``a, b`` / ``[a, *b]`` unpacked."""
+    if isinstance(target, ast.Name):
+        return [target.id]
+    if isinstance(target, (ast.Tuple, ast.List)):
+        return [n for elt in target.elts for n in target_names(elt)]
+    if isinstance(target, ast.Starred):
+        return target_names(target.value)
+    return []
+
+
+def own_nodes(root: ast.AST) -> list[ast.AST]:
+    """Nodes of a scope's body, not entering nested functions, lambdas or classes."""
+    out: list[ast.AST] = []
+    pending: list[ast.AST] = list(ast.iter_child_nodes(root))
+    while pending:
+        node = pending.pop()
+        out.append(node)
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)):
+            continue
+        pending.extend(ast.iter_child_nodes(node))
+    return out
+
+
+def statement_bindings(root: ast.AST) -> tuple[set[str], set[str]]:  # noqa: C901, PLR0912 - one branch per statement kind
+    """Names a function's statements bind, and those it declares global or nonlocal.
+
+    Statements only (assignments, loops, ``with``, ``except``), not expressions, and not
+    nested functions or classes: this runs for every function, so it stays cheap.
+    """
+    bound: set[str] = set()
+    declared: set[str] = set()
+    pending: list[ast.stmt] = list(getattr(root, "body", []))
+    while pending:
+        statement = pending.pop()
+        kind = type(statement)
+        if kind is ast.Assign:
+            for target in statement.targets:  # type: ignore[attr-defined]
+                bound.update(target_names(target))
+        elif kind in (ast.AnnAssign, ast.AugAssign, ast.For, ast.AsyncFor):
+            bound.update(target_names(statement.target))  # type: ignore[attr-defined]
+        elif kind in (ast.With, ast.AsyncWith):
+            for item in statement.items:  # type: ignore[attr-defined]
+                if item.optional_vars is not None:
+                    bound.update(target_names(item.optional_vars))
+        elif kind in (ast.Global, ast.Nonlocal):
+            declared.update(statement.names)  # type: ignore[attr-defined]
+        elif kind in (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef):
+            continue
+        for name in ("body", "orelse", "finalbody"):
+            pending.extend(getattr(statement, name, ()))
+        for handler in getattr(statement, "handlers", ()):
+            if handler.name:
+                bound.add(handler.name)
+            pending.extend(handler.body)
+        for case in getattr(statement, "cases", ()):
+            pending.extend(case.body)
+    return bound, declared
+
+
+def assignments(root: ast.AST) -> dict[str, list[tuple[int, ast.expr]]]:  # noqa: C901 - one branch per binding kind
+    """Each name a scope binds, with the lines and expressions that give it its value.
+
+    For loop and comprehension targets, the iterated expression; for tuple unpacking of a
+    tuple, the matching element. Sorted by line.
+    """
+    found: dict[str, list[tuple[int, ast.expr]]] = {}
+    for node in own_nodes(root):
+        pairs: list[tuple[ast.expr, ast.expr]] = []
+        if isinstance(node, ast.Assign):
+            pairs = [(t, node.value) for t in node.targets]
+        elif isinstance(node, (ast.AnnAssign, ast.AugAssign, ast.NamedExpr)) and node.value:
+            pairs = [(node.target, node.value)]
+        elif isinstance(node, (ast.For, ast.AsyncFor, ast.comprehension)):
+            pairs = [(node.target, node.iter)]
+        elif isinstance(node, ast.withitem) and node.optional_vars is not None:
+            pairs = [(node.optional_vars, node.context_expr)]
+        for target, value in pairs:
+            if (
+                isinstance(target, (ast.Tuple, ast.List))
+                and isinstance(value, (ast.Tuple, ast.List))
+                and len(target.elts) == len(value.elts)
+            ):
+                for t, v in zip(target.elts, value.elts, strict=True):
+                    for name in target_names(t):
+                        found.setdefault(name, []).append((v.lineno, v))
+                continue
+            for name in target_names(target):
+                found.setdefault(name, []).append((value.lineno, value))
+    for bindings in found.values():
+        bindings.sort(key=lambda pair: pair[0])
+    return found
+
+
+def class_targets(statement: ast.stmt) -> list[str]:
+    """The names a class-body statement binds (fields and class attributes)."""
+    if isinstance(statement, ast.Assign):
+        return [n for t in statement.targets for n in target_names(t)]
+    if isinstance(statement, ast.AnnAssign):
+        return target_names(statement.target)
+    return []

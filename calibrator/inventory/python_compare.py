@@ -1,0 +1,91 @@
+"""How sure a Python comparison of a score with a number makes a threshold.
+
+Pure judgement over a comparison already known to hold a score-like expression on one side and
+a literal on the other (``hit.score >= 0.8``), given where the score comes from
+(:mod:`.python_origin`) and the comparison's parents (a filter, a clamp, a range check).
+"""
+
+from __future__ import annotations
+
+import ast
+
+from calibrator.inventory.facts import Origin
+from calibrator.inventory.findings import Metric
+from calibrator.inventory.names import plausible, specific, words
+from calibrator.inventory.python_exprs import ScoreExpr, call_name, is_integer, value_name
+from calibrator.inventory.vocabulary import OUTCOME_WORDS
+
+COMPARISON_CONFIDENCE = 0.9
+"""A similarity (by its name or origin) compared with a plausible cutoff."""
+GENERIC_CONFIDENCE = 0.65
+"""A comparison with a score named only ``score`` or ``distance``, of unknown origin."""
+ZERO_FLOOR_CONFIDENCE = 0.6
+"""``score > 0`` filtering a similarity search's results."""
+LOW = 0.3
+_NOT_SIMILARITY = (Origin.MODEL, Origin.STRING, Origin.KEYWORD, Origin.COUNT, Origin.OTHER)
+
+
+def judge_literal(
+    amount: float,
+    literal: ast.expr,
+    score: ScoreExpr,
+    origin: Origin,
+    parents: list[ast.AST],
+    score_side: ast.expr,
+) -> tuple[float, str]:
+    """The confidence that ``score <op> amount`` is a similarity threshold, and why."""
+    confidence = COMPARISON_CONFIDENCE if plausible(amount, score.metric) else LOW
+    if origin is Origin.UNKNOWN and not specific(score.identifier):
+        confidence = min(confidence, GENERIC_CONFIDENCE)  # `score`, `distance`: of what?
+    reason = f"{score.identifier} compared with a number"
+    if (
+        amount == 0.0
+        and origin is Origin.SIMILARITY
+        and score.metric is not Metric.DISTANCE
+        and filters(parents, score_side)
+    ):
+        confidence = ZERO_FLOOR_CONFIDENCE
+        reason = f"{score.identifier} (a similarity search result) kept above zero"
+    if (
+        origin in _NOT_SIMILARITY
+        or clamps(parents, score_side)
+        or (is_integer(literal) and amount != 0.0)
+    ):
+        confidence = LOW
+        reason = f"{score.identifier} ({origin.value} score) compared with a number"
+    return confidence, reason
+
+
+def outcome_name(other: ast.expr) -> str | None:
+    """The name of an outcome, rate or prediction (``run.success_score``, ``y_score``), if so."""
+    name = value_name(other) or (call_name(other) if isinstance(other, ast.Call) else "")
+    return name if name and set(words(name)) & OUTCOME_WORDS else None
+
+
+def filters(parents: list[ast.AST], score: ast.expr) -> bool:
+    """Whether the comparison filters results (a comprehension's or a loop's ``if``).
+
+    Not a range check (``score < 0 or score > 1``) and not a clamp.
+    """
+    for parent in parents:
+        if isinstance(parent, ast.BoolOp):
+            return not isinstance(parent.op, ast.Or)
+        if isinstance(parent, ast.comprehension):
+            return True
+        if isinstance(parent, ast.If):
+            return not clamps([parent], score)
+        if isinstance(parent, (ast.UnaryOp, ast.IfExp)):
+            continue
+        return isinstance(parent, ast.Call)  # filter(lambda ...), np.where(...)
+    return False
+
+
+def clamps(parents: list[ast.AST], score: ast.expr) -> bool:
+    """``if d < 0: d = 0``: the branch reassigns what was compared; nothing is dropped."""
+    branch = next((p for p in parents if isinstance(p, ast.If)), None)
+    if branch is None or not isinstance(score, ast.Name):
+        return False
+    first = branch.body[0]
+    return isinstance(first, ast.Assign) and any(
+        isinstance(t, ast.Name) and t.id == score.id for t in first.targets
+    )

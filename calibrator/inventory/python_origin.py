@@ -1,0 +1,174 @@
+"""Where a Python score comes from: a search, a cosine, a classifier, a fuzzy ratio, a count.
+
+:func:`origin` follows a score expression back through its function's assignments, loops and
+comprehensions (``for i, score in results`` then ``results = self.ann.search(...)``), through
+the functions of the same module that it calls (what ``self._text_similarity(a, b)`` returns),
+to the call that produced it, and judges that call by the words of its name and receiver.
+"""
+
+from __future__ import annotations
+
+import ast
+
+from calibrator.inventory.facts import Origin
+from calibrator.inventory.names import words
+from calibrator.inventory.python_bindings import own_nodes
+from calibrator.inventory.python_exprs import call_name
+from calibrator.inventory.python_scopes import PASS_THROUGH, Scope
+from calibrator.inventory.vocabulary import (
+    KEYWORD_SOURCES,
+    MODEL_SOURCES,
+    OUTCOME_WORDS,
+    SIMILARITY_SOURCES,
+    STRING_SOURCES,
+)
+
+DEPTH = 6
+"""How many steps (bindings, calls) a score is followed back."""
+
+
+def origin(scope: Scope, expr: ast.expr) -> Origin:
+    """Where a score comes from: follow names back to the call that computed them.
+
+    Unknown origins take the scope's context: thresholds inside a detector's or a
+    classifier's class apply to that model's scores.
+    """
+    found = follow(scope, expr, DEPTH, set(), getattr(expr, "lineno", 0))
+    return found if found is not Origin.UNKNOWN else scope.context_origin
+
+
+def follow(scope: Scope, expr: ast.expr, depth: int, seen: set[str], line: int) -> Origin:  # noqa: PLR0911 - one branch per expression kind
+    """Follow ``expr`` back to a call; a name to its latest binding before ``line``."""
+    if depth <= 0:
+        return Origin.UNKNOWN
+    onward = depth - 1
+    if isinstance(expr, ast.Call):
+        return _call_origin(scope, expr, onward, seen, line)
+    if isinstance(expr, ast.Name):
+        return _name_origin(scope, expr.id, onward, seen, line)
+    if isinstance(expr, (ast.Attribute, ast.Subscript, ast.Starred, ast.Await)):
+        return follow(scope, expr.value, onward, seen, line)
+    if isinstance(expr, ast.BinOp):
+        if isinstance(expr.op, ast.MatMult):
+            return Origin.SIMILARITY  # a matrix of dot products
+        left = follow(scope, expr.left, onward, seen, line)
+        return left if left is not Origin.UNKNOWN else follow(scope, expr.right, onward, seen, line)
+    if isinstance(expr, (ast.ListComp, ast.SetComp, ast.GeneratorExp, ast.DictComp)):
+        return follow(scope, expr.generators[0].iter, onward, seen, line)
+    if isinstance(expr, ast.IfExp):
+        body = follow(scope, expr.body, onward, seen, line)
+        return (
+            body if body is not Origin.UNKNOWN else follow(scope, expr.orelse, onward, seen, line)
+        )
+    return Origin.UNKNOWN
+
+
+def _name_origin(scope: Scope, name: str, depth: int, seen: set[str], line: int) -> Origin:
+    if name in seen:
+        return Origin.UNKNOWN
+    seen.add(name)
+    around = scope.function_scope()
+    while around is not None:
+        bindings = around.assigned().get(name, [])
+        before = [b for b in bindings if b[0] <= line] or bindings
+        for at, value in reversed(before):
+            found = follow(around, value, depth, seen, at)
+            if found is not Origin.UNKNOWN:
+                return found
+        around = around.parent.function_scope() if around.parent else None
+    return Origin.UNKNOWN
+
+
+def _call_origin(scope: Scope, call: ast.Call, depth: int, seen: set[str], line: int) -> Origin:  # noqa: PLR0911 - model, count, defined here, pass-through, by name
+    name = call_name(call)
+    if name in ("score", "scores") and call.args:
+        return Origin.MODEL  # `clf.score(X, y)`: a model's evaluation
+    if name in ("len", "count"):
+        return Origin.COUNT
+    found = _returned_origin(scope, call, depth, seen)
+    if found is not Origin.UNKNOWN:
+        return found
+    func = call.func
+    if name in PASS_THROUGH or name in ("filter", "map"):
+        for arg in call.args:
+            found = follow(scope, arg, depth, seen, line)
+            if found is not Origin.UNKNOWN:
+                return found
+        if isinstance(func, ast.Attribute):
+            return follow(scope, func.value, depth, seen, line)
+        return Origin.UNKNOWN
+    found = classify(words(name))
+    return found if found is not Origin.UNKNOWN else _receiver_origin(scope, func)
+
+
+def _receiver_origin(scope: Scope, func: ast.expr) -> Origin:
+    """What the objects a method is called on say: ``self.llm_gateway.ask`` is an LLM's."""
+    chain: list[str] = []
+    while isinstance(func, ast.Attribute):
+        func = func.value
+        if isinstance(func, ast.Attribute):
+            chain.extend(words(func.attr))
+        elif isinstance(func, ast.Name):
+            chain.extend(words(func.id))
+            if func.id in scope.imports.string_names:
+                return Origin.STRING
+    return classify(chain)
+
+
+def _returned_origin(scope: Scope, call: ast.Call, depth: int, seen: set[str]) -> Origin:
+    """The origin of what a function of this module returns, for ``f()`` and ``self.m()``.
+
+    ``self._text_similarity(a, b)`` that returns a ratio of word counts is no embedding
+    similarity, whatever its name says.
+    """
+    func = call.func
+    if isinstance(func, ast.Name):
+        candidates = [d for d in scope.definitions.get(func.id, []) if d[0] is None]
+    elif (
+        isinstance(func, ast.Attribute)
+        and isinstance(func.value, ast.Name)
+        and func.value.id in ("self", "cls")
+    ):
+        methods = [d for d in scope.definitions.get(func.attr, []) if d[0] is not None]
+        own = [d for d in methods if d[0] is not None and d[0].name == scope.class_name]
+        candidates = own or methods
+    else:
+        return Origin.UNKNOWN
+    module = scope
+    while module.parent is not None:
+        module = module.parent
+    for owner, function in candidates[:3]:
+        key = f"def:{id(function)}"
+        if key in seen:
+            continue
+        seen.add(key)
+        outer = module.child_class(owner) if owner is not None else module
+        inner = outer.child_function(function)
+        for returned in _returns(function):
+            assert returned.value is not None
+            found = follow(inner, returned.value, depth, seen, returned.lineno)
+            if found is not Origin.UNKNOWN:
+                return found
+    return Origin.UNKNOWN
+
+
+def _returns(function: ast.AST) -> list[ast.Return]:
+    """A function's ``return value`` statements, in source order (the main path first)."""
+    found = [n for n in own_nodes(function) if isinstance(n, ast.Return) and n.value is not None]
+    return sorted(found, key=lambda n: n.lineno)
+
+
+def classify(name_words: tuple[str, ...] | list[str]) -> Origin:
+    """The origin the words of a call's name (or receiver) say: string, keyword, similarity..."""
+    present = set(name_words)
+    if present & STRING_SOURCES:
+        return Origin.STRING
+    if present & KEYWORD_SOURCES:
+        return Origin.KEYWORD
+    if present & SIMILARITY_SOURCES:
+        return Origin.SIMILARITY
+    if present & MODEL_SOURCES:
+        return Origin.MODEL
+    if present & OUTCOME_WORDS:
+        return Origin.OTHER
+    return Origin.UNKNOWN

@@ -1,0 +1,135 @@
+"""Numbers written for a name in Python, and the flows between names, as linker facts.
+
+The part of the Python scanner (:mod:`.python_scan`) that turns assignments, parameter
+defaults, keyword and positional arguments, dict keys and config fallbacks into
+:class:`~calibrator.inventory.facts.Value` facts (a number written for a slot) and flows
+(a slot taking its value from others), and calls into :class:`~calibrator.inventory.facts.Call`
+facts for the linker to pair with parameters.
+"""
+
+from __future__ import annotations
+
+import ast
+
+from calibrator.inventory.facts import Call, FactsBuilder, Value
+from calibrator.inventory.findings import Kind
+from calibrator.inventory.python_exprs import is_integer, literal_node, number
+from calibrator.inventory.python_imports import Imports
+from calibrator.inventory.python_scopes import Scope
+
+
+class Values:
+    """Mixed into the scanner, which provides ``scope``, ``facts``, ``imports`` and the text."""
+
+    path: str
+    lines: list[str]
+    facts: FactsBuilder
+    imports: Imports
+
+    @property
+    def scope(self) -> Scope:
+        """The innermost scope (provided by the scanner)."""
+        raise NotImplementedError
+
+    def _assigned(self, target: ast.expr, value: ast.expr) -> None:
+        if isinstance(target, (ast.Tuple, ast.List)):
+            if isinstance(value, (ast.Tuple, ast.List)) and len(value.elts) == len(target.elts):
+                for inner_target, inner_value in zip(target.elts, value.elts, strict=True):
+                    self._assigned(inner_target, inner_value)
+            return
+        slot = self.scope.target_slot(target)
+        if slot is None:
+            return
+        name = slot.rsplit(".", 1)[-1].rsplit(":", 1)[-1]
+        scope = self.scope
+        if scope.kind == "class" or slot.startswith("a:"):
+            kind = Kind.CONSTANT if name.isupper() else Kind.DEFAULT
+        elif slot.startswith("p:"):
+            kind = Kind.DEFAULT  # a parameter's fallback: `if threshold is None: threshold = 0.1`
+        else:
+            kind = Kind.CONSTANT
+        self._written(slot, value, kind, name, scope.words)
+
+    def _written(
+        self,
+        slot: str,
+        value: ast.expr,
+        kind: Kind,
+        name: str,
+        context: tuple[str, ...],
+        scope: Scope | None = None,
+        call: ast.Call | None = None,
+    ) -> None:
+        """A value expression written for ``slot``: numbers become values, names flows."""
+        scope = scope or self.scope
+        literal = literal_node(value)
+        if literal is not None:
+            self._value(slot, literal, kind, name, context, call)
+            return
+        if isinstance(value, ast.IfExp):
+            self._written(slot, value.body, kind, name, context, scope, call)
+            self._written(slot, value.orelse, kind, name, context, scope, call)
+            return
+        if isinstance(value, ast.BoolOp):
+            for inner in value.values:
+                self._written(slot, inner, kind, name, context, scope, call)
+            return
+        self.facts.flow(slot, scope.sources(value))
+
+    def _value(
+        self,
+        slot: str,
+        literal: ast.expr,
+        kind: Kind,
+        name: str,
+        context: tuple[str, ...],
+        call: ast.Call | None = None,
+    ) -> None:
+        amount = number(literal)
+        assert amount is not None
+        line = literal.lineno
+        self.facts.values.append(
+            Value(
+                slot,
+                self.path,
+                line,
+                literal.col_offset + 1,
+                amount,
+                kind,
+                name,
+                self._snippet(line),
+                context,
+                self.imports.library(call, name),
+                origin=self.scope.context_origin,
+                integer=is_integer(literal),
+            )
+        )
+
+    def _positional(self, callee: str, node: ast.Call, context: tuple[str, ...]) -> None:
+        args: list[tuple[str, ...]] = []
+        useful = False
+        for arg in node.args:
+            if isinstance(arg, ast.Starred):
+                break
+            literal = literal_node(arg)
+            if literal is not None:
+                slot = f"c:{self.path}:{literal.lineno}:{literal.col_offset + 1}"
+                self._value(slot, literal, Kind.KEYWORD, "", context, node)
+                args.append((slot,))
+                useful = True
+                continue
+            sources = tuple(self.scope.sources(arg))
+            useful = useful or bool(sources)
+            args.append(sources)
+        if useful:
+            func = node.func
+            on_self = (
+                isinstance(func, ast.Attribute)
+                and isinstance(func.value, ast.Name)
+                and func.value.id in ("self", "cls")
+            )
+            owner = self.scope.class_name if on_self else None
+            self.facts.calls.append(Call(callee, tuple(args), owner))
+
+    def _snippet(self, line: int) -> str:
+        return self.lines[line - 1].strip()[:160] if 0 < line <= len(self.lines) else ""
