@@ -13,13 +13,12 @@ keys share ``k:`` slots, so ``search(q, { minScore: 0.5 })`` reaches the functio
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from functools import cache
 from pathlib import PurePath
 
 from tree_sitter import Language, Node, Parser
 
-from calibrator.inventory.facts import Call, FactsBuilder, FileScan, Origin, Signature, Use, Value
+from calibrator.inventory.facts import FactsBuilder, FileScan, Origin, Signature, Use
 from calibrator.inventory.findings import Direction, Finding, Kind, Metric, ScanError
 from calibrator.inventory.js_exprs import (
     COMPARISONS,
@@ -32,18 +31,13 @@ from calibrator.inventory.js_exprs import (
     text_of,
     walk,
 )
-from calibrator.inventory.names import interesting, library_of_module, plausible, words
+from calibrator.inventory.js_values import CLASSES, FUNCTIONS, JsScope, JsValues, declared
+from calibrator.inventory.names import interesting, plausible, words
 from calibrator.inventory.sql_scan import scan_sql_text
 from calibrator.inventory.sql_tokens import looks_like_sql
-from calibrator.inventory.vocabulary import MODEL_CONTEXTS, SIMILARITY_SOURCES, STRING_SOURCES
+from calibrator.inventory.vocabulary import SIMILARITY_SOURCES
 
 JS_SUFFIXES = frozenset({".js", ".mjs", ".cjs", ".jsx", ".ts", ".mts", ".cts", ".tsx"})
-_FUNCTIONS = frozenset(
-    {"function_declaration", "function_expression", "function", "arrow_function",
-     "method_definition", "generator_function_declaration", "generator_function"}
-)  # fmt: skip
-_CLASSES = frozenset({"class_declaration", "class", "abstract_class_declaration"})
-_NUMERIC_CALLS = frozenset({"Number", "parseFloat", "parseInt"})
 COMPARISON_CONFIDENCE = 0.9
 ZERO_FLOOR_CONFIDENCE = 0.6
 LOW = 0.3
@@ -79,41 +73,15 @@ def scan_js(source: str, path: str) -> FileScan:
     return FileScan(tuple(scanner.findings), (), scanner.facts.build())
 
 
-@dataclass
-class _Scope:
-    kind: str  # module, class, function
-    names: dict[str, str] = field(default_factory=dict)  # name -> slot
-    callee: str = ""
-    class_name: str | None = None
-    base: str | None = None
-    words: tuple[str, ...] = ()
-
-
-def _declared(body: Node | None) -> list[str]:
-    """Names declared with const/let/var in a body, not inside nested functions."""
-    out: list[str] = []
-    pending = [body] if body is not None else []
-    while pending:
-        node = pending.pop()
-        if node.type == "variable_declarator":
-            target = node.child_by_field_name("name")
-            if target is not None and target.type == "identifier":
-                out.append(text_of(target))
-        pending.extend(
-            c for c in node.named_children if c.type not in _FUNCTIONS and c.type not in _CLASSES
-        )
-    return out
-
-
-class _Scanner:
+class _Scanner(JsValues):
     def __init__(self, source: str, path: str, root: Node) -> None:
         self.lines = source.splitlines()
         self.path = path
         self.findings: list[Finding] = []
         self.facts = FactsBuilder()
         self.libraries: set[str] = set()
-        module = _Scope("module")
-        for name in _declared(root):
+        module = JsScope("module")
+        for name in declared(root):
             module.names[name] = f"g:{name}"
         for node in root.named_children:
             if node.type == "import_statement":
@@ -124,17 +92,13 @@ class _Scanner:
                                 module.names[text_of(ident)] = f"g:{text_of(ident)}"
         self.scopes = [module]
 
-    @property
-    def scope(self) -> _Scope:
-        return self.scopes[-1]
-
     # -- traversal ---------------------------------------------------------------------
     def visit(self, node: Node) -> None:  # noqa: C901, PLR0912 - one branch per node type
         kind = node.type
-        if kind in _FUNCTIONS:
+        if kind in FUNCTIONS:
             self._function(node)
             return
-        if kind in _CLASSES:
+        if kind in CLASSES:
             self._class(node)
             return
         if kind == "variable_declarator":
@@ -177,7 +141,7 @@ class _Scanner:
         if name and base:
             self.facts.bases.append((name, base))
         self.scopes.append(
-            _Scope("class", {}, name, name or None, base, (*self.scope.words, *words(name)))
+            JsScope("class", {}, name, name or None, base, (*self.scope.words, *words(name)))
         )
         for child in node.named_children:
             self.visit(child)
@@ -189,7 +153,7 @@ class _Scanner:
         if not name and node.parent is not None and node.parent.type == "variable_declarator":
             name = text_of(node.parent.child_by_field_name("name"))
         callee = outer.class_name if name == "constructor" and outer.class_name else name
-        scope = _Scope("function", {}, callee or "", outer.class_name, outer.base,
+        scope = JsScope("function", {}, callee or "", outer.class_name, outer.base,
                        (*outer.words, *words(name)))  # fmt: skip
         line = node.start_point[0] + 1
         positional: list[str] = []
@@ -202,231 +166,13 @@ class _Scanner:
         if callee and positional:
             owner = outer.class_name if node.type == "method_definition" else None
             self.facts.signatures.append(Signature(callee, tuple(positional), owner))
-        for local in _declared(node.child_by_field_name("body")):
+        for local in declared(node.child_by_field_name("body")):
             scope.names.setdefault(local, f"l:{self.path}:{line}:{local}")
         self.scopes.append(scope)
         body = node.child_by_field_name("body")
         if body is not None:
             self.visit(body)
         self.scopes.pop()
-
-    def _parameter(self, param: Node, scope: _Scope, line: int) -> str:  # noqa: C901 - JS and TS parameter shapes
-        """Declare one parameter in ``scope``; its name for the signature ("" if none)."""
-        pattern: Node | None = param
-        default: Node | None = None
-        if param.type in ("required_parameter", "optional_parameter"):
-            pattern, default = (
-                param.child_by_field_name("pattern"),
-                param.child_by_field_name("value"),
-            )
-        elif param.type == "assignment_pattern":
-            pattern, default = param.child_by_field_name("left"), param.child_by_field_name("right")
-        if pattern is None:
-            return ""
-        if pattern.type == "object_pattern":  # destructured options share the keys' slots
-            for item in pattern.named_children:
-                key_node: Node | None = item
-                item_default: Node | None = None
-                if item.type == "object_assignment_pattern":
-                    key_node, item_default = (
-                        item.child_by_field_name("left"),
-                        item.child_by_field_name("right"),
-                    )
-                elif item.type == "pair_pattern":
-                    key_node = item.child_by_field_name("key")
-                    value = item.child_by_field_name("value")
-                    if value is not None and value.type == "assignment_pattern":
-                        item_default = value.child_by_field_name("right")
-                key = name_of(key_node)
-                if key:
-                    scope.names[key] = f"k:{key}"
-                    if item_default is not None:
-                        self._written(f"k:{key}", item_default, Kind.DEFAULT)
-            return ""
-        name = text_of(pattern) if pattern.type == "identifier" else ""
-        if not name:
-            return ""
-        slot = f"p:{scope.callee}.{name}" if scope.callee else f"l:{self.path}:{line}:{name}"
-        scope.names[name] = slot
-        if default is not None:
-            self._written(slot, default, Kind.DEFAULT)
-        return name
-
-    # -- values and flows --------------------------------------------------------------
-    def _declarator(self, node: Node) -> None:
-        target = node.child_by_field_name("name")
-        if target is None or target.type != "identifier":
-            return
-        slot = self._resolve(text_of(target))
-        if slot is not None:
-            kind = Kind.CONSTANT
-            self._written(slot, node.child_by_field_name("value"), kind)
-
-    def _target(self, node: Node | None) -> str | None:
-        if node is None:
-            return None
-        if node.type == "identifier":
-            return self._resolve(text_of(node))
-        if node.type in ("member_expression", "subscript_expression"):
-            found = self._sources(node)
-            return found[0] if found else None
-        return None
-
-    def _written(self, slot: str, value: Node | None, kind: Kind) -> None:  # noqa: C901 - literal, string, ternary, fallback, numeric call
-        if value is None:
-            return
-        found = number(value)
-        if found is None and value.type == "string":
-            try:
-                found = (value, float(text_of(value).strip("\"'`")))
-            except ValueError:
-                found = None
-        if found is not None:
-            self._value(slot, found[0], found[1], kind)
-            return
-        if value.type == "ternary_expression":
-            self._written(slot, value.child_by_field_name("consequence"), kind)
-            self._written(slot, value.child_by_field_name("alternative"), kind)
-            return
-        if value.type == "parenthesized_expression":
-            for part in value.named_children:
-                self._written(slot, part, kind)
-            return
-        if value.type == "binary_expression" and text_of(value.child_by_field_name("operator")) in (
-            "??",
-            "||",
-        ):
-            self._written(slot, value.child_by_field_name("left"), kind)
-            self._written(slot, value.child_by_field_name("right"), kind)
-            return
-        if (
-            value.type == "call_expression"
-            and name_of(value.child_by_field_name("function")) in _NUMERIC_CALLS
-        ):
-            args = value.child_by_field_name("arguments")
-            if args is not None and args.named_child_count:
-                self._written(slot, args.named_children[0], kind)
-            return
-        self.facts.flow(slot, self._sources(value))
-
-    def _value(self, slot: str, literal: Node, amount: float, kind: Kind) -> None:
-        row, column = literal.start_point
-        name = slot.rsplit(".", 1)[-1].rsplit(":", 1)[-1] if not slot.startswith("c:") else ""
-        context = self.scope.words
-        origin = self._origin(None)
-        library = (
-            next(iter(self.libraries))
-            if len(self.libraries) == 1 and kind is Kind.KEYWORD
-            else None
-        )
-        integer = not any(c in text_of(literal) for c in ".eE")
-        self.facts.values.append(
-            Value(slot, self.path, row + 1, column + 1, amount, kind, name, self._snippet(row),
-                  context, library, "js", origin, integer)
-        )  # fmt: skip
-
-    def _resolve(self, name: str) -> str | None:
-        for scope in reversed(self.scopes):
-            slot = scope.names.get(name)
-            if slot is not None:
-                return slot
-        return None
-
-    def _sources(self, node: Node | None) -> list[str]:  # noqa: C901, PLR0911, PLR0912 - one branch per node type
-        if node is None:
-            return []
-        kind = node.type
-        if kind == "identifier":
-            slot = self._resolve(text_of(node))
-            return [slot] if slot else []
-        if kind == "member_expression":
-            owner = node.child_by_field_name("object")
-            prop = text_of(node.child_by_field_name("property"))
-            if owner is not None and owner.type == "this" and self.scope.class_name:
-                return [f"a:{self.scope.class_name}.{prop}"]
-            if owner is not None and text_of(owner) == "process.env":
-                return [f"k:{prop}"]
-            return [f"a:*.{prop}"]
-        if kind == "subscript_expression":
-            index = node.child_by_field_name("index")
-            if index is not None and index.type == "string":
-                return [f"k:{text_of(index).strip(chr(34) + chr(39) + '`')}"]
-            return []
-        if kind in (
-            "parenthesized_expression",
-            "non_null_expression",
-            "as_expression",
-            "await_expression",
-        ):
-            return self._sources(node.named_children[0] if node.named_child_count else None)
-        if kind == "ternary_expression":
-            return self._sources(node.child_by_field_name("consequence")) + self._sources(
-                node.child_by_field_name("alternative")
-            )
-        if kind == "binary_expression":
-            operator = text_of(node.child_by_field_name("operator"))
-            left, right = node.child_by_field_name("left"), node.child_by_field_name("right")
-            if operator in ("??", "||", "*", "/"):
-                return self._sources(left) + self._sources(right)
-            if operator in ("+", "-"):
-                return self._sources(right if number(left) is not None else left)
-            return []
-        if (
-            kind == "call_expression"
-            and name_of(node.child_by_field_name("function")) in _NUMERIC_CALLS
-        ):
-            args = node.child_by_field_name("arguments")
-            return self._sources(args.named_children[0]) if args and args.named_child_count else []
-        return []
-
-    def _call(self, node: Node) -> None:
-        function = node.child_by_field_name("function") or node.child_by_field_name("constructor")
-        if (
-            function is not None
-            and function.type == "identifier"
-            and text_of(function) == "require"
-        ):
-            required = node.child_by_field_name("arguments")
-            if required is not None and required.named_child_count:
-                self._library(required.named_children[0])
-        callee = (
-            self.scope.base
-            if function is not None and function.type == "super"
-            else name_of(function)
-        )
-        args_node = node.child_by_field_name("arguments")
-        if not callee or args_node is None:
-            return
-        args: list[tuple[str, ...]] = []
-        useful = False
-        for arg in args_node.named_children:
-            if arg.type in ("spread_element", "comment"):
-                break
-            found = number(arg)
-            if found is not None:
-                row, column = found[0].start_point
-                slot = f"c:{self.path}:{row + 1}:{column + 1}"
-                self._value(slot, found[0], found[1], Kind.KEYWORD)
-                args.append((slot,))
-                useful = True
-                continue
-            sources = tuple(self._sources(arg))
-            useful = useful or bool(sources)
-            args.append(sources)
-        if useful:
-            on_this = (
-                function is not None
-                and function.type == "member_expression"
-                and text_of(function.child_by_field_name("object")) == "this"
-            )
-            self.facts.calls.append(
-                Call(callee, tuple(args), self.scope.class_name if on_this else None)
-            )
-
-    def _library(self, node: Node) -> None:
-        library = library_of_module(text_of(node).strip("\"'`"))
-        if library:
-            self.libraries.add(library)
 
     # -- comparisons and strings -------------------------------------------------------
     def _comparison(self, node: Node) -> None:
@@ -463,10 +209,7 @@ class _Scanner:
             called = words(name_of(node.child_by_field_name("function")))
             if set(called) & SIMILARITY_SOURCES:
                 return Origin.SIMILARITY
-        context = set(self.scope.words)
-        if context & STRING_SOURCES:
-            return Origin.STRING
-        return Origin.MODEL if context & MODEL_CONTEXTS else Origin.UNKNOWN
+        return self.context_origin()
 
     def _string(self, node: Node) -> None:
         parent = node.parent
@@ -480,9 +223,6 @@ class _Scanner:
         if looks_like_sql(text):
             line = node.start_point[0] + 1
             self.findings.extend(scan_sql_text(text, self.path, line, language="js"))
-
-    def _snippet(self, row: int) -> str:
-        return self.lines[row].strip()[:160] if row < len(self.lines) else ""
 
     def _finding(
         self,
