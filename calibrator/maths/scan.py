@@ -1,0 +1,97 @@
+"""One exhaustive pass over a model's scores: top k, counts at thresholds, a histogram.
+
+The old model is scored once, in blocks of queries (a matrix product per block, bounded
+memory), and each block yields at once everything the comparison with the new model needs:
+
+* each query's top ``k`` documents (:func:`calibrator.maths.ranking.block_top_k`);
+* per query, how many documents score at least each of some per-query thresholds (the old
+  threshold in force: precision at it, the quantile mapping);
+* optionally, per query, how many score at least each threshold of an evenly spaced grid
+  (the precision-preserving score map needs whole precision curves).
+
+Scores are inner products of the rows given; comparisons are in float32, as stored.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+from calibrator.maths.ranking import block_top_k
+from calibrator.progress import Progress, no_progress
+
+Matrix = npt.NDArray[np.float32]
+Ints = npt.NDArray[np.int64]
+Floats = npt.NDArray[np.float64]
+
+_BLOCK_CELLS = 16_000_000  # queries x documents per matrix-product block
+
+
+@dataclass(frozen=True)
+class Grid:
+    """Evenly spaced thresholds ``low + j * step`` for j in 0..size-1."""
+
+    low: float
+    step: float
+    size: int
+
+    def values(self) -> Floats:
+        """The thresholds, increasing."""
+        return self.low + self.step * np.arange(self.size)
+
+
+@dataclass(frozen=True)
+class Scan:
+    """What one pass found (see the module docstring)."""
+
+    top_columns: Ints  # (queries, k) columns of ``docs``, best first
+    top_scores: Matrix  # (queries, k)
+    counts: Ints  # (len(thresholds), queries): documents scoring at least the threshold
+    at_grid: Ints | None  # (queries, grid.size): documents scoring at least grid[j]
+
+
+def _grid_counts(block: Matrix, grid: Grid) -> Ints:
+    # the highest grid threshold each score reaches (-1: none), counted, then summed from the top
+    reach = np.floor((block - np.float32(grid.low)) / np.float32(grid.step)).astype(np.int64)
+    np.clip(reach, -1, grid.size - 1, out=reach)
+    rows = block.shape[0]
+    cells = (np.arange(rows)[:, None] * (grid.size + 1) + reach + 1).ravel()
+    hist = np.bincount(cells, minlength=rows * (grid.size + 1)).reshape(rows, grid.size + 1)
+    at_least: Ints = np.cumsum(hist[:, ::-1], axis=1)[:, ::-1][:, 1:].astype(np.int64)
+    return at_least
+
+
+def scan(
+    queries: Matrix,
+    docs: Matrix,
+    k: int,
+    thresholds: Sequence[Floats] = (),
+    grid: Grid | None = None,
+    progress: Progress = no_progress,
+    stage: str = "scoring",
+) -> Scan:
+    """Score every (query, document) pair once, in blocks (see the module docstring)."""
+    n = len(queries)
+    width = min(k, len(docs))
+    top_columns = np.zeros((n, width), np.int64)
+    top_scores = np.zeros((n, width), np.float32)
+    counts = np.zeros((len(thresholds), n), np.int64)
+    floors = [np.nextafter(t.astype(np.float32), np.float32(-np.inf)) for t in thresholds]
+    at_grid = np.zeros((n, grid.size), np.int64) if grid is not None else None
+    step = max(1, _BLOCK_CELLS // max(len(docs), 1))
+    doc_t = docs.T
+    progress(stage, 0, n)
+    for a in range(0, n, step):
+        b = min(a + step, n)
+        block = queries[a:b] @ doc_t
+        if width:
+            top_columns[a:b], top_scores[a:b] = block_top_k(block, width)
+        for i, floor in enumerate(floors):
+            counts[i, a:b] = (block > floor[a:b, None]).sum(axis=1)
+        if at_grid is not None and grid is not None:
+            at_grid[a:b] = _grid_counts(block, grid)
+        progress(stage, b, n)
+    return Scan(top_columns, top_scores, counts, at_grid)

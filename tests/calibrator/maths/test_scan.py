@@ -1,0 +1,42 @@
+"""Tests of calibrator.maths.scan: one blocked pass equals brute force."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from calibrator.maths import scan as scan_module
+from calibrator.maths.scan import Grid, scan
+
+
+def test_one_pass_equals_brute_force(monkeypatch):
+    """Top k, counts at per-query thresholds and grid counts equal a full product's."""
+    monkeypatch.setattr(scan_module, "_BLOCK_CELLS", 3000)  # several blocks
+    rng = np.random.default_rng(0)
+    queries = rng.standard_normal((37, 8)).astype(np.float32)
+    docs = rng.standard_normal((500, 8)).astype(np.float32)
+    thresholds = [rng.uniform(-1, 1, 37), np.full(37, 0.5)]
+    grid = Grid(-2.0, 0.25, 17)
+    stages = []
+    found = scan(queries, docs, 7, thresholds, grid, lambda *a: stages.append(a), "old")
+    full = queries @ docs.T
+    order = np.argsort(-full, axis=1, kind="stable")[:, :7]
+    assert np.array_equal(found.top_columns, order)
+    assert np.allclose(found.top_scores, np.take_along_axis(full, order, axis=1), rtol=1e-6)
+    for i, t in enumerate(thresholds):
+        assert found.counts[i].tolist() == (full >= t[:, None].astype(np.float32)).sum(1).tolist()
+    assert found.at_grid is not None
+    for j, g in enumerate(grid.values()):
+        assert found.at_grid[:, j].tolist() == (full >= g).sum(axis=1).tolist()
+    assert stages[0] == ("old", 0, 37)
+    assert stages[-1] == ("old", 37, 37)
+
+
+def test_without_k_or_grid():
+    """Without k or a grid, only the counts."""
+    rng = np.random.default_rng(1)
+    queries = rng.standard_normal((5, 4)).astype(np.float32)
+    docs = rng.standard_normal((20, 4)).astype(np.float32)
+    found = scan(queries, docs, 0, [np.zeros(5)])
+    assert found.top_columns.shape == (5, 0)
+    assert found.at_grid is None
+    assert found.counts[0].tolist() == ((queries @ docs.T) >= 0).sum(axis=1).tolist()
