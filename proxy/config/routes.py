@@ -101,6 +101,14 @@ class Route:
         default=None,
     )
 
+    document_text: str | None = setting(
+        "Where this route's answers carry each result's text, for the review page (kept only "
+        'with [review].store_text): Chroma "documents" or a metadata key, a Qdrant payload '
+        "key, an Elasticsearch _source field, a Typesense document field, a Pinecone metadata "
+        "key (keys joined by dots), or a generic path like options.ids. Unset: no text.",
+        default=None,
+    )
+
     def validate(self, where: Where) -> None:
         """Method known, templates well formed, adapter known and its options valid."""
         if self.method.upper() not in HTTP_METHODS:
@@ -127,4 +135,9 @@ class Route:
         if self.query_text is not None and self.query_text.path is not None:
             raise where.error("query_text.path", "cannot hold query text: use header or json")
 
-        adapter_for(self, where)
+        adapter = adapter_for(self, where)
+        if self.document_text is not None and adapter.document_text is None:
+            raise where.error(
+                "document_text",
+                f"the {self.adapter} adapter reads no result text: remove document_text",
+            )

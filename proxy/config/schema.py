@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from proxy.config.calibrator import CalibratorSection, ThresholdsSection
 from proxy.config.flip import GateSection, ModesSection, PromotionSection
 from proxy.config.loader import parse_listen, setting
+from proxy.config.review import ReviewSection
 from proxy.config.routes import HTTP_METHODS, OTHER, RequestField, Route, SegmentsSection
 from proxy.config.shadow import (
     ComparisonSection,
@@ -50,6 +51,7 @@ __all__ = [
     "PromotionSection",
     "ProxySection",
     "RequestField",
+    "ReviewSection",
     "Route",
     "SampleKey",
     "SegmentsSection",
@@ -77,6 +79,9 @@ class Config:
         "Divergence metrics.", default_factory=ComparisonSection
     )
     examples: ExamplesSection = setting("Divergent examples.", default_factory=ExamplesSection)
+    review: ReviewSection = setting(
+        "The review page: people judge divergent queries.", default_factory=ReviewSection
+    )
     embedding: EmbeddingSection | None = setting(
         "New model's embeddings API (needed for vector routes and the calibrator).", default=None
     )
