@@ -28,6 +28,7 @@ OUTCOMES: Final = (
     "primary_error",
     "no_query_text",
     "embed_error",
+    "answer_too_large",
 )
 """Every shadow outcome: each mirrored-or-not search request ends in exactly one."""
 

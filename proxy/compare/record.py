@@ -72,11 +72,16 @@ class Recorder:
         self, search: Compared, bound: RouteSegmentMetrics, old_body: bytes, new_body: bytes
     ) -> None:
         """Compare both answers query by query and record the figures (module docstring)."""
-        old_lists = search.adapter.rankings(parse_json_body(old_body))
-        new_lists = search.adapter.rankings(parse_json_body(new_body))
-        if len(old_lists) != len(new_lists):
-            msg = f"{len(old_lists)} vs {len(new_lists)} query lists (old vs new)"
-            raise UnparseableResponseError(msg)
+        self.record_ranked(search, bound, rank(search, old_body, new_body))
+
+    def record_ranked(
+        self,
+        search: Compared,
+        bound: RouteSegmentMetrics,
+        lists: tuple[list[Ranked], list[Ranked]],
+    ) -> None:
+        """:meth:`record` for answers already read by :func:`rank` (large ones, in a thread)."""
+        old_lists, new_lists = lists
         for index, (old, new) in enumerate(zip(old_lists, new_lists, strict=True)):
             self._query(search, bound, index, old, new)
 
@@ -115,6 +120,20 @@ class Recorder:
                     new_scores=new.scores[:k],
                 )
             )
+
+
+def rank(search: Compared, old_body: bytes, new_body: bytes) -> tuple[list[Ranked], list[Ranked]]:
+    """Both answers read into ranked lists: pure, so a large answer is read in a thread.
+
+    UnparseableResponseError when either cannot be read or they hold different numbers of
+    queries.
+    """
+    old_lists = search.adapter.rankings(parse_json_body(old_body))
+    new_lists = search.adapter.rankings(parse_json_body(new_body))
+    if len(old_lists) != len(new_lists):
+        msg = f"{len(old_lists)} vs {len(new_lists)} query lists (old vs new)"
+        raise UnparseableResponseError(msg)
+    return old_lists, new_lists
 
 
 def _observe_thresholds(

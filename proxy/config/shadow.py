@@ -60,6 +60,13 @@ class ShadowSection:
         default=0.05,
         gt=0,
     )
+    max_answer_bytes: int = setting(
+        "Largest answer a mirror compares: a mirrored index's answer is cut off (its "
+        "connection closed) past this, and either side's answer above it is not read "
+        "(outcome answer_too_large). The client's own answer is never bounded.",
+        default=8 * 1024 * 1024,
+        ge=1024,
+    )
 
 
 @dataclass(frozen=True)

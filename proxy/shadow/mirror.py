@@ -9,6 +9,16 @@ under the hard timeout ``[shadow].timeout_s``, waits for the answering side's an
 both to the recorder (:mod:`proxy.compare.record`). Each mirror ends in exactly one outcome
 (``embedshift_shadow_requests_total``); every exception on this side is caught, counted and
 logged once per kind.
+
+Answers are bounded (``[shadow].max_answer_bytes``): the mirrored index's answer is read up to
+the bound and its connection closed past it, and an answering side's answer above it is not
+read; either gives outcome ``answer_too_large``. Answers up to :data:`INLINE_PARSE_BYTES` are
+read on the event loop (a few microseconds); larger ones are parsed into ranked lists in a
+worker thread, so a large answer never stalls the client's path.
+
+A mirror whose request cannot be built (outcome ``no_query_text``, ``unparseable``...) still
+waits for the answering side: when that answered 4xx or 5xx (the client's request was wrong,
+or the index failed) the outcome is ``primary_error``, as for every other mirror.
 """
 
 from __future__ import annotations
@@ -17,7 +27,7 @@ import asyncio
 import time
 from typing import Any
 
-from proxy.compare.record import Recorder
+from proxy.compare.record import Recorder, rank
 from proxy.config.schema import ShadowSection
 from proxy.errors import AdapterError
 from proxy.logs import OncePerKind, get_logger
@@ -30,6 +40,8 @@ from proxy.upstream.headers import for_upstream
 from proxy.upstream.http1 import UpstreamError
 
 log = get_logger("shadow")
+INLINE_PARSE_BYTES = 256 * 1024
+"""Answers (both sides together) up to this size are read on the event loop; larger, in a thread."""
 
 
 class Mirror:
@@ -88,7 +100,8 @@ class Mirror:
         """Send the mirror, wait for the answering side, compare; returns the outcome."""
         prepared = await self.rewriter.prepare(job)
         if isinstance(prepared, str):  # an outcome: the mirror's request cannot be built
-            return prepared
+            answer = await answering
+            return "primary_error" if answer is None or not 200 <= answer.status < 300 else prepared
         status, body, failure = await self._send(prepared)
         if failure is None:
             self.rewriter.answered(prepared, status)
@@ -100,9 +113,24 @@ class Mirror:
         if not 200 <= status < 300:
             self._log_once("shadow_error", job, status=status)
             return "shadow_error"
-        old_body, new_body = (answer.body, body) if job.to_new else (body, answer.body)
+        return await self._compare(job, bound, answer.body, body)
+
+    async def _compare(
+        self, job: ShadowJob, bound: RouteSegmentMetrics, answered: bytes, mirrored: bytes
+    ) -> str:
+        """Read both answers and record the figures; returns the outcome."""
+        if len(answered) > self.settings.max_answer_bytes:
+            self._log_once("answer_too_large", job, side="answering", bytes=len(answered))
+            return "answer_too_large"
+        old_body, new_body = (answered, mirrored) if job.to_new else (mirrored, answered)
+        del answered, mirrored
         try:
-            self.recorder.record(job, bound, old_body, new_body)
+            if len(old_body) + len(new_body) <= INLINE_PARSE_BYTES:
+                self.recorder.record(job, bound, old_body, new_body)
+            else:
+                lists = await asyncio.to_thread(rank, job, old_body, new_body)
+                del old_body, new_body  # a large answer is freed as soon as it is read
+                self.recorder.record_ranked(job, bound, lists)
         except AdapterError as e:
             self._log_once("unparseable", job, error=str(e))
             return "unparseable"
@@ -119,11 +147,15 @@ class Mirror:
                 for_upstream(job.headers, upstream.headers),
                 job.body,
                 self.settings.timeout_s,
+                self.settings.max_answer_bytes,
             )
         except UpstreamError as e:
             if e.kind == "timeout":
                 self._log_once("shadow_timeout", job, timeout_s=self.settings.timeout_s)
                 return 0, b"", "shadow_timeout"
+            if e.kind == "too_large":
+                self._log_once("answer_too_large", job, side="mirrored", error=str(e))
+                return 0, b"", "answer_too_large"
             self._log_once("shadow_error", job, error=str(e))
             return 0, b"", "shadow_error"
         self.metrics.upstream_duration_for(upstream.name, job.name).observe(

@@ -9,10 +9,17 @@ are buffered whole; everything else (streaming, upgrades, HEAD) stays on aiohttp
 
 Contract of :meth:`Http1Pool.request`: the answer's status, reason, raw headers (in order,
 repeats kept) and whole body (de-chunked); or :class:`UpstreamError` whose ``kind`` is
-``unreachable`` (no connection), ``timeout`` or ``protocol`` (a malformed or cut answer). A
+``unreachable`` (no connection), ``timeout``, ``protocol`` (a malformed or cut answer) or
+``too_large`` (the body passed ``max_body_bytes``: the connection is aborted as soon as the
+announced Content-Length, or the bytes read, pass it, so no more of it is read or kept). A
 request on a reused keep-alive connection that the server had closed is retried once on a
 fresh connection when no byte of an answer arrived (search is read-only); nothing else is
 ever retried.
+
+Memory: a connection holds an answer only while it reads it. Once complete, the answer
+belongs to its caller and the connection, back in the pool, keeps none of it; a closed
+connection drops its parser and transport at once, so that nothing waits for the cyclic
+garbage collector (which :mod:`proxy.server.serve` runs rarely) to free it.
 """
 
 from __future__ import annotations
@@ -28,7 +35,7 @@ from urllib.parse import urlsplit
 
 import httptools
 
-ErrorKind = Literal["unreachable", "timeout", "protocol"]
+ErrorKind = Literal["unreachable", "timeout", "protocol", "too_large"]
 Header = tuple[bytes, bytes]
 
 
@@ -56,13 +63,15 @@ class _Connection(asyncio.Protocol):
     """One keep-alive connection; one request at a time."""
 
     def __init__(self, pool: Http1Pool) -> None:
-        self.pool = pool
+        self.pool: Http1Pool | None = pool
         self.transport: asyncio.Transport | None = None
-        self.parser = httptools.HttpResponseParser(self)
+        self.parser: httptools.HttpResponseParser | None = httptools.HttpResponseParser(self)
         self.waiter: asyncio.Future[Answer] | None = None
         self.reason = b""
         self.headers: list[Header] = []
         self.body: list[bytes] = []
+        self.body_size = 0
+        self.max_body = 0  # 0: no bound
         self.got_bytes = False
         self.headers_done = False
         self.closed = False
@@ -75,6 +84,8 @@ class _Connection(asyncio.Protocol):
 
     def data_received(self, data: bytes) -> None:
         self.got_bytes = True
+        if self.parser is None:
+            return
         try:
             self.parser.feed_data(data)
         except httptools.HttpParserUpgrade:
@@ -84,20 +95,23 @@ class _Connection(asyncio.Protocol):
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.closed = True
-        self.pool.forget(self)
-        if self.waiter is None or self.waiter.done():
-            return
-        if self.headers_done and not self._has_framing():
-            self.on_message_complete()  # the answer was delimited by the close
-            return
-        detail = f": {exc}" if exc else ""
-        self._fail(
-            UpstreamError(
-                "protocol",
-                f"connection closed before a complete answer{detail}",
-                retryable=self.reused and not self.got_bytes,
-            )
-        )
+        if self.pool is not None:
+            self.pool.forget(self)
+        if self.waiter is not None and not self.waiter.done():
+            if self.headers_done and not self._has_framing():
+                self.on_message_complete()  # the answer was delimited by the close
+            else:
+                detail = f": {exc}" if exc else ""
+                self._fail(
+                    UpstreamError(
+                        "protocol",
+                        f"connection closed before a complete answer{detail}",
+                        retryable=self.reused and not self.got_bytes,
+                    )
+                )
+        # no cycle left for the garbage collector: parser -> self, transport <-> self
+        self.parser = self.transport = self.pool = self.waiter = None
+        self.headers, self.body = [], []
 
     # httptools callbacks
     def on_status(self, reason: bytes) -> None:
@@ -108,19 +122,43 @@ class _Connection(asyncio.Protocol):
 
     def on_headers_complete(self) -> None:
         self.headers_done = True
+        if self.max_body:
+            for name, value in self.headers:
+                if name.lower() == b"content-length" and value.strip().isdigit():
+                    if int(value) > self.max_body:
+                        self._too_large(int(value))
+                    return
 
     def on_body(self, body: bytes) -> None:
+        if self.waiter is None:  # failed already: the rest of the chunk is dropped
+            return
+        self.body_size += len(body)
+        if self.max_body and self.body_size > self.max_body:
+            self._too_large(self.body_size)
+            return
         self.body.append(body)
 
+    def _too_large(self, size: int) -> None:
+        self.body = []
+        self._fail(
+            UpstreamError("too_large", f"answer of {size} bytes or more, above {self.max_body}")
+        )
+
     def on_message_complete(self) -> None:
-        status = self.parser.get_status_code()
+        parser = self.parser
+        if parser is None or self.waiter is None:  # failed already (too large): nothing to do
+            return
+        status = parser.get_status_code()
         if 100 <= status < 200:  # an interim answer (100 Continue, 103 Early Hints): skip it
             self.reason, self.headers, self.body, self.headers_done = b"", [], [], False
+            self.body_size = 0
             return
         answer = Answer(status, self.reason.decode("latin-1"), self.headers, b"".join(self.body))
-        keep = self.parser.should_keep_alive() and not self.closed
+        # the answer is the caller's now: an idle connection keeps none of it
+        self.headers, self.body = [], []
+        keep = parser.should_keep_alive() and not self.closed
         waiter, self.waiter = self.waiter, None
-        if keep:
+        if keep and self.pool is not None:
             self.pool.release(self)
         elif self.transport is not None:
             self.transport.close()
@@ -139,16 +177,18 @@ class _Connection(asyncio.Protocol):
             self.waiter.set_exception(error)
         self.waiter = None
 
-    def send(self, data: bytes, waiter: asyncio.Future[Answer]) -> None:
+    def send(self, data: bytes, waiter: asyncio.Future[Answer], max_body: int = 0) -> None:
         self.reason, self.headers, self.body = b"", [], []
         self.got_bytes = self.headers_done = False
+        self.body_size, self.max_body = 0, max_body
         self.waiter = waiter
         assert self.transport is not None
         self.transport.write(data)
 
     def abort(self) -> None:
         self.closed = True
-        self.pool.forget(self)
+        if self.pool is not None:
+            self.pool.forget(self)
         if self.transport is not None:
             self.transport.abort()
 
@@ -257,27 +297,36 @@ class Http1Pool:
         return b"".join(lines)
 
     async def request(
-        self, method: str, target: bytes, headers: list[Header], body: bytes, timeout_s: float
+        self,
+        method: str,
+        target: bytes,
+        headers: list[Header],
+        body: bytes,
+        timeout_s: float,
+        max_body_bytes: int = 0,
     ) -> Answer:
-        """Send one request (``target``: raw path and query) and read the whole answer."""
+        """Send one request (``target``: raw path and query) and read the whole answer.
+
+        ``max_body_bytes`` (0: no bound) bounds the answer's body: kind ``too_large`` past it.
+        """
         data = self.encode(method, target, headers, body)
         try:
             async with asyncio.timeout(timeout_s):
                 try:
-                    return await self._exchange(data)
+                    return await self._exchange(data, max_body_bytes)
                 except UpstreamError as e:
                     if not e.retryable:
                         raise
-                    return await self._exchange(data)
+                    return await self._exchange(data, max_body_bytes)
         except TimeoutError as e:
             msg = f"no complete answer from {self.host}:{self.port} within {timeout_s} s"
             raise UpstreamError("timeout", msg) from e
 
-    async def _exchange(self, data: bytes) -> Answer:
+    async def _exchange(self, data: bytes, max_body: int) -> Answer:
         conn = await self._acquire()
         waiter: asyncio.Future[Answer] = asyncio.get_running_loop().create_future()
         try:
-            conn.send(data, waiter)
+            conn.send(data, waiter, max_body)
             return await waiter
         except BaseException:
             if not waiter.done() or waiter.cancelled() or waiter.exception() is not None:
