@@ -296,3 +296,85 @@ class FlipMetrics:
             ("route", "reason"),
             registry=registry,
         )
+
+
+LEARNED_RESULTS: Final = ("recalled", "text_unknown")
+"""What the learned query-text source gave a vector search: its text, or none (the vector was
+never embedded through the sidecar, or forgotten): outcome ``no_query_text``."""
+MEMORY_SKIP_REASONS: Final = (
+    "not_json",
+    "no_text",
+    "tokens",
+    "too_many_inputs",
+    "error_status",
+    "unreadable_answer",
+    "too_large",
+)
+"""Why an embeddings call taught the query memory nothing (proxy/embeddings/learn.py)."""
+
+
+class QueryTextMetrics:
+    """The application's embeddings calls through the sidecar, the query memory, its coverage."""
+
+    def __init__(self, registry: CollectorRegistry) -> None:
+        """Create and register the metric families (with or without [embeddings_api])."""
+        self.learned_text = Counter(
+            "embedshift_learned_query_text",
+            "Vector searches of routes with query_text.learned that reached the learned source, "
+            "by result: recalled (the text of an embeddings call seen by this sidecar) or "
+            "text_unknown (ends as outcome no_query_text). Coverage: recalled / both.",
+            ("route", "segment", "result"),
+            registry=registry,
+        )
+        self.entries = Gauge(
+            "embedshift_query_memory_entries",
+            "Texts the query memory holds now (bounded by [embeddings_api].max_entries).",
+            registry=registry,
+        )
+        self.bytes = Gauge(
+            "embedshift_query_memory_bytes",
+            "Estimated memory the query memory holds now (bounded by [embeddings_api].max_bytes).",
+            registry=registry,
+        )
+        self.remembered = Counter(
+            "embedshift_query_memory_remembered",
+            "Texts of embeddings calls remembered with their vectors.",
+            registry=registry,
+        )
+        self.skipped = Counter(
+            "embedshift_query_memory_skipped",
+            "Embeddings calls passed through without teaching the memory anything, by reason.",
+            ("reason",),
+            registry=registry,
+        )
+        self.forgotten = Counter(
+            "embedshift_query_memory_forgotten",
+            "Texts forgotten, by reason: capacity (max_entries or max_bytes) or expired (ttl_s).",
+            ("reason",),
+            registry=registry,
+        )
+        self.prefetches = Counter(
+            "embedshift_query_memory_prefetches",
+            "New-model embeddings asked for remembered texts ahead of their search "
+            "([embeddings_api].prefetch), by result: sent, or dropped (too many in flight).",
+            ("result",),
+            registry=registry,
+        )
+        for reason in MEMORY_SKIP_REASONS:
+            self.skipped.labels(reason)
+        for reason in ("capacity", "expired"):
+            self.forgotten.labels(reason)
+        for result in ("sent", "dropped"):
+            self.prefetches.labels(result)
+        self._bound: dict[tuple[str, str], tuple[Counter, Counter]] = {}
+
+    def learned_for(self, route: str, segment: str) -> tuple[Counter, Counter]:
+        """The (recalled, text_unknown) counter children of one (route, segment), cached."""
+        key = (route, segment)
+        bound = self._bound.get(key)
+        if bound is None:
+            bound = self._bound[key] = (
+                self.learned_text.labels(route, segment, "recalled"),
+                self.learned_text.labels(route, segment, "text_unknown"),
+            )
+        return bound

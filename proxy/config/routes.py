@@ -41,6 +41,34 @@ class RequestField:
 
 
 @dataclass(frozen=True)
+class QueryTextSource:
+    """Where a vector search's query text comes from: any of a header, a JSON pointer, learned.
+
+    The first that yields text wins, in that order (``header``, ``json``, ``learned``).
+    """
+
+    header: str | None = setting(
+        "Header holding the text (percent-encoded; n comma-joined texts for a batch).",
+        default=None,
+    )
+    json: str | None = setting(
+        "JSON pointer to the text in the request body (* for every array element).",
+        default=None,
+        check=json_pointer_check,
+    )
+    learned: bool = setting(
+        "Find the text from the query vector: the text the application embedded through the "
+        "sidecar's [embeddings_api] just before (docs/query-text.md).",
+        default=False,
+    )
+
+    def validate(self, where: Where) -> None:
+        """At least one source must be given."""
+        if self.header is None and self.json is None and not self.learned:
+            raise where.error(None, "must set header, json or learned = true (or several)")
+
+
+@dataclass(frozen=True)
 class SegmentsSection:
     """``[segments]``: the segment names that may appear as metric labels."""
 
@@ -94,10 +122,11 @@ class Route:
         "Adapter options (the generic adapter's JSON paths, for instance).",
         default_factory=lambda: MappingProxyType({}),
     )
-    query_text: RequestField | None = setting(
-        "Where a vector search carries its query text, re-embedded by [embedding] for the "
-        'shadow: { header = "X-Query-Text" } (percent-encoded; n comma-joined texts for a batch) '
-        'or { json = "/text" } (* for every array element). Unset: vectors are sent as they are.',
+    query_text: QueryTextSource | None = setting(
+        "Where a vector search's query text comes from, re-embedded by [embedding] for the "
+        'shadow: { header = "X-Query-Text" }, { json = "/text" }, { learned = true } (from the '
+        "application's embeddings call, [embeddings_api]), or several (first that yields "
+        "wins: header, json, learned). Unset: vectors are sent as they are.",
         default=None,
     )
 
@@ -132,8 +161,6 @@ class Route:
             raise where.error(
                 "segment.path", f"names {self.segment.path!r}, which is not a parameter of path"
             )
-        if self.query_text is not None and self.query_text.path is not None:
-            raise where.error("query_text.path", "cannot hold query text: use header or json")
 
         adapter = adapter_for(self, where)
         if self.document_text is not None and adapter.document_text is None:

@@ -15,10 +15,18 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from proxy.config.calibrator import CalibratorSection, ThresholdsSection
+from proxy.config.embeddings_api import EmbeddingsApiSection
 from proxy.config.flip import GateSection, ModesSection, PromotionSection
 from proxy.config.loader import parse_listen, setting
 from proxy.config.review import ReviewSection
-from proxy.config.routes import HTTP_METHODS, OTHER, RequestField, Route, SegmentsSection
+from proxy.config.routes import (
+    HTTP_METHODS,
+    OTHER,
+    QueryTextSource,
+    RequestField,
+    Route,
+    SegmentsSection,
+)
 from proxy.config.shadow import (
     ComparisonSection,
     EmbeddingSection,
@@ -43,6 +51,7 @@ __all__ = [
     "ComparisonSection",
     "Config",
     "EmbeddingSection",
+    "EmbeddingsApiSection",
     "ExamplesSection",
     "GateSection",
     "LoggingSection",
@@ -50,6 +59,7 @@ __all__ = [
     "ModesSection",
     "PromotionSection",
     "ProxySection",
+    "QueryTextSource",
     "RequestField",
     "ReviewSection",
     "Route",
@@ -85,6 +95,11 @@ class Config:
     embedding: EmbeddingSection | None = setting(
         "New model's embeddings API (needed for vector routes and the calibrator).", default=None
     )
+    embeddings_api: EmbeddingsApiSection | None = setting(
+        "The application's own embeddings API through the sidecar, which learns each query's "
+        "text (routes' query_text = { learned = true }). Unset: off.",
+        default=None,
+    )
     thresholds: ThresholdsSection = setting("Thresholds.", default_factory=ThresholdsSection)
     calibrator: CalibratorSection | None = setting(
         "Calibrator: labelled samples and how thresholds are calibrated.", default=None
@@ -95,7 +110,7 @@ class Config:
     logging: LoggingSection = setting("Logging.", default_factory=LoggingSection)
 
     def validate(self, where: Where) -> None:
-        """Both upstreams present; route names unique."""
+        """Both upstreams present; route names unique; query text sources have what they need."""
         for needed in ("old", "new"):
             if needed not in self.upstreams:
                 raise where.child("upstreams").error(
@@ -108,7 +123,44 @@ class Config:
                     .child(f"#{i}")
                     .error("query_text", "needs an [embedding] section (the new model's API)")
                 )
+        self._validate_embeddings_api(where)
         names = [r.name for r in self.routes]
         for name in names:
             if names.count(name) > 1:
                 raise where.error("routes", f"has two routes named {name!r}")
+
+    def _validate_embeddings_api(self, where: Where) -> None:
+        """Learned routes need [embeddings_api]; its upstream exists; its prefix is its own."""
+        section = self.embeddings_api
+        for i, route in enumerate(self.routes, start=1):
+            if route.query_text is not None and route.query_text.learned and section is None:
+                raise (
+                    where.child("routes")
+                    .child(f"#{i}")
+                    .error(
+                        "query_text.learned",
+                        "needs an [embeddings_api] section (the application's embeddings calls "
+                        "through the sidecar: docs/query-text.md)",
+                    )
+                )
+        if section is None:
+            return
+        at = where.child("embeddings_api")
+        if section.upstream in ("old", "new"):
+            raise at.error(
+                "upstream",
+                f"must name the embeddings provider's own upstream, not {section.upstream!r}",
+            )
+        if section.upstream not in self.upstreams:
+            raise at.error(
+                "upstream",
+                f"names {section.upstream!r}: add a [upstreams.{section.upstream}] table with "
+                "the provider's url (the application's embeddings base URL today)",
+            )
+        prefix = section.path_prefix
+        for route in self.routes:
+            if route.path == prefix or route.path.startswith(prefix + "/"):
+                raise at.error(
+                    "path_prefix",
+                    f"{prefix!r} would hide route {route.name!r} ({route.path}): pick another",
+                )

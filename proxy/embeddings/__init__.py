@@ -6,7 +6,19 @@ Vectors are ``list[list[float]]``.
 * :mod:`proxy.embeddings.wire`: the request body and the checks on an answer;
 * :mod:`proxy.embeddings.client`: one endpoint, one call, failures classified;
 * :mod:`proxy.embeddings.retry`: jittered exponential backoff honouring ``Retry-After``;
-* :mod:`proxy.embeddings.ratelimit`: requests and tokens per minute (asyncio-throttle).
+* :mod:`proxy.embeddings.ratelimit`: requests and tokens per minute (asyncio-throttle);
+* :mod:`proxy.embeddings.query_embedder`: the new model's query vectors for the shadow.
+
+The application's own embeddings calls through the sidecar (``[embeddings_api]``), and what
+the sidecar learns from them (docs/query-text.md):
+
+* :mod:`proxy.embeddings.passthrough`: the calls forwarded unchanged, their texts learned;
+* :mod:`proxy.embeddings.learn`: a call's texts and its answer's vectors (pure);
+* :mod:`proxy.embeddings.memory`: texts by vector, bounded in entries, bytes and time;
+* :mod:`proxy.embeddings.vector_key`: the locality key and cosine check that find a vector
+  whose floats changed on the way (pure);
+* :mod:`proxy.embeddings.request_vectors`: a search request's query vectors, read through
+  its adapter.
 
 Errors extend :mod:`proxy.errors`::
 
@@ -16,7 +28,8 @@ Errors extend :mod:`proxy.errors`::
           +-- EmbeddingUnavailableError 408, 429, 5xx, timeout, connection (kind, status)
           +-- InvalidAnswerError        a 2xx that broke the contract (positions)
 
-May import: proxy.config, proxy.errors, proxy.logs, proxy.tasks.
+May import: proxy.upstream, proxy.adapters, proxy.config, proxy.errors, proxy.jsondoc,
+proxy.logs, proxy.metrics, proxy.tasks.
 """
 
 from proxy.embeddings.client import (

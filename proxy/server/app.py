@@ -6,7 +6,10 @@ owns the long-lived state of a running sidecar and hands each application only w
 - the request path gets a :class:`~proxy.search.handler.SearchPath` (route table, admission,
   rewriter and mirror of the config in force, the mode, the upstream clients, its metrics);
 - the ops listener (:mod:`proxy.server.ops`) gets the registry and the readiness check;
-- the admin API (:mod:`proxy.admin.api`) gets :class:`~proxy.admin.api.AdminDeps`.
+- the admin API (:mod:`proxy.admin.api`) gets :class:`~proxy.admin.api.AdminDeps`;
+- with ``[embeddings_api]``, the application's embeddings calls under its path prefix get an
+  :class:`~proxy.embeddings.passthrough.EmbeddingsApi`, which fills the query memory that the
+  rewriter reads for learned query text (docs/query-text.md).
 
 Everything starts in the proxy application's ``cleanup_ctx`` (:meth:`Sidecar.lifecycle`):
 upstream clients (two pools each), background tasks (loop lag, examples writer, thresholds
@@ -28,12 +31,14 @@ from proxy.admin.api import AdminDeps, create_admin_app
 from proxy.compare.examples import ExampleStore
 from proxy.compare.record import Recorder
 from proxy.config.schema import Config
+from proxy.embeddings.memory import QueryMemory
+from proxy.embeddings.passthrough import EmbeddingsApi
 from proxy.embeddings.query_embedder import EmbedderMetrics, QueryEmbedder
 from proxy.flip.audit import AuditLog
 from proxy.flip.modes import ModeController, canary_key
 from proxy.flip.promotion import Promoter
 from proxy.gate.monitor import GateMonitor
-from proxy.metrics import FlipMetrics, ProxyMetrics
+from proxy.metrics import FlipMetrics, ProxyMetrics, QueryTextMetrics
 from proxy.search.handler import Runtime, SearchPath
 from proxy.search.routes import RouteTable
 from proxy.server.ops import Readiness, create_ops_app
@@ -75,6 +80,8 @@ class Sidecar:
             if config.embedding is not None
             else None
         )
+        self.text_metrics = QueryTextMetrics(registry)  # registered either way: series at zero
+        self.memory, self.embeddings_api = self._embeddings_api(config)
         self.thresholds = ThresholdsInForce()
         self.threshold_watcher = ThresholdsWatcher(
             lambda: self.runtime.config, ThresholdMetrics(registry), self._set_thresholds
@@ -100,10 +107,18 @@ class Sidecar:
     def _runtime(self, config: Config) -> Runtime:
         table = RouteTable(config, self.source)
         rewriter = ShadowRewriter(
-            [(c.route, c.adapter) for c in table.routes], self.embedder, self.clients.get
+            [(c.route, c.adapter) for c in table.routes],
+            self.embedder,
+            self.clients.get,
+            self.memory,
+            self.text_metrics,
         )
         recorder = Recorder(config.comparison, self.examples, lambda: self.thresholds)
         self.metrics.prime([r.name for r in config.routes], list(config.segments.names))
+        for route in config.routes:
+            if route.query_text is not None and route.query_text.learned:
+                for segment in [*config.segments.names, "other"]:
+                    self.text_metrics.learned_for(route.name, segment)
         return Runtime(
             config=config,
             table=table,
@@ -111,6 +126,24 @@ class Sidecar:
             rewriter=rewriter,
             mirror=Mirror(config.shadow, self.metrics, self.shadow_tasks, rewriter, recorder),
         )
+
+    def _embeddings_api(self, config: Config) -> tuple[QueryMemory | None, EmbeddingsApi | None]:
+        """The query memory and the passthrough that fills it, with ``[embeddings_api]``."""
+        section = config.embeddings_api
+        if section is None:
+            return None, None
+        metrics = self.text_metrics
+        memory = QueryMemory(
+            max_entries=section.max_entries,
+            max_bytes=section.max_bytes,
+            ttl_s=section.ttl_s,
+            min_cosine=section.min_cosine,
+            on_evict=lambda reason, n: metrics.forgotten.labels(reason).inc(n),
+        )
+        metrics.entries.set_function(lambda: len(memory))
+        metrics.bytes.set_function(lambda: memory.bytes)
+        api = EmbeddingsApi(section, self.clients, memory, metrics, self.metrics, self.embedder)
+        return memory, api
 
     def _set_thresholds(self, in_force: ThresholdsInForce) -> None:
         self.thresholds = in_force
@@ -137,6 +170,7 @@ class Sidecar:
                 ("[upstreams]", old.upstreams, config.upstreams),
                 ("[examples]", old.examples, config.examples),
                 ("[embedding]", old.embedding, config.embedding),
+                ("[embeddings_api]", old.embeddings_api, config.embeddings_api),
                 ("[modes].state_path", old.modes.state_path, config.modes.state_path),
             )
             if before != after
@@ -162,11 +196,16 @@ class Sidecar:
             self.modes.follow(lambda: self.config.modes.poll_interval_s), name="modes-follow"
         )
         self.tasks.spawn(self.runtime.rewriter.warm(), name="collections-warmup")
+        if self.embeddings_api is not None:
+            self.tasks.spawn(self.embeddings_api.forget_expired(), name="query-memory-expiry")
         yield
         lag_task.cancel()
         examples_task.cancel()
         await self.shadow_tasks.cancel_all()
         await self.tasks.cancel_all()
+        if self.embeddings_api is not None:
+            await self.embeddings_api.close()
+            self.embeddings_api.memory.clear()
         self.examples.close()
         await self.gate.close()
         self.audit.close()
@@ -212,5 +251,9 @@ def create_app(
     sidecar = Sidecar(config, registry, env, source)
     app[SIDECAR] = sidecar
     app.cleanup_ctx.append(sidecar.lifecycle)
+    if sidecar.embeddings_api is not None and config.embeddings_api is not None:
+        prefix = config.embeddings_api.path_prefix  # before the catch-all: matched first
+        app.router.add_route("*", prefix, sidecar.embeddings_api.handle)
+        app.router.add_route("*", prefix + "/{tail:.*}", sidecar.embeddings_api.handle)
     app.router.add_route("*", "/{tail:.*}", sidecar.search.handle)
     return app

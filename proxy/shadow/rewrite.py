@@ -4,8 +4,9 @@
 request to send; a job for the old index is sent as the client sent it. For a job it
 
 1. asks the route's adapter where the request's query vectors are (none: nothing to embed);
-2. when the route names its query text (``query_text = { header = "X-Query-Text" }`` or
-   ``{ json = "/text" }``), reads one text per query and embeds them with the
+2. when the route names its query text (``query_text = { header = "X-Query-Text" }``,
+   ``{ json = "/text" }``, ``{ learned = true }`` or several: the first that yields text
+   wins, in that order), reads one text per query and embeds them with the
    :class:`~proxy.embeddings.query_embedder.QueryEmbedder`; no text gives outcome
    ``no_query_text``, a failed embedding ``embed_error``;
 3. writes the new vectors and the new collection names into the body, and lets the adapter
@@ -21,6 +22,13 @@ batch request of n queries it holds n percent-encoded texts joined by commas. A 
 may use ``*`` for every element of an array (``/searches/*/query_text``) and may reach one
 string (one query) or an array of strings (one per query). Routes without ``query_text``
 send their vectors unchanged (a new index built with the same model).
+
+Learned text: each query vector is read through the adapter
+(:mod:`proxy.embeddings.request_vectors`) and looked up in the
+:class:`~proxy.embeddings.memory.QueryMemory` of the application's embeddings calls; a vector
+it has not seen makes the request ``no_query_text``, counted apart as ``text_unknown``
+(``embedshift_learned_query_text_total{route,segment,result}``, each time a request for the
+new index is built).
 """
 
 from __future__ import annotations
@@ -30,17 +38,20 @@ import dataclasses
 import json
 import time
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import unquote
 
 import aiohttp
 
 from proxy.adapters.base import Adapter, Side
-from proxy.config.schema import RequestField, Route
+from proxy.config.schema import Route
+from proxy.embeddings.memory import QueryMemory
 from proxy.embeddings.query_embedder import QueryEmbedder
+from proxy.embeddings.request_vectors import query_vector_values
 from proxy.errors import AdapterError, EmbeddingError
 from proxy.jsondoc import pointer_values
 from proxy.logs import OncePerKind, get_logger
+from proxy.metrics import QueryTextMetrics
 from proxy.shadow.job import ShadowJob
 from proxy.upstream.client import UpstreamClient
 from proxy.upstream.headers import as_multidict, for_upstream
@@ -51,28 +62,41 @@ LOOKUP_TIMEOUT_S = 3.0
 _DROPPED_ON_LOOKUP = frozenset({b"content-type", b"content-length", b"content-encoding"})
 
 
+class TextSource(Protocol):
+    """Where the request itself carries query text (a route's ``query_text``)."""
+
+    @property
+    def header(self) -> str | None:
+        """The header holding the text, if any."""
+        ...
+
+    @property
+    def json(self) -> str | None:
+        """The JSON pointer to the text, if any."""
+        ...
+
+
 def query_texts(
-    source: RequestField, headers: Mapping[str, str], doc: Any, queries: int
+    source: TextSource, headers: Mapping[str, str], doc: Any, queries: int
 ) -> list[str] | None:
-    """One query text per query of the request, or None when the request lacks them."""
+    """One query text per query of the request: the header's, else the JSON pointer's.
+
+    None when neither yields one non-empty text per query.
+    """
     if source.header is not None:
         raw = headers.get(source.header)
-        if not raw:
-            return None
-        parts = [raw] if queries == 1 else raw.split(",")
-        texts = [unquote(p.strip()) for p in parts]
-    elif source.json is not None:
+        if raw:
+            parts = [raw] if queries == 1 else raw.split(",")
+            texts = [unquote(p.strip()) for p in parts]
+            if len(texts) == queries and all(texts):
+                return texts
+    if source.json is not None:
         found = pointer_values(doc, source.json)
         if len(found) == 1 and isinstance(found[0], list):
             found = found[0]
-        if not all(isinstance(t, str) for t in found):
-            return None
-        texts = list(found)
-    else:
-        return None
-    if len(texts) != queries or not all(texts):
-        return None
-    return texts
+        if len(found) == queries and all(isinstance(t, str) and t for t in found):
+            return list(found)
+    return None
 
 
 class _Lookup:
@@ -109,11 +133,19 @@ class ShadowRewriter:
         routes: Sequence[tuple[Route, Adapter]],
         embedder: QueryEmbedder | None,
         upstream: Callable[[str], UpstreamClient | None],
+        memory: QueryMemory | None = None,
+        learned: QueryTextMetrics | None = None,
     ) -> None:
-        """``routes`` are warmed at start; ``upstream(name)`` gives the running client."""
+        """``routes`` are warmed at start; ``upstream(name)`` gives the running client.
+
+        ``memory`` holds the texts of the application's embeddings calls (learned query
+        text), ``learned`` counts what it gave.
+        """
         self.routes = routes
         self.embedder = embedder
         self.upstream = upstream
+        self.memory = memory
+        self.learned = learned
         self._once = OncePerKind()
 
     async def prepare(self, job: ShadowJob) -> ShadowJob | str:
@@ -130,6 +162,8 @@ class ShadowRewriter:
             vectors: dict[int, list[float]] = {}
             if shape.with_vector and route.query_text is not None:
                 texts = query_texts(route.query_text, job.request_headers, doc, shape.queries)
+                if texts is None and route.query_text.learned:
+                    texts = self._recall(job, shape.queries, shape.with_vector)
                 if texts is None:
                     return "no_query_text"
                 embedded = await self._embed(job, [texts[i] for i in shape.with_vector])
@@ -148,6 +182,23 @@ class ShadowRewriter:
             self._log_once("collection_lookup_failed", job, error=type(e).__name__)
             return "shadow_error"
         return dataclasses.replace(job, body=body, path=path)
+
+    def _recall(self, job: ShadowJob, queries: int, with_vector: Sequence[int]) -> list[str] | None:
+        """Each vector query's text from the memory of embeddings calls; None if one is unknown."""
+        texts = [""] * queries  # queries without a vector are not embedded
+        if self.memory is not None:
+            vectors = query_vector_values(job.adapter, job.body, with_vector)
+            for index in with_vector:
+                vector = vectors.get(index)
+                text = None if vector is None else self.memory.recall(vector)
+                if text is None:
+                    texts = []
+                    break
+                texts[index] = text
+        if self.learned is not None:
+            recalled, unknown = self.learned.learned_for(job.name, job.segment)
+            (recalled if texts else unknown).inc()
+        return texts or None
 
     async def _embed(self, job: ShadowJob, texts: list[str]) -> list[list[float]] | None:
         if self.embedder is None:
