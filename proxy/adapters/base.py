@@ -22,14 +22,17 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar, Literal, Protocol
 
+from proxy.adapters.scales import RequestThreshold, Scale
 from proxy.errors import AdapterError, UnparseableResponseError
 from proxy.jsondoc import loads
 
 ScoreKind = Literal["similarity", "distance"]
+Rescale = Callable[[float, Scale], float]
+"""Maps one score of an answer, given its scale, to the value to send instead."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,6 +85,22 @@ class Adapter(Protocol):
 
     def dump_request(self, doc: Any) -> bytes:
         """The bytes of a (rewritten) request document."""
+        ...
+
+    def thresholds(self, doc: Any) -> list[RequestThreshold]:
+        """Every threshold the request carries, in document order (none: ``[]``)."""
+        ...
+
+    def rewrite_thresholds(self, doc: Any, values: Mapping[int, float]) -> Any:
+        """The request with threshold ``i`` (of :meth:`thresholds`) set to ``values[i]``."""
+        ...
+
+    def rescore(self, answer: Any, request: Any, rescale: Rescale) -> Any:
+        """The answer with every result's score replaced by ``rescale(score, its scale)``.
+
+        ``request`` is the request that got the answer (a score's scale may depend on it).
+        AdapterError when the scores' scale is unknown or unrelated to a similarity.
+        """
         ...
 
     def query_vectors(self, doc: Any) -> QueryVectors:
@@ -139,6 +158,19 @@ class RequestSide:
     def dump_request(self, doc: Any) -> bytes:
         """Compact UTF-8 JSON."""
         return dump_json(doc)
+
+    def thresholds(self, doc: Any) -> list[RequestThreshold]:  # noqa: ARG002 - none by default
+        """No threshold in the request (Chroma's and Pinecone's query APIs take none)."""
+        return []
+
+    def rewrite_thresholds(self, doc: Any, values: Mapping[int, float]) -> Any:  # noqa: ARG002
+        """The request unchanged (no threshold)."""
+        return doc
+
+    def rescore(self, answer: Any, request: Any, rescale: Rescale) -> Any:  # noqa: ARG002
+        """AdapterError: this adapter does not know its scores' scale."""
+        msg = f"{type(self).__name__} does not know its answers' score scale"
+        raise AdapterError(msg)
 
     def query_vectors(self, doc: Any) -> QueryVectors:  # noqa: ARG002 - the default ignores it
         """One query, no vector."""
@@ -321,6 +353,20 @@ def check_options(
             f"options.{min(unknown)}",
             f"is not an option of the {adapter} adapter (known: {listing})",
         )
+
+
+def metric_option(route: RouteSpec, where: ErrorAt, known: Mapping[str, object]) -> str | None:
+    """The route's ``options.metric`` in lower case (None: not set): the index's distance.
+
+    ConfigError naming the option when it is not one of ``known`` (compared in lower case:
+    engines spell them ``Cosine``, ``COSINE``...).
+    """
+    metric = route.options.get("metric")
+    if metric is None:
+        return None
+    if not isinstance(metric, str) or metric.lower() not in known:
+        raise where.error("options.metric", f"must be one of {', '.join(known)}, got {metric!r}")
+    return metric.lower()
 
 
 def score_option(route: RouteSpec, where: ErrorAt) -> ScoreKind:

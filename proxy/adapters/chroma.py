@@ -18,6 +18,13 @@ as ``1 - d``. The client must include ``"distances"`` (Chroma's default does).
 
 Options: ``tenant`` and ``database`` (default ``default_tenant`` / ``default_database``): where
 the names are resolved at start; other tenants are resolved on first use.
+
+Thresholds: Chroma's query API takes none (``where`` and ``where_document`` filter metadata and
+text, not distances), so requests carry nothing to translate. The answers' distances can be
+mapped to the old model's scale (a route's ``response_scores``): ``options.space`` names the
+collection's ``hnsw:space``, ``l2`` (Chroma's default: the squared L2, ``2 - 2 cos`` for unit
+vectors), ``cosine`` (``1 - cos``) or ``ip`` (``1 - dot``)
+(https://docs.trychroma.com/docs/collections/configure).
 """
 
 from __future__ import annotations
@@ -35,6 +42,7 @@ from proxy.adapters.base import (
     QueryVectors,
     Ranked,
     RequestSide,
+    Rescale,
     RouteSpec,
     Side,
     expect,
@@ -42,6 +50,7 @@ from proxy.adapters.base import (
     is_dense_vector,
     ranked_from_pairs,
 )
+from proxy.adapters.scales import COSINE_DISTANCE, SQUARED_EUCLIDEAN, Scale, threshold_number
 from proxy.errors import AdapterError, UnparseableResponseError
 
 _QUERY_PATH = re.compile(
@@ -61,10 +70,16 @@ class ChromaAdapter(RequestSide):
         "default does) or a key of each result's metadata"
     )
 
-    def __init__(self, tenant: str = "default_tenant", database: str = "default_database") -> None:
-        """``tenant``/``database``: where :meth:`warm` resolves the route's collection names."""
+    def __init__(
+        self, tenant: str = "default_tenant", database: str = "default_database", space: str = "l2"
+    ) -> None:
+        """``tenant``/``database``: where :meth:`warm` resolves the route's collection names.
+
+        ``space``: the collection's distance (``l2``, ``cosine``, ``ip``).
+        """
         self.tenant = tenant
         self.database = database
+        self.space = space
         self._ids: dict[tuple[str, str], dict[str, str]] = {}
         self._resolved_at: dict[tuple[str, str], float] = {}
         self._failed: dict[tuple[str, str], tuple[float, str]] = {}
@@ -72,13 +87,17 @@ class ChromaAdapter(RequestSide):
 
     @classmethod
     def from_route(cls, route: RouteSpec, where: ErrorAt) -> ChromaAdapter:
-        """Options: ``tenant``, ``database``."""
-        known = {"tenant", "database"}
+        """Options: ``tenant``, ``database``, ``space``."""
+        known = {"tenant", "database", "space"}
         for key, value in route.options.items():
             if key not in known:
                 raise where.error(
                     f"options.{key}",
-                    "is not an option of the chroma adapter (known: database, tenant)",
+                    "is not an option of the chroma adapter (known: database, space, tenant)",
+                )
+            if key == "space" and value not in _SPACES:
+                raise where.error(
+                    "options.space", f"must be one of {', '.join(_SPACES)}, got {value!r}"
                 )
             if not isinstance(value, str) or not value:
                 raise where.error(f"options.{key}", f"must be a non-empty string, got {value!r}")
@@ -132,6 +151,16 @@ class ChromaAdapter(RequestSide):
             else:
                 out.append(tuple(field_text(meta, field) for meta in row))
         return out
+
+    def rescore(self, answer: Any, request: Any, rescale: Rescale) -> Any:  # noqa: ARG002
+        """Every distance rescaled in the collection's space."""
+        expect(answer, dict, "answer")
+        scale = _SPACES[self.space]
+        for row in expect(answer.get("distances"), list, "distances"):
+            for j, value in enumerate(row if isinstance(row, list) else []):
+                if threshold_number(value) is not None:
+                    row[j] = rescale(float(value), scale)
+        return answer
 
     def query_vectors(self, doc: Any) -> QueryVectors:
         """One query per inner list of ``query_embeddings``."""
@@ -243,5 +272,11 @@ def _embeddings(doc: Any) -> list[Any]:
             raise AdapterError(f"request.query_embeddings[{i}] is not a list of numbers")
     return checked
 
+
+_SPACES: dict[str, Scale] = {
+    "l2": SQUARED_EUCLIDEAN,
+    "cosine": COSINE_DISTANCE,
+    "ip": COSINE_DISTANCE,
+}
 
 ADAPTER = ChromaAdapter

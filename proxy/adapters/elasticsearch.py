@@ -18,6 +18,26 @@ line per search: one query per body, the header's ``index`` renamed through the 
 Answers: ``{"hits": {"hits": [{"_id": "a", "_score": 0.93}, ...]}}``; ``_msearch`` gives
 ``{"responses": [<search answer> | {"error": {...}, "status": 400}]}``. ``_score`` is a
 similarity (Elasticsearch maps cosine to ``(1 + cos) / 2``; OpenSearch l2 to ``1 / (1 + d)``).
+
+Thresholds (``options.similarity``: the vector field's ``similarity`` in Elasticsearch,
+``cosine`` by default, ``dot_product``, ``l2_norm``, ``max_inner_product``; or its OpenSearch
+``space_type``, ``cosinesimil``, ``l2``, ``innerproduct``):
+
+- a kNN clause's ``similarity`` (Elasticsearch), "the minimum similarity required for a
+  document to be considered a match ... relates to the raw similarity used, not the document
+  score" (.../knn-search.html and .../query-dsl-knn-query.html): the cosine or dot product,
+  kept above, or for ``l2_norm`` the L2 distance, kept below;
+- an OpenSearch kNN clause's radial ``max_distance`` (the space's distance: ``1 - cos`` for
+  ``cosinesimil``, the squared L2 for ``l2``, ``-dot`` for ``innerproduct``, kept below) and
+  ``min_score`` (the OpenSearch score, kept above)
+  (https://opensearch.org/docs/latest/search-plugins/knn/radial-search-knn/ and
+  https://opensearch.org/docs/latest/field-types/supported-field-types/knn-spaces/);
+- the top-level ``min_score``, a minimum ``_score`` (.../search-search.html): ``(1 + cos) / 2``
+  for cosine and dot product, ``1 / (1 + l2²)`` for L2, ``dot + 1`` (``1 / (1 - dot)`` below
+  zero) for the inner products (.../dense-vector.html#dense-vector-similarity). Only a search
+  that is one kNN clause without ``boost`` scores so; the ``min_score`` of any other search
+  (a query beside the kNN, several clauses, a retriever tree) is not translated, nor are its
+  answer's scores.
 """
 
 from __future__ import annotations
@@ -31,6 +51,7 @@ from proxy.adapters.base import (
     QueryVectors,
     Ranked,
     RequestSide,
+    Rescale,
     RouteSpec,
     check_options,
     dump_json,
@@ -40,6 +61,20 @@ from proxy.adapters.base import (
     ranked_from_pairs,
     rename,
     texts_under,
+)
+from proxy.adapters.scales import (
+    COSINE_DISTANCE,
+    EUCLIDEAN,
+    INNER_PRODUCT_SCORE,
+    INVERSE_SQUARED_EUCLIDEAN,
+    NEGATIVE_SIMILARITY,
+    SIMILARITY,
+    SQUARED_EUCLIDEAN,
+    UNIT_SIMILARITY,
+    Keeps,
+    RequestThreshold,
+    Scale,
+    threshold_number,
 )
 from proxy.errors import AdapterError, UnparseableResponseError
 from proxy.jsondoc import loads
@@ -61,11 +96,20 @@ class ElasticsearchAdapter(RequestSide):
         "asks for fields)"
     )
 
+    def __init__(self, similarity: str = "cosine") -> None:
+        """``similarity``: the vector field's similarity (or OpenSearch space type)."""
+        self.similarity = _FAMILY[similarity]
+
     @classmethod
     def from_route(cls, route: RouteSpec, where: ErrorAt) -> ElasticsearchAdapter:
-        """No options (OpenSearch uses this adapter too)."""
-        check_options(route, where, "elasticsearch")
-        return cls()
+        """Options: ``similarity`` (OpenSearch uses this adapter too)."""
+        check_options(route, where, "elasticsearch", ("similarity",))
+        similarity = route.options.get("similarity", "cosine")
+        if similarity not in _FAMILY:
+            raise where.error(
+                "options.similarity", f"must be one of {', '.join(_FAMILY)}, got {similarity!r}"
+            )
+        return cls(similarity)
 
     def rankings(self, body: Any) -> list[Ranked]:
         """One list for a search; one per response of a multi-search."""
@@ -134,6 +178,138 @@ class ElasticsearchAdapter(RequestSide):
                 if "index" in header:
                     header["index"] = rename(header["index"], collections)
         return doc
+
+    def thresholds(self, doc: Any) -> list[RequestThreshold]:
+        """The ``similarity`` (or ``max_distance``, ``min_score``) of kNN clauses; ``min_score``."""
+        return [
+            RequestThreshold(field, index, value, keeps, scale, reason)
+            for index, (holder, key, field, keeps, scale, reason) in self._threshold_slots(doc)
+            if (value := threshold_number(holder[key])) is not None
+        ]
+
+    def rewrite_thresholds(self, doc: Any, values: Mapping[int, float]) -> Any:
+        """Each threshold set where :meth:`thresholds` found it."""
+        slots = [
+            (holder, key)
+            for _, (holder, key, *_) in self._threshold_slots(doc)
+            if threshold_number(holder[key]) is not None
+        ]
+        for index, value in values.items():
+            holder, key = slots[index]
+            holder[key] = value
+        return doc
+
+    def rescore(self, answer: Any, request: Any, rescale: Rescale) -> Any:
+        """Each hit's ``_score`` (and ``max_score``) rescaled, for one-clause kNN searches."""
+        bodies = _bodies(request)
+        expect(answer, dict, "answer")
+        answers = answer.get("responses", [answer])
+        if not isinstance(answers, list) or len(answers) != len(bodies):
+            raise AdapterError("the answer does not hold one response per search")
+        scale = _SCORE[self.similarity]
+        for body, one in zip(bodies, answers, strict=True):
+            reason = _not_one_knn(body)
+            if reason is not None:
+                raise AdapterError(f"_score not rescaled: {reason}")
+            outer = one.get("hits") if isinstance(one, dict) else None
+            if not isinstance(outer, dict):
+                continue
+            if threshold_number(outer.get("max_score")) is not None:
+                outer["max_score"] = rescale(float(outer["max_score"]), scale)
+            for hit in outer.get("hits") or []:
+                if isinstance(hit, dict) and threshold_number(hit.get("_score")) is not None:
+                    hit["_score"] = rescale(float(hit["_score"]), scale)
+        return answer
+
+    def _threshold_slots(self, doc: Any) -> Iterator[tuple[int, _Slot]]:
+        """(search index, threshold slot) of every threshold key present, in document order."""
+        family = self.similarity
+        for index, body in enumerate(_bodies(doc)):
+            for clause, where in _knn_clauses(body, ""):
+                if _is_es_clause(clause):
+                    if "similarity" in clause:
+                        scale = _RAW[family]
+                        yield index, (clause, "similarity", f"{where}.similarity",
+                                      _keeps(scale), scale, None)  # fmt: skip
+                    continue
+                for name, field in clause.items():
+                    if not isinstance(field, dict):
+                        continue
+                    for key, scale in (("max_distance", _DISTANCE[family]),
+                                       ("min_score", _SCORE[family])):  # fmt: skip
+                        if key in field:
+                            yield index, (field, key, f"{where}.{name}.{key}",
+                                          _keeps(scale), scale, None)  # fmt: skip
+            if isinstance(body, dict) and "min_score" in body:
+                reason = _not_one_knn(body)
+                score = _SCORE[family] if reason is None else None
+                keeps: Keeps = "above"
+                yield index, (body, "min_score", "min_score", keeps, score, reason)
+
+
+_Slot = tuple[dict[str, Any], str, str, Keeps, Scale | None, str | None]
+_FAMILY = {
+    "cosine": "cosine",
+    "dot_product": "dot",
+    "l2_norm": "l2",
+    "max_inner_product": "ip",
+    "cosinesimil": "cosine",
+    "l2": "l2",
+    "innerproduct": "ip",
+}
+_RAW: dict[str, Scale] = {"cosine": SIMILARITY, "dot": SIMILARITY, "l2": EUCLIDEAN,
+                          "ip": SIMILARITY}  # fmt: skip
+_DISTANCE: dict[str, Scale] = {"cosine": COSINE_DISTANCE, "dot": NEGATIVE_SIMILARITY,
+                               "l2": SQUARED_EUCLIDEAN, "ip": NEGATIVE_SIMILARITY}  # fmt: skip
+_SCORE: dict[str, Scale] = {"cosine": UNIT_SIMILARITY, "dot": UNIT_SIMILARITY,
+                            "l2": INVERSE_SQUARED_EUCLIDEAN, "ip": INNER_PRODUCT_SCORE}  # fmt: skip
+
+
+def _keeps(scale: Scale) -> Keeps:
+    return "above" if scale.closer == "higher" else "below"
+
+
+def _is_es_clause(clause: dict[str, Any]) -> bool:
+    """An Elasticsearch kNN clause (else OpenSearch's ``{"<field>": {...}}``)."""
+    return any(k in clause for k in ("field", "query_vector", "query_vector_builder"))
+
+
+def _knn_clauses(node: Any, where: str) -> Iterator[tuple[dict[str, Any], str]]:
+    """Every kNN clause under ``node`` (in a ``knn`` key: one object or a list) and its path."""
+    if isinstance(node, list):
+        for i, item in enumerate(node):
+            yield from _knn_clauses(item, f"{where}[{i}]")
+        return
+    if not isinstance(node, dict):
+        return
+    for key, value in node.items():
+        path = f"{where}.{key}" if where else key
+        if key == "knn":
+            clauses = value if isinstance(value, list) else [value]
+            for i, clause in enumerate(clauses):
+                if isinstance(clause, dict):
+                    yield clause, f"{path}[{i}]" if isinstance(value, list) else path
+        else:
+            yield from _knn_clauses(value, path)
+
+
+def _not_one_knn(body: Any) -> str | None:
+    """None when ``body``'s ``_score`` is one kNN clause's similarity score, else why not."""
+    if not isinstance(body, dict):
+        return "not a search body"
+    if any(k in body for k in ("retriever", "rank", "sub_searches", "rescore")):
+        return "the score is combined (retriever, rank or rescore)"
+    query = body.get("query")
+    clauses = list(_knn_clauses(body, ""))
+    if query is not None and (not isinstance(query, dict) or set(query) != {"knn"}):
+        return "a query beside the kNN search adds its score"
+    if len(clauses) != 1:
+        return f"{len(clauses)} kNN clauses: the score is their sum"
+    clause = clauses[0][0]
+    fields = [clause] if _is_es_clause(clause) else list(clause.values())
+    if any(isinstance(f, dict) and f.get("boost", 1) != 1 for f in fields):
+        return "a boosted kNN clause scales its score"
+    return None
 
 
 def _bodies(doc: Any) -> list[Any]:

@@ -15,12 +15,26 @@ query's vector, in order) or name the collection in the body::
 
     options = { ids = "hits[*].id", scores = "hits[*].score",
                 vector = "query.embedding", collection = "index" }
+
+Thresholds: ``threshold`` is a JSON pointer (RFC 6901, ``*`` for every element of an array) to
+the request's threshold(s); ``threshold_scale`` names its scale (``similarity``: the
+calibrator's cosine or dot product, ``unit_similarity``: ``(1 + cos) / 2``,
+``cosine_distance``: ``1 - cos``, ``euclidean``, ``squared_euclidean``,
+``inverse_squared_euclidean``: ``1 / (1 + d²)``, ``negative_similarity``,
+``inner_product_score``; default ``similarity``, or ``cosine_distance`` with ``score =
+"distance"``), and ``threshold_keeps`` which side of it results are kept on (``above`` or
+``below``; default: above a similarity, below a distance). ``score_scale`` names the scale of
+the answers' scores (same names and default)::
+
+    options = { ids = "hits[*].id", scores = "hits[*].distance", score = "distance",
+                threshold = "/max_distance", threshold_scale = "cosine_distance" }
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from proxy.adapters.base import (
@@ -28,6 +42,7 @@ from proxy.adapters.base import (
     QueryVectors,
     Ranked,
     RequestSide,
+    Rescale,
     RouteSpec,
     ScoreKind,
     check_options,
@@ -37,8 +52,19 @@ from proxy.adapters.base import (
     rename,
     score_option,
 )
+from proxy.adapters.scales import (
+    COSINE_DISTANCE,
+    SCALES,
+    SIMILARITY,
+    Keeps,
+    RequestThreshold,
+    Scale,
+    threshold_number,
+)
 from proxy.errors import AdapterError, UnparseableResponseError
 
+_PATH_OPTIONS = ("ids", "scores", "queries", "vector", "collection")
+_THRESHOLD_OPTIONS = ("threshold", "threshold_scale", "threshold_keeps", "score_scale")
 _TOKEN = re.compile(r"([^.\[\]]+)|\[(\*|\d+)\]")
 Step = str | int | None  # key, index, or None for every element
 
@@ -109,6 +135,58 @@ def locate(doc: Any, steps: tuple[Step, ...], where: str) -> list[tuple[Any, str
     return out
 
 
+@dataclass(frozen=True, slots=True)
+class ThresholdOptions:
+    """Where the generic adapter's requests carry a threshold, and its answers' score scale."""
+
+    pointer: str | None
+    scale: Scale
+    keeps: Keeps
+    score_scale: Scale
+
+
+def threshold_options(route: RouteSpec, where: ErrorAt, score: ScoreKind) -> ThresholdOptions:
+    """The ``threshold``, ``threshold_scale``, ``threshold_keeps`` and ``score_scale`` options."""
+    default = "similarity" if score == "similarity" else "cosine_distance"
+    opts = route.options
+    scales = []
+    for key in ("threshold_scale", "score_scale"):
+        name = opts.get(key, default)
+        if name not in SCALES:
+            raise where.error(f"options.{key}", f"must be one of {', '.join(SCALES)}, got {name!r}")
+        scales.append(SCALES[name])
+    pointer = opts.get("threshold")
+    if pointer is not None and (not isinstance(pointer, str) or not pointer.startswith("/")):
+        raise where.error(
+            "options.threshold", f"must be a JSON pointer such as /min_score, got {pointer!r}"
+        )
+    keeps = opts.get("threshold_keeps", "above" if scales[0].closer == "higher" else "below")
+    if keeps not in ("above", "below"):
+        raise where.error("options.threshold_keeps", f"must be 'above' or 'below', got {keeps!r}")
+    return ThresholdOptions(pointer, scales[0], "above" if keeps == "above" else "below", scales[1])
+
+
+def pointer_slots(doc: Any, pointer: str) -> list[tuple[Any, str | int]]:
+    """The (container, key or index) of every value a JSON pointer reaches (``*``: each element)."""
+    steps = [t.replace("~1", "/").replace("~0", "~") for t in pointer.lstrip("/").split("/")]
+    parents: list[Any] = [doc]
+    for step in steps[:-1]:
+        parents = [node[key] for node in parents for key in _keys(node, step)]
+    return [(node, key) for node in parents for key in _keys(node, steps[-1])]
+
+
+def _keys(node: Any, step: str) -> list[str | int]:
+    """The keys or indexes of ``node`` that one pointer step names (none when absent)."""
+    if isinstance(node, dict):
+        return [step] if step in node else []
+    if isinstance(node, list):
+        if step == "*":
+            return list(range(len(node)))
+        if step.isdigit() and int(step) < len(node):
+            return [int(step)]
+    return []
+
+
 class GenericAdapter(RequestSide):
     """Reads ranked lists from any JSON answer through configured paths."""
 
@@ -127,11 +205,18 @@ class GenericAdapter(RequestSide):
         paths: dict[str, str],
         vector: tuple[Step, ...] | None = None,
         collection: tuple[Step, ...] | None = None,
+        threshold: ThresholdOptions | None = None,
     ) -> None:
         """Paths already parsed; ``paths`` keeps their text for messages."""
         self.ids, self.scores, self.score, self.queries = ids, scores, score, queries
         self.paths = paths
         self.vector, self.collection = vector, collection
+        self.threshold = threshold or ThresholdOptions(
+            None,
+            SIMILARITY if score == "similarity" else COSINE_DISTANCE,
+            "above" if score == "similarity" else "below",
+            SIMILARITY if score == "similarity" else COSINE_DISTANCE,
+        )
 
     @classmethod
     def from_route(cls, route: RouteSpec, where: ErrorAt) -> GenericAdapter:
@@ -140,9 +225,7 @@ class GenericAdapter(RequestSide):
         And ``collection``: the body path of the collection name.
         """
         opts = dict(route.options)
-        check_options(
-            route, where, "generic", ("ids", "scores", "score", "queries", "vector", "collection")
-        )
+        check_options(route, where, "generic", (*_PATH_OPTIONS, "score", *_THRESHOLD_OPTIONS))
         parsed: dict[str, tuple[Step, ...]] = {}
         for key in ("ids", "scores", "queries", "vector", "collection"):
             if key not in opts:
@@ -167,7 +250,50 @@ class GenericAdapter(RequestSide):
             {k: v for k, v in opts.items() if isinstance(v, str)},
             parsed.get("vector"),
             parsed.get("collection"),
+            threshold_options(route, where, score),
         )
+
+    def thresholds(self, doc: Any) -> list[RequestThreshold]:
+        """Every number the ``threshold`` pointer reaches (one per query when it has ``*``)."""
+        options = self.threshold
+        if options.pointer is None:
+            return []
+        slots = self._threshold_slots(doc)
+        single = len(slots) == 1
+        return [
+            RequestThreshold(
+                options.pointer, None if single else i, value, options.keeps, options.scale
+            )
+            for i, (container, key) in enumerate(slots)
+            if (value := threshold_number(container[key])) is not None
+        ]
+
+    def rewrite_thresholds(self, doc: Any, values: Mapping[int, float]) -> Any:
+        """The numbers at the ``threshold`` pointer set."""
+        slots = [
+            (c, k) for c, k in self._threshold_slots(doc) if threshold_number(c[k]) is not None
+        ]
+        for index, value in values.items():
+            container, key = slots[index]
+            container[key] = value
+        return doc
+
+    def rescore(self, answer: Any, request: Any, rescale: Rescale) -> Any:  # noqa: ARG002
+        """Every score at the ``scores`` path rescaled in ``score_scale``."""
+        answers = (
+            [answer]
+            if self.queries is None
+            else select(answer, self.queries, self.paths["queries"])
+        )
+        for one in answers:
+            for container, key in locate(one, self.scores, self.paths["scores"]):
+                if threshold_number(container[key]) is not None:
+                    container[key] = rescale(float(container[key]), self.threshold.score_scale)
+        return answer
+
+    def _threshold_slots(self, doc: Any) -> list[tuple[Any, str | int]]:
+        pointer = self.threshold.pointer
+        return [] if pointer is None else pointer_slots(doc, pointer)
 
     def rankings(self, body: Any) -> list[Ranked]:
         """One list, or one per element of ``queries`` for a batch API."""

@@ -14,6 +14,16 @@ the hits of every query in one flat list, ``topks`` saying how many belong to ea
 "message": "..."}``: unparseable. ``distance`` is a similarity for COSINE and IP metrics (the
 default) and a distance for L2 (``options.score = "distance"``). The hit's primary key is
 under its field's name: ``options.id_field`` (default ``id``).
+
+Thresholds: a range search's ``searchParams.params.radius`` and ``range_filter`` (the reference
+above and https://milvus.io/docs/range-search.md), one pair for every query of the request, in
+the metric's own values: for ``COSINE`` and ``IP`` (similarities) results are kept with
+``radius < score <= range_filter``; for ``L2`` (the squared Euclidean distance: "Milvus only
+calculates the value before applying square root", https://milvus.io/docs/metric.md) with
+``range_filter <= distance < radius``. The metric is the request's
+``searchParams.metricType``, else ``options.metric`` (``COSINE``, ``IP``, ``L2``; default
+``COSINE``, or ``L2`` with ``score = "distance"``). The answers' ``distance`` is in the same
+scale.
 """
 
 from __future__ import annotations
@@ -26,16 +36,26 @@ from proxy.adapters.base import (
     QueryVectors,
     Ranked,
     RequestSide,
+    Rescale,
     RouteSpec,
     ScoreKind,
     check_options,
     expect,
     is_dense_vector,
+    metric_option,
     ranked_from_pairs,
     rename,
     score_option,
 )
-from proxy.errors import UnparseableResponseError
+from proxy.adapters.scales import (
+    SIMILARITY,
+    SQUARED_EUCLIDEAN,
+    Keeps,
+    RequestThreshold,
+    Scale,
+    threshold_number,
+)
+from proxy.errors import AdapterError, UnparseableResponseError
 
 
 class MilvusAdapter(RequestSide):
@@ -43,20 +63,73 @@ class MilvusAdapter(RequestSide):
 
     name: ClassVar[str] = "milvus"
 
-    def __init__(self, score: ScoreKind = "similarity", id_field: str = "id") -> None:
-        """``score``: "distance" for L2 collections; ``id_field``: the primary key's name."""
+    def __init__(
+        self, score: ScoreKind = "similarity", id_field: str = "id", metric: str | None = None
+    ) -> None:
+        """``score``: "distance" for L2 collections; ``id_field``: the primary key's name.
+
+        ``metric``: the collection's metric (default ``cosine``, or ``l2`` for distances).
+        """
         self.score: ScoreKind = score
         self.id_field = id_field
+        self.metric = metric or ("cosine" if score == "similarity" else "l2")
 
     @classmethod
     def from_route(cls, route: RouteSpec, where: ErrorAt) -> MilvusAdapter:
         """Options: ``score``, ``id_field``."""
-        check_options(route, where, "milvus", ("score", "id_field"))
+        check_options(route, where, "milvus", ("score", "id_field", "metric"))
         score = score_option(route, where)
         id_field = route.options.get("id_field", "id")
         if not isinstance(id_field, str) or not id_field:
             raise where.error("options.id_field", f"must be a field name, got {id_field!r}")
-        return cls(score, id_field)
+        return cls(score, id_field, metric_option(route, where, _SCALES))
+
+    def thresholds(self, doc: Any) -> list[RequestThreshold]:
+        """``radius`` and ``range_filter`` of ``searchParams.params``, when set."""
+        params = _range_params(doc)
+        if params is None:
+            return []
+        scale = _SCALES.get(self._metric(doc))
+        reason = None if scale is not None else f"metric {self._metric(doc)} has no scale here"
+        higher = scale is None or scale.closer == "higher"
+        out = []
+        for key in _RANGE_KEYS:
+            value = threshold_number(params.get(key))
+            if value is None:
+                continue
+            keeps: Keeps = "above" if (key == "radius") == higher else "below"
+            out.append(
+                RequestThreshold(f"searchParams.params.{key}", None, value, keeps, scale, reason)
+            )
+        return out
+
+    def rewrite_thresholds(self, doc: Any, values: Mapping[int, float]) -> Any:
+        """``radius`` and ``range_filter`` set, in the order :meth:`thresholds` found them."""
+        params = _range_params(doc)
+        if params is None:
+            return doc
+        keys = [k for k in _RANGE_KEYS if threshold_number(params.get(k)) is not None]
+        for index, value in values.items():
+            params[keys[index]] = value
+        return doc
+
+    def rescore(self, answer: Any, request: Any, rescale: Rescale) -> Any:
+        """Each hit's ``distance`` rescaled in the metric's scale."""
+        metric = self._metric(request)
+        scale = _SCALES.get(metric)
+        if scale is None:
+            raise AdapterError(f"distances not rescaled: metric {metric} has no scale here")
+        expect(answer, dict, "answer")
+        for hit in expect(answer.get("data"), list, "data"):
+            if isinstance(hit, dict) and threshold_number(hit.get("distance")) is not None:
+                hit["distance"] = rescale(float(hit["distance"]), scale)
+        return answer
+
+    def _metric(self, doc: Any) -> str:
+        """The request's ``searchParams.metricType`` (lower case), else the route's."""
+        search_params = doc.get("searchParams") if isinstance(doc, dict) else None
+        metric = search_params.get("metricType") if isinstance(search_params, dict) else None
+        return metric.lower() if isinstance(metric, str) else self.metric
 
     def rankings(self, body: Any) -> list[Ranked]:
         """The flat hit list cut per query by ``topks``."""
@@ -105,6 +178,17 @@ class MilvusAdapter(RequestSide):
         if "collectionName" in doc:
             doc["collectionName"] = rename(doc["collectionName"], collections)
         return doc
+
+
+_SCALES: dict[str, Scale] = {"cosine": SIMILARITY, "ip": SIMILARITY, "l2": SQUARED_EUCLIDEAN}
+_RANGE_KEYS = ("radius", "range_filter")
+
+
+def _range_params(doc: Any) -> dict[str, Any] | None:
+    """``searchParams.params`` when it is an object."""
+    search_params = doc.get("searchParams") if isinstance(doc, dict) else None
+    params = search_params.get("params") if isinstance(search_params, dict) else None
+    return params if isinstance(params, dict) else None
 
 
 def _data(doc: Any) -> list[Any]:

@@ -14,6 +14,13 @@ the batch form answers ``{"results": [{"matches": [...]}, ...], "matches": []}``
 similarities for ``cosine`` and ``dotproduct`` indexes and distances (lower is closer) for
 ``euclidean``: set ``options.score = "distance"`` there. Errors are ``{"code": 3, "message":
 "..."}`` with a 4xx status.
+
+Thresholds: Pinecone's query API takes none (``filter`` is on metadata), so requests carry
+nothing to translate. The answers' scores can be mapped to the old model's scale (a route's
+``response_scores``): ``options.metric`` names the index's metric, ``cosine`` and
+``dotproduct`` (the similarity itself) or ``euclidean`` (the squared Euclidean distance,
+``2 - 2 cos`` for unit vectors); the default follows ``score``
+(https://docs.pinecone.io/guides/index-data/indexing-overview#similarity-metrics).
 """
 
 from __future__ import annotations
@@ -26,16 +33,19 @@ from proxy.adapters.base import (
     QueryVectors,
     Ranked,
     RequestSide,
+    Rescale,
     RouteSpec,
     ScoreKind,
     check_options,
     expect,
     is_dense_vector,
+    metric_option,
     ranked_from_pairs,
     rename,
     score_option,
     texts_under,
 )
+from proxy.adapters.scales import SIMILARITY, SQUARED_EUCLIDEAN, Scale, threshold_number
 from proxy.errors import UnparseableResponseError
 
 
@@ -47,16 +57,29 @@ class PineconeAdapter(RequestSide):
         "a key of each match's metadata (the query must set includeMetadata)"
     )
 
-    def __init__(self, score: ScoreKind = "similarity") -> None:
-        """``score``: "distance" for euclidean indexes."""
+    def __init__(self, score: ScoreKind = "similarity", metric: str | None = None) -> None:
+        """``score``: "distance" for euclidean indexes; ``metric``: the index's metric."""
         self.score: ScoreKind = score
+        self.metric = metric or ("cosine" if score == "similarity" else "euclidean")
 
     @classmethod
     def from_route(cls, route: RouteSpec, where: ErrorAt) -> PineconeAdapter:
-        """Options: ``score = "similarity" | "distance"``."""
-        check_options(route, where, "pinecone", ("score",))
+        """Options: ``score = "similarity" | "distance"``, ``metric``."""
+        check_options(route, where, "pinecone", ("score", "metric"))
         score = score_option(route, where)
-        return cls(score)
+        return cls(score, metric_option(route, where, _SCALES))
+
+    def rescore(self, answer: Any, request: Any, rescale: Rescale) -> Any:  # noqa: ARG002
+        """Every match's ``score`` rescaled in the index's metric."""
+        expect(answer, dict, "answer")
+        scale = _SCALES[self.metric]
+        results = answer.get("results")
+        groups = [r.get("matches") for r in results if isinstance(r, dict)] if results else []
+        for matches in [answer.get("matches"), *groups]:
+            for match in matches if isinstance(matches, list) else []:
+                if isinstance(match, dict) and threshold_number(match.get("score")) is not None:
+                    match["score"] = rescale(float(match["score"]), scale)
+        return answer
 
     def rankings(self, body: Any) -> list[Ranked]:
         """``matches``, or one list per element of a batch answer's ``results``."""
@@ -123,5 +146,11 @@ class PineconeAdapter(RequestSide):
             doc["namespace"] = rename(doc["namespace"], collections)
         return doc
 
+
+_SCALES: dict[str, Scale] = {
+    "cosine": SIMILARITY,
+    "dotproduct": SIMILARITY,
+    "euclidean": SQUARED_EUCLIDEAN,
+}
 
 ADAPTER = PineconeAdapter

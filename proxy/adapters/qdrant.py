@@ -14,6 +14,17 @@ Answers: search gives ``{"result": [{"id": 1, "score": 0.9, ...}], "status": "ok
 gives ``{"result": {"points": [...]}}``; batch search gives ``{"result": [[...], [...]]}`` and
 batch query ``{"result": [{"points": [...]}, ...]}``. Scores are similarities for cosine and
 dot, and distances for Euclid and Manhattan (set ``options.score = "distance"`` for those).
+
+Thresholds: ``score_threshold`` of a search, a query, and each element of a batch's
+``searches`` ("If provided - cut off results with worse scores", the API reference above and
+https://qdrant.tech/documentation/concepts/search/). It is in the collection's own score: the
+cosine (or dot product), kept above, for ``Cosine`` and ``Dot`` collections; the Euclidean
+distance, kept below, for ``Euclid``; a Manhattan distance relates to no similarity and is
+never translated. ``options.metric`` names the collection's distance (``cosine``, ``dot``,
+``euclid``, ``manhattan``; default ``cosine``, or ``euclid`` with ``score = "distance"``).
+The threshold of a query scored otherwise than by nearness to one vector (fusion, recommend,
+discover, context, order_by, formula, sample) or by a sparse vector is not translated, nor
+are its answer's scores.
 """
 
 from __future__ import annotations
@@ -26,14 +37,24 @@ from proxy.adapters.base import (
     QueryVectors,
     Ranked,
     RequestSide,
+    Rescale,
     RouteSpec,
     ScoreKind,
     check_options,
     expect,
     is_dense_vector,
+    metric_option,
     ranked_from_pairs,
     score_option,
     texts_under,
+)
+from proxy.adapters.scales import (
+    EUCLIDEAN,
+    SIMILARITY,
+    Keeps,
+    RequestThreshold,
+    Scale,
+    threshold_number,
 )
 from proxy.errors import AdapterError, UnparseableResponseError
 
@@ -46,16 +67,24 @@ class QdrantAdapter(RequestSide):
         "a key of each point's payload (the search must ask for it: with_payload)"
     )
 
-    def __init__(self, score: ScoreKind = "similarity") -> None:
-        """``score``: how the collection's metric reports closeness."""
+    def __init__(self, score: ScoreKind = "similarity", metric: str | None = None) -> None:
+        """``score``: how the collection's metric reports closeness; ``metric``: its distance."""
         self.score: ScoreKind = score
+        self.metric = metric or ("cosine" if score == "similarity" else "euclid")
 
     @classmethod
     def from_route(cls, route: RouteSpec, where: ErrorAt) -> QdrantAdapter:
-        """Options: ``score = "similarity" | "distance"`` (default similarity)."""
-        check_options(route, where, "qdrant", ("score",))
+        """Options: ``score = "similarity" | "distance"`` (default similarity), ``metric``."""
+        check_options(route, where, "qdrant", ("score", "metric"))
+        metric = metric_option(route, where, _SCALES)
+        if metric is not None and "score" not in route.options:
+            return cls(_SCORE_OF[metric], metric)
         score = score_option(route, where)
-        return cls(score)
+        if metric is not None and _SCORE_OF[metric] != score:
+            raise where.error(
+                "options.score", f"must be {_SCORE_OF[metric]!r} for metric {metric!r}"
+            )
+        return cls(score, metric)
 
     def rankings(self, body: Any) -> list[Ranked]:
         """One list for search and query, one per query for batch search."""
@@ -116,6 +145,54 @@ class QdrantAdapter(RequestSide):
             holder[key] = list(vector)
         return doc
 
+    def thresholds(self, doc: Any) -> list[RequestThreshold]:
+        """``score_threshold`` of the search (or of each of ``searches``), when set."""
+        batch = isinstance(doc, dict) and "searches" in doc
+        out = []
+        for index, search in enumerate(_searches(doc)):
+            value = threshold_number(search.get("score_threshold"))
+            if value is None:
+                continue
+            scale, reason = self._scale(search)
+            field = f"searches[{index}].score_threshold" if batch else "score_threshold"
+            keeps: Keeps = "below" if scale is not None and scale.closer == "lower" else "above"
+            out.append(RequestThreshold(field, index, value, keeps, scale, reason))
+        return out
+
+    def rewrite_thresholds(self, doc: Any, values: Mapping[int, float]) -> Any:
+        """``score_threshold`` set, in the order :meth:`thresholds` found them."""
+        holders = [
+            s for s in _searches(doc) if threshold_number(s.get("score_threshold")) is not None
+        ]
+        for index, value in values.items():
+            holders[index]["score_threshold"] = value
+        return doc
+
+    def rescore(self, answer: Any, request: Any, rescale: Rescale) -> Any:
+        """Each point's ``score`` rescaled (a batch's lists by their searches' kinds)."""
+        searches = _searches(request)
+        lists = _point_lists(answer)
+        if len(lists) != len(searches):
+            raise AdapterError(f"{len(lists)} result lists for {len(searches)} searches")
+        for points, search in zip(lists, searches, strict=True):
+            scale, reason = self._scale(search)
+            if scale is None:
+                raise AdapterError(f"scores not rescaled: {reason}")
+            for point in points:
+                if isinstance(point, dict) and threshold_number(point.get("score")) is not None:
+                    point["score"] = rescale(float(point["score"]), scale)
+        return answer
+
+    def _scale(self, search: dict[str, Any]) -> tuple[Scale | None, str | None]:
+        """The scale of a search's scores, or None and why."""
+        scale = _SCALES[self.metric]
+        if scale is None:
+            return None, "a Manhattan distance relates to no similarity"
+        kind = _query_kind(search)
+        if kind is not None:
+            return None, f"a {kind} query is not scored by nearness to one dense vector"
+        return scale, None
+
     def _points(self, points: list[Any], where: str) -> Ranked:
         pairs = []
         for i, point in enumerate(points):
@@ -145,6 +222,56 @@ def _slot(search: dict[str, Any]) -> tuple[dict[str, Any], str] | None:
                 if is_dense_vector(value.get(inner)):
                     return value, inner
     return None
+
+
+_SCALES: dict[str, Scale | None] = {
+    "cosine": SIMILARITY,
+    "dot": SIMILARITY,
+    "euclid": EUCLIDEAN,
+    "manhattan": None,
+}
+_SCORE_OF: dict[str, ScoreKind] = {
+    "cosine": "similarity",
+    "dot": "similarity",
+    "euclid": "distance",
+    "manhattan": "distance",
+}
+_NOT_NEAREST = ("fusion", "recommend", "discover", "context", "order_by", "formula", "sample")
+
+
+def _query_kind(search: dict[str, Any]) -> str | None:
+    """None for a search scored by nearness to one dense vector (or point), else its kind."""
+    if "vector" in search:
+        vector = search["vector"]
+        inner = vector.get("vector") if isinstance(vector, dict) else vector
+        return None if is_dense_vector(inner) else "sparse"
+    query = search.get("query")
+    if isinstance(query, dict):
+        for kind in _NOT_NEAREST:
+            if kind in query:
+                return kind
+        query = query.get("nearest", query)
+    if query is None or is_dense_vector(query) or isinstance(query, int | str):
+        return None
+    if isinstance(query, dict) and "indices" in query:
+        return "sparse"
+    if isinstance(query, list) and query and all(is_dense_vector(v) for v in query):
+        return "multi-vector"
+    return "non-vector"
+
+
+def _point_lists(answer: Any) -> list[list[Any]]:
+    """The answer's point lists, one per query (as :meth:`QdrantAdapter.rankings` reads them)."""
+    expect(answer, dict, "answer")
+    result = answer.get("result")
+    if isinstance(result, dict):
+        return [expect(result.get("points"), list, "result.points")]
+    expect(result, list, "result")
+    if result and all(isinstance(r, list) for r in result):
+        return list(result)
+    if result and all(isinstance(r, dict) and "points" in r for r in result):
+        return [expect(r["points"], list, f"result[{i}].points") for i, r in enumerate(result)]
+    return [result]
 
 
 ADAPTER = QdrantAdapter

@@ -15,6 +15,11 @@ Answer: ``{"results": [{"found": 2, "hits": [{"document": {"id": "a", ...},
 search answers one such result (``{"hits": [...]}``). ``vector_distance`` is a cosine
 distance (lower is closer), reported as ``1 - d``. A result that is an error, or hits without
 ``vector_distance`` (not a vector search), make the answer unparseable.
+
+Thresholds: ``distance_threshold`` inside a search's ``vector_query``
+(``vec:([...], k: 10, distance_threshold: 0.30)``, https://typesense.org/docs/27.1/api/vector-search.html#distance-threshold):
+a cosine distance ``1 - cos``, kept below; rewritten in place, number only. Answers'
+``vector_distance`` is the same distance.
 """
 
 from __future__ import annotations
@@ -30,6 +35,7 @@ from proxy.adapters.base import (
     QueryVectors,
     Ranked,
     RequestSide,
+    Rescale,
     RouteSpec,
     check_options,
     expect,
@@ -38,6 +44,7 @@ from proxy.adapters.base import (
     texts_under,
     vector_text,
 )
+from proxy.adapters.scales import COSINE_DISTANCE, RequestThreshold, threshold_number
 from proxy.errors import AdapterError, UnparseableResponseError
 
 _VECTOR_QUERY = re.compile(
@@ -134,6 +141,63 @@ class TypesenseAdapter(RequestSide):
             return raw_path
         renamed = [(k, rename(v, collections) if k == "collection" else v) for k, v in pairs]
         return path + "?" + urlencode(renamed)
+
+    def thresholds(self, doc: Any) -> list[RequestThreshold]:
+        """``distance_threshold`` of each search's ``vector_query``, when set."""
+        out = []
+        for index, search in enumerate(_searches(doc)):
+            found = _distance_threshold(search)
+            if found is not None:
+                field = "vector_query.distance_threshold"
+                out.append(
+                    RequestThreshold(field, index, float(found[2]), "below", COSINE_DISTANCE)
+                )
+        return out
+
+    def rewrite_thresholds(self, doc: Any, values: Mapping[int, float]) -> Any:
+        """The numbers of ``distance_threshold`` replaced, the rest of the text kept."""
+        holders = [s for s in _searches(doc) if _distance_threshold(s) is not None]
+        for index, value in values.items():
+            found = _distance_threshold(holders[index])
+            assert found is not None
+            start, end, _ = found
+            text = holders[index]["vector_query"]
+            holders[index]["vector_query"] = text[:start] + repr(float(value)) + text[end:]
+        return doc
+
+    def rescore(self, answer: Any, request: Any, rescale: Rescale) -> Any:  # noqa: ARG002
+        """Each hit's ``vector_distance`` rescaled (a cosine distance)."""
+        expect(answer, dict, "answer")
+        results = answer.get("results", [answer])
+        for result in results if isinstance(results, list) else []:
+            hits = result.get("hits") if isinstance(result, dict) else None
+            for hit in hits if isinstance(hits, list) else []:
+                if (
+                    isinstance(hit, dict)
+                    and threshold_number(hit.get("vector_distance")) is not None
+                ):
+                    hit["vector_distance"] = rescale(float(hit["vector_distance"]), COSINE_DISTANCE)
+        return answer
+
+
+_DISTANCE_THRESHOLD = re.compile(
+    r"\bdistance_threshold\s*:\s*(?P<value>[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)"
+)
+
+
+def _distance_threshold(search: dict[str, Any]) -> tuple[int, int, float] | None:
+    """(start, end, value) of the number of ``distance_threshold`` in ``vector_query``."""
+    text = search.get("vector_query")
+    if not isinstance(text, str):
+        return None
+    try:
+        head, _, tail = parse_vector_query(text)
+    except AdapterError:
+        return None
+    found = _DISTANCE_THRESHOLD.search(text, len(text) - len(tail))
+    if found is None or not head:
+        return None
+    return found.start("value"), found.end("value"), float(found["value"])
 
 
 def _searches(doc: Any) -> list[dict[str, Any]]:

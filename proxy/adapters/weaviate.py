@@ -15,6 +15,16 @@ Answer: ``{"data": {"Get": {"Article": [{"_additional": {"id": "..", "distance":
 one list per queried class in query order; ``{"errors": [{"message": ".."}]}`` makes it
 unparseable. The query must ask for ``_additional { id }`` and ``distance`` (reported as
 ``1 - d``) or ``certainty`` (already a similarity).
+
+Thresholds (https://docs.weaviate.io/weaviate/api/graphql/search-operators and
+https://docs.weaviate.io/weaviate/config-refs/distances): a vector search operator's
+(``nearVector``, ``nearObject``, ``nearText``...) ``certainty``, ``(1 + cos) / 2`` kept above
+(cosine collections only), and ``distance``, the collection's distance kept below; a ``hybrid``
+operator's ``maxVectorDistance``, the same distance. Each is a literal in the query text or a
+``$variable``; a literal is rewritten in place, number only. ``options.metric`` names the
+collection's distance: ``cosine`` (``1 - cos``, the default), ``dot`` (``-dot``),
+``l2-squared`` (``2 - 2 cos`` for unit vectors); ``manhattan`` and ``hamming`` relate to no
+similarity. The answers' ``_additional { distance certainty }`` are in the same scales.
 """
 
 from __future__ import annotations
@@ -29,11 +39,23 @@ from proxy.adapters.base import (
     QueryVectors,
     Ranked,
     RequestSide,
+    Rescale,
     RouteSpec,
     check_options,
     expect,
+    metric_option,
     ranked_from_pairs,
     vector_text,
+)
+from proxy.adapters.scales import (
+    COSINE_DISTANCE,
+    NEGATIVE_SIMILARITY,
+    SQUARED_EUCLIDEAN,
+    UNIT_SIMILARITY,
+    Keeps,
+    RequestThreshold,
+    Scale,
+    threshold_number,
 )
 from proxy.errors import AdapterError, UnparseableResponseError
 
@@ -62,6 +84,7 @@ class ClassQuery:
     name: Token
     vector_span: tuple[int, int] | None  # a literal's [start, end) in the query text
     variable: str | None  # or the $variable holding it
+    arguments: tuple[int, int] | None = None  # the tokens of its "(" and ")"
 
 
 def tokenize(text: str) -> list[Token]:
@@ -126,13 +149,15 @@ def _class_queries(tokens: list[Token]) -> list[ClassQuery]:
             i += 2
         span: tuple[int, int] | None = None
         variable = None
+        arguments = None
         if tokens[i].text == "(":
             close = _closing(tokens, i)
             span, variable = _vector_in(tokens, i, close)
+            arguments = (i, close)
             i = close + 1
         if tokens[i].text == "{":
             i = _closing(tokens, i) + 1
-        out.append(ClassQuery(name, span, variable))
+        out.append(ClassQuery(name, span, variable, arguments))
     return out
 
 
@@ -158,16 +183,154 @@ def _vector_in(tokens: list[Token], lo: int, hi: int) -> tuple[tuple[int, int] |
     return None, None
 
 
+@dataclass(frozen=True, slots=True)
+class ThresholdArgument:
+    """A threshold argument of a vector search operator: its value's token or $variable."""
+
+    query: int
+    operator: str
+    key: str
+    value: float
+    token: Token | None
+    variable: str | None
+
+
+def threshold_arguments(doc: Any) -> list[ThresholdArgument]:
+    """Every ``certainty``, ``distance`` and ``maxVectorDistance`` argument, in text order."""
+    tokens = tokenize(_query_text(doc))
+    try:
+        queries = _class_queries(tokens)
+    except IndexError as e:
+        raise AdapterError("GraphQL query: ends too early") from e
+    out: list[ThresholdArgument] = []
+    for index, query in enumerate(queries):
+        if query.arguments is not None:
+            out.extend(_thresholds_in(tokens, *query.arguments, index, doc))
+    return out
+
+
+def _thresholds_in(
+    tokens: list[Token], lo: int, hi: int, index: int, doc: Any
+) -> list[ThresholdArgument]:
+    out = []
+    for i in range(lo, hi):
+        operator = tokens[i].text
+        if not (operator.startswith("near") or operator == "hybrid") or tokens[i].kind != "name":
+            continue
+        if tokens[i + 1].text != ":" or tokens[i + 2].text != "{":
+            continue
+        close = _closing(tokens, i + 2)
+        j = i + 3
+        while j < close:
+            key = tokens[j].text
+            if key in _THRESHOLD_KEYS and tokens[j].kind == "name" and tokens[j + 1].text == ":":
+                found = _argument(tokens, j + 2, doc, index, operator, key)
+                if found is not None:
+                    out.append(found)
+            if tokens[j].text in _PAIRS and tokens[j].kind == "punct":
+                j = _closing(tokens, j)
+            j += 1
+    return out
+
+
+def _argument(
+    tokens: list[Token], at: int, doc: Any, index: int, operator: str, key: str
+) -> ThresholdArgument | None:
+    value = tokens[at]
+    if value.kind == "number":
+        try:
+            number = float(value.text)
+        except ValueError:
+            return None
+        return ThresholdArgument(index, operator, key, number, value, None)
+    if value.text == "$" and tokens[at + 1].kind == "name":
+        name = tokens[at + 1].text
+        variables = doc.get("variables")
+        found = threshold_number(variables.get(name)) if isinstance(variables, dict) else None
+        if found is not None:
+            return ThresholdArgument(index, operator, key, found, None, name)
+    return None
+
+
+_THRESHOLD_KEYS = ("certainty", "distance", "maxVectorDistance")
+_DISTANCES: dict[str, Scale | None] = {
+    "cosine": COSINE_DISTANCE,
+    "dot": NEGATIVE_SIMILARITY,
+    "l2-squared": SQUARED_EUCLIDEAN,
+    "manhattan": None,
+    "hamming": None,
+}
+
+
 class WeaviateAdapter(RequestSide):
     """Reads GraphQL ``Get`` answers; rewrites ``nearVector`` vectors and class names."""
 
     name: ClassVar[str] = "weaviate"
 
+    def __init__(self, metric: str = "cosine") -> None:
+        """``metric``: the collection's distance metric."""
+        self.metric = metric
+
     @classmethod
     def from_route(cls, route: RouteSpec, where: ErrorAt) -> WeaviateAdapter:
-        """No options."""
-        check_options(route, where, "weaviate")
-        return cls()
+        """Options: ``metric`` (the collection's distance; default cosine)."""
+        check_options(route, where, "weaviate", ("metric",))
+        return cls(metric_option(route, where, _DISTANCES) or "cosine")
+
+    def thresholds(self, doc: Any) -> list[RequestThreshold]:
+        """``certainty``, ``distance`` and ``maxVectorDistance`` of each class's operator."""
+        out = []
+        for argument in threshold_arguments(doc):
+            scale, reason = self._scale(argument.key)
+            field = f"{argument.operator}.{argument.key}"
+            keeps: Keeps = "above" if argument.key == "certainty" else "below"
+            out.append(
+                RequestThreshold(field, argument.query, argument.value, keeps, scale, reason)
+            )
+        return out
+
+    def rewrite_thresholds(self, doc: Any, values: Mapping[int, float]) -> Any:
+        """Literals rewritten in the query text, variables in ``variables``."""
+        arguments = threshold_arguments(doc)
+        text = _query_text(doc)
+        edits = []
+        for index, value in values.items():
+            argument = arguments[index]
+            if argument.token is not None:
+                edits.append((argument.token.start, argument.token.end, repr(float(value))))
+            elif argument.variable is not None:
+                doc["variables"][argument.variable] = value
+        for start, end, new in sorted(edits, reverse=True):
+            text = text[:start] + new + text[end:]
+        doc["query"] = text
+        return doc
+
+    def rescore(self, answer: Any, request: Any, rescale: Rescale) -> Any:  # noqa: ARG002
+        """Each object's ``_additional`` ``distance`` and ``certainty`` rescaled."""
+        expect(answer, dict, "answer")
+        get = expect(expect(answer.get("data"), dict, "data").get("Get"), dict, "data.Get")
+        for objects in get.values():
+            for obj in objects if isinstance(objects, list) else []:
+                extra = obj.get("_additional") if isinstance(obj, dict) else None
+                if not isinstance(extra, dict):
+                    continue
+                for key in ("distance", "certainty"):
+                    if threshold_number(extra.get(key)) is None:
+                        continue
+                    scale, reason = self._scale(key)
+                    if scale is None:
+                        raise AdapterError(f"{key} not rescaled: {reason}")
+                    extra[key] = rescale(float(extra[key]), scale)
+        return answer
+
+    def _scale(self, key: str) -> tuple[Scale | None, str | None]:
+        """The scale of a ``certainty`` or distance value under this collection's metric."""
+        if key == "certainty":
+            if self.metric != "cosine":
+                return None, f"certainty is defined for cosine only, not {self.metric}"
+            return UNIT_SIMILARITY, None
+        scale = _DISTANCES[self.metric]
+        return scale, None if scale is not None else f"{self.metric} relates to no similarity"
 
     def rankings(self, body: Any) -> list[Ranked]:
         """One list per class under ``data.Get``, in the answer's order."""
