@@ -255,6 +255,45 @@ class ProxyMetrics:
                 self.for_route(route, segment)
 
 
+TRANSLATION_RESULTS: Final = ("translated", "no_map", "unsupported", "out_of_domain")
+"""A request's threshold translation (proxy/shadow/translate.py): every threshold translated,
+else the first reason one was not."""
+RESCALE_RESULTS: Final = ("rescaled", "no_map", "unreadable")
+"""What became of an answer's scores on a route with ``response_scores = "old_scale"``."""
+
+
+class TranslationMetrics:
+    """Request thresholds translated for the new index, and answers' scores put in the old scale."""
+
+    def __init__(self, registry: CollectorRegistry) -> None:
+        """Create and register the metric families."""
+        self.translations = Counter(
+            "embedshift_threshold_translations",
+            "Search requests for the new index that carry thresholds, by purpose (mirror: the "
+            "comparison's; answer: the one a client gets) and result: translated (every "
+            "threshold through the segment's map), no_map, unsupported (a scale that relates to "
+            "no similarity), out_of_domain (outside the map's domain).",
+            ("route", "segment", "purpose", "result"),
+            registry=registry,
+        )
+        self.rescaled = Counter(
+            "embedshift_response_scores_rescaled",
+            "Answers of the new index to clients on routes with response_scores = old_scale, by "
+            "result: rescaled (every score in the old model's scale), no_map, unreadable (sent "
+            "with the new model's scores).",
+            ("route", "segment", "result"),
+            registry=registry,
+        )
+
+    def prime(self, routes: list[str], segments: list[str]) -> None:
+        """Create the translated and rescaled series of every (route, segment) at zero."""
+        for route in routes:
+            for segment in [*segments, "other"]:
+                for purpose in ("mirror", "answer"):
+                    self.translations.labels(route, segment, purpose, "translated")
+                self.rescaled.labels(route, segment, "rescaled")
+
+
 class FlipMetrics:
     """The gate's verdicts and figures, and the mode in force."""
 
@@ -292,7 +331,9 @@ class FlipMetrics:
         self.fallbacks = Counter(
             "embedshift_primary_fallbacks",
             "Search requests meant for the new index that the old one answered because their "
-            "request to the new index could not be built (no query text, embedding failed).",
+            "request to the new index could not be built (no query text, embedding failed) or "
+            "would carry thresholds not translated for the new model (threshold_untranslated, "
+            "no_score_map).",
             ("route", "reason"),
             registry=registry,
         )

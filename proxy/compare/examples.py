@@ -9,7 +9,9 @@ after ``ttl_s``.
 The hot path only calls :meth:`ExampleStore.offer`, which compares a key with an in-memory bound
 and queues candidates; a single writer thread owns the SQLite connection, inserts in batches,
 prunes, and refreshes the bounds. Request bodies are stored only when configured; otherwise
-their SHA-256.
+their SHA-256. A request whose thresholds were translated for the new index keeps each one's
+field, query, value as sent and value sent to the new index (``thresholds``, JSON; a file
+written before this column existed gets it when opened).
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from proxy.adapters.scales import ThresholdChange
 from proxy.config.schema import ExamplesSection
 from proxy.logs import get_logger
 
@@ -47,7 +50,8 @@ CREATE TABLE IF NOT EXISTS examples (
     request_sha256 TEXT NOT NULL,
     request_body TEXT,
     old_ids TEXT NOT NULL, old_scores TEXT NOT NULL,
-    new_ids TEXT NOT NULL, new_scores TEXT NOT NULL
+    new_ids TEXT NOT NULL, new_scores TEXT NOT NULL,
+    thresholds TEXT                  -- JSON: the request's thresholds as sent and as translated
 );
 CREATE INDEX IF NOT EXISTS examples_by_key ON examples (segment, kind, sort_key);
 CREATE INDEX IF NOT EXISTS examples_by_time ON examples (created_at);
@@ -71,6 +75,7 @@ class Example:
     old_scores: tuple[float, ...]
     new_ids: tuple[str, ...]
     new_scores: tuple[float, ...]
+    thresholds: tuple[ThresholdChange, ...] = ()
 
 
 class ExampleStore:
@@ -152,6 +157,9 @@ class ExampleStore:
         conn.execute("PRAGMA journal_mode=WAL")
         conn.execute("PRAGMA synchronous=NORMAL")
         conn.executescript(_SCHEMA)
+        columns = {row[1] for row in conn.execute("PRAGMA table_info(examples)")}
+        if "thresholds" not in columns:  # a file from before thresholds were recorded
+            conn.execute("ALTER TABLE examples ADD COLUMN thresholds TEXT")
         self._conn = conn
 
     def _write(
@@ -165,7 +173,7 @@ class ExampleStore:
             conn.executemany(
                 "INSERT INTO examples (created_at, route, segment, kind, sort_key, query_index,"
                 " rbo, overlap, kendall_tau, request_sha256, request_body, old_ids, old_scores,"
-                " new_ids, new_scores) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                " new_ids, new_scores, thresholds) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                 rows,
             )
             conn.execute(
@@ -193,7 +201,7 @@ class ExampleStore:
             at, ex.route, ex.segment, kind, key, ex.query_index, ex.rbo, ex.overlap, ex.kendall_tau,
             hashlib.sha256(ex.request_body).hexdigest(), body,
             json.dumps(ex.old_ids), json.dumps(ex.old_scores),
-            json.dumps(ex.new_ids), json.dumps(ex.new_scores),
+            json.dumps(ex.new_ids), json.dumps(ex.new_scores), _thresholds_json(ex.thresholds),
         )  # fmt: skip
 
     async def query(self, segment: str | None, kind: str, limit: int) -> list[dict[str, Any]]:
@@ -207,7 +215,8 @@ class ExampleStore:
         assert conn is not None
         sql = (
             "SELECT created_at, route, segment, kind, query_index, rbo, overlap, kendall_tau,"
-            " request_sha256, request_body, old_ids, old_scores, new_ids, new_scores FROM examples"
+            " request_sha256, request_body, old_ids, old_scores, new_ids, new_scores, thresholds"
+            " FROM examples"
             " WHERE kind = ? AND created_at >= ?"
         )
         args: list[Any] = [kind, time.time() - self.settings.ttl_s]
@@ -232,7 +241,7 @@ class ExampleStore:
 
 def _as_dict(row: tuple[Any, ...]) -> dict[str, Any]:
     (created_at, route, segment, kind, query_index, rbo, overlap, tau, sha, body,
-     old_ids, old_scores, new_ids, new_scores) = row  # fmt: skip
+     old_ids, old_scores, new_ids, new_scores, thresholds) = row  # fmt: skip
     old = list(zip(json.loads(old_ids), json.loads(old_scores), strict=True))
     new = list(zip(json.loads(new_ids), json.loads(new_scores), strict=True))
     side_by_side = [
@@ -257,4 +266,24 @@ def _as_dict(row: tuple[Any, ...]) -> dict[str, Any]:
     }
     if body is not None:
         example["request_body"] = body
+    if thresholds is not None:
+        example["thresholds"] = json.loads(thresholds)
     return example
+
+
+def _thresholds_json(changes: tuple[ThresholdChange, ...]) -> str | None:
+    """The request's thresholds as stored: field, query, sent, translated, result (or NULL)."""
+    if not changes:
+        return None
+    return json.dumps(
+        [
+            {
+                "field": c.field,
+                "query": c.query,
+                "sent": c.original,
+                "translated": c.translated,
+                "result": c.result,
+            }
+            for c in changes
+        ]
+    )

@@ -21,6 +21,7 @@ from collections.abc import Callable
 from typing import Any, Protocol
 
 from proxy.adapters.base import Adapter, Ranked
+from proxy.adapters.scales import ThresholdChange
 from proxy.compare.divergence import compare
 from proxy.compare.examples import Example, ExampleStore
 from proxy.config.schema import ComparisonSection, Route
@@ -51,6 +52,11 @@ class Compared(Protocol):
     @property
     def body(self) -> bytes:
         """The client's request body (kept with an example when configured)."""
+        ...
+
+    @property
+    def thresholds(self) -> tuple[ThresholdChange, ...]:
+        """Its thresholds as sent and as translated for the new index (kept with an example)."""
         ...
 
 
@@ -118,6 +124,7 @@ class Recorder:
                     old_scores=old.scores[:k],
                     new_ids=new.ids[:k],
                     new_scores=new.scores[:k],
+                    thresholds=tuple(t for t in search.thresholds if t.query in (None, index)),
                 )
             )
 

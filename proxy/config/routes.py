@@ -10,7 +10,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
-from typing import Any
+from typing import Any, Literal
 
 from proxy.adapters import adapter_for
 from proxy.config.loader import LABEL_NAME, json_pointer_check, setting
@@ -121,6 +121,26 @@ class Route:
     options: Mapping[str, Any] = setting(
         "Adapter options (the generic adapter's JSON paths, for instance).",
         default_factory=lambda: MappingProxyType({}),
+    )
+    translate_thresholds: bool = setting(
+        "Translate the thresholds a request carries (score_threshold, similarity, min_score, "
+        "radius, certainty, distance...) by the segment's old-to-new score map whenever the new "
+        "index is asked (docs/thresholds.md). false: sent as the client wrote them.",
+        default=True,
+    )
+    untranslatable: Literal["old_answers", "as_sent"] = setting(
+        "When the new index would answer a client (canary, flipped) with a threshold that "
+        "cannot be translated (no map yet, a value outside the map's domain, an unrelated "
+        "scale), or without a map for response_scores: old_answers (the old index answers, "
+        "counted in embedshift_primary_fallbacks_total) or as_sent (the new index answers with "
+        "what could be translated, the rest as sent). Mirrors are sent either way.",
+        default="old_answers",
+    )
+    response_scores: Literal["raw", "old_scale"] = setting(
+        "Scores in the new index's answers to clients: raw, or old_scale (mapped back to the "
+        "old model's scale by the segment's map, so that client-side cuts keep their meaning; "
+        "ranking unchanged; header X-Embedshift-Score-Scale). The comparison reads raw scores.",
+        default="raw",
     )
     query_text: QueryTextSource | None = setting(
         "Where a vector search's query text comes from, re-embedded by [embedding] for the "

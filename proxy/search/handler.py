@@ -12,12 +12,16 @@
    query re-embedded by the new model), on the client's path since the client waits for it;
    when it cannot be built (no query text, the embeddings API failed) the old index answers
    instead, counted in ``embedshift_primary_fallbacks_total{route,reason}``: a client never
-   gets an error for it.
+   gets an error for it. Its thresholds are translated for the new model
+   (:mod:`proxy.shadow.translate`); one that cannot be is such a fallback too
+   (``threshold_untranslated``), unless the route's ``untranslatable = "as_sent"``.
 4. **Answer with mirror**: admission decides whether the other index gets a mirror
    (:mod:`proxy.shadow.admit`); the mirror starts first, then the answering index is asked
    (:func:`~proxy.upstream.forward.forward_search`) and its answer handed to the mirror, which
    compares both in the background (:mod:`proxy.shadow.mirror`, :mod:`proxy.compare.record`).
-   The client gets the answering index's answer as it came.
+   The client gets the answering index's answer as it came, except on a route with
+   ``response_scores = "old_scale"``: the new index's scores are then mapped to the old
+   model's scale (header ``X-Embedshift-Score-Scale``), the mirror comparing the raw answer.
 
 What a config makes of this path is one :class:`Runtime`, swapped whole on reload; a request
 keeps the runtime and the mode it started with.
@@ -26,6 +30,7 @@ keeps the runtime and the mode it started with.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -42,6 +47,7 @@ from proxy.shadow.admit import Admission
 from proxy.shadow.job import ShadowJob
 from proxy.shadow.mirror import Mirror
 from proxy.shadow.rewrite import ShadowRewriter
+from proxy.shadow.translate import SCALE_HEADER
 from proxy.upstream.client import UpstreamClient
 from proxy.upstream.forward import PrimaryAnswer, forward_search, forward_streamed
 from proxy.upstream.headers import forwarded
@@ -170,7 +176,7 @@ class SearchPath:
             body=body,
             headers=headers,
         )
-        prepared = await runtime.rewriter.prepare(to_new)
+        prepared = await runtime.rewriter.prepare(to_new, answers=True)
         if isinstance(prepared, str):
             self.fallbacks.labels(route.name, prepared).inc()
             return None
@@ -188,13 +194,28 @@ class SearchPath:
                 body=body,
                 headers=headers,
             )
+            to_old = dataclasses.replace(to_old, thresholds=prepared.thresholds)
             waiting = runtime.mirror.start(to_old, bound)
         response, answer = await self._answer(
             request, prepared.upstream, prepared.path, prepared.body, headers, route.name, waiting
         )
         if answer is not None:
             runtime.rewriter.answered(prepared, answer.status)
+            if route.response_scores == "old_scale" and 200 <= answer.status < 300:
+                self._old_scale(runtime, prepared, response, answer.body)
         return response
+
+    @staticmethod
+    def _old_scale(
+        runtime: Runtime, prepared: ShadowJob, response: web.StreamResponse, body: bytes
+    ) -> None:
+        """The new index's answer with its scores in the old model's scale, and the header."""
+        rescaled, scale = runtime.rewriter.translator.answer(prepared, body)
+        if rescaled is not None and isinstance(response, web.Response):
+            for name in ("Content-Encoding", "Content-Length"):
+                response.headers.popall(name, None)
+            response.body = rescaled
+        response.headers[SCALE_HEADER] = scale
 
     async def _answer(
         self,

@@ -38,7 +38,7 @@ from proxy.flip.audit import AuditLog
 from proxy.flip.modes import ModeController, canary_key
 from proxy.flip.promotion import Promoter
 from proxy.gate.monitor import GateMonitor
-from proxy.metrics import FlipMetrics, ProxyMetrics, QueryTextMetrics
+from proxy.metrics import FlipMetrics, ProxyMetrics, QueryTextMetrics, TranslationMetrics
 from proxy.search.handler import Runtime, SearchPath
 from proxy.search.routes import RouteTable
 from proxy.server.ops import Readiness, create_ops_app
@@ -46,6 +46,7 @@ from proxy.server.overload import LoopLagMonitor
 from proxy.shadow.admit import Admission
 from proxy.shadow.mirror import Mirror
 from proxy.shadow.rewrite import ShadowRewriter
+from proxy.shadow.translate import MapInForce, ThresholdTranslator
 from proxy.tasks import BackgroundTasks
 from proxy.thresholds.watch import ThresholdMetrics, ThresholdsInForce, ThresholdsWatcher
 from proxy.upstream.client import UpstreamClient, make_client
@@ -83,6 +84,7 @@ class Sidecar:
         self.text_metrics = QueryTextMetrics(registry)  # registered either way: series at zero
         self.memory, self.embeddings_api = self._embeddings_api(config)
         self.thresholds = ThresholdsInForce()
+        self.translation_metrics = TranslationMetrics(registry)
         self.threshold_watcher = ThresholdsWatcher(
             lambda: self.runtime.config, ThresholdMetrics(registry), self._set_thresholds
         )
@@ -112,9 +114,11 @@ class Sidecar:
             self.clients.get,
             self.memory,
             self.text_metrics,
+            translator=ThresholdTranslator(self._map_for, self.translation_metrics),
         )
         recorder = Recorder(config.comparison, self.examples, lambda: self.thresholds)
         self.metrics.prime([r.name for r in config.routes], list(config.segments.names))
+        self.translation_metrics.prime([r.name for r in config.routes], list(config.segments.names))
         for route in config.routes:
             if route.query_text is not None and route.query_text.learned:
                 for segment in [*config.segments.names, "other"]:
@@ -147,6 +151,16 @@ class Sidecar:
 
     def _set_thresholds(self, in_force: ThresholdsInForce) -> None:
         self.thresholds = in_force
+
+    def _map_for(self, segment: str) -> MapInForce | None:
+        """The old-to-new score map in force for ``segment`` (request thresholds, answers)."""
+        document = self.thresholds.document
+        score_map = None if document is None else document.map_for(segment)
+        return (
+            None
+            if score_map is None or document is None
+            else MapInForce(score_map, document.version)
+        )
 
     @property
     def runtime(self) -> Runtime:

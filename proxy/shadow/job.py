@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from aiohttp import web
 
 from proxy.adapters.base import Adapter
+from proxy.adapters.scales import ThresholdChange
 from proxy.config.schema import Route
 from proxy.upstream.client import UpstreamClient
 from proxy.upstream.headers import SHADOW_MARK
@@ -39,6 +40,7 @@ class ShadowJob:
     request_headers: Mapping[str, str]  # the client's as received (query text, look-ups)
     upstream: UpstreamClient
     to_new: bool
+    thresholds: tuple[ThresholdChange, ...] = ()  # what the new index's request translated
 
     @classmethod
     def build(

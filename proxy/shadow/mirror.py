@@ -24,6 +24,7 @@ or the index failed) the outcome is ``primary_error``, as for every other mirror
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import time
 from typing import Any
 
@@ -113,7 +114,8 @@ class Mirror:
         if not 200 <= status < 300:
             self._log_once("shadow_error", job, status=status)
             return "shadow_error"
-        return await self._compare(job, bound, answer.body, body)
+        noted = dataclasses.replace(job, thresholds=prepared.thresholds)  # for the examples
+        return await self._compare(noted, bound, answer.body, body)
 
     async def _compare(
         self, job: ShadowJob, bound: RouteSegmentMetrics, answered: bytes, mirrored: bytes

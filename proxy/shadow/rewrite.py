@@ -53,6 +53,7 @@ from proxy.jsondoc import pointer_values
 from proxy.logs import OncePerKind, get_logger
 from proxy.metrics import QueryTextMetrics
 from proxy.shadow.job import ShadowJob
+from proxy.shadow.translate import ThresholdTranslator
 from proxy.upstream.client import UpstreamClient
 from proxy.upstream.headers import as_multidict, for_upstream
 from proxy.upstream.http1 import Header
@@ -135,6 +136,7 @@ class ShadowRewriter:
         upstream: Callable[[str], UpstreamClient | None],
         memory: QueryMemory | None = None,
         learned: QueryTextMetrics | None = None,
+        translator: ThresholdTranslator | None = None,
     ) -> None:
         """``routes`` are warmed at start; ``upstream(name)`` gives the running client.
 
@@ -146,12 +148,25 @@ class ShadowRewriter:
         self.upstream = upstream
         self.memory = memory
         self.learned = learned
+        self.translator = translator or ThresholdTranslator()
         self._once = OncePerKind()
 
-    async def prepare(self, job: ShadowJob) -> ShadowJob | str:
-        """The request to send, or the outcome that stops it (a job for old: unchanged)."""
+    async def prepare(  # noqa: PLR0911 - one outcome per way the request cannot be built
+        self, job: ShadowJob, *, answers: bool = False
+    ) -> ShadowJob | str:
+        """The request to send, or the outcome that stops it (a job for old: unchanged).
+
+        ``answers``: the new index answers the client with it (canary, flipped); its
+        thresholds must then all be translated (:mod:`proxy.shadow.translate`), else the
+        outcome names why (``threshold_untranslated``, ``no_score_map``).
+        """
         route = job.route
-        if not job.to_new or (route.query_text is None and not route.collection_map):
+        if not job.to_new or (
+            route.query_text is None
+            and not route.collection_map
+            and not route.translate_thresholds
+            and not (answers and route.response_scores == "old_scale")
+        ):
             return job
         adapter = job.adapter
         collections = dict(route.collection_map)
@@ -171,6 +186,10 @@ class ShadowRewriter:
                     return "embed_error"
                 vectors = dict(zip(shape.with_vector, embedded, strict=True))
             adapter.rewrite(doc, vectors, collections)
+            translation = self.translator.request(job, doc, "answer" if answers else "mirror")
+            refused = self.translator.refusal(job, translation) if answers else None
+            if refused is not None:
+                return refused
             body = adapter.dump_request(doc)
             if not vectors and body != job.body and doc == adapter.parse_request(job.body):
                 body = job.body  # nothing changed: keep the client's exact bytes
@@ -181,7 +200,7 @@ class ShadowRewriter:
         except (aiohttp.ClientError, OSError, TimeoutError) as e:
             self._log_once("collection_lookup_failed", job, error=type(e).__name__)
             return "shadow_error"
-        return dataclasses.replace(job, body=body, path=path)
+        return dataclasses.replace(job, body=body, path=path, thresholds=translation.changes)
 
     def _recall(self, job: ShadowJob, queries: int, with_vector: Sequence[int]) -> list[str] | None:
         """Each vector query's text from the memory of embeddings calls; None if one is unknown."""
