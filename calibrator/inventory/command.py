@@ -81,6 +81,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--jobs", "-j", type=int, default=0, help="worker processes (default: one per core)"
     )
+    parser.add_argument(
+        "--thresholds",
+        type=Path,
+        default=None,
+        metavar="FILE",
+        help="a thresholds document (embedshift calibrate's): beside each threshold, the value "
+        "its old-to-new map gives in each segment",
+    )
 
 
 def run(args: Any) -> int:  # noqa: C901, PLR0912 - argument checks, then one scan
@@ -88,6 +96,7 @@ def run(args: Any) -> int:  # noqa: C901, PLR0912 - argument checks, then one sc
     from calibrator.inventory import output
     from calibrator.inventory.db_scan import scan_database
     from calibrator.inventory.findings import ScanResult, dedupe
+    from calibrator.inventory.translated import add_to_json, add_to_sarif
     from calibrator.inventory.walk import collect, scan_sources
     from proxy import __version__
 
@@ -113,21 +122,37 @@ def run(args: Any) -> int:  # noqa: C901, PLR0912 - argument checks, then one sc
         result = result.merged(ScanResult(tuple(found), tuple(failed)))
     floor = LEVELS[args.min_confidence]
     findings = dedupe([f for f in result.findings if f.confidence >= floor])
+    model = None if args.thresholds is None else _new_model(findings, args.thresholds)
     for error in result.errors:
         print(f"embedshift: warning: {error}", file=sys.stderr)  # noqa: T201 - the report
+    columns = output.COLUMNS if model is None else [*output.COLUMNS, model.column(findings)]
     if args.format == "json":
-        _emit(output.to_json(findings) + "\n", args.output)
+        text = output.to_json(findings)
+        _emit((text if model is None else add_to_json(text, model)) + "\n", args.output)
     elif args.format == "sarif":
         sarif = output.to_sarif(findings, result.errors, __version__, root)
-        _emit(sarif + "\n", args.output)
+        _emit((sarif if model is None else add_to_sarif(sarif, model)) + "\n", args.output)
     elif args.output is not None:
         with tempfile.TemporaryFile("w+", encoding="utf-8") as buffer:
-            output.print_table(findings, result.errors, buffer)
+            output.print_table(findings, result.errors, buffer, columns)
             buffer.seek(0)
             _emit(buffer.read(), args.output)
     else:
-        output.print_table(findings, result.errors, sys.stdout)
+        output.print_table(findings, result.errors, sys.stdout, columns)
     return 1 if args.fail_on_found and findings else 0
+
+
+def _new_model(findings: Any, path: Path) -> Any:
+    """Each finding's new-model values from the thresholds document at ``path``."""
+    from calibrator.inventory.translated import new_model
+    from proxy.errors import ThresholdsError
+    from proxy.thresholds.document import load_thresholds
+
+    try:
+        document = load_thresholds(path)
+    except ThresholdsError as e:
+        raise ConfigError(f"inventory: --thresholds {path}: {e}") from e
+    return new_model(findings, document)
 
 
 def _emit(text: str, target: Path | None) -> None:
