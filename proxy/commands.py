@@ -53,10 +53,13 @@ def register_check_config(subparsers: Any) -> None:
 
 def _check_config(args: argparse.Namespace) -> int:
     from proxy.config import load_config
+    from proxy.config.where import Where
     from proxy.search.routes import RouteTable
+    from proxy.server import preflight
 
     config = load_config(args.config)
     RouteTable(config, str(args.config))
+    preflight.check(config, Where(str(args.config), args.config.read_text("utf-8")))
     routes = ", ".join(r.name for r in config.routes) or "none"
     print(f"{args.config}: ok ({len(config.routes)} search routes: {routes})")  # noqa: T201
     return 0

@@ -6,8 +6,9 @@ vectors, the inventory's report. Each write is
 
 1. a temporary file in the target's own directory (a rename across file systems is not
    atomic), named ``.<name>.<random>.tmp``;
-2. written, flushed and fsynced, then given its mode (``0o644`` unless asked: the sidecar may
-   run as another user than the calibrator that wrote the file);
+2. written, flushed and fsynced, then given its mode (``0o600``, readable by its owner only,
+   unless the caller asks for another: the sidecar and the calibrator run as one user in the
+   shipped images and manifests; a deployment that splits them passes ``mode``);
 3. renamed over the target with :func:`os.replace`, atomic on POSIX: a reader, or a process
    restarted after a crash, sees the old file or the new one, never a mix;
 4. followed by an fsync of the directory, so that the rename itself survives a power cut.
@@ -15,7 +16,8 @@ vectors, the inventory's report. Each write is
 When anything fails before the rename, the temporary file is removed and the target is left
 as it was. :func:`create_exclusive` is the same write for a name that must not exist yet (a
 published version number): it links instead of renaming, and says False when the name is
-taken.
+taken. :func:`create_private` creates a file that others write in place (SQLite's) with the
+same private mode, before they open it.
 
 May import: nothing of proxy (stdlib only).
 """
@@ -29,7 +31,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import BinaryIO
 
-DEFAULT_MODE = 0o644
+DEFAULT_MODE = 0o600
 
 
 def fsync_dir(directory: str | Path) -> None:
@@ -113,3 +115,34 @@ def rename_durably(source: str | Path, target: str | Path) -> None:
     """Rename ``source`` to ``target`` (replacing it) and make the rename durable."""
     Path(source).replace(target)
     fsync_dir(Path(target).parent)
+
+
+def create_private(path: str | Path, mode: int = DEFAULT_MODE) -> bool:
+    """Create ``path`` empty with ``mode`` (and its folder) unless it exists; True if created.
+
+    SQLite creates its files 0o644 (less the umask) and gives its journal the database's own
+    mode: creating the database first keeps both private. An existing file keeps its mode (an
+    operator's ``chmod`` is a choice).
+    """
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
+    except FileExistsError:
+        return False
+    os.close(fd)
+    fsync_dir(target.parent)
+    return True
+
+
+def private_key(path: str | Path, size: int = 32) -> bytes:
+    """The secret in ``path``, created (``size`` random bytes, mode 0o600) the first time."""
+    target = Path(path)
+    data = os.urandom(size)
+    if create_exclusive(target, data, mode=0o600):
+        return data
+    secret = target.read_bytes()
+    if len(secret) < 16:  # 128 bits at least
+        msg = f"{target}: the secret is too short ({len(secret)} bytes): remove it to renew it"
+        raise OSError(msg)
+    return secret

@@ -89,10 +89,13 @@ async def require_token(request: web.Request, handler: Handler) -> web.StreamRes
         )
     given = request.headers.get("Authorization", "")
     scheme, _, token = given.partition(" ")
+    # bytes as received: a header aiohttp decoded with surrogates (non-ASCII, non-UTF-8) is a
+    # wrong token (401), never an encoding error (500)
+    raw = token.encode("utf-8", "surrogateescape")
     matched = None
     for name, expected in tokens.items():  # every one compared: no early exit on a match
-        if hmac.compare_digest(token.encode(), expected.encode()) and matched is None:
-            matched = name
+        if hmac.compare_digest(raw, expected.encode("utf-8", "surrogateescape")):
+            matched = matched or name
     if scheme.lower() != "bearer" or matched is None:
         return web.json_response(
             {"error": "missing or wrong bearer token"},

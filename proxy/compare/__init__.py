@@ -5,5 +5,5 @@ search is compared (:mod:`~proxy.compare.record`) and the divergent-examples sto
 (:mod:`~proxy.compare.examples`, its SQLite file).
 
 May import: proxy.adapters, proxy.thresholds, proxy.config, proxy.errors, proxy.jsondoc,
-proxy.logs, proxy.metrics.
+proxy.files, proxy.logs, proxy.metrics.
 """

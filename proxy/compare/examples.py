@@ -9,7 +9,13 @@ after ``ttl_s``.
 The hot path only calls :meth:`ExampleStore.offer`, which compares a key with an in-memory bound
 and queues candidates; a single writer thread owns the SQLite connection, inserts in batches,
 prunes, and refreshes the bounds. Request bodies are stored only when configured; otherwise
-their SHA-256. A request whose thresholds were translated for the new index keeps each one's
+their keyed hash: BLAKE2b-256 under a secret of this installation (``<path>.key`` beside the
+database, 32 random bytes, mode 0o600, made on first use), so that a stored hash cannot be
+matched back to candidate bodies without the key (an unsalted SHA-256 could: every one of 70
+stored hashes was, in issue 17); the field keeps its name, ``request_sha256``, for the review
+queue that keys items by it. The database is created mode 0o600
+(:func:`proxy.files.create_private`).
+A request whose thresholds were translated for the new index keeps each one's
 field, query, value as sent and value sent to the new index (``thresholds``, JSON; a file
 written before this column existed gets it when opened).
 """
@@ -31,6 +37,7 @@ from typing import Any
 
 from proxy.adapters.scales import ThresholdChange
 from proxy.config.schema import ExamplesSection
+from proxy.files import create_private, private_key
 from proxy.logs import get_logger
 
 log = get_logger("examples")
@@ -89,6 +96,7 @@ class ExampleStore:
         self._counts: dict[tuple[str, str], int] = {}
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="examples")
         self._conn: sqlite3.Connection | None = None
+        self._key = b""  # the hash's key, read with the database in the writer thread
         self._on_drop = on_drop
         self._wake = asyncio.Event()
 
@@ -152,7 +160,8 @@ class ExampleStore:
         if self._conn is not None:
             return
         path = Path(self.settings.path)
-        path.parent.mkdir(parents=True, exist_ok=True)
+        create_private(path)
+        self._key = private_key(path.with_name(path.name + ".key"))
         conn = sqlite3.connect(path)
         conn.execute("PRAGMA journal_mode=WAL")
         conn.execute("PRAGMA synchronous=NORMAL")
@@ -199,7 +208,7 @@ class ExampleStore:
         body = ex.request_body.decode("utf-8", "replace") if self.settings.store_body else None
         return (
             at, ex.route, ex.segment, kind, key, ex.query_index, ex.rbo, ex.overlap, ex.kendall_tau,
-            hashlib.sha256(ex.request_body).hexdigest(), body,
+            hashlib.blake2b(ex.request_body, key=self._key, digest_size=32).hexdigest(), body,
             json.dumps(ex.old_ids), json.dumps(ex.old_scores),
             json.dumps(ex.new_ids), json.dumps(ex.new_scores), _thresholds_json(ex.thresholds),
         )  # fmt: skip

@@ -16,6 +16,7 @@ from __future__ import annotations
 import tomllib
 from pathlib import Path
 
+from proxy.config.checks import check_routes_overlap
 from proxy.config.loader import build
 from proxy.config.schema import Config
 from proxy.config.where import Where
@@ -30,7 +31,10 @@ def parse_config(text: str, source: str = "config.toml") -> Config:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as e:
         raise ConfigError(f"{source}: not valid TOML: {e}") from e
-    return build(Config, data, Where(source, text))
+    where = Where(source, text)
+    config = build(Config, data, where)
+    check_routes_overlap(config.routes, where)
+    return config
 
 
 def load_config(path: str | Path) -> Config:

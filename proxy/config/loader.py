@@ -11,11 +11,14 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import ipaddress
+import math
 import re
 import types
 import typing
 from collections.abc import Callable, Mapping
 from typing import Any, Literal, TypeVar
+from urllib.parse import urlsplit
 
 from proxy.config.where import Where
 
@@ -50,13 +53,37 @@ LABEL_NAME = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
 """Segment and token names: safe as metric label values."""
 
 
+_HOSTNAME = re.compile(r"^(?=.{1,253}$)[A-Za-z0-9_][A-Za-z0-9_-]{0,62}(\.[A-Za-z0-9_-]{1,63})*\.?$")
+
+
 def parse_listen(value: str) -> tuple[str, int]:
-    """Split ``host:port`` (``[::1]:8080`` for IPv6) into its parts; ValueError if malformed."""
+    """Split ``host:port`` (``[::1]:8080`` for IPv6) into its parts; ValueError if malformed.
+
+    The host is an IPv4 address, a host name, or an IPv6 address in brackets; the port is 1 to
+    65535 (0, "any free port", is no address a client can be given).
+    """
+    shape = f"must be host:port such as 127.0.0.1:8080 or [::1]:8080, got {value!r}"
     host, sep, port = value.rpartition(":")
-    if not sep or not host or not port.isdigit() or not 0 <= int(port) <= 65535:
-        msg = f"must be host:port such as 127.0.0.1:8080, got {value!r}"
-        raise ValueError(msg)
-    return host.strip("[]"), int(port)
+    if not sep or not host or not port.isdigit() or not 1 <= int(port) <= 65535:
+        raise ValueError(shape)
+    if host.startswith("[") or host.endswith("]"):
+        inner = host[1:-1]
+        if not (host.startswith("[") and host.endswith("]")) or not _is_ipv6(inner):
+            raise ValueError(f"{shape}: an IPv6 host goes in brackets, whole")
+        return inner, int(port)
+    if ":" in host:
+        raise ValueError(f"{shape}: an IPv6 host goes in brackets, such as [::1]:8080")
+    if not _HOSTNAME.match(host):
+        raise ValueError(f"{shape}: {host!r} is no IPv4 address or host name")
+    return host, int(port)
+
+
+def _is_ipv6(text: str) -> bool:
+    try:
+        ipaddress.IPv6Address(text)
+    except ValueError:
+        return False
+    return True
 
 
 def listen_check(value: str) -> str | None:
@@ -69,10 +96,47 @@ def listen_check(value: str) -> str | None:
 
 
 def url_check(value: str) -> str | None:
-    """A ``check`` for http(s) URLs."""
-    if not re.match(r"^https?://[^/\s]+", value):
-        return f"must be an http:// or https:// URL, got {value!r}"
+    """A ``check`` for http(s) URLs: scheme, a host, and a port (when given) of 1 to 65535."""
+    expected = f"must be an http:// or https:// URL such as http://127.0.0.1:6333, got {value!r}"
+    if not re.match(r"^https?://[^/\s]+", value) or any(c.isspace() for c in value):
+        return expected
+    try:
+        parts = urlsplit(value)
+        port = parts.port  # ValueError for "notaport", 99999, "[::1" ...
+    except ValueError as e:
+        return f"{expected}: {e}"
+    if not parts.hostname:
+        return f"{expected}: no host"
+    if port == 0:
+        return f"{expected}: port 0"
+    if parts.netloc.startswith("[") and not _is_ipv6(parts.hostname):
+        return f"{expected}: {parts.hostname!r} is no IPv6 address"
     return None
+
+
+CREDENTIAL_HEADERS = (
+    "Authorization",
+    "Cookie",
+    "api-key",
+    "X-API-Key",
+    "X-Typesense-Api-Key",
+    "X-Chroma-Token",
+    "X-Goog-Api-Key",
+)
+"""Headers that carry a client's credentials (``[[routes]].credential_headers``' default).
+
+``Authorization`` and ``Cookie`` are what HTTP clients drop when a request moves to another
+host (Go's net/http and curl on a redirect to another host); the others are the API-key
+headers of the engines embedshift reads (Qdrant and Pinecone ``api-key``, Typesense, Chroma,
+Vertex AI's ``x-goog-api-key``) and the common ``X-API-Key``.
+"""
+_TOKEN = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")  # RFC 9110 token: a header name
+
+
+def header_names_check(value: tuple[str, ...]) -> str | None:
+    """A ``check`` for lists of header names."""
+    bad = [name for name in value if not _TOKEN.match(name)]
+    return f"must hold header names, got {bad[0]!r}" if bad else None
 
 
 def env_check(value: str) -> str | None:
@@ -139,6 +203,8 @@ def _convert(hint: Any, value: Any, where: Where, name: str) -> Any:  # noqa: C9
     if hint is float:
         if isinstance(value, bool) or not isinstance(value, int | float):
             raise where.error(name, f"must be a number, got {_describe(value)}")
+        if not math.isfinite(value):  # TOML has nan and inf: no setting means either
+            raise where.error(name, f"must be a finite number, got {value}")
         return float(value)
     if hint is str:
         if not isinstance(value, str):

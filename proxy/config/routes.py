@@ -13,7 +13,13 @@ from types import MappingProxyType
 from typing import Any, Literal
 
 from proxy.adapters import adapter_for
-from proxy.config.loader import LABEL_NAME, json_pointer_check, setting
+from proxy.config.loader import (
+    CREDENTIAL_HEADERS,
+    LABEL_NAME,
+    header_names_check,
+    json_pointer_check,
+    setting,
+)
 from proxy.config.where import Where
 
 HTTP_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
@@ -121,6 +127,14 @@ class Route:
     options: Mapping[str, Any] = setting(
         "Adapter options (the generic adapter's JSON paths, for instance).",
         default_factory=lambda: MappingProxyType({}),
+    )
+    credential_headers: tuple[str, ...] = setting(
+        "The client's headers that carry its credentials for the old index: never sent to the "
+        "new one (mirrors, canary, collection look-ups), which gets its own from "
+        "[upstreams.new].headers_env. [] sends the client's credentials to both "
+        "(docs/hardening.md).",
+        default=CREDENTIAL_HEADERS,
+        check=header_names_check,
     )
     translate_thresholds: bool = setting(
         "Translate the thresholds a request carries (score_threshold, similarity, min_score, "

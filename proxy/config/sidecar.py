@@ -39,6 +39,24 @@ class ProxySection:
         default=15.0,
         gt=0,
     )
+    client_header_timeout_s: float = setting(
+        "A request's whole header must arrive within this time, else 408 and the connection "
+        "closes (nginx's client_header_timeout, HAProxy's timeout http-request).",
+        default=10.0,
+        gt=0,
+    )
+    client_body_timeout_s: float = setting(
+        "While a request body is read, most time between two reads, else 408 and the "
+        "connection closes (nginx's client_body_timeout).",
+        default=10.0,
+        gt=0,
+    )
+    max_client_connections: int = setting(
+        "Most client connections open at once; past it new ones are closed at once (Envoy's "
+        "global_downstream_max_connections). Keep it under half the process's file limit.",
+        default=4096,
+        ge=1,
+    )
 
 
 @dataclass(frozen=True)

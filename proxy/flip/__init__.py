@@ -4,5 +4,5 @@ Owns the mode in force and its SQLite file (mode and audit log, shared by proces
 port), and promotion, which follows the gate's reports.
 
 May import: proxy.gate, proxy.shadow (the consistent-sampling hash), proxy.config,
-proxy.errors, proxy.logs, proxy.metrics.
+proxy.errors, proxy.files, proxy.logs, proxy.metrics.
 """

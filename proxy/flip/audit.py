@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from proxy.errors import ConfigError
+from proxy.files import create_private
 from proxy.logs import get_logger
 
 log = get_logger("audit")
@@ -99,7 +100,7 @@ class AuditLog:
         """Open (creating the file and its folder when needed); ConfigError when impossible."""
         self.path = Path(path)
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
+            create_private(self.path)  # 0o600; SQLite gives its journal the same mode
             self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=FULL")

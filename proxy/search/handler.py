@@ -197,7 +197,13 @@ class SearchPath:
             to_old = dataclasses.replace(to_old, thresholds=prepared.thresholds)
             waiting = runtime.mirror.start(to_old, bound)
         response, answer = await self._answer(
-            request, prepared.upstream, prepared.path, prepared.body, headers, route.name, waiting
+            request,
+            prepared.upstream,
+            prepared.path,
+            prepared.body,
+            prepared.headers,  # without the client's credentials for old
+            route.name,
+            waiting,
         )
         if answer is not None:
             runtime.rewriter.answered(prepared, answer.status)

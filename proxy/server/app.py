@@ -50,6 +50,7 @@ from proxy.shadow.translate import MapInForce, ThresholdTranslator
 from proxy.tasks import BackgroundTasks
 from proxy.thresholds.watch import ThresholdMetrics, ThresholdsInForce, ThresholdsWatcher
 from proxy.upstream.client import UpstreamClient, make_client
+from proxy.upstream.headers import relay_headers
 
 
 class Sidecar:
@@ -270,4 +271,5 @@ def create_app(
         app.router.add_route("*", prefix, sidecar.embeddings_api.handle)
         app.router.add_route("*", prefix + "/{tail:.*}", sidecar.embeddings_api.handle)
     app.router.add_route("*", "/{tail:.*}", sidecar.search.handle)
+    app.on_response_prepare.append(relay_headers)  # no Server, Date the upstream did not send
     return app

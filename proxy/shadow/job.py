@@ -22,7 +22,7 @@ from proxy.adapters.base import Adapter
 from proxy.adapters.scales import ThresholdChange
 from proxy.config.schema import Route
 from proxy.upstream.client import UpstreamClient
-from proxy.upstream.headers import SHADOW_MARK
+from proxy.upstream.headers import SHADOW_MARK, split_credentials
 from proxy.upstream.http1 import Header
 
 
@@ -40,6 +40,7 @@ class ShadowJob:
     request_headers: Mapping[str, str]  # the client's as received (query text, look-ups)
     upstream: UpstreamClient
     to_new: bool
+    credentials: tuple[Header, ...] = ()  # the client's, kept from the new index (look-ups on old)
     thresholds: tuple[ThresholdChange, ...] = ()  # what the new index's request translated
 
     @classmethod
@@ -61,8 +62,12 @@ class ShadowJob:
 
         ``new_path`` is the path for the new index; ``headers`` the client's under the policy
         (:func:`proxy.upstream.headers.forwarded`), shared with the answering side: a mirror
-        gets its own copy with the shadow mark.
+        gets its own copy with the shadow mark. A job for the new index never carries the
+        client's credentials for the old one (the route's ``credential_headers``).
         """
+        credentials: tuple[Header, ...] = ()
+        if to_new:
+            headers, credentials = split_credentials(headers, route.credential_headers)
         return cls(
             route=route,
             adapter=adapter,
@@ -74,6 +79,7 @@ class ShadowJob:
             request_headers=request.headers,
             upstream=upstream,
             to_new=to_new,
+            credentials=credentials,
         )
 
     @property

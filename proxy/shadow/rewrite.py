@@ -35,7 +35,6 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import json
 import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Protocol
@@ -49,7 +48,7 @@ from proxy.embeddings.memory import QueryMemory
 from proxy.embeddings.query_embedder import QueryEmbedder
 from proxy.embeddings.request_vectors import query_vector_values
 from proxy.errors import AdapterError, EmbeddingError
-from proxy.jsondoc import pointer_values
+from proxy.jsondoc import loads, pointer_values
 from proxy.logs import OncePerKind, get_logger
 from proxy.metrics import QueryTextMetrics
 from proxy.shadow.job import ShadowJob
@@ -101,19 +100,27 @@ def query_texts(
 
 
 class _Lookup:
-    """Reads collections from either upstream with the client's own headers (its auth)."""
+    """Reads collections from either upstream with the client's own headers.
+
+    The old index (``primary``) gets the client's credentials too; the new one never does.
+    """
 
     def __init__(
-        self, primary: UpstreamClient | None, shadow: UpstreamClient, headers: list[Header]
+        self,
+        primary: UpstreamClient | None,
+        shadow: UpstreamClient,
+        headers: list[Header],
+        credentials: tuple[Header, ...] = (),
     ) -> None:
         self.clients = {"primary": primary, "shadow": shadow}
-        self.headers = [p for p in headers if p[0].lower() not in _DROPPED_ON_LOOKUP]
+        kept = [p for p in headers if p[0].lower() not in _DROPPED_ON_LOOKUP]
+        self.headers = {"primary": [*kept, *credentials], "shadow": kept}
 
     async def get_json(self, side: Side, path: str) -> tuple[int, Any]:
         client = self.clients[side]
         if client is None:
             raise AdapterError(f"no {side} upstream to look collections up")
-        headers = as_multidict(for_upstream(self.headers, client.headers))
+        headers = as_multidict(for_upstream(self.headers[side], client.headers))
         async with (
             asyncio.timeout(LOOKUP_TIMEOUT_S),
             client.session.get(client.url(path), headers=headers) as response,
@@ -121,7 +128,7 @@ class _Lookup:
             raw = await response.read()
             status = response.status
         try:
-            return status, json.loads(raw)
+            return status, loads(raw)
         except (ValueError, UnicodeDecodeError):
             return status, None
 
@@ -248,7 +255,7 @@ class ShadowRewriter:
                 log.warning("collection_warmup_failed", route=route.name, error=str(e))
 
     def _lookup(self, job: ShadowJob) -> _Lookup:
-        return _Lookup(self.upstream("old"), job.upstream, job.headers)
+        return _Lookup(self.upstream("old"), job.upstream, job.headers, job.credentials)
 
     def _log_once(self, event: str, job: ShadowJob, **fields: Any) -> None:
         suppressed = self._once.should_log(f"{event}:{job.name}", time.monotonic())

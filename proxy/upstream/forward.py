@@ -26,7 +26,7 @@ import aiohttp
 from aiohttp import web
 
 from proxy.upstream.client import UpstreamClient
-from proxy.upstream.headers import as_multidict, for_upstream, response_headers
+from proxy.upstream.headers import as_multidict, for_upstream, mark_relayed, response_headers
 from proxy.upstream.http1 import Header, UpstreamError
 
 STREAM_CHUNK = 64 * 1024
@@ -76,6 +76,9 @@ async def forward_search(
         body=answer.body,
         headers=response_headers(answer.headers),
     )
+    mark_relayed(response, answer.headers)
+    if _chunked(answer.headers) and request.version >= aiohttp.HttpVersion11:
+        response.enable_chunked_encoding()  # the upstream's framing, not a Content-Length
     return response, PrimaryAnswer(answer.status, answer.body, time.perf_counter() - start)
 
 
@@ -107,6 +110,7 @@ async def forward_streamed(
             response = web.StreamResponse(
                 status=upstream.status, reason=upstream.reason, headers=out_headers
             )
+            mark_relayed(response, upstream.raw_headers)
             if (
                 length is None
                 and request.version >= aiohttp.HttpVersion11
@@ -147,6 +151,10 @@ def payload(body: bytes) -> bytes | io.BytesIO | None:
     return io.BytesIO(body) if len(body) > LARGE_BODY else body
 
 
+def _chunked(raw: list[Header]) -> bool:
+    return any(k.lower() == b"transfer-encoding" and b"chunked" in v.lower() for k, v in raw)
+
+
 def _has_body(request: web.Request, status: int) -> bool:
     return request.method != "HEAD" and status not in (204, 304) and status >= 200
 
@@ -176,7 +184,10 @@ def describe_failure(client: UpstreamClient, e: BaseException) -> str:
         return f"{where} closed the connection without answering"
     if isinstance(e, OSError):
         # asyncio's strerror is "Connect call failed ('127.0.0.1', 9200)": the errno says it
-        known = isinstance(e.errno, int) and e.errno > 0 and not isinstance(e, socket.gaierror)
-        reason = os.strerror(e.errno) if known else e.strerror or str(e) or type(e).__name__
+        errno = e.errno if isinstance(e.errno, int) and e.errno > 0 else None
+        if errno is not None and not isinstance(e, socket.gaierror):
+            reason = os.strerror(errno)
+        else:
+            reason = e.strerror or str(e) or type(e).__name__
         return f"cannot connect to {where}: {reason[:1].lower()}{reason[1:]}"
     return f"{where} failed: {e or type(e).__name__}"

@@ -8,9 +8,22 @@ To an upstream (every request: passthrough, search, mirror, collection look-up)
   body has been read already); ``X-Forwarded-For`` gets the peer appended to what the client
   sent, ``X-Forwarded-Host`` and ``X-Forwarded-Proto`` are added unless the client sent them;
   a mirrored request carries ``X-Embedshift-Shadow: 1``; last, the upstream's own headers
-  (``[upstreams.NAME].headers_env``, its API key) replace any of the same name.
+  (``[upstreams.NAME].headers_env``, its API key) replace any of the same name, so that each
+  goes out once, with the upstream's value.
+To the new index, also
+  none of the client's credentials for the old one (the route's ``credential_headers``:
+  ``Authorization``, ``Cookie``, the engines' API-key headers; :func:`split_credentials`): a
+  request moving to another system loses them, as Go's net/http and curl drop
+  ``Authorization`` and ``Cookie`` when a redirect leads to another host. The new index
+  authenticates the sidecar with its own ``headers_env``.
 Back to a client
-  the upstream's end-to-end headers, repeats (``Set-Cookie``) kept, hop-by-hop ones dropped.
+  the upstream's end-to-end headers, repeats (``Set-Cookie``) kept, hop-by-hop ones dropped;
+  nothing added that the upstream did not send: no ``Server`` (aiohttp's would name Python's
+  and its own versions) and no ``Date`` (:func:`relay_headers`), as HAProxy relays answers and
+  Envoy does with ``server_header_transformation: PASS_THROUGH``; and nothing lost that still
+  holds: an upstream's ``Connection: keep-alive`` (hop-by-hop, so dropped with the rest) is
+  said again when the client's connection is kept alive too. The sidecar's own answers (502,
+  504) carry no ``Server`` either.
 
 The policy is written once, on bytes (:func:`forwarded`, :func:`for_upstream`): the search
 path's pool writes those pairs as they are, with no decoding and, for a client header that is
@@ -50,6 +63,9 @@ _NOT_FORWARDED: Final = frozenset(h.encode() for h in HOP_BY_HOP) | {b"expect"}
 SHADOW_HEADER: Final = "X-Embedshift-Shadow"
 """Marks a mirrored request: its answer is compared, never returned to a client."""
 SHADOW_MARK: Final[Header] = (SHADOW_HEADER.encode(), b"1")
+UPSTREAM_SENT = web.ResponseKey("embedshift_upstream_sent", frozenset)
+"""On a relayed answer: the lower-case names of the headers the upstream sent (and
+``connection: keep-alive`` when it said so)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,6 +115,20 @@ def forwarded(request: web.Request, *, mirrored: bool = False) -> list[Header]:
     return out
 
 
+def split_credentials(
+    headers: list[Header], names: Iterable[str]
+) -> tuple[list[Header], tuple[Header, ...]]:
+    """``headers`` without the credential headers ``names`` (any case), and those apart.
+
+    Without any of them (the common case) the list is ``headers`` itself, not a copy.
+    """
+    wanted = {name.lower().encode("latin-1") for name in names}
+    if not wanted or not any(pair[0].lower() in wanted for pair in headers):
+        return headers, ()
+    kept = [pair for pair in headers if pair[0].lower() not in wanted]
+    return kept, tuple(pair for pair in headers if pair[0].lower() in wanted)
+
+
 def for_upstream(headers: list[Header], upstream: UpstreamHeaders) -> list[Header]:
     """``headers`` as sent to one upstream: its own headers replace the client's of that name.
 
@@ -132,3 +162,26 @@ def response_headers(raw: Iterable[Header]) -> CIMultiDict[str]:
             continue
         headers.add(key, value)
     return headers
+
+
+KEPT_ALIVE = "connection: keep-alive"
+
+
+def mark_relayed(response: web.StreamResponse, raw: Iterable[Header]) -> None:
+    """Remember which headers the upstream sent (:func:`relay_headers` reads it)."""
+    sent = {k.decode("latin-1").lower() for k, _ in raw}
+    if any(k.lower() == b"connection" and b"keep-alive" in v.lower() for k, v in raw):
+        sent.add(KEPT_ALIVE)
+    response[UPSTREAM_SENT] = frozenset(sent)
+
+
+async def relay_headers(_request: web.Request, response: web.StreamResponse) -> None:
+    """``on_response_prepare``: take back what aiohttp adds that the upstream did not send."""
+    sent: frozenset[str] = response.get(UPSTREAM_SENT, frozenset())
+    headers = response.headers
+    if "server" not in sent:
+        headers.popall("Server", None)
+    if UPSTREAM_SENT in response and "date" not in sent:
+        headers.popall("Date", None)
+    if KEPT_ALIVE in sent and response.keep_alive and "Connection" not in headers:
+        headers["Connection"] = "keep-alive"
