@@ -1,7 +1,10 @@
-"""Write the README's config and metrics references from the code, or check they match.
+"""Write the docs' config and metrics references from the code, or check they match.
 
-    python scripts/gen_reference.py           rewrite the two sections of README.md
-    python scripts/gen_reference.py --check   exit 1 when README.md differs (tests run this)
+    python scripts/gen_reference.py           rewrite docs/reference/config.md and metrics.md
+    python scripts/gen_reference.py --check   exit 1 when either page differs (scripts/check)
+
+Run it after adding or changing a config key or a metric; only the part of each page between
+its BEGIN and END markers is rewritten.
 
 The config reference walks the schema dataclasses (proxy/config/schema.py); the metrics
 reference lists every family a running sidecar registers (built from config.toml).
@@ -26,7 +29,10 @@ from proxy.config import load_config  # noqa: E402
 from proxy.config.schema import Config  # noqa: E402
 from proxy.server.app import create_app  # noqa: E402
 
-README = ROOT / "README.md"
+PAGES = {
+    "config": ROOT / "docs" / "reference" / "config.md",
+    "metrics": ROOT / "docs" / "reference" / "metrics.md",
+}
 MARKERS = {
     "config": (
         "<!-- BEGIN config-reference (scripts/gen_reference.py) -->",
@@ -92,7 +98,7 @@ def _table(cls: type, name: str, out: list[str], array: bool = False) -> None:
     fields = dataclasses.fields(cls)  # type: ignore[arg-type]
     header = f"[[{name}]]" if array else f"[{name}]"
     doc = (cls.__doc__ or "").strip().split("\n")[0]
-    out.append(f"### `{header}`\n")
+    out.append(f"## `{header}`\n")
     summary = doc.split(":", 1)[-1].strip() if doc.startswith("``") else doc
     summary = summary.replace("``", "`")
     out.append(summary[:1].upper() + summary[1:] + "\n")
@@ -161,35 +167,41 @@ def metrics_reference() -> str:
     return "\n".join(head + rows) + "\n"
 
 
-def render(readme: str) -> str:
-    """README text with both generated sections replaced."""
-    for key, body in (("config", config_reference()), ("metrics", metrics_reference())):
-        begin, end = MARKERS[key]
-        if begin not in readme or end not in readme:
-            msg = f"README.md: the markers {begin!r} and {end!r} are missing"
-            raise SystemExit(msg)
-        head, rest = readme.split(begin, 1)
-        _, tail = rest.split(end, 1)
-        readme = f"{head}{begin}\n\n{body}\n{end}{tail}"
-    return readme
+def generate(key: str) -> str:
+    """The generated body of one reference: ``config`` or ``metrics``."""
+    return config_reference() if key == "config" else metrics_reference()
+
+
+def render(text: str, key: str, body: str | None = None) -> str:
+    """A page's text with its generated section (``key``) replaced by ``body`` (or generated)."""
+    begin, end = MARKERS[key]
+    if begin not in text or end not in text:
+        msg = f"{PAGES[key].relative_to(ROOT)}: the markers {begin!r} and {end!r} are missing"
+        raise SystemExit(msg)
+    head, rest = text.split(begin, 1)
+    _, tail = rest.split(end, 1)
+    return f"{head}{begin}\n\n{generate(key) if body is None else body}\n{end}{tail}"
 
 
 def main() -> int:
-    """Rewrite or check README.md."""
+    """Rewrite or check both reference pages."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--check", action="store_true", help="exit 1 if README.md is out of date")
+    parser.add_argument("--check", action="store_true", help="exit 1 if a page is out of date")
     args = parser.parse_args()
-    current = README.read_text(encoding="utf-8")
-    wanted = render(current)
-    if args.check:
-        if current != wanted:
-            print(
-                "README.md: the config or metrics reference is out of date;"
-                " run scripts/gen_reference.py"
-            )
-            return 1
-        return 0
-    README.write_text(wanted, encoding="utf-8")
+    stale = []
+    for key, page in PAGES.items():
+        current = page.read_text(encoding="utf-8")
+        wanted = render(current, key)
+        if current == wanted:
+            continue
+        if args.check:
+            stale.append(str(page.relative_to(ROOT)))
+        else:
+            page.write_text(wanted, encoding="utf-8")
+            print(f"wrote {page.relative_to(ROOT)}")
+    if stale:
+        print(f"{', '.join(stale)}: out of date; run scripts/gen_reference.py")
+        return 1
     return 0
 
 
