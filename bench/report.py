@@ -7,7 +7,8 @@ for re-embedding, the article's grep pipeline for the inventory.
 
     bench/run                 everything (about 10 minutes on two cores)
     bench/run --only proxy    one benchmark (proxy, calibrate, reembed, inventory, query)
-    bench/run --readme        also replace the table in README.md
+    bench/run --readme        also replace the table in docs/benchmarks.md (the one place the
+                              docs take speed, memory and rate figures from; --docs is the same)
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ ROOT = Path(__file__).resolve().parent.parent
 PY = sys.executable
 BEGIN = "<!-- BEGIN bench-table (bench/run --readme) -->"
 END = "<!-- END bench-table -->"
+TABLE_PAGE = ROOT / "docs" / "benchmarks.md"
 Row = tuple[str, str, str, str, str, str, str]
 
 
@@ -245,11 +247,19 @@ def render(rows: list[Row], where: str) -> str:
 
 
 def main() -> int:
-    """Run, print, optionally update the README."""
+    """Run, print, optionally update the table in docs/benchmarks.md."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--only", choices=sorted(BENCHES), action="append")
-    parser.add_argument("--readme", action="store_true", help="replace the README's bench table")
+    parser.add_argument(
+        "--readme",
+        "--docs",
+        dest="readme",
+        action="store_true",
+        help="replace the table in docs/benchmarks.md",
+    )
     args = parser.parse_args()
+    if args.readme and args.only:
+        parser.error("--readme writes the whole table: run every benchmark (no --only)")
     for tool in ("wrk", "hey", "nginx"):
         if shutil.which(tool) is None:
             print(
@@ -265,14 +275,15 @@ def main() -> int:
     table = render(rows, where)
     print(table)
     if args.readme:
-        readme = ROOT / "README.md"
-        text = readme.read_text()
+        page = TABLE_PAGE.relative_to(ROOT)
+        text = TABLE_PAGE.read_text(encoding="utf-8")
         if BEGIN not in text or END not in text:
-            print(f"bench/run: README.md lacks the markers {BEGIN!r} ... {END!r}", file=sys.stderr)
+            print(f"bench/run: {page} lacks the markers {BEGIN!r} ... {END!r}", file=sys.stderr)
             return 2
         head, rest = text.split(BEGIN, 1)
         _, tail = rest.split(END, 1)
-        readme.write_text(f"{head}{BEGIN}\n{table}{END}{tail}")
+        TABLE_PAGE.write_text(f"{head}{BEGIN}\n{table}{END}{tail}", encoding="utf-8")
+        print(f"bench/run: wrote the table into {page}", file=sys.stderr)
     return 0
 
 
