@@ -37,8 +37,14 @@ from proxy.errors import EmbeddingError
 from proxy.metrics import ProxyMetrics, QueryTextMetrics
 from proxy.tasks import BackgroundTasks
 from proxy.upstream.client import UpstreamClient
-from proxy.upstream.forward import STREAM_CHUNK, error_response, payload
-from proxy.upstream.headers import as_multidict, for_upstream, forwarded, response_headers
+from proxy.upstream.forward import STREAM_CHUNK, describe_failure, error_response, payload
+from proxy.upstream.headers import (
+    as_multidict,
+    for_upstream,
+    forwarded,
+    mark_relayed,
+    response_headers,
+)
 
 ROUTE: Final = "embeddings_api"
 """The ``route`` label of this API's client requests and upstream latency."""
@@ -122,6 +128,7 @@ class EmbeddingsApi:
                 response = web.StreamResponse(
                     status=upstream.status, reason=upstream.reason, headers=headers
                 )
+                mark_relayed(response, upstream.raw_headers)
                 if (
                     length is None
                     and request.version >= aiohttp.HttpVersion11
@@ -142,7 +149,7 @@ class EmbeddingsApi:
         except (aiohttp.ClientError, OSError) as e:
             if response is not None and response.prepared:
                 raise
-            detail = f"{type(e).__name__}: {e}" if str(e) else type(e).__name__
+            detail = describe_failure(client, e)
             return error_response(502, "upstream_unreachable", client.name, detail), False
 
     def _learn(
