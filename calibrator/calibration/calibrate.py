@@ -11,7 +11,10 @@ writes nothing (:mod:`calibrator.run.execute` does the I/O). It
    point estimate and the bootstrap replicates, applies the policy, and refines candidates
    until the figures are those of an exhaustive scan (:mod:`calibrator.calibration.scopes`);
 3. gives segments with fewer than ``min_queries`` labelled queries the global threshold;
-4. with old vectors, adds the label-free quantile mapping (:mod:`calibrator.calibration.mapping`).
+4. with old vectors, scores the old model once (:mod:`calibrator.calibration.oldside`) and
+   compares the two on each scope's own labelled queries (:mod:`calibrator.calibration.compare`:
+   quality with paired intervals, divergence, score band, the old-to-new score map), and with
+   an old threshold adds the label-free quantile mapping (:mod:`calibrator.calibration.mapping`).
 """
 
 from __future__ import annotations
@@ -23,8 +26,10 @@ from types import MappingProxyType
 import numpy as np
 import numpy.typing as npt
 
+from calibrator.calibration.compare import ScopeComparison
 from calibrator.calibration.evidence import resolve, sample_irrelevant
-from calibrator.calibration.mapping import OldSide, QuantileMapping, map_scope
+from calibrator.calibration.mapping import QuantileMapping
+from calibrator.calibration.oldmodel import OldView
 from calibrator.calibration.scopes import evaluate, fallback, recall_floor
 from calibrator.calibration.scored import Scorer
 from calibrator.calibration.settings import OldModel, Settings
@@ -54,6 +59,7 @@ class ScopeResult:
     old_relevant_scores: Floats | None = None
     old_irrelevant_scores: Floats | None = None
     mapping: QuantileMapping | None = None
+    comparison: ScopeComparison | None = None
 
 
 @dataclass(frozen=True)
@@ -86,22 +92,33 @@ def calibrate(
             f"only {len(resolved.queries)} labelled queries in all; at least min_queries = "
             f"{s.min_queries} are needed (label more, or lower --min-queries)"
         )
+    old_view = OldView(old, resolved, vectors, s, progress) if old is not None else None
+    policies = {"": s.policy, **{name: s.policy_for(name) for name in eval_set.segments()}}
+    if any(p.from_old for p in policies.values()):
+        if old_view is None:
+            raise CalibrationError(
+                "a policy of the form target_recall=old needs the old model: give "
+                "--old-vectors and --old-threshold"
+            )
+        policies = {
+            name: old_view.matched(name, resolved.scope(name or None), p) if p.from_old else p
+            for name, p in policies.items()
+        }
     scorer = Scorer(resolved, vectors, s.metric, s.max_pairs, progress)
-    scan = scorer.scan(s.top_n, recall_floor(scorer, eval_set, s))
-    old_side = OldSide(old, resolved, vectors, s) if old is not None else None
-    default_counts = segment_counts = None
-    if old_side is not None and old is not None:
-        default = np.full(len(resolved.queries), old.threshold)
-        per_segment = np.array([old.threshold_for(q.segment) for q in resolved.queries])
-        default_counts = old_side.counts(resolved, default, progress)
-        segment_counts = (
-            default_counts
-            if np.array_equal(default, per_segment)
-            else old_side.counts(resolved, per_segment, progress)
-        )
+    scan = scorer.scan(s.top_n, recall_floor(scorer, eval_set, s, policies))
+    everything = resolved.scope()
+    evaluated = {"": (*evaluate(scorer, everything, policies[""], s), policies[""])}
+    for name in eval_set.segments():
+        scope, policy = resolved.scope(name), policies[name]
+        if len(scope) < s.min_queries:
+            evaluated[name] = (*fallback(scorer, scope, evaluated[""][0], s), policy)
+        else:
+            evaluated[name] = (*evaluate(scorer, scope, policy, s), policy)
+    if old_view is not None:
+        old_view.rank(scorer, progress)
 
-    def finish(name: str, scope: npt.NDArray[np.int64], entry: SegmentThreshold, pairs: Pairs,
-               policy: Policy) -> ScopeResult:  # fmt: skip
+    def finish(name: str, entry: SegmentThreshold, pairs: Pairs, policy: Policy) -> ScopeResult:
+        scope = resolved.scope(name or None)
         q_irr, d_irr = sample_irrelevant(resolved, scope, s.irrelevant_sample, s.seed)
         local_rel = np.repeat(scope, [len(resolved.relevant_rows[q]) for q in scope])
         d_rel = (
@@ -109,11 +126,9 @@ def calibrate(
             if len(scope)
             else np.zeros(0, np.int64)
         )
-        mapping = None
-        if old_side is not None and old is not None:
-            counts = default_counts if name == "" else segment_counts
-            assert counts is not None
-            mapping = map_scope(scorer, scope, counts, old.threshold_for(name or None), s)
+        mapping = comparison = None
+        if old_view is not None:
+            mapping, comparison = old_view.scope(name, scope, entry)
         return ScopeResult(
             name=name,
             policy=policy,
@@ -124,23 +139,16 @@ def calibrate(
             irrelevant_scores=pair_scores(scorer.queries, scorer.docs, q_irr, d_irr).astype(
                 np.float64
             ),
-            old_relevant_scores=None if old_side is None else old_side.scores(local_rel, d_rel),
-            old_irrelevant_scores=None if old_side is None else old_side.scores(q_irr, d_irr),
+            old_relevant_scores=None
+            if old_view is None
+            else old_view.side.scores(local_rel, d_rel),
+            old_irrelevant_scores=None if old_view is None else old_view.side.scores(q_irr, d_irr),
             mapping=mapping,
+            comparison=comparison,
         )
 
-    everything = resolved.scope()
-    g_entry, g_pairs = evaluate(scorer, everything, s.policy, s)
-    segments: dict[str, ScopeResult] = {}
-    for name in eval_set.segments():
-        scope = resolved.scope(name)
-        policy = s.policy_for(name)
-        if len(scope) < s.min_queries:
-            entry, pairs = fallback(scorer, scope, g_entry, s)
-        else:
-            entry, pairs = evaluate(scorer, scope, policy, s)
-        segments[name] = finish(name, scope, entry, pairs, policy)
-    global_ = finish("", everything, g_entry, g_pairs, s.policy)
+    segments = {name: finish(name, *evaluated[name]) for name in eval_set.segments()}
+    global_ = finish("", *evaluated[""])
     return Calibration(
         global_=global_,
         segments=MappingProxyType(segments),

@@ -12,6 +12,7 @@ threshold ``target_recall`` policies can pick (recall needs the labelled pairs a
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 
 import numpy as np
 import numpy.typing as npt
@@ -113,12 +114,15 @@ def fallback(
     return entry, pairs
 
 
-def recall_floor(scorer: Scorer, eval_set: EvalSet, s: Settings) -> float | None:
+def recall_floor(
+    scorer: Scorer, eval_set: EvalSet, s: Settings, policies: Mapping[str, Policy] | None = None
+) -> float | None:
     """The lowest threshold any scope can need, when every policy is ``target_recall``.
 
     Recall depends on the labelled pairs alone, so such policies pick their thresholds (and
     the replicates theirs) before any candidate is scored: the scan then only needs the
     documents at or above the lowest of them. None when some policy needs the negatives.
+    ``policies`` (``""``: the global scope) replaces the settings' (matched ``...=old`` ones).
     """
     resolved = scorer.resolved
     scopes: list[tuple[str | None, npt.NDArray[np.int64]]] = [(None, resolved.scope())]
@@ -128,6 +132,8 @@ def recall_floor(scorer: Scorer, eval_set: EvalSet, s: Settings) -> float | None
         if name is not None and len(scope) < s.min_queries:
             continue  # falls back to the global threshold
         policy = s.policy_for(name)
+        if policies is not None:
+            policy = policies[name or ""]
         if policy.kind != "target_recall":
             return None
         sizes = [len(scorer.positives[q]) for q in scope]

@@ -6,6 +6,9 @@
   recall (the highest such threshold on ties).
 * ``max_f_beta=B``: the threshold with the largest F-beta (the highest on ties); B < 1 weighs
   precision more, B > 1 recall.
+* ``target_recall=old``, ``target_precision=old``: the target is what the old model keeps at
+  its threshold on the same labelled queries (each scope its own), so the new threshold keeps
+  the old one's meaning; the calibration fills the value in (:meth:`Policy.matched`).
 
 Each reads micro or macro averages (:mod:`calibrator.maths.sweep`). :func:`choose` works on every
 row
@@ -28,7 +31,7 @@ from calibrator.maths.sweep import Average, Curve
 
 PolicyKind = Literal["target_recall", "target_precision", "max_f_beta"]
 KINDS: tuple[PolicyKind, ...] = ("target_recall", "target_precision", "max_f_beta")
-_SPEC = re.compile(r"^\s*([a-z_]+)\s*=\s*([0-9.eE+-]+)\s*$")
+_SPEC = re.compile(r"^\s*([a-z_]+)\s*=\s*([0-9.eE+-]+|old)\s*$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,19 +39,29 @@ class Policy:
     """A policy and its parameter: the target (0 < value <= 1) or beta (> 0)."""
 
     kind: PolicyKind
-    value: float
+    value: float  # NaN until a policy taken from the old model is matched
     average: Average = "micro"
+    from_old: bool = False
 
     @classmethod
     def parse(cls, text: str, average: Average = "micro") -> Policy:
-        """Read ``target_recall=0.9``, ``target_precision=0.8`` or ``max_f_beta=1``.
+        """Read ``target_recall=0.9``, ``target_precision=0.8``, ``max_f_beta=1`` or ``...=old``.
 
         Raises ValueError with a message fit for a user (the caller adds where it came from).
         """
         match = _SPEC.match(text)
         if not match or match.group(1) not in KINDS:
-            raise ValueError(f"must be one of {', '.join(k + '=X' for k in KINDS)}, got {text!r}")
+            raise ValueError(
+                f"must be one of {', '.join(k + '=X' for k in KINDS)} (X a number, or old for "
+                f"a target), got {text!r}"
+            )
         kind = cast("PolicyKind", match.group(1))
+        if average not in ("micro", "macro"):
+            raise ValueError(f"average must be micro or macro, got {average!r}")
+        if match.group(2) == "old":
+            if kind == "max_f_beta":
+                raise ValueError("max_f_beta takes a beta, not old")
+            return cls(kind, math.nan, average, from_old=True)
         try:
             value = float(match.group(2))
         except ValueError as e:
@@ -58,18 +71,28 @@ class Policy:
                 raise ValueError(f"max_f_beta needs beta > 0, got {value}")
         elif not 0 < value <= 1:
             raise ValueError(f"{kind} needs a value in (0, 1], got {value}")
-        if average not in ("micro", "macro"):
-            raise ValueError(f"average must be micro or macro, got {average!r}")
         return cls(kind, value, average)
 
+    def matched(self, value: float) -> Policy:
+        """This policy with the old model's figure as its target (for ``...=old``)."""
+        return Policy(self.kind, value, self.average, from_old=True)
+
     def __str__(self) -> str:
-        """``target_recall=0.9 (micro)``."""
+        """``target_recall=0.9 (micro)``; ``target_recall=old (0.7043, micro)`` once matched."""
+        if self.from_old:
+            shown = "" if math.isnan(self.value) else f"{self.value:.4f}, "
+            return f"{self.kind}=old ({shown}{self.average})"
         return f"{self.kind}={self.value:g} ({self.average})"
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form, as written in the thresholds document."""
         key = "beta" if self.kind == "max_f_beta" else "target"
-        return {"kind": self.kind, key: self.value, "average": self.average}
+        record: dict[str, Any] = {"kind": self.kind, key: self.value, "average": self.average}
+        if self.from_old:
+            record["from_old"] = True
+            if math.isnan(self.value):
+                record[key] = None
+        return record
 
 
 def f_beta(precision: npt.NDArray[np.float64], recall: npt.NDArray[np.float64], beta: float) -> Any:

@@ -95,3 +95,14 @@ def scan(
             at_grid[a:b] = _grid_counts(block, grid)
         progress(stage, b, n)
     return Scan(top_columns, top_scores, counts, at_grid)
+
+
+def counts_on_grid(scores: Floats, query: Ints, n_queries: int, grid: Grid) -> Ints:
+    """Per query, how many of its ``scores`` (``query[i]`` owns ``scores[i]``) reach grid[j]."""
+    reach = np.floor((scores - grid.low) / grid.step).astype(np.int64)
+    np.clip(reach, -1, grid.size - 1, out=reach)
+    cells = query * (grid.size + 1) + reach + 1
+    hist = np.bincount(cells, minlength=n_queries * (grid.size + 1))
+    hist = hist.reshape(n_queries, grid.size + 1)
+    at_least: Ints = np.cumsum(hist[:, ::-1], axis=1)[:, ::-1][:, 1:].astype(np.int64)
+    return at_least

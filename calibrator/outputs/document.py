@@ -10,14 +10,28 @@ segments and why, and the document in force stays; ``allow_fallback`` accepts th
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
+from dataclasses import replace
 from datetime import datetime
 from types import MappingProxyType
 from typing import Any
 
-from calibrator.calibration.calibrate import Calibration
+import numpy as np
+
+from calibrator.calibration.calibrate import Calibration, ScopeResult
 from calibrator.errors import CalibrationError
-from proxy.thresholds.document import ModelInfo, ThresholdsDocument
+from proxy.thresholds.document import ModelInfo, SegmentThreshold, ThresholdsDocument
+from proxy.thresholds.evidence import (
+    Divergence,
+    MetricDiff,
+    Quality,
+    QualitySide,
+    Quantiles,
+    ScoreBand,
+    Spread,
+)
+from proxy.thresholds.scoremap import MapPoint, ScoreMap
 
 
 def policy_record(cal: Calibration) -> dict[str, Any]:
@@ -56,16 +70,72 @@ def build_document(
                 n: r.mapping.to_dict() for n, r in cal.segments.items() if r.mapping is not None
             },
         }
+    old_name = str((old_model or {}).get("name") or "old")
     return ThresholdsDocument(
         version=version,
         created_at=created_at,
         model=model,
         metric=cal.settings.metric,
         policy=MappingProxyType(policy_record(cal)),
-        global_=cal.global_.entry,
-        segments=MappingProxyType({n: r.entry for n, r in cal.segments.items()}),
+        global_=evidence_of(cal.global_, cal, old_name, model.name),
+        segments=MappingProxyType(
+            {n: evidence_of(r, cal, old_name, model.name) for n, r in cal.segments.items()}
+        ),
         inputs=MappingProxyType(dict(inputs)),
         quantile_mapping=mappings,
+    )
+
+
+def _spread(values: np.ndarray[Any, Any]) -> Spread:
+    sd = float(values.std(ddof=1)) if len(values) > 1 else 0.0
+    return Spread(mean=float(values.mean()), sd=sd)
+
+
+def evidence_of(
+    result: ScopeResult, cal: Calibration, old_name: str, new_name: str
+) -> SegmentThreshold:
+    """The scope's entry with its comparison with the old model (unchanged without one).
+
+    A quality figure is published only with a finite value on both sides and a bootstrap
+    interval (none with ``--bootstrap 0``): the gate must not read certainty into a guess.
+    """
+    c = result.comparison
+    if c is None:
+        return result.entry
+    metrics = {
+        name: MetricDiff(d.old, d.new, d.diff, d.interval)
+        for name, d in c.quality.items()
+        if d.interval is not None and all(math.isfinite(x) for x in (d.old, d.new, d.diff))
+    }
+    quality = Quality(
+        k=c.k,
+        n_queries=c.n_queries,
+        confidence=cal.settings.confidence,
+        bootstrap=cal.settings.quality_bootstrap,
+        old=QualitySide(old_name, c.old_threshold),
+        new=QualitySide(new_name, c.new_threshold),
+        metrics=MappingProxyType(metrics),
+    )
+    divergence = (
+        Divergence(c.k, c.n_queries, c.n_documents, cal.settings.rbo_p, _spread(c.overlap),
+                   _spread(c.rbo))
+        if len(c.overlap) else None
+    )  # fmt: skip
+    band = (
+        ScoreBand(len(c.top1), Quantiles(**c.top1_quantiles))
+        if c.top1_quantiles is not None
+        else None
+    )
+    score_map = None
+    if c.map is not None:
+        m = c.map
+        points = tuple(
+            MapPoint(float(o), float(n), float(lo), float(hi))
+            for o, n, lo, hi in zip(m.old, m.new, m.low, m.high, strict=True)
+        )
+        score_map = ScoreMap(m.preserve, m.anchor, points, m.domain)
+    return replace(
+        result.entry, quality=quality, divergence=divergence, score_band=band, map=score_map
     )
 
 

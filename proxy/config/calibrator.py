@@ -36,12 +36,17 @@ class ThresholdsSection:
     poll_interval_s: float = setting("How often the document's file is checked.", default=5.0, gt=0)
 
 
-_POLICY = re.compile(r"^(target_recall|target_precision|max_f_beta)=[0-9.eE+-]+$")
+_POLICY = re.compile(
+    r"^(target_recall|target_precision)=([0-9.eE+-]+|old)$|^max_f_beta=[0-9.eE+-]+$"
+)
 
 
 def _policy_check(value: str) -> str | None:
     if not _POLICY.match(value.replace(" ", "")):
-        return f"must be target_recall=R, target_precision=P or max_f_beta=B, got {value!r}"
+        return (
+            "must be target_recall=R, target_precision=P or max_f_beta=B (R or P may be old: "
+            f"what the old model keeps at its threshold), got {value!r}"
+        )
     return None
 
 
@@ -82,7 +87,8 @@ class CalibratorSection:
         default=None,
     )
     policy: str = setting(
-        "target_recall=R, target_precision=P or max_f_beta=B.",
+        "target_recall=R, target_precision=P or max_f_beta=B; R or P = old: what the old "
+        "model keeps at its threshold on the same labelled queries.",
         default="target_recall=0.9",
         check=_policy_check,
     )

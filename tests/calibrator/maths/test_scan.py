@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from calibrator.maths import scan as scan_module
-from calibrator.maths.scan import Grid, scan
+from calibrator.maths.scan import Grid, counts_on_grid, scan
 
 
 def test_one_pass_equals_brute_force(monkeypatch):
@@ -40,3 +40,12 @@ def test_without_k_or_grid():
     assert found.top_columns.shape == (5, 0)
     assert found.at_grid is None
     assert found.counts[0].tolist() == ((queries @ docs.T) >= 0).sum(axis=1).tolist()
+
+
+def test_counts_on_grid_of_scattered_pairs():
+    """Pairs of several queries counted at each grid threshold, per query."""
+    scores = np.array([0.1, 0.5, 0.9, 0.3, -3.0, 7.0])
+    query = np.array([0, 0, 0, 2, 2, 2])
+    grid = Grid(0.0, 0.25, 4)  # 0, 0.25, 0.5, 0.75
+    counts = counts_on_grid(scores, query, 3, grid)
+    assert counts.tolist() == [[3, 2, 2, 1], [0, 0, 0, 0], [2, 2, 1, 1]]
