@@ -104,6 +104,11 @@ def _id(value: Any, path: Path, number: int, key: str) -> str:
     return value
 
 
+def valid_segment(name: str) -> bool:
+    """A segment name: 1-64 letters, digits or ``_.:-``."""
+    return bool(_SEGMENT.match(name))
+
+
 def _segment(value: Any, path: Path, number: int) -> str:
     if value is None:
         return DEFAULT_SEGMENT
@@ -198,7 +203,7 @@ def load_qrels(
             ids.append(doc_id)
     if not relevant:
         raise InputError(f"{p}: has no qrels lines")
-    texts = _query_texts(Path(queries_path)) if queries_path is not None else {}
+    texts = load_query_texts(Path(queries_path)) if queries_path is not None else {}
     queries = []
     for query_id, ids in relevant.items():
         if queries_path is not None and query_id not in texts:
@@ -218,7 +223,8 @@ def load_qrels(
     return EvalSet(tuple(queries))
 
 
-def _query_texts(path: Path) -> dict[str, str]:
+def load_query_texts(path: Path) -> dict[str, str]:
+    """Read a JSONL of ``{"id", "text"}`` (the texts of qrels queries) into a mapping."""
     texts: dict[str, str] = {}
     for number, line in _lines(path):
         doc = _object(path, number, line)

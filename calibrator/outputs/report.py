@@ -7,9 +7,13 @@ Per scope (``global`` and each segment):
   threshold, the quantile mapping's proposal, and, shaded, the range below which some query's
   candidates were not all scored (figures there are bounds, not exact);
 * ``scores-<scope>.png``: the score distributions of relevant pairs and of a uniform sample of
-  irrelevant pairs, for the new model and, when given, the old one.
+  irrelevant pairs, for the new model and, when given, the old one;
+* with the old model: ``quality-<scope>.png``, each quality figure's new - old with its paired
+  interval (and both sides' values), and ``map-<scope>.png``, the old-to-new score map with
+  its band, the anchor, the identity and the quantile mapping's proposal.
 
-``report.json`` holds every plotted number; ``index.html`` shows the plots and the table.
+``report.json`` holds every plotted number (and the held-out check, when run);
+``index.html`` shows the plots and the tables.
 Plots use matplotlib's ``Figure`` with the Agg canvas (no pyplot, no display, no global
 state). Each file is written atomically.
 """
@@ -27,6 +31,8 @@ import numpy as np
 import numpy.typing as npt
 
 from calibrator.calibration.calibrate import Calibration, ScopeResult
+from calibrator.calibration.compare import ScopeComparison
+from calibrator.calibration.holdout import HeldOut
 from calibrator.maths.sweep import pair_curve
 from calibrator.outputs.publish import write_atomic
 from proxy.thresholds.document import ThresholdsDocument, segment_to_dict
@@ -143,6 +149,164 @@ def plot_scores(name: str, hist: dict[str, Any]) -> bytes:
     return _png(fig)
 
 
+def comparison_figures(c: ScopeComparison) -> dict[str, Any]:
+    """The comparison with the old model as JSON-ready numbers (report.json)."""
+
+    def spread(values: Floats) -> dict[str, float]:
+        sd = float(values.std(ddof=1)) if len(values) > 1 else 0.0
+        return {"mean": float(values.mean()), "sd": sd} if len(values) else {}
+
+    score_map = None
+    if c.map is not None:
+        m = c.map
+        score_map = {
+            "preserve": m.preserve,
+            "anchor": None if m.anchor is None else list(m.anchor),
+            "domain": list(m.domain),
+            "old": m.old.tolist(),
+            "new": m.new.tolist(),
+            "low": m.low.tolist(),
+            "high": m.high.tolist(),
+            "max_error": m.max_error,
+        }
+    return {
+        "k": c.k,
+        "n_queries": c.n_queries,
+        "old_threshold": c.old_threshold,
+        "new_threshold": c.new_threshold,
+        "quality": {
+            name: {
+                "old": d.old,
+                "new": d.new,
+                "diff": d.diff,
+                "interval": None if d.interval is None else list(d.interval),
+            }
+            for name, d in c.quality.items()
+        },
+        "divergence": {
+            "n_documents": c.n_documents,
+            "overlap": spread(c.overlap),
+            "rbo": spread(c.rbo),
+        },
+        "top1": c.top1_quantiles,
+        "map": score_map,
+    }
+
+
+def plot_quality(name: str, figures: dict[str, Any]) -> bytes:
+    """Each quality figure's new - old with its paired interval, as PNG bytes."""
+    from matplotlib.figure import Figure
+
+    quality = figures["quality"]
+    names = list(quality)
+    fig = Figure(figsize=(7, 0.7 + 0.55 * max(1, len(names))))
+    ax = fig.subplots()
+    for i, metric in enumerate(names):
+        d = quality[metric]
+        if d["interval"] is not None:
+            ax.plot(d["interval"], [i, i], color="tab:blue", lw=3, solid_capstyle="butt")
+        ax.plot([d["diff"]], [i], "o", color="black")
+        ax.annotate(
+            f"{d['old']:.3f} -> {d['new']:.3f}", (d["diff"], i), xytext=(0, 7),
+            textcoords="offset points", ha="center", fontsize="small",
+        )  # fmt: skip
+    ax.axvline(0, color="grey", lw=1, ls=":")
+    ax.set_yticks(range(len(names)), names)
+    ax.set_ylim(-0.6, len(names) - 0.4)
+    old_at = figures["old_threshold"]
+    new_at = figures["new_threshold"]
+    ax.set(
+        xlabel="new - old (paired interval)",
+        title=f"{name}: new at {_shown(new_at)} vs old at {_shown(old_at)}, "
+        f"{figures['n_queries']} queries",
+    )
+    fig.tight_layout()
+    return _png(fig)
+
+
+def _shown(value: float | None) -> str:
+    return "top k" if value is None else f"{value:.3f}"
+
+
+def plot_map(name: str, figures: dict[str, Any], mapping: float | None) -> bytes:
+    """The old-to-new score map with its band, anchor and identity, as PNG bytes."""
+    from matplotlib.figure import Figure
+
+    m = figures["map"]
+    fig = Figure(figsize=(6, 5))
+    ax = fig.subplots()
+    ax.fill_between(m["old"], m["low"], m["high"], color="tab:blue", alpha=0.2, label="interval")
+    ax.plot(m["old"], m["new"], color="tab:blue", label=f"map (equal {m['preserve']})")
+    low, high = m["domain"]
+    ax.plot([low, high], [low, high], color="grey", ls=":", lw=1, label="identity")
+    if m["anchor"] is not None:
+        ax.plot(*m["anchor"], "o", color="black", label="old threshold -> calibrated")
+    if mapping is not None and figures["old_threshold"] is not None:
+        ax.plot(figures["old_threshold"], mapping, "x", color="tab:red", label="quantile mapping")
+    ax.set(xlabel="old model score", ylabel="new model score", title=f"{name}: old -> new")
+    ax.legend(fontsize="small", loc="upper left")
+    fig.tight_layout()
+    return _png(fig)
+
+
+def held_out_figures(checked: dict[str, HeldOut]) -> dict[str, Any]:
+    """The held-out check as JSON-ready numbers."""
+
+    def outcome(o: Any) -> dict[str, Any] | None:
+        if o is None:
+            return None
+        return {"precision": o.precision, "recall": o.recall, "retrieved": o.retrieved,
+                "relevant_retrieved": o.relevant_retrieved, "relevant": o.relevant}  # fmt: skip
+
+    return {
+        name: {
+            "n_queries": h.n_queries,
+            "new_threshold": h.new_threshold,
+            "new": outcome(h.new),
+            "old_threshold": h.old_threshold,
+            "old": outcome(h.old),
+            "checks": [
+                {
+                    "old_threshold": c.old_threshold,
+                    "new_threshold": c.new_threshold,
+                    "old": outcome(c.old),
+                    "new": outcome(c.new),
+                }
+                for c in h.checks
+            ],
+        }
+        for name, h in checked.items()
+    }
+
+
+def _held_out_table(held: dict[str, Any]) -> str:
+    rows = []
+    for name, h in held.items():
+        for c in h["checks"]:
+            new = c["new"]
+            cells = [
+                name,
+                c["old_threshold"],
+                c["old"]["precision"],
+                c["old"]["recall"],
+                c["new_threshold"],
+                new and new["precision"],
+                new and new["recall"],
+            ]
+            shown = [
+                html.escape(f"{v:.4f}" if isinstance(v, float) else str("-" if v is None else v))
+                for v in cells
+            ]
+            rows.append("<tr>" + "".join(f"<td>{v}</td>" for v in shown) + "</tr>")
+    if not rows:
+        return ""
+    return (
+        "<h2>Held-out check of the map</h2><table border='1' cellpadding='4'><tr><th>segment</th>"
+        "<th>old threshold</th><th>old precision</th><th>old recall</th><th>new threshold</th>"
+        f"<th>new precision</th><th>new recall</th></tr>{''.join(rows)}</table>"
+    )
+
+
 def _row(name: str, entry: dict[str, Any]) -> str:
     cells = [name, entry["threshold"], entry["precision"], entry["recall"], entry["n_queries"]]
     shown = [
@@ -153,7 +317,12 @@ def _row(name: str, entry: dict[str, Any]) -> str:
     return "<tr>" + "".join(f"<td>{c}</td>" for c in shown) + f"<td>{status}</td></tr>"
 
 
-def write_report(cal: Calibration, doc: ThresholdsDocument, directory: str | Path) -> Path:
+def write_report(
+    cal: Calibration,
+    doc: ThresholdsDocument,
+    directory: str | Path,
+    held_out: dict[str, HeldOut] | None = None,
+) -> Path:
     """Write the report into ``directory``; returns the HTML page's path."""
     d = Path(directory)
     scopes = {"global": cal.global_, **cal.segments}
@@ -164,18 +333,31 @@ def write_report(cal: Calibration, doc: ThresholdsDocument, directory: str | Pat
         base = _file_name(name)
         write_atomic(d / f"curve-{base}.png", plot_curve(name, points, result))
         write_atomic(d / f"scores-{base}.png", plot_scores(name, hist))
+        images = [f"curve-{base}.png", f"scores-{base}.png"]
         figures[name] = {
             "entry": segment_to_dict(result.entry),
             "policy": result.policy.to_dict(),
             "exact_above": None if not np.isfinite(result.exact_above) else result.exact_above,
             "curve": points,
             "distributions": hist,
-            "images": [f"curve-{base}.png", f"scores-{base}.png"],
+            "images": images,
         }
-    data = {"version": doc.version, "model": doc.model.name, "scopes": figures}
+        if result.comparison is not None:
+            compared = comparison_figures(result.comparison)
+            figures[name]["comparison"] = compared
+            write_atomic(d / f"quality-{base}.png", plot_quality(name, compared))
+            images.append(f"quality-{base}.png")
+            if compared["map"] is not None:
+                mapping = result.mapping.threshold if result.mapping is not None else None
+                write_atomic(d / f"map-{base}.png", plot_map(name, compared, mapping))
+                images.append(f"map-{base}.png")
+    data: dict[str, Any] = {"version": doc.version, "model": doc.model.name, "scopes": figures}
+    held = held_out_figures(held_out) if held_out else None
+    if held is not None:
+        data["held_out"] = held
     write_atomic(d / "report.json", (json.dumps(data, indent=1) + "\n").encode())
     rows = "".join(_row(n, f["entry"]) for n, f in figures.items())
-    images = "".join(
+    gallery = "".join(
         f"<h2>{html.escape(n)}</h2>" + "".join(f'<img src="{i}" alt="{i}">' for i in f["images"])
         for n, f in figures.items()
     )
@@ -185,7 +367,7 @@ def write_report(cal: Calibration, doc: ThresholdsDocument, directory: str | Pat
         "<table border='1' cellpadding='4'><tr><th>scope</th><th>threshold</th>"
         "<th>precision</th><th>recall</th><th>queries</th><th>status</th></tr>"
         f"{rows}</table><p>Every plotted number is in <a href='report.json'>report.json</a>."
-        f"</p>{images}\n"
+        f"</p>{_held_out_table(held) if held else ''}{gallery}\n"
     )
     write_atomic(d / "index.html", page.encode())
     return d / "index.html"

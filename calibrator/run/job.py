@@ -21,16 +21,21 @@ from calibrator.errors import InputError
 from calibrator.inputs.embed import Embedding
 from calibrator.inputs.fingerprint import (
     api_model,
+    digest,
     inputs_fingerprint,
     precomputed_model_of,
     vectors_files,
 )
+from calibrator.inputs.labels import DEFAULT_SEGMENT, valid_segment
+from calibrator.inputs.layout import Layout, Named
 from calibrator.maths.policy import Policy
 from calibrator.maths.sweep import Average
 from proxy.config import Config, load_config
 from proxy.config.schema import CalibratorSection
 from proxy.errors import ConfigError
 from proxy.thresholds.document import ModelInfo
+
+Holdout = tuple[tuple[str, Path | float], ...]  # (segment, held-out qrels file or share)
 
 
 @dataclass(frozen=True)
@@ -40,37 +45,70 @@ class Job:
     out: Path
     settings: Settings
     eval_files: tuple[Path, ...] = ()
-    qrels: Mapping[str, Path] = field(default_factory=lambda: MappingProxyType({}))
-    queries: Path | None = None
+    qrels: Named = ()
+    queries: tuple[tuple[str | None, Path], ...] = ()
     vectors: Path | None = None
+    segment_vectors: Mapping[str, Path] = field(default_factory=lambda: MappingProxyType({}))
     chunks: Path | None = None
     embedding: Embedding | None = None
     doc_segments: Path | None = None
     old_vectors: Path | None = None
+    old_segment_vectors: Mapping[str, Path] = field(default_factory=lambda: MappingProxyType({}))
     old_threshold: float | None = None
     old_segment_thresholds: Mapping[str, float] = field(
         default_factory=lambda: MappingProxyType({})
     )
+    holdout: Holdout = ()
+    check_at: tuple[float, ...] = ()
     report_dir: Path | None = None
     allow_fallback: bool = False
     keep_versions: int = 20
 
+    def layout(self) -> Layout:
+        """Where the labelled files and vectors are (:mod:`calibrator.inputs.layout`)."""
+        return Layout(
+            eval_files=self.eval_files,
+            qrels=self.qrels,
+            queries=self.queries,
+            vectors=self.vectors,
+            segment_vectors=self.segment_vectors,
+            old_vectors=self.old_vectors,
+            old_segment_vectors=self.old_segment_vectors,
+            doc_segments=self.doc_segments,
+        )
+
+    @property
+    def has_old(self) -> bool:
+        """The old model's vectors are given."""
+        return self.old_vectors is not None or bool(self.old_segment_vectors)
+
     def input_files(self) -> list[Path]:
         """Every file whose bytes the thresholds depend on."""
-        files = [*self.eval_files, *self.qrels.values()]
-        files.extend(p for p in (self.queries, self.chunks, self.doc_segments) if p is not None)
-        for directory in (self.vectors, self.old_vectors):
+        files = [*self.eval_files, *(p for _, p in self.qrels), *(p for _, p in self.queries)]
+        files.extend(p for _, p in self.holdout if isinstance(p, Path))
+        files.extend(p for p in (self.chunks, self.doc_segments) if p is not None)
+        folders = [self.vectors, self.old_vectors]
+        folders += [*self.segment_vectors.values(), *self.old_segment_vectors.values()]
+        for directory in folders:
             if directory is not None:
                 files.extend(vectors_files(directory))
         return files
 
     def model(self) -> ModelInfo:
         """The new model's name and fingerprint (read without loading any vectors)."""
+        if self.segment_vectors:
+            return joined_model(self.segment_vectors)
         if self.vectors is not None:
             return precomputed_model_of(self.vectors)
         if self.embedding is not None:
             return api_model(self.embedding.model_settings())
         raise InputError("give --vectors DIR, or --chunks with a config that has [embedding]")
+
+    def old_model(self) -> ModelInfo | None:
+        """The old model's name and fingerprint, when its vectors are given."""
+        if self.old_segment_vectors:
+            return joined_model(self.old_segment_vectors)
+        return precomputed_model_of(self.old_vectors) if self.old_vectors is not None else None
 
     def fingerprint(self, model: ModelInfo) -> dict[str, Any]:
         """The inputs record: file digests and one fingerprint over them, model and settings."""
@@ -79,8 +117,19 @@ class Job:
             "settings": repr(self.settings),
             "old_threshold": self.old_threshold,
             "old_segment_thresholds": dict(self.old_segment_thresholds),
+            "holdout": [(segment, str(p)) for segment, p in self.holdout],
+            "check_at": list(self.check_at),
         }
         return inputs_fingerprint(self.input_files(), extra)
+
+
+def joined_model(folders: Mapping[str, Path]) -> ModelInfo:
+    """One model behind vectors folders per segment: named by them, fingerprinted over them."""
+    models = {name: precomputed_model_of(folders[name]) for name in sorted(folders)}
+    names = sorted({m.name for m in models.values()})
+    details = {"source": "precomputed", "segments": {n: dict(m.details) for n, m in models.items()}}
+    fingerprint = digest({n: m.fingerprint for n, m in models.items()})
+    return ModelInfo(", ".join(names), fingerprint, details)
 
 
 def parse_policy(text: str, average: Average, where: str) -> tuple[str | None, Policy]:
@@ -133,14 +182,12 @@ def job_from_config(config: Config, source: str) -> Job:
         raise ConfigError(
             f"{source}: [calibrator].chunks needs an [embedding] section (or set vectors)"
         )
-    if section.old_vectors is not None and config.thresholds.old is None:
-        raise ConfigError(f"{source}: [calibrator].old_vectors needs [thresholds].old")
     return Job(
         out=Path(out),
-        settings=settings_from_section(section, source),
+        settings=replace(settings_from_section(section, source), rbo_p=config.comparison.rbo_p),
         eval_files=tuple(Path(p) for p in section.eval),
-        qrels=MappingProxyType({seg: Path(p) for seg, p in section.qrels.items()}),
-        queries=Path(section.queries) if section.queries else None,
+        qrels=tuple((seg, Path(p)) for seg, p in section.qrels.items()),
+        queries=((None, Path(section.queries)),) if section.queries else (),
         vectors=Path(section.vectors) if section.vectors else None,
         chunks=Path(section.chunks) if section.chunks else None,
         embedding=embedding,
@@ -153,12 +200,71 @@ def job_from_config(config: Config, source: str) -> Job:
     )
 
 
-def _qrels(values: list[str]) -> dict[str, Path]:
-    out: dict[str, Path] = {}
-    for value in values:
-        segment, sep, path = value.rpartition("=")
-        out[segment if sep and segment else "default"] = Path(path)
-    return out
+def split_named(value: str, option: str, default: str | None) -> tuple[str | None, str]:
+    """``SEGMENT=VALUE`` -> (segment, value); a bare VALUE -> (default, value)."""
+    head, sep, tail = value.partition("=")
+    if sep and valid_segment(head):
+        return head, tail
+    if sep and not head:
+        raise ConfigError(f"{option} {value!r}: the segment before = is empty")
+    return default, value
+
+
+def _named(values: list[str] | None, option: str) -> Named:
+    out: list[tuple[str, Path]] = []
+    for value in values or []:
+        segment, path = split_named(value, option, DEFAULT_SEGMENT)
+        assert segment is not None
+        out.append((segment, Path(path)))
+    return tuple(out)
+
+
+def _folders(values: list[str] | None, option: str) -> tuple[Path | None, dict[str, Path]]:
+    """One folder for all (``DIR``) or one per segment (``SEGMENT=DIR``, repeatable)."""
+    single: Path | None = None
+    per_segment: dict[str, Path] = {}
+    for value in values or []:
+        segment, path = split_named(value, option, None)
+        if segment is None:
+            if single is not None:
+                raise ConfigError(
+                    f"{option} is given twice without a segment; name each: {option} SEGMENT=DIR"
+                )
+            single = Path(path)
+        elif segment in per_segment:
+            raise ConfigError(f"{option} names segment {segment!r} twice")
+        else:
+            per_segment[segment] = Path(path)
+    return single, per_segment
+
+
+def _holdout(values: list[str] | None) -> Holdout:
+    out: list[tuple[str, Path | float]] = []
+    for value in values or []:
+        segment, rest = split_named(value, "--holdout", None)
+        if segment is None:
+            raise ConfigError(
+                f"--holdout {value!r}: name the segment: --holdout SEGMENT=QRELS.tsv or "
+                "--holdout SEGMENT=SHARE"
+            )
+        try:
+            share = float(rest)
+        except ValueError:
+            out.append((segment, Path(rest)))
+            continue
+        if not 0 < share < 1:
+            raise ConfigError(f"--holdout {value!r}: a share must lie between 0 and 1")
+        out.append((segment, share))
+    return tuple(out)
+
+
+def _check_at(text: str | None) -> tuple[float, ...]:
+    if not text:
+        return ()
+    try:
+        return tuple(float(v) for v in text.split(",") if v.strip())
+    except ValueError as e:
+        raise ConfigError(f"--check-at must be numbers separated by commas, got {text!r}") from e
 
 
 def job_from_args(args: argparse.Namespace) -> Job:
@@ -173,9 +279,12 @@ def job_from_args(args: argparse.Namespace) -> Job:
         embedding = None
         if config is not None and config.embedding is not None:
             embedding = Embedding(config.embedding, Path("var/embedding-cache"))
+        settings = Settings()
+        if config is not None:
+            settings = replace(settings, rbo_p=config.comparison.rbo_p)
         job = Job(
             out=Path(out),
-            settings=Settings(),
+            settings=settings,
             embedding=embedding,
             old_threshold=config.thresholds.old if config is not None else None,
             old_segment_thresholds=config.thresholds.old_segments
@@ -206,31 +315,54 @@ def _override(job: Job, args: argparse.Namespace) -> Job:
         confidence=args.confidence if args.confidence is not None else s.confidence,
         metric=args.metric or s.metric,
         seed=args.seed if args.seed is not None else s.seed,
+        k=args.k if args.k is not None else s.k,
+        rbo_p=args.rbo_p if args.rbo_p is not None else s.rbo_p,
+        quality_bootstrap=(
+            args.quality_bootstrap if args.quality_bootstrap is not None else s.quality_bootstrap
+        ),
+        preserve=args.preserve or s.preserve,
     )
     if not 0 < settings.confidence < 1:
         raise ConfigError(f"--confidence must be between 0 and 1, got {settings.confidence}")
     if settings.min_queries < 1 or settings.top_n < 1 or settings.bootstrap < 0:
         raise ConfigError("--min-queries and --top-n must be at least 1, --bootstrap at least 0")
+    if settings.k < 1 or settings.quality_bootstrap < 0 or not 0 < settings.rbo_p < 1:
+        raise ConfigError(
+            "--k must be at least 1, --quality-bootstrap at least 0, --rbo-p in (0, 1)"
+        )
     eval_files = tuple(args.eval) if args.eval else job.eval_files
-    qrels = MappingProxyType(_qrels(args.qrels)) if args.qrels else job.qrels
+    qrels = _named(args.qrels, "--qrels") if args.qrels else job.qrels
     if not eval_files and not qrels:
         raise ConfigError("--eval EVAL.jsonl (or --qrels SEGMENT=QRELS.tsv) is required")
-    old_vectors = args.old_vectors or job.old_vectors
+    queries = job.queries
+    if args.queries:
+        queries = tuple(
+            (segment, Path(path))
+            for segment, path in (split_named(v, "--queries", None) for v in args.queries)
+        )
+    vectors, segment_vectors = job.vectors, dict(job.segment_vectors)
+    if args.vectors:
+        vectors, segment_vectors = _folders(args.vectors, "--vectors")
+    old_vectors, old_segment_vectors = job.old_vectors, dict(job.old_segment_vectors)
+    if args.old_vectors:
+        old_vectors, old_segment_vectors = _folders(args.old_vectors, "--old-vectors")
     old_threshold = args.old_threshold if args.old_threshold is not None else job.old_threshold
-    if old_vectors is not None and old_threshold is None:
-        raise ConfigError("--old-vectors needs --old-threshold (or [thresholds].old)")
     return replace(
         job,
         out=args.out or job.out,
         settings=settings,
         eval_files=eval_files,
         qrels=qrels,
-        queries=args.queries or job.queries,
-        vectors=args.vectors or job.vectors,
+        queries=queries,
+        vectors=vectors,
+        segment_vectors=MappingProxyType(segment_vectors),
         chunks=args.chunks or job.chunks,
         doc_segments=args.doc_segments or job.doc_segments,
         old_vectors=old_vectors,
+        old_segment_vectors=MappingProxyType(old_segment_vectors),
         old_threshold=old_threshold,
+        holdout=_holdout(args.holdout) or job.holdout,
+        check_at=_check_at(args.check_at) or job.check_at,
         report_dir=args.report or job.report_dir,
         allow_fallback=args.allow_fallback or job.allow_fallback,
     )

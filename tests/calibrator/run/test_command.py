@@ -137,7 +137,7 @@ def test_bad_options_exit_2_with_one_line(sample, capsys):
     assert status == 2
     assert stderr.strip() == (
         "embedshift: --policy must be one of target_recall=X, target_precision=X, "
-        "max_f_beta=X, got 'recall=0.9'"
+        "max_f_beta=X (X a number, or old for a target), got 'recall=0.9'"
     )
     assert not out.exists()
 
@@ -205,7 +205,13 @@ def test_old_vectors_add_the_quantile_mapping(sample, capsys, tmp_path):
     assert mapping["old_model"]["name"] == "vectors"
     assert set(mapping["segments"]) == {"docs", "code"}
     assert "quantile mapping of old 0.3" in stdout
-    status, _, stderr = _run(capsys, "--eval", eval_path, "--vectors", vectors, "--out", out,
+    status, stdout, _ = _run(capsys, "--eval", eval_path, "--vectors", vectors, "--out", out,
                              "--old-vectors", vectors)  # fmt: skip
-    assert status == 2
-    assert stderr.strip() == "embedshift: --old-vectors needs --old-threshold (or [thresholds].old)"
+    assert status == 0  # no old threshold: the old side is its top k, no mapping
+    doc = load_thresholds(out)
+    assert doc.quantile_mapping is None
+    quality = doc.quality_for("docs")
+    assert quality is not None
+    assert quality.old.threshold is None
+    assert set(quality.metrics) == {"ndcg@10", "recall@10"}
+    assert "vs old vectors top k, no threshold" in stdout
