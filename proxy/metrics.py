@@ -419,3 +419,28 @@ class QueryTextMetrics:
                 self.learned_text.labels(route, segment, "text_unknown"),
             )
         return bound
+
+
+REVIEW_OUTCOMES: Final = ("win", "loss", "tie", "both_bad")
+"""What a vote on the review page says of the new index: picked, not picked, same, both bad."""
+
+
+class ReviewMetrics:
+    """The review page's votes (proxy/review): what people said of the new index's answers."""
+
+    def __init__(self, registry: CollectorRegistry) -> None:
+        """Create and register the metric families."""
+        self.votes = Counter(
+            "embedshift_review_votes",
+            "Votes cast on the review page, by the example's segment and what the vote says "
+            "of the new index (win, loss, tie, both_bad); a changed vote counts again.",
+            ("segment", "outcome"),
+            registry=registry,
+        )
+        self.tally = Gauge(
+            "embedshift_review_tally",
+            "Reviewed queries per segment by the vote in force (one per reviewer and query): "
+            "what the gate's reviewed_preference judges.",
+            ("segment", "outcome"),
+            registry=registry,
+        )

@@ -18,6 +18,9 @@ so: an unprotected admin API is never served.
   gate does not pass for every segment, unless ``"force": true`` with a reason; 200 otherwise.
   Lowering the new index's share (rollback to shadow included) never waits for the gate. A
   call that changes nothing answers 200 with ``"changed": false`` and is not audited.
+- ``/admin/review...``: the review page and its API (:mod:`proxy.review.routes`), mounted
+  when the sidecar hands a review store over. The page's shell (``PUBLIC_PATHS``: HTML, CSS,
+  JavaScript, no data) loads without a token; its data calls need one like every call here.
 """
 
 from __future__ import annotations
@@ -37,6 +40,8 @@ from proxy.flip.modes import MODES, Mode, ModeController
 from proxy.flip.promotion import Promoter
 from proxy.gate.monitor import GateMonitor, GateReport
 from proxy.jsondoc import loads
+from proxy.review.routes import PUBLIC_PATHS, ReviewDeps, add_review_routes
+from proxy.review.store import ReviewStore
 from proxy.thresholds.watch import ThresholdsInForce
 
 
@@ -52,6 +57,7 @@ class AdminDeps:
     gate: GateMonitor
     promoter: Promoter
     thresholds: Callable[[], ThresholdsInForce]  # the thresholds in force
+    reviews: ReviewStore | None = None  # the review page's votes (None: no page)
 
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -78,7 +84,12 @@ def configured_tokens(config: Config, env: Mapping[str, str]) -> dict[str, str]:
 
 @web.middleware
 async def require_token(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """401 without a right bearer token; 503 when no token is configured."""
+    """401 without a right bearer token; 503 when no token is configured.
+
+    The review page's shell (``PUBLIC_PATHS``, GET and HEAD) needs none: it holds no data.
+    """
+    if request.method in ("GET", "HEAD") and request.path in PUBLIC_PATHS:
+        return await handler(request)
     deps = request.app[DEPS]
     config = deps.config()
     tokens = configured_tokens(config, deps.env)
@@ -296,4 +307,9 @@ def create_admin_app(deps: AdminDeps) -> web.Application:
     app.router.add_get("/admin/gate", get_gate)
     app.router.add_get("/admin/audit", get_audit)
     app.router.add_post("/admin/mode", set_mode)
+    if deps.reviews is not None:
+        add_review_routes(
+            app,
+            ReviewDeps(deps.config, deps.reviews, deps.examples, lambda r: r[TOKEN_NAME]),
+        )
     return app

@@ -18,6 +18,11 @@ queue that keys items by it. The database is created mode 0o600
 A request whose thresholds were translated for the new index keeps each one's
 field, query, value as sent and value sent to the new index (``thresholds``, JSON; a file
 written before this column existed gets it when opened).
+
+With ``[review].store_text`` the recorder also hands over texts (:class:`ExampleTexts`: the
+query's, and each result's on both sides), kept in ``query_text``, ``old_texts`` and
+``new_texts`` (JSON arrays; NULL without texts; a file written before these columns existed
+gets them when opened) and shown with the example.
 """
 
 from __future__ import annotations
@@ -68,6 +73,15 @@ MAX_QUEUE = 10_000
 
 
 @dataclass(frozen=True, slots=True)
+class ExampleTexts:
+    """What people read to judge a query: its text and each result's text (None: not kept)."""
+
+    query: str | None
+    old: tuple[str | None, ...]
+    new: tuple[str | None, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class Example:
     """One compared query, as offered to the store."""
 
@@ -82,6 +96,7 @@ class Example:
     old_scores: tuple[float, ...]
     new_ids: tuple[str, ...]
     new_scores: tuple[float, ...]
+    texts: ExampleTexts | None = None  # with [review].store_text
     thresholds: tuple[ThresholdChange, ...] = ()
 
 
@@ -166,6 +181,7 @@ class ExampleStore:
         conn.execute("PRAGMA journal_mode=WAL")
         conn.execute("PRAGMA synchronous=NORMAL")
         conn.executescript(_SCHEMA)
+        _add_text_columns(conn)
         columns = {row[1] for row in conn.execute("PRAGMA table_info(examples)")}
         if "thresholds" not in columns:  # a file from before thresholds were recorded
             conn.execute("ALTER TABLE examples ADD COLUMN thresholds TEXT")
@@ -177,12 +193,13 @@ class ExampleStore:
         self._open()
         conn = self._conn
         assert conn is not None
-        rows = [self._row(kind, key, ex, at) for kind, key, ex, at in batch]
+        rows = [self._row(kind, key, ex, at) + _texts_row(ex) for kind, key, ex, at in batch]
         with conn:
             conn.executemany(
                 "INSERT INTO examples (created_at, route, segment, kind, sort_key, query_index,"
                 " rbo, overlap, kendall_tau, request_sha256, request_body, old_ids, old_scores,"
-                " new_ids, new_scores, thresholds) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                " new_ids, new_scores, thresholds, query_text, old_texts, new_texts)"
+                " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                 rows,
             )
             conn.execute(
@@ -225,7 +242,7 @@ class ExampleStore:
         sql = (
             "SELECT created_at, route, segment, kind, query_index, rbo, overlap, kendall_tau,"
             " request_sha256, request_body, old_ids, old_scores, new_ids, new_scores, thresholds"
-            " FROM examples"
+            ", query_text, old_texts, new_texts FROM examples"
             " WHERE kind = ? AND created_at >= ?"
         )
         args: list[Any] = [kind, time.time() - self.settings.ttl_s]
@@ -249,6 +266,7 @@ class ExampleStore:
 
 
 def _as_dict(row: tuple[Any, ...]) -> dict[str, Any]:
+    row, (query_text, old_texts, new_texts) = row[:-3], row[-3:]
     (created_at, route, segment, kind, query_index, rbo, overlap, tau, sha, body,
      old_ids, old_scores, new_ids, new_scores, thresholds) = row  # fmt: skip
     old = list(zip(json.loads(old_ids), json.loads(old_scores), strict=True))
@@ -275,6 +293,7 @@ def _as_dict(row: tuple[Any, ...]) -> dict[str, Any]:
     }
     if body is not None:
         example["request_body"] = body
+    _add_texts(example, query_text, old_texts, new_texts)
     if thresholds is not None:
         example["thresholds"] = json.loads(thresholds)
     return example
@@ -296,3 +315,34 @@ def _thresholds_json(changes: tuple[ThresholdChange, ...]) -> str | None:
             for c in changes
         ]
     )
+
+
+TEXT_COLUMNS = ("query_text", "old_texts", "new_texts")
+
+
+def _add_text_columns(conn: sqlite3.Connection) -> None:
+    """Add the text columns to a file written before they existed."""
+    columns = {row[1] for row in conn.execute("PRAGMA table_info(examples)")}
+    for column in TEXT_COLUMNS:
+        if column not in columns:
+            conn.execute(f"ALTER TABLE examples ADD COLUMN {column} TEXT")
+
+
+def _texts_row(ex: Example) -> tuple[str | None, str | None, str | None]:
+    """The text columns of an example (NULL when it has no texts)."""
+    if ex.texts is None:
+        return None, None, None
+    return ex.texts.query, json.dumps(ex.texts.old), json.dumps(ex.texts.new)
+
+
+def _add_texts(
+    example: dict[str, Any], query: str | None, old: str | None, new: str | None
+) -> None:
+    """Put the stored texts into an example's dict: the query's, and each result's."""
+    if query is not None:
+        example["query_text"] = query
+    for side, stored in (("old", old), ("new", new)):
+        texts = json.loads(stored) if stored is not None else []
+        for row, text in zip(example["results"], texts, strict=False):
+            if row[side] is not None:
+                row[side]["text"] = text

@@ -17,13 +17,13 @@ Answers that cannot be read, or that hold different numbers of queries, raise
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Protocol
 
 from proxy.adapters.base import Adapter, Ranked
 from proxy.adapters.scales import ThresholdChange
 from proxy.compare.divergence import compare
-from proxy.compare.examples import Example, ExampleStore
+from proxy.compare.examples import Example, ExampleStore, ExampleTexts
 from proxy.config.schema import ComparisonSection, Route
 from proxy.errors import UnparseableResponseError
 from proxy.jsondoc import parse_json_body
@@ -59,40 +59,71 @@ class Compared(Protocol):
         """Its thresholds as sent and as translated for the new index (kept with an example)."""
         ...
 
+    @property
+    def request_headers(self) -> Mapping[str, str]:
+        """The client's request headers (where a query text may be, for review)."""
+        ...
+
+
+class TextCapture(Protocol):
+    """Reads the texts people judge a query by (:class:`proxy.review.capture.TextCapture`)."""
+
+    def texts(
+        self, search: Compared, old_body: bytes, new_body: bytes, queries: int
+    ) -> Sequence[ExampleTexts] | None:
+        """One per query of the search, or None when it has no text to keep."""
+        ...
+
 
 class Recorder:
-    """Compares answers and records the figures of one config."""
+    """Compares answers and records the figures of one config.
+
+    Given a ``capture`` (``[review].store_text``), it keeps texts with the examples too.
+    """
 
     def __init__(
         self,
         comparison: ComparisonSection,
         examples: ExampleStore | None,
         thresholds: Callable[[], ThresholdsInForce] = ThresholdsInForce,
+        capture: TextCapture | None = None,
     ) -> None:
         """``thresholds()`` gives the thresholds in force (read once per compared query)."""
         self.comparison = comparison
         self.examples = examples
         self.thresholds = thresholds
+        self.capture = capture
 
     def record(
         self, search: Compared, bound: RouteSegmentMetrics, old_body: bytes, new_body: bytes
     ) -> None:
         """Compare both answers query by query and record the figures (module docstring)."""
-        self.record_ranked(search, bound, rank(search, old_body, new_body))
+        lists = rank(search, old_body, new_body)
+        texts = None
+        if self.capture is not None and self.examples is not None:
+            texts = self.capture.texts(search, old_body, new_body, len(lists[0]))
+        self.record_ranked(search, bound, lists, texts)
 
     def record_ranked(
         self,
         search: Compared,
         bound: RouteSegmentMetrics,
         lists: tuple[list[Ranked], list[Ranked]],
+        texts: Sequence[ExampleTexts] | None = None,
     ) -> None:
         """:meth:`record` for answers already read by :func:`rank` (large ones, in a thread)."""
         old_lists, new_lists = lists
         for index, (old, new) in enumerate(zip(old_lists, new_lists, strict=True)):
-            self._query(search, bound, index, old, new)
+            self._query(search, bound, index, old, new, None if texts is None else texts[index])
 
     def _query(
-        self, search: Compared, bound: RouteSegmentMetrics, index: int, old: Ranked, new: Ranked
+        self,
+        search: Compared,
+        bound: RouteSegmentMetrics,
+        index: int,
+        old: Ranked,
+        new: Ranked,
+        texts: ExampleTexts | None = None,
     ) -> None:
         k = search.route.k
         result = compare(old.ids, new.ids, k, self.comparison.rbo_p, old.scores, new.scores)
@@ -124,6 +155,7 @@ class Recorder:
                     old_scores=old.scores[:k],
                     new_ids=new.ids[:k],
                     new_scores=new.scores[:k],
+                    texts=texts,
                     thresholds=tuple(t for t in search.thresholds if t.query in (None, index)),
                 )
             )

@@ -38,7 +38,15 @@ from proxy.flip.audit import AuditLog
 from proxy.flip.modes import ModeController, canary_key
 from proxy.flip.promotion import Promoter
 from proxy.gate.monitor import GateMonitor
-from proxy.metrics import FlipMetrics, ProxyMetrics, QueryTextMetrics, TranslationMetrics
+from proxy.metrics import (
+    FlipMetrics,
+    ProxyMetrics,
+    QueryTextMetrics,
+    ReviewMetrics,
+    TranslationMetrics,
+)
+from proxy.review.capture import TextCapture
+from proxy.review.store import ReviewStore
 from proxy.search.handler import Runtime, SearchPath
 from proxy.search.routes import RouteTable
 from proxy.server.ops import Readiness, create_ops_app
@@ -75,6 +83,7 @@ class Sidecar:
         self.metrics.shadow_in_flight.set_function(lambda: len(self.shadow_tasks))
         self.lag = LoopLagMonitor(config.shadow.max_loop_lag_s, self.metrics.loop_lag)
         self.examples = ExampleStore(config.examples, on_drop=self.metrics.examples_dropped.inc)
+        self.reviews = ReviewStore(config.review.path, ReviewMetrics(registry))
         self.clients: dict[str, UpstreamClient] = {}  # filled when the sidecar starts
         embed_metrics = EmbedderMetrics(registry)  # registered either way: series at zero
         self.embedder = (
@@ -118,6 +127,7 @@ class Sidecar:
             translator=ThresholdTranslator(self._map_for, self.translation_metrics),
         )
         recorder = Recorder(config.comparison, self.examples, lambda: self.thresholds)
+        recorder.capture = TextCapture(config.review) if config.review.store_text else None
         self.metrics.prime([r.name for r in config.routes], list(config.segments.names))
         self.translation_metrics.prime([r.name for r in config.routes], list(config.segments.names))
         for route in config.routes:
@@ -184,6 +194,7 @@ class Sidecar:
                 ("[admin].listen", old.admin.listen, config.admin.listen),
                 ("[upstreams]", old.upstreams, config.upstreams),
                 ("[examples]", old.examples, config.examples),
+                ("[review].path", old.review.path, config.review.path),
                 ("[embedding]", old.embedding, config.embedding),
                 ("[embeddings_api]", old.embeddings_api, config.embeddings_api),
                 ("[modes].state_path", old.modes.state_path, config.modes.state_path),
@@ -205,6 +216,8 @@ class Sidecar:
         )
         lag_task = self.tasks.spawn(self.lag.run(), name="loop-lag")
         examples_task = self.tasks.spawn(self.examples.run(), name="examples-writer")
+        if config.review.enabled:  # votes cast through other processes sharing the file
+            self.tasks.spawn(self.reviews.follow(config.gate.interval_s), name="reviews-follow")
         self.tasks.spawn(self.threshold_watcher.run(), name="thresholds-watch")
         self.tasks.spawn(self.gate.run(self.promoter.observe), name="gate")
         self.tasks.spawn(
@@ -222,6 +235,7 @@ class Sidecar:
             await self.embeddings_api.close()
             self.embeddings_api.memory.clear()
         self.examples.close()
+        self.reviews.close()
         await self.gate.close()
         self.audit.close()
         if self.embedder is not None:
@@ -240,6 +254,7 @@ class Sidecar:
             gate=self.gate,
             promoter=self.promoter,
             thresholds=lambda: self.thresholds,
+            reviews=self.reviews,
         )
 
     def admin_app(self) -> web.Application:
