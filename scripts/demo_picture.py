@@ -24,6 +24,7 @@ from pathlib import Path
 import matplotlib as mpl
 from PIL import Image, ImageDraw, ImageFont
 from rich.color import Color
+from rich.console import Console
 from rich.terminal_theme import MONOKAI
 from rich.text import Text
 
@@ -78,7 +79,7 @@ def render(pane: str, out: Path) -> None:
     bold = ImageFont.truetype(str(fonts / "DejaVuSansMono-Bold.ttf"), FONT_SIZE)
     cell_w = round(regular.getlength("M"))
     _, top, _, bottom = regular.getbbox("┃")  # box-drawing lines must join from row to row
-    cell_h = bottom - top
+    cell_h = int(bottom - top)
     lines = pane.rstrip("\n").split("\n")
     background = (
         MONOKAI.background_color.red,
@@ -111,9 +112,8 @@ def render(pane: str, out: Path) -> None:
     image.save(out, optimize=True)
 
 
-def _console():  # noqa: ANN202 - rich's Console, imported late: only render() needs it
-    from rich.console import Console
-
+def _console() -> Console:
+    """A console of the pane's width, for reading styles back."""
     return Console(width=COLUMNS, color_system="truecolor")
 
 

@@ -24,5 +24,6 @@ def test_every_subcommand_has_a_help_line_and_a_description():
         assert sub.description, f"embedshift {name} --help has no description"
         assert sub.description[0].isupper(), name
         assert name in listing
-    helps = {a.dest: a.help for a in parser._subparsers._group_actions[0]._choices_actions}
+    action = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    helps = {choice.dest: choice.help for choice in action._choices_actions}
     assert all(helps.values()), helps
