@@ -20,12 +20,15 @@ import urllib.parse
 import urllib.request
 from collections import Counter
 from pathlib import Path
+from typing import Any
 
+import pytest
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
 from tests.support.sidecar import Sidecar
 
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
 TOKEN = "review-browser-token"  # noqa: S105 - a test token
 N_QUERIES = 24
 SHOWN = 12
@@ -109,7 +112,7 @@ def search(proxy: Sidecar, collection_id: str, text: str, vector: list[float]) -
         assert len(json.loads(answer.read())["documents"][0]) == 10
 
 
-def admin_get(proxy: Sidecar, path: str) -> dict:
+def admin_get(proxy: Sidecar, path: str) -> Any:
     """One admin API call with the token."""
     request = urllib.request.Request(
         proxy.admin_url + path, headers={"Authorization": f"Bearer {TOKEN}"}
@@ -158,6 +161,7 @@ def check_tallies(proxy: Sidecar, expected: Counter[str]) -> None:
     assert tallies["criterion"]["status"] == "uncertain"  # fewer votes than min_reviews
 
 
+@pytest.mark.timeout(300)  # the first run loads SciFact twice, with its text, into Chroma
 def test_people_judge_divergent_queries_blind(
     browser, chroma_url, chroma_with_text, infinity_url, scifact_text, tmp_path
 ):
