@@ -102,8 +102,15 @@ class Where:
         return None
 
     def error(self, name: str | None, message: str) -> EmbedshiftError:
-        """The error for key ``name`` saying ``message`` (``must be ..., got ...``)."""
+        """The error for key ``name`` saying ``message`` (``must be ..., got ...``).
+
+        An item of an array or inline table (``canary_steps[0]``, ``old_segments.docs``) is
+        given the line of the key that holds it.
+        """
         line = self.line_of(name)
+        if line is None and name is not None:
+            outer = re.split(r"[.\[]", name, maxsplit=1)[0]
+            line = self.line_of(outer) if outer != name else None
         suffix = f" (line {line})" if line is not None else ""
         return self.error_type(f"{self.source}: {self.key(name)} {message}{suffix}")
 
