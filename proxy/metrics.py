@@ -31,11 +31,16 @@ OUTCOMES: Final = (
     "answer_too_large",
 )
 """Every shadow outcome: each mirrored-or-not search request ends in exactly one."""
+BAND_POSITIONS: Final = ("below", "within", "above")
+"""Where a new top-1 score falls against the new model's published band (p01 to p99)."""
+COVERAGE_OUTCOMES: Final = ("checked", "failed", "dropped", "unsupported")
+"""What became of a compared query offered to the id lookups of the new index."""
 
 UNIT_BUCKETS: Final = (
     0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.75, 0.8, 0.85, 0.9, 0.925, 0.95, 0.975, 0.99, 1.0,
 )  # fmt: skip
-# tau spans [-1, 1], so this histogram has no _sum (prometheus_client's rule); use quantiles.
+# tau spans [-1, 1], so this histogram has no _sum (prometheus_client's rule): the sum of
+# (1 + tau) and of tau squared are counters beside it (embedshift_kendall_tau_shifted_total).
 TAU_BUCKETS: Final = (-1.0, -0.75, -0.5, -0.25, 0.0, 0.25, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 1.0)
 # 0 .. 1 in steps of 0.05; scores at or below 0 land in the first bucket. No negative bucket:
 # prometheus_client drops _sum from histograms with one, and mean scores matter on dashboards.
@@ -67,6 +72,11 @@ class RouteSegmentMetrics:
     rbo_squares: Counter
     overlap_squares: Counter
     outcomes: dict[str, Counter]
+    kendall_tau_shifted: Counter
+    kendall_tau_squares: Counter
+    score_band: dict[str, Counter]  # position of the new top-1 score: below, within, above
+    coverage_ids: dict[str, Counter]  # present, missing
+    coverage_lookups: dict[str, Counter]  # COVERAGE_OUTCOMES
 
 
 class ProxyMetrics:
@@ -153,6 +163,42 @@ class ProxyMetrics:
             labels,
             registry=registry,
         )
+        self.kendall_tau_shifted = Counter(
+            "embedshift_kendall_tau_shifted",
+            "Sum of (1 + Kendall's tau) over the queries embedshift_kendall_tau counts (a "
+            "counter only grows and tau may be negative): mean tau = increase(this) / "
+            "increase(embedshift_kendall_tau_count) - 1.",
+            labels,
+            registry=registry,
+        )
+        self.kendall_tau_squares = Counter(
+            "embedshift_kendall_tau_squares",
+            "Sum of squared Kendall's tau (with the shifted sum and the count: the variance).",
+            labels,
+            registry=registry,
+        )
+        self.score_band = Counter(
+            "embedshift_score_band_checks",
+            "Compared queries whose new top-1 score falls below, within or above the band the "
+            "calibrator saw for the new model on its labelled queries (1st to 99th percentile); "
+            "counted while a band is published.",
+            (*labels, "position"),
+            registry=registry,
+        )
+        self.coverage_ids = Counter(
+            "embedshift_coverage_ids",
+            "Old-side result ids looked up by id in the new index, by result (present, missing).",
+            (*labels, "result"),
+            registry=registry,
+        )
+        self.coverage_lookups = Counter(
+            "embedshift_coverage_lookups",
+            "Compared queries offered to the new index's id lookups, by outcome: checked, "
+            "failed (error or timeout), dropped (over [gate].coverage_rate or in flight), "
+            "unsupported (the adapter has no get-by-id call).",
+            (*labels, "outcome"),
+            registry=registry,
+        )
         self.upstream_duration = Histogram(
             "embedshift_upstream_request_duration_seconds",
             "Time from sending a request to an upstream to having its whole answer.",
@@ -202,6 +248,9 @@ class ProxyMetrics:
             self.shadow_requests,
             self.accepted,
             self.upstream_duration,
+            self.score_band,
+            self.coverage_ids,
+            self.coverage_lookups,
         ]
 
     def client_requests_for(self, route: str, status: int) -> Counter:
@@ -242,6 +291,15 @@ class ProxyMetrics:
                 rbo_squares=self.rbo_squares.labels(route, segment),
                 overlap_squares=self.overlap_squares.labels(route, segment),
                 outcomes={o: self.shadow_requests.labels(route, segment, o) for o in OUTCOMES},
+                kendall_tau_shifted=self.kendall_tau_shifted.labels(route, segment),
+                kendall_tau_squares=self.kendall_tau_squares.labels(route, segment),
+                score_band={p: self.score_band.labels(route, segment, p) for p in BAND_POSITIONS},
+                coverage_ids={
+                    r: self.coverage_ids.labels(route, segment, r) for r in ("present", "missing")
+                },
+                coverage_lookups={
+                    o: self.coverage_lookups.labels(route, segment, o) for o in COVERAGE_OUTCOMES
+                },
             )
             self._bound[key] = bound
         return bound

@@ -26,6 +26,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar, Literal, Protocol
 
+from proxy.adapters.lookup import IdLookup
 from proxy.adapters.scales import RequestThreshold, Scale
 from proxy.errors import AdapterError, UnparseableResponseError
 from proxy.jsondoc import loads
@@ -133,6 +134,14 @@ class Adapter(Protocol):
         """Resolve at start whatever :meth:`shadow_path` would otherwise resolve on first use."""
         ...
 
+    def id_lookups(self, path: str, doc: Any, ids: Sequence[str]) -> list[IdLookup] | None:
+        """Requests asking the new index which of ``ids`` it holds (:mod:`.lookup`).
+
+        ``path`` and ``doc`` are the search as sent to the new index (collections mapped);
+        None when this engine's API has no get-by-id call this adapter knows.
+        """
+        ...
+
     document_text: ClassVar[str | None]
     """What a route's ``document_text`` names in this engine's answers (None: no text read)."""
 
@@ -199,6 +208,15 @@ class RequestSide:
 
     async def warm(self, collections: Mapping[str, str], lookup: CollectionLookup) -> None:
         """Nothing to resolve."""
+
+    def id_lookups(
+        self,
+        path: str,  # noqa: ARG002 - no get-by-id call to build
+        doc: Any,  # noqa: ARG002
+        ids: Sequence[str],  # noqa: ARG002
+    ) -> list[IdLookup] | None:
+        """None: no get-by-id call (adapters with one override this)."""
+        return None
 
     document_text: ClassVar[str | None] = None
 

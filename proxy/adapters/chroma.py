@@ -50,6 +50,7 @@ from proxy.adapters.base import (
     is_dense_vector,
     ranked_from_pairs,
 )
+from proxy.adapters.lookup import IdLookup, field_of, json_body, listed, ok
 from proxy.adapters.scales import COSINE_DISTANCE, SQUARED_EUCLIDEAN, Scale, threshold_number
 from proxy.errors import AdapterError, UnparseableResponseError
 
@@ -206,6 +207,20 @@ class ChromaAdapter(RequestSide):
         if collections:
             await self._mapping(self.tenant, self.database, collections, lookup)
 
+    def id_lookups(
+        self,
+        path: str,
+        doc: Any,  # noqa: ARG002 - the collection is in the path
+        ids: Sequence[str],
+    ) -> list[IdLookup] | None:
+        """``POST .../collections/{uuid}/get`` with ``{"ids": [...], "include": []}``."""
+        found = _QUERY_PATH.match(path.partition("?")[0])
+        if found is None:
+            return None
+        target = found["base"] + found["id"] + "/get"
+        body = json_body({"ids": list(ids), "include": []})
+        return [IdLookup("POST", target, body, tuple(ids), _found_ids)]
+
     async def _mapping(
         self, tenant: str, database: str, collections: Mapping[str, str], lookup: CollectionLookup
     ) -> dict[str, str]:
@@ -259,6 +274,12 @@ async def _collection_id(
         raise AdapterError(f"Chroma collection {name!r} not found on the {side} (status {status})")
     collection_id: str = body["id"]
     return collection_id
+
+
+def _found_ids(status: int, body: Any) -> list[str]:
+    """The ids a ``/get`` answer holds (Chroma answers only the ids it has)."""
+    ok(status, "Chroma get")
+    return [str(i) for i in listed(field_of(body, "ids", "Chroma get"), "Chroma get ids")]
 
 
 def _embeddings(doc: Any) -> list[Any]:

@@ -48,6 +48,7 @@ from proxy.adapters.base import (
     score_option,
     texts_under,
 )
+from proxy.adapters.lookup import IdLookup, field_of, json_body, listed, native_id, ok
 from proxy.adapters.scales import (
     EUCLIDEAN,
     SIMILARITY,
@@ -193,12 +194,34 @@ class QdrantAdapter(RequestSide):
             return None, f"a {kind} query is not scored by nearness to one dense vector"
         return scale, None
 
+    def id_lookups(
+        self,
+        path: str,
+        doc: Any,  # noqa: ARG002 - the collection is in the path
+        ids: Sequence[str],
+    ) -> list[IdLookup] | None:
+        """``POST /collections/{name}/points`` with the ids, no payload, no vector."""
+        base, found, _ = path.partition("?")[0].rpartition("/points/")
+        if not found or "/collections/" not in base:
+            return None
+        body = json_body(
+            {"ids": [native_id(i) for i in ids], "with_payload": False, "with_vector": False}
+        )
+        return [IdLookup("POST", base + "/points", body, tuple(ids), _found_points)]
+
     def _points(self, points: list[Any], where: str) -> Ranked:
         pairs = []
         for i, point in enumerate(points):
             expect(point, dict, f"{where}[{i}]")
             pairs.append((point.get("id"), point.get("score")))
         return ranked_from_pairs(pairs, self.score, where)
+
+
+def _found_points(status: int, body: Any) -> list[str]:
+    """The ids of a ``points`` answer (Qdrant lists only the points it has)."""
+    ok(status, "Qdrant points")
+    points = listed(field_of(body, "result", "Qdrant points"), "Qdrant points result")
+    return [str(field_of(p, "id", "Qdrant point")) for p in points]
 
 
 def _searches(doc: Any) -> list[dict[str, Any]]:

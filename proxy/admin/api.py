@@ -200,12 +200,16 @@ def _percent(mode: str, percent: Any) -> float:
 
 
 def _blocking(report: GateReport) -> str:
+    """Every segment that does not pass, with every reason (failures first), one per line."""
     parts = []
     for verdict in report.verdicts:
         if verdict.verdict != "pass":
-            first = verdict.reasons[0] if verdict.reasons else "no reason given"
-            parts.append(f"{verdict.segment}: {verdict.verdict} ({first})")
-    return "; ".join(parts) or "no segment was judged"
+            reasons = verdict.reasons or ("no reason given",)
+            parts.append(
+                f"{verdict.segment}: {verdict.verdict}"
+                + "".join(f"\n  - {reason}" for reason in reasons)
+            )
+    return "\n".join(parts) or "no segment was judged"
 
 
 async def set_mode(request: web.Request) -> web.Response:
@@ -225,7 +229,7 @@ async def set_mode(request: web.Request) -> web.Response:
         gated = wanted.new_share > before.new_share
         if gated and not report.passes and not wanted.force:
             message = (
-                f"the gate does not pass for every segment: {_blocking(report)}. "
+                f"the gate does not pass for every segment:\n{_blocking(report)}\n"
                 'Wait for more traffic, fix the new index, or send "force": true with a reason'
             )
             return _error(409, message, gate=report.as_json())

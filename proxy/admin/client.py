@@ -89,11 +89,18 @@ def format_status(status: dict[str, Any]) -> str:
         lines.extend(f"    - {reason}" for reason in verdict["reasons"])
     limits = gate["limits"]
     lines.append(
-        "limits: window {window_s:g} s, min_compared {min_compared}, min_rbo {min_rbo}, "
-        "min_overlap {min_overlap}, max_shadow_error_rate {max_shadow_error_rate}, "
-        "max_shadow_timeout_rate {max_shadow_timeout_rate}, max_abstain_flip_rate "
-        "{max_abstain_flip_rate}, max_latency_ratio {max_latency_ratio}".format(**limits)
+        "limits: window {window_s:g} s, min_compared {min_compared}, max_quality_loss "
+        "{max_quality_loss} ({quality_metric}), min_coverage {min_coverage}, divergence_margin "
+        "{divergence_margin}, max_score_outside_band {max_score_outside_band}, "
+        "max_new_empty_rate {max_new_empty_rate}, max_shadow_error_rate {max_shadow_error_rate}, "
+        "max_shadow_timeout_rate {max_shadow_timeout_rate}, max_latency_ratio "
+        "{max_latency_ratio} (at least +{latency_slack_s:g} s), min_reviews {min_reviews}".format(
+            **limits
+        )
     )
+    floors = [f"{k} {limits[k]}" for k in ("min_rbo", "min_overlap") if limits.get(k) is not None]
+    if floors:
+        lines.append("divergence floors: " + ", ".join(floors))
     thresholds = status["thresholds"]
     lines.append(f"thresholds in force (document version {thresholds['document_version']}):")
     for segment in thresholds["old"]:

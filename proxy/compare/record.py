@@ -7,9 +7,15 @@ query
 1. computes the divergence figures at the route's ``k`` (:func:`proxy.compare.divergence.compare`);
 2. observes them on the route and segment's metrics (overlap, Jaccard, RBO, Kendall's tau, top-1
    agreement, sums of squares for the gate, both sides' scores at rank 1 and rank k);
-3. with thresholds in force, counts what each side keeps at its threshold and the abstain flips
-   (one side keeps nothing, the other something);
-4. offers the query to the divergent-examples store.
+3. with a thresholds document in force that publishes the new model's top-1 score band, counts
+   where the new top-1 score falls (below, within, above: the gate's ``score_sanity``);
+4. with thresholds in force, counts what each side keeps at its threshold and the abstain flips
+   by direction (``empty="new"``: the new side keeps nothing where the old kept some, the one
+   the gate judges; ``empty="old"``: the opposite, reported);
+5. offers the query to the divergent-examples store.
+
+Then the old side's top-k ids of every query (once each) are offered to the new index's id
+lookups (``coverage``, :mod:`proxy.health.coverage`: sampled, bounded, off the request path).
 
 Answers that cannot be read, or that hold different numbers of queries, raise
 :class:`~proxy.errors.AdapterError` before anything is recorded (outcome ``unparseable``).
@@ -55,6 +61,16 @@ class Compared(Protocol):
         ...
 
     @property
+    def new_path(self) -> str:
+        """The new index's path for this search (its ids are looked up there)."""
+        ...
+
+    @property
+    def headers(self) -> list[tuple[bytes, bytes]]:
+        """The client's headers under the header policy (id lookups send them, no credentials)."""
+        ...
+
+    @property
     def thresholds(self) -> tuple[ThresholdChange, ...]:
         """Its thresholds as sent and as translated for the new index (kept with an example)."""
         ...
@@ -87,12 +103,18 @@ class Recorder:
         examples: ExampleStore | None,
         thresholds: Callable[[], ThresholdsInForce] = ThresholdsInForce,
         capture: TextCapture | None = None,
+        coverage: Callable[[Compared, tuple[str, ...], RouteSegmentMetrics], None] | None = None,
     ) -> None:
-        """``thresholds()`` gives the thresholds in force (read once per compared query)."""
+        """``thresholds()`` gives the thresholds in force (read once per compared query).
+
+        ``coverage(search, old_ids, bound)`` takes the old side's top-k ids of a compared search
+        (it must return at once: it only decides whether to look them up later).
+        """
         self.comparison = comparison
         self.examples = examples
         self.thresholds = thresholds
         self.capture = capture
+        self.coverage = coverage
 
     def record(
         self, search: Compared, bound: RouteSegmentMetrics, old_body: bytes, new_body: bytes
@@ -115,6 +137,11 @@ class Recorder:
         old_lists, new_lists = lists
         for index, (old, new) in enumerate(zip(old_lists, new_lists, strict=True)):
             self._query(search, bound, index, old, new, None if texts is None else texts[index])
+        if self.coverage is not None:
+            k = search.route.k
+            ids = tuple(dict.fromkeys(i for old in old_lists for i in old.ids[:k]))
+            if ids:
+                self.coverage(search, ids, bound)
 
     def _query(
         self,
@@ -134,11 +161,25 @@ class Recorder:
         bound.rbo_squares.inc(result.rbo * result.rbo)
         if result.kendall_tau is not None:
             bound.kendall_tau.observe(result.kendall_tau)
+            bound.kendall_tau_shifted.inc(1.0 + result.kendall_tau)
+            bound.kendall_tau_squares.inc(result.kendall_tau * result.kendall_tau)
         if result.top1_agree:
             bound.top1_agree.inc()
         _observe_scores(bound.score_old_top1, bound.score_old_topk, old.scores, k)
         _observe_scores(bound.score_new_top1, bound.score_new_topk, new.scores, k)
         thresholds = self.thresholds()
+        if thresholds.document is not None and new.scores:
+            band = thresholds.document.score_band_for(search.segment)
+            if band is not None:
+                top1 = new.scores[0]
+                position = (
+                    "below"
+                    if top1 < band.top1.p01
+                    else "above"
+                    if top1 > band.top1.p99
+                    else "within"
+                )
+                bound.score_band[position].inc()
         if thresholds.active:
             _observe_thresholds(bound, thresholds, search.segment, old.scores[:k], new.scores[:k])
         if self.examples is not None:

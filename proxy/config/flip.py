@@ -25,38 +25,113 @@ class GateSection:
         ge=2,
     )
     confidence: float = setting(
-        "Confidence of the bounds on mean RBO and mean overlap@k (one-sided).",
+        "Confidence of every bound the gate decides on (one-sided): means, shares, latency.",
         default=0.95,
         gt=0.5,
         lt=1,
     )
-    min_rbo: float = setting(
-        "Floor for the lower confidence bound of mean RBO.", default=0.8, ge=0, le=1
+    quality_metric: str = setting(
+        "The labelled metric labelled_quality judges, as the calibrator publishes it "
+        "(ndcg@10, recall@10, precision_at_threshold, recall_at_threshold).",
+        default="ndcg@10",
+        check=lambda v: None if v else "must name a metric, such as ndcg@10",
     )
-    min_overlap: float = setting(
-        "Floor for the lower confidence bound of mean overlap@k.", default=0.8, ge=0, le=1
+    max_quality_loss: float = setting(
+        "labelled_quality: the new side may be worse than the old by at most this much on "
+        "quality_metric; pass when the lower end of the interval of new - old is at least "
+        "-max_quality_loss, fail when its upper end is below.",
+        default=0.02,
+        ge=0,
+        le=1,
     )
-    max_abstain_flip_rate: float = setting(
-        "Cap on the share of compared queries whose answer flips between some results and "
-        "none under the thresholds in force (needs [thresholds]).",
+    min_coverage: float = setting(
+        "new_index_coverage: the share of the old side's result ids found in the new index "
+        "must be at least this (its lower confidence bound); 0 turns the criterion off.",
+        default=0.99,
+        ge=0,
+        le=1,
+    )
+    coverage_rate: float = setting(
+        "Compared queries whose old result ids are looked up in the new index, per second at "
+        "most (off the request path; beyond it a query is not checked); 0 turns lookups off.",
+        default=20.0,
+        ge=0,
+    )
+    coverage_max_in_flight: int = setting(
+        "Id lookups under way at once; a query arriving while all are busy is not checked.",
+        default=4,
+        ge=1,
+    )
+    coverage_timeout_s: float = setting(
+        "Time allowed for one id lookup in the new index.", default=2.0, gt=0
+    )
+    divergence_margin: float = setting(
+        "expected_divergence: live mean RBO must not be significantly below this share of "
+        "the RBO the calibrator measured between the two models on its labelled queries "
+        "(docs/gate.md says why one half); 0 turns the criterion off.",
+        default=0.5,
+        ge=0,
+        le=1,
+    )
+    max_score_outside_band: float = setting(
+        "score_sanity: cap on the share of the new side's top-1 scores outside the band the "
+        "calibrator saw for the new model (its 1st to 99th percentile); 1 turns it off.",
+        default=0.5,
+        ge=0,
+        le=1,
+    )
+    min_rbo: float | None = setting(
+        "Optional floor for the lower confidence bound of mean RBO (unset: no floor; two "
+        "different models rarely agree above 0.6, so divergence is evidence, not a verdict).",
+        default=None,
+        ge=0,
+        le=1,
+    )
+    min_overlap: float | None = setting(
+        "Optional floor for the lower confidence bound of mean overlap@k (unset: no floor).",
+        default=None,
+        ge=0,
+        le=1,
+    )
+    max_new_empty_rate: float = setting(
+        "Cap on the share of compared queries (with both thresholds known) where the new "
+        "side keeps no result at its threshold and the old side keeps some; the opposite "
+        "flip (old_empty) is reported, never judged.",
         default=0.05,
         ge=0,
         le=1,
     )
     max_shadow_error_rate: float = setting(
         "Cap on the share of shadow requests that fail (errors, unparseable answers, failed "
-        "embeddings).",
+        "embeddings); fails only when significantly above it.",
         default=0.01,
         ge=0,
         le=1,
     )
     max_shadow_timeout_rate: float = setting(
-        "Cap on the share of shadow requests that time out.", default=0.01, ge=0, le=1
+        "Cap on the share of shadow requests that time out; fails only when significantly "
+        "above it.",
+        default=0.01,
+        ge=0,
+        le=1,
     )
     max_latency_ratio: float = setting(
-        "Cap on the new index's p99 latency over the old one's (search routes, all segments).",
+        "latency: the new index fails when significantly more than 1% of its search answers "
+        "take longer than this multiple of the old index's p99 (and latency_slack_s more).",
         default=1.5,
         gt=0,
+    )
+    latency_slack_s: float = setting(
+        "latency: an increase over the old index's p99 smaller than this never fails "
+        "(a negligible absolute difference, whatever the ratio).",
+        default=0.025,
+        ge=0,
+    )
+    min_reviews: int = setting(
+        "reviewed_preference: fewest reviewed queries of a segment before people's votes "
+        "count (fewer: inconclusive); only when the review page is on.",
+        default=20,
+        ge=1,
     )
     prometheus_url: str | None = setting(
         "Read the window's figures from this Prometheus (all replicas summed), so that every "
@@ -124,7 +199,13 @@ class PromotionSection:
         "How long every segment must pass before the next step.", default=1800.0, gt=0
     )
     rollback_on_fail: bool = setting(
-        "Go back to shadow at once when a segment fails (then stop promoting until an "
-        "operator sets a mode).",
+        "Go back to shadow when a segment fails in failure_limit consecutive evaluations "
+        "(then stop promoting until an operator sets a mode).",
         default=True,
+    )
+    failure_limit: int = setting(
+        "Consecutive evaluations a segment must fail before an automatic rollback (as Argo's "
+        "failureLimit and Flagger's threshold): one failing reading never undoes a migration.",
+        default=3,
+        ge=1,
     )

@@ -3,8 +3,12 @@
 The ladder is shadow, then each of ``canary_steps`` (percent), then flipped. After every gate
 evaluation :class:`Promoter` decides (:func:`next_step`, pure):
 
-- a segment fails and the mode is not shadow (``rollback_on_fail``): back to shadow at once,
-  and no more automatic promotion until an operator sets a mode through the admin API;
+- a segment has failed in ``failure_limit`` consecutive evaluations and the mode is not shadow
+  (``rollback_on_fail``): back to shadow, and no more automatic promotion until an operator
+  sets a mode through the admin API. The failure budget is Argo Rollouts' ``failureLimit`` and
+  Flagger's ``threshold``: one failing evaluation (a noisy window, a scrape gap) never undoes a
+  migration; a failure that persists does. Every criterion already fails only on a bound, so
+  a persisting failure is a significant one, seen again and again;
 - every segment has passed in every evaluation for ``hold_s``, and the mode in force has
   been in force for ``hold_s`` too: one rung up (never past flipped).
 
@@ -15,6 +19,7 @@ restarted sidecar may promote again, but only after the gate has passed for ``ho
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from proxy.config.schema import PromotionSection
@@ -47,11 +52,24 @@ def next_step(
     now: float,
     settings: PromotionSection,
     halted: bool,
+    streaks: Mapping[str, int] | None = None,
 ) -> Step | None:
-    """The change to make now, or None (see the module docstring)."""
-    failing = report.failing
+    """The change to make now, or None (see the module docstring).
+
+    ``streaks``: consecutive failing evaluations per segment, this report's included (None:
+    this report's failures count as persisting, for callers without a history).
+    """
+    failing = [
+        s for s in report.failing if streaks is None or streaks.get(s, 0) >= settings.failure_limit
+    ]
     if failing and settings.rollback_on_fail and state.mode != "shadow":
-        return Step("shadow", 0.0, f"automatic rollback: the gate fails for {', '.join(failing)}")
+        count = settings.failure_limit
+        return Step(
+            "shadow",
+            0.0,
+            f"automatic rollback: the gate fails for {', '.join(failing)} "
+            f"({count} consecutive evaluation{'s' if count > 1 else ''})",
+        )
     if halted or state.mode == "flipped" or not report.passes or passing_since is None:
         return None
     if now - passing_since < settings.hold_s or now - state.changed_at < settings.hold_s:
@@ -72,6 +90,7 @@ class Promoter:
         self.settings = settings
         self.halted = False
         self.passing_since: float | None = None
+        self.streaks: dict[str, int] = {}  # consecutive failing evaluations per segment
 
     def operator_changed(self) -> None:
         """An operator set a mode: automatic promotion may resume."""
@@ -83,6 +102,8 @@ class Promoter:
             self.passing_since = None
         elif self.passing_since is None:
             self.passing_since = report.at
+        failing = set(report.failing)
+        self.streaks = {s: self.streaks.get(s, 0) + 1 for s in failing}
         if not self.settings.enabled:
             return
         async with self.controller.lock:
@@ -93,6 +114,7 @@ class Promoter:
                 report.at,
                 self.settings,
                 self.halted,
+                self.streaks,
             )
             if step is None:
                 return

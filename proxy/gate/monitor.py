@@ -10,6 +10,12 @@ each periodic one.
 Segments judged: every configured segment (one without traffic is inconclusive: no data is
 never a pass), plus ``other`` when no segment is configured or when ``other`` saw search
 requests in the window.
+
+What each segment is judged against besides its live figures (:class:`~proxy.gate.verdict.
+Evidence`) comes from the thresholds document in force (labelled quality of the segment itself,
+never another's; expected divergence and score band, the global entry's when the segment has
+none) and the review page's tallies when review is on. Without segments configured, ``other``
+is all the traffic and reads the document's global entry.
 """
 
 from __future__ import annotations
@@ -17,7 +23,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,8 +31,10 @@ import aiohttp
 from prometheus_client.registry import Collector
 
 from proxy.config.schema import OTHER, Config
+from proxy.gate.figures import Latency, SegmentFigures
 from proxy.gate.prometheus import GateSourceError, PrometheusFigures
-from proxy.gate.verdict import VERDICT_VALUES, Criterion, Latency, SegmentFigures, Verdict, evaluate
+from proxy.gate.review import ReviewCounts
+from proxy.gate.verdict import VERDICT_VALUES, Criterion, Evidence, Verdict, evaluate
 from proxy.gate.window import (
     CounterWindow,
     figures_between,
@@ -36,6 +44,7 @@ from proxy.gate.window import (
 )
 from proxy.logs import get_logger
 from proxy.metrics import FlipMetrics
+from proxy.thresholds.watch import ThresholdsInForce
 
 log = get_logger("gate")
 
@@ -82,18 +91,21 @@ class GateMonitor:
         config: Callable[[], Config],
         counters: Sequence[Collector],
         metrics: FlipMetrics,
-        thresholds_configured: Callable[[], bool],
+        thresholds: Callable[[], ThresholdsInForce],
         clock: Callable[[], float] = time.time,
+        reviews: Callable[[], Mapping[str, ReviewCounts]] | None = None,
     ) -> None:
         """Read the config through ``config()`` (reloads apply); figures from ``counters``.
 
         ``counters``: the families :mod:`proxy.gate.window` reads
-        (:meth:`ProxyMetrics.gate_counters`).
+        (:meth:`ProxyMetrics.gate_counters`); ``thresholds()``: the thresholds in force;
+        ``reviews()``: the review page's tallies per segment (None: no review store).
         """
         self.config = config
         self.counters = counters
         self.metrics = metrics
-        self.thresholds_configured = thresholds_configured
+        self.thresholds = thresholds
+        self.reviews = reviews
         self.clock = clock
         self.window = CounterWindow(config().gate.window_s, clock())
         self.last: GateReport | None = None
@@ -105,7 +117,7 @@ class GateMonitor:
         settings = config.gate
         now = self.clock()
         self.window.window_s = settings.window_s
-        configured = self.thresholds_configured()
+        in_force = self.thresholds()
         if settings.prometheus_url is None:
             snapshot = await asyncio.to_thread(take_snapshot, self.counters, now)
             if keep:
@@ -119,19 +131,38 @@ class GateMonitor:
                     s,
                     figures_between(start, snapshot, s),
                     latency,
+                    self._evidence(config, in_force, s),
                     settings,
-                    thresholds_configured=configured,
+                    thresholds_configured=_both_thresholds(in_force, s),
                 )
                 for s in names
             )
             report = GateReport(now, "local", settings.window_s, verdicts, latency)
         else:
-            report = await self._from_prometheus(config, now, configured)
+            report = await self._from_prometheus(config, now, in_force)
         self._publish(report)
         self.last = report
         return report
 
-    async def _from_prometheus(self, config: Config, now: float, configured: bool) -> GateReport:
+    def _evidence(self, config: Config, in_force: ThresholdsInForce, segment: str) -> Evidence:
+        """What ``segment`` is judged against besides its live figures."""
+        doc = in_force.document
+        key = None if segment == OTHER and not config.segments.names else segment
+        review_on = config.review.enabled and self.reviews is not None
+        tallies = self.reviews() if review_on and self.reviews is not None else {}
+        return Evidence(
+            document=doc is not None,
+            quality=None if doc is None else doc.quality_for(key),
+            divergence=None if doc is None else doc.divergence_for(key),
+            band=None if doc is None else doc.score_band_for(key),
+            rbo_p=config.comparison.rbo_p,
+            review_enabled=review_on,
+            reviews=tallies.get(segment),
+        )
+
+    async def _from_prometheus(
+        self, config: Config, now: float, in_force: ThresholdsInForce
+    ) -> GateReport:
         settings = config.gate
         if self._session is None or self._session.closed:
             self._session = aiohttp.ClientSession()
@@ -148,8 +179,9 @@ class GateMonitor:
                 s,
                 figures.get(s, SegmentFigures()),
                 latency,
+                self._evidence(config, in_force, s),
                 settings,
-                thresholds_configured=configured,
+                thresholds_configured=_both_thresholds(in_force, s),
             )
             for s in names
         )
@@ -196,3 +228,8 @@ class GateMonitor:
         """Close the Prometheus session, if one was opened."""
         if self._session is not None:
             await self._session.close()
+
+
+def _both_thresholds(in_force: ThresholdsInForce, segment: str) -> bool:
+    """Whether both sides have a threshold for ``segment`` (abstain flips can be counted)."""
+    return in_force.old_for(segment) is not None and in_force.new_for(segment) is not None

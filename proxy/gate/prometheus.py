@@ -7,7 +7,8 @@ multiple of ``interval_s``, a moment every replica agrees on and whose scrapes a
 that replicas evaluating in the same interval get the same answers and the same verdicts.
 
 The queries mirror :mod:`proxy.gate.window` (``increase()`` over ``window_s``, summed by segment;
-the same outcome sets as deploy/prometheus/rules/recording.yml). ``[gate].prometheus_selector``
+the same outcome sets as deploy/prometheus/rules/recording.yml; latency as each upstream's
+bucket increases, judged by the same code as the local window's). ``[gate].prometheus_selector``
 is added to every selector (e.g. ``namespace="search"``) so that two deployments scraped by one
 Prometheus stay apart. A Prometheus that cannot answer raises :class:`GateSourceError`; the
 gate then says ``inconclusive`` for every segment, naming the error.
@@ -23,7 +24,8 @@ from typing import Any
 import aiohttp
 
 from proxy.config.schema import GateSection
-from proxy.gate.verdict import ERROR_OUTCOMES, SENT_OUTCOMES, Latency, SegmentFigures
+from proxy.gate.figures import ERROR_OUTCOMES, SENT_OUTCOMES, Latency, SegmentFigures
+from proxy.gate.window import COUNTED
 
 
 class GateSourceError(Exception):
@@ -51,17 +53,26 @@ def queries(settings: GateSection) -> dict[str, str]:
         "rbo_squares": inc("embedshift_rbo_squares_total"),
         "overlap_sum": inc("embedshift_overlap_at_k_sum"),
         "overlap_squares": inc("embedshift_overlap_squares_total"),
-        "abstain_flips": inc("embedshift_abstain_flips_total"),
+        "flips": inc("embedshift_abstain_flips_total", "segment, empty"),
+        "ids": inc("embedshift_coverage_ids_total", "segment, result"),
+        "lookups": inc("embedshift_coverage_lookups_total", "segment, outcome"),
+        "band": inc("embedshift_score_band_checks_total", "segment, position"),
         "outcomes": inc("embedshift_shadow_requests_total", "segment, outcome"),
         "accepted": inc("embedshift_accepted_results_count", "segment, side"),
-        "latency": "histogram_quantile(0.99, "
-        + inc(
+        "latency": inc(
             "embedshift_upstream_request_duration_seconds_bucket",
             "upstream, le",
             'route!="passthrough"',
-        )
-        + ")",
+        ),
     }
+
+
+LABELLED = {  # query -> (label, {label value: figure}), as proxy/gate/window.py reads them
+    "flips": ("empty", {"new": "new_empty", "old": "old_empty"}),
+    "ids": ("result", {"present": "ids_present", "missing": "ids_missing"}),
+    "lookups": ("outcome", {"failed": "lookups_failed", "unsupported": "lookups_unsupported"}),
+    "band": ("position", {"below": "band_below", "within": "band_within", "above": "band_above"}),
+}
 
 
 class PrometheusFigures:
@@ -79,10 +90,14 @@ class PrometheusFigures:
         answers = await asyncio.gather(*(self._query(e, at) for e in exprs.values()))
         results = dict(zip(exprs, answers, strict=True))
         values: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
-        for figure in ("queries", "rbo_sum", "rbo_squares", "overlap_sum", "overlap_squares",
-                       "abstain_flips"):  # fmt: skip
+        for figure in ("queries", "rbo_sum", "rbo_squares", "overlap_sum", "overlap_squares"):
             for labels, value in results[figure]:
                 values[labels.get("segment", "other")][figure] += value
+        for query, (label, names) in LABELLED.items():
+            for labels, value in results[query]:
+                named = names.get(labels.get(label, ""))
+                if named is not None:
+                    values[labels.get("segment", "other")][named] += value
         outcomes: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
         for labels, value in results["outcomes"]:
             outcomes[labels.get("segment", "other")][labels.get("outcome", "")] += value
@@ -92,21 +107,20 @@ class PrometheusFigures:
         segments = set(values) | set(outcomes)
         figures = {
             s: SegmentFigures(
-                queries=values[s]["queries"],
-                rbo_sum=values[s]["rbo_sum"],
-                rbo_squares=values[s]["rbo_squares"],
-                overlap_sum=values[s]["overlap_sum"],
-                overlap_squares=values[s]["overlap_squares"],
                 sent=sum(outcomes[s][o] for o in SENT_OUTCOMES),
                 errors=sum(outcomes[s][o] for o in ERROR_OUTCOMES),
                 timeouts=outcomes[s]["shadow_timeout"],
-                abstain_flips=values[s]["abstain_flips"],
                 threshold_queries=min(accepted[s]["old"], accepted[s]["new"]),
+                **{name: values[s][name] for name in COUNTED},
             )
             for s in segments
         }
-        p99 = {labels.get("upstream"): value for labels, value in results["latency"]}
-        latency = Latency(old_p99_s=p99.get("old"), new_p99_s=p99.get("new"))
+        buckets: dict[str, dict[float, float]] = defaultdict(dict)
+        for labels, value in results["latency"]:
+            buckets[labels.get("upstream", "")][float(labels.get("le", "inf"))] = value
+        latency = Latency(
+            old=tuple(sorted(buckets["old"].items())), new=tuple(sorted(buckets["new"].items()))
+        )
         seen = {s for s in outcomes if any(v > 0 for v in outcomes[s].values())}
         return at, figures, latency, seen
 

@@ -34,7 +34,7 @@ import math
 from statistics import NormalDist
 from typing import Protocol
 
-from proxy.gate.verdict import Criterion
+from proxy.gate.criterion import Criterion
 
 NAME = "reviewed_preference"
 LOSS_SHARE_LIMIT = 0.5

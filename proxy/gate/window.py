@@ -2,7 +2,8 @@
 
 The proxy already counts everything the gate needs in cumulative Prometheus families (the RBO
 and overlap@k histograms' ``_count`` and ``_sum``, the sums of squares beside them, shadow
-outcomes, abstain flips, accepted counts, upstream latency buckets). So the window is not a
+outcomes, abstain flips by direction, accepted counts, ids looked up in the new index, new
+top-1 scores against the published band, upstream latency buckets). So the window is not a
 log of per-query figures: every ``[gate].interval_s`` a :class:`CounterWindow` takes a
 :class:`Snapshot` of those counters, summed per segment, and keeps a ring of them; the figures
 of the last ``window_s`` are the newest snapshot minus the one taken ``window_s`` earlier.
@@ -21,22 +22,36 @@ from dataclasses import dataclass, field
 from prometheus_client.registry import Collector
 from prometheus_client.samples import Sample
 
-from proxy.gate.verdict import (
-    ERROR_OUTCOMES,
-    SENT_OUTCOMES,
-    Latency,
-    SegmentFigures,
-    histogram_quantile,
-)
+from proxy.gate.figures import ERROR_OUTCOMES, SENT_OUTCOMES, Latency, SegmentFigures
 
 LATENCY_BUCKET = "embedshift_upstream_request_duration_seconds_bucket"
+COUNTED = (
+    "queries", "rbo_sum", "rbo_squares", "overlap_sum", "overlap_squares", "new_empty",
+    "old_empty", "ids_present", "ids_missing", "lookups_failed", "lookups_unsupported",
+    "band_below", "band_within", "band_above",
+)  # fmt: skip
+"""Figures of :class:`SegmentFigures` read straight from one counter (or one labelled series)."""
 _SIMPLE = {
     "embedshift_rbo_count": "queries",
     "embedshift_rbo_sum": "rbo_sum",
     "embedshift_rbo_squares_total": "rbo_squares",
     "embedshift_overlap_at_k_sum": "overlap_sum",
     "embedshift_overlap_squares_total": "overlap_squares",
-    "embedshift_abstain_flips_total": "abstain_flips",
+}
+_LABELLED = {  # family -> (label, {label value: figure})
+    "embedshift_abstain_flips_total": ("empty", {"new": "new_empty", "old": "old_empty"}),
+    "embedshift_coverage_ids_total": (
+        "result",
+        {"present": "ids_present", "missing": "ids_missing"},
+    ),
+    "embedshift_coverage_lookups_total": (
+        "outcome",
+        {"failed": "lookups_failed", "unsupported": "lookups_unsupported"},
+    ),
+    "embedshift_score_band_checks_total": (
+        "position",
+        {"below": "band_below", "within": "band_within", "above": "band_above"},
+    ),
 }
 
 
@@ -93,6 +108,11 @@ def _add(
         return
     if name in _SIMPLE:
         segments[segment].values[_SIMPLE[name]] += sample.value
+    elif name in _LABELLED:
+        label, figures = _LABELLED[name]
+        figure = figures.get(labels.get(label, ""))
+        if figure is not None:
+            segments[segment].values[figure] += sample.value
     elif name == "embedshift_shadow_requests_total":
         segments[segment].outcomes[labels["outcome"]] += sample.value
     elif name == "embedshift_accepted_results_count":
@@ -113,29 +133,22 @@ def figures_between(old: Snapshot, new: Snapshot, segment: str) -> SegmentFigure
         return after.accepted.get(side, 0.0) - before.accepted.get(side, 0.0)
 
     return SegmentFigures(
-        queries=value("queries"),
-        rbo_sum=value("rbo_sum"),
-        rbo_squares=value("rbo_squares"),
-        overlap_sum=value("overlap_sum"),
-        overlap_squares=value("overlap_squares"),
         sent=sum(outcome(o) for o in SENT_OUTCOMES),
         errors=sum(outcome(o) for o in ERROR_OUTCOMES),
         timeouts=outcome("shadow_timeout"),
-        abstain_flips=value("abstain_flips"),
         threshold_queries=min(accepted("old"), accepted("new")),
+        **{name: value(name) for name in COUNTED},
     )
 
 
-def latency_between(old: Snapshot, new: Snapshot, q: float = 0.99) -> Latency:
-    """The ``q`` quantile of each upstream's latency between two snapshots."""
+def latency_between(old: Snapshot, new: Snapshot) -> Latency:
+    """Each upstream's latency histogram between two snapshots."""
 
-    def quantile(upstream: str) -> float | None:
+    def buckets(upstream: str) -> tuple[tuple[float, float], ...]:
         before, after = old.latency.get(upstream, {}), new.latency.get(upstream, {})
-        return histogram_quantile(
-            q, [(le, count - before.get(le, 0.0)) for le, count in after.items()]
-        )
+        return tuple((le, count - before.get(le, 0.0)) for le, count in sorted(after.items()))
 
-    return Latency(old_p99_s=quantile("old"), new_p99_s=quantile("new"))
+    return Latency(old=buckets("old"), new=buckets("new"))
 
 
 def segments_seen(old: Snapshot, new: Snapshot) -> set[str]:

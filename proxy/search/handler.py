@@ -14,7 +14,10 @@
    instead, counted in ``embedshift_primary_fallbacks_total{route,reason}``: a client never
    gets an error for it. Its thresholds are translated for the new model
    (:mod:`proxy.shadow.translate`); one that cannot be is such a fallback too
-   (``threshold_untranslated``), unless the route's ``untranslatable = "as_sent"``.
+   (``threshold_untranslated``), unless the route's ``untranslatable = "as_sent"``. When it
+   failed for a reason the mirror to the new index would meet too (no query text, the
+   embedding refused), no mirror is built: its outcome is counted at once, and the embeddings
+   API is asked once, not twice.
 4. **Answer with mirror**: admission decides whether the other index gets a mirror
    (:mod:`proxy.shadow.admit`); the mirror starts first, then the answering index is asked
    (:func:`~proxy.upstream.forward.forward_search`) and its answer handed to the mirror, which
@@ -53,6 +56,9 @@ from proxy.upstream.forward import PrimaryAnswer, forward_search, forward_stream
 from proxy.upstream.headers import forwarded
 from proxy.upstream.http1 import Header
 
+SAME_FOR_THE_MIRROR = frozenset({"no_query_text", "embed_error"})
+"""Reasons the new index's request could not be built that the mirror's would meet too: the
+old index answers, and the shadow outcome is counted without building (and embedding) again."""
 SIDE_HEADER = "X-Embedshift-Side"
 """Response header naming the side that answered and the mode's generation
 (``[modes].side_header``): ``old;gen=4``."""
@@ -104,28 +110,34 @@ class SearchPath:
         segment = runtime.table.segment_of(compiled, request.headers, params, parsed)
         bound = self.metrics.for_route(route.name, segment)
         headers = forwarded(request)
+        unbuildable: str | None = None
         if assignment.fraction > 0.0 and assignment.new_answers(request.headers, body):
             answered = await self._from_new(
                 request, runtime, compiled, params, segment, bound, body, headers
             )
-            if answered is not None:
+            if not isinstance(answered, str):
                 if runtime.config.modes.side_header:
                     answered.headers[SIDE_HEADER] = f"new;gen={assignment.state.generation}"
                 return answered
+            if answered in SAME_FOR_THE_MIRROR:
+                unbuildable = answered
         mirror = None
         if runtime.admission.admit(bound, request.headers, body):
-            mirror = ShadowJob.build(
-                request,
-                self.clients["new"],
-                to_new=True,
-                mirrored=True,
-                route=route,
-                adapter=compiled.adapter,
-                segment=segment,
-                new_path=compiled.shadow_path(params, request.raw_path),
-                body=body,
-                headers=headers,
-            )
+            if unbuildable is not None:  # the mirror's request would fail alike: not asked twice
+                bound.outcomes[unbuildable].inc()
+            else:
+                mirror = ShadowJob.build(
+                    request,
+                    self.clients["new"],
+                    to_new=True,
+                    mirrored=True,
+                    route=route,
+                    adapter=compiled.adapter,
+                    segment=segment,
+                    new_path=compiled.shadow_path(params, request.raw_path),
+                    body=body,
+                    headers=headers,
+                )
         waiting = None if mirror is None else runtime.mirror.start(mirror, bound)
         response, _ = await self._answer(
             request, old, request.raw_path, body, headers, route.name, waiting
@@ -160,8 +172,8 @@ class SearchPath:
         bound: RouteSegmentMetrics,
         body: bytes,
         headers: list[Header],
-    ) -> web.StreamResponse | None:
-        """Step 3: the new index's answer, old mirrored; None when new's request cannot be built."""
+    ) -> web.StreamResponse | str:
+        """Step 3: the new index's answer, old mirrored; the reason when it cannot be built."""
         route = compiled.route
         new_path = compiled.shadow_path(params, request.raw_path)
         to_new = ShadowJob.build(
@@ -179,7 +191,7 @@ class SearchPath:
         prepared = await runtime.rewriter.prepare(to_new, answers=True)
         if isinstance(prepared, str):
             self.fallbacks.labels(route.name, prepared).inc()
-            return None
+            return prepared
         waiting = None
         if runtime.admission.admit(bound, request.headers, body):
             to_old = ShadowJob.build(

@@ -5,7 +5,7 @@ clients, background tasks, the loop-lag monitor, the calibrator worker child), t
 and ``embedshift serve``. Only :mod:`proxy.commands` imports it.
 
 May import: proxy.admin, proxy.search, proxy.shadow, proxy.compare, proxy.flip, proxy.gate,
-proxy.review,
+proxy.review, proxy.health,
 proxy.thresholds, proxy.embeddings, proxy.upstream, proxy.config, proxy.errors, proxy.logs,
 proxy.metrics, proxy.tasks.
 """

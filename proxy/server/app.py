@@ -38,6 +38,7 @@ from proxy.flip.audit import AuditLog
 from proxy.flip.modes import ModeController, canary_key
 from proxy.flip.promotion import Promoter
 from proxy.gate.monitor import GateMonitor
+from proxy.health.coverage import CoverageChecker
 from proxy.metrics import (
     FlipMetrics,
     ProxyMetrics,
@@ -102,6 +103,8 @@ class Sidecar:
         self.flip_metrics = FlipMetrics(registry)
         self.audit = AuditLog(config.modes.state_path)
         self.modes = ModeController(self.audit, self.flip_metrics, canary_key(config))
+        # the new index's coverage: old result ids looked up by id (proxy/health/coverage.py)
+        self.coverage = CoverageChecker(lambda: self.runtime.config.gate, self.clients.get)
         self.search = SearchPath(
             self._runtime(config), self.modes, self.metrics, self.flip_metrics.fallbacks
         )
@@ -111,7 +114,7 @@ class Sidecar:
             lambda: self.runtime.config,
             self.metrics.gate_counters(),
             self.flip_metrics,
-            lambda: self.thresholds.active,
+            lambda: self.thresholds,
         )
         self.promoter = Promoter(self.modes, config.promotion)
         self.readiness = Readiness(self.clients, self.modes)
@@ -126,7 +129,9 @@ class Sidecar:
             self.text_metrics,
             translator=ThresholdTranslator(self._map_for, self.translation_metrics),
         )
-        recorder = Recorder(config.comparison, self.examples, lambda: self.thresholds)
+        recorder = Recorder(
+            config.comparison, self.examples, lambda: self.thresholds, coverage=self.coverage.offer
+        )
         recorder.capture = TextCapture(config.review) if config.review.store_text else None
         self.metrics.prime([r.name for r in config.routes], list(config.segments.names))
         self.translation_metrics.prime([r.name for r in config.routes], list(config.segments.names))
@@ -237,6 +242,7 @@ class Sidecar:
         self.examples.close()
         self.reviews.close()
         await self.gate.close()
+        await self.coverage.close()
         self.audit.close()
         if self.embedder is not None:
             await self.embedder.close()

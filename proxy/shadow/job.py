@@ -40,6 +40,7 @@ class ShadowJob:
     request_headers: Mapping[str, str]  # the client's as received (query text, look-ups)
     upstream: UpstreamClient
     to_new: bool
+    new_path: str = ""  # the new index's path (template and map applied), whichever side this is
     credentials: tuple[Header, ...] = ()  # the client's, kept from the new index (look-ups on old)
     thresholds: tuple[ThresholdChange, ...] = ()  # what the new index's request translated
 
@@ -79,6 +80,7 @@ class ShadowJob:
             request_headers=request.headers,
             upstream=upstream,
             to_new=to_new,
+            new_path=new_path,
             credentials=credentials,
         )
 

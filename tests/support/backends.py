@@ -72,10 +72,18 @@ class FakeQdrant:
             return web.json_response({"status": {"error": "boom"}}, status=self.status)
         return web.json_response(self.answer())
 
+    async def points(self, request: web.Request) -> web.StreamResponse:
+        """Qdrant's get-by-id (the gate's coverage lookups): the index holds the ids it answers."""
+        wanted = (await request.json()).get("ids", [])
+        held = {str(i) for i in self.ids}
+        found = [{"id": i, "payload": None, "vector": None} for i in wanted if str(i) in held]
+        return web.json_response({"result": found, "status": "ok", "time": 0.0001})
+
     def app(self) -> web.Application:
         """The aiohttp application serving this backend."""
         app = web.Application(client_max_size=64 * 1024 * 1024)
         app.router.add_post("/collections/{name}/points/search", self.search)
+        app.router.add_post("/collections/{name}/points", self.points)
         app.router.add_route("*", "/{tail:.*}", echo)
         return app
 

@@ -75,8 +75,12 @@ async def test_a_change_the_gate_does_not_allow_gets_409(aiohttp_server, tmp_pat
             session, "POST", "/admin/mode", {"mode": "canary", "percent": 10, "reason": "go"}
         )
         assert status == 409
-        assert answer["error"].startswith("the gate does not pass for every segment: docs:")
-        assert "too little data: 0 compared queries" in answer["error"]
+        error = answer["error"]
+        assert error.startswith("the gate does not pass for every segment:\ndocs: inconclusive\n")
+        for segment in ("docs", "code"):  # every reason of every segment, one per line
+            for reason in answer["gate"]["segments"][segment]["reasons"]:
+                assert f"\n  - {reason}\n" in error
+        assert "too little data: 0 compared queries" in error
         assert answer["gate"]["segments"]["code"]["verdict"] == "inconclusive"
         assert rig.sidecar.modes.state.mode == "shadow"
         assert await audit(rig, session) == []

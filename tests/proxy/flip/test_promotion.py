@@ -28,7 +28,10 @@ def report(at: float, verdict: str) -> GateReport:
 
 
 async def test_promotion_climbs_rolls_back_and_halts(tmp_path):
-    """Passing for hold_s moves one rung at a time; a fail goes back to shadow and halts."""
+    """Passing for hold_s climbs; 3 failing evaluations in a row roll back and halt.
+
+    Fewer failures, or failures broken by a pass, never roll back (failure_limit = 3).
+    """
     now = [0.0]
     controller = ModeController(
         AuditLog(tmp_path / "modes.sqlite"), FlipMetrics(CollectorRegistry()), None, lambda: now[0]
@@ -42,8 +45,16 @@ async def test_promotion_climbs_rolls_back_and_halts(tmp_path):
         if not modes or modes[-1] != (state.mode, state.new_share):
             modes.append((state.mode, state.new_share))
     assert modes == [("shadow", 0.0), ("canary", 10.0), ("canary", 50.0), ("flipped", 100.0)]
-    now[0] = 2000.0
-    await promoter.observe(report(2000.0, "fail"))
+    for t in (2000.0, 2005.0):  # two failing evaluations: within the failure budget
+        now[0] = t
+        await promoter.observe(report(t, "fail"))
+        assert controller.state.mode == "flipped"
+    await promoter.observe(report(2010.0, "pass"))  # a pass resets the count
+    for t in (2015.0, 2020.0):
+        await promoter.observe(report(t, "fail"))
+        assert controller.state.mode == "flipped"
+    now[0] = 2025.0
+    await promoter.observe(report(2025.0, "fail"))  # the third in a row: rollback
     assert controller.state.mode == "shadow"
     assert promoter.halted
     await promoter.observe(report(3000.0, "pass"))
@@ -51,7 +62,9 @@ async def test_promotion_climbs_rolls_back_and_halts(tmp_path):
     assert controller.state.mode == "shadow"  # halted: no climbing until an operator acts
     entries = controller.audit.entries()
     assert {e.token for e in entries} == {ACTOR}
-    assert entries[0].reason == "automatic rollback: the gate fails for docs, code"
+    assert entries[0].reason == (
+        "automatic rollback: the gate fails for docs, code (3 consecutive evaluations)"
+    )
     assert [e.to_mode for e in reversed(entries)] == ["canary", "canary", "flipped", "shadow"]
     promoter.operator_changed()
     now[0] = 5000.0

@@ -5,7 +5,7 @@ from __future__ import annotations
 import aiohttp
 import pytest
 
-from tests.support.flip_rig import DROPPED_THIRD, make_rig
+from tests.support.flip_rig import DROPPED_THIRD, GATE_FOR_TESTS, make_rig
 
 
 async def drive(rig, session, segments, count):
@@ -29,15 +29,21 @@ async def test_identical_indices_pass(aiohttp_server, tmp_path):
     docs = gate["segments"]["docs"]
     assert docs["verdict"] == "pass"
     assert docs["reasons"] == []
-    assert docs["criteria"]["rbo_lower_bound"]["value"] == 1.0
-    assert docs["criteria"]["abstain_flip_rate"]["status"] == "skipped"
+    criteria = docs["criteria"]
+    assert criteria["expected_divergence"]["value"] == 1.0
+    assert criteria["new_index_coverage"]["value"] == 1.0
+    assert criteria["score_sanity"]["value"] == 0.0
+    assert criteria["labelled_quality"]["status"] == "pass"
+    assert criteria["new_empty_rate"]["status"] == "skipped"
     assert rig.registry.get_sample_value("embedshift_gate_verdict", {"segment": "docs"}) == 1
     compared = {"segment": "docs", "criterion": "compared_queries"}
     assert rig.registry.get_sample_value("embedshift_gate_criterion", compared) == 120
+    coverage = {"segment": "docs", "criterion": "new_index_coverage"}
+    assert rig.registry.get_sample_value("embedshift_gate_criterion", coverage) == 1.0
 
 
-async def test_new_index_dropping_a_third_fails_with_that_reason(aiohttp_server, tmp_path):
-    """``code`` loses 3 of 10 relevant results on the new index: fail, overlap@k named."""
+async def test_new_index_missing_a_third_fails_on_coverage(aiohttp_server, tmp_path):
+    """``code``'s new index lacks 3 of the 10 ids old returns: fail, coverage named."""
     rig = await make_rig(aiohttp_server, tmp_path, new_ids={"code": DROPPED_THIRD})
     async with aiohttp.ClientSession() as session:
         await drive(rig, session, ("docs", "code"), 120)
@@ -46,14 +52,36 @@ async def test_new_index_dropping_a_third_fails_with_that_reason(aiohttp_server,
     assert gate["segments"]["docs"]["verdict"] == "pass"
     code = gate["segments"]["code"]
     assert code["verdict"] == "fail"
-    overlap = code["criteria"]["overlap_lower_bound"]
-    assert overlap["status"] == "fail"
-    assert overlap["value"] == pytest.approx(0.7)  # every query: 7 of 10 shared, no spread
-    assert any(
-        r.startswith("overlap_lower_bound: mean overlap@k 0.700") and "below the floor 0.8" in r
-        for r in code["reasons"]
-    ), code["reasons"]
+    coverage = code["criteria"]["new_index_coverage"]
+    assert coverage["status"] == "fail"
+    assert coverage["value"] == pytest.approx(0.7)  # 2, 5 and 8 of every 0..9 are missing
+    assert code["reasons"][0].startswith("new_index_coverage: 0.700 of "), code["reasons"]
+    assert code["criteria"]["expected_divergence"]["status"] == "pass"  # divergence is evidence
     assert rig.registry.get_sample_value("embedshift_gate_verdict", {"segment": "code"}) == -1
+
+
+async def test_divergence_floors_judge_only_when_set(aiohttp_server, tmp_path):
+    """With min_overlap = 0.8 set, 7 of 10 shared on every query fails the floor too."""
+    extra = GATE_FOR_TESTS + "min_overlap = 0.8\n"
+    rig = await make_rig(aiohttp_server, tmp_path, new_ids={"code": DROPPED_THIRD}, extra=extra)
+    async with aiohttp.ClientSession() as session:
+        await drive(rig, session, ("code",), 120)
+        _, gate = await rig.admin_call(session, "GET", "/admin/gate")
+    floor = gate["segments"]["code"]["criteria"]["overlap_floor"]
+    assert floor["status"] == "fail"
+    assert floor["value"] == pytest.approx(0.7)  # no spread: the bound is the mean
+    assert "rbo_floor" not in gate["segments"]["code"]["criteria"]
+
+
+async def test_without_published_evidence_the_gate_never_passes(aiohttp_server, tmp_path):
+    """Identical indices but no thresholds document: inconclusive, labelled quality named."""
+    rig = await make_rig(aiohttp_server, tmp_path, published=False)
+    async with aiohttp.ClientSession() as session:
+        await drive(rig, session, ("docs",), 120)
+        _, gate = await rig.admin_call(session, "GET", "/admin/gate")
+    docs = gate["segments"]["docs"]
+    assert docs["verdict"] == "inconclusive"
+    assert docs["reasons"][0].startswith("labelled_quality: not available: no thresholds document")
 
 
 async def test_too_little_traffic_is_inconclusive(aiohttp_server, tmp_path):

@@ -20,10 +20,12 @@ import aiohttp
 import pytest
 import yaml
 
+from proxy.thresholds.document import dump_thresholds
 from tests.support.backends import start_backend, stop_process
 from tests.support.components import prometheus_query, running_prometheus
 from tests.support.config import ROOT
 from tests.support.flip_rig import make_rig
+from tests.support.gate_evidence import published_document
 from tests.support.sidecar import Sidecar, qdrant_config
 
 ROLLOUTS = ROOT / "deploy" / "rollouts"
@@ -31,12 +33,18 @@ TOKEN = "gate-prometheus-token"  # noqa: S105 - a test token
 PER_REPLICA = 60
 
 
-def gate_config(prometheus: str, state: str) -> str:
-    """The gate reads Prometheus; loopback latency is noise, so its cap is out of the way."""
+def gate_config(prometheus: str, state: str, thresholds: str) -> str:
+    """The gate reads Prometheus; loopback latency is noise, so its cap is out of the way.
+
+    ``thresholds``: the document publishing labelled quality, divergence and a score band.
+    """
     return textwrap.dedent(
         f"""
+        [thresholds]
+        path = "{thresholds}"
         [gate]
         min_compared = 100
+        min_coverage = 0.95
         max_latency_ratio = 1000.0
         interval_s = 2.0
         prometheus_url = "{prometheus}"
@@ -101,6 +109,8 @@ def test_two_replicas_reach_the_same_verdict(prometheus_bin, tmp_path):
         (tmp_path / name).mkdir()
         replicas.append(Sidecar(tmp_path / name, qdrant_config(old_url, new_url), env=env))
     a, b = replicas
+    document = tmp_path / "thresholds.json"
+    document.write_text(dump_thresholds(published_document()))
     scrape = textwrap.dedent(
         f"""
         global:
@@ -116,7 +126,8 @@ def test_two_replicas_reach_the_same_verdict(prometheus_bin, tmp_path):
         with running_prometheus(prometheus_bin, scrape, tmp_path / "prometheus") as prom:
             for replica in replicas:
                 state = replica.workdir / "modes.sqlite"
-                replica.write(qdrant_config(old_url, new_url, gate_config(prom, str(state))))
+                gate = gate_config(prom, str(state), str(document))
+                replica.write(qdrant_config(old_url, new_url, gate))
                 replica.start()
             # increase() counts from a series' first scrape: let both be scraped at zero first
             wait_for("the first scrape of both replicas", lambda: _scraped(prom, "count") == 2)
@@ -157,8 +168,10 @@ def test_two_replicas_reach_the_same_verdict(prometheus_bin, tmp_path):
     # both replicas' queries; increase() extrapolates past the last sample of a young series,
     # so a fresh deployment reads somewhat more than were sent
     assert docs["figures"]["queries"] >= 2 * PER_REPLICA
-    assert docs["criteria"]["rbo_lower_bound"]["value"] == pytest.approx(1.0)
-    assert docs["criteria"]["latency_p99_ratio"]["status"] == "pass"
+    assert docs["criteria"]["expected_divergence"]["value"] == pytest.approx(1.0)
+    assert docs["criteria"]["new_index_coverage"]["status"] == "pass"
+    assert docs["criteria"]["score_sanity"]["status"] == "pass"
+    assert docs["criteria"]["latency"]["status"] == "pass"
     assert first["segments"]["code"]["verdict"] == "pass"
     assert set(first["segments"]) == {"docs", "code"}
     assert rollouts == {"argo": True, "flagger": True}
