@@ -13,6 +13,8 @@ rules of nginx and Envoy:
   (nginx's ``client_body_timeout``);
 - either one passed: ``408 Request Timeout`` and the connection is closed, as nginx and HAProxy
   answer (``embedshift_client_timeouts_total{phase}``);
+- aiohttp's own answers (400 to a request it cannot parse) carry no ``Server`` header, as
+  relayed answers carry none the upstream did not send;
 - ``[proxy].max_client_connections``: past it a new connection is closed at once, before any
   byte is read, as Envoy's ``global_downstream_max_connections`` does
   (``embedshift_client_connections_refused_total``); the connections open are the gauge
@@ -127,6 +129,25 @@ class GuardedHandler(RequestHandler):
         elif self._phase == "idle" and data:
             self._arm("header")  # a keep-alive connection's next request has begun
 
+    def handle_error(
+        self,
+        request: Any,
+        status: int = 500,
+        exc: BaseException | None = None,
+        message: str | None = None,
+    ) -> web.StreamResponse:
+        """The error answer aiohttp makes (400 for a request it cannot parse), minus ``Server``.
+
+        Relayed answers lose it in :func:`proxy.upstream.headers.relay_headers`; these never
+        reach the application, so they lose it here.
+        """
+        answer = super().handle_error(request, status, exc, message)
+        if not isinstance(answer, web.Response):
+            return answer
+        unsigned = _Unsigned(status=answer.status, reason=answer.reason, body=answer.body)
+        unsigned.headers.update(answer.headers)
+        return unsigned
+
     def _arm(self, phase: str) -> None:
         settings = self._limits.settings
         if self._timer is not None:
@@ -154,6 +175,14 @@ class GuardedHandler(RequestHandler):
         self._limits.timeouts.labels(phase).inc()
         transport.write(TIMEOUT_ANSWER)  # nothing is answered before the body is read whole
         self.force_close()
+
+
+class _Unsigned(web.Response):
+    """An answer of aiohttp's own (a request it could not parse) without its ``Server``."""
+
+    async def _prepare_headers(self) -> None:
+        await super()._prepare_headers()
+        self.headers.popall("Server", None)
 
 
 class GuardedSite(web.SockSite):

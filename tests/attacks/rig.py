@@ -109,3 +109,72 @@ def raw_exchange(port: int, request: bytes, timeout_s: float = 10.0) -> bytes:
 def nested(depth: int) -> bytes:
     """A JSON body ``{"a": {"a": ... 1 ...}}`` nested ``depth`` objects deep."""
     return b'{"a":' * depth + b"1" + b"}" * depth
+
+
+class RawBackend:
+    """An HTTP/1.1 server on loopback that answers every request with ``answer``, byte for byte.
+
+    For answers aiohttp would not write (no ``Date``, no ``Server``, a chunked body with
+    ``Connection: keep-alive``): a thread reads each request (header, Content-Length body) and
+    writes the bytes given, keeping the connection open.
+    """
+
+    def __init__(self, answer: bytes) -> None:
+        """Nothing runs until :meth:`__enter__`."""
+        self.answer = answer
+        self.sock = socket.create_server(("127.0.0.1", 0))
+        self.port = self.sock.getsockname()[1]
+        self._threads: list[threading.Thread] = []
+        self._accept = threading.Thread(target=self._serve, daemon=True)
+
+    @property
+    def url(self) -> str:
+        """Base URL of the server."""
+        return f"http://127.0.0.1:{self.port}"
+
+    def _serve(self) -> None:
+        while True:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            thread = threading.Thread(target=self._answer, args=(conn,), daemon=True)
+            thread.start()
+            self._threads.append(thread)
+
+    def _answer(self, conn: socket.socket) -> None:
+        buffer = b""
+        with conn:
+            while True:
+                while b"\r\n\r\n" not in buffer:
+                    chunk = conn.recv(65536)
+                    if not chunk:
+                        return
+                    buffer += chunk
+                head, _, buffer = buffer.partition(b"\r\n\r\n")
+                length = 0
+                for line in head.split(b"\r\n")[1:]:
+                    name, _, value = line.partition(b":")
+                    if name.strip().lower() == b"content-length":
+                        length = int(value.strip())
+                while len(buffer) < length:
+                    chunk = conn.recv(65536)
+                    if not chunk:
+                        return
+                    buffer += chunk
+                buffer = buffer[length:]
+                conn.sendall(self.answer)
+
+    def __enter__(self) -> Self:
+        """Start accepting."""
+        self._accept.start()
+        return self
+
+    def __exit__(
+        self,
+        _type: type[BaseException] | None,
+        _value: BaseException | None,
+        _traceback: TracebackType | None,
+    ) -> None:
+        """Stop accepting (open connections end with the test process)."""
+        self.sock.close()
