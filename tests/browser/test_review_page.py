@@ -67,13 +67,13 @@ def sidecar_config(chroma_url: str, infinity_url: str, old_name: str, new_name: 
         [segments]
         names = ["scifact"]
         [shadow]
-        timeout_s = 10.0
+        timeout_s = 60.0  # a busy 2-core machine may take seconds per embedding
         max_rps = 1000
         [embedding]
         base_url = "{infinity_url}"
         model = "all-mpnet-base-v2"
         dimension = 768
-        timeout_s = 10.0
+        timeout_s = 60.0
         [review]
         enabled = true
         store_text = true
@@ -176,7 +176,7 @@ def test_people_judge_divergent_queries_blind(
         for i in range(N_QUERIES):
             vector = scifact_text.query_vectors[i].tolist()
             search(proxy, chroma_with_text.old_id, scifact_text.query_texts[i], vector)
-        assert proxy.wait_outcomes("chroma", N_QUERIES) == {"compared": N_QUERIES}
+        assert proxy.wait_outcomes("chroma", N_QUERIES, 180.0) == {"compared": N_QUERIES}
 
         page = proxy.admin_url + "/admin/review"
         browser.get(page)
