@@ -41,7 +41,7 @@ PAGE = "/admin/review"
 ASSETS = {"review.js": "text/javascript", "review.css": "text/css"}
 PUBLIC_PATHS = frozenset({PAGE, *(f"{PAGE}/assets/{name}" for name in ASSETS)})
 """Paths served without a token (GET and HEAD only): the page's shell, which holds no data."""
-DEFAULT_MIN_REVIEWS = 30
+DEFAULT_MIN_REVIEWS = 20
 """Fewest votes per segment before reviewed_preference judges, while [gate] names none."""
 _PAGE_HEADERS = {
     "Content-Security-Policy": (
