@@ -8,6 +8,7 @@
      +-- AdapterError               a request or response does not have the shape a route's
      |    |                         adapter expects
      |    +-- UnparseableResponseError   an upstream's answer cannot be turned into ranked lists
+     |    +-- UnresolvedCollectionError  a collection the route maps is missing on the new index
      +-- EmbeddingError             an embedding API call failed or answered wrongly
           +-- EmbeddingRejectedError     a 4xx other than 408/429 (proxy.embeddings.client)
           +-- RetryableEmbeddingError    ... in a way worth retrying (429, 5xx, dropped connection)
@@ -48,6 +49,10 @@ class AdapterError(EmbedshiftError):
 
 class UnparseableResponseError(AdapterError):
     """An upstream answered with a body the adapter cannot turn into ranked lists."""
+
+
+class UnresolvedCollectionError(AdapterError):
+    """A collection the route's ``collection_map`` names cannot be found: its mirrors fail."""
 
 
 class EmbeddingError(EmbedshiftError):

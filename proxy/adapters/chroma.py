@@ -14,7 +14,16 @@ new UUID in the shadow's path.
 
 Answer: ``{"ids": [["a", "b"]], "distances": [[0.01, 0.2]], "documents": ..., ...}``, one
 inner list per query vector. Distances: lower is closer (cosine space: ``1 - cos``), reported
-as ``1 - d``. The client must include ``"distances"`` (Chroma's default does).
+as ``1 - d``. A query whose ``include`` leaves distances out (``"distances": null``) is
+compared by its ids alone: overlap, Jaccard, RBO and Kendall's tau need only the order; score
+figures, accepted counts and abstain flips are then not recorded for it.
+
+A ``collection_map`` entry that cannot be resolved (the name exists on neither side, or only on
+one) stops mirroring for that collection only: the others are resolved and mirrored; a search of
+that collection is not sent to the new index (:class:`~proxy.errors.UnresolvedCollectionError`,
+outcome ``shadow_error``: sending it under the old id would compare the old collection with
+itself when both live on one server); the names are resolved again at most every
+:data:`RETRY_AFTER_S`, and :meth:`ChromaAdapter.warm` names the entry.
 
 Options: ``tenant`` and ``database`` (default ``default_tenant`` / ``default_database``): where
 the names are resolved at start; other tenants are resolved on first use.
@@ -52,7 +61,7 @@ from proxy.adapters.base import (
 )
 from proxy.adapters.lookup import IdLookup, field_of, json_body, listed, ok
 from proxy.adapters.scales import COSINE_DISTANCE, SQUARED_EUCLIDEAN, Scale, threshold_number
-from proxy.errors import AdapterError, UnparseableResponseError
+from proxy.errors import AdapterError, UnparseableResponseError, UnresolvedCollectionError
 
 _QUERY_PATH = re.compile(
     r"^(?P<base>.*?/tenants/(?P<tenant>[^/]+)/databases/(?P<database>[^/]+)/collections/)"
@@ -84,6 +93,8 @@ class ChromaAdapter(RequestSide):
         self._ids: dict[tuple[str, str], dict[str, str]] = {}
         self._resolved_at: dict[tuple[str, str], float] = {}
         self._failed: dict[tuple[str, str], tuple[float, str]] = {}
+        self._unresolved: dict[tuple[str, str], str] = {}  # entries a resolution could not map
+        self._blocked: dict[tuple[str, str], dict[str, str]] = {}  # old id -> why new is missing
         self._pending: dict[tuple[str, str], asyncio.Task[dict[str, str]]] = {}
 
     @classmethod
@@ -111,10 +122,10 @@ class ChromaAdapter(RequestSide):
             raise UnparseableResponseError("answer: no 'ids' field (is this a Chroma error?)")
         ids = expect(body["ids"], list, "ids")
         distances = body.get("distances")
-        if distances is None:
-            raise UnparseableResponseError(
-                "answer has no distances: the query must include 'distances' (Chroma's default)"
-            )
+        if distances is None:  # the query left "distances" out of include: ids alone compare
+            return [
+                ranked_ids(expect(row, list, f"ids[{i}]"), f"ids[{i}]") for i, row in enumerate(ids)
+            ]
         expect(distances, list, "distances")
         if len(ids) != len(distances):
             raise UnparseableResponseError(
@@ -188,6 +199,9 @@ class ChromaAdapter(RequestSide):
         if found is None or not collections:
             return raw_path
         ids = await self._mapping(found["tenant"], found["database"], collections, lookup)
+        missing = self._blocked.get((found["tenant"], found["database"]), {}).get(found["id"])
+        if missing is not None:
+            raise UnresolvedCollectionError(missing)
         new_id = ids.get(found["id"])
         if new_id is None:
             return raw_path
@@ -206,6 +220,9 @@ class ChromaAdapter(RequestSide):
         """Resolve the configured names in the configured tenant and database."""
         if collections:
             await self._mapping(self.tenant, self.database, collections, lookup)
+            unresolved = self._unresolved.get((self.tenant, self.database))
+            if unresolved:  # the others are mirrored: say which is not
+                raise AdapterError(f"not mirrored until it resolves: {unresolved}")
 
     def id_lookups(
         self,
@@ -226,7 +243,10 @@ class ChromaAdapter(RequestSide):
     ) -> dict[str, str]:
         key = (tenant, database)
         ids = self._ids.get(key)
-        if ids is not None:
+        if ids is not None and not (
+            key in self._unresolved
+            and time.monotonic() - self._resolved_at.get(key, 0.0) >= RETRY_AFTER_S
+        ):
             return ids
         failed = self._failed.get(key)
         if failed is not None and time.monotonic() - failed[0] < RETRY_AFTER_S:
@@ -245,18 +265,42 @@ class ChromaAdapter(RequestSide):
     ) -> dict[str, str]:
         key = (tenant, database)
         ids: dict[str, str] = {}
-        try:
-            for primary_name, shadow_name in collections.items():
+        blocked: dict[str, str] = {}
+        problems: list[str] = []
+        for primary_name, shadow_name in collections.items():  # each entry on its own
+            try:
                 old = await _collection_id(lookup, "primary", tenant, database, primary_name)
+            except AdapterError as e:
+                problems.append(str(e))
+                continue
+            try:
                 new = await _collection_id(lookup, "shadow", tenant, database, shadow_name)
-                ids[old] = new
-        except AdapterError as e:
-            self._failed[key] = (time.monotonic(), str(e))
-            raise
+            except AdapterError as e:
+                problems.append(str(e))
+                blocked[old] = str(e)
+                continue
+            ids[old] = new
+        self._blocked[key] = blocked
+        if problems and not ids:
+            self._failed[key] = (time.monotonic(), "; ".join(problems))
+            raise AdapterError("; ".join(problems))
         self._failed.pop(key, None)
+        if problems:
+            self._unresolved[key] = "; ".join(problems)
+        else:
+            self._unresolved.pop(key, None)
         self._ids[key] = ids
         self._resolved_at[key] = time.monotonic()
         return ids
+
+
+def ranked_ids(row: list[Any], where: str) -> Ranked:
+    """One query's ids in order, without scores (an answer without distances)."""
+    for i, raw_id in enumerate(row):
+        if raw_id is None or isinstance(raw_id, dict | list | bool):
+            msg = f"{where}[{i}]: id must be a string or number, got {raw_id!r}"
+            raise UnparseableResponseError(msg)
+    return Ranked(tuple(str(raw_id) for raw_id in row), ())
 
 
 async def _collection_id(

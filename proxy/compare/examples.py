@@ -265,12 +265,17 @@ class ExampleStore:
         self._executor.shutdown(wait=True)
 
 
+def _pairs(ids_json: str, scores_json: str) -> list[tuple[Any, Any]]:
+    """(id, score) per result; the score None when none was kept (compared by ids alone)."""
+    ids, scores = json.loads(ids_json), json.loads(scores_json)
+    return [(id_, scores[n] if n < len(scores) else None) for n, id_ in enumerate(ids)]
+
+
 def _as_dict(row: tuple[Any, ...]) -> dict[str, Any]:
     row, (query_text, old_texts, new_texts) = row[:-3], row[-3:]
     (created_at, route, segment, kind, query_index, rbo, overlap, tau, sha, body,
      old_ids, old_scores, new_ids, new_scores, thresholds) = row  # fmt: skip
-    old = list(zip(json.loads(old_ids), json.loads(old_scores), strict=True))
-    new = list(zip(json.loads(new_ids), json.loads(new_scores), strict=True))
+    old, new = _pairs(old_ids, old_scores), _pairs(new_ids, new_scores)
     side_by_side = [
         {
             "rank": i + 1,

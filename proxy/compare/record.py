@@ -17,6 +17,10 @@ query
 Then the old side's top-k ids of every query (once each) are offered to the new index's id
 lookups (``coverage``, :mod:`proxy.health.coverage`: sampled, bounded, off the request path).
 
+A side read without scores (a Chroma query that left ``distances`` out) is compared by ids
+alone: overlap, Jaccard, RBO, Kendall's tau and top-1 agreement; no score, accepted-count or
+abstain-flip figure is recorded for that query, and its example keeps no scores.
+
 Answers that cannot be read, or that hold different numbers of queries, raise
 :class:`~proxy.errors.AdapterError` before anything is recorded (outcome ``unparseable``).
 """
@@ -153,7 +157,17 @@ class Recorder:
         texts: ExampleTexts | None = None,
     ) -> None:
         k = search.route.k
-        result = compare(old.ids, new.ids, k, self.comparison.rbo_p, old.scores, new.scores)
+        scored = len(old.scores) == len(old.ids) and len(new.scores) == len(new.ids)
+        if not scored:  # ids alone (an answer without scores): figures that need no score
+            old, new = Ranked(old.ids, ()), Ranked(new.ids, ())
+        result = compare(
+            old.ids,
+            new.ids,
+            k,
+            self.comparison.rbo_p,
+            old.scores if scored else None,
+            new.scores if scored else None,
+        )
         bound.overlap.observe(result.overlap)
         bound.overlap_squares.inc(result.overlap * result.overlap)
         bound.jaccard.observe(result.jaccard)
@@ -180,7 +194,7 @@ class Recorder:
                     else "within"
                 )
                 bound.score_band[position].inc()
-        if thresholds.active:
+        if thresholds.active and scored:
             _observe_thresholds(bound, thresholds, search.segment, old.scores[:k], new.scores[:k])
         if self.examples is not None:
             self.examples.offer(

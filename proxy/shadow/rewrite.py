@@ -47,7 +47,7 @@ from proxy.config.schema import Route
 from proxy.embeddings.memory import QueryMemory
 from proxy.embeddings.query_embedder import QueryEmbedder
 from proxy.embeddings.request_vectors import query_vector_values
-from proxy.errors import AdapterError, EmbeddingError
+from proxy.errors import AdapterError, EmbeddingError, UnresolvedCollectionError
 from proxy.jsondoc import loads, pointer_values
 from proxy.logs import OncePerKind, get_logger
 from proxy.metrics import QueryTextMetrics
@@ -201,9 +201,11 @@ class ShadowRewriter:
             if not vectors and body != job.body and doc == adapter.parse_request(job.body):
                 body = job.body  # nothing changed: keep the client's exact bytes
             path = await adapter.shadow_path(job.path, collections, self._lookup(job))
-        except AdapterError as e:
-            self._log_once("shadow_request_unbuildable", job, error=str(e))
-            return "unparseable"
+        except AdapterError as e:  # an unresolved collection: this collection's failure only
+            unresolved = isinstance(e, UnresolvedCollectionError)
+            event = "collection_unresolved" if unresolved else "shadow_request_unbuildable"
+            self._log_once(event, job, error=str(e))
+            return "shadow_error" if unresolved else "unparseable"
         except (aiohttp.ClientError, OSError, TimeoutError) as e:
             self._log_once("collection_lookup_failed", job, error=type(e).__name__)
             return "shadow_error"

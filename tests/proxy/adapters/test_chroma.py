@@ -57,17 +57,23 @@ def test_empty_results_are_empty_lists():
     assert [r.ids for r in lists] == [()]
 
 
+def test_an_answer_without_distances_is_read_by_ids_alone():
+    """``"distances": null`` (the query left them out of include): each list's ids, no scores."""
+    lists = ChromaAdapter().rankings({"ids": [["a", "b"], [7]], "distances": None})
+    assert [(r.ids, r.scores) for r in lists] == [(("a", "b"), ()), (("7",), ())]
+
+
 @pytest.mark.parametrize(
     ("body", "message"),
     [
         ({"error": "InvalidArgumentError", "message": "bad"}, "no 'ids'"),
-        ({"ids": [["a"]], "distances": None}, "must include 'distances'"),
+        ({"ids": [["a", None]], "distances": None}, "id must be a string or number"),
         ({"ids": [["a", "b"]], "distances": [[0.1]]}, "has 2 ids but"),
         ({"ids": [["a"]], "distances": [["x"]]}, "finite number"),
     ],
 )
 def test_error_and_malformed_answers_are_unparseable(body, message):
-    """An error body, missing distances or mismatched lists say what is wrong."""
+    """An error body, a bad id or mismatched lists say what is wrong."""
     with pytest.raises(UnparseableResponseError, match=message):
         ChromaAdapter().rankings(body)
 
