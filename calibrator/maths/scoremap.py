@@ -203,6 +203,7 @@ def build_map(
     old, new = old[rising], new[rising]
     if len(old) < 2:
         return None
+    domain = (float(old[0]), float(old[-1]))  # a level stretch at an end is untranslatable
     if anchor is not None and not np.any(old == anchor[0]):
         anchor = None  # it broke monotonicity: the plain map is published
     keep = np.flatnonzero(old == anchor[0]) if anchor is not None else None

@@ -212,7 +212,7 @@ def plot_quality(name: str, figures: dict[str, Any]) -> bytes:
         )  # fmt: skip
     ax.axvline(0, color="grey", lw=1, ls=":")
     ax.set_yticks(range(len(names)), names)
-    ax.set_ylim(-0.6, len(names) - 0.4)
+    ax.set_ylim(len(names) - 0.4, -0.6)  # the first figure on top
     old_at = figures["old_threshold"]
     new_at = figures["new_threshold"]
     ax.set(

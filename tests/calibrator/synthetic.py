@@ -75,3 +75,27 @@ def write(sample: Synthetic, directory: Path) -> tuple[Path, Path]:
             row = {"query_id": q.query_id, "text": q.text, "relevant_ids": list(q.relevant_ids)}
             f.write(json.dumps({**row, "segment": q.segment}) + "\n")
     return directory / "vectors", eval_path
+
+
+def collection(root: Path, name: str, seed: int, n_queries: int = 30, n_docs: int = 120) -> Path:
+    """A collection of its own under ``root/name``, with the ids every collection has.
+
+    ``vectors/`` (ids q0.., d0..), qrels files ``train.tsv`` and ``test.tsv`` (the even and the
+    odd queries), ``half.tsv`` (every other qrels line of all queries) and ``queries.jsonl``.
+    """
+    sample = synthetic(n_queries=n_queries, n_docs=n_docs, segments=("one",), seed=seed)
+    save_vectors(sample.vectors, root / name / "vectors")
+    lines = [
+        (i, f"{q.query_id}\t{d}\t1\n")
+        for i, q in enumerate(sample.eval_set.queries)
+        for d in q.relevant_ids
+    ]
+    (root / name / "train.tsv").write_text("".join(x for i, x in lines if i % 2 == 0))
+    (root / name / "test.tsv").write_text("".join(x for i, x in lines if i % 2))
+    (root / name / "half.tsv").write_text("".join(x for _, x in lines[::2]))
+    texts = [
+        json.dumps({"id": q.query_id, "text": f"{name} {q.query_id}"}) + "\n"
+        for q in sample.eval_set.queries
+    ]
+    (root / name / "queries.jsonl").write_text("".join(texts))
+    return root / name

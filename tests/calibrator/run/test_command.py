@@ -10,7 +10,7 @@ import structlog
 
 from proxy.cli import main
 from proxy.thresholds.document import load_thresholds
-from tests.calibrator.synthetic import synthetic, write
+from tests.calibrator.synthetic import collection, synthetic, write
 
 
 @pytest.fixture(autouse=True)
@@ -215,3 +215,72 @@ def test_old_vectors_add_the_quantile_mapping(sample, capsys, tmp_path):
     assert quality.old.threshold is None
     assert set(quality.metrics) == {"ndcg@10", "recall@10"}
     assert "vs old vectors top k, no threshold" in stdout
+
+
+@pytest.mark.slow
+def test_collections_with_colliding_ids_each_in_its_folder(capsys, tmp_path):
+    """Collections whose ids collide run as they are, each in its own folder.
+
+    Folders per segment, several qrels files, a held-out file and share: the document has each
+    segment's comparison; the command prints it and the held-out check; nothing merged by hand.
+    """
+    a = collection(tmp_path, "a", 1, n_queries=60, n_docs=400)
+    b = collection(tmp_path, "b", 2, n_queries=60, n_docs=400)
+    out, report = tmp_path / "thresholds.json", tmp_path / "report"
+    status, stdout, stderr = _run(
+        capsys,
+        "--qrels", f"a={a / 'train.tsv'}", "--qrels", f"b={b / 'train.tsv'}",
+        "--qrels", f"b={b / 'test.tsv'}",
+        "--vectors", f"a={a / 'vectors'}", "--vectors", f"b={b / 'vectors'}",
+        "--old-vectors", f"a={a / 'vectors'}", "--old-vectors", f"b={b / 'vectors'}",
+        "--old-threshold", 0.3, "--policy", "target_recall=old", "--min-queries", 10,
+        "--holdout", f"a={a / 'test.tsv'}", "--holdout", "b=0.3", "--check-at", "0.2,0.3",
+        "--bootstrap", 20, "--quality-bootstrap", 50, "--out", out, "--report", report,
+    )  # fmt: skip
+    assert status == 0, stderr
+    doc = load_thresholds(out)
+    for name in ("a", "b"):
+        quality = doc.quality_for(name)
+        assert quality is not None
+        assert quality.old.model == "vectors"
+        assert set(quality.metrics) == {
+            "ndcg@10", "recall@10", "precision_at_threshold", "recall_at_threshold"
+        }  # fmt: skip
+        assert quality.metrics["ndcg@10"].diff == 0  # the same vectors on both sides
+        divergence = doc.divergence_for(name)
+        assert divergence is not None
+        assert divergence.n_documents == 400
+        assert divergence.overlap.mean == 1.0
+        assert doc.score_band_for(name) is not None
+        score_map = doc.map_for(name)
+        assert score_map is not None
+        assert score_map.anchor is not None
+        assert score_map.to_new(score_map.anchor[0]) == score_map.anchor[1]
+    assert doc.segments["b"].n_queries == 42  # 60 queries, 30% held out
+    assert doc.segments["a"].n_queries == 30  # train.tsv: the even queries
+    assert "held out (queries not calibrated on):" in stdout
+    assert "vs old vectors at 0.3" in stdout
+    data = json.loads((report / "report.json").read_text())
+    assert data["held_out"]["a"]["n_queries"] == 30
+    assert [c["old_threshold"] for c in data["held_out"]["b"]["checks"]] == [0.2, 0.3]
+    for name in ("quality-a.png", "map-b.png", "quality-global.png"):
+        assert (report / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_layout_options_are_checked(sample, capsys, tmp_path):
+    """Two unnamed folders, a nameless held-out file, a share out of range: exit 2, one line."""
+    vectors, eval_path, out = sample
+    cases = [
+        (
+            ("--vectors", vectors, "--vectors", vectors),
+            "--vectors is given twice without a segment",
+        ),
+        (("--vectors", vectors, "--holdout", eval_path), "--holdout"),
+        (("--vectors", vectors, "--holdout", "docs=1.5"), "a share must lie between 0 and 1"),
+        (("--vectors", vectors, "--check-at", "x"), "--check-at must be numbers"),
+    ]
+    for extra, message in cases:
+        status, _, stderr = _run(capsys, "--eval", eval_path, "--out", out, *extra)
+        assert status == 2
+        assert message in stderr
+        assert len(stderr.strip().splitlines()) == 1

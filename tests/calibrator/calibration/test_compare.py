@@ -1,0 +1,218 @@
+"""Tests of the old-versus-new comparison of a calibration, against brute force.
+
+Quality (nDCG@k and recall@k of each side's top k, precision and recall at the thresholds),
+divergence (overlap@k and RBO as the proxy computes them), the new model's top-1 band and the
+score map, each on a scope's own labelled queries; and the ``...=old`` policies.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+import pytest
+from sklearn.metrics import ndcg_score
+
+from calibrator.calibration.calibrate import calibrate
+from calibrator.calibration.settings import OldModel, Settings
+from calibrator.errors import CalibrationError
+from calibrator.inputs.labels import EvalSet
+from calibrator.inputs.vectors import Vectors, normalised
+from calibrator.maths.policy import Policy
+from proxy.compare.divergence import compare
+from tests.calibrator.synthetic import Synthetic, synthetic
+
+
+def _old_model(sample: Synthetic, noise: float = 0.6, seed: int = 9) -> Vectors:
+    """Another model of the same sample: the vectors with noise (a worse, different ranking)."""
+    rng = np.random.default_rng(seed)
+    v = sample.vectors
+    return replace(
+        v,
+        docs=(v.docs + noise * rng.standard_normal(v.docs.shape)).astype(np.float32),
+        queries=(v.queries + noise * rng.standard_normal(v.queries.shape)).astype(np.float32),
+        source="old",
+    )
+
+
+def _scores(vectors: Vectors):
+    """Every (query, document) cosine of ``vectors``."""
+    return normalised(vectors.queries) @ normalised(vectors.docs).T
+
+
+def _brute(sample: Synthetic, old: Vectors, segment: str, t_old: float, t_new: float, k: int):
+    """Every figure of one segment from the full score matrices of both models."""
+    new_full, old_full = _scores(sample.vectors), _scores(old)
+    rows = {d: i for i, d in enumerate(sample.vectors.doc_ids)}
+    out: dict[str, list[float]] = {key: [] for key in (
+        "ndcg_old", "ndcg_new", "rec_old", "rec_new", "tp_old", "tp_new", "n_old", "n_new",
+        "n_rel", "overlap", "rbo", "top1")}  # fmt: skip
+    for query in sample.eval_set.queries:
+        if query.segment != segment:
+            continue
+        i = int(query.query_id[1:])
+        truth = np.zeros(len(rows))
+        truth[[rows[d] for d in query.relevant_ids]] = 1
+        lists = {}
+        for side, full, t in (("old", old_full, t_old), ("new", new_full, t_new)):
+            order = np.argsort(-full[i], kind="stable")[:k]
+            lists[side] = order
+            out[f"ndcg_{side}"].append(ndcg_score(truth[None], full[i][None], k=k))
+            out[f"rec_{side}"].append(truth[order].sum() / truth.sum())
+            out[f"tp_{side}"].append(float((truth * (full[i] >= np.float32(t))).sum()))
+            out[f"n_{side}"].append(float((full[i] >= np.float32(t)).sum()))
+        out["n_rel"].append(truth.sum())
+        found = compare(
+            [str(x) for x in lists["old"]], [str(x) for x in lists["new"]], k, 0.9,
+            old_full[i][lists["old"]].tolist(), new_full[i][lists["new"]].tolist(),
+        )  # fmt: skip
+        out["overlap"].append(found.overlap)
+        out["rbo"].append(found.rbo)
+        out["top1"].append(new_full[i].max())
+    return {key: np.array(v) for key, v in out.items()}
+
+
+@pytest.fixture(scope="module")
+def sample() -> Synthetic:
+    """120 queries in two segments over 600 documents."""
+    return synthetic(n_queries=120, n_docs=600, seed=4)
+
+
+def test_quality_divergence_and_band_equal_brute_force(sample):
+    """Each segment's figures equal a computation over every pair of both models."""
+    old = _old_model(sample)
+    settings = Settings(min_queries=10, bootstrap=50, quality_bootstrap=200)
+    cal = calibrate(sample.eval_set, sample.vectors, settings, old=OldModel(old, 0.3, name="o"))
+    for name, result in cal.segments.items():
+        c = result.comparison
+        assert c is not None
+        t_new = result.entry.threshold
+        assert t_new is not None
+        b = _brute(sample, old, name, 0.3, t_new, 10)
+        assert c.n_queries == len(b["top1"])
+        q = c.quality
+        assert q["ndcg@10"].old == pytest.approx(b["ndcg_old"].mean(), abs=1e-6)
+        assert q["ndcg@10"].new == pytest.approx(b["ndcg_new"].mean(), abs=1e-6)
+        assert q["recall@10"].old == pytest.approx(b["rec_old"].mean(), abs=1e-9)
+        assert q["recall@10"].new == pytest.approx(b["rec_new"].mean(), abs=1e-9)
+        precision = q["precision_at_threshold"]
+        assert precision.old == pytest.approx(b["tp_old"].sum() / b["n_old"].sum(), abs=1e-9)
+        assert precision.new == pytest.approx(b["tp_new"].sum() / b["n_new"].sum(), abs=1e-9)
+        assert precision.new == pytest.approx(result.entry.precision)  # the calibrator's own
+        recall = q["recall_at_threshold"]
+        assert recall.old == pytest.approx(b["tp_old"].sum() / b["n_rel"].sum(), abs=1e-9)
+        assert recall.new == pytest.approx(result.entry.recall)
+        for d in q.values():
+            assert d.diff == pytest.approx(d.new - d.old)
+            assert d.interval is not None
+            assert d.interval[0] <= d.interval[1]
+        assert np.allclose(c.overlap, b["overlap"])
+        assert np.allclose(c.rbo, b["rbo"], atol=1e-6)
+        assert c.top1_quantiles is not None
+        assert c.top1_quantiles["p50"] == pytest.approx(np.percentile(b["top1"], 50), abs=1e-6)
+        assert c.n_documents == len(sample.vectors.doc_ids)
+
+
+def test_a_segment_is_compared_on_its_own_queries_only(sample):
+    """Changing the other segment's labels changes nothing of a segment's comparison."""
+    old = _old_model(sample)
+    settings = Settings(min_queries=10, bootstrap=20, quality_bootstrap=100)
+    first = calibrate(sample.eval_set, sample.vectors, settings, old=OldModel(old, 0.3))
+    fewer = EvalSet(tuple(
+        q for i, q in enumerate(sample.eval_set.queries) if q.segment == "docs" or i % 3
+    ))  # fmt: skip
+    second = calibrate(fewer, sample.vectors, settings, old=OldModel(old, 0.3))
+    a, b = first.segments["docs"].comparison, second.segments["docs"].comparison
+    assert a is not None
+    assert b is not None
+    for name in a.quality:
+        assert (a.quality[name].old, a.quality[name].new) == (
+            b.quality[name].old,
+            b.quality[name].new,
+        )
+        assert a.quality[name].interval == b.quality[name].interval
+    assert np.array_equal(a.rbo, b.rbo)
+    fewer_code, all_code = second.segments["code"].comparison, first.segments["code"].comparison
+    assert fewer_code is not None
+    assert all_code is not None
+    assert fewer_code.n_queries < all_code.n_queries
+
+
+def test_the_same_model_on_both_sides_differs_by_nothing(sample):
+    """Old = new: every difference is 0 with a [0, 0] interval, lists agree, the map is identity."""
+    settings = Settings(min_queries=10, bootstrap=30, quality_bootstrap=100,
+                        policy=Policy.parse("target_recall=old"))  # fmt: skip
+    cal = calibrate(sample.eval_set, sample.vectors, settings, old=OldModel(sample.vectors, 0.4))
+    for result in (cal.global_, *cal.segments.values()):
+        c = result.comparison
+        assert c is not None
+        assert result.entry.threshold == pytest.approx(0.4, abs=0.02)  # the same recall
+        for name, d in c.quality.items():
+            if name.endswith("at_threshold"):
+                continue  # the new threshold is the relevant score nearest 0.4, not 0.4
+            assert d.diff == 0
+            assert d.interval == (0.0, 0.0)
+        assert np.all(c.overlap == 1.0)
+        assert np.allclose(c.rbo, 1.0)
+        assert c.map is not None
+        inside = (c.map.old > c.map.domain[0]) & (c.map.old < c.map.domain[1])
+        assert np.allclose(c.map.new[inside], c.map.old[inside], atol=0.02)
+
+
+def test_policies_taken_from_the_old_model(sample):
+    """target_recall=old gives each scope the recall the old model has at its threshold."""
+    old = _old_model(sample)
+    settings = Settings(min_queries=10, bootstrap=0, quality_bootstrap=50,
+                        policy=Policy.parse("target_recall=old"))  # fmt: skip
+    cal = calibrate(sample.eval_set, sample.vectors, settings, old=OldModel(old, 0.3))
+    for result in (cal.global_, *cal.segments.values()):
+        c = result.comparison
+        assert c is not None
+        old_recall = c.quality["recall_at_threshold"].old
+        assert result.policy.from_old
+        assert result.policy.value == pytest.approx(old_recall)
+        assert result.entry.recall is not None
+        assert result.entry.recall >= old_recall - 1e-12
+        assert str(result.policy).startswith("target_recall=old (")
+        # the map is anchored where it would be anyway: old threshold -> calibrated one
+        assert c.map is not None
+        assert c.map.anchor == (0.3, result.entry.threshold)
+    precision = replace(settings, policy=Policy.parse("target_precision=old"))
+    cal = calibrate(sample.eval_set, sample.vectors, precision, old=OldModel(old, 0.3))
+    for result in cal.segments.values():
+        assert result.comparison is not None
+        old_precision = result.comparison.quality["precision_at_threshold"].old
+        assert result.policy.value == pytest.approx(old_precision)
+    with pytest.raises(CalibrationError, match="needs the old model"):
+        calibrate(sample.eval_set, sample.vectors, settings)
+    with pytest.raises(CalibrationError, match="needs the old threshold"):
+        calibrate(sample.eval_set, sample.vectors, settings, old=OldModel(old, None))
+    with pytest.raises(CalibrationError, match="keeps no relevant document"):
+        calibrate(sample.eval_set, sample.vectors, settings, old=OldModel(old, 1.5))
+
+
+def test_without_an_old_threshold_the_old_side_is_its_top_k(sample):
+    """No old threshold: ranking figures only, no quantile mapping, an unanchored map."""
+    old = _old_model(sample)
+    settings = Settings(min_queries=10, bootstrap=20, quality_bootstrap=50)
+    cal = calibrate(sample.eval_set, sample.vectors, settings, old=OldModel(old, None))
+    c = cal.segments["docs"].comparison
+    assert c is not None
+    assert set(c.quality) == {"ndcg@10", "recall@10"}
+    assert cal.segments["docs"].mapping is None
+    assert c.map is not None
+    assert c.map.anchor is None
+
+
+def test_precision_preserving_map(sample):
+    """--preserve precision: a monotone map whose knots keep the old precision in sample."""
+    old = _old_model(sample)
+    settings = Settings(min_queries=10, bootstrap=20, quality_bootstrap=20, preserve="precision")
+    cal = calibrate(sample.eval_set, sample.vectors, settings, old=OldModel(old, 0.3))
+    assert cal.global_.comparison is not None
+    m = cal.global_.comparison.map
+    assert m is not None
+    assert m.preserve == "precision"
+    assert np.all(np.diff(m.old) > 0)
+    assert np.all(np.diff(m.new) > 0)
+    assert m.domain == (m.old[0], m.old[-1])
