@@ -140,6 +140,14 @@ class ExampleStore:
         if self._queue:
             self._wake.set()
 
+    def wants(self, segment: str, rbo: float) -> bool:
+        """Whether a query of ``segment`` with this RBO would enter the divergent set now."""
+        limit = self.settings.keep_most_divergent
+        slot = (segment, "divergent")
+        if limit == 0:
+            return False
+        return self._counts.get(slot, 0) < limit or rbo < self._bounds.get(slot, 2.0)
+
     async def run(self, interval_s: float = 1.0) -> None:
         """Write queued candidates every ``interval_s`` until cancelled (then flush once)."""
         loop = asyncio.get_running_loop()

@@ -27,6 +27,7 @@ Answers that cannot be read, or that hold different numbers of queries, raise
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Protocol
 
@@ -95,6 +96,10 @@ class TextCapture(Protocol):
         ...
 
 
+Texts = Callable[[], Sequence[ExampleTexts] | None]
+"""A search's texts, one per query, read when first called (:class:`TextCapture`)."""
+
+
 class Recorder:
     """Compares answers and records the figures of one config.
 
@@ -127,7 +132,9 @@ class Recorder:
         lists = rank(search, old_body, new_body)
         texts = None
         if self.capture is not None and self.examples is not None:
-            texts = self.capture.texts(search, old_body, new_body, len(lists[0]))
+            # parsed again only if some query of this search enters the divergent set
+            capture, queries = self.capture, len(lists[0])
+            texts = functools.cache(lambda: capture.texts(search, old_body, new_body, queries))
         self.record_ranked(search, bound, lists, texts)
 
     def record_ranked(
@@ -135,12 +142,12 @@ class Recorder:
         search: Compared,
         bound: RouteSegmentMetrics,
         lists: tuple[list[Ranked], list[Ranked]],
-        texts: Sequence[ExampleTexts] | None = None,
+        texts: Texts | None = None,
     ) -> None:
         """:meth:`record` for answers already read by :func:`rank` (large ones, in a thread)."""
         old_lists, new_lists = lists
         for index, (old, new) in enumerate(zip(old_lists, new_lists, strict=True)):
-            self._query(search, bound, index, old, new, None if texts is None else texts[index])
+            self._query(search, bound, index, old, new, texts)
         if self.coverage is not None:
             k = search.route.k
             ids = tuple(dict.fromkeys(i for old in old_lists for i in old.ids[:k]))
@@ -154,7 +161,7 @@ class Recorder:
         index: int,
         old: Ranked,
         new: Ranked,
-        texts: ExampleTexts | None = None,
+        texts: Texts | None = None,
     ) -> None:
         k = search.route.k
         scored = len(old.scores) == len(old.ids) and len(new.scores) == len(new.ids)
@@ -210,10 +217,19 @@ class Recorder:
                     old_scores=old.scores[:k],
                     new_ids=new.ids[:k],
                     new_scores=new.scores[:k],
-                    texts=texts,
+                    texts=self._texts(texts, search.segment, result.rbo, index),
                     thresholds=tuple(t for t in search.thresholds if t.query in (None, index)),
                 )
             )
+
+    def _texts(
+        self, texts: Texts | None, segment: str, rbo: float, index: int
+    ) -> ExampleTexts | None:
+        """Query ``index``'s texts, read only when it enters the divergent set now."""
+        if texts is None or self.examples is None or not self.examples.wants(segment, rbo):
+            return None
+        found = texts()
+        return None if found is None or index >= len(found) else found[index]
 
 
 def rank(search: Compared, old_body: bytes, new_body: bytes) -> tuple[list[Ranked], list[Ranked]]:

@@ -100,7 +100,9 @@ class ReviewRig:
             return r.status, await r.json()
 
 
-def review_config(old: str, new: str, embeddings: str, folder: Path, review: str) -> Any:
+def review_config(
+    old: str, new: str, embeddings: str, folder: Path, review: str, examples: str = ""
+) -> Any:
     """The sidecar's config: the Qdrant route with query and document text, [review] on."""
     route = textwrap.dedent(
         """
@@ -123,6 +125,7 @@ def review_config(old: str, new: str, embeddings: str, folder: Path, review: str
         dimension = 8
         [examples]
         path = "{folder / "examples.sqlite"}"
+        {examples}
         [modes]
         state_path = "{folder / "modes.sqlite"}"
         [review]
@@ -134,9 +137,11 @@ def review_config(old: str, new: str, embeddings: str, folder: Path, review: str
 
 @pytest.fixture
 def make_review_rig(aiohttp_server, tmp_path):
-    """Builds a rig; its argument is the text of the [review] section (keys only)."""
+    """Builds a rig; its arguments are keys of the [review] and [examples] sections."""
 
-    async def build(review: str = "enabled = true\nstore_text = true\n") -> ReviewRig:
+    async def build(
+        review: str = "enabled = true\nstore_text = true\n", examples: str = ""
+    ) -> ReviewRig:
         old = await aiohttp_server(qdrant_backend("old"))
         new = await aiohttp_server(qdrant_backend("new"))
         fake = FakeEmbeddings(dim=8)
@@ -147,6 +152,7 @@ def make_review_rig(aiohttp_server, tmp_path):
             str(embeddings.make_url("/v1")),
             tmp_path,
             review,
+            examples,
         )
         registry = CollectorRegistry()
         app = create_app(config, registry, env=TOKENS)

@@ -200,3 +200,24 @@ async def test_without_store_text_no_text_is_kept(make_review_rig):
     data = (rig.folder / "examples.sqlite").read_bytes()
     assert b"passage" not in data
     assert b"what causes" not in data
+
+
+async def test_texts_are_read_only_for_queries_that_enter_the_divergent_set(make_review_rig):
+    """Once a segment's divergent set is full, a query no more divergent costs no text parse."""
+    rig = await make_review_rig(examples="keep_most_divergent = 1\nkeep_uniform = 0\n")
+    recorder = rig.sidecar.runtime.mirror.recorder
+    calls = []
+    real = recorder.capture.texts
+
+    def counted(*args):
+        calls.append(args[0].segment)
+        return real(*args)
+
+    recorder.capture.texts = counted
+    async with aiohttp.ClientSession() as session:
+        await rig.search(session, "the first query", "docs")
+        await rig.settle()
+        for i in range(3):  # every query here is exactly as divergent: none enters
+            await rig.search(session, f"another query {i}", "docs")
+        await rig.settle()
+    assert calls == ["docs"]
