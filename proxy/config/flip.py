@@ -94,9 +94,9 @@ class GateSection:
         le=1,
     )
     max_new_empty_rate: float = setting(
-        "Cap on the share of compared queries (with both thresholds known) where the new "
-        "side keeps no result at its threshold and the old side keeps some; the opposite "
-        "flip (old_empty) is reported, never judged.",
+        "Cap on the net share of compared queries (both thresholds known) that the new side "
+        "leaves empty at its threshold where the old side kept some, minus those it fills "
+        "(old_empty: reported, never a failure); fails only when significantly above.",
         default=0.05,
         ge=0,
         le=1,

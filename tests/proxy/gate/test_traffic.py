@@ -46,26 +46,37 @@ def test_no_shadow_request_is_unavailable() -> None:
 
 
 def test_old_empty_flips_are_reported_never_judged() -> None:
-    """122 old_empty flips of 1109 (the issue's SciFact run): reported; new_empty passes."""
+    """122 old_empty flips of 1109 (the issue's SciFact run): reported; they fail nothing."""
     figures = SegmentFigures(old_empty=122, new_empty=1, threshold_queries=1109)
     new, old = abstain(figures, SETTINGS, configured=True)
     assert new.status == "pass"
     assert old.status == "reported"
     assert old.value == pytest.approx(122 / 1109)
-    assert "never judged" in old.reason
+    assert "never a failure" in old.reason
 
 
-def test_new_empty_flips_above_the_cap_fail() -> None:
-    """40 of 300 (13 %) where the new side keeps nothing: fail."""
-    new, _ = abstain(SegmentFigures(new_empty=40, threshold_queries=300), SETTINGS, configured=True)
+def test_a_healthy_reshuffle_of_empty_answers_passes() -> None:
+    """This swap's SciFact run: 61 of 1109 emptied, 36 filled (net 2.3 %): pass."""
+    figures = SegmentFigures(new_empty=61, old_empty=36, threshold_queries=1109)
+    new, _ = abstain(figures, SETTINGS, configured=True)
+    assert new.status == "pass"
+    assert new.value == pytest.approx(25 / 1109)
+    assert "net +0.0225 of queries emptied" in new.reason
+
+
+def test_new_empty_flips_significantly_above_the_cap_fail() -> None:
+    """40 of 300 (13 %) emptied, 2 filled: the net lower bound is above 5 %: fail."""
+    figures = SegmentFigures(new_empty=40, old_empty=2, threshold_queries=300)
+    new, _ = abstain(figures, SETTINGS, configured=True)
     assert new.status == "fail"
-    assert "the new side kept nothing where the old side kept some" in new.reason
+    assert "significantly above the cap 0.05" in new.reason
 
 
-def test_new_empty_flips_near_the_cap_are_uncertain() -> None:
-    """15 of 300 (5 %, the cap itself): the bounds straddle it."""
-    new, _ = abstain(SegmentFigures(new_empty=15, threshold_queries=300), SETTINGS, configured=True)
-    assert new.status == "uncertain"
+def test_new_empty_flips_not_shown_above_the_cap_pass() -> None:
+    """20 of 300 emptied (6.7 %), none filled: not significantly above 5 %: pass."""
+    figures = SegmentFigures(new_empty=20, threshold_queries=300)
+    new, _ = abstain(figures, SETTINGS, configured=True)
+    assert new.status == "pass"
 
 
 def test_abstain_without_thresholds() -> None:
