@@ -1,16 +1,17 @@
-"""Make the README's calibration figures with the project's own command.
+"""Make the calibration figures of the docs with the documented command itself.
 
     .venv/bin/python scripts/readme_figures.py
 
-SciFact and Cranfield (../shared/data) become two segments of one corpus (ids namespaced, as
-in the calibrator's tests), `embedshift calibrate` runs on the training labels with the
-report on, and the per-segment precision/recall plots are copied to docs/images/.
+Runs the first ``embedshift calibrate`` command of docs/calibrate.md exactly as the page
+writes it (SciFact and Cranfield from ../shared/data, MiniLM old and mpnet new, the report
+on), in a temporary folder with the shared data beside it, and copies its report's plots to
+docs/images/ (the README and docs/calibrate.md show them). tests/calibrator/
+test_calibrate_doc.py checks that the same command prints what the page quotes.
 """
 
 from __future__ import annotations
 
 import shutil
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -18,32 +19,36 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tests.calibrator.combined import build_combined  # noqa: E402
+from tests.calibrator.doc_commands import commands, run, workspace  # noqa: E402
 
-DATA = ROOT.parent / "shared" / "data"
+PAGE = ROOT / "docs" / "calibrate.md"
+REPORT = Path("var") / "calibration"  # the page's --report
+IMAGES = (
+    "curve-scifact.png",
+    "curve-cranfield.png",
+    "scores-cranfield.png",
+    "map-scifact.png",
+    "map-cranfield.png",
+    "quality-scifact.png",
+    "quality-cranfield.png",
+)
 
 
 def main() -> int:
-    """Build, calibrate, copy the plots; print the command's summary."""
+    """Run the page's command, copy the plots; print what the command printed."""
+    command = next(c for c in commands(PAGE) if f"--report {REPORT}" in c.text)
     out = ROOT / "docs" / "images"
     out.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="embedshift-figures-") as tmp:
-        work = Path(tmp)
-        combined = build_combined(DATA, work)
-        command = [
-            str(ROOT / ".venv" / "bin" / "embedshift"), "calibrate",
-            "--eval", str(combined.train), "--vectors", str(combined.new),
-            "--doc-segments", str(combined.doc_segments),
-            "--old-vectors", str(combined.old), "--old-threshold", "0.5",
-            "--policy", "target_recall=0.9", "--out", str(work / "thresholds.json"),
-            "--report", str(work / "report"), "--quiet",
-        ]  # fmt: skip
-        print("$ embedshift calibrate --eval train.jsonl --vectors mpnet/ \\")
-        print("    --doc-segments segments.tsv --old-vectors minilm/ --old-threshold 0.5 \\")
-        print("    --policy target_recall=0.9 --report report/")
-        subprocess.run(command, check=True)  # noqa: S603 - our own CLI
-        for name in ("curve-scifact.png", "curve-cranfield.png", "scores-cranfield.png"):
-            shutil.copy(work / "report" / name, out / name)
+        work = workspace(Path(tmp))
+        print(f"$ {command.text}")
+        done = run(command, work)
+        print(done.stdout, end="")
+        if done.returncode != 0:
+            print(done.stderr, end="", file=sys.stderr)
+            return done.returncode
+        for name in IMAGES:
+            shutil.copy(work / REPORT / name, out / name)
             print(f"wrote docs/images/{name}")
     return 0
 

@@ -46,6 +46,7 @@ class HeldOut:
     old_threshold: float | None
     old: Outcome | None
     checks: tuple[MapCheck, ...]
+    preserve: str = "recall"  # what the segment's map keeps (its checks compare that figure)
 
 
 def check_held_out(
@@ -96,6 +97,12 @@ def check_held_out(
             old_threshold=old_thresholds.get(name),
             old=None if old_outcomes is None else old_outcomes[name],
             checks=tuple(checks[name]),
+            preserve=_preserve(document, name),
         )
         for name in segments
     }
+
+
+def _preserve(document: ThresholdsDocument, segment: str) -> str:
+    score_map = document.map_for(segment)
+    return "recall" if score_map is None else score_map.preserve

@@ -35,17 +35,23 @@ from proxy.thresholds.scoremap import MapPoint, ScoreMap
 
 
 def policy_record(cal: Calibration) -> dict[str, Any]:
-    """The ``policy`` object of the document: the default policy and the settings around it."""
+    """The ``policy`` object of the document: the default policy and the settings around it.
+
+    Policies taken from the old model (``target_recall=old``) are recorded with the target each
+    scope matched.
+    """
     s = cal.settings
     record: dict[str, Any] = {
-        **s.policy.to_dict(),
+        **cal.global_.policy.to_dict(),
         "min_queries": s.min_queries,
         "confidence": s.confidence,
         "bootstrap": s.bootstrap,
         "top_n": s.top_n,
     }
     overrides = {
-        name: p.to_dict() for name, p in s.segment_policies.items() if name in cal.segments
+        name: r.policy.to_dict()
+        for name, r in cal.segments.items()
+        if name in s.segment_policies or r.policy.from_old  # =old: each scope's own target
     }
     if overrides:
         record["segments"] = overrides

@@ -126,6 +126,10 @@ def _outcome(label: str, threshold: float | None, o: Outcome | None) -> str:
     return f"{label} at {num(threshold)}: precision {num(o.precision)} recall {num(o.recall)}"
 
 
+def _kept(outcome: Outcome, figure: str) -> float:
+    return outcome.precision if figure == "P" else outcome.recall
+
+
 def held_out_lines(checked: Mapping[str, HeldOut]) -> list[str]:
     """The held-out section."""
     lines = ["held out (queries not calibrated on):"]
@@ -134,10 +138,11 @@ def held_out_lines(checked: Mapping[str, HeldOut]) -> list[str]:
             f"{name:<16} {h.n_queries} queries  {_outcome('new', h.new_threshold, h.new)}  "
             f"{_outcome('old', h.old_threshold, h.old)}"
         )
+        figure = "P" if h.preserve == "precision" else "R"
         if h.checks:
             lines.append(
                 f"{PAD}{'old t':>7} {'old P':>7} {'old R':>7}  ->  {'new t':>7} {'new P':>7} "
-                f"{'new R':>7}  {'R diff':>7}"
+                f"{'new R':>7}  {figure + ' diff':>7}"
             )
         for c in h.checks:
             if c.new is None or c.new_threshold is None:
@@ -149,7 +154,7 @@ def held_out_lines(checked: Mapping[str, HeldOut]) -> list[str]:
             lines.append(
                 f"{PAD}{c.old_threshold:>7.2f} {num(c.old.precision):>7} {num(c.old.recall):>7}"
                 f"  ->  {num(c.new_threshold):>7} {num(c.new.precision):>7} "
-                f"{num(c.new.recall):>7}  {c.new.recall - c.old.recall:>+7.4f}"
+                f"{num(c.new.recall):>7}  {_kept(c.new, figure) - _kept(c.old, figure):>+7.4f}"
             )
     return lines
 

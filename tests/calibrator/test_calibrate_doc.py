@@ -1,0 +1,60 @@
+"""docs/calibrate.md runs as written on ../shared/data, and its figures are the run's.
+
+Each command of the page's console blocks runs verbatim, in order, in a folder with the shared
+data beside it; every line the page quotes must be in what the command printed, and every
+figure the prose quotes (four decimals, as the command prints them) must be one the commands
+printed: no number is copied by hand.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.calibrator.doc_commands import (
+    FIGURE,
+    ROOT,
+    commands,
+    missing_lines,
+    prose,
+    run,
+    workspace,
+)
+
+PAGE = ROOT / "docs" / "calibrate.md"
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(900)
+def test_the_page_runs_verbatim_and_quotes_its_own_figures(shared_data, tmp_path):
+    """Every command exits 0 and prints the quoted lines; the prose's figures are printed ones."""
+    found = commands(PAGE)
+    assert len(found) >= 3
+    work = workspace(tmp_path)
+    printed = []
+    for command in found:
+        done = run(command, work)
+        where = f"docs/calibrate.md:{command.line}"
+        assert done.returncode == 0, f"{where}: exit {done.returncode}\n{done.stderr}"
+        missing = missing_lines(command.expected, done.stdout)
+        assert not missing, (
+            f"{where}: not printed:\n" + "\n".join(missing) + "\n---\n" + done.stdout
+        )
+        printed.append(done.stdout)
+    signed = set(FIGURE.findall("\n".join(printed)))
+    unsigned = {f.lstrip("+-") for f in signed}
+    quoted = FIGURE.findall(prose(PAGE))
+    assert quoted, "the prose quotes no figure of the run"
+    # a signed figure must be printed with its sign; an unsigned one may be a printed difference
+    strays = sorted({f for f in quoted if f not in signed and f not in unsigned})
+    assert not strays, f"figures in docs/calibrate.md that no command printed: {strays}"
+    assert (work / "var" / "thresholds.json").exists()
+    assert (work / "var" / "calibration" / "map-scifact.png").exists()
+
+
+def test_the_page_s_commands_are_found():
+    """The page's console blocks hold the calibrate runs and the map query, with output."""
+    found = commands(PAGE)
+    runs = [c for c in found if c.text.startswith("embedshift calibrate")]
+    assert len(runs) == 2
+    assert all("--vectors scifact=../shared/data/" in c.text for c in runs)
+    assert all(c.expected for c in found)
