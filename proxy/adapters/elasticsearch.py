@@ -62,6 +62,7 @@ from proxy.adapters.base import (
     rename,
     texts_under,
 )
+from proxy.adapters.lookup import IdLookup, field_of, json_body, listed, ok
 from proxy.adapters.scales import (
     COSINE_DISTANCE,
     EUCLIDEAN,
@@ -138,6 +139,22 @@ class ElasticsearchAdapter(RequestSide):
         if isinstance(doc, MultiSearch):
             return b"".join(dump_json(d) + b"\n" for pair in doc.pairs for d in pair)
         return dump_json(doc)
+
+    def id_lookups(self, path: str, doc: Any, ids: Sequence[str]) -> list[IdLookup] | None:
+        """``POST /{index}/_mget?_source=false``: the path's index, else a multi-search's first."""
+        head = path.partition("?")[0]
+        index = (
+            head.rsplit("/", 1)[0].strip("/")
+            if head.rstrip("/").endswith(("/_search", "/_msearch", "/_knn_search"))
+            else ""
+        )
+        if not index and isinstance(doc, MultiSearch) and doc.pairs:
+            named = doc.pairs[0][0].get("index")
+            index = named if isinstance(named, str) else ""
+        if not index or "," in index or "*" in index:
+            return None  # no one index to ask
+        body = json_body({"ids": list(ids)})
+        return [IdLookup("POST", f"/{index}/_mget?_source=false", body, tuple(ids), _found_docs)]
 
     def document_texts(self, body: Any, field: str) -> list[tuple[str | None, ...]]:
         """``_source[field]`` of each hit (else ``fields[field]``), per search answered."""
@@ -263,6 +280,15 @@ _DISTANCE: dict[str, Scale] = {"cosine": COSINE_DISTANCE, "dot": NEGATIVE_SIMILA
                                "l2": SQUARED_EUCLIDEAN, "ip": NEGATIVE_SIMILARITY}  # fmt: skip
 _SCORE: dict[str, Scale] = {"cosine": UNIT_SIMILARITY, "dot": UNIT_SIMILARITY,
                             "l2": INVERSE_SQUARED_EUCLIDEAN, "ip": INNER_PRODUCT_SCORE}  # fmt: skip
+
+
+def _found_docs(status: int, body: Any) -> list[str]:
+    """The ids ``_mget`` found (each doc says ``found``)."""
+    ok(status, "_mget")
+    docs = listed(field_of(body, "docs", "_mget"), "_mget docs")
+    return [
+        str(field_of(d, "_id", "_mget doc")) for d in docs if isinstance(d, dict) and d.get("found")
+    ]
 
 
 def _keeps(scale: Scale) -> Keeps:

@@ -47,6 +47,7 @@ from proxy.adapters.base import (
     rename,
     score_option,
 )
+from proxy.adapters.lookup import IdLookup, field_of, json_body, listed, native_id, ok
 from proxy.adapters.scales import (
     SIMILARITY,
     SQUARED_EUCLIDEAN,
@@ -159,6 +160,33 @@ class MilvusAdapter(RequestSide):
                 pairs.append((hit.get(self.id_field), hit.get("distance")))
             out.append(ranked_from_pairs(pairs, self.score, f"query {i}"))
         return out
+
+    def id_lookups(self, path: str, doc: Any, ids: Sequence[str]) -> list[IdLookup] | None:
+        """``POST /v2/vectordb/entities/get`` with the collection, ids and the primary key only."""
+        head = path.partition("?")[0]
+        if not head.endswith("/entities/search") or not isinstance(doc, dict):
+            return None
+        collection = doc.get("collectionName")
+        if not isinstance(collection, str):
+            return None
+        body: dict[str, Any] = {
+            "collectionName": collection,
+            "id": [native_id(i) for i in ids],
+            "outputFields": [self.id_field],
+        }
+        if isinstance(doc.get("dbName"), str):
+            body["dbName"] = doc["dbName"]
+        target = head[: -len("/search")] + "/get"
+        field = self.id_field
+
+        def read(status: int, answer: Any) -> list[str]:
+            ok(status, "Milvus get")
+            if field_of(answer, "code", "Milvus get") != 0:
+                raise UnparseableResponseError(f"Milvus get: {answer.get('message')}")
+            rows = listed(field_of(answer, "data", "Milvus get"), "Milvus get data")
+            return [str(field_of(r, field, "Milvus entity")) for r in rows]
+
+        return [IdLookup("POST", target, json_body(body), tuple(ids), read)]
 
     def query_vectors(self, doc: Any) -> QueryVectors:
         """One query per element of ``data``; dense vectors only."""

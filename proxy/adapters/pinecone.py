@@ -27,6 +27,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
+from urllib.parse import urlencode
 
 from proxy.adapters.base import (
     ErrorAt,
@@ -45,6 +46,7 @@ from proxy.adapters.base import (
     score_option,
     texts_under,
 )
+from proxy.adapters.lookup import IdLookup, field_of, ok
 from proxy.adapters.scales import SIMILARITY, SQUARED_EUCLIDEAN, Scale, threshold_number
 from proxy.errors import UnparseableResponseError
 
@@ -128,6 +130,23 @@ class PineconeAdapter(RequestSide):
             return QueryVectors(len(queries), with_vector)
         return QueryVectors(1, (0,) if is_dense_vector(doc.get("vector")) else ())
 
+    def id_lookups(self, path: str, doc: Any, ids: Sequence[str]) -> list[IdLookup] | None:
+        """``GET /vectors/fetch?ids=..&namespace=..`` on the new index's host (100 ids a call)."""
+        head = path.partition("?")[0]
+        if not head.endswith("/query"):
+            return None
+        base = head[: -len("/query")]
+        namespace = doc.get("namespace") if isinstance(doc, dict) else None
+        lookups = []
+        for start in range(0, len(ids), 100):
+            chunk = tuple(ids[start : start + 100])
+            params: list[tuple[str, str]] = [("ids", i) for i in chunk]
+            if isinstance(namespace, str):
+                params.append(("namespace", namespace))
+            target = f"{base}/vectors/fetch?{urlencode(params)}"
+            lookups.append(IdLookup("GET", target, None, chunk, _fetched))
+        return lookups
+
     def rewrite(
         self,
         doc: Any,
@@ -145,6 +164,15 @@ class PineconeAdapter(RequestSide):
         if "namespace" in doc:
             doc["namespace"] = rename(doc["namespace"], collections)
         return doc
+
+
+def _fetched(status: int, body: Any) -> list[str]:
+    """The ids a fetch answered (``vectors`` maps each found id to its record)."""
+    ok(status, "Pinecone fetch")
+    vectors = field_of(body, "vectors", "Pinecone fetch")
+    if not isinstance(vectors, dict):
+        raise UnparseableResponseError("Pinecone fetch: vectors is not an object")
+    return [str(i) for i in vectors]
 
 
 _SCALES: dict[str, Scale] = {

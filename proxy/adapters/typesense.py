@@ -44,6 +44,7 @@ from proxy.adapters.base import (
     texts_under,
     vector_text,
 )
+from proxy.adapters.lookup import IdLookup, field_of, listed, ok
 from proxy.adapters.scales import COSINE_DISTANCE, RequestThreshold, threshold_number
 from proxy.errors import AdapterError, UnparseableResponseError
 
@@ -142,6 +143,32 @@ class TypesenseAdapter(RequestSide):
         renamed = [(k, rename(v, collections) if k == "collection" else v) for k, v in pairs]
         return path + "?" + urlencode(renamed)
 
+    def id_lookups(self, path: str, doc: Any, ids: Sequence[str]) -> list[IdLookup] | None:
+        """``GET /collections/{c}/documents/search?q=*&filter_by=id:[...]`` (250 ids a page).
+
+        The collection is the path's, else the (first) search's, else the query string's.
+        """
+        head, _, query = path.partition("?")
+        found = re.search(r"/collections/([^/]+)/documents/search$", head)
+        collection = found[1] if found else None
+        if collection is None:
+            searches = _searches(doc)
+            named = searches[0].get("collection") if searches else None
+            common = dict(parse_qsl(query)).get("collection")
+            collection = named if isinstance(named, str) else common
+        if not collection:
+            return None
+        base = head.split("/collections/")[0] if found else head.rsplit("/", 1)[0]
+        lookups = []
+        for start in range(0, len(ids), 250):
+            chunk = tuple(ids[start : start + 250])
+            quoted = ",".join(f"`{i}`" for i in chunk)
+            params = {"q": "*", "filter_by": f"id:[{quoted}]", "per_page": 250,
+                      "include_fields": "id"}  # fmt: skip
+            target = f"{base}/collections/{collection}/documents/search?{urlencode(params)}"
+            lookups.append(IdLookup("GET", target, None, chunk, _found_documents))
+        return lookups
+
     def thresholds(self, doc: Any) -> list[RequestThreshold]:
         """``distance_threshold`` of each search's ``vector_query``, when set."""
         out = []
@@ -198,6 +225,13 @@ def _distance_threshold(search: dict[str, Any]) -> tuple[int, int, float] | None
     if found is None or not head:
         return None
     return found.start("value"), found.end("value"), float(found["value"])
+
+
+def _found_documents(status: int, body: Any) -> list[str]:
+    """The ids of a filtered search's hits."""
+    ok(status, "Typesense documents")
+    hits = listed(field_of(body, "hits", "Typesense documents"), "Typesense hits")
+    return [str(field_of(field_of(h, "document", "hit"), "id", "hit.document")) for h in hits]
 
 
 def _searches(doc: Any) -> list[dict[str, Any]]:

@@ -32,7 +32,9 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import partial
 from typing import Any, ClassVar
+from urllib.parse import quote
 
 from proxy.adapters.base import (
     ErrorAt,
@@ -47,6 +49,7 @@ from proxy.adapters.base import (
     ranked_from_pairs,
     vector_text,
 )
+from proxy.adapters.lookup import IdLookup
 from proxy.adapters.scales import (
     COSINE_DISTANCE,
     NEGATIVE_SIMILARITY,
@@ -332,6 +335,20 @@ class WeaviateAdapter(RequestSide):
         scale = _DISTANCES[self.metric]
         return scale, None if scale is not None else f"{self.metric} relates to no similarity"
 
+    def id_lookups(self, path: str, doc: Any, ids: Sequence[str]) -> list[IdLookup] | None:
+        """``HEAD /v1/objects/{Class}/{id}`` for each id and queried class (204: present)."""
+        head = path.partition("?")[0]
+        if not head.endswith("/v1/graphql"):
+            return None
+        base = head[: -len("/v1/graphql")]
+        classes = list(dict.fromkeys(q.name.text for q in class_queries(_query_text(doc))))
+        return [
+            IdLookup("HEAD", f"{base}/v1/objects/{quote(c, safe='')}/{quote(i, safe='')}",
+                     None, (i,), partial(_exists, i))
+            for c in classes
+            for i in ids
+        ]  # fmt: skip
+
     def rankings(self, body: Any) -> list[Ranked]:
         """One list per class under ``data.Get``, in the answer's order."""
         expect(body, dict, "answer")
@@ -377,6 +394,15 @@ class WeaviateAdapter(RequestSide):
             text = text[:start] + new + text[end:]
         doc["query"] = text
         return doc
+
+
+def _exists(object_id: str, status: int, body: Any) -> list[str]:  # noqa: ARG001 - HEAD: no body
+    """The id if the object exists (204 or 200), none if 404; another status fails the lookup."""
+    if status in (200, 204):
+        return [object_id]
+    if status == 404:
+        return []
+    raise UnparseableResponseError(f"Weaviate objects: status {status}")
 
 
 def _query_text(doc: Any) -> str:
