@@ -6,6 +6,11 @@ to five planted relevant chunks whose scores spread into the irrelevant range; f
 * the bare matrix product ``Q @ D.T`` of the same shapes (the floor any exact method pays);
 * ``calibrator.calibration.calibrate`` with its defaults (target_recall=0.9, top 1,000 candidates per
   query, 200 bootstrap resamples, global scope plus four segments);
+* the same with the old model's vectors of the sample and its threshold (``--old``, on by
+  default): the comparison of the two models per scope (quality with paired intervals,
+  divergence, score band, the score map) and the quantile mapping. Its baseline is *both*
+  bare products (new and old), since the old model's scores are a second product of the same
+  shapes;
 * the article's per-threshold Python loop (sklearn's cosine_similarity per query, then a list
   comprehension per threshold of a 0.05 grid) on a subset of queries, extrapolated.
 
@@ -29,7 +34,7 @@ import numpy as np
 from sklearn.metrics.pairwise import cosine_similarity  # the article's own choice
 
 from calibrator.calibration.calibrate import calibrate
-from calibrator.calibration.settings import Settings
+from calibrator.calibration.settings import OldModel, Settings
 from calibrator.inputs.labels import EvalSet, LabelledQuery
 from calibrator.inputs.vectors import Vectors
 from calibrator.maths.policy import Policy
@@ -55,6 +60,18 @@ def measured(work: Callable[[], Any]) -> tuple[float, float, Any]:
     seconds = time.perf_counter() - start
     peak = _status_kb("VmHWM")
     return seconds, max(0, peak - before) / 1024, result
+
+
+def old_model(vectors: Vectors, noise: float = 0.5, seed: int = 1) -> Vectors:
+    """Another model of the same sample: every vector moved by noise, then normalised."""
+    rng = np.random.default_rng(seed)
+
+    def moved(m: np.ndarray) -> np.ndarray:
+        out = m + noise * rng.standard_normal(m.shape, dtype=np.float32) / np.sqrt(m.shape[1])
+        return (out / np.linalg.norm(out, axis=1, keepdims=True)).astype(np.float32)
+
+    return Vectors(vectors.doc_ids, moved(vectors.docs), vectors.query_ids,
+                   moved(vectors.queries), "synthetic-old")  # fmt: skip
 
 
 def generate(n_queries: int, n_docs: int, dim: int, seed: int = 0) -> tuple[Vectors, EvalSet]:
@@ -105,7 +122,27 @@ def article_loop(vectors: Vectors, eval_set: EvalSet, n: int) -> list[tuple[floa
     return results
 
 
-def main() -> None:
+def _old_summary(bare_old, ours_old, t_bare, cal_old) -> dict[str, float]:
+    """Print the run with the old model against both bare products; its figures for --json."""
+    if not ours_old or cal_old is None:
+        return {}
+    t_bare_old = min(t for t, _ in bare_old)
+    t_old = min(t for t, _ in ours_old)
+    m_old = max(m for _, m in ours_old)
+    both = t_bare + t_bare_old
+    print(f"bare products new + old: {both:.2f} s ({t_bare:.2f} + {t_bare_old:.2f})")
+    print(f"calibrate with the old model: {t_old:.2f} s, peak {m_old:.0f} MB, "
+          f"rounds {[round(t, 2) for t, _ in ours_old]}")  # fmt: skip
+    print(f"ratio calibrate with old / both bare products: {t_old / both:.2f} (target <= 1.5)")
+    compared = getattr(cal_old.global_, "comparison", None)
+    if compared is not None:
+        ndcg = compared.quality["ndcg@10"]
+        print(f"  global ndcg@10 old {ndcg.old:.4f} new {ndcg.new:.4f} "
+              f"overlap {compared.overlap.mean():.3f}")  # fmt: skip
+    return {"bare_old_s": t_bare_old, "with_old_s": t_old, "with_old_peak_mb": m_old}
+
+
+def main() -> None:  # noqa: PLR0915 - one benchmark, read top to bottom
     """Run the benchmark and print the table."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--queries", type=int, default=1000)
@@ -115,6 +152,9 @@ def main() -> None:
     parser.add_argument("--article-queries", type=int, default=20)
     parser.add_argument("--top-n", type=int, default=Settings().top_n)
     parser.add_argument("--json", type=Path, default=None, help="also write the figures here")
+    parser.add_argument("--no-old", dest="old", action="store_false",
+                        help="skip the run with the old model")  # fmt: skip
+    parser.add_argument("--old-threshold", type=float, default=0.3)
     args = parser.parse_args()
 
     started = time.perf_counter()
@@ -122,16 +162,28 @@ def main() -> None:
     print(f"generated {args.queries} queries x {args.docs} chunks, dim {args.dim} "
           f"in {time.perf_counter() - started:.1f} s")  # fmt: skip
     q, d = vectors.queries, vectors.docs
+    old = old_model(vectors) if args.old else None
     settings = Settings(top_n=args.top_n)
     f1 = Settings(top_n=args.top_n, policy=Policy.parse("max_f_beta=1"))
     bare: list[tuple[float, float]] = []
     ours: list[tuple[float, float]] = []
     ours_f1: list[tuple[float, float]] = []
-    cal = None
+    bare_old: list[tuple[float, float]] = []
+    ours_old: list[tuple[float, float]] = []
+    cal = cal_old = None
     for _ in range(args.rounds):
         seconds, mb, product = measured(lambda: q @ d.T)
         del product
         bare.append((seconds, mb))
+        if old is not None:
+            seconds, mb, product = measured(lambda: old.queries @ old.docs.T)
+            del product
+            bare_old.append((seconds, mb))
+            with_old = OldModel(old, args.old_threshold)
+            seconds, mb, cal_old = measured(
+                lambda: calibrate(eval_set, vectors, settings, old=with_old)  # noqa: B023
+            )
+            ours_old.append((seconds, mb))
         seconds, mb, cal = measured(lambda: calibrate(eval_set, vectors, settings))
         ours.append((seconds, mb))
         seconds, mb, cal_f1 = measured(lambda: calibrate(eval_set, vectors, f1))
@@ -167,13 +219,14 @@ def main() -> None:
     print(f"max_f_beta=1: scan {cal_f1.scan!r}, refined {cal_f1.refinements} times, "
           f"global threshold {cal_f1.global_.entry.threshold}")  # fmt: skip
     print(f"\nratio calibrate / bare product: {t_ours / t_bare:.2f} (target <= 1.5)")
+    old_figures = _old_summary(bare_old, ours_old, t_bare, cal_old)
     if args.json is not None:
         figures = {
             "queries": args.queries, "docs": args.docs, "dim": args.dim,
             "bare_s": t_bare, "bare_peak_mb": m_bare,
             "target_recall_s": t_ours, "target_recall_peak_mb": m_ours,
             "max_f_beta_s": t_f1, "max_f_beta_peak_mb": m_f1,
-            "article_s": article, "article_queries_run": n,
+            "article_s": article, "article_queries_run": n, **old_figures,
         }  # fmt: skip
         args.json.write_text(json.dumps(figures, indent=2) + "\n")
 

@@ -3,13 +3,18 @@
 Each command of the page's console blocks runs verbatim, in order, in a folder with the shared
 data beside it; every line the page quotes must be in what the command printed, and every
 figure the prose quotes (four decimals, as the command prints them) must be one the commands
-printed: no number is copied by hand.
+printed: no number is copied by hand. The run is also the map's check on real models (MiniLM
+to mpnet, SciFact and Cranfield): at every checked old threshold, the new model at the mapped
+threshold keeps the old recall on the held-out queries within 0.05.
 """
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
+from proxy.thresholds.document import load_thresholds
 from tests.calibrator.doc_commands import (
     FIGURE,
     ROOT,
@@ -47,8 +52,25 @@ def test_the_page_runs_verbatim_and_quotes_its_own_figures(shared_data, tmp_path
     # a signed figure must be printed with its sign; an unsigned one may be a printed difference
     strays = sorted({f for f in quoted if f not in signed and f not in unsigned})
     assert not strays, f"figures in docs/calibrate.md that no command printed: {strays}"
-    assert (work / "var" / "thresholds.json").exists()
     assert (work / "var" / "calibration" / "map-scifact.png").exists()
+    report = json.loads((work / "var" / "calibration" / "report.json").read_text())
+    for segment in ("scifact", "cranfield"):
+        checks = report["held_out"][segment]["checks"]
+        assert [c["old_threshold"] for c in checks] == [0.3, 0.4, 0.5, 0.6, 0.7]
+        for c in checks:
+            old, new = c["old"], c["new"]
+            print(f"{segment} {c['old_threshold']}: old P {old['precision']:.4f} R "
+                  f"{old['recall']:.4f} | new {c['new_threshold']:.4f} P {new['precision']:.4f} "
+                  f"R {new['recall']:.4f}")  # fmt: skip
+            assert abs(new["recall"] - old["recall"]) <= 0.05
+    doc = load_thresholds(work / "var" / "thresholds.json")
+    for segment in ("scifact", "cranfield"):
+        assert doc.quality_for(segment) is not None
+        assert doc.divergence_for(segment) is not None
+        assert doc.score_band_for(segment) is not None
+        score_map = doc.map_for(segment)
+        assert score_map is not None
+        assert score_map.anchor == (0.5, doc.threshold_for(segment))
 
 
 def test_the_page_s_commands_are_found():

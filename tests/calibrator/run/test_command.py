@@ -284,3 +284,41 @@ def test_layout_options_are_checked(sample, capsys, tmp_path):
         assert status == 2
         assert message in stderr
         assert len(stderr.strip().splitlines()) == 1
+
+
+def test_the_config_s_old_model_and_rbo_persistence(sample, capsys, tmp_path):
+    """The config's old model needs no old threshold, and its RBO persistence is the sidecar's.
+
+    [calibrator].old_vectors without [thresholds].old: the old side is its top k; the
+    divergence is measured at [comparison].rbo_p, as the sidecar measures it.
+    """
+    vectors, eval_path, out = sample
+    config = tmp_path / "config.toml"
+    config.write_text(
+        textwrap.dedent(
+            f"""
+            [upstreams.old]
+            url = "http://127.0.0.1:1"
+            [upstreams.new]
+            url = "http://127.0.0.1:2"
+            [comparison]
+            rbo_p = 0.8
+            [thresholds]
+            path = "{out}"
+            [calibrator]
+            eval = ["{eval_path}"]
+            vectors = "{vectors}"
+            old_vectors = "{vectors}"
+            min_queries = 10
+            bootstrap = 20
+            """
+        )
+    )
+    assert _run(capsys, "--config", config)[0] == 0
+    doc = load_thresholds(out)
+    divergence = doc.divergence_for("docs")
+    assert divergence is not None
+    assert divergence.rbo_p == 0.8
+    quality = doc.quality_for("docs")
+    assert quality is not None
+    assert quality.old.threshold is None
