@@ -9,10 +9,15 @@ https://api.qdrant.tech/api-reference):
 - ``POST /collections/{name}/points/search`` with ``{"vector": [..] | {"name": .., "vector":
   [..]}, "limit": 10, "offset": 0, "score_threshold": null, "with_payload": false}``: answers
   ``{"result": [{"id": 17, "version": 0, "score": 0.93, "payload": null, "vector": null}],
-  "status": "ok", "time": 0.0002}``, best first, at most ``limit`` points, cosine scores.
+  "status": "ok", "time": 0.0002}``, best first, at most ``limit`` points, cosine scores;
+- ``POST /collections/{name}/points`` with ``{"ids": [17, 4], "with_payload": false,
+  "with_vector": false}`` (get points by id: what the sidecar's coverage check asks the new
+  index): ``{"result": [{"id": 17, "payload": null, "vector": null}], "status": "ok", "time":
+  ...}``, only the points the collection holds, in the order asked;
+- ``GET /collections/{name}/points/{id}``: one point, or 404 when the collection lacks it.
 
 Errors have Qdrant's shape, ``{"status": {"error": "..."}, "time": 0.0}``: 404 for an unknown
-collection, 400 for a malformed body or a vector of the wrong dimension.
+collection or point, 400 for a malformed body or a vector of the wrong dimension.
 
 Each collection is an exact inner-product index (``faiss.IndexFlatIP``) over unit vectors. A
 search over a demo collection (under a thousand points) takes tens of microseconds, less than
@@ -50,6 +55,7 @@ class Collection:
     ids: npt.NDArray[np.int64]
     index: Any  # faiss.IndexFlatIP
     payloads: Sequence[Mapping[str, Any]]
+    row_of: Mapping[int, int]  # point id -> row
 
     @classmethod
     def build(
@@ -58,7 +64,8 @@ class Collection:
         """Index ``vectors`` (rows in the order of ``ids``)."""
         index = faiss.IndexFlatIP(int(vectors.shape[1]))
         index.add(np.ascontiguousarray(vectors, dtype=np.float32))
-        return cls(name, np.asarray(ids, dtype=np.int64), index, payloads)
+        rows = {int(point): row for row, point in enumerate(ids)}
+        return cls(name, np.asarray(ids, dtype=np.int64), index, payloads, rows)
 
     @property
     def dim(self) -> int:
@@ -87,6 +94,21 @@ class Collection:
                 continue
             out.append((int(self.ids[row]), float(score), int(row)))
         return out
+
+
+def parse_ids(raw: bytes) -> tuple[list[int | str], bool, bool]:
+    """(ids, with_payload, with_vector) of a get-points body."""
+    try:
+        doc = json.loads(raw)
+    except (ValueError, UnicodeDecodeError) as e:
+        raise BadSearchError(f"Format error in JSON body: {e}") from e
+    ids = doc.get("ids") if isinstance(doc, dict) else None
+    if not isinstance(ids, list) or not all(
+        (isinstance(i, int) and not isinstance(i, bool) and i >= 0) or isinstance(i, str)
+        for i in ids
+    ):
+        raise BadSearchError("Format error in JSON body: ids must be a list of point ids")
+    return ids, bool(doc.get("with_payload", False)), bool(doc.get("with_vector", False))
 
 
 def _error(status: int, message: str, started: float) -> web.Response:
@@ -194,6 +216,52 @@ async def search(request: web.Request) -> web.Response:
     )
 
 
+def _point(collection: Collection, point: int, *, payload: bool, vector: bool) -> dict[str, Any]:
+    row = collection.row_of[point]
+    return {
+        "id": point,
+        "payload": dict(collection.payloads[row]) if payload else None,
+        "vector": collection.index.reconstruct(row).tolist() if vector else None,
+    }
+
+
+async def get_points(request: web.Request) -> web.Response:
+    """``POST /collections/{name}/points``: the points of the ids asked that exist."""
+    started = time.perf_counter()
+    name = request.match_info["name"]
+    collection = request.app[COLLECTIONS].get(name)
+    if collection is None:
+        return _error(404, f"Not found: Collection `{name}` doesn't exist!", started)
+    try:
+        ids, payload, vector = parse_ids(await request.read())
+    except BadSearchError as e:
+        return _error(400, str(e), started)
+    result = [
+        _point(collection, i, payload=payload, vector=vector)
+        for i in ids
+        if isinstance(i, int) and i in collection.row_of
+    ]
+    return web.json_response(
+        {"result": result, "status": "ok", "time": time.perf_counter() - started}
+    )
+
+
+async def get_point(request: web.Request) -> web.Response:
+    """``GET /collections/{name}/points/{id}``: one point with its payload."""
+    started = time.perf_counter()
+    name, raw = request.match_info["name"], request.match_info["id"]
+    collection = request.app[COLLECTIONS].get(name)
+    if collection is None:
+        return _error(404, f"Not found: Collection `{name}` doesn't exist!", started)
+    point = int(raw) if raw.isdigit() else None
+    if point is None or point not in collection.row_of:
+        return _error(404, f"Not found: No point with id {raw} found", started)
+    result = _point(collection, point, payload=True, vector=False)
+    return web.json_response(
+        {"result": result, "status": "ok", "time": time.perf_counter() - started}
+    )
+
+
 def create_backend_app(collections: Mapping[str, Collection]) -> web.Application:
     """The search service over ``collections``."""
     faiss.omp_set_num_threads(1)  # tiny searches: threads would only contend
@@ -203,4 +271,6 @@ def create_backend_app(collections: Mapping[str, Collection]) -> web.Application
     app.router.add_get("/collections", list_collections)
     app.router.add_get("/collections/{name}", get_collection)
     app.router.add_post("/collections/{name}/points/search", search)
+    app.router.add_post("/collections/{name}/points", get_points)
+    app.router.add_get("/collections/{name}/points/{id}", get_point)
     return app

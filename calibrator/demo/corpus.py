@@ -164,7 +164,11 @@ def generate(seed: int = 7, shape: Shape | None = None) -> Corpus:
                     number = sum(q.segment == style.name for q in queries) + 1
                     relevant = tuple(range(first, len(texts)))
                     queries.append(Query(f"{style.name}-q{number:03d}", style.name, text, relevant))
-    vocab = Vocabulary(tuple(b.words), unit_rows(np.array(b.meanings)))
+    holding = np.zeros(len(b.words))
+    index = {w: i for i, w in enumerate(b.words)}
+    for text in texts:
+        holding[[index[w] for w in set(text.split())]] += 1
+    vocab = Vocabulary(tuple(b.words), unit_rows(np.array(b.meanings)), holding / len(texts))
     return Corpus(seed, vocab, tuple(texts), tuple(segments), tuple(queries))
 
 

@@ -83,6 +83,45 @@ async def test_the_proxys_qdrant_adapter_reads_the_answers(backend):
     assert list(ranked.scores) == pytest.approx([r["score"] for r in body["result"]])
 
 
+async def test_points_by_id_answer_the_proxys_coverage_lookup(backend):
+    """The Qdrant adapter's get-by-id lookup, sent as the coverage check sends it, finds ids.
+
+    ``POST /collections/{name}/points`` lists the points held, in the order asked, without
+    payload or vector unless asked; an id the collection lacks is left out.
+    """
+    client, vectors = backend
+    [lookup] = QdrantAdapter().id_lookups(
+        "/collections/docs/points/search", None, ("149", "7", "100")
+    )
+    response = await client.request(
+        lookup.method, lookup.path, data=lookup.body, headers={"Content-Type": "application/json"}
+    )
+    body = await response.json()
+    assert list(lookup.read(response.status, body)) == ["149", "100"]
+    assert body["result"][0] == {"id": 149, "payload": None, "vector": None}
+    asked = {"ids": [103], "with_payload": True, "with_vector": True}
+    full = await (await client.post("/collections/docs/points", json=asked)).json()
+    assert full["result"][0]["payload"] == {"n": 3}
+    assert full["result"][0]["vector"] == pytest.approx(vectors[3].tolist(), abs=1e-6)
+
+
+async def test_one_point_by_id_and_lookup_errors(backend):
+    """GET /collections/{name}/points/{id} gives the point; 404 for a missing one.
+
+    A get-points body without a list of ids is 400; an unknown collection 404.
+    """
+    client, _ = backend
+    one = await client.get("/collections/docs/points/120")
+    assert (await one.json())["result"] == {"id": 120, "payload": {"n": 20}, "vector": None}
+    missing = await client.get("/collections/docs/points/7")
+    assert missing.status == 404
+    assert "No point with id 7" in (await missing.json())["status"]["error"]
+    bad = await client.post("/collections/docs/points", json={"ids": "7"})
+    assert bad.status == 400
+    unknown = await client.post("/collections/nope/points", json={"ids": [1]})
+    assert unknown.status == 404
+
+
 async def test_errors_have_qdrants_shape(backend):
     """Errors have Qdrant's shape: {"status": {"error": ...}, "time": ...}.
 

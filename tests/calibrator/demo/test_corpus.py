@@ -64,20 +64,39 @@ def test_labels_point_into_the_querys_own_segment(embedded):
     assert len(corpus.texts) >= 2000
 
 
-def test_the_two_models_agree_on_rank_but_not_identically(embedded):
-    """Per segment, old and new top-10 lists share 82-97% of their ids on average.
+def _top10(scores):
+    """Each row's ten best columns, as id strings."""
+    return [[str(i) for i in np.argsort(-row, kind="stable")[:10]] for row in scores]
 
-    The new index is a good index, and not the old one again.
+
+def test_the_two_models_diverge_like_real_ones(embedded):
+    """Per segment, old and new top-10 lists share 50-65% of their ids on average.
+
+    As two real models do (all-MiniLM-L6-v2 and all-mpnet-base-v2 share 0.52-0.59 on SciFact
+    and Cranfield): the new index is not the old one again, and a floor on sameness would
+    refuse it.
     """
     for segment in SEGMENTS:
         scores = segment_scores(embedded, segment)
         overlaps = [
-            overlap_at_k(
-                [str(i) for i in np.argsort(-old)[:10]], [str(i) for i in np.argsort(-new)[:10]], 10
-            )
-            for old, new in zip(scores.old, scores.new, strict=True)
+            overlap_at_k(old, new, 10)
+            for old, new in zip(_top10(scores.old), _top10(scores.new), strict=True)
         ]
-        assert 0.82 <= np.mean(overlaps) < 0.97, segment
+        assert 0.5 <= np.mean(overlaps) <= 0.65, segment
+
+
+def test_the_new_model_ranks_at_least_as_well_on_the_labels(embedded):
+    """Per segment, the new model's nDCG@10 on the labelled queries beats the old model's.
+
+    The figure scikit-learn's ndcg_score gives; the gain is at least 0.02 in every segment.
+    """
+    from sklearn.metrics import ndcg_score
+
+    for segment in SEGMENTS:
+        scores = segment_scores(embedded, segment)
+        old = ndcg_score(scores.relevant, scores.old, k=10)
+        new = ndcg_score(scores.relevant, scores.new, k=10)
+        assert new >= old + 0.02, (segment, old, new)
 
 
 def test_segments_want_different_thresholds(embedded):

@@ -103,14 +103,18 @@ def test_precision_and_recall_are_present_and_consistent(run):
 
 
 def test_divergence_and_gate_figures_come_from_the_sidecar(run):
-    """Every segment was compared often, RBO and overlap above the floor, verdict pass."""
+    """Every segment was compared often, diverging as real models do, and the verdict is pass.
+
+    Live overlap@10 about 0.5-0.6 and RBO about 0.6: a floor on sameness would refuse this
+    swap; the gate passes it on quality and index health.
+    """
     summary, *_ = run
     for name in SEGMENTS:
         segment = summary["segments"][name]
         divergence = segment["divergence"]
         assert divergence["compared"] >= 150
-        assert 0.8 < divergence["rbo_mean"] < 1.0
-        assert 0.8 < divergence["overlap_mean"] < 1.0
+        assert 0.45 < divergence["rbo_mean"] < 0.75
+        assert 0.45 < divergence["overlap_mean"] < 0.7
         assert segment["gate"]["verdict"] == "pass"
 
 
