@@ -85,12 +85,15 @@ def _vector(value: Any) -> list[float] | None:
             floats.byteswap()
         out = floats.tolist()
     elif isinstance(value, list) and value:
-        if not all(isinstance(x, int | float) and not isinstance(x, bool) for x in value):
+        if all(type(x) is float for x in value):  # what JSON parsing gives, checked fast
+            out = value
+        elif all(type(x) is float or type(x) is int for x in value):
+            out = [float(x) for x in value]
+        else:
             return None
-        out = [float(x) for x in value]
     else:
         return None
-    return out if all(math.isfinite(x) for x in out) else None
+    return out if math.isfinite(math.hypot(*out)) else None
 
 
 def _is_tokens(value: Any) -> bool:

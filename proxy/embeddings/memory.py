@@ -6,13 +6,14 @@
 (:meth:`QueryMemory.recall`). Vectors are found by a locality key and checked by cosine
 (:mod:`proxy.embeddings.vector_key`), so the floats may have changed on the way.
 
-Bounds, all three enforced at every insertion, oldest first:
+Bounds, all enforced at every insertion, oldest first:
 
 - ``max_entries`` texts;
 - ``max_bytes``: the estimated memory of texts, float16 vectors and their bookkeeping
   (:func:`entry_bytes`);
 - ``ttl_s`` after its embeddings call a text is forgotten (:meth:`QueryMemory.expire`, which
-  the sidecar also runs every few seconds, so that an idle sidecar holds no old text).
+  the sidecar also runs every few seconds, so that an idle sidecar holds no old text);
+- :data:`MAX_BUCKET` texts per locality key, so that a lookup's cost stays bounded.
 
 A text embedded again replaces its entry (and its clock restarts). Texts stay in this process's
 memory only: never logged, never written anywhere.
@@ -35,6 +36,11 @@ ENTRY_OVERHEAD: Final = 520
 in two dicts and a bucket list. Measured with tracemalloc on CPython 3.11: 430 to 475 bytes
 from 1,000 to 44,000 entries (hash tables grow by doubling); tests/proxy/embeddings/
 test_memory.py checks the estimate stays above what is allocated."""
+
+
+MAX_BUCKET: Final = 8
+"""Most texts kept under one locality key (the oldest goes first): a lookup checks at most
+this many vectors per key it probes, whatever the texts (near-duplicates share a key)."""
 
 
 @dataclass(slots=True, eq=False)  # found in buckets by identity
@@ -91,7 +97,7 @@ class QueryMemory:
 
         Unusable: empty, not finite, all zeros, or alone larger than ``max_bytes``.
         """
-        if not vector or not all(math.isfinite(x) for x in vector):
+        if not vector or not math.isfinite(norm(vector)):
             return False
         size = entry_bytes(text, len(vector))
         if size > self.max_bytes:
@@ -108,9 +114,13 @@ class QueryMemory:
             text, locality_key(vector), blob, stored_norm, len(vector), now + self.ttl_s, size
         )
         self._by_text[text] = entry
-        self._buckets.setdefault(entry.key, []).append(entry)
+        bucket = self._buckets.setdefault(entry.key, [])
+        bucket.append(entry)
         self._bytes += size
         evicted = 0
+        if len(bucket) > MAX_BUCKET:  # many texts of one key: keep the lookup's cost bounded
+            self._drop(bucket[0])
+            evicted += 1
         while len(self._by_text) > self.max_entries or self._bytes > self.max_bytes:
             self._drop(next(iter(self._by_text.values())))
             evicted += 1

@@ -39,8 +39,8 @@ MAX_FLIPPED: Final = 6
 
 
 def norm(vector: Sequence[float]) -> float:
-    """The Euclidean norm."""
-    return math.sqrt(math.fsum(x * x for x in vector))
+    """The Euclidean norm (inf or nan when a component is)."""
+    return math.hypot(*vector)
 
 
 def locality_key(vector: Sequence[float]) -> int:
@@ -79,9 +79,9 @@ def pack(vector: Sequence[float]) -> tuple[bytes, float]:
 
     Cosine ignores the scale, which keeps any vector in float16's range.
     """
-    largest = max((abs(x) for x in vector), default=0.0)
+    largest = max(map(abs, vector), default=0.0)
     scale = 1.0 / largest if largest > 0 and math.isfinite(largest) else 1.0
-    blob = struct.pack(f"<{len(vector)}e", *(x * scale for x in vector))
+    blob = struct.pack(f"<{len(vector)}e", *[x * scale for x in vector])
     return blob, norm(unpack(blob))
 
 

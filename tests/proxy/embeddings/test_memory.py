@@ -18,7 +18,7 @@ import pytest
 from numpy.typing import NDArray
 
 from proxy.embeddings.learn import answer_vectors
-from proxy.embeddings.memory import QueryMemory, entry_bytes
+from proxy.embeddings.memory import MAX_BUCKET, QueryMemory, entry_bytes
 
 MODELS = ("all-MiniLM-L6-v2", "all-mpnet-base-v2")
 
@@ -195,3 +195,16 @@ def test_the_byte_estimate_covers_what_python_allocates():
     finally:
         tracemalloc.stop()
     assert 0.6 * mem.bytes <= used <= mem.bytes
+
+
+def test_one_key_holds_a_bounded_number_of_texts():
+    """Texts whose vectors share a key: the newest MAX_BUCKET stay, so a lookup stays cheap."""
+    evicted = []
+    mem = memory(on_evict=lambda reason, n: evicted.append((reason, n)))
+    for i in range(MAX_BUCKET + 12):  # all signs positive: one key, directions far apart
+        mem.remember(f"text {i}", [1.0, 2.0, 3.0, float(i * i)])
+    assert len(mem) == MAX_BUCKET
+    last = MAX_BUCKET + 11
+    assert mem.recall([1.0, 2.0, 3.0, float(last * last)]) == f"text {last}"
+    assert mem.recall([1.0, 2.0, 3.0, 0.0]) is None  # text 0 went
+    assert evicted == [("capacity", 1)] * 12
