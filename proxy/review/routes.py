@@ -41,8 +41,6 @@ PAGE = "/admin/review"
 ASSETS = {"review.js": "text/javascript", "review.css": "text/css"}
 PUBLIC_PATHS = frozenset({PAGE, *(f"{PAGE}/assets/{name}" for name in ASSETS)})
 """Paths served without a token (GET and HEAD only): the page's shell, which holds no data."""
-DEFAULT_MIN_REVIEWS = 20
-"""Fewest votes per segment before reviewed_preference judges, while [gate] names none."""
 _PAGE_HEADERS = {
     "Content-Security-Policy": (
         "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; "
@@ -188,7 +186,7 @@ async def tallies(request: web.Request) -> web.Response:
 
 def _tallies_json(deps: ReviewDeps) -> dict[str, Any]:
     config = deps.config()
-    min_reviews = int(getattr(config.gate, "min_reviews", DEFAULT_MIN_REVIEWS))
+    min_reviews = config.gate.min_reviews
     confidence = config.gate.confidence
     segments: dict[str, Any] = {}
     for segment, tally in deps.store.tallies().items():

@@ -115,6 +115,7 @@ class Sidecar:
             self.metrics.gate_counters(),
             self.flip_metrics,
             lambda: self.thresholds,
+            reviews=self.reviews.tallies,
         )
         self.promoter = Promoter(self.modes, config.promotion)
         self.readiness = Readiness(self.clients, self.modes)

@@ -101,7 +101,13 @@ class ReviewRig:
 
 
 def review_config(
-    old: str, new: str, embeddings: str, folder: Path, review: str, examples: str = ""
+    old: str,
+    new: str,
+    embeddings: str,
+    folder: Path,
+    review: str,
+    examples: str = "",
+    gate: str = "",
 ) -> Any:
     """The sidecar's config: the Qdrant route with query and document text, [review] on."""
     route = textwrap.dedent(
@@ -128,6 +134,8 @@ def review_config(
         {examples}
         [modes]
         state_path = "{folder / "modes.sqlite"}"
+        [gate]
+        {gate}
         [review]
         path = "{folder / "reviews.sqlite"}"
         """
@@ -137,10 +145,10 @@ def review_config(
 
 @pytest.fixture
 def make_review_rig(aiohttp_server, tmp_path):
-    """Builds a rig; its arguments are keys of the [review] and [examples] sections."""
+    """Builds a rig; its arguments are keys of the [review], [examples] and [gate] sections."""
 
     async def build(
-        review: str = "enabled = true\nstore_text = true\n", examples: str = ""
+        review: str = "enabled = true\nstore_text = true\n", examples: str = "", gate: str = ""
     ) -> ReviewRig:
         old = await aiohttp_server(qdrant_backend("old"))
         new = await aiohttp_server(qdrant_backend("new"))
@@ -153,6 +161,7 @@ def make_review_rig(aiohttp_server, tmp_path):
             tmp_path,
             review,
             examples,
+            gate,
         )
         registry = CollectorRegistry()
         app = create_app(config, registry, env=TOKENS)

@@ -221,3 +221,33 @@ async def test_texts_are_read_only_for_queries_that_enter_the_divergent_set(make
             await rig.search(session, f"another query {i}", "docs")
         await rig.settle()
     assert calls == ["docs"]
+
+
+async def test_votes_for_the_old_lists_fail_the_gate(make_review_rig):
+    """Five reviewed queries, each vote for the old list: reviewed_preference fails the segment.
+
+    (min_compared is lowered so that the few compared queries do not make the verdict
+    inconclusive before the criteria are read.)
+    """
+    rig = await make_review_rig(gate="min_reviews = 5\nmin_compared = 2\n")
+    async with aiohttp.ClientSession() as session:
+        await traffic(rig, session)
+        _, gate = await rig.call(session, "GET", "/admin/gate")
+        before = gate["segments"]["docs"]["criteria"]["reviewed_preference"]
+        assert before["status"] == "uncertain"
+        _, queue = await rig.call(session, "GET", "/admin/review/queue?segment=docs")
+        for item in queue["items"][:5]:
+            _, kept = await rig.call(
+                session, "POST", "/admin/review/votes", {"item": item["item"], "choice": "left"}
+            )
+            if kept["outcome"] == "win":  # left was the new list: vote for the other one
+                body = {"item": item["item"], "choice": "right"}
+                _, kept = await rig.call(session, "POST", "/admin/review/votes", body)
+            assert kept["outcome"] == "loss"
+        _, gate = await rig.call(session, "GET", "/admin/gate")
+    docs = gate["segments"]["docs"]
+    criterion = docs["criteria"]["reviewed_preference"]
+    assert criterion["status"] == "fail", criterion
+    assert "people prefer the old index" in criterion["reason"]
+    assert docs["verdict"] == "fail"
+    assert gate["segments"]["code"]["criteria"]["reviewed_preference"]["status"] == "uncertain"
