@@ -49,6 +49,20 @@ def gate(board: Dashboard) -> Dashboard:
             )
         ],
     )
+    quality = timeseries(
+        "Labelled quality: new - old",
+        "What the calibrator measured on each segment's labelled queries: the difference new - "
+        "old and its paired interval (bound lower and upper). labelled_quality passes when the "
+        "lower bound of [gate].quality_metric is at least -max_quality_loss.",
+        "none",
+        [
+            q(
+                "max by (segment, metric, bound) "
+                '(embedshift_labelled_quality_difference{segment=~"$segment"})',
+                "{{segment}} {{metric}} {{bound}}",
+            )
+        ],
+    )
     mode = stat(
         "Mode",
         "shadow, canary or flipped: the mode each replica is in (1 marks it).",
@@ -56,7 +70,57 @@ def gate(board: Dashboard) -> Dashboard:
         q("max by (mode) (embedshift_mode) == 1", "{{mode}}"),
         width=24,
     ).height(4)
-    return board.with_row(Row("Gate")).with_panel(verdicts).with_panel(criteria).with_panel(mode)
+    board = board.with_row(Row("Gate")).with_panel(verdicts).with_panel(criteria)
+    return board.with_panel(quality).with_panel(mode.span(12).height(8))
+
+
+def health(board: Dashboard) -> Dashboard:
+    """Is the new index complete and consistent: coverage, score band, emptied answers."""
+    coverage = (
+        timeseries(
+            "New index coverage (15 m)",
+            "Share of the old index's result ids found by id in the new index (alert "
+            "EmbedshiftNewIndexIncomplete below 99%, as [gate].min_coverage).",
+            "percentunit",
+            [q('segment:embedshift_coverage:ratio15m{segment=~"$segment"}', "{{segment}}")],
+            width=8,
+        )
+        .min(0)
+        .max(1)
+    )
+    lookups = timeseries(
+        "Id lookups by outcome",
+        "Compared queries offered to the new index's id lookups: checked, failed, dropped "
+        "(over [gate].coverage_rate), unsupported (no get-by-id call).",
+        "reqps",
+        [
+            q(
+                "sum by (outcome) "
+                f"(rate(embedshift_coverage_lookups_total{{{SEL}}}[$__rate_interval]))",
+                "{{outcome}}",
+            )
+        ],
+        width=8,
+    )
+    band = (
+        timeseries(
+            "New top-1 scores outside the calibrated band (15 m)",
+            "Share of the new index's top-1 scores outside the new model's 1st-99th percentile on "
+            "the labelled queries (score_sanity; alert EmbedshiftScoresOutOfBand above 50%).",
+            "percentunit",
+            [
+                q(
+                    'segment:embedshift_score_band_outside:ratio15m{segment=~"$segment"}',
+                    "{{segment}}",
+                )
+            ],
+            width=8,
+        )
+        .min(0)
+        .max(1)
+    )
+    board = board.with_row(Row("New index health"))
+    return board.with_panel(coverage).with_panel(lookups).with_panel(band)
 
 
 def divergence(board: Dashboard) -> Dashboard:
@@ -74,8 +138,10 @@ def divergence(board: Dashboard) -> Dashboard:
         quantiles("embedshift_overlap_at_k", "segment", (0.1, 0.5, 0.9), "{{segment}}"),
     )
     means = timeseries(
-        "Mean RBO and overlap@k (5 m)",
-        "The recorded figures the alerts EmbedshiftRBOLow and EmbedshiftOverlapLow read.",
+        "Mean RBO and overlap@k (5 m) against what the models explain",
+        "Live means beside the calibrator's expectation from its labelled queries (the gate's "
+        "expected_divergence; alert EmbedshiftDivergenceBeyondModels below half of it). Two "
+        "different models agree at about 0.5: divergence is evidence, not the verdict.",
         "percentunit",
         [
             q(f"route_segment:embedshift_rbo:mean5m{{{SEL}}}", "RBO {{route}}/{{segment}}"),
@@ -84,11 +150,17 @@ def divergence(board: Dashboard) -> Dashboard:
                 "overlap {{route}}/{{segment}}",
                 "B",
             ),
+            q(
+                'max by (segment, measure) (embedshift_expected_divergence{segment=~"$segment"})',
+                "expected {{measure}} {{segment}}",
+                "C",
+            ),
         ],
     )
     agreement = timeseries(
         "Top-1 agreement and Kendall's tau",
-        "Share of compared queries whose first result agrees; median tau over the shared ids.",
+        "Share of compared queries whose first result agrees; mean tau over the shared ids "
+        "(from its shifted sum: tau may be negative).",
         "none",
         [
             q(
@@ -96,9 +168,8 @@ def divergence(board: Dashboard) -> Dashboard:
                 "top-1 {{route}}/{{segment}}",
             ),
             q(
-                "histogram_quantile(0.5, sum by (segment, le) "
-                f"(rate(embedshift_kendall_tau_bucket{{{SEL}}}[$__rate_interval])))",
-                "median tau {{segment}}",
+                f"route_segment:embedshift_kendall_tau:mean5m{{{SEL}}}",
+                "mean tau {{route}}/{{segment}}",
                 "B",
             ),
         ],
@@ -135,15 +206,21 @@ def scores(board: Dashboard) -> Dashboard:
         width=8,
     )
     flips = timeseries(
-        "Abstain flips",
-        "Queries where one side accepts no result at its threshold and the other some.",
+        "Abstain flips by direction",
+        "Queries where one side keeps no result at its threshold and the other some; empty "
+        "names the side that keeps none. new_empty_rate judges new net of old (15 m ratio).",
         "reqps",
         [
             q(
-                "sum by (segment) "
+                "sum by (segment, empty) "
                 f"(rate(embedshift_abstain_flips_total{{{SEL}}}[$__rate_interval]))",
-                "{{segment}}",
-            )
+                "{{empty}} side empty {{segment}}",
+            ),
+            q(
+                f"route_segment:embedshift_new_empty_net:ratio15m{{{SEL}}}",
+                "net emptied share {{route}}/{{segment}}",
+                "B",
+            ),
         ],
         width=8,
     )
@@ -210,6 +287,6 @@ def build() -> Dashboard:
         "embedshift: divergence and gate",
         "Does the new index agree with the old one, per segment, and may traffic flip?",
     )
-    for section in (gate, divergence, scores, calibrator):
+    for section in (gate, health, divergence, scores, calibrator):
         board = section(board)
     return board

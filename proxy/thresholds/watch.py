@@ -102,6 +102,22 @@ class ThresholdMetrics:
             ("segment",),
             registry=registry,
         )
+        self.quality = Gauge(
+            "embedshift_labelled_quality_difference",
+            "New minus old on the calibrator's labelled queries, per segment and metric "
+            "(ndcg@10, recall@10, ...): the difference and its paired bootstrap interval's "
+            "bounds (bound = diff, lower, upper); what the gate's labelled_quality reads.",
+            ("segment", "metric", "bound"),
+            registry=registry,
+        )
+        self.expected = Gauge(
+            "embedshift_expected_divergence",
+            "Mean RBO and overlap@k between the two models alone on the calibrator's labelled "
+            "queries, per segment (measure = rbo, overlap): what live divergence is judged "
+            "against (the gate's expected_divergence).",
+            ("segment", "measure"),
+            registry=registry,
+        )
 
     def show(self, in_force: ThresholdsInForce, segments: list[str]) -> None:
         """Set the threshold gauges for every configured segment (and ``other``)."""
@@ -119,6 +135,30 @@ class ThresholdMetrics:
                     math.nan if entry.precision is None else entry.precision
                 )
                 self.recall.labels(name).set(math.nan if entry.recall is None else entry.recall)
+            self._evidence(doc, segments)
+
+    def _evidence(self, doc: ThresholdsDocument, segments: list[str]) -> None:
+        """The published quality and expected divergence as gauges (stale series removed).
+
+        Quality: each entry's own (never borrowed). Expected divergence: every configured
+        segment's too, the global one standing in, as the gate reads it.
+        """
+        self.quality.clear()
+        self.expected.clear()
+        for name, entry in {"global": doc.global_, **doc.segments}.items():
+            if entry.quality is not None:
+                for metric, figures in entry.quality.metrics.items():
+                    for bound, value in (
+                        ("diff", figures.diff),
+                        ("lower", figures.interval[0]),
+                        ("upper", figures.interval[1]),
+                    ):
+                        self.quality.labels(name, metric, bound).set(value)
+        for name in dict.fromkeys(["global", *doc.segments, *segments, "other"]):
+            divergence = doc.divergence_for(name if name != "global" else None)
+            if divergence is not None:
+                self.expected.labels(name, "rbo").set(divergence.rbo.mean)
+                self.expected.labels(name, "overlap").set(divergence.overlap.mean)
 
 
 class CalibratorFreshness(Collector):

@@ -7,9 +7,14 @@ rules and alerts of deploy/prometheus; then every panel target of every committe
 every rule expression is run through Prometheus' HTTP API and must return data.
 
 The traffic (tests/deploy/traffic.py) is designed so that each alert has something to fire on:
-``code`` disagrees completely (EmbedshiftRBOLow, EmbedshiftOverlapLow), ``misc`` (reported as
-``other``) fails on the new index (EmbedshiftShadowErrors), and ``[shadow].max_rps`` is below the
-request rate (EmbedshiftShadowShed); ``docs`` agrees, with two pairs swapped.
+``code`` disagrees completely, far below what the published models explain
+(EmbedshiftDivergenceBeyondModels), its new index lacks the old ids (EmbedshiftNewIndexIncomplete)
+and keeps nothing at its threshold where the old one kept some (EmbedshiftNewIndexEmptiesAnswers);
+``docs`` agrees, with two pairs swapped, but its id lookups fail
+(EmbedshiftCoverageLookupsFailing); every new top-1 score is above the published band
+(EmbedshiftScoresOutOfBand); ``misc`` (reported as ``other``) fails on the new index
+(EmbedshiftShadowErrors), and ``[shadow].max_rps`` is below the request rate
+(EmbedshiftShadowShed).
 """
 
 from __future__ import annotations
@@ -93,6 +98,18 @@ def calibrator_output(workdir: Path) -> None:
     the contract in proxy/thresholds/document.py and calibrator/run/worker.py.
     """
     entry = {"precision": 0.82, "recall": 0.9, "n_queries": 40, "status": "calibrated"}
+    quality = {
+        "k": 10, "n_queries": 40, "confidence": 0.95, "bootstrap": 1000,
+        "old": {"model": "all-MiniLM-L6-v2", "threshold": 0.85},
+        "new": {"model": "all-mpnet-base-v2", "threshold": 0.75},
+        "metrics": {"ndcg@10": {"old": 0.6, "new": 0.61, "diff": 0.01, "interval": [-0.01, 0.03]}},
+    }  # fmt: skip
+    divergence = {
+        "k": 10, "n_queries": 40, "n_documents": 1000, "rbo_p": 0.9,
+        "overlap": {"mean": 0.55, "sd": 0.2}, "rbo": {"mean": 0.55, "sd": 0.2},
+    }  # fmt: skip
+    band = {"n_queries": 40, "top1": {"p01": 0.2, "p05": 0.3, "p50": 0.6, "p95": 0.85, "p99": 0.9}}
+    evidence = {"quality": quality, "divergence": divergence, "score_band": band}
     document = {
         "format": 1,
         "version": 3,
@@ -100,8 +117,11 @@ def calibrator_output(workdir: Path) -> None:
         "model": {"name": "all-mpnet-base-v2", "fingerprint": "sha256:0"},
         "metric": "cosine",
         "policy": {"kind": "target_recall", "target": 0.9},
-        "global": {**entry, "threshold": 0.7},
-        "segments": {"docs": {**entry, "threshold": 0.75}, "code": {**entry, "threshold": 0.8}},
+        "global": {**entry, "threshold": 0.7, **evidence},
+        "segments": {
+            "docs": {**entry, "threshold": 0.75, "quality": quality},
+            "code": {**entry, "threshold": 0.99},
+        },
     }
     (workdir / "thresholds.json").write_text(json.dumps(document))
     status = {

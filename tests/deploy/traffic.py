@@ -6,6 +6,9 @@ header) so that each divergence figure and each alert has something to show:
 - ``code``: other ids (RBO 0, overlap 0);
 - anything else: 500 (shadow errors).
 Scores differ in geometry too: the new side scores in a narrow high band.
+
+Looked up by id (Qdrant's ``points``, the gate's coverage lookups), the new index holds the ids
+it answers for ``code`` (so the old ids are missing) and fails for ``docs`` (lookups fail).
 """
 
 from __future__ import annotations
@@ -38,11 +41,20 @@ def backend(side: str) -> web.Application:
         result = [{"id": i, "score": round(top - step * n, 4)} for n, i in enumerate(ids)]
         return web.json_response({"result": result, "status": "ok", "time": 0.0001})
 
+    async def points(request: web.Request) -> web.Response:
+        wanted = (await request.json()).get("ids", [])
+        segment = request.headers.get("X-Segment", "")
+        if side == "new" and segment != "code":
+            return web.json_response({"status": {"error": "lookups broken"}}, status=500)
+        held = set(OLD_IDS if side == "old" else NEW_IDS["code"])
+        return web.json_response({"result": [{"id": i} for i in wanted if i in held]})
+
     async def root(_request: web.Request) -> web.Response:
         return web.json_response({"title": f"loopback search service ({side})"})
 
     app = web.Application()
     app.router.add_post("/collections/{name}/points/search", search)
+    app.router.add_post("/collections/{name}/points", points)
     app.router.add_get("/", root)
     return app
 

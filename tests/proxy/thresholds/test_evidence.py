@@ -13,10 +13,12 @@ import json
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from prometheus_client import CollectorRegistry
 
 from proxy.errors import ThresholdsError
 from proxy.thresholds.document import dump_thresholds, from_dict, parse_thresholds, to_dict
 from proxy.thresholds.scoremap import MapPoint, ScoreMap
+from proxy.thresholds.watch import ThresholdMetrics, ThresholdsInForce
 
 QUALITY = {
     "k": 10,
@@ -221,3 +223,21 @@ def test_a_map_without_anchor_interpolates_its_points():
     score_map = _map(anchor=None)
     assert score_map.to_new(0.6) == pytest.approx(0.5)
     assert score_map.to_old(0.5) == pytest.approx(0.6)
+
+
+def test_the_published_evidence_is_exported_as_gauges():
+    """Quality bounds per segment and metric; expected divergence per configured segment."""
+    registry = CollectorRegistry()
+    metrics = ThresholdMetrics(registry)
+    metrics.show(ThresholdsInForce(document=from_dict(_raw())), ["docs", "code", "misc"])
+
+    def value(name, **labels):
+        return registry.get_sample_value(name, labels)
+
+    quality = "embedshift_labelled_quality_difference"
+    assert value(quality, segment="docs", metric="ndcg@10", bound="lower") == -0.004
+    assert value(quality, segment="docs", metric="recall@10", bound="diff") == 0.02
+    assert value(quality, segment="code", metric="ndcg@10", bound="lower") is None  # not borrowed
+    expected = "embedshift_expected_divergence"
+    assert value(expected, segment="docs", measure="rbo") == 0.54
+    assert value(expected, segment="misc", measure="overlap") == 0.52  # the global one
