@@ -6,7 +6,8 @@ with the vector it got, through the sidecar, with the engine's official client a
 all. The routes say ``query_text = { learned = true }``. Each engine is run twice with the same
 application and 200 SciFact test queries: once as is (learned text), once with the text sent by
 the means that needed a client change (Chroma: the ``X-Query-Text`` header set on the client's
-private session; Typesense: a ``query_text`` field read by a JSON pointer). Every search of the
+private session; Typesense: a ``query_text`` field read by a JSON pointer); Chroma once more
+with its own ``OpenAIEmbeddingFunction`` embedding the texts. Every search of the
 learned run must be compared (at least 99 %), its answers must equal the other run's, and the
 divergence figures the sidecar exports must be equal.
 
@@ -41,16 +42,25 @@ CHROMA_ROUTE = "/api/v2/tenants/{tenant}/databases/{database}/collections/{colle
 CHROMA_APP = r"""
 import json, os, urllib.parse
 import chromadb, openai
+from chromadb.utils.embedding_functions import OpenAIEmbeddingFunction
 
-embedder = openai.OpenAI(base_url=os.environ["EMBEDDINGS_BASE"], api_key="no-key-needed")
+base, model = os.environ["EMBEDDINGS_BASE"], os.environ["MODEL"]
 client = chromadb.HttpClient(host=os.environ["HOST"], port=int(os.environ["PORT"]))
-collection = client.get_collection(os.environ["COLLECTION"])
+if os.environ["EMBED_WITH"] == "function":  # Chroma's own OpenAI embedding function
+    function = OpenAIEmbeddingFunction(api_key="no-key-needed", model_name=model, api_base=base)
+    collection = client.get_collection(os.environ["COLLECTION"], embedding_function=function)
+else:  # the openai client, vectors handed to Chroma
+    embedder = openai.OpenAI(base_url=base, api_key="no-key-needed")
+    collection = client.get_collection(os.environ["COLLECTION"])
 out = []
 for text in json.load(open(os.environ["QUERIES"])):
-    vector = embedder.embeddings.create(model=os.environ["MODEL"], input=text).data[0].embedding
     if os.environ.get("SEND_TEXT"):  # the client change learned text makes unnecessary
         client._server._session.headers["X-Query-Text"] = urllib.parse.quote(text)
-    found = collection.query(query_embeddings=[vector], n_results=10, include=["distances"])
+    if os.environ["EMBED_WITH"] == "function":
+        found = collection.query(query_texts=[text], n_results=10, include=["distances"])
+    else:
+        vector = embedder.embeddings.create(model=model, input=text).data[0].embedding
+        found = collection.query(query_embeddings=[vector], n_results=10, include=["distances"])
     out.append({"ids": found["ids"][0], "distances": found["distances"][0]})
 print(json.dumps(out))
 """
@@ -107,11 +117,14 @@ def chroma_app(
     queries: Path,
     *,
     send_text: bool,
+    embed_with: str = "openai",
     embeddings_base: str | None = None,
 ) -> list[Any]:
     """The Chroma application (Chroma's own venv) against the sidecar: embed, then search.
 
-    ``embeddings_base``: where it embeds (default: through the sidecar).
+    ``embed_with``: ``openai`` (the client; vectors passed to ``query``) or ``function``
+    (Chroma's OpenAIEmbeddingFunction; texts passed to ``query``). ``embeddings_base``: where
+    it embeds (default: through the sidecar).
     """
     env = {
         **os.environ,
@@ -122,6 +135,7 @@ def chroma_app(
         "PORT": str(proxy.port),
         "COLLECTION": OLD_NAME,
         "QUERIES": str(queries),
+        "EMBED_WITH": embed_with,
         **({"SEND_TEXT": "1"} if send_text else {}),
     }
     done = subprocess.run(
@@ -154,28 +168,36 @@ def figures(proxy: Sidecar, route: str) -> dict[str, float]:
 def test_chroma_learns_every_query_text(
     chroma_url, chroma_python, chroma_corpora, infinity_url, tmp_path
 ):
-    """Chroma's client with no text: at least 99 % compared, figures equal to the header's run."""
+    """Chroma's client with no text: at least 99 % compared, figures equal to the header's run.
+
+    The application embeds with the openai client, or lets Chroma's own OpenAI embedding
+    function do it (``query_texts``); either way through the sidecar.
+    """
     queries = tmp_path / "queries.json"
     queries.write_text(json.dumps(texts()))
     runs = {}
-    for name, source, send_text in (
-        ("learned", "{ learned = true }", False),
-        ("header", '{ header = "X-Query-Text" }', True),
+    for name, source, send_text, embed_with in (
+        ("learned", "{ learned = true }", False, "openai"),
+        ("learned, Chroma's embedding function", "{ learned = true }", False, "function"),
+        ("header", '{ header = "X-Query-Text" }', True, "openai"),
     ):
         config = sidecar_config(chroma_url, infinity_url, chroma_route(source))
-        with Sidecar(tmp_path / name, config) as proxy:
-            answers = chroma_app(chroma_python, proxy, queries, send_text=send_text)
+        with Sidecar(tmp_path / name.replace(" ", "_"), config) as proxy:
+            answers = chroma_app(
+                chroma_python, proxy, queries, send_text=send_text, embed_with=embed_with
+            )
             proxy.wait_outcomes("chroma", N)
             runs[name] = (answers, figures(proxy, "chroma"))
             failures = proxy.log_events("query_embed_failed")
         assert failures == [], f"the new model's server failed ({name} run): {failures}"
-    (learned_answers, learned), (header_answers, header) = runs["learned"], runs["header"]
-    print(f"chroma: learned {learned}; header {header}")
-    assert learned["outcome compared"] >= 0.99 * N
-    assert learned["recalled"] == learned["outcome compared"]
-    assert learned_answers == header_answers
-    for key in ("overlap sum", "rbo sum", "compared"):
-        assert learned[key] == pytest.approx(header[key], abs=1e-9)
+    header_answers, header = runs.pop("header")
+    for name, (answers, learned) in runs.items():
+        print(f"chroma, {name}: {learned}; header: {header}")
+        assert learned["outcome compared"] >= 0.99 * N
+        assert learned["recalled"] == learned["outcome compared"]
+        assert answers == header_answers
+        for key in ("overlap sum", "rbo sum", "compared"):
+            assert learned[key] == pytest.approx(header[key], abs=1e-9)
 
 
 def typesense_app(
