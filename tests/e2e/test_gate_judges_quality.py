@@ -5,9 +5,10 @@ SciFact (5,183 documents; its 300 test and 809 train queries) and Cranfield (1,4
 all-MiniLM-L6-v2, the new one by all-mpnet-base-v2. ``embedshift calibrate`` compares the old
 model at the old threshold 0.5 with the new model on every labelled query and publishes, per
 segment, labelled quality, the two models' expected divergence and the new model's score band.
-A real ``embedshift serve`` sits in front with the gate at its defaults; every labelled query
-goes through it (the application sends the MiniLM vector and the query text; the sidecar
-re-embeds the text with mpnet for the new index). Then, for three new indexes:
+A real ``embedshift serve`` sits in front with the gate at its defaults (latency aside: both
+indexes share one Chroma on a loaded 2-core machine, see :func:`sidecar_config`); every
+labelled query goes through it (the application sends the MiniLM vector and the query text;
+the sidecar re-embeds the text with mpnet for the new index). Then, for three new indexes:
 
 - healthy: every segment passes, and an unforced flip is accepted;
 - a quarter of the documents missing: every segment fails, naming ``new_index_coverage``;
@@ -208,7 +209,13 @@ def table_embeddings(segments: dict[str, Segment]) -> web.Application:
 def sidecar_config(
     chroma_url: str, embeddings_url: str, indexes: dict[str, dict[str, str]], case: str, doc: Path
 ) -> str:
-    """Chroma both sides, this case's new collections, the gate at its defaults."""
+    """Chroma both sides, this case's new collections, the gate at its defaults but latency.
+
+    Both indexes share one Chroma on a 2-core machine that other work loads too: under CPU
+    starvation mpnet's 768 dimensions cost twice MiniLM's 384, and one run measured the new p99
+    at 666 ms against the old 215 ms, another at 50 ms against 55 ms. Latency is judged on given
+    figures in tests/proxy/gate/test_traffic.py; here its cap is out of the way.
+    """
     mapping = ", ".join(f'{indexes[s]["old"]} = "{indexes[s][CASES[case]]}"' for s in SEGMENTS)
     return textwrap.dedent(
         f"""
@@ -225,6 +232,8 @@ def sidecar_config(
         [thresholds]
         path = "{doc}"
         old = {OLD_THRESHOLD}
+        [gate]
+        max_latency_ratio = 1000.0  # loopback latency on a shared 2-core machine is noise
         [[routes]]
         name = "chroma"
         path = "/api/v2/tenants/{{tenant}}/databases/{{database}}/collections/{{collection}}/query"
