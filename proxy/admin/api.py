@@ -297,6 +297,8 @@ async def get_status(request: web.Request) -> web.Response:
                 "enabled": config.promotion.enabled,
                 "halted": deps.promoter.halted,
                 "passing_since": deps.promoter.passing_since,
+                "failing_evaluations": dict(deps.promoter.streaks),
+                "failure_limit": config.promotion.failure_limit,
             },
         }
     )

@@ -110,6 +110,11 @@ def format_status(status: dict[str, Any]) -> str:
     state = "on" if promotion["enabled"] else "off"
     if promotion["halted"]:
         state += " (halted after an automatic rollback)"
+    failing = promotion.get("failing_evaluations") or {}
+    if failing:
+        limit = promotion.get("failure_limit")
+        counts = ", ".join(f"{segment} {count}" for segment, count in sorted(failing.items()))
+        state += f" (failing evaluations in a row: {counts}; rollback at {limit})"
     lines.append(f"automatic promotion: {state}")
     return "\n".join(lines)
 

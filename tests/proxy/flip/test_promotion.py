@@ -49,7 +49,9 @@ async def test_promotion_climbs_rolls_back_and_halts(tmp_path):
         now[0] = t
         await promoter.observe(report(t, "fail"))
         assert controller.state.mode == "flipped"
+    assert promoter.streaks == {"docs": 2, "code": 2}  # what embedshift status shows
     await promoter.observe(report(2010.0, "pass"))  # a pass resets the count
+    assert promoter.streaks == {}
     for t in (2015.0, 2020.0):
         await promoter.observe(report(t, "fail"))
         assert controller.state.mode == "flipped"
