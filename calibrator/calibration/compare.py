@@ -33,7 +33,7 @@ from calibrator.maths.candidates import search
 from calibrator.maths.paired import PairedDiff, paired_mean, paired_ratio
 from calibrator.maths.ranking import list_top_k, mark_relevant, ndcg_at_k, recall_at_k
 from calibrator.maths.scan import Grid, counts_on_grid, scan
-from calibrator.maths.scoremap import Level, MapKnots, build_map, precision_curve, tail_level
+from calibrator.maths.scoremap import Level, MapKnots, Tails, build_map, precision_curve
 from calibrator.progress import Progress
 from proxy.compare.divergence import compare
 
@@ -125,6 +125,7 @@ class Comparer:
             np.concatenate(scorer.positives).astype(np.float64) if len(q_idx) else np.zeros(0)
         )
         self.old_relevant = old_relevant
+        self._lists: tuple[Floats, Floats] | None = None
         self.new_grid: Grid | None = None
         self.new_at_grid: Ints | None = None
         if s.preserve == "precision" and len(q_idx):
@@ -175,7 +176,8 @@ class Comparer:
             quality.update(
                 self._at_thresholds(scope, old_threshold, old_counts, new_threshold, weights)
             )
-        overlap, rbo = self._divergence(old_top, new_top)
+        overlap, rbo = self._divergence()
+        overlap, rbo = overlap[scope], rbo[scope]
         top1 = new_top.scores[:, 0].astype(np.float64) if s.k else np.zeros(0)
         top1 = top1[np.isfinite(top1)]
         quantiles = (
@@ -243,21 +245,25 @@ class Comparer:
             ),
         }
 
-    def _divergence(self, old: Ranked, new: Ranked) -> tuple[Floats, Floats]:
-        overlap = np.zeros(len(old.rows))
-        rbo = np.zeros(len(old.rows))
-        for i in range(len(old.rows)):
-            a, b = old.rows[i][old.rows[i] >= 0], new.rows[i][new.rows[i] >= 0]
-            found = compare(
-                [str(x) for x in a],
-                [str(x) for x in b],
-                self.s.k,
-                self.s.rbo_p,
-                old.scores[i][: len(a)].tolist(),
-                new.scores[i][: len(b)].tolist(),
-            )
-            overlap[i], rbo[i] = found.overlap, found.rbo
-        return overlap, rbo
+    def _divergence(self) -> tuple[Floats, Floats]:
+        """Per labelled query, overlap@k and RBO of the two models' top k (computed once)."""
+        if self._lists is None:
+            old, new = self.old_scan.top, self.new_top
+            overlap = np.zeros(len(old.rows))
+            rbo = np.zeros(len(old.rows))
+            for i in range(len(old.rows)):
+                a, b = old.rows[i][old.rows[i] >= 0], new.rows[i][new.rows[i] >= 0]
+                found = compare(
+                    [str(x) for x in a],
+                    [str(x) for x in b],
+                    self.s.k,
+                    self.s.rbo_p,
+                    old.scores[i][: len(a)].tolist(),
+                    new.scores[i][: len(b)].tolist(),
+                )
+                overlap[i], rbo[i] = found.overlap, found.rbo
+            self._lists = (overlap, rbo)
+        return self._lists
 
     def _map(
         self, scope: Ints, old_threshold: float | None, new_threshold: float | None
@@ -283,10 +289,11 @@ class Comparer:
             macro = s.policy.average == "macro"
             share = 1.0 / n_rel[query] if macro else np.ones(len(query))
             denominators = weights @ ((n_rel > 0).astype(np.float64) if macro else n_rel)
+            old_tails, new_tails = Tails.of(old_scores), Tails.of(new_scores)
             for row, total in zip(weights, denominators, strict=True):
                 mass = row[query] * share
-                old_levels.append(tail_level(old_scores, mass, total))
-                new_levels.append(tail_level(new_scores, mass, total))
+                old_levels.append(old_tails.level(mass, total))
+                new_levels.append(new_tails.level(mass, total))
         else:
             old_grid, new_grid = self.old_grid, self.new_grid
             if old_grid is None or new_grid is None or self.old_scan.at_grid is None:

@@ -46,10 +46,14 @@ class OldView:
         self.relevant = self.side.scores(q_idx, d_rows)
         self.grid = grid_of(self.relevant) if s.preserve == "precision" and len(q_idx) else None
         thresholds: list[Floats] = []
+        self.per_segment_row = 0
         if old.threshold is not None or old.segment_thresholds:
             default = np.full(len(resolved.queries), _nan(old.threshold))
             per_segment = np.array([_nan(old.threshold_for(q.segment)) for q in resolved.queries])
-            thresholds = [default, per_segment]
+            thresholds = [default]
+            if not np.array_equal(default, per_segment, equal_nan=True):
+                thresholds.append(per_segment)  # counted in the same pass
+                self.per_segment_row = 1
         self.scanned = self.side.scan(resolved, s.k, thresholds, self.grid, progress)
         self.comparer: Comparer | None = None
         self.scorer: Scorer | None = None
@@ -62,7 +66,7 @@ class OldView:
         """Per labelled query, documents reaching the scope's old threshold (None: none)."""
         if self.threshold(name) is None or not len(self.scanned.counts):
             return None
-        counts: Ints = self.scanned.counts[0 if name == "" else 1]
+        counts: Ints = self.scanned.counts[0 if name == "" else self.per_segment_row]
         return counts
 
     def matched(self, name: str, scope: Ints, policy: Policy) -> Policy:

@@ -81,9 +81,13 @@ class OldSide:
         at_grid = np.zeros((n, grid.size), dtype=np.int64) if grid is not None else None
         for group, members in resolved.in_group(resolved.scope()).items():
             doc_rows = resolved.group_docs[group]
+            old_rows = self.rows.doc_map[doc_rows]
+            same = len(old_rows) == len(self.docs) and bool(
+                np.array_equal(old_rows, np.arange(len(self.docs)))
+            )  # the same documents in the same order: no copy of the matrix
             found = scan(
                 self.queries[members],
-                self.docs[self.rows.doc_map[doc_rows]],
+                self.docs if same else self.docs[old_rows],
                 k,
                 [t[members] for t in thresholds],
                 grid,

@@ -1,9 +1,9 @@
 """Ranked lists: each query's top k in one pass over a score block, and the ranking metrics.
 
 * :func:`block_top_k` finds every row's k best columns of a score block (one matrix-product
-  block of queries x documents) without sorting or partitioning whole rows: the k-th best
-  score among the first columns is a lower bound of the row's k-th best, so only the few
-  columns at or above it are sorted. Ties are broken by the lower column.
+  block of queries x documents) without sorting or partitioning whole rows: one pass takes
+  the maximum of each run of columns, and only the k runs with the highest maxima are
+  searched. Ties are broken by the lower column.
 * :func:`list_top_k` does the same for one query's candidate scores (held as arrays).
 * :func:`ndcg_at_k` and :func:`recall_at_k`: per query, over a ranked list of at most ``k``
   documents marked relevant or not, with binary gains; ``n_relevant`` counts every relevant
@@ -23,33 +23,45 @@ Ints = npt.NDArray[np.int64]
 Bools = npt.NDArray[np.bool_]
 Matrix = npt.NDArray[np.float32]
 
-_SAMPLE_COLUMNS = 2048  # columns whose k-th best bounds a row's k-th best from below
+_RUN = 256  # columns per run whose maximum is taken in the first pass
+
+
+def _ranked(rows: int, k: int, row: Ints, column: Ints, score: Matrix) -> tuple[Ints, Matrix]:
+    """Per row, the k best (row, column, score) entries given, best first, ties by column."""
+    order = np.lexsort((column, -score, row))  # by row, then best score, then lower column
+    row, column, score = row[order], column[order], score[order]
+    starts = np.searchsorted(row, np.arange(rows))
+    keep = (np.arange(len(row)) - starts[row]) < k  # every row has at least k entries
+    return column[keep].reshape(rows, k).astype(np.int64), score[keep].reshape(rows, k)
 
 
 def block_top_k(block: Matrix, k: int) -> tuple[Ints, Matrix]:
     """Each row's ``min(k, columns)`` best columns and their scores, best first.
 
     Returns ``(columns, scores)`` of shape ``(rows, min(k, columns))``; equal scores are
-    ordered by column.
+    ordered by column. A row's k best lie in the k runs of :data:`_RUN` columns with the
+    highest maxima, so one pass takes each run's maximum and only those k runs are sorted.
     """
     rows, width = block.shape
     k = min(k, width)
     if k == 0 or rows == 0:
         return np.zeros((rows, k), np.int64), np.zeros((rows, k), np.float32)
-    if width <= max(_SAMPLE_COLUMNS, 4 * k):
-        cut = np.partition(block, width - k, axis=1)[:, width - k]
+    if width <= 4 * k * _RUN:
+        columns = np.broadcast_to(np.arange(width), block.shape)
+        values = block
     else:
-        sample = block[:, :_SAMPLE_COLUMNS]
-        cut = np.partition(sample, _SAMPLE_COLUMNS - k, axis=1)[:, _SAMPLE_COLUMNS - k]
-    row, column = np.nonzero(block >= cut[:, None])
-    score = block[row, column]
-    order = np.lexsort((column, -score, row))  # by row, then best score, then lower column
-    row, column, score = row[order], column[order], score[order]
-    starts = np.searchsorted(row, np.arange(rows))
-    rank = np.arange(len(row)) - starts[row]
-    keep = rank < k  # every row has at least k entries at or above its cut
-    columns = column[keep].reshape(rows, k).astype(np.int64)
-    return columns, score[keep].reshape(rows, k).astype(np.float32)
+        maxima = np.maximum.reduceat(block, np.arange(0, width, _RUN), axis=1)  # no copy
+        runs = maxima.shape[1]
+        best = np.argpartition(maxima, runs - k, axis=1)[:, runs - k :]
+        columns = (best[:, :, None] * _RUN + np.arange(_RUN)).reshape(rows, -1)
+        past = columns >= width  # the last run may be short
+        values = np.take_along_axis(block, np.minimum(columns, width - 1), axis=1)
+        values[past] = -np.inf  # each chosen run has a real column: k of them at least
+    per = values.shape[1]
+    kth = np.partition(values, per - k, axis=1)[:, per - k]
+    at_row, at = np.nonzero(values >= kth[:, None])
+    chosen = columns[at_row, at]
+    return _ranked(rows, k, at_row, chosen, values[at_row, at].astype(np.float32))
 
 
 def list_top_k(ids: Ints, scores: Matrix, k: int) -> tuple[Ints, Matrix]:

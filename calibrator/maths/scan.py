@@ -90,7 +90,7 @@ def scan(
         if width:
             top_columns[a:b], top_scores[a:b] = block_top_k(block, width)
         for i, floor in enumerate(floors):
-            counts[i, a:b] = (block > floor[a:b, None]).sum(axis=1)
+            counts[i, a:b] = np.count_nonzero(block > floor[a:b, None], axis=1)
         if at_grid is not None and grid is not None:
             at_grid[a:b] = _grid_counts(block, grid)
         progress(stage, b, n)

@@ -66,13 +66,31 @@ class Level:
         return np.interp(np.asarray(levels, dtype=np.float64), values, x[first])
 
 
+@dataclass(frozen=True)
+class Tails:
+    """Scores sorted once, so that each resample's recall curve is a cumulative sum."""
+
+    order: Ints  # scores, best first
+    last: Ints  # in that order, the end of each group of equal scores
+    x: Floats  # the distinct scores, increasing
+
+    @classmethod
+    def of(cls, scores: Floats) -> Tails:
+        """Sort ``scores`` (best first) and find their groups of equal values."""
+        order = np.argsort(-scores, kind="stable")
+        s = scores[order]
+        last = np.append(np.flatnonzero(s[1:] != s[:-1]), len(s) - 1)
+        return cls(order, last, s[last][::-1].copy())
+
+    def level(self, mass: Floats, total: float) -> Level:
+        """Recall against the threshold: the pairs' ``mass`` scoring at least x, over ``total``."""
+        cumulative = np.cumsum(mass[self.order])
+        return Level(self.x, cumulative[self.last][::-1] / total)
+
+
 def tail_level(scores: Floats, mass: Floats, total: float) -> Level:
     """Recall against the threshold: the ``mass`` of pairs scoring at least x, over ``total``."""
-    order = np.argsort(-scores, kind="stable")
-    s = scores[order]
-    cumulative = np.cumsum(mass[order])
-    last = np.append(np.flatnonzero(s[1:] != s[:-1]), len(s) - 1)  # end of each tie group
-    return Level(s[last][::-1].copy(), cumulative[last][::-1] / total)
+    return Tails.of(scores).level(mass, total)
 
 
 def isotonic_rising(values: Floats, weights: Floats) -> Floats:
@@ -189,16 +207,7 @@ def build_map(
         warp_at = (float(old0.at(anchor[0])), float(new0.at(anchor[1])))
     else:
         anchor = None
-    mapped = new0.inverse(warp(old0.at(grid), warp_at, low, high))
-    old, new = grid, mapped
-    if anchor is not None:  # the anchor is a knot: exact there
-        at = int(np.searchsorted(old, anchor[0]))
-        if at < len(old) and old[at] == anchor[0]:
-            new = new.copy()
-            new[at] = anchor[1]
-        else:
-            old = np.insert(old, at, anchor[0])
-            new = np.insert(new, at, anchor[1])
+    old, new = _with_anchor(grid, new0.inverse(warp(old0.at(grid), warp_at, low, high)), anchor)
     rising = _strictly_rising(old, new)
     old, new = old[rising], new[rising]
     if len(old) < 2:
@@ -213,13 +222,41 @@ def build_map(
         [n.inverse(warp(o.at(knots_old), warp_at, low, high)) for o, n in
          zip(old_levels[1:], new_levels[1:], strict=True)]
     ).reshape(len(old_levels) - 1, len(knots_old))  # fmt: skip
-    lows, highs = knots_new.copy(), knots_new.copy()
-    for j in range(len(knots_old)):
-        found = percentile_interval(replicas[:, j], confidence) if len(replicas) else None
-        if found is not None:  # the point stays inside its interval (a skewed resample)
-            lows[j], highs[j] = min(found[0], knots_new[j]), max(found[1], knots_new[j])
+    lows, highs = _bands(replicas, knots_new, confidence)
     error = float(np.abs(np.interp(old, knots_old, knots_new) - new).max())
     return MapKnots(preserve, knots_old, knots_new, lows, highs, domain, anchor, error)
+
+
+def _with_anchor(
+    old: Floats, new: Floats, anchor: tuple[float, float] | None
+) -> tuple[Floats, Floats]:
+    """The map's points with the anchor as one of them (exact there)."""
+    if anchor is None:
+        return old, new
+    at = int(np.searchsorted(old, anchor[0]))
+    if at < len(old) and old[at] == anchor[0]:
+        new = new.copy()
+        new[at] = anchor[1]
+        return old, new
+    return np.insert(old, at, anchor[0]), np.insert(new, at, anchor[1])
+
+
+def _bands(replicas: Floats, point: Floats, confidence: float) -> tuple[Floats, Floats]:
+    """Percentile interval of each column of ``replicas``, widened to hold ``point``.
+
+    A skewed resample distribution can leave the point estimate outside its percentile
+    interval; the published band always contains it. No resamples: the point itself.
+    """
+    lows, highs = point.copy(), point.copy()
+    if len(replicas) and np.isfinite(replicas).all():
+        tail = (1.0 - confidence) / 2.0 * 100.0
+        low, high = np.percentile(replicas, [tail, 100.0 - tail], axis=0)
+        return np.minimum(low, point), np.maximum(high, point)
+    for j in range(len(point)):
+        found = percentile_interval(replicas[:, j], confidence) if len(replicas) else None
+        if found is not None:
+            lows[j], highs[j] = min(found[0], point[j]), max(found[1], point[j])
+    return lows, highs
 
 
 def _bounds(old: Level, new: Level) -> tuple[float, float]:

@@ -18,10 +18,15 @@ from calibrator.maths.ranking import (
 
 
 @pytest.mark.parametrize(
-    ("rows", "width", "k"), [(7, 5000, 10), (3, 40, 10), (4, 6, 10), (5, 3000, 1)]
+    ("rows", "width", "k"),
+    [(7, 5000, 10), (3, 40, 10), (4, 6, 10), (5, 3000, 1), (3, 30000, 10), (2, 12345, 3)],
 )
 def test_block_top_k_equals_a_full_sort(rows, width, k):
-    """The k best columns of every row, best first, equal a full sort of the row."""
+    """The k best columns of every row, best first, equal a full sort of the row.
+
+    Wide rows take the runs path (the k runs of columns with the highest maxima), with a
+    short last run in one case.
+    """
     rng = np.random.default_rng(rows * width)
     block = rng.standard_normal((rows, width)).astype(np.float32)
     columns, scores = block_top_k(block, k)
