@@ -68,6 +68,10 @@ def list_top_k(ids: Ints, scores: Matrix, k: int) -> tuple[Ints, Matrix]:
     """The ``k`` best of one query's scored ids, best first (ties by the lower id)."""
     if len(ids) == 0:
         return np.zeros(0, np.int64), np.zeros(0, np.float32)
+    if len(ids) > 4 * k:  # sort only what reaches the k-th best score (ties included)
+        kth = np.partition(scores, len(scores) - k)[len(scores) - k]
+        near = np.flatnonzero(scores >= kth)
+        ids, scores = ids[near], scores[near]
     order = np.lexsort((ids, -scores.astype(np.float64)))[:k]
     return ids[order].astype(np.int64), scores[order].astype(np.float32)
 
