@@ -281,7 +281,7 @@ class ChromaAdapter(RequestSide):
                 continue
             ids[old] = new
         self._blocked[key] = blocked
-        if problems and not ids:
+        if problems and not ids and not blocked:  # nothing found at all: the old index's side
             self._failed[key] = (time.monotonic(), "; ".join(problems))
             raise AdapterError("; ".join(problems))
         self._failed.pop(key, None)

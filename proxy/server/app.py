@@ -50,6 +50,7 @@ from proxy.review.capture import TextCapture
 from proxy.review.store import ReviewStore
 from proxy.search.handler import Runtime, SearchPath
 from proxy.search.routes import RouteTable
+from proxy.server.limits import ClientLimits
 from proxy.server.ops import Readiness, create_ops_app
 from proxy.server.overload import LoopLagMonitor
 from proxy.shadow.admit import Admission
@@ -78,6 +79,7 @@ class Sidecar:
         self.registry = registry
         self.started_at = time.time()
         self.metrics = ProxyMetrics(registry)
+        self.limits = ClientLimits(config.proxy, registry)  # the proxy listener's connections
         self.tasks = BackgroundTasks()
         self.shadow_tasks = BackgroundTasks()
         # read at scrape time: exact, whatever order tasks finish in
@@ -208,6 +210,7 @@ class Sidecar:
             if before != after
         ]
         self.lag.max_lag_s = config.shadow.max_loop_lag_s
+        self.limits.settings = config.proxy
         self.search.runtime = self._runtime(config)
         self.threshold_watcher.check()
         self.modes.set_key(canary_key(config))

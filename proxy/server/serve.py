@@ -95,8 +95,7 @@ async def serve(config_path: Path, config: Config, bound: Bound) -> None:
     registry = CollectorRegistry()
     app = create_app(config, registry, source=str(config_path))
     sidecar = app[SIDECAR]
-    limits = ClientLimits(config.proxy, registry)
-    runners = await start_sites(config, app, bound, limits)
+    runners = await start_sites(config, app, bound, sidecar.limits)
     # Everything allocated so far lives as long as the process: move it out of the collector's
     # sight, and collect the young generation less often, so that collections (pauses on the
     # request path) stay short and rare.
@@ -109,7 +108,7 @@ async def serve(config_path: Path, config: Config, bound: Bound) -> None:
     stop = asyncio.Event()
     loop.add_signal_handler(signal.SIGTERM, stop.set)
     loop.add_signal_handler(signal.SIGINT, stop.set)
-    loop.add_signal_handler(signal.SIGHUP, lambda: _reload(sidecar, limits, config_path))
+    loop.add_signal_handler(signal.SIGHUP, lambda: _reload(sidecar, config_path))
     log.info("started", config=str(config_path), routes=[r.name for r in config.routes])
     await _warn_unreachable(sidecar, config_path)
     await stop.wait()
@@ -142,7 +141,7 @@ async def _warn_unreachable(sidecar: Sidecar, config_path: Path) -> None:
         )
 
 
-def _reload(sidecar: Sidecar, limits: ClientLimits, config_path: Path) -> None:
+def _reload(sidecar: Sidecar, config_path: Path) -> None:
     try:
         config = load_config(config_path)
         preflight.check(config, Where(str(config_path), config_path.read_text("utf-8")))
@@ -152,7 +151,6 @@ def _reload(sidecar: Sidecar, limits: ClientLimits, config_path: Path) -> None:
         error = str(e) if isinstance(e, ConfigError) else f"{type(e).__name__}: {e}"
         log.error("config_reload_failed", error=error, kept="the running config")
         return
-    limits.settings = config.proxy
     sidecar.metrics.config_reloads.labels("ok").inc()
     log.info("config_reloaded", needs_restart=ignored)
 

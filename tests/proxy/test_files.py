@@ -19,7 +19,7 @@ def test_write_atomic_replaces_the_file_and_leaves_no_temporary(tmp_path):
     target.write_bytes(b"old")
     write_atomic(target, b"new")
     assert target.read_bytes() == b"new"
-    assert _mode(target) == 0o644
+    assert _mode(target) == 0o600  # readable by its owner only (issue 17)
     assert list(tmp_path.iterdir()) == [target]
 
 
@@ -52,7 +52,7 @@ def test_create_exclusive_never_overwrites(tmp_path):
     assert create_exclusive(target, b"first") is True
     assert create_exclusive(target, b"second") is False
     assert target.read_bytes() == b"first"
-    assert _mode(target) == 0o644
+    assert _mode(target) == 0o600  # readable by its owner only (issue 17)
     assert list(tmp_path.iterdir()) == [target]
 
 

@@ -7,7 +7,7 @@ import json
 import pytest
 
 from proxy.adapters.chroma import ChromaAdapter
-from proxy.errors import AdapterError, UnparseableResponseError
+from proxy.errors import AdapterError, UnparseableResponseError, UnresolvedCollectionError
 
 BASE = "/api/v2/tenants/default_tenant/databases/default_database/collections"
 OLD_ID = "6d5e7b1c-0000-4000-8000-000000000001"
@@ -140,3 +140,16 @@ async def test_a_missing_new_collection_is_an_adapter_error_not_retried_at_once(
         with pytest.raises(AdapterError, match="'new' not found on the shadow"):
             await adapter.shadow_path(f"{BASE}/{OLD_ID}/query", {"old": "new"}, lookup)
     assert len(lookup.calls) == 2
+
+
+async def test_an_unresolvable_entry_stops_only_its_own_collection():
+    """Map a->a2 (both exist) and b->b2 (b2 missing): a maps, b is unresolved, others pass."""
+    adapter = ChromaAdapter()
+    lookup = Lookup({"a": "id-a", "b": "id-b"}, {"a2": "id-a2"})
+    mapping = {"a": "a2", "b": "b2"}
+    assert await adapter.shadow_path(f"{BASE}/id-a/query", mapping, lookup) == f"{BASE}/id-a2/query"
+    with pytest.raises(UnresolvedCollectionError, match="'b2' not found on the shadow"):
+        await adapter.shadow_path(f"{BASE}/id-b/query", mapping, lookup)
+    assert await adapter.shadow_path(f"{BASE}/id-c/query", mapping, lookup) == f"{BASE}/id-c/query"
+    with pytest.raises(AdapterError, match="not mirrored until it resolves"):
+        await adapter.warm(mapping, lookup)
