@@ -5,13 +5,16 @@ JSON answers of about 8 KB) in a process of its own; the sidecar (one ``serve`` 
 front of it under ``[embeddings_api]``, every call's text remembered.
 
 1. **Latency at 500 requests per second** (``hey``, 10 workers x 50/s, one text per call):
-   p50 and p99 direct to the provider, then through the sidecar, in the same run; the ratio
-   and the added milliseconds, and the sidecar's CPU time per call (``/proc/PID/stat``).
+   p50 and p99 direct to the provider, through the sidecar's plain passthrough (a path outside
+   the prefix: the hop alone, nothing learned), and through ``[embeddings_api]`` (every text
+   learned); the three interleaved, ``--rounds`` times, medians; ratios against direct and
+   against the plain passthrough, and the sidecar's CPU time per call (``/proc/PID/stat``).
 2. **Memory under 100,000 distinct queries** (an aiohttp client, 32 calls at a time, each text
    new): the sidecar's RSS after a warm-up and after every 10,000 calls, with the entries and
    estimated bytes the memory holds (default bounds: 10,000 entries, 32 MiB).
 
-    .venv/bin/python bench/embeddings_api_bench.py [--seconds 10] [--queries 100000] [--json out]
+    .venv/bin/python bench/embeddings_api_bench.py [--seconds 8] [--rounds 3] [--queries 100000]
+        [--json out]
 
 Needs hey (``.ci/components.sh install hey``).
 """
@@ -25,6 +28,7 @@ import json
 import os
 import re
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -41,6 +45,7 @@ from tests.support.components import free_port, wait_http_ok  # noqa: E402
 from tests.support.sidecar import Sidecar  # noqa: E402 - the one sidecar launcher
 
 PY = sys.executable
+TARGETS = ("direct", "passthrough", "learned")
 TICKS = os.sysconf("SC_CLK_TCK")
 PREFIX = "/embeddings-api"
 DIM = 384
@@ -72,11 +77,12 @@ def provider(tmp: Path) -> Iterator[tuple[str, int]]:
 
 
 def sidecar_config(provider_url: str) -> str:
-    """The embeddings API on, quiet logs; old and new are closed ports (no search is sent)."""
+    """The embeddings API on, quiet logs. Old is the provider too: its plain passthrough (any
+    path outside the prefix) is the baseline that learns nothing; new is a closed port."""
     return textwrap.dedent(
         f"""
         [upstreams.old]
-        url = "http://127.0.0.1:9"
+        url = "{provider_url.removesuffix("/v1")}"
         [upstreams.new]
         url = "http://127.0.0.1:9"
         [upstreams.embeddings]
@@ -110,28 +116,33 @@ def hey(url: str, seconds: int) -> dict[str, float]:
     return {"p50_ms": p50, "p99_ms": p99, "requests": total, "errors": total - codes.get(200, 0)}
 
 
-def latency(seconds: int, tmp: Path) -> dict[str, Any]:
-    """Direct and through the sidecar at 500/s, same provider, same run."""
-    with provider(tmp) as (url, _):
-        hey(url + "/embeddings", 2)  # warm-up
-        direct = hey(url + "/embeddings", seconds)
-        with Sidecar(tmp / "latency", sidecar_config(url), shed_load=True) as proxy:
-            through_url = proxy.url + PREFIX + "/embeddings"
-            hey(through_url, 2)
-            before = cpu_seconds(proxy.pid)
-            through = hey(through_url, seconds)
-            cpu_ms = (cpu_seconds(proxy.pid) - before) / through["requests"] * 1000
-            remembered = proxy.value("embedshift_query_memory_remembered_total")
-    return {
-        "direct": direct,
-        "through": through,
-        "p50_ratio": through["p50_ms"] / direct["p50_ms"],
-        "p99_ratio": through["p99_ms"] / direct["p99_ms"],
-        "added_p50_ms": through["p50_ms"] - direct["p50_ms"],
-        "added_p99_ms": through["p99_ms"] - direct["p99_ms"],
-        "sidecar_cpu_ms_per_call": cpu_ms,
-        "remembered": remembered,
+def latency(seconds: int, rounds: int, tmp: Path) -> dict[str, Any]:
+    """Direct, through the sidecar's plain passthrough, and through its embeddings API (learning)
+    at 500/s: same provider, same sidecar process, ``rounds`` interleaved runs, medians."""
+    runs: dict[str, list[dict[str, float]]] = {name: [] for name in TARGETS}
+    with (
+        provider(tmp) as (url, _),
+        Sidecar(tmp / "latency", sidecar_config(url), shed_load=True) as proxy,
+    ):
+        urls = {
+            "direct": url + "/embeddings",
+            "passthrough": proxy.url + "/v1/embeddings",
+            "learned": proxy.url + PREFIX + "/embeddings",
+        }
+        for target in TARGETS:
+            hey(urls[target], 2)  # warm-up: pools, caches
+        for _ in range(rounds):
+            for target in TARGETS:
+                before = cpu_seconds(proxy.pid)
+                run = hey(urls[target], seconds)
+                run["sidecar_cpu_ms"] = (cpu_seconds(proxy.pid) - before) / run["requests"] * 1000
+                runs[target].append(run)
+        remembered = proxy.value("embedshift_query_memory_remembered_total")
+    medians = {
+        target: {key: statistics.median(r[key] for r in rows) for key in rows[0]}
+        for target, rows in runs.items()
     }
+    return {"runs": runs, "medians": medians, "remembered": remembered}
 
 
 async def distinct_calls(url: str, start: int, count: int, concurrency: int = 32) -> int:
@@ -186,23 +197,31 @@ def _memory_row(proxy: Sidecar, sent: int) -> dict[str, float]:
 
 def report(result: dict[str, Any]) -> str:
     """The figures as two Markdown tables."""
-    lat = result["latency"]
+    med = result["latency"]["medians"]
+    direct, passthrough = med["direct"], med["passthrough"]
+    labels = {
+        "direct": "direct to the provider",
+        "passthrough": "sidecar, plain passthrough (learns nothing)",
+        "learned": "sidecar, [embeddings_api] (learns each text)",
+    }
+    header = (
+        "| at 500 req/s (medians) | p50 ms | p99 ms | p50 vs direct | p99 vs direct "
+        "| p99 vs passthrough | sidecar CPU ms/call | errors |"
+    )
     lines = [
-        "| at 500 req/s | p50 ms | p99 ms | errors |",
-        "| --- | ---: | ---: | ---: |",
+        header,
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
-    for name in ("direct", "through"):
-        row = lat[name]
-        label = "direct to the provider" if name == "direct" else "through the sidecar"
-        lines.append(f"| {label} | {row['p50_ms']:.2f} | {row['p99_ms']:.2f} | {row['errors']} |")
-    lines.append(
-        f"| ratio (added) | {lat['p50_ratio']:.2f}x ({lat['added_p50_ms']:+.2f}) "
-        f"| {lat['p99_ratio']:.2f}x ({lat['added_p99_ms']:+.2f}) | |"
-    )
-    lines.append(
-        f"\nsidecar CPU per call: {lat['sidecar_cpu_ms_per_call']:.3f} ms; "
-        f"texts remembered: {lat['remembered']:.0f}\n"
-    )
+    for target in TARGETS:
+        row = med[target]
+        cpu = "-" if target == "direct" else f"{row['sidecar_cpu_ms']:.3f}"
+        versus = "-" if target == "direct" else f"{row['p99_ms'] / passthrough['p99_ms']:.2f}x"
+        lines.append(
+            f"| {labels[target]} | {row['p50_ms']:.2f} | {row['p99_ms']:.2f} "
+            f"| {row['p50_ms'] / direct['p50_ms']:.2f}x | {row['p99_ms'] / direct['p99_ms']:.2f}x "
+            f"| {versus} | {cpu} | {row['errors']:.0f} |"
+        )
+    lines.append(f"\ntexts remembered: {result['latency']['remembered']:.0f}\n")
     lines += [
         "| distinct calls | RSS MiB | entries held | estimated MiB | forgotten (capacity) |",
         "| ---: | ---: | ---: | ---: | ---: |",
@@ -223,7 +242,8 @@ def report(result: dict[str, Any]) -> str:
 def main() -> int:
     """Run both parts and print the tables (and write JSON with --json)."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--seconds", type=int, default=10)
+    parser.add_argument("--seconds", type=int, default=8)
+    parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--queries", type=int, default=100_000)
     parser.add_argument("--json", type=Path)
     args = parser.parse_args()
@@ -235,7 +255,7 @@ def main() -> int:
         return 2
     with tempfile.TemporaryDirectory(prefix="embedshift-bench-") as tmp:
         result = {
-            "latency": latency(args.seconds, Path(tmp)),
+            "latency": latency(args.seconds, args.rounds, Path(tmp)),
             "memory": memory(args.queries, Path(tmp)),
         }
     print(report(result))

@@ -4,16 +4,19 @@ With ``[embeddings_api]``, every request under ``path_prefix`` on the proxy list
 the provider (``[upstreams.<upstream>]``, the prefix replaced by its URL) the way the sidecar
 forwards any request (:mod:`proxy.upstream.forward`): method, rest of the path, query string,
 body and headers under the one header policy (the application's own API key included), and
-the provider's status, headers and bytes streamed back as they arrive (no decompression, no
-re-encoding); 502 or 504 with a small JSON body when the provider is unreachable or too slow.
+the provider's status, headers and bytes back unchanged (no decompression, no re-encoding; a
+chunked answer stays chunked); 502 or 504 with a small JSON body when the provider is
+unreachable or too slow.
 
-A ``POST .../embeddings`` holding at most ``max_inputs`` texts is also *learned from*: its
-answer's bytes are kept while they stream to the application (up to :data:`MAX_ANSWER_BYTES`)
-and, once the application has them all, read (:mod:`proxy.embeddings.learn`) and each text
-remembered with its vector (:mod:`proxy.embeddings.memory`). This happens before the handler
-yields to the event loop again, so a search the application sends after reading the answer
-always finds the text (one process: see docs/query-text.md for replicas). With ``prefetch``,
-the new model's vectors of those texts are asked for at once, into the query embedder's cache.
+A ``POST .../embeddings`` holding at most ``max_inputs`` texts is also *learned from*. It goes
+the way a search goes (:func:`~proxy.upstream.forward.forward_search`: the lean keep-alive
+pool, the answer read whole, as small JSON answers are); the answer is sent to the application
+first, then read (:mod:`proxy.embeddings.learn`, answers up to :data:`MAX_ANSWER_BYTES`) and
+each text remembered with its vector (:mod:`proxy.embeddings.memory`), before the handler
+yields to the event loop again: a search the application sends after reading the answer always
+finds the text (one process: see docs/query-text.md for replicas). Every other request is
+streamed back as it arrives. With ``prefetch``, the new model's vectors of learned texts are
+asked for at once, into the query embedder's cache.
 
 Nothing here ever logs or stores a text; a call that teaches nothing is counted by reason
 (``embedshift_query_memory_skipped_total``).
@@ -37,7 +40,14 @@ from proxy.errors import EmbeddingError
 from proxy.metrics import ProxyMetrics, QueryTextMetrics
 from proxy.tasks import BackgroundTasks
 from proxy.upstream.client import UpstreamClient
-from proxy.upstream.forward import STREAM_CHUNK, describe_failure, error_response, payload
+from proxy.upstream.forward import (
+    STREAM_CHUNK,
+    PrimaryAnswer,
+    describe_failure,
+    error_response,
+    forward_search,
+    payload,
+)
 from proxy.upstream.headers import (
     as_multidict,
     for_upstream,
@@ -49,7 +59,7 @@ from proxy.upstream.headers import (
 ROUTE: Final = "embeddings_api"
 """The ``route`` label of this API's client requests and upstream latency."""
 MAX_ANSWER_BYTES: Final = 32 * 1024 * 1024
-"""Answers larger than this are passed through but not read (outcome ``too_large``)."""
+"""Answers larger than this are passed through but not read (reason ``too_large``)."""
 MAX_PREFETCH_IN_FLIGHT: Final = 64
 """Prefetches under way at once; beyond it they are dropped and counted."""
 
@@ -82,35 +92,37 @@ class EmbeddingsApi:
         """Forward one request to the provider; learn from it when it is an embeddings call."""
         client = self.clients[self.settings.upstream]
         body = await request.read()
+        rest = request.raw_path[len(self.settings.path_prefix) :]
         texts: tuple[str, ...] | str | None = None
         if request.method == "POST" and request.path.rstrip("/").endswith("/embeddings"):
             texts = request_texts(body, self.settings.max_inputs)
             if isinstance(texts, str):
                 self.metrics.skipped.labels(texts).inc()
-        kept: list[bytes] | None = [] if isinstance(texts, tuple) else None
         start = time.perf_counter()
-        response, complete = await self._forward(request, client, body, kept)
+        if isinstance(texts, tuple):
+            response, answer = await forward_search(request, client, body, forwarded(request), rest)
+        else:
+            response, answer = await self._stream(request, client, body, rest), None
         self.proxy_metrics.upstream_duration_for(client.name, ROUTE).observe(
             time.perf_counter() - start
         )
         self.proxy_metrics.client_requests_for(ROUTE, response.status).inc()
-        if isinstance(texts, tuple) and kept is not None:
-            self._learn(texts, response.status, kept, complete=complete)
+        if isinstance(texts, tuple):
+            # sent first: what follows is off the application's path, and done before this
+            # handler yields again, so the application's next request finds the text learned
+            await response.prepare(request)
+            await response.write_eof()
+            self._learn(texts, answer)
         return response
 
-    async def _forward(
-        self,
-        request: web.Request,
-        client: UpstreamClient,
-        body: bytes,
-        kept: list[bytes] | None,
-    ) -> tuple[web.StreamResponse, bool]:
-        """Stream the provider's answer back; ``kept`` collects its bytes up to the bound.
+    async def _stream(
+        self, request: web.Request, client: UpstreamClient, body: bytes, rest: str
+    ) -> web.StreamResponse:
+        """Stream the provider's answer back as it arrives (every call not learned from).
 
-        Returns the response and whether ``kept`` holds the whole answer. A failure after the
-        status line was sent cuts the connection: a truncated answer, never a wrong one.
+        A failure after the status line was sent cuts the connection: a truncated answer,
+        never a wrong one.
         """
-        rest = request.raw_path[len(self.settings.path_prefix) :]
         response: web.StreamResponse | None = None
         try:
             async with client.session.request(
@@ -136,33 +148,32 @@ class EmbeddingsApi:
                 ):
                     response.enable_chunked_encoding()
                 await response.prepare(request)
-                whole = True
                 if request.method != "HEAD":
-                    whole = await _stream(upstream, response, kept)
+                    async for chunk in upstream.content.iter_chunked(STREAM_CHUNK):
+                        await response.write(chunk)
                 await response.write_eof()
-                return response, whole
+                return response
         except TimeoutError:
             if response is not None and response.prepared:
                 raise
             detail = f"no complete answer within {client.timeout.total} s"
-            return error_response(504, "upstream_timeout", client.name, detail), False
+            return error_response(504, "upstream_timeout", client.name, detail)
         except (aiohttp.ClientError, OSError) as e:
             if response is not None and response.prepared:
                 raise
-            detail = describe_failure(client, e)
-            return error_response(502, "upstream_unreachable", client.name, detail), False
+            return error_response(
+                502, "upstream_unreachable", client.name, describe_failure(client, e)
+            )
 
-    def _learn(
-        self, texts: tuple[str, ...], status: int, kept: list[bytes], *, complete: bool
-    ) -> None:
-        """Remember each text with its vector (synchronously: see the module docstring)."""
-        if not 200 <= status < 300:
+    def _learn(self, texts: tuple[str, ...], answer: PrimaryAnswer | None) -> None:
+        """Remember each text with its vector (see :meth:`handle` for when)."""
+        if answer is None or not 200 <= answer.status < 300:
             self.metrics.skipped.labels("error_status").inc()
             return
-        if not complete:
+        if len(answer.body) > MAX_ANSWER_BYTES:
             self.metrics.skipped.labels("too_large").inc()
             return
-        vectors = answer_vectors(b"".join(kept), len(texts))
+        vectors = answer_vectors(answer.body, len(texts))
         if isinstance(vectors, str):
             self.metrics.skipped.labels(vectors).inc()
             return
@@ -192,20 +203,6 @@ class EmbeddingsApi:
     async def close(self) -> None:
         """Cancel prefetches under way."""
         await self.prefetching.cancel_all()
-
-
-async def _stream(
-    upstream: aiohttp.ClientResponse, response: web.StreamResponse, kept: list[bytes] | None
-) -> bool:
-    """Write the answer as it arrives, keeping its bytes in ``kept``: whether all fit."""
-    size = 0
-    async for chunk in upstream.content.iter_chunked(STREAM_CHUNK):
-        await response.write(chunk)
-        if kept is not None:
-            size += len(chunk)
-            if size <= MAX_ANSWER_BYTES:
-                kept.append(chunk)
-    return size <= MAX_ANSWER_BYTES
 
 
 async def _embed_quietly(embedder: QueryEmbedder, texts: list[str]) -> None:
