@@ -297,3 +297,46 @@ def test_a_search_whose_text_went_elsewhere_is_counted_unknown(
         unknown = figures(proxy, "chroma")["text_unknown"]
     assert outcomes == {"no_query_text": 10}
     assert unknown == 10
+
+
+def test_the_openai_client_sees_infinity_unchanged(infinity_url, tmp_path):
+    """The official client against real infinity-emb, direct and through the sidecar.
+
+    One text, a batch of five, floats and base64 (the client's default): the same vectors
+    (infinity may batch differently from one call to the next: equal to 1e-6), the same usage;
+    an unknown model: the same error, status and body. Every text of the calls through the
+    sidecar is remembered.
+    """
+    route = chroma_route("{ learned = true }")
+    with Sidecar(
+        tmp_path / "openai", sidecar_config("http://127.0.0.1:9", infinity_url, route)
+    ) as proxy:
+        direct = openai.OpenAI(base_url=infinity_url, api_key="no-key-needed")
+        through = openai.OpenAI(base_url=proxy.url + PREFIX, api_key="no-key-needed")
+        batch = texts(5)
+        try:
+            for kwargs in (
+                {"input": batch[0]},
+                {"input": batch},
+                {"input": batch, "encoding_format": "float"},
+            ):
+                a = direct.embeddings.create(model=OLD_MODEL, **kwargs)
+                b = through.embeddings.create(model=OLD_MODEL, **kwargs)
+                assert b.model == a.model
+                assert b.usage == a.usage
+                assert [d.index for d in b.data] == [d.index for d in a.data]
+                for x, y in zip(a.data, b.data, strict=True):
+                    assert y.embedding == pytest.approx(x.embedding, abs=1e-6)
+            errors = []
+            for client in (direct, through):
+                with pytest.raises(openai.BadRequestError) as caught:
+                    client.embeddings.create(model="no-such-model", input="x")
+                errors.append((caught.value.status_code, caught.value.body))
+            assert errors[0] == errors[1]
+        finally:
+            direct.close()
+            through.close()
+        remembered = proxy.value("embedshift_query_memory_remembered_total")
+        skipped = proxy.value("embedshift_query_memory_skipped_total", reason="error_status")
+    assert remembered == 1 + 5 + 5
+    assert skipped == 1
