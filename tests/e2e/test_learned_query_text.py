@@ -212,7 +212,7 @@ def typesense_app(
             "connection_timeout_seconds": 30,
         }
     )
-    out = []
+    out: list[Any] = []
     try:
         for start in range(0, len(queries), per_request):
             batch = queries[start : start + per_request]
