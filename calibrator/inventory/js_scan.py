@@ -38,6 +38,8 @@ from calibrator.inventory.sql_tokens import looks_like_sql
 from calibrator.inventory.vocabulary import SIMILARITY_SOURCES
 
 JS_SUFFIXES = frozenset({".js", ".mjs", ".cjs", ".jsx", ".ts", ".mts", ".cts", ".tsx"})
+MINIFIED_LINE = 110
+"""Average characters per line above which a script is minified (GitHub Linguist's rule)."""
 COMPARISON_CONFIDENCE = 0.9
 ZERO_FLOOR_CONFIDENCE = 0.6
 LOW = 0.3
@@ -60,9 +62,21 @@ def _parser(suffix: str) -> Parser:
     return Parser(Language(grammar))
 
 
+def minified(source: str) -> bool:
+    """Whether a script is a bundler's or minifier's output, whatever its name says.
+
+    Such files hold other projects' code under one-letter names (``o = 1.1``) that would be
+    joined by name with unrelated comparisons (``dist < o``); nobody edits a threshold there.
+    """
+    return len(source) > MINIFIED_LINE * (source.count("\n") + 1)
+
+
 def scan_js(source: str, path: str) -> FileScan:
-    """Findings and facts of one JavaScript or TypeScript file; parse errors are returned."""
-    if not interesting(source):
+    """Findings and facts of one JavaScript or TypeScript file; parse errors are returned.
+
+    Minified bundles (:func:`minified`) are skipped like those named ``*.min.js``.
+    """
+    if not interesting(source) or minified(source):
         return FileScan()
     tree = _parser(PurePath(path).suffix.lower()).parse(source.encode())
     if tree.root_node.has_error:

@@ -165,8 +165,11 @@ class Graph:
             if bridged and found.confidence < BRIDGED:
                 continue  # `obj.radius` near a bare `dist`: too weak to name every class's radius
             onward = _hop(found, bridged=bridged)
+            named = found.where.startswith("'")
             for source in self.sources.get(slot, ()):
-                if not is_score_like(slot_name(source)):  # a running best score is no threshold
+                # a running best score compared with scores is no threshold, but whatever is
+                # passed as `min_relevance_score=relevance` is one, whatever it is called
+                if named or not is_score_like(slot_name(source)):
                     pending.append((source, onward, good))
             # along class bases: up from a subclass, or down from where it was used, but not
             # up and down again (siblings under `BaseEstimator` share no thresholds)

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from itertools import accumulate
 
+from calibrator.inventory import vocabulary
 from calibrator.inventory.findings import Direction, Metric
 from calibrator.inventory.vocabulary import (
     CONTEXT_WORDS,
@@ -27,7 +28,17 @@ from calibrator.inventory.vocabulary import (
     VETO_WORDS,
 )
 
-_CAMEL = re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+|\d+")
+_CAMEL = re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+\d*|[A-Z]+\d*|\d+")
+_LETTERS_DIGITS = re.compile(r"([a-z]+)(\d+)")
+_DIGIT_WORDS = frozenset(
+    word
+    for words_of_a_kind in vars(vocabulary).values()
+    if isinstance(words_of_a_kind, frozenset)
+    for word in words_of_a_kind
+    if isinstance(word, str) and _LETTERS_DIGITS.fullmatch(word)
+)
+"""Vocabulary words that end in digits (``f1``, ``bm25``, ``r2``): kept whole, where other
+letters-and-digits parts are split (``gpt4`` gives ``gpt 4``)."""
 
 
 _FUSED = re.compile(
@@ -41,16 +52,24 @@ def words(identifier: str) -> tuple[str, ...]:
     """The lower-case words of a snake_case, kebab-case, dotted or camelCase identifier.
 
     Fused words of the vocabulary are split too: ``minscore`` gives ``min score``,
-    ``simthreshold`` gives ``sim threshold``.
+    ``simthreshold`` gives ``sim threshold``. Digits are a word of their own (``gpt4`` gives
+    ``gpt 4``), except in the vocabulary's own words (``f1_score`` gives ``f1 score``).
     """
     out: list[str] = []
     for part in _CAMEL.findall(identifier):
         lower = part.lower()
+        numbered = _LETTERS_DIGITS.fullmatch(lower)
+        if numbered is not None and lower not in _DIGIT_WORDS:
+            lower, digits = numbered.groups()
+        else:
+            digits = ""
         fused = _FUSED.fullmatch(lower)
         if fused is None:
             out.append(lower)
         else:
             out.extend(fused.groups())
+        if digits:
+            out.append(digits)
     return tuple(out)
 
 

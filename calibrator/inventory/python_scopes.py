@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ast
 from dataclasses import dataclass, field
+from pathlib import PurePosixPath
 
 from calibrator.inventory.facts import Origin
 from calibrator.inventory.names import words
@@ -61,13 +62,20 @@ class Scope:
     # -- building ------------------------------------------------------------------------
     @classmethod
     def module(cls, tree: ast.Module, path: str, imports: Imports) -> Scope:
-        """The module scope: module-level names and names imported from other modules."""
+        """The module scope: module-level names and names imported from other modules.
+
+        Its folders and file name are context as a class's name is: thresholds written in
+        ``library/sensitive_data_detection/actions.py`` apply to a detector's scores.
+        """
         names = set(imports.imported) | statement_bindings(tree)[0]
+        where = PurePosixPath(path)
+        place = tuple(w for part in (*where.parent.parts, where.stem) for w in words(part))
         return cls(
             "module",
             path,
             tree,
             imports,
+            context_origin=cls._context_origin(place),
             module_names=frozenset(names),
             definitions=definitions_of(tree),
         )
@@ -81,6 +89,8 @@ class Scope:
         )  # fmt: skip
         context = (*self.words, *words(node.name))
         origin = self._context_origin(context)
+        if origin is Origin.UNKNOWN:
+            origin = self.context_origin  # what the module's path (or an outer class) says
         if origin is Origin.UNKNOWN and self.imports.string_names:
             used = {n.id for n in ast.walk(node) if isinstance(n, ast.Name)}
             if used & self.imports.string_names:

@@ -105,3 +105,17 @@ def test_syntax_error_is_reported():
     scanned = scan_js("const score = ;\nif (score > 0.5 {\n", "bad.js")
     assert scanned.findings == ()
     assert scanned.errors[0].line is not None
+
+
+def test_minified_bundles_are_skipped_whatever_their_name():
+    """A bundler's output (lines of thousands of characters) holds no threshold to edit.
+
+    One-letter names of one bundle (``o = 1.1``) are not joined with another's ``distance < o``.
+    """
+    bundle = "var o=1.1,s=.5;" + ";".join(f"function f{i}(a){{return a*{i}}}" for i in range(400))
+    other = 'import{o}from"./chunk-AB12.js";export function near(distance){return distance<o}'
+    other += ";" * 2000
+    found = scan_texts({"assets/chunk-AB12.js": bundle, "assets/graph-CD34.js": other})
+    assert found.findings == ()
+    readable = scan("const o = 0.35;\nexport const near = (dist) => dist < o;\n", "src/near.js")
+    assert (1, 0.35) in readable

@@ -398,3 +398,56 @@ def test_syntax_error_is_reported_not_raised():
     assert scanned.findings == ()
     assert scanned.errors[0].path == "broken.py"
     assert scanned.errors[0].line == 2
+
+
+def test_a_value_passed_as_a_threshold_keyword_through_a_score_named_parameter():
+    """``recall(relevance=DEFAULT)`` then ``search(min_relevance_score=relevance)``: found.
+
+    A parameter named like a score (``relevance``) stops evidence from a comparison (a running
+    best score is no threshold), not what a threshold-named keyword says of what it is given.
+    """
+    found = scan(
+        """
+        from app.memory import Memory
+
+        DEFAULT_RELEVANCE = 0.75
+
+        class Plugin:
+            def recall(self, ask, relevance=DEFAULT_RELEVANCE):
+                return self.memory.search(query=ask, min_relevance_score=relevance)
+        """,
+        "app/plugin.py",
+    )
+    assert found[(4, 0.75)].direction is Direction.ABOVE
+    assert "passed on as min_relevance_score" in found[(4, 0.75)].reason
+
+
+def test_a_threshold_on_an_f1_computed_by_a_function_is_no_similarity_threshold():
+    """``score = f1_score(p, r)`` then ``score >= self.threshold``: an evaluation, not reported."""
+    found = scan(
+        """
+        def f1_score(precision, recall):
+            return 0.0 if precision + recall == 0 else 2 * precision * recall / (precision + recall)
+
+        class SemanticF1:
+            def __init__(self, threshold=0.66):
+                self.threshold = threshold
+
+            def forward(self, example, pred):
+                judged = self.module(question=example.question, response=pred.response)
+                score = f1_score(judged.precision, judged.recall)
+                return score >= self.threshold
+        """,
+        "app/evaluate/semantic.py",
+    )
+    assert found == {}
+
+
+def test_a_module_in_a_detection_folder_holds_a_detectors_thresholds():
+    """Folder and file names are context like a class's: a PII detector's ``score_threshold``."""
+    code = """
+        def get_analyzer(score_threshold=0.4):
+            return AnalyzerEngine(default_score_threshold=score_threshold)
+        """
+    assert scan(code, "guard/library/sensitive_data_detection/actions.py") == {}
+    assert (2, 0.4) in scan(code, "guard/library/retrieval/actions.py")
