@@ -11,19 +11,29 @@ from pathlib import Path
 
 from proxy.errors import ConfigError
 
+SCENARIO_NAMES = ("healthy", "broken-index")  # calibrator.demo.scenario.SCENARIOS, no numpy
+
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """The options of ``embedshift demo``."""
     add = parser.add_argument
     add("--duration", type=float, default=60.0, metavar="S", help="stop after S seconds at most "
-        "(default 60; it ends sooner, once flipped)")  # fmt: skip
-    add("--json", action="store_true", help="no live view; print the summary as JSON")
+        "(default 60; it ends sooner once flipped, refused or rolled back)")  # fmt: skip
+    add(
+        "--json",
+        action="store_true",
+        help="no live view; print the summary as JSON (every field: docs/demo.md)",
+    )
     add("--report", type=Path, metavar="DIR", help="write the calibrator's report here")
     add("--seed", type=int, default=7, help="seed of the generated corpus (default 7)")
-    add("--workdir", type=Path, metavar="DIR", help="keep the run's files here (default: a "
-        "temp directory, removed at the end)")  # fmt: skip
+    add("--workdir", type=Path, metavar="DIR", help="keep the run's files and its summary.json "
+        "here (default: a temp directory, removed at the end)")  # fmt: skip
     add("--rate", type=float, default=150.0, metavar="RPS", help="search requests per second "
         "(default 150)")  # fmt: skip
+    add("--scenario", choices=SCENARIO_NAMES, default="healthy", help="healthy (default): a "
+        "good new index, the gate passes and promotion flips; broken-index: the new index "
+        "misses a quarter of the corpus, the gate fails on index health and nothing is "
+        "promoted (exit status 1)")  # fmt: skip
 
 
 def demo_command(args: argparse.Namespace) -> int:
@@ -40,5 +50,6 @@ def demo_command(args: argparse.Namespace) -> int:
             seed=args.seed,
             workdir=args.workdir,
             rate=args.rate,
+            scenario=args.scenario,
         )
     )

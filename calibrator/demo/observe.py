@@ -3,7 +3,9 @@
 :class:`Observer` reads, once per tick, the Prometheus exposition (cumulative per-segment
 counters of compared queries, RBO and overlap@k sums, shadow outcomes, accepted counts,
 abstain flips, the thresholds in force) and ``GET /admin/status`` (mode, gate verdicts and
-reasons, automatic promotion), and, when the mode's generation moves, ``GET /admin/audit``.
+reasons, automatic promotion); when the mode's generation moves, ``GET /admin/audit``; and
+when a segment's verdict is ``fail`` (or when asked), ``GET /admin/gate``, whose criteria say
+which fail.
 Each :class:`Reading` is cumulative; the figures of a recent window are the difference of two
 readings (:func:`window`), as a dashboard's ``rate()`` would compute them.
 """
@@ -48,10 +50,36 @@ class Reading:
     thresholds: dict[str, dict[str, float | None]]
     version: int
     status: dict[str, Any] | None
+    gate: dict[str, Any] | None = None  # GET /admin/gate, when read
 
     def counts(self, segment: str) -> Counts:
         """The counts of ``segment`` (all zero when it saw nothing)."""
         return self.segments.get(segment, Counts())
+
+    def verdicts(self) -> dict[str, dict[str, Any]]:
+        """Each segment's verdict and reasons (empty before the status is read)."""
+        segments: dict[str, dict[str, Any]] = (
+            (self.status or {}).get("gate", {}).get("segments", {})
+        )
+        return segments
+
+    def failing(self) -> dict[str, dict[str, dict[str, Any]]]:
+        """Segments whose verdict is ``fail``: each failing criterion as the gate reports it.
+
+        ``{segment: {criterion: {"status", "value", "limit", "reason"}}}``, from ``GET
+        /admin/gate`` when it was read; else from the status (segments only, no criteria).
+        """
+        if self.gate is None:
+            return {s: {} for s, v in self.verdicts().items() if v.get("verdict") == "fail"}
+        return {
+            segment: {
+                name: dict(c)
+                for name, c in v.get("criteria", {}).items()
+                if c.get("status") == "fail"
+            }
+            for segment, v in self.gate.get("segments", {}).items()
+            if v.get("verdict") == "fail"
+        }
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,13 +177,19 @@ class Observer:
             doc: dict[str, Any] = await response.json()
             return response.status, doc
 
-    async def read(self) -> Reading:
-        """Metrics, status and (when the mode changed) the audit log, now."""
+    async def read(self, *, gate: bool = False) -> Reading:
+        """Read the sidecar now.
+
+        Metrics, status, the audit log (when the mode changed) and the gate's criteria (when
+        a segment fails, or when ``gate`` asks).
+        """
         async with self._open().get(self.metrics_url) as response:
             response.raise_for_status()
             text = await response.text()
         reading = parse_metrics(text, time.monotonic() - self.started)
         reading.status = await self.admin("/admin/status")
+        if gate or reading.failing():
+            reading.gate = await self.admin("/admin/gate")
         generation = int(reading.status["mode"]["generation"])
         if generation != self._generation:
             self.audit = list(reversed((await self.admin("/admin/audit"))["entries"]))

@@ -22,6 +22,7 @@ from aiohttp import web
 
 from calibrator.demo.backend import Collection, create_backend_app
 from calibrator.demo.corpus import SEGMENTS, Embedded
+from calibrator.demo.scenario import Scenario
 from calibrator.demo.workdir import NEW_SUFFIX, TOKEN_ENV, Layout, Ports
 from proxy.errors import EmbedshiftError
 
@@ -31,6 +32,8 @@ STOP_TIMEOUT_S = 30.0
 
 class DemoError(EmbedshiftError):
     """A part of the demo could not start; the message says which and where to look."""
+
+    exit_status = 2
 
 
 def free_port() -> int:
@@ -48,18 +51,32 @@ async def start_site(app: web.Application) -> tuple[web.AppRunner, int]:
     return runner, int(runner.addresses[0][1])
 
 
-def backend_apps(embedded: Embedded) -> tuple[web.Application, web.Application]:
-    """The old index (collections docs, code, faq) and the new one (docs_v2, ...)."""
+def backend_apps(
+    embedded: Embedded, scenario: Scenario
+) -> tuple[web.Application, web.Application, int]:
+    """The old index, the new one, and how many documents the new one holds.
+
+    The old index has collections docs, code and faq; the new one docs_v2, code_v2 and
+    faq_v2, holding what ``scenario`` leaves in it.
+    """
     corpus = embedded.corpus
     old, new = {}, {}
     for segment in SEGMENTS:
         rows = corpus.rows_of(segment)
         payloads = [{"segment": segment, "text": corpus.texts[r]} for r in rows]
-        ids = [int(r) for r in rows]
-        old[segment] = Collection.build(segment, ids, embedded.old_docs[rows], payloads)
+        old[segment] = Collection.build(
+            segment, [int(r) for r in rows], embedded.old_docs[rows], payloads
+        )
+        kept = scenario.new_index_rows(rows, corpus.seed)
         name = segment + NEW_SUFFIX
-        new[name] = Collection.build(name, ids, embedded.new_docs[rows], payloads)
-    return create_backend_app(old), create_backend_app(new)
+        new[name] = Collection.build(
+            name,
+            [int(r) for r in kept],
+            embedded.new_docs[kept],
+            [{"segment": segment, "text": corpus.texts[r]} for r in kept],
+        )
+    held = sum(len(c.ids) for c in new.values())
+    return create_backend_app(old), create_backend_app(new), held
 
 
 class ServeProcess:

@@ -4,12 +4,12 @@ Everything the demo writes lives here (a temp directory unless ``--workdir`` is 
 new and old vectors of the corpus (the calibrator reads the new ones, and the old ones for
 its label-free quantile mapping), the labelled queries, the documents' segments, the config
 of ``embedshift serve``, the thresholds the calibrator worker publishes, the mode database,
-the divergent examples and the logs.
+the divergent examples, the logs and, at the end, the summary (``summary.json``).
 
 The config is an ordinary embedshift config (``embedshift check-config`` accepts it) whose
-time constants are scaled down for a one-minute run: the gate judges a 15-second window every
-second and automatic promotion holds each rung for a few seconds, where production would
-use minutes.
+time constants are scaled down for a run of half a minute: the gate judges a 15-second window
+every second and automatic promotion holds each rung for a few seconds, where production
+would use minutes.
 """
 
 from __future__ import annotations
