@@ -287,7 +287,7 @@ def outcome(summary: Mapping[str, Any], duration_s: float, limit_s: float) -> tu
         answered = (
             "the old index answered every search"
             if mode == "shadow"
-            else f"{highest} of searches went to the new index"
+            else f"{float(summary.get('final_percent') or 0):g}% of searches went to the new index"
         )
         return "refused", (
             f"the migration did not complete: the gate fails for {_listed(failing)}, so "
