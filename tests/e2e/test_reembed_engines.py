@@ -210,6 +210,7 @@ def test_typesense_through_the_sidecar(
     url = "{typesense.url}"
     [upstreams.new]
     url = "{typesense.url}"
+    headers_env = {{ "X-TYPESENSE-API-KEY" = "EMBEDSHIFT_TEST_TYPESENSE_KEY" }}
     [shadow]
     timeout_s = 10.0
     max_rps = 1000
