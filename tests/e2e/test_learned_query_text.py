@@ -86,14 +86,14 @@ def sidecar_config(engine_url: str, infinity_url: str, route: str, new_headers: 
     [embeddings_api]
     path_prefix = "{PREFIX}"
     [shadow]
-    timeout_s = 30.0  # infinity on two shared cores can be slow: time out only on a failure
+    timeout_s = 60.0  # infinity on two busy cores can be slow: time out only on a failure
     max_rps = 1000
     max_in_flight = 1000  # the application runs ahead of a slow new model: keep every mirror
     [embedding]
     base_url = "{infinity_url}"
     model = "{NEW_MODEL}"
     dimension = 768
-    timeout_s = 30.0
+    timeout_s = 60.0
     {route}
     """
 
