@@ -90,9 +90,11 @@ async def test_points_by_id_answer_the_proxys_coverage_lookup(backend):
     payload or vector unless asked; an id the collection lacks is left out.
     """
     client, vectors = backend
-    [lookup] = QdrantAdapter().id_lookups(
+    lookups = QdrantAdapter().id_lookups(
         "/collections/docs/points/search", None, ("149", "7", "100")
     )
+    assert lookups is not None
+    [lookup] = lookups
     response = await client.request(
         lookup.method, lookup.path, data=lookup.body, headers={"Content-Type": "application/json"}
     )
