@@ -195,7 +195,6 @@ class Route:
             raise where.error(
                 "segment.path", f"names {self.segment.path!r}, which is not a parameter of path"
             )
-
         adapter = adapter_for(self, where)
         if self.document_text is not None and adapter.document_text is None:
             raise where.error(
