@@ -21,7 +21,8 @@ Why exact and not "the Wilson lower bound of the loss share above one half": at 
 counts reviews produce, Wilson's bound is liberal (3 losses of 3 would fail, although a fair
 coin gives that one time in eight). The exact test is the same as the one-sided
 Clopper-Pearson bound above one half. The figures people read on the page are Wilson
-intervals (:func:`wilson_interval`), which stay inside [0, 1] and behave at 0 of n and n of n.
+intervals (:func:`proxy.gate.stats.wilson_interval`), which stay inside [0, 1] and behave at
+0 of n and n of n.
 
 The criterion catches regressions that people see; it never claims that the new index is as
 good (labelled quality does that). Its figure (``value``) is the loss share among decisive
@@ -30,11 +31,10 @@ votes, its ``limit`` one half.
 
 from __future__ import annotations
 
-import math
-from statistics import NormalDist
 from typing import Protocol
 
 from proxy.gate.criterion import Criterion
+from proxy.gate.stats import sign_test_p
 
 NAME = "reviewed_preference"
 LOSS_SHARE_LIMIT = 0.5
@@ -42,7 +42,7 @@ LOSS_SHARE_LIMIT = 0.5
 
 
 class ReviewCounts(Protocol):
-    """One segment's votes, seen from the new index (:class:`proxy.review.store.Tally`)."""
+    """One segment's votes, seen from the new index (:class:`proxy.review.tally.Tally`)."""
 
     @property
     def wins(self) -> int:
@@ -68,35 +68,6 @@ class ReviewCounts(Protocol):
     def reviews(self) -> int:
         """Every vote: wins, losses, ties and both bad."""
         ...
-
-
-def wilson_interval(successes: float, n: float, z: float) -> tuple[float, float]:
-    """The Wilson score interval ``(low, high)`` of ``successes`` out of ``n`` trials.
-
-    ``z`` is the normal quantile: 1.96 for a two-sided 95 % interval, ``inv_cdf(0.95)`` for a
-    one-sided 95 % bound. ``(0, 1)`` when ``n`` is 0.
-    """
-    if n <= 0:
-        return 0.0, 1.0
-    p = successes / n
-    z2 = z * z
-    denominator = 1 + z2 / n
-    centre = (p + z2 / (2 * n)) / denominator
-    half = z / denominator * math.sqrt(p * (1 - p) / n + z2 / (4 * n * n))
-    return max(0.0, centre - half), min(1.0, centre + half)
-
-
-def sign_test_p(losses: int, decisive: int) -> float:
-    """P(at least ``losses`` of ``decisive`` fair coin flips): the one-sided sign test."""
-    if decisive <= 0:
-        return 1.0
-    tail = sum(math.comb(decisive, k) for k in range(max(0, losses), decisive + 1))
-    return tail / (1 << decisive)  # exact integers; one rounding at the end
-
-
-def two_sided_z(confidence: float) -> float:
-    """The normal quantile of a two-sided interval at ``confidence`` (1.96 at 0.95)."""
-    return NormalDist().inv_cdf(0.5 + confidence / 2)
 
 
 def reviewed_preference(

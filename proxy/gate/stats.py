@@ -9,6 +9,9 @@ one-sided at the gate's ``confidence``.
   (a normal interval: the counters hold exactly these, summable over replicas).
 - :func:`share_bounds`: a share of ``x`` out of ``n`` (Wilson's score interval: it stays in
   [0, 1] and behaves at 0 of n and n of n, where the normal one says nothing).
+- :func:`wilson_interval` (any ``z``: the review page's two-sided intervals, with
+  :func:`two_sided_z`) and :func:`sign_test_p` (the exact one-sided sign test of
+  ``reviewed_preference``).
 - :func:`histogram_quantile` and :func:`count_above`: a Prometheus histogram's quantile, and how
   many of its observations lie above a value (linear inside a bucket, as ``histogram_quantile``).
 """
@@ -28,6 +31,11 @@ def z_of(confidence: float) -> float:
     return NormalDist().inv_cdf(confidence)
 
 
+def two_sided_z(confidence: float) -> float:
+    """The normal quantile of a two-sided interval at ``confidence`` (1.96 at 0.95)."""
+    return NormalDist().inv_cdf(0.5 + confidence / 2)
+
+
 def mean_bounds(
     total: float, squares: float, n: float, confidence: float
 ) -> tuple[float, float, float] | None:
@@ -45,13 +53,37 @@ def share_bounds(x: float, n: float, confidence: float) -> tuple[float, float, f
     if n <= 0:
         return None
     share = min(1.0, max(0.0, x / n))
-    z = z_of(confidence)
+    low, high = _wilson(share, n, z_of(confidence))
+    # the share lies inside its bounds (rounding may put 1 a hair above 1 - 1e-16)
+    return share, min(share, low), max(share, high)
+
+
+def wilson_interval(successes: float, n: float, z: float) -> tuple[float, float]:
+    """The Wilson score interval ``(low, high)`` of ``successes`` out of ``n`` trials.
+
+    ``z`` is the normal quantile: 1.96 for a two-sided 95 % interval (:func:`two_sided_z`),
+    :func:`z_of` for one-sided bounds. ``(0, 1)`` when ``n`` is 0.
+    """
+    if n <= 0:
+        return 0.0, 1.0
+    return _wilson(successes / n, n, z)
+
+
+def _wilson(p: float, n: float, z: float) -> tuple[float, float]:
+    """Wilson's interval around the observed share ``p`` of ``n`` trials, clipped to [0, 1]."""
     z2 = z * z
     denominator = 1 + z2 / n
-    centre = (share + z2 / (2 * n)) / denominator
-    half = z / denominator * math.sqrt(share * (1 - share) / n + z2 / (4 * n * n))
-    # the share lies inside its bounds (rounding may put 1 a hair above 1 - 1e-16)
-    return share, min(share, max(0.0, centre - half)), max(share, min(1.0, centre + half))
+    centre = (p + z2 / (2 * n)) / denominator
+    half = z / denominator * math.sqrt(p * (1 - p) / n + z2 / (4 * n * n))
+    return max(0.0, centre - half), min(1.0, centre + half)
+
+
+def sign_test_p(losses: int, decisive: int) -> float:
+    """P(at least ``losses`` of ``decisive`` fair coin flips): the one-sided sign test."""
+    if decisive <= 0:
+        return 1.0
+    tail = sum(math.comb(decisive, k) for k in range(max(0, losses), decisive + 1))
+    return tail / (1 << decisive)  # exact integers; one rounding at the end
 
 
 def histogram_quantile(q: float, buckets: Buckets) -> float | None:

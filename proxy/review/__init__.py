@@ -2,7 +2,7 @@
 
 - :mod:`~proxy.review.store`: the votes in SQLite (one per reviewer and query, mode 0600),
   which side was new for each reviewer and query (kept by the server only), and each
-  segment's :class:`~proxy.review.store.Tally` that the gate reads
+  segment's :class:`~proxy.review.tally.Tally` that the gate reads
   (``ReviewStore.tallies()``).
 - :mod:`~proxy.review.queue`: the queries offered, from the divergent-examples store, blind:
   old and new as left and right at random, with no score or side name until the vote is kept.

@@ -11,9 +11,10 @@ keeps
   ``both_bad`` (:func:`outcome_of`), stored beside the choice.
 
 :meth:`ReviewStore.tallies` gives, per segment, the counts of votes in force
-(:class:`Tally`): what :func:`proxy.gate.review.reviewed_preference` judges. It is an
-in-memory snapshot, refreshed after every vote and by :meth:`ReviewStore.refresh` (processes
-sharing the file see each other's votes at the next refresh).
+(:class:`~proxy.review.tally.Tally`): what :func:`proxy.gate.review.reviewed_preference`
+judges. It is an in-memory snapshot, refreshed after every vote and by
+:meth:`ReviewStore.refresh` (processes sharing the file see each other's votes at the next
+refresh).
 
 The file is created with mode 0600 (votes name people) and its directory fsynced, as
 :mod:`proxy.files` does for every file it writes; an existing file readable by others is
@@ -38,9 +39,9 @@ from types import MappingProxyType
 from typing import Literal, TypeVar, cast, get_args
 
 from proxy.files import fsync_dir
-from proxy.gate.review import two_sided_z, wilson_interval
 from proxy.logs import get_logger
 from proxy.metrics import REVIEW_OUTCOMES, ReviewMetrics
+from proxy.review.tally import Tally
 
 log = get_logger("review")
 
@@ -82,44 +83,6 @@ def outcome_of(choice: Choice, new_side: Side) -> Outcome:
     if choice == "both_bad":
         return "both_bad"
     return "win" if choice == new_side else "loss"
-
-
-@dataclass(frozen=True, slots=True)
-class Tally:
-    """One segment's votes in force, seen from the new index."""
-
-    wins: int = 0
-    losses: int = 0
-    ties: int = 0
-    both_bad: int = 0
-
-    @property
-    def reviews(self) -> int:
-        """Every vote: wins, losses, ties and both bad."""
-        return self.wins + self.losses + self.ties + self.both_bad
-
-    def as_json(self, confidence: float = 0.95) -> dict[str, object]:
-        """Counts, and the win, loss, tie and both-bad rates with Wilson intervals."""
-        z = two_sided_z(confidence)
-        rates = {}
-        for name, count in (
-            ("win", self.wins),
-            ("loss", self.losses),
-            ("tie", self.ties),
-            ("both_bad", self.both_bad),
-        ):
-            low, high = wilson_interval(count, self.reviews, z)
-            rate = count / self.reviews if self.reviews else None
-            rates[name] = {"rate": rate, "low": low, "high": high}
-        return {
-            "reviews": self.reviews,
-            "wins": self.wins,
-            "losses": self.losses,
-            "ties": self.ties,
-            "both_bad": self.both_bad,
-            "confidence": confidence,
-            "rates": rates,
-        }
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,22 +1,24 @@
-"""The bounds the gate decides on (proxy/gate/stats.py): means, shares, histograms."""
+"""The gate's statistics (proxy/gate/stats.py): means, shares, Wilson, the sign test, histograms."""
 
 from __future__ import annotations
 
 import math
 import statistics
-from statistics import NormalDist
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from scipy.stats import binomtest
 
-from proxy.gate.review import wilson_interval
 from proxy.gate.stats import (
     count_above,
     histogram_quantile,
     mean_bounds,
     share_bounds,
+    sign_test_p,
     total_of,
+    two_sided_z,
+    wilson_interval,
 )
 
 
@@ -44,14 +46,14 @@ def test_mean_bounds_hold_the_mean(values) -> None:
 
 
 @given(st.integers(0, 500), st.integers(1, 500), st.floats(0.6, 0.999))
-def test_share_bounds_equal_an_independent_wilson_interval(x, n, confidence) -> None:
-    """One-sided bounds at c are the two-sided Wilson interval at 2c - 1 (review.py's code)."""
+def test_share_bounds_equal_scipys_wilson_interval(x, n, confidence) -> None:
+    """One-sided bounds at c are the two-sided Wilson interval at 2c - 1 (scipy's binomtest)."""
     x = min(x, n)
     bounds = share_bounds(x, n, confidence)
     assert bounds is not None
     share, low, high = bounds
-    reference = wilson_interval(x, n, NormalDist().inv_cdf(confidence))
-    assert (low, high) == pytest.approx(reference, abs=1e-12)
+    reference = binomtest(x, n).proportion_ci(confidence_level=2 * confidence - 1, method="wilson")
+    assert (low, high) == pytest.approx((reference.low, reference.high), abs=1e-12)
     assert low <= share <= high
 
 
@@ -65,6 +67,41 @@ def test_share_bounds_at_the_edges() -> None:
     assert full is not None
     assert full[1] == pytest.approx(0.9911, abs=1e-4)
     assert share_bounds(0, 0, 0.95) is None
+
+
+@pytest.mark.parametrize(("k", "n"), [(0, 1), (1, 1), (0, 10), (3, 10), (8, 10), (10, 10),
+                                      (17, 40), (250, 1000)])  # fmt: skip
+@pytest.mark.parametrize("confidence", [0.8, 0.95, 0.99])
+def test_wilson_matches_scipy(k, n, confidence):
+    """The interval is scipy's Wilson interval (binomtest's proportion_ci, method='wilson')."""
+    expected = binomtest(k, n).proportion_ci(confidence_level=confidence, method="wilson")
+    low, high = wilson_interval(k, n, two_sided_z(confidence))
+    assert low == pytest.approx(expected.low, abs=1e-12)
+    assert high == pytest.approx(expected.high, abs=1e-12)
+
+
+@given(st.integers(0, 500), st.integers(1, 500), st.floats(0.5, 3.5))
+def test_wilson_holds_the_proportion(k, n, z):
+    """The interval lies in [0, 1] and holds the observed proportion."""
+    k = min(k, n)
+    low, high = wilson_interval(k, n, z)
+    assert 0.0 <= low <= k / n + 1e-12
+    assert k / n - 1e-12 <= high <= 1.0
+
+
+def test_wilson_without_trials_says_nothing():
+    """No trial: the interval is all of [0, 1]."""
+    assert wilson_interval(0, 0, 1.96) == (0.0, 1.0)
+
+
+SIGN_CASES = [(0, 1), (1, 1), (5, 5), (6, 8), (7, 8), (9, 11), (22, 33), (60, 100), (500, 1000)]
+
+
+@pytest.mark.parametrize(("losses", "decisive"), SIGN_CASES)
+def test_sign_test_matches_scipy(losses, decisive):
+    """The p-value is scipy's exact one-sided binomial test against a fair coin."""
+    expected = binomtest(losses, decisive, 0.5, alternative="greater").pvalue
+    assert sign_test_p(losses, decisive) == pytest.approx(expected, rel=1e-12)
 
 
 def test_histogram_quantile_interpolates_like_prometheus() -> None:

@@ -8,7 +8,8 @@ import pytest
 from prometheus_client import CollectorRegistry
 
 from proxy.metrics import ReviewMetrics
-from proxy.review.store import Offered, ReviewStore, Tally, outcome_of
+from proxy.review.store import Offered, ReviewStore, outcome_of
+from proxy.review.tally import Tally
 
 DOCS = [Offered(f"item{i}", "docs", "search") for i in range(4)]
 
