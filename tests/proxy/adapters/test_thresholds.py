@@ -154,7 +154,10 @@ def test_qdrant_queries_not_scored_by_one_vector_are_untranslatable(query):
 def test_qdrant_rescores_points_of_each_answer_shape():
     """Search, query and batch answers: every point's score goes through the rescale."""
     adapter = build("qdrant")
-    search = {"result": [{"id": 1, "score": 0.9}, {"id": 2, "score": 0.8}], "status": "ok"}
+    search: dict[str, Any] = {
+        "result": [{"id": 1, "score": 0.9}, {"id": 2, "score": 0.8}],
+        "status": "ok",
+    }
     adapter.rescore(search, {"vector": VECTOR}, minus_one)
     assert [p["score"] for p in search["result"]] == [-10.0, -10.0]
     query = {"result": {"points": [{"id": 1, "score": 0.9}]}}
@@ -174,7 +177,7 @@ def test_qdrant_rescores_points_of_each_answer_shape():
 def test_elasticsearch_knn_similarity_and_min_score():
     """knn.similarity is the raw cosine (kept above); min_score the _score, (1 + cos) / 2."""
     adapter = build("elasticsearch")
-    doc = {
+    doc: dict[str, Any] = {
         "knn": {
             "field": "vec",
             "query_vector": VECTOR,
@@ -195,7 +198,9 @@ def test_elasticsearch_knn_similarity_and_min_score():
 def test_elasticsearch_l2_norm_similarity_is_a_distance():
     """For l2_norm fields knn.similarity is the L2 distance, kept below; _score 1/(1 + d²)."""
     adapter = build("elasticsearch", similarity="l2_norm")
-    doc = {"query": {"knn": {"field": "vec", "query_vector": VECTOR, "similarity": 0.9}}}
+    doc: dict[str, Any] = {
+        "query": {"knn": {"field": "vec", "query_vector": VECTOR, "similarity": 0.9}}
+    }
     doc["min_score"] = 0.5
     assert found(adapter, doc) == [
         ("query.knn.similarity", 0, 0.9, "below", "euclidean"),
@@ -257,7 +262,7 @@ def test_elasticsearch_multi_search_thresholds_per_body():
 def test_elasticsearch_rescores_score_and_max_score():
     """Each hit's _score and the max_score of a one-clause kNN search are rescaled."""
     adapter = build("elasticsearch")
-    answer = {"hits": {"max_score": 0.9, "hits": [{"_id": "a", "_score": 0.9}]}}
+    answer: dict[str, Any] = {"hits": {"max_score": 0.9, "hits": [{"_id": "a", "_score": 0.9}]}}
     request = {"knn": {"field": "vec", "query_vector": VECTOR, "k": 1, "num_candidates": 5}}
     adapter.rescore(answer, request, minus_one)
     assert answer["hits"]["max_score"] == answer["hits"]["hits"][0]["_score"] == -15.0
@@ -272,7 +277,7 @@ def test_elasticsearch_rescores_score_and_max_score():
 def test_milvus_cosine_range_search():
     """COSINE: radius is a lower bound (kept above), range_filter an upper one."""
     adapter = build("milvus")
-    doc = {
+    doc: dict[str, Any] = {
         "collectionName": "docs",
         "data": [VECTOR],
         "annsField": "vector",
@@ -290,11 +295,14 @@ def test_milvus_cosine_range_search():
 def test_milvus_l2_range_search_is_a_squared_distance():
     """L2 (the request's metricType wins over the route's): radius kept below, squared L2."""
     adapter = build("milvus", metric="COSINE")
-    doc = {"data": [VECTOR], "searchParams": {"metricType": "L2", "params": {"radius": 1.2}}}
+    doc: dict[str, Any] = {
+        "data": [VECTOR],
+        "searchParams": {"metricType": "L2", "params": {"radius": 1.2}},
+    }
     assert found(adapter, doc) == [
         ("searchParams.params.radius", None, 1.2, "below", "squared_euclidean")
     ]
-    answer = {"code": 0, "data": [{"id": 1, "distance": 0.3}], "topks": [1]}
+    answer: dict[str, Any] = {"code": 0, "data": [{"id": 1, "distance": 0.3}], "topks": [1]}
     build("milvus", metric="L2").rescore(answer, {"data": [VECTOR]}, minus_one)
     assert answer["data"][0]["distance"] == -17.0
 
@@ -325,7 +333,7 @@ def test_weaviate_certainty_and_distance_literals_rewritten_in_place():
 def test_weaviate_variables_and_hybrid_max_vector_distance():
     """A $variable threshold is set in variables; hybrid's maxVectorDistance is a distance."""
     adapter = build("weaviate", metric="l2-squared")
-    doc = {
+    doc: dict[str, Any] = {
         "query": "query($v: [Float], $d: Float) { Get { A(nearVector: {vector: $v, distance: $d}) "
         '{ _additional { id distance } } B(hybrid: {query: "x", maxVectorDistance: 0.8}) '
         "{ _additional { id } } } }",
@@ -408,7 +416,7 @@ def test_chroma_and_pinecone_carry_no_threshold_but_rescore():
         build("chroma", space="manhattan")
     pinecone = build("pinecone", metric="euclidean")
     assert pinecone.thresholds({"vector": VECTOR, "topK": 3}) == []
-    matches = {"matches": [{"id": "a", "score": 0.4}], "namespace": "docs"}
+    matches: dict[str, Any] = {"matches": [{"id": "a", "score": 0.4}], "namespace": "docs"}
     pinecone.rescore(matches, {}, minus_one)
     assert matches["matches"][0]["score"] == -17.0
 

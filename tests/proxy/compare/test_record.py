@@ -2,37 +2,18 @@
 
 from __future__ import annotations
 
-import json
-from dataclasses import dataclass
-
 import pytest
 from prometheus_client import CollectorRegistry
 
-from proxy.adapters.base import Adapter
 from proxy.adapters.qdrant import QdrantAdapter
 from proxy.compare.record import Recorder
 from proxy.config.schema import ComparisonSection, Route
 from proxy.errors import AdapterError
 from proxy.metrics import ProxyMetrics
 from proxy.thresholds.watch import ThresholdsInForce
+from tests.support.compared import Search, qdrant_answer
 
 LABELS = {"route": "search", "segment": "docs"}
-
-
-@dataclass(frozen=True)
-class Search:
-    """What the recorder reads of a compared search (a ShadowJob carries the same)."""
-
-    route: Route
-    adapter: Adapter
-    segment: str = "docs"
-    body: bytes = b"{}"
-
-
-def answer(*lists: list[tuple[int, float]]) -> bytes:
-    """A Qdrant answer: one list is a search, several a batch search."""
-    results = [[{"id": i, "score": s} for i, s in ranked] for ranked in lists]
-    return json.dumps({"result": results[0] if len(results) == 1 else results}).encode()
 
 
 @pytest.fixture
@@ -57,8 +38,8 @@ def recorded():
 def test_each_query_is_compared_at_k_with_sides_kept_apart(recorded):
     """Overlap, top-1 agreement and both sides' scores at rank 1 and rank k, per query."""
     record, value = recorded
-    old = answer([(1, 0.9), (2, 0.8), (3, 0.7), (4, 0.6)])
-    new = answer([(1, 0.5), (3, 0.4), (9, 0.3)])
+    old = qdrant_answer([(1, 0.9), (2, 0.8), (3, 0.7), (4, 0.6)])
+    new = qdrant_answer([(1, 0.5), (3, 0.4), (9, 0.3)])
     record(old, new)
     assert value("embedshift_overlap_at_k_count") == 1
     assert value("embedshift_overlap_at_k_sum") == pytest.approx(2 / 3)  # {1, 3} of 3
@@ -73,7 +54,7 @@ def test_a_batch_is_compared_query_by_query(recorded):
     """A batch answer of two queries records two compared queries."""
     record, value = recorded
     lists = ([(1, 0.9), (2, 0.8), (3, 0.7)], [(4, 0.9), (5, 0.8), (6, 0.7)])
-    record(answer(*lists), answer(*lists))
+    record(qdrant_answer(*lists), qdrant_answer(*lists))
     assert value("embedshift_rbo_count") == 2
     assert value("embedshift_rbo_sum") == pytest.approx(2.0)
 
@@ -81,8 +62,8 @@ def test_a_batch_is_compared_query_by_query(recorded):
 def test_a_side_without_threshold_is_not_counted(recorded):
     """Old keeps two at its 0.75; new has no calibrated threshold: not counted, no flip."""
     record, value = recorded
-    old = answer([(1, 0.9), (2, 0.8), (3, 0.7)])
-    new = answer([(1, 0.5), (2, 0.4), (3, 0.3)])
+    old = qdrant_answer([(1, 0.9), (2, 0.8), (3, 0.7)])
+    new = qdrant_answer([(1, 0.5), (2, 0.4), (3, 0.3)])
     record(old, new, ThresholdsInForce(old_default=0.75))
     assert value("embedshift_accepted_results_sum", side="old") == 2
     assert value("embedshift_accepted_results_count", side="new") == 0  # no new threshold
@@ -92,8 +73,8 @@ def test_a_side_without_threshold_is_not_counted(recorded):
 @pytest.mark.parametrize(
     ("old", "new"),
     [
-        (b"not json", answer([(1, 0.9)])),
-        (answer([(1, 0.9)]), answer([(1, 0.9)], [(2, 0.8)])),  # one query against two
+        (b"not json", qdrant_answer([(1, 0.9)])),
+        (qdrant_answer([(1, 0.9)]), qdrant_answer([(1, 0.9)], [(2, 0.8)])),  # one query against two
     ],
 )
 def test_unreadable_answers_record_nothing(recorded, old, new):

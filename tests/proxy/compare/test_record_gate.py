@@ -6,43 +6,21 @@ direction, and the old side's ids offered once each to the coverage lookups.
 
 from __future__ import annotations
 
-import json
-from dataclasses import dataclass, field
 from types import MappingProxyType
 
 import pytest
 from prometheus_client import CollectorRegistry
 
-from proxy.adapters.base import Adapter
 from proxy.adapters.qdrant import QdrantAdapter
 from proxy.compare.divergence import compare
 from proxy.compare.record import Recorder
 from proxy.config.schema import ComparisonSection, Route
 from proxy.metrics import ProxyMetrics
 from proxy.thresholds.watch import ThresholdsInForce
+from tests.support.compared import Search, qdrant_answer
 from tests.support.gate_evidence import published_document
 
 LABELS = {"route": "search", "segment": "docs"}
-
-
-@dataclass(frozen=True)
-class Search:
-    """A compared search as the recorder reads it."""
-
-    route: Route
-    adapter: Adapter
-    segment: str = "docs"
-    body: bytes = b"{}"
-    new_path: str = "/collections/new/points/search"
-    headers: list[tuple[bytes, bytes]] = field(default_factory=list)
-    thresholds: tuple = ()
-    request_headers: dict[str, str] = field(default_factory=dict)
-
-
-def answer(*lists: list[tuple[int, float]]) -> bytes:
-    """A Qdrant answer: one list is a search, several a batch search."""
-    results = [[{"id": i, "score": s} for i, s in ranked] for ranked in lists]
-    return json.dumps({"result": results[0] if len(results) == 1 else results}).encode()
 
 
 @pytest.fixture
@@ -75,7 +53,7 @@ def test_mean_kendall_tau_is_readable_from_counters(rig):
     record, value, _ = rig
     same = [(1, 0.9), (2, 0.8), (3, 0.7)]
     reversed_ = [(3, 0.9), (2, 0.8), (1, 0.7)]
-    record(answer(same, same), answer(same, reversed_))
+    record(qdrant_answer(same, same), qdrant_answer(same, reversed_))
     assert compare(("1", "2", "3"), ("3", "2", "1"), 3, 0.9).kendall_tau == pytest.approx(-1.0)
     count = value("embedshift_kendall_tau_count")
     assert count == 2
@@ -87,8 +65,8 @@ def test_new_top1_scores_are_placed_against_the_published_band(rig):
     """Band [0.5, 0.95]: 0.3 below, 0.9 within, 0.97 above."""
     record, value, _ = rig
     in_force = ThresholdsInForce(document=published_document(p01=0.5, p99=0.95))
-    old = answer([(1, 0.9)], [(2, 0.9)], [(3, 0.9)])
-    new = answer([(1, 0.3)], [(2, 0.9)], [(3, 0.97)])
+    old = qdrant_answer([(1, 0.9)], [(2, 0.9)], [(3, 0.9)])
+    new = qdrant_answer([(1, 0.3)], [(2, 0.9)], [(3, 0.97)])
     record(old, new, in_force)
     for position in ("below", "within", "above"):
         assert value("embedshift_score_band_checks_total", position=position) == 1
@@ -98,7 +76,7 @@ def test_no_band_is_counted_without_a_document(rig):
     """Old thresholds only: no band, nothing counted."""
     record, value, _ = rig
     in_force = ThresholdsInForce(old_default=0.5, old_segments=MappingProxyType({}))
-    record(answer([(1, 0.9)]), answer([(1, 0.3)]), in_force)
+    record(qdrant_answer([(1, 0.9)]), qdrant_answer([(1, 0.3)]), in_force)
     assert value("embedshift_score_band_checks_total", position="below") == 0
 
 
@@ -112,8 +90,8 @@ def test_abstain_flips_are_counted_by_direction(rig):
     calibrated = dataclasses.replace(entry, threshold=0.6, status="calibrated")
     document = dataclasses.replace(document, segments={"docs": calibrated})
     in_force = ThresholdsInForce(old_default=0.5, document=document)
-    record(answer([(1, 0.7)]), answer([(1, 0.55)]), in_force)  # new keeps nothing
-    record(answer([(1, 0.4)]), answer([(1, 0.65)]), in_force)  # old keeps nothing
+    record(qdrant_answer([(1, 0.7)]), qdrant_answer([(1, 0.55)]), in_force)  # new keeps nothing
+    record(qdrant_answer([(1, 0.4)]), qdrant_answer([(1, 0.65)]), in_force)  # old keeps nothing
     assert value("embedshift_abstain_flips_total", empty="new") == 1
     assert value("embedshift_abstain_flips_total", empty="old") == 1
 
@@ -121,6 +99,6 @@ def test_abstain_flips_are_counted_by_direction(rig):
 def test_the_old_sides_ids_are_offered_once_each(rig):
     """A batch of two queries sharing id 2: ids 1, 2, 3, 4 offered once, at k (3) each."""
     record, _, offered = rig
-    old = answer([(1, 0.9), (2, 0.8), (3, 0.7), (9, 0.1)], [(2, 0.9), (4, 0.8)])
-    record(old, answer([(5, 0.9)], [(6, 0.9)]))
+    old = qdrant_answer([(1, 0.9), (2, 0.8), (3, 0.7), (9, 0.1)], [(2, 0.9), (4, 0.8)])
+    record(old, qdrant_answer([(5, 0.9)], [(6, 0.9)]))
     assert offered == [("1", "2", "3", "4")]

@@ -27,6 +27,7 @@ from proxy.config.where import Where
 from proxy.health.coverage import CoverageChecker, TokenBucket
 from proxy.metrics import ProxyMetrics
 from proxy.upstream.client import make_client
+from tests.support.compared import Search
 from tests.support.corpora import http_json
 
 HELD = {"a", "b", "1", "2"}
@@ -98,18 +99,6 @@ def engine_app(engine: Engine) -> web.Application:  # noqa: C901 - one handler p
     app.router.add_post("/v2/vectordb/entities/get", milvus)
     app.router.add_route("HEAD", "/v1/objects/{cls}/{id}", weaviate)
     return app
-
-
-@dataclass(frozen=True)
-class Search:
-    """A compared search as the checker reads it."""
-
-    route: Any
-    adapter: Any
-    segment: str
-    new_path: str
-    body: bytes
-    headers: list[tuple[bytes, bytes]]
 
 
 def route_config(adapter: str, options: str = "", gate: str = "") -> Any:

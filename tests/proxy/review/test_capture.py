@@ -3,26 +3,15 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
-from typing import Any
 
 from proxy.adapters import adapter_for
 from proxy.config import parse_config
 from proxy.config.where import Where
 from proxy.review.capture import TextCapture, clip
+from tests.support.compared import Search
 
 BASE = '[upstreams.old]\nurl = "http://a"\n[upstreams.new]\nurl = "http://b"\n'
 EMBEDDING = '[embedding]\nbase_url = "http://e/v1"\nmodel = "m"\n'
-
-
-@dataclass
-class Search:
-    """A compared search as the recorder hands it over."""
-
-    route: Any
-    adapter: Any
-    body: bytes = b"{}"
-    request_headers: dict[str, str] = field(default_factory=dict)
 
 
 def search(route_keys: str, review: str = "", **kwargs) -> tuple[TextCapture, Search]:

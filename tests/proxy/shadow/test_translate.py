@@ -77,13 +77,16 @@ def test_a_distance_threshold_goes_through_similarity_and_back():
 
 def test_milvus_l2_radius_and_an_unbounded_range_filter():
     """A squared-L2 radius translates through s = 1 - d/2; range_filter at cos 1 stays."""
-    doc = {
+    doc: dict[str, Any] = {
         "data": [VECTOR],
         "searchParams": {"metricType": "L2", "params": {"radius": 1.0}},
     }
     translate(build("milvus"), doc, FOUND)
     assert doc["searchParams"]["params"]["radius"] == pytest.approx(2 - 2 * 0.62)
-    cosine = {"data": [VECTOR], "searchParams": {"params": {"radius": 0.5, "range_filter": 1.0}}}
+    cosine: dict[str, Any] = {
+        "data": [VECTOR],
+        "searchParams": {"params": {"radius": 0.5, "range_filter": 1.0}},
+    }
     translation = translate(build("milvus"), cosine, FOUND)
     assert translation.result == "translated"
     assert cosine["searchParams"]["params"] == {"radius": pytest.approx(0.62), "range_filter": 1.0}
