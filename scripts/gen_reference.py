@@ -115,6 +115,8 @@ def _table(cls: type, name: str, out: list[str], array: bool = False) -> None:
         )
         if target is not None:
             nested.append((target, f"{name}.{field.name}", False))
+        elif (values := _table_of_dataclasses(hint)) is not None:
+            nested.append((values, f"{name}.{field.name}.NAME", False))
     out.append("")
     for sub, sub_name, sub_array in nested:
         _table(sub, sub_name, out, sub_array)
@@ -128,6 +130,14 @@ def _dataclass_in(hint: Any) -> type | None:
         for arg in typing.get_args(hint):
             if dataclasses.is_dataclass(arg):
                 return arg  # type: ignore[return-value]
+    return None
+
+
+def _table_of_dataclasses(hint: Any) -> type | None:
+    """The dataclass of a table of named tables (``[calibrator.segments.NAME]``), if any."""
+    args = typing.get_args(hint)
+    if "Mapping" in str(typing.get_origin(hint)) and dataclasses.is_dataclass(args[1]):
+        return args[1]  # type: ignore[no-any-return]
     return None
 
 

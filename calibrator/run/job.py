@@ -1,8 +1,11 @@
 """A job: what one calibration run reads and where it publishes, from config and command line.
 
-The config's ``[calibrator]`` section gives the defaults, ``[embedding]`` the API path, and
-``[thresholds]`` the old threshold(s) and the default output path; command-line options
-override them one by one (:func:`job_from_config`, :func:`job_from_args`). Mistakes raise
+The config's ``[calibrator]`` section gives the defaults (its ``[calibrator.segments.NAME]``
+tables each segment's folders, labelled and held-out files), ``[embedding]`` the API path,
+``[thresholds]`` the old threshold(s) and the default output path, and ``[comparison]`` RBO's
+persistence. A Job is built in one place, from that section or its defaults: the worker's job
+is exactly that (:func:`job_from_config`), ``embedshift calibrate``'s is that with its options
+on top, each replacing what the config says of it (:func:`job_from_args`). Mistakes raise
 :class:`~proxy.errors.ConfigError` naming the option or the key. A :class:`Job` also knows
 the files and the model its thresholds depend on, and fingerprints them.
 """
@@ -31,7 +34,7 @@ from calibrator.inputs.layout import Layout, Named
 from calibrator.maths.policy import Policy
 from calibrator.maths.sweep import Average
 from proxy.config import Config, load_config
-from proxy.config.schema import CalibratorSection
+from proxy.config.schema import CalibratorSection, ThresholdsSection
 from proxy.errors import ConfigError
 from proxy.thresholds.document import ModelInfo
 
@@ -144,8 +147,8 @@ def parse_policy(text: str, average: Average, where: str) -> tuple[str | None, P
     return (segment or None) if colon else None, policy
 
 
-def settings_from_section(section: CalibratorSection, source: str) -> Settings:
-    """Settings of the ``[calibrator]`` section."""
+def settings_from_section(section: CalibratorSection, source: str, rbo_p: float) -> Settings:
+    """Settings of the ``[calibrator]`` section (``rbo_p``: ``[comparison].rbo_p``)."""
     _, policy = parse_policy(section.policy, section.average, f"{source}: [calibrator].policy")
     overrides = {
         name: parse_policy(p, section.average, f"{source}: [calibrator].segment_policies.{name}")[1]
@@ -159,45 +162,97 @@ def settings_from_section(section: CalibratorSection, source: str) -> Settings:
         bootstrap=section.bootstrap,
         confidence=section.confidence,
         metric=section.metric,
+        seed=section.seed,
+        k=section.k,
+        rbo_p=rbo_p,
+        quality_bootstrap=section.quality_bootstrap,
+        preserve=section.preserve,
     )
 
 
+def _configured_out(config: Config | None) -> str | None:
+    if config is None:
+        return None
+    section = config.calibrator
+    return (section.out if section is not None else None) or config.thresholds.path
+
+
 def job_from_config(config: Config, source: str) -> Job:
-    """The job a config file describes; it must have a ``[calibrator]`` section."""
+    """The job a config file describes (the worker's); it must have a ``[calibrator]`` section."""
+    section = _usable_section(config, source)
+    out = _configured_out(config)
+    if out is None:
+        raise ConfigError(f"{source}: set [calibrator].out or [thresholds].path")
+    return _section_job(config, section, source, Path(out))
+
+
+def _usable_section(config: Config, source: str) -> CalibratorSection:
+    """The ``[calibrator]`` section, when it is there and what it names can be computed."""
     section = config.calibrator
     if section is None:
         raise ConfigError(f"{source}: has no [calibrator] section")
-    out = section.out or config.thresholds.path
-    if out is None:
-        raise ConfigError(f"{source}: set [calibrator].out or [thresholds].path")
+    if section.vectors is None and not section.per_segment and config.embedding is None:
+        raise ConfigError(
+            f"{source}: [calibrator].chunks needs an [embedding] section (or set vectors)"
+        )
+    return section
+
+
+def _section_job(config: Config | None, section: CalibratorSection, source: str, out: Path) -> Job:
+    """The one place a :class:`Job` is built: from a ``[calibrator]`` section (or its defaults).
+
+    The worker's job is this; ``embedshift calibrate``'s is this with its options on top.
+    """
     embedding = None
-    if config.embedding is not None:
+    if config is not None and config.embedding is not None:
         embedding = Embedding(
             config.embedding,
             Path(section.cache_dir),
             section.document_template,
             section.document_input_type,
         )
-    if section.vectors is None and embedding is None:
-        raise ConfigError(
-            f"{source}: [calibrator].chunks needs an [embedding] section (or set vectors)"
-        )
+    thresholds = config.thresholds if config is not None else ThresholdsSection()
+    rbo_p = config.comparison.rbo_p if config is not None else Settings().rbo_p
+    segments = section.segments.items()
+    holdout: list[tuple[str, Path | float]] = []
+    for name, segment in segments:
+        holdout.extend((name, Path(p)) for p in segment.holdout)
+        if segment.holdout_share is not None:
+            holdout.append((name, segment.holdout_share))
     return Job(
-        out=Path(out),
-        settings=replace(settings_from_section(section, source), rbo_p=config.comparison.rbo_p),
+        out=out,
+        settings=settings_from_section(section, source, rbo_p),
         eval_files=tuple(Path(p) for p in section.eval),
-        qrels=tuple((seg, Path(p)) for seg, p in section.qrels.items()),
-        queries=((None, Path(section.queries)),) if section.queries else (),
-        vectors=Path(section.vectors) if section.vectors else None,
-        chunks=Path(section.chunks) if section.chunks else None,
+        qrels=(
+            *((name, Path(p)) for name, p in section.qrels.items()),
+            *((name, Path(p)) for name, segment in segments for p in segment.qrels),
+        ),
+        queries=(
+            *(((None, Path(section.queries)),) if section.queries else ()),
+            *((name, Path(p)) for name, segment in segments for p in segment.queries),
+        ),
+        vectors=_path(section.vectors),
+        segment_vectors=MappingProxyType(
+            {name: Path(s.vectors) for name, s in segments if s.vectors is not None}
+        ),
+        chunks=_path(section.chunks),
         embedding=embedding,
-        doc_segments=Path(section.doc_segments) if section.doc_segments else None,
-        old_vectors=Path(section.old_vectors) if section.old_vectors else None,
-        old_threshold=config.thresholds.old,
-        old_segment_thresholds=config.thresholds.old_segments,
-        report_dir=Path(section.report_dir) if section.report_dir else None,
+        doc_segments=_path(section.doc_segments),
+        old_vectors=_path(section.old_vectors),
+        old_segment_vectors=MappingProxyType(
+            {name: Path(s.old_vectors) for name, s in segments if s.old_vectors is not None}
+        ),
+        old_threshold=thresholds.old,
+        old_segment_thresholds=thresholds.old_segments,
+        holdout=tuple(holdout),
+        check_at=section.check_at,
+        report_dir=_path(section.report_dir),
         allow_fallback=section.allow_fallback,
     )
+
+
+def _path(value: str | None) -> Path | None:
+    return Path(value) if value else None
 
 
 def split_named(value: str, option: str, default: str | None) -> tuple[str | None, str]:
@@ -268,30 +323,21 @@ def _check_at(text: str | None) -> tuple[float, ...]:
 
 
 def job_from_args(args: argparse.Namespace) -> Job:
-    """The job of ``embedshift calibrate``: the config's (if ``--config``), then the options."""
+    """The job of ``embedshift calibrate``: the config's (if ``--config``), then the options.
+
+    Without a ``[calibrator]`` section the options go on top of that section's defaults, so
+    that a Job has one constructor whether it comes from a file, the command line or both.
+    """
     config = load_config(args.config) if args.config is not None else None
-    if config is not None and config.calibrator is not None:
-        job = job_from_config(config, str(args.config))
-    else:
-        out = args.out or (config.thresholds.path if config is not None else None)
-        if out is None:
-            raise ConfigError("--out is required (or --config with [thresholds].path)")
-        embedding = None
-        if config is not None and config.embedding is not None:
-            embedding = Embedding(config.embedding, Path("var/embedding-cache"))
-        settings = Settings()
-        if config is not None:
-            settings = replace(settings, rbo_p=config.comparison.rbo_p)
-        job = Job(
-            out=Path(out),
-            settings=settings,
-            embedding=embedding,
-            old_threshold=config.thresholds.old if config is not None else None,
-            old_segment_thresholds=config.thresholds.old_segments
-            if config is not None
-            else MappingProxyType({}),
+    out = args.out or _configured_out(config)
+    if out is None:
+        raise ConfigError(
+            "--out is required (or --config with [calibrator].out or [thresholds].path)"
         )
-    return _override(job, args)
+    section = CalibratorSection()
+    if config is not None and config.calibrator is not None:
+        section = _usable_section(config, str(args.config))
+    return _override(_section_job(config, section, str(args.config), Path(out)), args)
 
 
 def _override(job: Job, args: argparse.Namespace) -> Job:
