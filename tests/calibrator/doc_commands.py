@@ -1,7 +1,8 @@
 """The console blocks of a documentation page, run as written (docs/calibrate.md's runner).
 
 A ``console`` block holds commands (lines starting with ``$ ``, a trailing backslash carrying
-one on to the next line) and, after each, the lines it printed. :func:`commands` finds them;
+one on to the next line, a here-document (``<<'EOF'``) carrying it on to its end marker) and,
+after each, the lines it printed. :func:`commands` finds them;
 :func:`workspace` makes a folder where they run verbatim (``../shared/data`` beside it, the
 project's ``.venv/bin`` first on PATH); :func:`run` runs one with bash there;
 :func:`missing_lines` says which quoted lines the output lacks (each must appear, in order;
@@ -22,6 +23,7 @@ from tests.support.config import SHARED_DATA
 
 ROOT = Path(__file__).resolve().parents[2]
 _FENCE = re.compile(r"^```(\w*)\s*$")
+_HEREDOC = re.compile(r"<<-?\s*(['\"]?)(\w+)\1")
 _DURATION = re.compile(r"\d+(?:\.\d+)? s\)")
 FIGURE = re.compile(r"(?<![\w.])[+-]?\d+\.\d{4}(?![\d])")  # how the command prints figures
 
@@ -43,6 +45,7 @@ def commands(page: Path) -> list[Command]:
     expected: list[str] = []
     start = 0
     continued = False
+    until: str | None = None  # a here-document's end marker
 
     def close() -> None:
         if text:
@@ -60,6 +63,10 @@ def commands(page: Path) -> list[Command]:
             continue
         if not inside:
             continue
+        if until is not None:
+            text.append(line)
+            until = None if line == until else until
+            continue
         if continued:
             text.append(line)
         elif line.startswith("$ "):
@@ -68,6 +75,8 @@ def commands(page: Path) -> list[Command]:
         else:
             expected.append(line)
         continued = bool(text) and line.endswith("\\") and not expected
+        heredoc = _HEREDOC.search(line) if text and not expected else None
+        until = heredoc.group(2) if heredoc else None
     return found
 
 

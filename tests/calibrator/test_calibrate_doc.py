@@ -74,9 +74,16 @@ def test_the_page_runs_verbatim_and_quotes_its_own_figures(shared_data, tmp_path
 
 
 def test_the_page_s_commands_are_found():
-    """The page's console blocks hold the calibrate runs and the map query, with output."""
+    """The page's console blocks hold the calibrate runs, the worker's and the map queries.
+
+    Every command quotes its output, except the one that writes the worker's config file.
+    """
     found = commands(PAGE)
     runs = [c for c in found if c.text.startswith("embedshift calibrate")]
     assert len(runs) == 2
     assert all("--vectors scifact=../shared/data/" in c.text for c in runs)
-    assert all(c.expected for c in found)
+    written = [c for c in found if c.text.startswith("cat > calibrate.toml <<'EOF'\n")]
+    assert len(written) == 1
+    assert written[0].text.endswith("\nEOF")
+    assert any(c.text.startswith("embedshift worker --config calibrate.toml") for c in found)
+    assert all(c.expected for c in found if c not in written)
