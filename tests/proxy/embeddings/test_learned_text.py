@@ -211,3 +211,26 @@ def test_config_mistakes_name_the_key(extra, routes, message):
     )
     with pytest.raises(ConfigError, match=message):
         make_config("http://127.0.0.1:1", "http://127.0.0.1:2", embedding + extra, route)
+
+
+@pytest.mark.parametrize("new_share", [0.0, 100.0])
+async def test_canary_counts_an_unknown_text_once(rig, new_share):
+    """Canary, whichever side answers: a search whose text is unknown is one text_unknown.
+
+    Drawn for new, the new index's request cannot be built and old answers (the mirror to new
+    would meet the same unknown vector: it is not built again); drawn for old, the mirror to
+    new is the one request for new.
+    """
+    r = await rig()
+    async with r.sidecar.modes.lock:
+        await r.sidecar.modes.change(
+            "canary", new_share, actor="t", reason="t", forced=True, gate={}
+        )
+    await r.search(r.provider.vector("never through the sidecar"))
+    assert r.learned("text_unknown") == 1
+    assert r.outcome("no_query_text") == 1
+    assert r.learned("recalled") == 0
+    fallbacks = r.value(
+        "embedshift_primary_fallbacks_total", route="search", reason="no_query_text"
+    )
+    assert fallbacks == (1 if new_share else 0)
