@@ -293,13 +293,7 @@ async def get_status(request: web.Request) -> web.Response:
                 "new": {s: in_force.new_for(s) for s in segments},
                 "document_version": None if document is None else document.version,
             },
-            "promotion": {
-                "enabled": config.promotion.enabled,
-                "halted": deps.promoter.halted,
-                "passing_since": deps.promoter.passing_since,
-                "failing_evaluations": dict(deps.promoter.streaks),
-                "failure_limit": config.promotion.failure_limit,
-            },
+            "promotion": deps.promoter.status(config.gate.window_s),
         }
     )
 

@@ -14,6 +14,7 @@ import os
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from proxy.config.schema import Config, parse_listen
@@ -110,12 +111,14 @@ def format_status(status: dict[str, Any]) -> str:
     state = "on" if promotion["enabled"] else "off"
     if promotion["halted"]:
         state += " (halted after an automatic rollback)"
-    failing = promotion.get("failing_evaluations") or {}
-    if failing:
-        limit = promotion.get("failure_limit")
-        counts = ", ".join(f"{segment} {count}" for segment, count in sorted(failing.items()))
-        state += f" (failing evaluations in a row: {counts}; rollback at {limit})"
     lines.append(f"automatic promotion: {state}")
+    limit, interval = promotion.get("failure_limit"), promotion.get("failure_interval_s") or 0
+    for segment, streak in sorted((promotion.get("failing") or {}).items()):
+        since = datetime.fromtimestamp(streak["since"], UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+        lines.append(
+            f"  {segment} failing since {since}: {streak['evaluations']} evaluations in a row, "
+            f"{streak['readings']} of them at least {interval:g} s apart (rollback at {limit})"
+        )
     return "\n".join(lines)
 
 

@@ -199,13 +199,23 @@ class PromotionSection:
         "How long every segment must pass before the next step.", default=1800.0, gt=0
     )
     rollback_on_fail: bool = setting(
-        "Go back to shadow when a segment fails in failure_limit consecutive evaluations "
-        "(then stop promoting until an operator sets a mode).",
+        "Go back to shadow when a segment's failure persists (failure_limit failing readings, "
+        "then stop promoting until an operator sets a mode).",
         default=True,
     )
     failure_limit: int = setting(
-        "Consecutive evaluations a segment must fail before an automatic rollback (as Argo's "
-        "failureLimit and Flagger's threshold): one failing reading never undoes a migration.",
+        "Failing readings a segment must show before an automatic rollback: evaluations "
+        "failure_interval_s apart (by default a whole gate window, so that no two judge the "
+        "same data), every evaluation in between failing too; a pass or an inconclusive "
+        "verdict starts the count again (docs/gate.md).",
         default=3,
         ge=1,
+    )
+    failure_interval_s: float | None = setting(
+        "Least time between two failing evaluations that both count toward failure_limit. "
+        "Unset: [gate].window_s, so that every counted reading judges new data only (as "
+        "Argo's and Flagger's checks each cover their own interval); 0 counts every "
+        "evaluation, whose windows then overlap.",
+        default=None,
+        ge=0,
     )
