@@ -9,7 +9,9 @@ An adapter has two sides.
 - The request side knows where a search request carries its query vectors, its collection
   and its batch, so that the shadow request can get the new model's vectors
   (:meth:`Adapter.query_vectors`, :meth:`Adapter.rewrite`) and the new collection
-  (:meth:`Adapter.shadow_path` for collections named in the path or query string).
+  (:meth:`Adapter.shadow_path` for collections named in the path or query string). It reads
+  the vectors' numbers from the same places (:meth:`Adapter.query_vector_values`: learned
+  query text looks a query's text up by its vector).
   :class:`RequestSide` holds the defaults (JSON bodies, no vectors, path unchanged).
 
 For the review page, an adapter that knows where its engine's answers carry each result's
@@ -108,6 +110,14 @@ class Adapter(Protocol):
         """How many queries the request holds and which carry a dense vector."""
         ...
 
+    def query_vector_values(self, doc: Any) -> list[list[float]]:
+        """Each query's dense vector, one list per query of :meth:`query_vectors`.
+
+        Read where :meth:`rewrite` writes the new one; a query without a readable dense vector
+        gives ``[]``. AdapterError where :meth:`query_vectors` would raise one.
+        """
+        ...
+
     def rewrite(
         self,
         doc: Any,
@@ -184,6 +194,10 @@ class RequestSide:
     def query_vectors(self, doc: Any) -> QueryVectors:  # noqa: ARG002 - the default ignores it
         """One query, no vector."""
         return QueryVectors(1, ())
+
+    def query_vector_values(self, doc: Any) -> list[list[float]]:
+        """No vector in any query."""
+        return [[] for _ in range(self.query_vectors(doc).queries)]
 
     def rewrite(
         self,
@@ -319,6 +333,11 @@ def is_dense_vector(value: Any) -> bool:
         and bool(value)
         and all(isinstance(x, int | float) and not isinstance(x, bool) for x in value)
     )
+
+
+def vector_values(value: Any) -> list[float]:
+    """The numbers of a dense vector as floats; ``[]`` when ``value`` is none."""
+    return [float(x) for x in value] if is_dense_vector(value) else []
 
 
 def parse_json(body: bytes, where: str) -> Any:

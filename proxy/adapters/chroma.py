@@ -58,6 +58,7 @@ from proxy.adapters.base import (
     field_text,
     is_dense_vector,
     ranked_from_pairs,
+    vector_values,
 )
 from proxy.adapters.lookup import IdLookup, field_of, json_body, listed, ok
 from proxy.adapters.scales import COSINE_DISTANCE, SQUARED_EUCLIDEAN, Scale, threshold_number
@@ -178,6 +179,10 @@ class ChromaAdapter(RequestSide):
         """One query per inner list of ``query_embeddings``."""
         vectors = _embeddings(doc)
         return QueryVectors(len(vectors), tuple(range(len(vectors))))
+
+    def query_vector_values(self, doc: Any) -> list[list[float]]:
+        """The inner lists of ``query_embeddings``."""
+        return [vector_values(vector) for vector in _embeddings(doc)]
 
     def rewrite(
         self,

@@ -61,6 +61,7 @@ from proxy.adapters.base import (
     ranked_from_pairs,
     rename,
     texts_under,
+    vector_values,
 )
 from proxy.adapters.lookup import IdLookup, field_of, json_body, listed, ok
 from proxy.adapters.scales import (
@@ -178,6 +179,11 @@ class ElasticsearchAdapter(RequestSide):
         bodies = _bodies(doc)
         with_vector = tuple(i for i, b in enumerate(bodies) if any(True for _ in _slots(b)))
         return QueryVectors(len(bodies), with_vector)
+
+    def query_vector_values(self, doc: Any) -> list[list[float]]:
+        """Each search body's first kNN query vector (:meth:`rewrite` replaces them all)."""
+        firsts = [next(_slots(body), None) for body in _bodies(doc)]
+        return [[] if slot is None else vector_values(slot[0][slot[1]]) for slot in firsts]
 
     def rewrite(
         self,

@@ -46,6 +46,7 @@ from proxy.adapters.base import (
     ranked_from_pairs,
     rename,
     score_option,
+    vector_values,
 )
 from proxy.adapters.lookup import IdLookup, field_of, json_body, listed, native_id, ok
 from proxy.adapters.scales import (
@@ -192,6 +193,10 @@ class MilvusAdapter(RequestSide):
         """One query per element of ``data``; dense vectors only."""
         data = _data(doc)
         return QueryVectors(len(data), tuple(i for i, v in enumerate(data) if is_dense_vector(v)))
+
+    def query_vector_values(self, doc: Any) -> list[list[float]]:
+        """Each element of ``data`` that is a dense vector (texts give ``[]``)."""
+        return [vector_values(value) for value in _data(doc)]
 
     def rewrite(
         self,

@@ -45,10 +45,11 @@ from proxy.adapters.base import (
     rename,
     score_option,
     texts_under,
+    vector_values,
 )
 from proxy.adapters.lookup import IdLookup, field_of, ok
 from proxy.adapters.scales import SIMILARITY, SQUARED_EUCLIDEAN, Scale, threshold_number
-from proxy.errors import UnparseableResponseError
+from proxy.errors import AdapterError, UnparseableResponseError
 
 
 class PineconeAdapter(RequestSide):
@@ -119,16 +120,12 @@ class PineconeAdapter(RequestSide):
 
     def query_vectors(self, doc: Any) -> QueryVectors:
         """One query (with ``vector``) or one per element of the deprecated ``queries``."""
-        expect(doc, dict, "request")
-        queries = doc.get("queries")
-        if isinstance(queries, list) and queries:
-            with_vector = tuple(
-                i
-                for i, q in enumerate(queries)
-                if isinstance(q, dict) and is_dense_vector(q.get("values"))
-            )
-            return QueryVectors(len(queries), with_vector)
-        return QueryVectors(1, (0,) if is_dense_vector(doc.get("vector")) else ())
+        slots = _slots(doc)
+        return QueryVectors(len(slots), tuple(i for i, s in enumerate(slots) if s is not None))
+
+    def query_vector_values(self, doc: Any) -> list[list[float]]:
+        """``vector``, or each element's ``values`` of the deprecated ``queries``."""
+        return [[] if s is None else vector_values(s[0][s[1]]) for s in _slots(doc)]
 
     def id_lookups(self, path: str, doc: Any, ids: Sequence[str]) -> list[IdLookup] | None:
         """``GET /vectors/fetch?ids=..&namespace=..`` on the new index's host (100 ids a call)."""
@@ -154,16 +151,28 @@ class PineconeAdapter(RequestSide):
         collections: Mapping[str, str],
     ) -> Any:
         """The vector(s) replaced and the namespace renamed."""
-        expect(doc, dict, "request")
-        queries = doc.get("queries")
+        slots = _slots(doc)
         for index, vector in vectors.items():
-            if isinstance(queries, list) and queries:
-                queries[index]["values"] = list(vector)
-            else:
-                doc["vector"] = list(vector)
+            slot = slots[index]
+            if slot is None:
+                raise AdapterError(f"query {index} has no dense vector to replace")
+            holder, key = slot
+            holder[key] = list(vector)
         if "namespace" in doc:
             doc["namespace"] = rename(doc["namespace"], collections)
         return doc
+
+
+def _slots(doc: Any) -> list[tuple[dict[str, Any], str] | None]:
+    """Per query, the (object, key) holding its dense vector, or None (a query by id)."""
+    expect(doc, dict, "request")
+    queries = doc.get("queries")
+    if isinstance(queries, list) and queries:
+        return [
+            (q, "values") if isinstance(q, dict) and is_dense_vector(q.get("values")) else None
+            for q in queries
+        ]
+    return [(doc, "vector") if is_dense_vector(doc.get("vector")) else None]
 
 
 def _fetched(status: int, body: Any) -> list[str]:

@@ -47,6 +47,7 @@ from proxy.adapters.base import (
     ranked_from_pairs,
     score_option,
     texts_under,
+    vector_values,
 )
 from proxy.adapters.lookup import IdLookup, field_of, json_body, listed, native_id, ok
 from proxy.adapters.scales import (
@@ -129,6 +130,11 @@ class QdrantAdapter(RequestSide):
         searches = _searches(doc)
         with_vector = tuple(i for i, s in enumerate(searches) if _slot(s) is not None)
         return QueryVectors(len(searches), with_vector)
+
+    def query_vector_values(self, doc: Any) -> list[list[float]]:
+        """Each search's dense vector (plain, named or nearest), where :meth:`rewrite` writes."""
+        slots = [_slot(search) for search in _searches(doc)]
+        return [[] if slot is None else vector_values(slot[0][slot[1]]) for slot in slots]
 
     def rewrite(
         self,
