@@ -51,6 +51,7 @@ from proxy.adapters.base import (
     ranked_from_pairs,
     rename,
     score_option,
+    vector_values,
 )
 from proxy.adapters.scales import (
     COSINE_DISTANCE,
@@ -345,6 +346,17 @@ class GenericAdapter(RequestSide):
             if not is_dense_vector(value):
                 raise AdapterError(f"request {self.paths['vector']}: value {n} is not a vector")
         return QueryVectors(len(values), tuple(range(len(values))))
+
+    def query_vector_values(self, doc: Any) -> list[list[float]]:
+        """Each value the ``vector`` path reaches (no ``vector`` option: one query, ``[]``)."""
+        if self.vector is None:
+            return [[]]
+        slots = locate(doc, self.vector, "request " + self.paths["vector"])
+        values = [vector_values(container[key]) for container, key in slots]
+        for n, value in enumerate(values):
+            if not value:
+                raise AdapterError(f"request {self.paths['vector']}: value {n} is not a vector")
+        return values
 
     def rewrite(
         self,

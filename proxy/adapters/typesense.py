@@ -111,6 +111,15 @@ class TypesenseAdapter(RequestSide):
         )
         return QueryVectors(len(searches), with_vector)
 
+    def query_vector_values(self, doc: Any) -> list[list[float]]:
+        """The numbers inside each search's ``vector_query`` (none, or ``[]`` by id: ``[]``)."""
+        return [
+            parse_vector_query(s["vector_query"])[1]
+            if isinstance(s.get("vector_query"), str)
+            else []
+            for s in _searches(doc)
+        ]
+
     def rewrite(
         self,
         doc: Any,

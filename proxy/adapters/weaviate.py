@@ -48,6 +48,7 @@ from proxy.adapters.base import (
     metric_option,
     ranked_from_pairs,
     vector_text,
+    vector_values,
 )
 from proxy.adapters.lookup import IdLookup
 from proxy.adapters.scales import (
@@ -368,6 +369,20 @@ class WeaviateAdapter(RequestSide):
         )
         return QueryVectors(len(queries), with_vector)
 
+    def query_vector_values(self, doc: Any) -> list[list[float]]:
+        """Each class's vector: its literal's numbers in the query text, or its ``$variable``."""
+        text = _query_text(doc)
+        variables = doc.get("variables")
+        out: list[list[float]] = []
+        for query in class_queries(text):
+            if query.vector_span is not None:
+                out.append(_literal_numbers(text[slice(*query.vector_span)]))
+            elif query.variable is not None and isinstance(variables, dict):
+                out.append(vector_values(variables.get(query.variable)))
+            else:
+                out.append([])
+        return out
+
     def rewrite(
         self,
         doc: Any,
@@ -403,6 +418,17 @@ def _exists(object_id: str, status: int, body: Any) -> list[str]:  # noqa: ARG00
     if status == 404:
         return []
     raise UnparseableResponseError(f"Weaviate objects: status {status}")
+
+
+def _literal_numbers(literal: str) -> list[float]:
+    """The numbers of a GraphQL list literal (``[0.1, -0.2]``); ``[]`` if it holds anything else."""
+    inner = tokenize(literal)[1:-1]
+    if not inner or any(token.kind != "number" for token in inner):
+        return []
+    try:
+        return [float(token.text) for token in inner]
+    except ValueError:  # the tokenizer's number is loose ("1.2.3")
+        return []
 
 
 def _query_text(doc: Any) -> str:
