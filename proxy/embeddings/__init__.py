@@ -16,9 +16,10 @@ the sidecar learns from them (docs/query-text.md):
 * :mod:`proxy.embeddings.learn`: a call's texts and its answer's vectors (pure);
 * :mod:`proxy.embeddings.memory`: texts by vector, bounded in entries, bytes and time;
 * :mod:`proxy.embeddings.vector_key`: the locality key and cosine check that find a vector
-  whose floats changed on the way (pure);
-* :mod:`proxy.embeddings.request_vectors`: a search request's query vectors, read through
-  its adapter.
+  whose floats changed on the way (pure).
+
+A search request's query vectors, to look their texts up, are read by its route's adapter
+(:meth:`~proxy.adapters.base.Adapter.query_vector_values`).
 
 Errors extend :mod:`proxy.errors`::
 

@@ -23,8 +23,8 @@ may use ``*`` for every element of an array (``/searches/*/query_text``) and may
 string (one query) or an array of strings (one per query). Routes without ``query_text``
 send their vectors unchanged (a new index built with the same model).
 
-Learned text: each query vector is read through the adapter
-(:mod:`proxy.embeddings.request_vectors`) and looked up in the
+Learned text: each query vector is read by the adapter
+(:meth:`~proxy.adapters.base.Adapter.query_vector_values`) and looked up in the
 :class:`~proxy.embeddings.memory.QueryMemory` of the application's embeddings calls; a vector
 it has not seen makes the request ``no_query_text``, counted apart as ``text_unknown``
 (``embedshift_learned_query_text_total{route,segment,result}``, each time a request for the
@@ -42,11 +42,10 @@ from urllib.parse import unquote
 
 import aiohttp
 
-from proxy.adapters.base import Adapter, Side
+from proxy.adapters.base import Adapter, QueryVectors, Side
 from proxy.config.schema import Route
 from proxy.embeddings.memory import QueryMemory
 from proxy.embeddings.query_embedder import QueryEmbedder
-from proxy.embeddings.request_vectors import query_vector_values
 from proxy.errors import AdapterError, EmbeddingError, UnresolvedCollectionError
 from proxy.jsondoc import loads, pointer_values
 from proxy.logs import OncePerKind, get_logger
@@ -185,7 +184,7 @@ class ShadowRewriter:
             if shape.with_vector and route.query_text is not None:
                 texts = query_texts(route.query_text, job.request_headers, doc, shape.queries)
                 if texts is None and route.query_text.learned:
-                    texts = self._recall(job, shape.queries, shape.with_vector)
+                    texts = self._recall(job, doc, shape)
                 if texts is None:
                     return "no_query_text"
                 embedded = await self._embed(job, [texts[i] for i in shape.with_vector])
@@ -211,14 +210,17 @@ class ShadowRewriter:
             return "shadow_error"
         return dataclasses.replace(job, body=body, path=path, thresholds=translation.changes)
 
-    def _recall(self, job: ShadowJob, queries: int, with_vector: Sequence[int]) -> list[str] | None:
-        """Each vector query's text from the memory of embeddings calls; None if one is unknown."""
-        texts = [""] * queries  # queries without a vector are not embedded
+    def _recall(self, job: ShadowJob, doc: Any, shape: QueryVectors) -> list[str] | None:
+        """Each vector query's text from the memory of embeddings calls; None if one is unknown.
+
+        ``doc`` is the parsed request, not yet rewritten.
+        """
+        texts = [""] * shape.queries  # queries without a vector are not embedded
         if self.memory is not None:
-            vectors = query_vector_values(job.adapter, job.body, with_vector)
-            for index in with_vector:
-                vector = vectors.get(index)
-                text = None if vector is None else self.memory.recall(vector)
+            vectors = job.adapter.query_vector_values(doc)
+            for index in shape.with_vector:
+                vector = vectors[index]
+                text = self.memory.recall(vector) if vector else None
                 if text is None:
                     texts = []
                     break
