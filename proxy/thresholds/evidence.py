@@ -8,7 +8,11 @@ without them parses, and these keys are ignored by proxies that predate them)::
         "old": {"model": "all-MiniLM-L6-v2", "threshold": 0.5 | null},  # null: top-k only
         "new": {"model": "all-mpnet-base-v2", "threshold": 0.41 | null},
         "metrics": {"ndcg@10": {"old": 0.645, "new": 0.656, "diff": 0.011,
-                                "interval": [lo, hi]}, ...}   # paired bootstrap of new - old
+                                "interval": [lo, hi]}, ...},  # paired bootstrap of new - old
+        "abstain": null | {                 # at both thresholds (absent: not measured)
+            "n_queries": 809, "new_empty": 45, "old_empty": 26,   # exact counts
+            "net": 0.0235, "interval": [lo, hi] | null            # (new - old) / n, bootstrap
+        }
     }
     "divergence": null | {                  # what the two models alone explain
         "k": 10, "n_queries": 300, "n_documents": 5183, "rbo_p": 0.9,
@@ -21,8 +25,13 @@ without them parses, and these keys are ignored by proxies that predate them)::
 
 Metric names in ``quality.metrics`` are free (``ndcg@10``, ``recall@10``,
 ``precision_at_threshold``, ``recall_at_threshold``); the gate reads the one named by
-``[gate].quality_metric``. Scores are in the document's similarity scale (``metric``).
-Every problem raises :class:`~proxy.errors.ThresholdsError` naming the key.
+``[gate].quality_metric``. ``quality.abstain`` counts the labelled queries where the old model
+at ``old.threshold`` keeps at least one document and the new model at ``new.threshold`` none
+(``new_empty``), and the reverse (``old_empty``): what the two models alone do to empty answers,
+the expectation of the gate's ``new_empty_rate``; ``net`` is ``(new_empty - old_empty) /
+n_queries`` and ``interval`` its paired bootstrap interval at ``confidence``. Scores are in
+the document's similarity scale (``metric``). Every problem raises
+:class:`~proxy.errors.ThresholdsError` naming the key.
 """
 
 from __future__ import annotations
@@ -46,6 +55,7 @@ from proxy.thresholds.fields import (
 )
 
 QUANTILES = ("p01", "p05", "p50", "p95", "p99")
+NET_TOLERANCE = 1e-6  # a written ``net`` is a rounded (new_empty - old_empty) / n_queries
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,6 +77,26 @@ class MetricDiff:
 
 
 @dataclass(frozen=True, slots=True)
+class AbstainFlips:
+    """Labelled queries one side leaves empty at its threshold while the other keeps some.
+
+    ``new_empty``: the old side keeps at least one document and the new side none;
+    ``old_empty``: the reverse. Counts are exact; ``interval`` is the paired bootstrap interval
+    of :attr:`net` (None when no resample was drawn).
+    """
+
+    n_queries: int
+    new_empty: int
+    old_empty: int
+    interval: Interval | None
+
+    @property
+    def net(self) -> float:
+        """The share of queries emptied net of those filled: ``(new - old) / n``."""
+        return (self.new_empty - self.old_empty) / self.n_queries
+
+
+@dataclass(frozen=True, slots=True)
 class Quality:
     """The new side against the old on the same labelled queries of one segment."""
 
@@ -77,6 +107,7 @@ class Quality:
     old: QualitySide
     new: QualitySide
     metrics: Mapping[str, MetricDiff]
+    abstain: AbstainFlips | None = None  # only with a threshold on both sides
 
     def metric(self, name: str) -> MetricDiff | None:
         """The figures of metric ``name`` (None: not published)."""
@@ -149,7 +180,37 @@ def quality_from(value: Any, at: Where) -> Quality | None:
         old=_side(get(values, "old", at), at.child("old")),
         new=_side(get(values, "new", at), at.child("new")),
         metrics=MappingProxyType(metrics),
+        abstain=abstain_from(values.get("abstain"), at.child("abstain")),
     )
+
+
+def abstain_from(value: Any, at: Where) -> AbstainFlips | None:
+    """A quality's ``abstain`` (None for null or absent)."""
+    if value is None:
+        return None
+    values = table(value, at)
+    n = count(get(values, "n_queries", at), at.child("n_queries"), minimum=1)
+    new_empty = count(get(values, "new_empty", at), at.child("new_empty"))
+    old_empty = count(get(values, "old_empty", at), at.child("old_empty"))
+    if new_empty + old_empty > n:
+        raise at.error(
+            None,
+            f"counts more flips than queries: new_empty {new_empty} + old_empty {old_empty} > "
+            f"n_queries {n}",
+        )
+    flips = AbstainFlips(
+        n_queries=n,
+        new_empty=new_empty,
+        old_empty=old_empty,
+        interval=interval(get(values, "interval", at), at.child("interval")),
+    )
+    net = real(get(values, "net", at), at.child("net"), low=-1, high=1)
+    if abs(net - flips.net) > NET_TOLERANCE:
+        raise at.error(
+            "net",
+            f"must be (new_empty - old_empty) / n_queries = {flips.net:.6f}, got {net}",
+        )
+    return flips
 
 
 def _side(value: Any, at: Where) -> QualitySide:
@@ -218,8 +279,8 @@ def score_band_from(value: Any, at: Where) -> ScoreBand | None:
 
 
 def quality_to_dict(quality: Quality) -> dict[str, Any]:
-    """``quality`` as JSON-ready data."""
-    return {
+    """``quality`` as JSON-ready data (``abstain`` only when measured)."""
+    out: dict[str, Any] = {
         "k": quality.k,
         "n_queries": quality.n_queries,
         "confidence": quality.confidence,
@@ -230,6 +291,20 @@ def quality_to_dict(quality: Quality) -> dict[str, Any]:
             name: {"old": m.old, "new": m.new, "diff": m.diff, "interval": interval_out(m.interval)}
             for name, m in quality.metrics.items()
         },
+    }
+    if quality.abstain is not None:
+        out["abstain"] = abstain_to_dict(quality.abstain)
+    return out
+
+
+def abstain_to_dict(flips: AbstainFlips) -> dict[str, Any]:
+    """``flips`` as JSON-ready data."""
+    return {
+        "n_queries": flips.n_queries,
+        "new_empty": flips.new_empty,
+        "old_empty": flips.old_empty,
+        "net": flips.net,
+        "interval": interval_out(flips.interval),
     }
 
 

@@ -32,6 +32,8 @@ QUALITY = {
         "recall@10": {"old": 0.78, "new": 0.80, "diff": 0.02, "interval": [0.001, 0.04]},
     },
 }
+ABSTAIN = {"n_queries": 300, "new_empty": 17, "old_empty": 8, "net": 0.03,
+           "interval": [0.01, 0.05]}  # fmt: skip
 DIVERGENCE = {
     "k": 10,
     "n_queries": 300,
@@ -63,7 +65,12 @@ def _raw():
             "model": {"name": "all-mpnet-base-v2", "fingerprint": "sha256:abc"},
             "metric": "cosine",
             "policy": {"kind": "target_recall", "target": 0.9},
-            "global": _segment(quality=QUALITY, divergence=DIVERGENCE, score_band=BAND, map=MAP),
+            "global": _segment(
+                quality={**QUALITY, "abstain": ABSTAIN},
+                divergence=DIVERGENCE,
+                score_band=BAND,
+                map=MAP,
+            ),
             "segments": {
                 "docs": _segment(quality=QUALITY, divergence={**DIVERGENCE, "k": 5}),
                 "code": _segment(),
@@ -91,7 +98,28 @@ def test_the_evidence_round_trips_and_reads_as_dataclasses():
     assert doc.global_.map.anchor == (0.5, 0.45)
     text = dump_thresholds(doc)
     assert dump_thresholds(parse_thresholds(text)) == text
-    assert json.loads(text)["global"]["quality"] == QUALITY
+    assert json.loads(text)["global"]["quality"] == {**QUALITY, "abstain": ABSTAIN}
+    assert json.loads(text)["segments"]["docs"]["quality"] == QUALITY  # no abstain: none written
+
+
+def test_abstain_flips_read_as_counts_with_their_net_share():
+    """``quality.abstain``: exact counts, the net share they give, the interval; absent: None."""
+    doc = from_dict(_raw())
+    assert doc.global_.quality is not None
+    flips = doc.global_.quality.abstain
+    assert flips is not None
+    assert (flips.n_queries, flips.new_empty, flips.old_empty) == (300, 17, 8)
+    assert flips.net == pytest.approx(0.03)
+    assert flips.interval == (0.01, 0.05)
+    docs = doc.quality_for("docs")
+    assert docs is not None
+    assert docs.abstain is None
+    raw = _raw()
+    raw["global"]["quality"]["abstain"] = {**ABSTAIN, "interval": None}
+    back = to_dict(from_dict(raw))
+    assert back["global"]["quality"]["abstain"]["interval"] is None
+    raw["global"]["quality"]["abstain"] = None
+    assert "abstain" not in to_dict(from_dict(raw))["global"]["quality"]
 
 
 def test_a_document_without_evidence_stays_as_it_was():
@@ -154,6 +182,14 @@ def _with(key, path, value):
         ("quality", "metrics.ndcg@10.interval", [0.1, 0.0], "ndcg@10.interval must have low"),
         ("quality", "metrics.ndcg@10.interval", None, "ndcg@10.interval must be [low, high]"),
         ("quality", "metrics.ndcg@10.diff", KeyError, "ndcg@10.diff is missing"),
+        ("quality", "abstain.n_queries", 0, "global.quality.abstain.n_queries must be an integer"),
+        ("quality", "abstain.new_empty", -1, "global.quality.abstain.new_empty must be an integer"),
+        ("quality", "abstain.old_empty", KeyError, "global.quality.abstain.old_empty is missing"),
+        ("quality", "abstain.new_empty", 295, "global.quality.abstain counts more flips than"),
+        ("quality", "abstain.net", 0.3, "global.quality.abstain.net must be (new_empty - old"),
+        ("quality", "abstain.net", 1.5, "global.quality.abstain.net must be within [-1, 1]"),
+        ("quality", "abstain.interval", [0.05, 0.01], "abstain.interval must have low <= high"),
+        ("quality", "abstain", [], "global.quality.abstain must be an object"),
         ("divergence", "rbo.mean", 1.2, "global.divergence.rbo.mean must be within [0, 1]"),
         ("divergence", "overlap.sd", -0.1, "global.divergence.overlap.sd must be within"),
         ("divergence", "n_documents", KeyError, "global.divergence.n_documents is missing"),
