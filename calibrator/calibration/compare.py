@@ -9,6 +9,10 @@ segment's), computed on that scope's queries only:
   at the thresholds (every document scoring at least its side's threshold is kept), each on
   both sides with the paired bootstrap interval of new - old (:mod:`calibrator.maths.paired`:
   one resample of queries for both sides);
+* **abstain flips**, when both sides have a threshold: the queries where the old model keeps
+  at least one document and the new model none (``new_empty``), the reverse (``old_empty``),
+  and the net share emptied with its paired interval (:func:`abstain_flips`): what the two
+  models alone do to empty answers, the expectation of the gate's ``new_empty_rate``;
 * **divergence**: overlap@k and RBO between the two models' top k (no threshold: what the
   proxy compares), mean and standard deviation over the queries, computed by the proxy's own
   :func:`proxy.compare.divergence.compare` so both sides measure the same thing;
@@ -34,6 +38,7 @@ from calibrator.maths.paired import PairedDiff, paired_mean, paired_ratio
 from calibrator.maths.ranking import list_top_k, mark_relevant, ndcg_at_k, recall_at_k
 from calibrator.maths.scan import Grid, counts_on_grid, scan
 from calibrator.maths.scoremap import Level, MapKnots, Tails, build_map, precision_curve
+from calibrator.maths.sweep import Pairs
 from calibrator.progress import Progress
 from proxy.compare.divergence import compare
 
@@ -41,6 +46,39 @@ Floats = npt.NDArray[np.float64]
 Ints = npt.NDArray[np.int64]
 GRID_SIZE = 1024  # thresholds of the precision curves (precision-preserving map)
 QUANTILES = (1, 5, 50, 95, 99)
+
+
+@dataclass(frozen=True)
+class Flips:
+    """Labelled queries that one side leaves empty at its threshold while the other keeps some.
+
+    ``net`` pairs the two shares on the same resamples: ``old`` is the share of ``old_empty``
+    queries, ``new`` that of ``new_empty``, ``diff`` the net share emptied
+    ``(new_empty - old_empty) / n_queries`` with its paired interval.
+    """
+
+    n_queries: int
+    new_empty: int
+    old_empty: int
+    net: PairedDiff
+
+
+def abstain_flips(old_kept: Ints, new_kept: Ints, weights: Floats, confidence: float) -> Flips:
+    """Abstain flips of queries that kept ``old_kept`` and ``new_kept`` documents at thresholds.
+
+    ``weights``: bootstrap weights with the point estimate on top, one column per query.
+    """
+    old_some, new_some = old_kept > 0, new_kept > 0
+    new_empty = old_some & ~new_some
+    old_empty = new_some & ~old_some
+    return Flips(
+        n_queries=len(old_kept),
+        new_empty=int(new_empty.sum()),
+        old_empty=int(old_empty.sum()),
+        net=paired_mean(
+            old_empty.astype(np.float64), new_empty.astype(np.float64), weights, confidence
+        ),
+    )
 
 
 @dataclass(frozen=True)
@@ -58,6 +96,7 @@ class ScopeComparison:
     top1: Floats  # per query with a result: the new model's best score
     top1_quantiles: dict[str, float] | None
     map: MapKnots | None
+    abstain: Flips | None = None  # only with a threshold on both sides
 
 
 def new_top_k(scorer: Scorer, k: int, progress: Progress) -> Ranked:
@@ -172,10 +211,14 @@ class Comparer:
             recall_at_k(marks["old"], n_rel, s.k), recall_at_k(marks["new"], n_rel, s.k),
             weights, s.confidence,
         )  # fmt: skip
+        abstain = None
         if old_threshold is not None and new_threshold is not None and old_counts is not None:
+            pairs = self.scorer.pairs(scope)
+            new_counts = kept_at(pairs, new_threshold)
             quality.update(
-                self._at_thresholds(scope, old_threshold, old_counts, new_threshold, weights)
+                self._at_thresholds(scope, old_threshold, old_counts, pairs, new_threshold, weights)
             )
+            abstain = abstain_flips(old_counts, new_counts, weights, s.confidence)
         overlap, rbo = self._divergence()
         overlap, rbo = overlap[scope], rbo[scope]
         top1 = new_top.scores[:, 0].astype(np.float64) if s.k else np.zeros(0)
@@ -201,12 +244,23 @@ class Comparer:
             top1=top1,
             top1_quantiles=quantiles,
             map=self._map(scope, old_threshold, new_threshold),
+            abstain=abstain,
         )
 
     def _at_thresholds(
-        self, scope: Ints, t_old: float, old_counts: Ints, t_new: float, weights: Floats
+        self,
+        scope: Ints,
+        t_old: float,
+        old_counts: Ints,
+        pairs: Pairs,
+        t_new: float,
+        weights: Floats,
     ) -> dict[str, PairedDiff]:
-        """Precision and recall of everything scoring at least each side's threshold."""
+        """Precision and recall of everything scoring at least each side's threshold.
+
+        ``old_counts``: per query, the documents the old side keeps; ``pairs``: the new
+        model's pairs of ``scope``.
+        """
         s = self.s
         n_rel = self.scorer.resolved.n_relevant[scope].astype(np.float64)
         in_scope = np.zeros(len(self.scorer.resolved.queries), np.int64) - 1
@@ -217,12 +271,10 @@ class Comparer:
             owner[mine & (self.old_relevant >= np.float32(t_old))], minlength=len(scope)
         ).astype(np.float64)
         old_kept = old_counts.astype(np.float64)
-        pairs = self.scorer.pairs(scope)
-        hit = pairs.score >= t_new
-        new_kept = np.bincount(pairs.query[hit], minlength=len(scope)).astype(np.float64)
-        new_tp = np.bincount(pairs.query[hit & pairs.relevant], minlength=len(scope)).astype(
-            np.float64
-        )
+        new_kept = kept_at(pairs, t_new).astype(np.float64)
+        new_tp = np.bincount(
+            pairs.query[(pairs.score >= t_new) & pairs.relevant], minlength=len(scope)
+        ).astype(np.float64)
         if s.policy.average == "micro":
             return {
                 "precision_at_threshold": paired_ratio(
@@ -316,6 +368,17 @@ class Comparer:
             else None
         )
         return build_map(s.preserve, old_levels, new_levels, anchor, s.confidence, s.map_tolerance)
+
+
+def kept_at(pairs: Pairs, t_new: float) -> Ints:
+    """Per query of ``pairs``, the documents the new model scores at least ``t_new``.
+
+    The scorer's pairs hold every document down to the calibrated threshold
+    (:func:`~calibrator.calibration.scopes.evaluate` refines until they do): these are the
+    counts behind the published precision and recall.
+    """
+    counts = np.bincount(pairs.query[pairs.score >= t_new], minlength=pairs.n_queries)
+    return counts.astype(np.int64)
 
 
 def grid_of(scores: Floats) -> Grid:

@@ -23,6 +23,7 @@ from calibrator.calibration.calibrate import Calibration, ScopeResult
 from calibrator.errors import CalibrationError
 from proxy.thresholds.document import ModelInfo, SegmentThreshold, ThresholdsDocument
 from proxy.thresholds.evidence import (
+    AbstainFlips,
     Divergence,
     MetricDiff,
     Quality,
@@ -104,6 +105,7 @@ def evidence_of(
 
     A quality figure is published only with a finite value on both sides and a bootstrap
     interval (none with ``--bootstrap 0``): the gate must not read certainty into a guess.
+    Abstain flips (exact counts) are published whenever both sides have a threshold.
     """
     c = result.comparison
     if c is None:
@@ -121,6 +123,11 @@ def evidence_of(
         old=QualitySide(old_name, c.old_threshold),
         new=QualitySide(new_name, c.new_threshold),
         metrics=MappingProxyType(metrics),
+        abstain=None
+        if c.abstain is None or c.abstain.n_queries == 0
+        else AbstainFlips(
+            c.abstain.n_queries, c.abstain.new_empty, c.abstain.old_empty, c.abstain.net.interval
+        ),
     )
     divergence = (
         Divergence(c.k, c.n_queries, c.n_documents, cal.settings.rbo_p, _spread(c.overlap),

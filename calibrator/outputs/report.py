@@ -189,6 +189,15 @@ def comparison_figures(c: ScopeComparison) -> dict[str, Any]:
             "rbo": spread(c.rbo),
         },
         "top1": c.top1_quantiles,
+        "abstain": None
+        if c.abstain is None
+        else {
+            "n_queries": c.abstain.n_queries,
+            "new_empty": c.abstain.new_empty,
+            "old_empty": c.abstain.old_empty,
+            "net": c.abstain.net.diff,
+            "interval": None if c.abstain.net.interval is None else list(c.abstain.net.interval),
+        },
         "map": score_map,
     }
 

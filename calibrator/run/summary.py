@@ -3,10 +3,12 @@
 Per scope (the global one, then each segment), one line with the threshold, precision and
 recall (with their intervals), the number of queries and the status; beneath it, when the old
 model was given, the quantile mapping, the comparison on the same labelled queries (each
-quality figure on both sides, new - old and its paired interval), the expected divergence,
-the new model's top-1 score band and the score map at the checked thresholds. With held-out
-queries, a last section gives their figures (:mod:`calibrator.calibration.holdout`). Every
-figure is rounded to four decimals, as the thresholds document's readers would show them.
+quality figure on both sides, new - old and its paired interval; with both thresholds, the
+abstain flips and the net share emptied, the gate's expected ``new_empty_rate``), the expected
+divergence, the new model's top-1 score band and the score map at the checked thresholds.
+With held-out queries, a last section gives their figures
+(:mod:`calibrator.calibration.holdout`). Every figure is rounded to four decimals, as the
+thresholds document's readers would show them.
 """
 
 from __future__ import annotations
@@ -56,6 +58,13 @@ def _comparison(
         lines.append(
             f"{PAD}  {name:<23}{num(d.old)} -> {num(d.new)}  {d.diff:+.4f}"
             f"{interval(d.interval, signed=True)}"
+        )
+    if c.abstain is not None:
+        a = c.abstain
+        lines.append(
+            f"{PAD}  abstain flips: new empty {a.new_empty}, old empty {a.old_empty} of "
+            f"{a.n_queries} queries, net {a.net.diff:+.4f}{interval(a.net.interval, signed=True)}"
+            " emptied by the new side"
         )
     if len(c.overlap):
         lines.append(

@@ -14,11 +14,14 @@ import pytest
 from sklearn.metrics import ndcg_score
 
 from calibrator.calibration.calibrate import calibrate
+from calibrator.calibration.compare import abstain_flips
 from calibrator.calibration.settings import OldModel, Settings
 from calibrator.errors import CalibrationError
-from calibrator.inputs.labels import EvalSet
+from calibrator.inputs.labels import EvalSet, LabelledQuery
 from calibrator.inputs.vectors import Vectors, normalised
+from calibrator.maths.bootstrap import with_point
 from calibrator.maths.policy import Policy
+from calibrator.outputs.document import evidence_of
 from proxy.compare.divergence import compare
 from tests.calibrator.synthetic import Synthetic, synthetic
 
@@ -216,3 +219,85 @@ def test_precision_preserving_map(sample):
     assert np.all(np.diff(m.old) > 0)
     assert np.all(np.diff(m.new) > 0)
     assert m.domain == (m.old[0], m.old[-1])
+
+
+# --- abstain flips -----------------------------------------------------------------------
+
+# per query: the score of its one relevant document (its only document scoring above 0) under
+# each model; the old threshold is 0.5, the new one (target_recall=0.55 over ten queries) the
+# sixth highest new score, 0.70
+OLD_SCORES = (0.90, 0.80, 0.70, 0.60, 0.58, 0.56, 0.52, 0.30, 0.20, 0.10)
+NEW_SCORES = (0.95, 0.90, 0.85, 0.80, 0.40, 0.30, 0.20, 0.10, 0.75, 0.70)
+
+
+def _axes(scores: tuple[float, ...], dim: int) -> Vectors:
+    """Query i is axis i; its document scores ``scores[i]`` with it and 0 with every other."""
+    n = len(scores)
+    queries = np.eye(n, dim, dtype=np.float32)
+    docs = np.zeros((n + 1, dim), dtype=np.float32)
+    for i, c in enumerate(scores):
+        docs[i, i], docs[i, dim - 1] = c, np.sqrt(1 - c * c)
+    docs[n, dim - 2] = 1.0  # a document no query is near
+    return Vectors(
+        doc_ids=(*(f"d{i}" for i in range(n)), "far"),
+        docs=docs,
+        query_ids=tuple(f"q{i}" for i in range(n)),
+        queries=queries,
+        source="axes",
+    )
+
+
+def test_abstain_flips_count_exactly_on_a_hand_built_sample():
+    """Old keeps q0-q6 at 0.5, new keeps q0-q3, q8, q9 at its 0.70: 3 emptied, 2 filled.
+
+    new_empty = {q4, q5, q6} (old kept one document, new none), old_empty = {q8, q9}; q7 is
+    empty on both sides and counts as neither. Net (3 - 2) / 10 = 0.1; the same in the
+    document the command publishes.
+    """
+    n, dim = len(OLD_SCORES), len(OLD_SCORES) + 2
+    labelled = tuple(LabelledQuery(f"q{i}", "s", (f"d{i}",), None, "hand", i + 1) for i in range(n))
+    settings = Settings(policy=Policy.parse("target_recall=0.55"), min_queries=5, bootstrap=20,
+                        quality_bootstrap=200)  # fmt: skip
+    old = OldModel(_axes(OLD_SCORES, dim), 0.5, name="old")
+    cal = calibrate(EvalSet(labelled), _axes(NEW_SCORES, dim), settings, old=old)
+    result = cal.segments["s"]
+    assert result.entry.threshold == pytest.approx(0.70, abs=1e-6)
+    c = result.comparison
+    assert c is not None
+    assert c.abstain is not None
+    assert (c.abstain.n_queries, c.abstain.new_empty, c.abstain.old_empty) == (10, 3, 2)
+    assert c.abstain.net.new == pytest.approx(0.3)
+    assert c.abstain.net.old == pytest.approx(0.2)
+    assert c.abstain.net.diff == pytest.approx(0.1)
+    assert c.abstain.net.interval is not None
+    low, high = c.abstain.net.interval
+    assert -1 <= low < 0.1 < high <= 1  # ten queries, each -1, 0 or +1: a wide interval
+    published = evidence_of(result, cal, "old", "new").quality
+    assert published is not None
+    assert published.abstain is not None
+    assert (published.abstain.new_empty, published.abstain.old_empty) == (3, 2)
+    assert published.abstain.net == pytest.approx(0.1)
+    assert published.abstain.interval == c.abstain.net.interval
+    # without an old threshold nothing is kept by threshold on the old side: no flips
+    topk = calibrate(EvalSet(labelled), _axes(NEW_SCORES, dim), settings,
+                     old=OldModel(_axes(OLD_SCORES, dim), None))  # fmt: skip
+    comparison = topk.segments["s"].comparison
+    assert comparison is not None
+    assert comparison.abstain is None
+    quality = evidence_of(topk.segments["s"], topk, "old", "new").quality
+    assert quality is not None
+    assert quality.abstain is None
+
+
+def test_abstain_flips_pair_both_directions_on_each_resample():
+    """The net share's interval comes from resampling queries, both directions together."""
+    old_kept = np.array([1, 2, 0, 0, 3, 0])
+    new_kept = np.array([0, 0, 1, 0, 3, 0])
+    weights = with_point(np.array([[2.0, 0, 0, 0, 4, 0], [0, 0, 3, 3, 0, 0], [1, 1, 1, 1, 1, 1]]))
+    flips = abstain_flips(old_kept, new_kept, weights, 0.95)
+    assert (flips.n_queries, flips.new_empty, flips.old_empty) == (6, 2, 1)
+    assert flips.net.diff == pytest.approx(1 / 6)
+    # resamples: q0 twice and q4 four times (net 2/6); q2 and q3 thrice (-3/6); all once (1/6)
+    assert np.allclose(flips.net.replicates, [2 / 6, -3 / 6, 1 / 6])
+    assert flips.net.interval is not None
+    assert flips.net.interval[0] == pytest.approx(np.percentile([2 / 6, -3 / 6, 1 / 6], 2.5))

@@ -205,6 +205,12 @@ def test_old_vectors_add_the_quantile_mapping(sample, capsys, tmp_path):
     assert mapping["old_model"]["name"] == "vectors"
     assert set(mapping["segments"]) == {"docs", "code"}
     assert "quantile mapping of old 0.3" in stdout
+    quality = load_thresholds(out).quality_for("docs")
+    assert quality is not None
+    assert quality.abstain is not None  # the same model: about as many emptied as filled
+    assert quality.abstain.n_queries == quality.n_queries
+    assert f" of {quality.n_queries} queries, net " in stdout
+    assert "abstain flips: new empty " in stdout
     status, stdout, _ = _run(capsys, "--eval", eval_path, "--vectors", vectors, "--out", out,
                              "--old-vectors", vectors)  # fmt: skip
     assert status == 0  # no old threshold: the old side is its top k, no mapping
@@ -214,7 +220,9 @@ def test_old_vectors_add_the_quantile_mapping(sample, capsys, tmp_path):
     assert quality is not None
     assert quality.old.threshold is None
     assert set(quality.metrics) == {"ndcg@10", "recall@10"}
+    assert quality.abstain is None  # no old threshold, no abstain flips
     assert "vs old vectors top k, no threshold" in stdout
+    assert "abstain flips" not in stdout
 
 
 @pytest.mark.slow

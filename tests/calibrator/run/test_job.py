@@ -200,6 +200,8 @@ def test_segment_tables_through_the_worker_publish_what_the_options_do(
     assert {key for key in cli_doc if cli_doc[key] != worker_doc[key]} == {"created_at"}
     assert worker_doc["segments"]["b"]["n_queries"] == 30  # 40 queries, a quarter held out
     assert worker_doc["segments"]["a"]["quality"]["k"] == 5
+    flips = worker_doc["segments"]["a"]["quality"]["abstain"]  # the gate's expected flips
+    assert flips["n_queries"] == worker_doc["segments"]["a"]["quality"]["n_queries"]
     report = json.loads((tmp_path / "worker" / "report" / "report.json").read_text())
     assert report == json.loads((tmp_path / "cli" / "report" / "report.json").read_text())
     assert [c["old_threshold"] for c in report["held_out"]["a"]["checks"]] == [0.2, 0.3]
