@@ -1,32 +1,24 @@
 """Every shell block of README.md and docs/ runs as written, or says why it cannot.
 
-How blocks are read, marked and run: ``tests/docs/blocks.py``. One test per page runs its
-runnable blocks in order in one bash process, in a fresh folder that looks like a checkout;
-the static tests below hold every page to the rules without running anything.
+How blocks are read and marked: ``tests/docs/blocks.py``; how they run:
+``tests/docs/runner.py``. One test per page runs its runnable blocks in order in one bash
+process, in a fresh folder that looks like a checkout; the static tests below hold every page
+to the rules without running anything.
 """
 
 from __future__ import annotations
 
-import contextlib
 import os
 import runpy
 import shlex
 import shutil
-import signal
-import subprocess
 from pathlib import Path
 
 import pytest
 
-from tests.docs.blocks import ROOT, Block, collect, console_steps, doc_files, missing_lines
+from tests.docs.blocks import ROOT, Block, collect, console_steps, doc_files
+from tests.docs.runner import run_blocks
 from tests.support.components import REQUIRE_VAR
-from tests.support.config import SHARED_DATA
-
-PAGE_TIMEOUT_S = 600
-MARK = "@@embedshift-docs"
-# what a page's folder links in from the checkout: everything a reader's checkout holds,
-# except the state a run writes (var/) and caches
-NOT_LINKED = {".git", "var", ".mypy_cache", ".ruff_cache", ".pytest_cache", ".ci-cache", "site"}
 
 
 def _all_blocks() -> list[Block]:
@@ -39,48 +31,6 @@ def _pages_with_runnable_blocks() -> list[Path]:
         for path in doc_files()
         if any(block.kind in {"run", "needs"} for block in collect(path))
     ]
-
-
-def _checkout_like(tmp: Path) -> Path:
-    """A folder that looks like a checkout, ``../shared/data`` beside it; returns it."""
-    work = tmp / "embedshift"
-    work.mkdir()
-    for entry in ROOT.iterdir():
-        if entry.name not in NOT_LINKED:
-            (work / entry.name).symlink_to(entry)
-    (tmp / "shared").mkdir()
-    (tmp / "shared" / "data").symlink_to(SHARED_DATA)
-    return work
-
-
-def _script(blocks: list[Block]) -> str:
-    """One bash script: every runnable block in order, each command announced by a mark."""
-    lines = [
-        "set -eo pipefail",
-        "exec 2>&1",
-        f"mark() {{ printf '\\n{MARK} %s@@\\n' \"$1\"; }}",
-    ]
-    for b, block in enumerate(blocks):
-        if block.console:
-            for c, (command, _) in enumerate(console_steps(block)):
-                lines += [f"mark B{b}C{c}", command]
-        else:
-            lines += [f"mark B{b}C0", block.text]
-    lines.append("mark END")
-    return "\n".join(lines) + "\n"
-
-
-def _outputs(printed: str) -> dict[str, str]:
-    """What each command printed, by its mark (``B0C0``...)."""
-    parts: dict[str, str] = {}
-    current = None
-    for line in printed.splitlines():
-        if line.startswith(MARK) and line.endswith("@@"):
-            current = line[len(MARK) + 1 : -2]
-            parts[current] = ""
-        elif current is not None:
-            parts[current] += line + "\n"
-    return parts
 
 
 def _runnable(page: Path) -> list[Block]:
@@ -107,58 +57,8 @@ def test_a_pages_blocks_run_as_written(page, tmp_path):
     blocks = _runnable(page)
     if not blocks:
         pytest.skip(f"{page.relative_to(ROOT)}: every runnable block needs a missing tool")
-    work = _checkout_like(tmp_path)
-    venv_bin = ROOT / ".venv" / "bin"
-    env = {
-        **os.environ,
-        "PATH": f"{venv_bin}{os.pathsep}{os.environ['PATH']}",
-        "VIRTUAL_ENV": str(ROOT / ".venv"),
-        "NO_COLOR": "1",
-        "COLUMNS": "200",
-    }
-    env.pop("PYTHONPATH", None)
-    proc = subprocess.Popen(
-        ["bash", "-c", _script(blocks)],
-        cwd=work,
-        env=env,
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        text=True,
-        start_new_session=True,  # the page's own process group: background jobs end with it
-    )
-    try:
-        printed, _ = proc.communicate(timeout=PAGE_TIMEOUT_S)
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
-        printed, _ = proc.communicate()
-        pytest.fail(f"{page.relative_to(ROOT)}: still running after {PAGE_TIMEOUT_S} s")
-    finally:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(proc.pid, signal.SIGTERM)
-    outputs = _outputs(printed)
-    if "END" not in outputs:
-        last = list(outputs)[-1] if outputs else "B0C0"
-        b, c = (int(x) for x in last[1:].split("C"))
-        block = blocks[b]
-        command = console_steps(block)[c][0] if block.console else block.text
-        tail = "\n".join(outputs.get(last, printed).splitlines()[-40:])
-        pytest.fail(
-            f"{block.where}: exit {proc.returncode} in\n{command}\n---- it printed:\n{tail}",
-            pytrace=False,
-        )
-    for b, block in enumerate(blocks):
-        if not block.console:
-            continue
-        varies = block.marker("output") == "varies"
-        for c, (command, quoted) in enumerate(console_steps(block)):
-            got = outputs.get(f"B{b}C{c}", "")
-            missing = missing_lines(quoted, got, varies)
-            assert not missing, (
-                f"{block.where}: `{command}` did not print, in this order:\n"
-                + "\n".join(missing)
-                + f"\n---- it printed:\n{got}"
-            )
-    print(f"{page.relative_to(ROOT)}: {len(blocks)} blocks ran as written")
+    run = run_blocks(page, blocks, tmp_path)
+    print(f"{page.relative_to(ROOT)}: {len(blocks)} blocks ran as written in {run.seconds:.0f} s")
 
 
 def test_every_block_is_runnable_or_marked_with_a_reason():
