@@ -94,9 +94,12 @@ class GateSection:
         le=1,
     )
     max_new_empty_rate: float = setting(
-        "Cap on the net share of compared queries (both thresholds known) that the new side "
-        "leaves empty at its threshold where the old side kept some, minus those it fills "
-        "(old_empty: reported, never a failure); fails only when significantly above.",
+        "Margin over what the two models alone explain: new_empty_rate (the net share of "
+        "compared queries with both thresholds that the new side leaves empty where the old "
+        "side kept some, minus those it fills) fails only when significantly above the net "
+        "share the calibrator measured at the same thresholds on the labelled queries "
+        "(quality.abstain, at least 0) plus this margin; without that expectation, above this "
+        "margin over 0.",
         default=0.05,
         ge=0,
         le=1,

@@ -13,9 +13,9 @@ requests in the window.
 
 What each segment is judged against besides its live figures (:class:`~proxy.gate.verdict.
 Evidence`) comes from the thresholds document in force (labelled quality of the segment itself,
-never another's; expected divergence and score band, the global entry's when the segment has
-none) and the review page's tallies when review is on. Without segments configured, ``other``
-is all the traffic and reads the document's global entry.
+never another's; expected divergence, score band and abstain flips, the global entry's when the
+segment has none) and the review page's tallies when review is on. Without segments
+configured, ``other`` is all the traffic and reads the document's global entry.
 """
 
 from __future__ import annotations
@@ -34,6 +34,7 @@ from proxy.config.schema import OTHER, Config
 from proxy.gate.figures import Latency, SegmentFigures
 from proxy.gate.prometheus import GateSourceError, PrometheusFigures
 from proxy.gate.review import ReviewCounts
+from proxy.gate.traffic import ExpectedEmpty
 from proxy.gate.verdict import VERDICT_VALUES, Criterion, Evidence, Verdict, evaluate
 from proxy.gate.window import (
     CounterWindow,
@@ -155,6 +156,7 @@ class GateMonitor:
             quality=None if doc is None else doc.quality_for(key),
             divergence=None if doc is None else doc.divergence_for(key),
             band=None if doc is None else doc.score_band_for(key),
+            abstain=_expected_empty(in_force, key, segment),
             rbo_p=config.comparison.rbo_p,
             review_enabled=review_on,
             reviews=tallies.get(segment),
@@ -228,6 +230,27 @@ class GateMonitor:
         """Close the Prometheus session, if one was opened."""
         if self._session is not None:
             await self._session.close()
+
+
+def _expected_empty(
+    in_force: ThresholdsInForce, key: str | None, segment: str
+) -> ExpectedEmpty | None:
+    """The segment's expected abstain flips (else the global entry's), with the live thresholds.
+
+    ``key``: the segment's name in the document (None: its global entry).
+    """
+    doc = in_force.document
+    if doc is None:
+        return None
+    live = (in_force.old_for(segment), in_force.new_for(segment))
+    for quality, borrowed in (
+        (doc.quality_for(key), False),
+        (doc.global_.quality, key is not None),
+    ):
+        if quality is not None and quality.abstain is not None:
+            measured = (quality.old.threshold, quality.new.threshold)
+            return ExpectedEmpty(quality.abstain, measured, live, borrowed=borrowed)
+    return None
 
 
 def _both_thresholds(in_force: ThresholdsInForce, segment: str) -> bool:

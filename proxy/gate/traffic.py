@@ -7,11 +7,17 @@
   result at its threshold and the old side keeps some (``new_empty``), net of the opposite
   flips (``old_empty``): the share of queries the swap leaves without an answer. Two models
   at thresholds of equal recall reshuffle which queries keep something (SciFact: 5.5 % of
-  queries emptied, 3.2 % filled; docs/gate.md), so the gross count is no failure; a net loss
-  significantly above ``max_new_empty_rate`` is. Like the shadow rates, it fails only when
-  shown (the lower bound above the cap) and passes otherwise: whether the thresholded answers
-  are as good is labelled quality's question. ``old_empty_rate`` is ``reported``: often an
-  improvement, never a failure. Both are ``skipped`` when no threshold is configured.
+  queries emptied, 3.2 % filled; docs/gate.md), by an amount that depends on the models and
+  the data; the calibrator measures it on the labelled queries at the same thresholds
+  (``quality.abstain``, :class:`ExpectedEmpty`). The criterion fails only when the live net
+  share is significantly above what the models alone explain plus ``max_new_empty_rate``
+  (the margin): its lower bound above ``max(0, expected upper bound) + margin``, both bounds
+  one-sided at ``confidence`` (a net the new model fills on the labels allows no less than
+  0: live traffic dilutes it towards 0). Without a published expectation, or one measured at
+  other thresholds than those in force, the margin is over 0 (the reason says so). Like the
+  shadow rates it passes otherwise: whether the thresholded answers are as good is labelled
+  quality's question. ``old_empty_rate`` is ``reported``: often an improvement, never a
+  failure. Both are ``skipped`` when no threshold is configured.
 - ``latency``: both sides' latency histograms over the window (search routes; the same for
   every segment). With ``bar = max(max_latency_ratio x old p99, old p99 + latency_slack_s)``,
   the share of new answers slower than ``bar`` should be at most 1 % (the old side's own share
@@ -25,10 +31,14 @@
 
 from __future__ import annotations
 
+import math
+from dataclasses import dataclass
+
 from proxy.config.schema import GateSection
 from proxy.gate.criterion import Criterion
 from proxy.gate.figures import Latency, SegmentFigures
 from proxy.gate.stats import count_above, histogram_quantile, mean_bounds, share_bounds, total_of
+from proxy.thresholds.evidence import AbstainFlips
 
 TAIL = 0.01
 """The share of answers above the old side's p99: what the new side may have above the bar."""
@@ -51,18 +61,52 @@ def operational_rate(
     return Criterion(name, "pass", share, cap, f"{text}: not significantly above the cap {cap}")
 
 
+@dataclass(frozen=True, slots=True)
+class ExpectedEmpty:
+    """The abstain flips the calibrator published for a segment, and the thresholds around it.
+
+    ``flips`` were counted on labelled queries with the old side at ``measured_at[0]`` and the
+    new at ``measured_at[1]`` (the labelled comparison's thresholds); ``live_at`` holds the
+    thresholds in force for the segment (old, new). ``borrowed``: the global entry's, for a
+    segment without a labelled comparison of its own.
+    """
+
+    flips: AbstainFlips
+    measured_at: tuple[float | None, float | None]
+    live_at: tuple[float | None, float | None]
+    borrowed: bool = False
+
+    def mismatch(self) -> str | None:
+        """Why the expectation does not describe the thresholds in force (None: it does)."""
+        same = all(
+            a is not None and b is not None and math.isclose(a, b, rel_tol=0, abs_tol=1e-9)
+            for a, b in zip(self.measured_at, self.live_at, strict=True)
+        )
+        if same:
+            return None
+        return (
+            f"the expected abstain flips were measured at old {_threshold(self.measured_at[0])} "
+            f"/ new {_threshold(self.measured_at[1])}, not at the thresholds in force (old "
+            f"{_threshold(self.live_at[0])} / new {_threshold(self.live_at[1])})"
+        )
+
+
 def abstain(
-    figures: SegmentFigures, settings: GateSection, *, configured: bool
+    figures: SegmentFigures,
+    settings: GateSection,
+    *,
+    configured: bool,
+    expected: ExpectedEmpty | None = None,
 ) -> tuple[Criterion, Criterion]:
-    """``new_empty_rate`` (judged) and ``old_empty_rate`` (reported)."""
-    cap = settings.max_new_empty_rate
+    """``new_empty_rate`` (judged, against ``expected`` when it applies) and ``old_empty_rate``."""
+    margin = settings.max_new_empty_rate
     if not configured:
         why = (
             "skipped: a side has no threshold for this segment (old: [thresholds].old, new: "
             "the calibrated document), so no side keeps nothing by threshold"
         )
         return (
-            Criterion("new_empty_rate", "skipped", None, cap, why),
+            Criterion("new_empty_rate", "skipped", None, margin, why),
             Criterion("old_empty_rate", "skipped", None, None, why),
         )
     n = figures.threshold_queries
@@ -73,7 +117,7 @@ def abstain(
             "from the calibrated document) in the window"
         )
         return (
-            Criterion("new_empty_rate", "unavailable", None, cap, reason),
+            Criterion("new_empty_rate", "unavailable", None, margin, reason),
             Criterion("old_empty_rate", "reported", None, None, reason),
         )
     old_share = figures.old_empty / n
@@ -95,18 +139,53 @@ def abstain(
     )
     if bounds is None:
         reason = "not available: fewer than two compared queries with both thresholds"
-        return Criterion("new_empty_rate", "unavailable", None, cap, reason), old
+        return Criterion("new_empty_rate", "unavailable", None, margin, reason), old
     net, low, high = bounds
     text = (
-        f"{_num(figures.new_empty)} of {_num(n)} {both}: the new side kept nothing where the "
-        f"old side kept some; {_num(figures.old_empty)} the other way: net {net:+.4f} of "
-        f"queries emptied ({settings.confidence:.0%} bounds [{low:+.4f}, {high:+.4f}])"
+        f"net {net:.3f} emptied live ({_num(figures.new_empty)} of {_num(n)} {both} emptied by "
+        f"the new side, {_num(figures.old_empty)} filled; {settings.confidence:.0%} bounds "
+        f"[{low:.3f}, {high:.3f}])"
     )
-    if low > cap:
-        reason = f"{text}: significantly above the cap {cap}"
-        return Criterion("new_empty_rate", "fail", net, cap, reason), old
-    reason = f"{text}: not significantly above the cap {cap}"
-    return Criterion("new_empty_rate", "pass", net, cap, reason), old
+    allowed, explained = _allowance(expected, margin, settings.confidence)
+    text = f"{text}; {explained}"
+    if low > allowed:
+        reason = (
+            f"{text}: the lower bound {low:.3f} is above {allowed:.3f}, significantly more "
+            "emptied than the models explain: is the new index complete, and does its "
+            "threshold suit live queries?"
+        )
+        return Criterion("new_empty_rate", "fail", net, allowed, reason), old
+    reason = f"{text}: not significantly above {allowed:.3f}"
+    return Criterion("new_empty_rate", "pass", net, allowed, reason), old
+
+
+def _allowance(
+    expected: ExpectedEmpty | None, margin: float, confidence: float
+) -> tuple[float, str]:
+    """The net share live may reach before it fails, and the words that explain it."""
+    if expected is None:
+        return margin, (
+            "no expected abstain flips are published (embedshift calibrate with --old-vectors "
+            f"and --old-threshold publishes them), so the margin {margin:g} is over 0"
+        )
+    mismatch = expected.mismatch()
+    if mismatch is not None:
+        return margin, f"{mismatch}, so the margin {margin:g} is over 0"
+    flips = expected.flips
+    found = mean_bounds(
+        flips.new_empty - flips.old_empty,
+        flips.new_empty + flips.old_empty,
+        flips.n_queries,
+        confidence,
+    )
+    upper = flips.net if found is None else found[2]
+    whose = ", the global entry's" if expected.borrowed else ""
+    allowed = max(0.0, upper) + margin
+    return allowed, (
+        f"the models alone explain {flips.net:.3f} on the labelled sample ({flips.new_empty} "
+        f"emptied, {flips.old_empty} filled of {flips.n_queries} labelled queries{whose}; "
+        f"upper bound {upper:.3f}), margin {margin:g}"
+    )
 
 
 def latency(figures: Latency, settings: GateSection) -> Criterion:
@@ -159,6 +238,10 @@ def floors(figures: SegmentFigures, settings: GateSection) -> list[Criterion]:
             reason = f"{text} straddle the floor {floor}: more compared queries needed"
             out.append(Criterion(name, "uncertain", low, floor, reason))
     return out
+
+
+def _threshold(value: float | None) -> str:
+    return "none" if value is None else f"{value:g}"
 
 
 def _num(value: float) -> str:

@@ -11,7 +11,8 @@ reviews). The criteria, each deciding on a one-sided bound at ``[gate].confidenc
 ``new_index_coverage``      old result ids found in the new index (:mod:`proxy.gate.health`)
 ``expected_divergence``     live RBO against what the two models alone explain (health)
 ``score_sanity``            new top-1 scores against the new model's published band (health)
-``new_empty_rate``          new side keeps nothing where old kept some (:mod:`.traffic`)
+``new_empty_rate``          new side keeps nothing where old kept some, beyond the models
+                            (the calibrator's expected flips) and a margin (:mod:`.traffic`)
 ``old_empty_rate``          the opposite flip: reported, never judged (traffic)
 ``shadow_error_rate``       failed shadow requests, significantly above the cap (traffic)
 ``shadow_timeout_rate``     timed-out shadow requests, likewise (traffic)
@@ -40,7 +41,7 @@ from proxy.gate.health import coverage, expected_divergence, score_sanity
 from proxy.gate.quality import labelled_quality
 from proxy.gate.review import ReviewCounts, reviewed_preference
 from proxy.gate.stats import histogram_quantile, mean_bounds
-from proxy.gate.traffic import abstain, floors, latency, operational_rate
+from proxy.gate.traffic import ExpectedEmpty, abstain, floors, latency, operational_rate
 from proxy.thresholds.evidence import Divergence, Quality, ScoreBand
 
 __all__ = [
@@ -72,6 +73,7 @@ class Evidence:
     quality: Quality | None = None  # never borrowed from another segment
     divergence: Divergence | None = None
     band: ScoreBand | None = None
+    abstain: ExpectedEmpty | None = None  # expected abstain flips, with the thresholds in force
     rbo_p: float = 0.9  # [comparison].rbo_p: the live RBO's persistence
     review_enabled: bool = False
     reviews: ReviewCounts | None = None
@@ -125,7 +127,7 @@ def evaluate(
         coverage(figures, settings),
         expected_divergence(figures, evidence.divergence, settings, evidence.rbo_p),
         score_sanity(figures, evidence.band, settings),
-        *abstain(figures, settings, configured=thresholds_configured),
+        *abstain(figures, settings, configured=thresholds_configured, expected=evidence.abstain),
         operational_rate("shadow_error_rate", figures.errors, figures.sent,
                          settings.max_shadow_error_rate, "shadow requests sent",
                          settings.confidence),

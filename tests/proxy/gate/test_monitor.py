@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+from datetime import UTC, datetime
+
 import aiohttp
 import pytest
 
+from proxy.gate.monitor import _expected_empty
+from proxy.thresholds.document import ModelInfo, SegmentThreshold, ThresholdsDocument
+from proxy.thresholds.evidence import AbstainFlips, QualitySide
+from proxy.thresholds.watch import ThresholdsInForce
 from tests.support.flip_rig import DROPPED_THIRD, GATE_FOR_TESTS, make_rig
+from tests.support.gate_evidence import quality
 
 
 async def drive(rig, session, segments, count):
@@ -107,3 +115,49 @@ async def test_other_is_judged_once_it_has_traffic(aiohttp_server, tmp_path):
     assert set(before["segments"]) == {"docs", "code"}
     assert set(after["segments"]) == {"docs", "code", "other"}
     assert after["segments"]["other"]["verdict"] == "inconclusive"
+
+
+def _entry(threshold, old, new, flips=None):
+    """A calibrated entry whose labelled comparison ran at ``old`` / ``new`` (no quality: None)."""
+    measured = None
+    if new is not None:
+        measured = replace(quality(), old=QualitySide("m", old), new=QualitySide("n", new),
+                           abstain=flips)  # fmt: skip
+    return SegmentThreshold(threshold, 0.5, 0.9, 300, "calibrated", quality=measured)
+
+
+def test_each_segment_reads_its_expected_abstain_flips_with_the_thresholds_in_force():
+    """Its own entry's, else the global entry's (said borrowed); the live thresholds beside.
+
+    ``docs`` has its own comparison; ``code`` has a threshold of its own but no comparison, so
+    the global one (measured at another new threshold) does not describe it; ``misc`` is not
+    in the document and runs at the global thresholds.
+    """
+    own = AbstainFlips(200, 12, 5, (0.0, 0.06))
+    overall = AbstainFlips(600, 30, 10, None)
+    doc = ThresholdsDocument(
+        version=1,
+        created_at=datetime(2026, 1, 31, tzinfo=UTC),
+        model=ModelInfo("n", "sha256:x"),
+        metric="cosine",
+        policy={"kind": "target_recall", "target": 0.9},
+        global_=_entry(0.55, 0.5, 0.55, overall),
+        segments={"docs": _entry(0.6, 0.5, 0.6, own), "code": _entry(0.58, None, None)},
+    )
+    in_force = ThresholdsInForce(old_default=0.5, old_segments={"code": 0.45}, document=doc)
+    docs = _expected_empty(in_force, "docs", "docs")
+    assert docs is not None
+    assert (docs.flips, docs.borrowed, docs.live_at) == (own, False, (0.5, 0.6))
+    assert docs.mismatch() is None
+    code = _expected_empty(in_force, "code", "code")
+    assert code is not None
+    assert (code.flips, code.borrowed, code.live_at) == (overall, True, (0.45, 0.58))
+    assert code.mismatch() is not None
+    misc = _expected_empty(in_force, "misc", "misc")
+    assert misc is not None
+    assert misc.borrowed
+    assert misc.mismatch() is None
+    alone = _expected_empty(in_force, None, "other")  # no segments configured: the global entry
+    assert alone is not None
+    assert not alone.borrowed
+    assert _expected_empty(ThresholdsInForce(old_default=0.5), "docs", "docs") is None

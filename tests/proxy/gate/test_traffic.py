@@ -7,7 +7,8 @@ import math
 import pytest
 
 from proxy.gate.figures import Latency, SegmentFigures
-from proxy.gate.traffic import abstain, floors, latency, operational_rate
+from proxy.gate.traffic import ExpectedEmpty, abstain, floors, latency, operational_rate
+from proxy.thresholds.evidence import AbstainFlips
 from tests.support.gate_evidence import gate_settings, live
 
 SETTINGS = gate_settings()
@@ -45,6 +46,12 @@ def test_no_shadow_request_is_unavailable() -> None:
 # --- new_empty_rate, old_empty_rate ---------------------------------------------------
 
 
+def expected(new_empty, old_empty, n, measured=(0.5, 0.41), live=(0.5, 0.41), borrowed=False):
+    """Published abstain flips measured at ``measured``, with ``live`` thresholds in force."""
+    flips = AbstainFlips(n_queries=n, new_empty=new_empty, old_empty=old_empty, interval=None)
+    return ExpectedEmpty(flips, measured, live, borrowed=borrowed)
+
+
 def test_old_empty_flips_are_reported_never_judged() -> None:
     """122 old_empty flips of 1109 (the issue's SciFact run): reported; they fail nothing."""
     figures = SegmentFigures(old_empty=122, new_empty=1, threshold_queries=1109)
@@ -61,30 +68,116 @@ def test_a_healthy_reshuffle_of_empty_answers_passes() -> None:
     new, _ = abstain(figures, SETTINGS, configured=True)
     assert new.status == "pass"
     assert new.value == pytest.approx(25 / 1109)
-    assert "net +0.0225 of queries emptied" in new.reason
+    assert new.reason.startswith("net 0.023 emptied live (61 of 1109 compared queries")
 
 
-def test_new_empty_flips_significantly_above_the_cap_fail() -> None:
-    """40 of 300 (13 %) emptied, 2 filled: the net lower bound is above 5 %: fail."""
+def test_without_an_expectation_the_margin_is_over_zero_and_the_reason_says_so() -> None:
+    """No published flips: today's cap. 40 of 300 emptied, 2 filled: lower bound > 5 %: fail."""
     figures = SegmentFigures(new_empty=40, old_empty=2, threshold_queries=300)
     new, _ = abstain(figures, SETTINGS, configured=True)
     assert new.status == "fail"
-    assert "significantly above the cap 0.05" in new.reason
+    assert new.limit == 0.05
+    assert "no expected abstain flips are published" in new.reason
+    assert "so the margin 0.05 is over 0" in new.reason
+    assert "is above 0.050, significantly more emptied than the models explain" in new.reason
 
 
 def test_new_empty_flips_not_shown_above_the_cap_pass() -> None:
-    """20 of 300 emptied (6.7 %), none filled: not significantly above 5 %: pass."""
+    """20 of 300 emptied (6.7 %), none filled, no expectation: not significantly above 5 %."""
     figures = SegmentFigures(new_empty=20, threshold_queries=300)
     new, _ = abstain(figures, SETTINGS, configured=True)
     assert new.status == "pass"
+    assert "not significantly above 0.050" in new.reason
+
+
+def test_what_the_models_explain_is_allowed_on_top_of_the_margin() -> None:
+    """A model pair that empties 12 % net on the labels: 12 % live passes, over a fixed cap not.
+
+    Labelled: 130 of 1000 emptied, 10 filled (net 0.12, one-sided upper bound 0.138); live 400
+    of 3000 emptied, 40 filled (net 0.12, lower bound 0.107): below 0.138 + 0.05.
+    """
+    figures = SegmentFigures(new_empty=400, old_empty=40, threshold_queries=3000)
+    fixed, _ = abstain(figures, SETTINGS, configured=True)
+    assert fixed.status == "fail"
+    new, _ = abstain(figures, SETTINGS, configured=True, expected=expected(130, 10, 1000))
+    assert new.status == "pass"
+    assert new.value == pytest.approx(0.12)
+    assert new.limit == pytest.approx(
+        0.05 + 0.12 + 1.6449 * math.sqrt((140 - 120**2 / 1000) / 999 / 1000), abs=1e-4
+    )
+    assert "net 0.120 emptied live" in new.reason
+    assert (
+        "the models alone explain 0.120 on the labelled sample (130 emptied, 10 filled of "
+        "1000 labelled queries; upper bound 0.138), margin 0.05"
+    ) in new.reason
+    assert new.reason.endswith(f"not significantly above {new.limit:.3f}")
+
+
+def test_significantly_more_emptied_than_the_models_explain_fails() -> None:
+    """A quarter of the index missing: live net 0.25 where the models explain 0.045: fail."""
+    figures = SegmentFigures(new_empty=260, old_empty=10, threshold_queries=1000)
+    new, _ = abstain(figures, SETTINGS, configured=True, expected=expected(7, 2, 113))
+    assert new.status == "fail"
+    assert "the models alone explain 0.044 on the labelled sample" in new.reason
+    assert "is the new index complete" in new.reason
+
+
+def test_the_bar_sits_at_the_expectation_plus_the_margin() -> None:
+    """With ample live and labelled queries, a live net just above expected + margin fails.
+
+    Labelled 10,000 queries at net 0.10 (upper bound 0.1049); live 100,000 queries: net 0.165
+    (lower bound 0.1630) fails, net 0.15 passes: the bar is at about 0.155.
+    """
+    labels = expected(1000, 0, 10_000)
+    above = SegmentFigures(new_empty=16_500, threshold_queries=100_000)
+    below = SegmentFigures(new_empty=15_000, threshold_queries=100_000)
+    assert abstain(above, SETTINGS, configured=True, expected=labels)[0].status == "fail"
+    assert abstain(below, SETTINGS, configured=True, expected=labels)[0].status == "pass"
+
+
+def test_a_net_the_new_model_fills_on_the_labels_allows_no_less_than_zero() -> None:
+    """Labels: net -0.10 (the new model fills answers). Live net 0.03: the bar stays 0 + 0.05."""
+    figures = SegmentFigures(new_empty=30, threshold_queries=1000)
+    new, _ = abstain(figures, SETTINGS, configured=True, expected=expected(0, 100, 1000))
+    assert new.status == "pass"
+    assert new.limit == pytest.approx(0.05)
+    assert "the models alone explain -0.100" in new.reason
+
+
+def test_an_expectation_measured_at_other_thresholds_is_not_used() -> None:
+    """Measured with old 0.5, live old 0.45: the margin is over 0 and the reason names both."""
+    figures = SegmentFigures(new_empty=400, old_empty=40, threshold_queries=3000)
+    labels = expected(130, 10, 1000, measured=(0.5, 0.41), live=(0.45, 0.41))
+    new, _ = abstain(figures, SETTINGS, configured=True, expected=labels)
+    assert new.status == "fail"
+    assert new.limit == 0.05
+    assert "measured at old 0.5 / new 0.41, not at the thresholds in force (old 0.45 / new" in (
+        new.reason
+    )
+    assert "so the margin 0.05 is over 0" in new.reason
+
+
+def test_a_borrowed_expectation_says_whose_it_is() -> None:
+    """A segment without a labelled comparison of its own reads the global entry's, said so."""
+    figures = SegmentFigures(new_empty=40, old_empty=30, threshold_queries=1000)
+    new, _ = abstain(
+        figures, SETTINGS, configured=True, expected=expected(9, 6, 300, borrowed=True)
+    )
+    assert new.status == "pass"
+    assert "of 300 labelled queries, the global entry's;" in new.reason
 
 
 def test_abstain_without_thresholds() -> None:
-    """No thresholds configured: skipped; configured but none counted: unavailable."""
-    new, old = abstain(SegmentFigures(), SETTINGS, configured=False)
+    """No thresholds configured: skipped; configured but none counted or one: unavailable."""
+    labels = expected(9, 6, 300)
+    new, old = abstain(SegmentFigures(), SETTINGS, configured=False, expected=labels)
     assert (new.status, old.status) == ("skipped", "skipped")
-    new, _ = abstain(SegmentFigures(), SETTINGS, configured=True)
+    new, _ = abstain(SegmentFigures(), SETTINGS, configured=True, expected=labels)
     assert new.status == "unavailable"
+    one = SegmentFigures(new_empty=1, threshold_queries=1)
+    new, _ = abstain(one, SETTINGS, configured=True, expected=labels)
+    assert new.status == "unavailable"
+    assert "fewer than two compared queries" in new.reason
 
 
 # --- latency --------------------------------------------------------------------------

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
 from proxy.gate.figures import Latency, SegmentFigures
+from proxy.gate.traffic import ExpectedEmpty
 from proxy.gate.verdict import Evidence, evaluate
+from proxy.thresholds.evidence import AbstainFlips
 from tests.support.gate_evidence import band, divergence, gate_settings, live, quality
 
 SETTINGS = gate_settings("min_compared = 100")
@@ -88,3 +91,17 @@ def test_the_verdict_as_json_shows_every_criterion() -> None:
     assert isinstance(criteria, dict)
     assert criteria["labelled_quality"]["limit"] == -0.02
     assert criteria["new_index_coverage"]["value"] == 1.0
+
+
+def test_the_expected_abstain_flips_reach_new_empty_rate() -> None:
+    """A healthy swap emptying 12 % net where the labels say 12 %: pass; without them: fail."""
+    figures = healthy(new_empty=36.0, threshold_queries=300.0)
+    flips = AbstainFlips(n_queries=1000, new_empty=120, old_empty=0, interval=None)
+    expected = ExpectedEmpty(flips, (0.5, 0.41), (0.5, 0.41))
+    with_flips = replace(PUBLISHED, abstain=expected)
+    verdict = evaluate("docs", figures, FAST, with_flips, SETTINGS, thresholds_configured=True)
+    assert verdict.verdict == "pass", verdict.reasons
+    verdict = evaluate("docs", figures, FAST, PUBLISHED, SETTINGS, thresholds_configured=True)
+    assert verdict.verdict == "fail"
+    assert verdict.reasons[0].startswith("new_empty_rate: net 0.120 emptied live")
+    assert "no expected abstain flips are published" in verdict.reasons[0]
