@@ -336,8 +336,12 @@ async def test_the_gate_judges_quality_and_health(
             print(f"    {criterion}: {value['status']}: {value['reason']}")
     shown = summary(gate)
     assert set(shown) == set(SEGMENTS), shown
+    for name in SEGMENTS:  # judged against what the models alone empty on the labels
+        empty = gate["segments"][name]["criteria"]["new_empty_rate"]["reason"]
+        assert "the models alone explain" in empty, empty
     if case == "healthy":
         assert "ndcg@10" in printed
+        assert "abstain flips: new empty " in printed
         for name in SEGMENTS:
             assert shown[name]["verdict"] == "pass", gate["segments"][name]["reasons"]
         assert flip_status == 200, flipped
