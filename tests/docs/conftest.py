@@ -13,7 +13,7 @@ def pytest_terminal_summary(terminalreporter) -> None:
     total = sum(kinds.values())
     terminalreporter.write_line(
         f"docs shell blocks: {total} in README.md and docs/: {kinds['run']} executed by "
-        f"tests/docs/test_shell_blocks.py, {kinds['needs']} executed there when their tool is "
-        f"on PATH, {kinds['run-by']} executed by another runner (run-by), "
+        f"tests/docs/test_shell_blocks.py, {kinds['needs']} executed there when what they need "
+        f"is there, {kinds['run-by']} executed by another runner (run-by), "
         f"{kinds['external']} marked external"
     )

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.docs.blocks import ROOT, Block, collect, console_steps, doc_files
+from tests.docs.blocks import COMPONENTS, ROOT, Block, collect, console_steps, doc_files
 from tests.docs.runner import run_blocks
 from tests.support.components import REQUIRE_VAR
 
@@ -33,6 +33,13 @@ def _pages_with_runnable_blocks() -> list[Path]:
     ]
 
 
+def _available(tool: str) -> bool:
+    """A server .ci/components.sh named in the environment, or a program on PATH."""
+    if tool in COMPONENTS:
+        return bool(os.environ.get(COMPONENTS[tool]))
+    return shutil.which(tool) is not None
+
+
 def _runnable(page: Path) -> list[Block]:
     """The page's blocks to run here; a missing tool skips (or fails under CI's rule)."""
     chosen = []
@@ -41,10 +48,10 @@ def _runnable(page: Path) -> list[Block]:
             chosen.append(block)
         elif block.kind == "needs":
             tool = block.marker("needs") or ""
-            if shutil.which(tool) is not None:
+            if _available(tool):
                 chosen.append(block)
             elif os.environ.get(REQUIRE_VAR) == "1":
-                pytest.fail(f"{block.where}: needs {tool}, not on PATH", pytrace=False)
+                pytest.fail(f"{block.where}: needs {tool}, not available", pytrace=False)
     return chosen
 
 
