@@ -140,12 +140,28 @@ async def _embed_missing(
             async with asyncio.TaskGroup() as tasks:
                 for batch in _by_input_type(batches):
                     tasks.create_task(one(batch))
-        except* EmbeddingError as failures:
-            first = failures.exceptions[0]
+        except BaseExceptionGroup as group:
+            # a plain except, not except*: an exception raised in an except* clause can reach
+            # the caller wrapped in a group, and callers catch EmbeddingError itself
+            first = _first_embedding_error(group)
+            if first is None:
+                raise
             raise EmbeddingError(
                 f"embedding the labelled sample failed after {done} of {len(todo)} new texts "
                 f"({done} kept in {cache.path}; rerun to resume): {first}"
-            ) from first
+            ) from group
+
+
+def _first_embedding_error(group: BaseExceptionGroup[BaseException]) -> EmbeddingError | None:
+    """The first EmbeddingError in ``group`` (nested groups searched), or None."""
+    for failure in group.exceptions:
+        if isinstance(failure, EmbeddingError):
+            return failure
+        if isinstance(failure, BaseExceptionGroup):
+            found = _first_embedding_error(failure)
+            if found is not None:
+                return found
+    return None
 
 
 def _by_input_type(
