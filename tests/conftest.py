@@ -97,3 +97,21 @@ def nginx_bin() -> str:
 def hey_bin() -> str:
     """Path of the ``hey`` HTTP load generator."""
     return binary_value("EMBEDSHIFT_TEST_HEY_BIN", "hey", "hey")
+
+
+SHARED_PORTS = "tests/docs/"
+"""Test files that bind fixed loopback ports (the docs' own: 8080, 9464, 9465, 7998)."""
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """One xdist group per test file, and one for every file under :data:`SHARED_PORTS`.
+
+    ``scripts/check`` spreads the suite over workers with ``--dist loadgroup``: a file's tests
+    stay together (its module fixtures, such as the collections a file loads into Chroma, are
+    built once), and the files that bind the docs' fixed ports never run at the same time.
+    """
+    root = Path(__file__).resolve().parent.parent
+    for item in items:
+        path = item.path.resolve().relative_to(root).as_posix()
+        group = SHARED_PORTS if path.startswith(SHARED_PORTS) else path
+        item.add_marker(pytest.mark.xdist_group(group))
