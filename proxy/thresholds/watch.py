@@ -33,6 +33,7 @@ from proxy.config.schema import Config
 from proxy.errors import ThresholdsError
 from proxy.logs import get_logger
 from proxy.thresholds.document import ThresholdsDocument, load_thresholds
+from proxy.thresholds.evidence import AbstainFlips
 
 log = get_logger("thresholds")
 
@@ -118,6 +119,16 @@ class ThresholdMetrics:
             ("segment", "measure"),
             registry=registry,
         )
+        self.expected_empty = Gauge(
+            "embedshift_expected_new_empty_net",
+            "Net share of the calibrator's labelled queries the new side leaves empty at its "
+            "threshold where the old side keeps some, minus the reverse (quality.abstain), per "
+            "segment where it was measured at the thresholds in force: the share and its "
+            "bootstrap interval's bounds (bound = net, lower, upper); what the gate's "
+            "new_empty_rate allows beyond its margin.",
+            ("segment", "bound"),
+            registry=registry,
+        )
 
     def show(self, in_force: ThresholdsInForce, segments: list[str]) -> None:
         """Set the threshold gauges for every configured segment (and ``other``)."""
@@ -135,16 +146,19 @@ class ThresholdMetrics:
                     math.nan if entry.precision is None else entry.precision
                 )
                 self.recall.labels(name).set(math.nan if entry.recall is None else entry.recall)
-            self._evidence(doc, segments)
+            self._evidence(in_force, doc, segments)
 
-    def _evidence(self, doc: ThresholdsDocument, segments: list[str]) -> None:
-        """The published quality and expected divergence as gauges (stale series removed).
+    def _evidence(
+        self, in_force: ThresholdsInForce, doc: ThresholdsDocument, segments: list[str]
+    ) -> None:
+        """The published quality and expectations as gauges (stale series removed).
 
-        Quality: each entry's own (never borrowed). Expected divergence: every configured
-        segment's too, the global one standing in, as the gate reads it.
+        Quality: each entry's own (never borrowed). Expected divergence and abstain flips: every
+        configured segment's too, the global one standing in, as the gate reads them.
         """
         self.quality.clear()
         self.expected.clear()
+        self.expected_empty.clear()
         for name, entry in {"global": doc.global_, **doc.segments}.items():
             if entry.quality is not None:
                 for metric, figures in entry.quality.metrics.items():
@@ -159,6 +173,37 @@ class ThresholdMetrics:
             if divergence is not None:
                 self.expected.labels(name, "rbo").set(divergence.rbo.mean)
                 self.expected.labels(name, "overlap").set(divergence.overlap.mean)
+            flips = _abstain_in_force(in_force, doc, name)
+            if flips is not None:
+                self.expected_empty.labels(name, "net").set(flips.net)
+                if flips.interval is not None:
+                    self.expected_empty.labels(name, "lower").set(flips.interval[0])
+                    self.expected_empty.labels(name, "upper").set(flips.interval[1])
+
+
+def _abstain_in_force(
+    in_force: ThresholdsInForce, doc: ThresholdsDocument, name: str
+) -> AbstainFlips | None:
+    """The abstain flips the gate's ``new_empty_rate`` expects for ``name`` (None: none).
+
+    As the gate picks them (proxy/gate/monitor.py): the segment's own labelled comparison, else
+    the global entry's, and only when it was measured at the thresholds in force for the
+    segment (else the gate allows its margin over 0, and so should an alert).
+    """
+    key = None if name == "global" else name
+    live = (
+        in_force.old_default if key is None else in_force.old_for(key),
+        doc.threshold_for(key),
+    )
+    for quality in (doc.quality_for(key), doc.global_.quality):
+        if quality is not None and quality.abstain is not None:
+            measured = (quality.old.threshold, quality.new.threshold)
+            same = all(
+                a is not None and b is not None and math.isclose(a, b, rel_tol=0, abs_tol=1e-9)
+                for a, b in zip(measured, live, strict=True)
+            )
+            return quality.abstain if same else None
+    return None
 
 
 class CalibratorFreshness(Collector):

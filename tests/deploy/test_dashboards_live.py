@@ -9,7 +9,8 @@ every rule expression is run through Prometheus' HTTP API and must return data.
 The traffic (tests/deploy/traffic.py) is designed so that each alert has something to fire on:
 ``code`` disagrees completely, far below what the published models explain
 (EmbedshiftDivergenceBeyondModels), its new index lacks the old ids (EmbedshiftNewIndexIncomplete)
-and keeps nothing at its threshold where the old one kept some (EmbedshiftNewIndexEmptiesAnswers);
+and keeps nothing at its threshold where the old one kept some (EmbedshiftNewIndexEmptiesAnswers,
+on the fixed margin: only ``docs`` has expected abstain flips measured at its thresholds);
 ``docs`` agrees, with two pairs swapped, but its id lookups fail
 (EmbedshiftCoverageLookupsFailing); every new top-1 score is above the published band
 (EmbedshiftScoresOutOfBand); ``misc`` (reported as ``other``) fails on the new index
@@ -103,6 +104,8 @@ def calibrator_output(workdir: Path) -> None:
         "old": {"model": "all-MiniLM-L6-v2", "threshold": 0.85},
         "new": {"model": "all-mpnet-base-v2", "threshold": 0.75},
         "metrics": {"ndcg@10": {"old": 0.6, "new": 0.61, "diff": 0.01, "interval": [-0.01, 0.03]}},
+        "abstain": {"n_queries": 40, "new_empty": 3, "old_empty": 1, "net": 0.05,
+                    "interval": [-0.025, 0.125]},
     }  # fmt: skip
     divergence = {
         "k": 10, "n_queries": 40, "n_documents": 1000, "rbo_p": 0.9,
@@ -219,6 +222,13 @@ async def test_every_panel_and_rule_returns_data(
             assert not missing, "no data for:\n" + "\n".join(
                 f"  {where}: {expr}" for where, expr in missing.items()
             )
+            # the emptied-answers alert reads the expectation where the gate applies it
+            expected = await asyncio.to_thread(
+                prometheus_query, prom, 'embedshift_expected_new_empty_net{bound="upper"}'
+            )
+            assert {r["metric"]["segment"]: float(r["value"][1]) for r in expected} == {
+                "docs": 0.125
+            }
     finally:
         status = await asyncio.to_thread(sidecar.stop)
     assert status == 0, sidecar.log.read_text()[-3000:]

@@ -277,3 +277,39 @@ def test_the_published_evidence_is_exported_as_gauges():
     expected = "embedshift_expected_divergence"
     assert value(expected, segment="docs", measure="rbo") == 0.54
     assert value(expected, segment="misc", measure="overlap") == 0.52  # the global one
+
+
+def test_the_expected_abstain_flips_are_exported_where_the_gate_applies_them():
+    """``embedshift_expected_new_empty_net``: own else global, only at the thresholds in force."""
+    raw = _raw()
+    measured = {"old": QUALITY["old"], "new": {**QUALITY["new"], "threshold": 0.6}}
+    raw["global"]["quality"] = {**QUALITY, **measured, "abstain": ABSTAIN}
+    own = {"n_queries": 100, "new_empty": 3, "old_empty": 5, "net": -0.02, "interval": None}
+    raw["segments"]["docs"]["quality"] = {**QUALITY, **measured, "abstain": own}
+    raw["segments"]["lab"] = _segment(threshold=0.7)  # the global flips were measured at 0.6
+    in_force = ThresholdsInForce(
+        old_default=0.5,
+        old_segments={"ops": 0.4},  # the old threshold moved since the measurement
+        document=from_dict(raw),
+    )
+    registry = CollectorRegistry()
+    ThresholdMetrics(registry).show(in_force, ["docs", "code", "lab", "ops", "misc"])
+
+    def value(segment, bound):
+        return registry.get_sample_value(
+            "embedshift_expected_new_empty_net", {"segment": segment, "bound": bound}
+        )
+
+    assert value("docs", "net") == -0.02  # its own, without an interval
+    assert value("docs", "upper") is None
+    for segment in ("global", "code", "misc", "other"):  # the global entry's
+        assert value(segment, "net") == 0.03
+        assert (value(segment, "lower"), value(segment, "upper")) == (0.01, 0.05)
+    assert value("lab", "net") is None  # measured at other thresholds: the gate ignores it too
+    assert value("ops", "net") is None
+    # _raw's labelled comparison has no new threshold: no expectation anywhere
+    registry = CollectorRegistry()
+    ThresholdMetrics(registry).show(
+        ThresholdsInForce(old_default=0.5, document=from_dict(_raw())), ["docs"]
+    )
+    assert value("global", "net") is None
