@@ -113,11 +113,17 @@ def format_status(status: dict[str, Any]) -> str:
         state += " (halted after an automatic rollback)"
     lines.append(f"automatic promotion: {state}")
     limit, interval = promotion.get("failure_limit"), promotion.get("failure_interval_s") or 0
+    # tracked whatever the setting, but only promotion rolls back: off, "rollback at" misleads
+    outcome = (
+        f"rollback at {limit}"
+        if promotion["enabled"]
+        else "tracked only: no automatic rollback while promotion is off"
+    )
     for segment, streak in sorted((promotion.get("failing") or {}).items()):
         since = datetime.fromtimestamp(streak["since"], UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
         lines.append(
             f"  {segment} failing since {since}: {streak['evaluations']} evaluations in a row, "
-            f"{streak['readings']} of them at least {interval:g} s apart (rollback at {limit})"
+            f"{streak['readings']} of them at least {interval:g} s apart ({outcome})"
         )
     return "\n".join(lines)
 

@@ -5,6 +5,7 @@ will tell); ``unavailable`` (the figure does not exist yet: nothing published, n
 ``skipped`` (the operator turned the criterion off, or it cannot apply: no thresholds, review
 off); ``reported`` (shown, never judged: ``old_empty_rate``). A verdict fails on any ``fail``,
 is inconclusive on any ``uncertain`` or ``unavailable``, and passes otherwise.
+A reason says why, never repeating the status it stands beside (no ``skipped: ...``).
 """
 
 from __future__ import annotations

@@ -36,14 +36,14 @@ def coverage(figures: SegmentFigures, settings: GateSection) -> Criterion:
     name, floor = "new_index_coverage", settings.min_coverage
     if floor <= 0 or settings.coverage_rate <= 0:
         why = "min_coverage is 0" if floor <= 0 else "id lookups are off (coverage_rate = 0)"
-        return Criterion(name, "skipped", None, floor, f"skipped: {why}")
+        return Criterion(name, "skipped", None, floor, why)
     looked = figures.ids_present + figures.ids_missing
     failed = f"; {_num(figures.lookups_failed)} lookups failed" if figures.lookups_failed else ""
     bounds = share_bounds(figures.ids_present, looked, settings.confidence)
     if bounds is None:
         if figures.lookups_unsupported > 0:
             reason = (
-                "skipped: the route's adapter has no get-by-id call (the generic adapter), "
+                "the route's adapter has no get-by-id call (the generic adapter), "
                 "so the new index's coverage is not checked"
             )
             return Criterion(name, "skipped", None, floor, reason)
@@ -69,7 +69,7 @@ def expected_divergence(  # noqa: PLR0911 - one return per outcome
     """``expected_divergence`` (module docstring); ``rbo_p``: the live RBO's persistence."""
     name, margin = "expected_divergence", settings.divergence_margin
     if margin <= 0:
-        return Criterion(name, "skipped", None, None, "skipped: divergence_margin is 0")
+        return Criterion(name, "skipped", None, None, "divergence_margin is 0")
     if expected is None:
         reason = f"not available: no expected divergence is published {NOT_PUBLISHED}"
         return Criterion(name, "unavailable", None, None, reason)
@@ -77,7 +77,7 @@ def expected_divergence(  # noqa: PLR0911 - one return per outcome
     chance = expected.k / max(expected.n_documents, 1)
     if floor <= chance:
         reason = (
-            f"skipped: the models alone explain RBO {expected.rbo.mean:.3f}, too close to "
+            f"the models alone explain RBO {expected.rbo.mean:.3f}, too close to "
             "unrelated lists for divergence to tell a broken index"
         )
         return Criterion(name, "skipped", None, floor, reason)
@@ -112,7 +112,7 @@ def score_sanity(
     """``score_sanity`` (module docstring)."""
     name, cap = "score_sanity", settings.max_score_outside_band
     if cap >= 1:
-        return Criterion(name, "skipped", None, cap, "skipped: max_score_outside_band is 1")
+        return Criterion(name, "skipped", None, cap, "max_score_outside_band is 1")
     if band is None:
         reason = f"not available: no score band of the new model is published {NOT_PUBLISHED}"
         return Criterion(name, "unavailable", None, cap, reason)

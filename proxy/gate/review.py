@@ -80,7 +80,7 @@ def reviewed_preference(
     """The criterion for one segment (module docstring); ``counts`` None: no vote yet."""
     if not enabled:
         return Criterion(
-            NAME, "skipped", None, LOSS_SHARE_LIMIT, "skipped: review is off ([review].enabled)"
+            NAME, "skipped", None, LOSS_SHARE_LIMIT, "review is off ([review].enabled)"
         )
     reviews = 0 if counts is None else counts.reviews
     if counts is None or reviews < min_reviews:

@@ -102,7 +102,7 @@ def abstain(
     margin = settings.max_new_empty_rate
     if not configured:
         why = (
-            "skipped: a side has no threshold for this segment (old: [thresholds].old, new: "
+            "a side has no threshold for this segment (old: [thresholds].old, new: "
             "the calibrated document), so no side keeps nothing by threshold"
         )
         return (

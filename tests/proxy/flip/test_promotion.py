@@ -269,7 +269,8 @@ async def test_counting_every_evaluation_lets_one_burst_roll_back(tmp_path, gate
 
 async def test_status_shows_each_failing_streak(aiohttp_server, tmp_path):
     """``GET /admin/status`` and ``embedshift status``: evaluations, readings, since when."""
-    rig = await make_rig(aiohttp_server, tmp_path, extra=GATE_FOR_TESTS + "interval_s = 3600.0\n")
+    extra = GATE_FOR_TESTS + "interval_s = 3600.0\n[promotion]\nenabled = true\n"
+    rig = await make_rig(aiohttp_server, tmp_path, extra=extra)
     # the periodic evaluation at start-up (inconclusive: no traffic), then none for an hour
     while rig.sidecar.gate.last is None:  # noqa: ASYNC110 - the gate task has no event
         await asyncio.sleep(0.01)

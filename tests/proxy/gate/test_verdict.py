@@ -46,6 +46,25 @@ def test_a_healthy_swap_as_good_on_labels_passes() -> None:
     }
 
 
+def test_no_reason_repeats_its_status() -> None:
+    """Each skipped criterion says why, not ``skipped: ...`` again (the status stands beside it)."""
+    off = gate_settings("min_compared = 100\nmin_coverage = 0\ndivergence_margin = 0\n"
+                        "max_score_outside_band = 1")  # fmt: skip
+    verdict = evaluate("docs", healthy(), FAST, PUBLISHED, off, thresholds_configured=False)
+    skipped = {c.name: c.reason for c in verdict.criteria if c.status == "skipped"}
+    assert set(skipped) == {
+        "new_index_coverage",
+        "expected_divergence",
+        "score_sanity",
+        "new_empty_rate",
+        "old_empty_rate",
+        "reviewed_preference",
+    }
+    for criterion in verdict.criteria:
+        assert not criterion.reason.startswith(f"{criterion.status}:"), criterion
+    assert skipped["reviewed_preference"] == "review is off ([review].enabled)"
+
+
 def test_without_labelled_quality_a_healthy_swap_is_inconclusive() -> None:
     """No document: labelled quality unavailable, so inconclusive (never a silent pass)."""
     verdict = evaluate("docs", healthy(), FAST, Evidence(), SETTINGS, thresholds_configured=False)
