@@ -7,7 +7,8 @@ are skipped; keys a line does not need are ignored.
 
 * Eval JSONL: ``{"query_id", "text"?, "relevant_ids": [...], "segment"?}`` per line. A query
   with no relevant ids is allowed: whatever it retrieves is noise (it counts against precision).
-  ``segment`` defaults to ``"default"``.
+  ``segment`` defaults to ``"default"``. A query id is unique within its segment; two segments
+  may share one (whether they can depends on their vectors: :mod:`calibrator.inputs.layout`).
 * Qrels TSV: ``query_id<TAB>doc_id<TAB>relevance`` (BEIR) or ``query_id 0 doc_id relevance``
   (TREC), an optional header line; every listed pair is relevant unless ``min_relevance`` is
   given. Texts come from an optional ``{"id", "text"}`` JSONL of queries.
@@ -50,7 +51,7 @@ class LabelledQuery:
 
 @dataclass(frozen=True, slots=True)
 class EvalSet:
-    """The labelled queries, in file order; query ids are unique."""
+    """The labelled queries, in file order; (segment, query id) pairs are unique."""
 
     queries: tuple[LabelledQuery, ...]
 
@@ -136,7 +137,7 @@ def load_eval_jsonl(path: str | Path) -> EvalSet:
     """Read an eval set in JSONL (see the module docstring)."""
     p = Path(path)
     queries: list[LabelledQuery] = []
-    seen: dict[str, int] = {}
+    seen: dict[tuple[str, str], int] = {}  # (segment, query_id): line
     for number, line in _lines(p):
         doc = _object(p, number, line)
         if "query_id" not in doc:
@@ -144,13 +145,16 @@ def load_eval_jsonl(path: str | Path) -> EvalSet:
         if "relevant_ids" not in doc:
             raise InputError(f"{p}:{number}: relevant_ids is missing (use [] for none)")
         query_id = _id(doc["query_id"], p, number, "query_id")
-        if query_id in seen:
-            raise InputError(f"{p}:{number}: query_id {query_id!r} repeats line {seen[query_id]}")
-        seen[query_id] = number
+        segment = _segment(doc.get("segment"), p, number)
+        first = seen.setdefault((segment, query_id), number)
+        if first != number:
+            raise InputError(
+                f"{p}:{number}: query_id {query_id!r} repeats line {first} (segment {segment!r})"
+            )
         queries.append(
             LabelledQuery(
                 query_id=query_id,
-                segment=_segment(doc.get("segment"), p, number),
+                segment=segment,
                 relevant_ids=_unique_ids(doc["relevant_ids"], p, number),
                 text=_optional_text(doc.get("text"), p, number, "text"),
                 source=str(p),

@@ -67,6 +67,26 @@ def test_each_bad_eval_line_names_file_and_line(tmp_path, bad, message):
         load_eval_jsonl(path)
 
 
+def test_a_query_id_may_repeat_in_another_segment_but_not_in_its_own(tmp_path):
+    """The key is (segment, query_id): two segments may share an id; one segment may not."""
+    other = {**GOOD, "segment": "code", "relevant_ids": ["c1"]}
+    path = _write(tmp_path / "eval.jsonl", [json.dumps(GOOD), json.dumps(other)])
+    docs, code = load_eval_jsonl(path).queries
+    assert (docs.query_id, docs.segment, docs.relevant_ids) == ("q1", "docs", ("d1", "d2"))
+    assert (code.query_id, code.segment, code.relevant_ids) == ("q1", "code", ("c1",))
+    _write(path, [json.dumps(GOOD), json.dumps(other), json.dumps({**GOOD, "relevant_ids": []})])
+    with pytest.raises(
+        InputError, match=rf"^{path}:3: query_id 'q1' repeats line 1 \(segment 'docs'\)"
+    ):
+        load_eval_jsonl(path)
+    plain = {"query_id": 5, "relevant_ids": []}  # no segment: both in "default"
+    _write(path, [json.dumps(plain), json.dumps({**plain, "query_id": "5"})])
+    with pytest.raises(
+        InputError, match=rf"^{path}:2: query_id '5' repeats line 1 \(segment 'default'\)"
+    ):
+        load_eval_jsonl(path)
+
+
 def test_invalid_utf8_and_missing_files_are_input_errors(tmp_path):
     """Bytes that are not UTF-8 name their line; a missing file says so."""
     path = tmp_path / "eval.jsonl"

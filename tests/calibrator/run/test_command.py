@@ -275,6 +275,43 @@ def test_collections_with_colliding_ids_each_in_its_folder(capsys, tmp_path):
         assert (report / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
+def test_one_eval_file_may_reuse_query_ids_across_segments_with_their_own_vectors(capsys, tmp_path):
+    """``--eval FILE`` with q0.. in segments a and b: fine with a folder each, refused shared.
+
+    Each collection has queries q0.. and documents d0..; with --vectors SEGMENT=DIR they are
+    told apart as a:q0 and b:q0. One folder for both has one row per id: an error naming both
+    lines. A query repeated within one segment stays an error naming file and line.
+    """
+    a = collection(tmp_path, "a", 1, n_queries=30, n_docs=120)
+    b = collection(tmp_path, "b", 2, n_queries=30, n_docs=120)
+    eval_path, out = tmp_path / "eval.jsonl", tmp_path / "thresholds.json"
+    rows = []
+    for name, folder in (("a", a), ("b", b)):
+        relevant: dict[str, list[str]] = {}
+        for line in (folder / "train.tsv").read_text().splitlines():
+            query_id, doc_id, _ = line.split("\t")
+            relevant.setdefault(query_id, []).append(doc_id)
+        rows += [{"query_id": q, "relevant_ids": d, "segment": name} for q, d in relevant.items()]
+    eval_path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    assert rows[0]["query_id"] == rows[15]["query_id"] == "q0"  # the same ids in both
+    own = ("--vectors", f"a={a / 'vectors'}", "--vectors", f"b={b / 'vectors'}")
+    status, _, stderr = _run(capsys, "--eval", eval_path, *own, "--out", out,
+                             "--min-queries", 10)  # fmt: skip
+    assert status == 0, stderr
+    doc = load_thresholds(out)
+    assert (doc.segments["a"].n_queries, doc.segments["b"].n_queries) == (15, 15)
+    status, _, stderr = _run(capsys, "--eval", eval_path, "--vectors", a / "vectors",
+                             "--out", out, "--min-queries", 10)  # fmt: skip
+    assert status == 1
+    assert f"{eval_path}:16: query_id 'q0' of segment 'b' is also at {eval_path}:1" in stderr
+    with eval_path.open("a") as f:
+        f.write(json.dumps(rows[3]) + "\n")
+    status, _, stderr = _run(capsys, "--eval", eval_path, *own, "--out", out)
+    assert status == 1
+    last = stderr.strip().splitlines()[-1]
+    assert last == f"embedshift: {eval_path}:31: query_id 'q6' repeats line 4 (segment 'a')"
+
+
 def test_layout_options_are_checked(sample, capsys, tmp_path):
     """Two unnamed folders, a nameless held-out file, a share out of range: exit 2, one line."""
     vectors, eval_path, out = sample
