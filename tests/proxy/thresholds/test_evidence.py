@@ -282,7 +282,7 @@ def test_the_published_evidence_is_exported_as_gauges():
 def test_the_expected_abstain_flips_are_exported_where_the_gate_applies_them():
     """``embedshift_expected_new_empty_net``: own else global, only at the thresholds in force."""
     raw = _raw()
-    measured = {"old": QUALITY["old"], "new": {**QUALITY["new"], "threshold": 0.6}}
+    measured = {"new": {"model": "all-mpnet-base-v2", "threshold": 0.6}}  # old: 0.5, as QUALITY
     raw["global"]["quality"] = {**QUALITY, **measured, "abstain": ABSTAIN}
     own = {"n_queries": 100, "new_empty": 3, "old_empty": 5, "net": -0.02, "interval": None}
     raw["segments"]["docs"]["quality"] = {**QUALITY, **measured, "abstain": own}
