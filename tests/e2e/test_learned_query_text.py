@@ -151,6 +151,23 @@ def chroma_app(
     return answers
 
 
+def assert_same_hits(
+    ids: list[list[str]],
+    distances: list[list[float]],
+    other_ids: list[list[str]],
+    other_distances: list[list[float]],
+) -> None:
+    """The same hits in the same order, their distances equal to 1e-5.
+
+    An engine's distance for one vector may differ in the last float bits from one search to
+    the next (Typesense under load: 0.39107323 against 0.39107317), and the application's own
+    query embedding may too when the embedding server batches differently.
+    """
+    assert ids == other_ids
+    flat = [d for row in distances for d in row]
+    assert flat == pytest.approx([d for row in other_distances for d in row], abs=1e-5)
+
+
 def figures(proxy: Sidecar, route: str) -> dict[str, float]:
     """What the sidecar exports for a route: outcomes, coverage and divergence sums."""
     labels = {"route": route, "segment": "other"}
@@ -195,7 +212,12 @@ def test_chroma_learns_every_query_text(
         print(f"chroma, {name}: {learned}; header: {header}")
         assert learned["outcome compared"] >= 0.99 * N
         assert learned["recalled"] == learned["outcome compared"]
-        assert answers == header_answers
+        assert_same_hits(
+            [a["ids"] for a in answers],
+            [a["distances"] for a in answers],
+            [a["ids"] for a in header_answers],
+            [a["distances"] for a in header_answers],
+        )
         for key in ("overlap sum", "rbo sum", "compared"):
             assert learned[key] == pytest.approx(header[key], abs=1e-9)
 
@@ -276,7 +298,12 @@ def test_typesense_learns_every_query_text(typesense, typesense_corpora, infinit
     print(f"typesense: learned {learned}; json {with_text}")
     assert learned["outcome compared"] >= 0.99 * (N // 4)
     assert learned["compared"] >= 0.99 * N
-    assert learned_answers == json_answers
+    assert_same_hits(
+        [[i for i, _ in hits] for hits in learned_answers],
+        [[d for _, d in hits] for hits in learned_answers],
+        [[i for i, _ in hits] for hits in json_answers],
+        [[d for _, d in hits] for hits in json_answers],
+    )
     for key in ("overlap sum", "rbo sum", "compared"):
         assert learned[key] == pytest.approx(with_text[key], abs=1e-9)
 
