@@ -110,6 +110,7 @@ def calibrate_rows(tmp: Path) -> list[Row]:
             f"bare Q @ D.T {data['bare_s']:.2f} s", f"{data['max_f_beta_s'] / data['bare_s']:.2f}x",
             "(shown)", "-",
         ),
+        *_with_old_rows(data),
         (
             "calibrator", "peak memory above the data", f"{data['target_recall_peak_mb']:.0f} MB",
             f"bare product {data['bare_peak_mb']:.0f} MB", "-", "bounded", "yes",
@@ -118,6 +119,54 @@ def calibrate_rows(tmp: Path) -> list[Row]:
             "calibrator", "the article's per-threshold loop, same data (extrapolated)",
             f"{data['target_recall_s']:.2f} s", f"article {data['article_s']:.0f} s",
             f"{data['article_s'] / data['target_recall_s']:.0f}x faster", "(shown)", "-",
+        ),
+    ]  # fmt: skip
+
+
+def _with_old_rows(data: dict[str, Any]) -> list[Row]:
+    """Calibrating with the old model too (labelled quality, divergence, the map) against both
+    bare products; none when the benchmark ran without it."""
+    if "with_old_s" not in data:
+        return []
+    both = data["bare_s"] + data["bare_old_s"]
+    ratio = data["with_old_s"] / both
+    return [
+        (
+            "calibrator", "the same with the old model (quality, divergence, map)",
+            f"{data['with_old_s']:.2f} s", f"bare new + old products {both:.2f} s",
+            f"{ratio:.2f}x", "<= 1.5x", _ok(ratio <= 1.5),
+        )
+    ]  # fmt: skip
+
+
+def embeddings_api_rows(tmp: Path) -> list[Row]:
+    """The application's embeddings calls through the sidecar, and the query memory's bound."""
+    data = _run(
+        "embeddings_api",
+        ["bench/embeddings_api_bench.py", "--seconds", "8", "--rounds", "3"],
+        tmp / "embeddings_api.json",
+        1200,
+    )
+    if data is None:
+        return [("embeddings API", "did not run (needs hey)", "-", "-", "-", "-", "-")]
+    med = data["latency"]["medians"]
+    direct, plain, learned = med["direct"], med["passthrough"], med["learned"]
+    first, last = data["memory"]["rows"][0], data["memory"]["rows"][-1]
+    return [
+        (
+            "embeddings API", "p50 / p99 at 500 calls/s, every text learned",
+            f"{learned['p50_ms']:.1f} / {learned['p99_ms']:.1f} ms",
+            (
+                f"plain passthrough {plain['p50_ms']:.1f} / {plain['p99_ms']:.1f} ms "
+                f"(direct {direct['p50_ms']:.1f} / {direct['p99_ms']:.1f} ms)"
+            ),
+            f"{learned['p99_ms'] / plain['p99_ms']:.2f}x p99", "(shown)", "-",
+        ),
+        (
+            "embeddings API", f"sidecar RSS over {last['calls']:,.0f} distinct queries",
+            f"{last['rss_mib']:.1f} MiB ({last['entries']:,.0f} remembered)",
+            f"after {first['calls']:,.0f}: {first['rss_mib']:.1f} MiB",
+            f"{last['rss_mib'] / first['rss_mib']:.2f}x", "bounded", "-",
         ),
     ]  # fmt: skip
 
@@ -219,6 +268,7 @@ BENCHES: dict[str, Callable[[Path], list[Row]]] = {
     "reembed": reembed_rows,
     "inventory": inventory_rows,
     "query": query_rows,
+    "embeddings_api": embeddings_api_rows,
 }
 
 

@@ -10,6 +10,7 @@ Used by ``test_corpus.py`` and ``bench/inventory_packages.py``.
 
 from __future__ import annotations
 
+import fcntl
 import os
 import shutil
 import subprocess
@@ -47,11 +48,25 @@ def expectations() -> dict[str, Any]:
 
 
 def fetch(name: str, version: str) -> Path:
-    """The unpacked wheel of ``name==version``, downloaded once into the cache."""
+    """The unpacked wheel of ``name==version``, downloaded once into the cache.
+
+    Under a lock of its own (``.NAME-VERSION.lock``): pytest-xdist workers fetch the same
+    package at the same time, and one must never replace a folder another is reading.
+    """
     target = CACHE / f"{name}-{version}"
     if target.is_dir():
         return target
     CACHE.mkdir(parents=True, exist_ok=True)
+    with (CACHE / f".{name}-{version}.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if target.is_dir():  # another worker fetched it while this one waited
+            return target
+        _download(name, version, target)
+    return target
+
+
+def _download(name: str, version: str, target: Path) -> None:
+    """Download and unpack the wheel into ``target``, whole or not at all."""
     with tempfile.TemporaryDirectory(dir=CACHE) as temp:
         download = Path(temp, "wheel")
         command = [
@@ -68,7 +83,6 @@ def fetch(name: str, version: str) -> Path:
             wheel.extractall(unpacked)
         shutil.rmtree(target, ignore_errors=True)
         unpacked.rename(target)  # whole or not at all
-    return target
 
 
 @dataclass

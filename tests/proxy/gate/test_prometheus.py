@@ -165,9 +165,10 @@ def test_two_replicas_reach_the_same_verdict(prometheus_bin, tmp_path):
     assert first["source"] == "prometheus"
     docs = first["segments"]["docs"]
     assert docs["verdict"] == "pass", docs
-    # both replicas' queries; increase() extrapolates past the last sample of a young series,
-    # so a fresh deployment reads somewhat more than were sent
-    assert docs["figures"]["queries"] >= 2 * PER_REPLICA
+    # both replicas' queries (each alone sent PER_REPLICA); increase() extrapolates to the
+    # window's edges from the samples it has, so a young series reads somewhat more, or a
+    # little less, than was sent (a CI run under load read 119.68 of 120)
+    assert docs["figures"]["queries"] >= 0.95 * 2 * PER_REPLICA
     assert docs["criteria"]["expected_divergence"]["value"] == pytest.approx(1.0)
     assert docs["criteria"]["new_index_coverage"]["status"] == "pass"
     assert docs["criteria"]["score_sanity"]["status"] == "pass"
