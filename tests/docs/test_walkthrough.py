@@ -7,7 +7,9 @@ front of Chroma with learned query text, the gate, canary, flip and back. Its bl
 folder that looks like a checkout (``tests/docs/runner.py``), and every output line a block
 quotes must be printed (numbers as wildcards in ``output: varies`` blocks, whose figures depend
 on timing: the gate's, a canary's random draw). The prose may quote only figures that the
-page's outputs show.
+page's outputs show. The page's figures are exact searches: ``load-chroma`` creates its
+collections with ``ef_search`` as large as the collection and one insertion thread, and rebuilds
+one created otherwise, so a fresh Chroma gives the same answers as one loaded long ago.
 
 It needs Chroma at 127.0.0.1:8001, as the page says (``.ci/components.sh start chroma``), and
 the page's ports free: skipped otherwise, failed under ``EMBEDSHIFT_REQUIRE_COMPONENTS=1``.
@@ -15,9 +17,12 @@ the page's ports free: skipped otherwise, failed under ``EMBEDSHIFT_REQUIRE_COMP
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import re
 import socket
+import uuid
+from types import ModuleType
 
 import pytest
 
@@ -26,6 +31,7 @@ from tests.docs.runner import run_blocks
 from tests.support.components import REQUIRE_VAR
 
 PAGE = ROOT / "docs" / "walkthrough.md"
+MIGRATION = ROOT / "docs" / "examples" / "walkthrough" / "migration.py"
 RUNNER = "tests/docs/test_walkthrough.py"
 CHROMA = "http://127.0.0.1:8001"
 PORTS = (7998, 8080, 9464, 9465)  # the embeddings stand-in, the sidecar's three listeners
@@ -41,6 +47,16 @@ def _unavailable(reason: str) -> None:
 def _busy(port: int) -> bool:
     with socket.socket() as probe:
         return probe.connect_ex(("127.0.0.1", port)) == 0
+
+
+def _migration() -> ModuleType:
+    """docs/examples/walkthrough/migration.py, imported from its path (it is no package)."""
+    spec = importlib.util.spec_from_file_location("walkthrough_migration", MIGRATION)
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 def _prose() -> str:
@@ -93,3 +109,29 @@ def test_the_walkthrough_runs_as_written(chroma_url, tmp_path):
     run = run_blocks(PAGE, blocks, tmp_path, timeout_s=480)
     commands = sum(len(console_steps(b)) if b.console else 1 for b in blocks)
     print(f"docs/walkthrough.md: {len(blocks)} blocks, {commands} commands in {run.seconds:.0f} s")
+
+
+@pytest.mark.integration
+def test_the_loader_keeps_only_collections_created_for_exact_search(chroma_url):
+    """Chroma reports every setting load-chroma asks for, so only such a collection is kept.
+
+    A collection created with ``index_settings`` differs in nothing (``num_threads`` included,
+    which only the collection's schema reports); one created with Chroma's defaults differs in
+    ``ef_search`` (100: an approximate search), and in ``num_threads`` on a server with more
+    than one core, and load-chroma rebuilds it.
+    """
+    migration = _migration()
+    settings = migration.index_settings(50)
+    collections = f"{chroma_url.rstrip('/')}{migration.COLLECTIONS}"
+    name = f"walkthrough_probe_{uuid.uuid4().hex[:8]}"
+    differing = []
+    for hnsw in (settings, {"space": "cosine"}):
+        migration._http("POST", collections, {"name": name, "configuration": {"hnsw": hnsw}})
+        try:
+            described = migration._http("GET", f"{collections}/{name}")
+            differing.append(migration.differing_settings(described, settings))
+        finally:
+            migration._http("DELETE", f"{collections}/{name}")
+    assert differing[0] == {}
+    assert differing[1]["ef_search"] == 100
+    assert set(differing[1]) <= {"ef_search", "num_threads"}

@@ -13,7 +13,8 @@ models' precomputed vectors of every document and query):
         each sampled query, one qrels file per segment (``var/labels/scifact.tsv``...)
     python docs/examples/walkthrough/migration.py load-chroma http://127.0.0.1:8001
         the old indexes (all-MiniLM-L6-v2) and the new ones (all-mpnet-base-v2, what
-        ``embedshift reembed`` would have written) as Chroma collections, one pair per segment
+        ``embedshift reembed`` would have written) as Chroma collections, one pair per segment,
+        searched exactly (``index_settings``)
     python docs/examples/walkthrough/migration.py embeddings --port 7998
         the embeddings provider: an OpenAI-compatible ``/v1/embeddings`` that answers each query
         text of the data folder with the vector the model gave it, for both models
@@ -32,6 +33,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import urllib.error
 import urllib.request
 from collections import Counter, defaultdict
 from concurrent.futures import ThreadPoolExecutor
@@ -114,8 +116,56 @@ def _http(method: str, url: str, body: Any = None) -> Any:
         return json.loads(response.read())
 
 
+def index_settings(documents: int) -> dict[str, Any]:
+    """The collections' HNSW settings: exact search, built the same way on every machine.
+
+    HNSW answers approximately: which documents a search visits depends on ``ef_search`` and
+    on the graph, which several insertion threads build differently from one run to the next.
+    With ``ef_search`` as large as the collection, a search visits every document the graph
+    reaches (all of them) and returns the true nearest, whatever the graph; one insertion
+    thread keeps thread scheduling out of how the graph is built. ``ef_construction`` and
+    ``max_neighbors`` are Chroma 1.x's defaults, written out. The walkthrough's figures then
+    depend on the data, not on the machine or on the Chroma version.
+    """
+    return {
+        "space": "cosine",
+        "ef_construction": 100,
+        "max_neighbors": 16,
+        "ef_search": documents,
+        "num_threads": 1,
+    }
+
+
+def differing_settings(collection: dict[str, Any], settings: dict[str, Any]) -> dict[str, Any]:
+    """Those of ``settings`` that ``collection`` (as Chroma describes it) was created without.
+
+    Each maps to the value Chroma reports instead (``None``: not reported). Chroma's
+    ``configuration_json`` leaves ``num_threads`` out; the collection's schema (Chroma 1.1 and
+    later) holds it with the rest.
+    """
+    built = dict((collection.get("configuration_json") or {}).get("hnsw") or {})
+    keys = (collection.get("schema") or {}).get("keys") or {}
+    index = keys.get("#embedding", {}).get("float_list", {}).get("vector_index", {})
+    built.update(index.get("config", {}).get("hnsw") or {})
+    return {key: built.get(key) for key, value in settings.items() if built.get(key) != value}
+
+
+def _existing(url: str, name: str) -> dict[str, Any] | None:
+    try:
+        return _http("GET", f"{url}{COLLECTIONS}/{name}")  # type: ignore[no-any-return]
+    except urllib.error.HTTPError as e:
+        if e.code == 404:
+            return None
+        raise
+
+
 def load_chroma(data: Path, url: str) -> None:
-    """One cosine collection per segment and model; one already whole is kept as it is."""
+    """One cosine collection per segment and model, searched exactly (``index_settings``).
+
+    A collection already whole and created with these settings is kept as it is; one created
+    with other settings (an older walkthrough's, Chroma's defaults) is deleted and built anew,
+    never reused: its answers would be approximate.
+    """
     for segment in SEGMENTS:
         for model, name in (
             (OLD_MODEL, f"walkthrough_{segment}"),
@@ -124,16 +174,22 @@ def load_chroma(data: Path, url: str) -> None:
             folder = data / segment / "embeddings" / model
             ids = _lines(folder / "doc_ids.txt")
             vectors = np.load(folder / "docs.npy")
-            created = _http(
-                "POST",
-                f"{url}{COLLECTIONS}",
-                {
-                    "name": name,
-                    "configuration": {"hnsw": {"space": "cosine"}},
-                    "get_or_create": True,
-                },
-            )
-            base = f"{url}{COLLECTIONS}/{created['id']}"
+            settings = index_settings(len(ids))
+            collection = _existing(url, name)
+            if collection is not None:
+                other = differing_settings(collection, settings)
+                if other:
+                    _http("DELETE", f"{url}{COLLECTIONS}/{name}")
+                    was = ", ".join(f"{key} {value}" for key, value in other.items())
+                    print(f"{name}: created with other index settings ({was}): deleted, built anew")
+                    collection = None
+            if collection is None:
+                collection = _http(
+                    "POST",
+                    f"{url}{COLLECTIONS}",
+                    {"name": name, "configuration": {"hnsw": settings}},
+                )
+            base = f"{url}{COLLECTIONS}/{collection['id']}"
             if _http("GET", f"{base}/count") != len(ids):
                 for start in range(0, len(ids), 500):
                     part = slice(start, start + 500)
