@@ -97,34 +97,3 @@ def nginx_bin() -> str:
 def hey_bin() -> str:
     """Path of the ``hey`` HTTP load generator."""
     return binary_value("EMBEDSHIFT_TEST_HEY_BIN", "hey", "hey")
-
-
-SHARED_PORTS = "tests/docs/"
-"""Test files that bind fixed loopback ports (the docs' own: 8080, 9464, 9465, 7998)."""
-
-SHARED_COLLECTIONS = frozenset({"chroma_corpora", "typesense_corpora"})
-"""Fixtures that load (and may delete and reload) the same named collections in one engine."""
-
-
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """One xdist group per test file, one for the docs' ports, one for shared collections.
-
-    Every file under :data:`SHARED_PORTS` is in one group, and so is every test using a
-    fixture of :data:`SHARED_COLLECTIONS`.
-
-    ``scripts/check`` spreads the suite over workers with ``--dist loadgroup``: a file's tests
-    stay together (its module fixtures, such as the collections a file loads into Chroma, are
-    built once), the files that bind the docs' fixed ports never run at the same time, and
-    neither do the tests that load the same named collections (one worker's reload would
-    delete what another is searching).
-    """
-    root = Path(__file__).resolve().parent.parent
-    for item in items:
-        path = item.path.resolve().relative_to(root).as_posix()
-        if path.startswith(SHARED_PORTS):
-            group = SHARED_PORTS
-        elif SHARED_COLLECTIONS & set(getattr(item, "fixturenames", ())):
-            group = "shared collections"
-        else:
-            group = path
-        item.add_marker(pytest.mark.xdist_group(group))

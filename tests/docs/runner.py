@@ -20,6 +20,7 @@ import pytest
 
 from tests.docs.blocks import ROOT, Block, console_steps, missing_lines
 from tests.support.config import SHARED_DATA
+from tests.support.locks import worker_lock
 
 PAGE_TIMEOUT_S = 600
 MARK = "@@embedshift-docs"
@@ -96,6 +97,14 @@ def run_blocks(
         "COLUMNS": "200",
     }
     env.pop("PYTHONPATH", None)
+    with worker_lock("docs-ports"):  # the pages bind the docs' fixed ports
+        return _run_locked(page, blocks, work, env, timeout_s)
+
+
+def _run_locked(
+    page: Path, blocks: list[Block], work: Path, env: dict[str, str], timeout_s: float
+) -> PageRun:
+    """:func:`run_blocks` once its lock is held."""
     started = time.monotonic()
     proc = subprocess.Popen(
         ["bash", "-c", script(blocks)],

@@ -15,6 +15,7 @@ from tests.support.corpora import (
     load_scifact,
     load_typesense,
 )
+from tests.support.locks import worker_lock
 
 
 @pytest.fixture(scope="session")
@@ -28,15 +29,17 @@ def scifact() -> SciFact:
 @pytest.fixture(scope="session")
 def chroma_corpora(chroma_url: str, scifact: SciFact) -> dict[str, str]:
     """Chroma collections `embedshift_old` (MiniLM) and `embedshift_new` (mpnet): name -> id."""
-    return {
-        OLD_NAME: load_chroma(chroma_url, OLD_NAME, scifact, OLD_MODEL),
-        NEW_NAME: load_chroma(chroma_url, NEW_NAME, scifact, NEW_MODEL),
-    }
+    with worker_lock("chroma-corpora"):  # another worker may be loading the same names
+        return {
+            OLD_NAME: load_chroma(chroma_url, OLD_NAME, scifact, OLD_MODEL),
+            NEW_NAME: load_chroma(chroma_url, NEW_NAME, scifact, NEW_MODEL),
+        }
 
 
 @pytest.fixture(scope="session")
 def typesense_corpora(typesense, scifact: SciFact) -> tuple[str, str]:
     """Typesense collections `embedshift_old` (MiniLM) and `embedshift_new` (mpnet)."""
-    load_typesense(typesense.url, typesense.key, OLD_NAME, scifact, OLD_MODEL)
-    load_typesense(typesense.url, typesense.key, NEW_NAME, scifact, NEW_MODEL)
+    with worker_lock("typesense-corpora"):  # a half-loaded collection is deleted and reloaded
+        load_typesense(typesense.url, typesense.key, OLD_NAME, scifact, OLD_MODEL)
+        load_typesense(typesense.url, typesense.key, NEW_NAME, scifact, NEW_MODEL)
     return OLD_NAME, NEW_NAME
