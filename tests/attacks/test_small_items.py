@@ -156,9 +156,14 @@ def test_stored_hashes_are_keyed_and_files_are_private(tmp_path):
 
 
 def _stored(database: Path) -> int:
-    """Rows of the examples table (0 before it exists)."""
+    """Distinct requests the examples table holds (0 before it exists).
+
+    Distinct: one request may be kept twice, as a divergent and as a uniform example, so five
+    rows can be three requests while the writer has not flushed the rest.
+    """
+    query = "SELECT COUNT(DISTINCT request_sha256) FROM examples"
     try:
-        return int(sqlite3.connect(database).execute("SELECT COUNT(*) FROM examples").fetchone()[0])
+        return int(sqlite3.connect(database).execute(query).fetchone()[0])
     except sqlite3.OperationalError:
         return 0
 
