@@ -25,8 +25,6 @@ import argparse
 import asyncio
 import contextlib
 import json
-import os
-import re
 import shutil
 import statistics
 import subprocess
@@ -41,12 +39,12 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.load import cpu_seconds, hey_at_500  # noqa: E402
 from tests.support.components import free_port, wait_http_ok  # noqa: E402
 from tests.support.sidecar import Sidecar  # noqa: E402 - the one sidecar launcher
 
 PY = sys.executable
 TARGETS = ("direct", "passthrough", "learned")
-TICKS = os.sysconf("SC_CLK_TCK")
 PREFIX = "/embeddings-api"
 DIM = 384
 BODY = json.dumps({"model": "bench", "input": "how do sidecars learn query text?"})
@@ -96,26 +94,6 @@ def sidecar_config(provider_url: str) -> str:
     )
 
 
-def cpu_seconds(pid: int) -> float:
-    """User and system CPU time of ``pid`` so far."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / TICKS
-
-
-def hey(url: str, seconds: int) -> dict[str, float]:
-    """p50 and p99 (ms), requests and non-200 answers at 500 requests per second."""
-    out = subprocess.run(
-        ["hey", "-z", f"{seconds}s", "-c", "10", "-q", "50", "-m", "POST",
-         "-T", "application/json", "-d", BODY, url],
-        capture_output=True, text=True, check=True,
-    ).stdout  # fmt: skip
-    p50 = float(re.search(r"50% in ([\d.]+) secs", out).group(1)) * 1000  # type: ignore[union-attr]
-    p99 = float(re.search(r"99% in ([\d.]+) secs", out).group(1)) * 1000  # type: ignore[union-attr]
-    codes = {int(c): int(n) for c, n in re.findall(r"\[(\d{3})\]\s+(\d+) responses", out)}
-    total = sum(codes.values())
-    return {"p50_ms": p50, "p99_ms": p99, "requests": total, "errors": total - codes.get(200, 0)}
-
-
 def latency(seconds: int, rounds: int, tmp: Path) -> dict[str, Any]:
     """Direct, through the sidecar's plain passthrough, and through its embeddings API (learning)
     at 500/s: same provider, same sidecar process, ``rounds`` interleaved runs, medians."""
@@ -130,12 +108,12 @@ def latency(seconds: int, rounds: int, tmp: Path) -> dict[str, Any]:
             "learned": proxy.url + PREFIX + "/embeddings",
         }
         for target in TARGETS:
-            hey(urls[target], 2)  # warm-up: pools, caches
+            hey_at_500(urls[target], 2, BODY)  # warm-up: pools, caches
         for _ in range(rounds):
             for target in TARGETS:
-                before = cpu_seconds(proxy.pid)
-                run = hey(urls[target], seconds)
-                run["sidecar_cpu_ms"] = (cpu_seconds(proxy.pid) - before) / run["requests"] * 1000
+                before = cpu_seconds([proxy.pid])
+                run = hey_at_500(urls[target], seconds, BODY)
+                run["sidecar_cpu_ms"] = (cpu_seconds([proxy.pid]) - before) / run["requests"] * 1000
                 runs[target].append(run)
         remembered = proxy.value("embedshift_query_memory_remembered_total")
     medians = {

@@ -21,7 +21,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
-import os
 import re
 import shutil
 import socket
@@ -38,12 +37,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.load import cpu_seconds, hey_at_500  # noqa: E402
 from tests.support.sidecar import Sidecar  # noqa: E402 - the one sidecar launcher
 
 PY = sys.executable
 BODY = '{"vector": [0.1, 0.2, 0.3, 0.4], "limit": 10}'
 PATH = "/collections/docs/points/search"
-TICKS = os.sysconf("SC_CLK_TCK")
 
 
 def free_port() -> int:
@@ -78,14 +77,6 @@ def process(
             proc.wait()
 
 
-def cpu_seconds(pids: list[int]) -> float:
-    total = 0
-    for pid in pids:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        total += int(fields[11]) + int(fields[12])  # utime, stime
-    return total / TICKS
-
-
 def children(pid: int) -> list[int]:
     out = subprocess.run(
         ["pgrep", "-P", str(pid)], capture_output=True, text=True, check=False
@@ -114,16 +105,8 @@ def wrk_throughput(url: str, seconds: int, tmp: Path) -> float:
 
 def hey_latency(url: str, seconds: int) -> tuple[float, float, int, int]:
     """(p50 ms, p99 ms, requests, non-200 answers) at 500 requests per second."""
-    out = subprocess.run(
-        ["hey", "-z", f"{seconds}s", "-c", "10", "-q", "50", "-m", "POST", "-T", "application/json",
-         "-H", "X-Segment: docs", "-d", BODY, url],
-        capture_output=True, text=True, check=True,
-    ).stdout  # fmt: skip
-    p50 = float(re.search(r"50% in ([\d.]+) secs", out).group(1)) * 1000  # type: ignore[union-attr]
-    p99 = float(re.search(r"99% in ([\d.]+) secs", out).group(1)) * 1000  # type: ignore[union-attr]
-    codes = {int(c): int(n) for c, n in re.findall(r"\[(\d{3})\]\s+(\d+) responses", out)}
-    total = sum(codes.values())
-    return p50, p99, total, total - codes.get(200, 0)
+    run = hey_at_500(url, seconds, BODY, ["X-Segment: docs"])
+    return run["p50_ms"], run["p99_ms"], int(run["requests"]), int(run["errors"])
 
 
 @dataclass

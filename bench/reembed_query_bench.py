@@ -38,18 +38,13 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench.load import cpu_seconds  # noqa: E402
 from tests.support.config import SHARED_DATA  # noqa: E402
 from tests.support.corpora import NEW_MODEL, OLD_MODEL, load_chroma, load_scifact  # noqa: E402
 from tests.support.sidecar import Sidecar  # noqa: E402
 
 OLD, NEW = "embedshift_old", "embedshift_new"
 ROUTE = "/api/v2/tenants/{tenant}/databases/{database}/collections/{collection}/query"
-
-
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU time of process ``pid``."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def stream(n: int, texts: list[str], seed: int = 0) -> list[int]:
@@ -150,10 +145,10 @@ def run(args: argparse.Namespace) -> dict[str, object]:
             tempfile.TemporaryDirectory() as tmp,
             Sidecar(Path(tmp), config(chroma, infinity, reembed), shed_load=True) as proxy,
         ):
-            cpu0 = cpu_seconds(proxy.pid)
+            cpu0 = cpu_seconds([proxy.pid])
             latencies = asyncio.run(drive(proxy, path, bodies, headers, args.rps))
             outcomes = proxy.wait_outcomes("chroma", n, timeout_s=120)
-            cpu = cpu_seconds(proxy.pid) - cpu0
+            cpu = cpu_seconds([proxy.pid]) - cpu0
             row: dict[str, object] = {
                 "p50_ms": round(statistics.median(latencies) * 1000, 2),
                 "p99_ms": round(float(np.percentile(latencies, 99)) * 1000, 2),
