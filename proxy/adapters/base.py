@@ -316,13 +316,25 @@ def ranked_from_pairs(pairs: Sequence[tuple[Any, Any]], kind: ScoreKind, where: 
     """Build a :class:`Ranked` from (id, raw score) pairs in the engine's order."""
     ids: list[str] = []
     scores: list[float] = []
+    similarity = kind == "similarity"
     for i, (raw_id, raw_score) in enumerate(pairs):
-        if raw_id is None or isinstance(raw_id, dict | list | bool):
+        # exact types first (every hit of every compared answer passes here); the rest, and
+        # the messages, on the general path
+        kind_of_id = type(raw_id)
+        if kind_of_id is str:
+            ids.append(raw_id)
+        elif kind_of_id is int:
+            ids.append(str(raw_id))
+        elif raw_id is None or isinstance(raw_id, dict | list | bool):
             raise UnparseableResponseError(
                 f"{where}[{i}]: id must be a string or number, got {raw_id!r}"
             )
-        ids.append(str(raw_id))
-        scores.append(to_similarity(raw_score, kind, f"{where}[{i}]"))
+        else:
+            ids.append(str(raw_id))
+        if type(raw_score) is float and math.isfinite(raw_score):
+            scores.append(raw_score if similarity else 1.0 - raw_score)
+        else:
+            scores.append(to_similarity(raw_score, kind, f"{where}[{i}]"))
     return Ranked(tuple(ids), tuple(scores))
 
 

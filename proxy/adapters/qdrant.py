@@ -218,7 +218,8 @@ class QdrantAdapter(RequestSide):
     def _points(self, points: list[Any], where: str) -> Ranked:
         pairs = []
         for i, point in enumerate(points):
-            expect(point, dict, f"{where}[{i}]")
+            if type(point) is not dict:
+                expect(point, dict, f"{where}[{i}]")
             pairs.append((point.get("id"), point.get("score")))
         return ranked_from_pairs(pairs, self.score, where)
 

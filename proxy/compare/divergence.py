@@ -17,6 +17,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from itertools import pairwise
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,7 +67,7 @@ def _tie_ends(n: int, scores: Sequence[float] | None) -> list[int]:
     return ends
 
 
-def rbo_ext(  # noqa: C901 - one pass over both lists is clearer kept together
+def rbo_ext(
     a: Sequence[str],
     b: Sequence[str],
     p: float = 0.9,
@@ -92,6 +93,19 @@ def rbo_ext(  # noqa: C901 - one pass over both lists is clearer kept together
     swap = len(a) > len(b)
     short, long_ = (b, a) if swap else (a, b)
     short_scores, long_scores = (b_scores, a_scores) if swap else (a_scores, b_scores)
+    if not _has_ties(short_scores) and not _has_ties(long_scores):
+        return _rbo_untied(short, long_, p)
+    return _rbo_tied(short, long_, p, short_scores, long_scores)
+
+
+def _rbo_tied(
+    short: Sequence[str],
+    long_: Sequence[str],
+    p: float,
+    short_scores: Sequence[float] | None,
+    long_scores: Sequence[float] | None,
+) -> float:
+    """:func:`rbo_ext`'s general loop: a tie spanning depth d wholly in the prefix."""
     s, length = len(short), len(long_)
     short_end = _tie_ends(s, short_scores)
     long_end = _tie_ends(length, long_scores)
@@ -134,6 +148,43 @@ def rbo_ext(  # noqa: C901 - one pass over both lists is clearer kept together
     return min(1.0, max(0.0, total))
 
 
+def _has_ties(scores: Sequence[float] | None) -> bool:
+    """Whether two neighbouring scores are equal (a tie group of two or more)."""
+    return scores is not None and any(x == y for x, y in pairwise(scores))
+
+
+def _rbo_untied(short: Sequence[str], long_: Sequence[str], p: float) -> float:
+    """:func:`rbo_ext` of two non-empty lists of distinct ids without ties, ``short`` no longer.
+
+    The general loop with every tie group of one item: the prefixes at depth d hold d items
+    each, so agreement is ``X_d / d`` (the common case, on every compared query).
+    """
+    s, length = len(short), len(long_)
+    seen_short: set[str] = set()
+    seen_long: set[str] = set()
+    overlap = x_s = 0
+    total, weight, agreement = 0.0, 1.0 - p, 0.0
+    for d in range(1, length + 1):
+        item = long_[d - 1]
+        if d <= s:
+            mine = short[d - 1]
+            seen_short.add(mine)
+            overlap += mine in seen_long
+            seen_long.add(item)
+            overlap += item in seen_short
+            agreement = overlap / d
+            if d == s:
+                x_s = overlap
+        else:
+            seen_long.add(item)
+            overlap += item in seen_short
+            agreement = (overlap - x_s) / d + x_s / s
+        total += weight * agreement
+        weight *= p
+    total += agreement * p**length
+    return min(1.0, max(0.0, total))
+
+
 def _dedupe(
     ids: Sequence[str], scores: Sequence[float] | None
 ) -> tuple[Sequence[str], Sequence[float] | None]:
@@ -167,6 +218,18 @@ def kendall_tau(
 
     None when fewer than two ids are shared or one side ranks them all equal.
     """
+    if not _has_ties(a_scores) and not _has_ties(b_scores):
+        return _kendall_untied(a, b)
+    return _kendall_tied(a, b, a_scores, b_scores)
+
+
+def _kendall_tied(
+    a: Sequence[str],
+    b: Sequence[str],
+    a_scores: Sequence[float] | None,
+    b_scores: Sequence[float] | None,
+) -> float | None:
+    """:func:`kendall_tau`'s general count: tau-b over tied ranks, pair by pair."""
     ra, rb = _tied_ranks(a, a_scores), _tied_ranks(b, b_scores)
     shared = [x for x in ra if x in rb]
     n = len(shared)
@@ -196,6 +259,28 @@ def kendall_tau(
     return (concordant - discordant) / denominator
 
 
+def _kendall_untied(a: Sequence[str], b: Sequence[str]) -> float | None:
+    """:func:`kendall_tau` when neither side has tied scores: ``1 - 2 * inversions / pairs``.
+
+    Each id at its first position on each side; the shared ids in ``a``'s order, their
+    positions in ``b`` counted for inversions (discordant pairs).
+    """
+    in_b: dict[str, int] = {}
+    for position, x in enumerate(b):
+        in_b.setdefault(x, position)
+    placed: dict[str, int] = {}
+    for x in a:
+        if x in in_b:
+            placed.setdefault(x, in_b[x])
+    order = list(placed.values())
+    n = len(order)
+    if n < 2:
+        return None
+    inversions = sum(1 for i in range(n) for j in range(i + 1, n) if order[i] > order[j])
+    pairs = n * (n - 1) // 2
+    return (pairs - 2 * inversions) / pairs
+
+
 def compare(
     old_ids: Sequence[str],
     new_ids: Sequence[str],
@@ -208,10 +293,13 @@ def compare(
     a, b = old_ids[:k], new_ids[:k]
     sa = None if old_scores is None else old_scores[:k]
     sb = None if new_scores is None else new_scores[:k]
-    shared = len(set(a) & set(b))
+    set_a, set_b = set(a), set(b)
+    shared = len(set_a & set_b)
+    union = len(set_a | set_b)
+    depth = min(k, max(len(set_a), len(set_b)))
     return Comparison(
-        overlap=overlap_at_k(a, b, k),
-        jaccard=jaccard_at_k(a, b, k),
+        overlap=1.0 if depth == 0 else shared / depth,  # overlap_at_k, the sets built once
+        jaccard=1.0 if union == 0 else shared / union,  # jaccard_at_k
         rbo=rbo_ext(a, b, p, sa, sb),
         kendall_tau=kendall_tau(a, b, sa, sb),
         top1_agree=(a[0] == b[0]) if a and b else None,

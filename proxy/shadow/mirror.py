@@ -114,7 +114,11 @@ class Mirror:
         if not 200 <= status < 300:
             self._log_once("shadow_error", job, status=status)
             return "shadow_error"
-        noted = dataclasses.replace(job, thresholds=prepared.thresholds)  # for the examples
+        noted = (  # the thresholds as translated, for the examples
+            job
+            if prepared.thresholds == job.thresholds
+            else dataclasses.replace(job, thresholds=prepared.thresholds)
+        )
         return await self._compare(noted, bound, answer.body, body)
 
     async def _compare(

@@ -51,7 +51,7 @@ from proxy.jsondoc import loads, pointer_values
 from proxy.logs import OncePerKind, get_logger
 from proxy.metrics import QueryTextMetrics
 from proxy.shadow.job import ShadowJob
-from proxy.shadow.translate import ThresholdTranslator
+from proxy.shadow.translate import ThresholdTranslator, Translation
 from proxy.upstream.client import UpstreamClient
 from proxy.upstream.headers import as_multidict, for_upstream
 from proxy.upstream.http1 import Header
@@ -132,6 +132,23 @@ class _Lookup:
             return status, None
 
 
+def _new_body(job: ShadowJob, doc: Any, *, rewritten: bool, translation: Translation) -> bytes:
+    """The rewritten ``doc`` as bytes; the client's exact bytes when nothing in it changed.
+
+    ``rewritten``: new vectors were written in. Collections the route maps may or may not be
+    in the body (the adapter knows), so a mapped route's body is written and compared.
+    """
+    translated = any(
+        c.translated is not None and c.translated != c.original for c in translation.changes
+    )
+    if not (rewritten or translated or job.route.collection_map):
+        return job.body
+    body = job.adapter.dump_request(doc)
+    if not rewritten and body != job.body and doc == job.adapter.parse_request(job.body):
+        return job.body  # nothing changed: keep the client's exact bytes
+    return body
+
+
 class ShadowRewriter:
     """Rewrites requests for the new index (one per config; the embedder outlives it)."""
 
@@ -196,9 +213,7 @@ class ShadowRewriter:
             refused = self.translator.refusal(job, translation) if answers else None
             if refused is not None:
                 return refused
-            body = adapter.dump_request(doc)
-            if not vectors and body != job.body and doc == adapter.parse_request(job.body):
-                body = job.body  # nothing changed: keep the client's exact bytes
+            body = _new_body(job, doc, rewritten=bool(vectors), translation=translation)
             path = await adapter.shadow_path(job.path, collections, self._lookup(job))
         except AdapterError as e:  # an unresolved collection: this collection's failure only
             unresolved = isinstance(e, UnresolvedCollectionError)
@@ -208,6 +223,8 @@ class ShadowRewriter:
         except (aiohttp.ClientError, OSError, TimeoutError) as e:
             self._log_once("collection_lookup_failed", job, error=type(e).__name__)
             return "shadow_error"
+        if body is job.body and path == job.path and not translation.changes:
+            return job
         return dataclasses.replace(job, body=body, path=path, thresholds=translation.changes)
 
     def _recall(self, job: ShadowJob, doc: Any, shape: QueryVectors) -> list[str] | None:

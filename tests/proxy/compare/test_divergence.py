@@ -9,7 +9,17 @@ import rbo as rbo_reference
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from proxy.compare.divergence import compare, jaccard_at_k, kendall_tau, overlap_at_k, rbo_ext
+from proxy.compare.divergence import (
+    _kendall_tied,
+    _kendall_untied,
+    _rbo_tied,
+    _rbo_untied,
+    compare,
+    jaccard_at_k,
+    kendall_tau,
+    overlap_at_k,
+    rbo_ext,
+)
 
 ids = st.lists(st.integers(0, 30).map(str), unique=True, max_size=25)
 p_values = st.sampled_from([0.5, 0.8, 0.9, 0.95, 0.98])
@@ -106,3 +116,20 @@ def test_compare_cuts_at_k():
     assert result.rbo == pytest.approx(1.0)
     assert result.top1_agree is True
     assert result.shared == 10
+
+
+@given(a=ids, b=ids, p=p_values)
+def test_untied_fast_paths_equal_the_general_loops(a, b, p):
+    """Lists without ties take shortcuts: the same figures as the general tie-aware loops."""
+    if a and b:
+        short, long_ = (a, b) if len(a) <= len(b) else (b, a)
+        assert _rbo_untied(short, long_, p) == pytest.approx(
+            _rbo_tied(short, long_, p, None, None), abs=1e-12
+        )
+    assert _kendall_untied(a, b) == pytest.approx(_kendall_tied(a, b, None, None), abs=1e-12)
+
+
+@given(a=st.lists(st.integers(0, 8).map(str), max_size=12), b=ids)
+def test_kendall_shortcut_counts_a_repeated_id_at_its_first_position(a, b):
+    """An id repeated on one side is ranked where it first appears, on both paths."""
+    assert _kendall_untied(a, b) == pytest.approx(_kendall_tied(a, b, None, None), abs=1e-12)
