@@ -2,8 +2,12 @@
 
 * :func:`block_top_k` finds every row's k best columns of a score block (one matrix-product
   block of queries x documents) without sorting or partitioning whole rows: one pass takes
-  the maximum of each run of columns, and only the k runs with the highest maxima are
-  searched. Ties are broken by the lower column.
+  the maximum of each run of columns; the k-th highest maximum bounds the row's k-th best
+  score from below, so only the few scores reaching it are sorted. Ties are broken by the
+  lower column.
+* :func:`merge_top_k` carries each row's k best through a row of blocks (a score matrix
+  scored block of columns by block of columns): a block's scores below the row's k-th best
+  so far cannot enter, so a block usually adds a handful of entries to sort.
 * :func:`list_top_k` does the same for one query's candidate scores (held as arrays).
 * :func:`ndcg_at_k` and :func:`recall_at_k`: per query, over a ranked list of at most ``k``
   documents marked relevant or not, with binary gains; ``n_relevant`` counts every relevant
@@ -39,29 +43,93 @@ def block_top_k(block: Matrix, k: int) -> tuple[Ints, Matrix]:
     """Each row's ``min(k, columns)`` best columns and their scores, best first.
 
     Returns ``(columns, scores)`` of shape ``(rows, min(k, columns))``; equal scores are
-    ordered by column. A row's k best lie in the k runs of :data:`_RUN` columns with the
-    highest maxima, so one pass takes each run's maximum and only those k runs are sorted.
+    ordered by column. A row's k runs of :data:`_RUN` columns with the highest maxima hold k
+    scores at least the k-th highest maximum, so every score of the row's k best reaches it:
+    one pass takes each run's maximum, and only the scores reaching that bound are sorted.
     """
     rows, width = block.shape
     k = min(k, width)
     if k == 0 or rows == 0:
         return np.zeros((rows, k), np.int64), np.zeros((rows, k), np.float32)
-    if width <= 4 * k * _RUN:
-        columns = np.broadcast_to(np.arange(width), block.shape)
-        values = block
-    else:
+    if width > 4 * k * _RUN:
         maxima = np.maximum.reduceat(block, np.arange(0, width, _RUN), axis=1)  # no copy
         runs = maxima.shape[1]
-        best = np.argpartition(maxima, runs - k, axis=1)[:, runs - k :]
-        columns = (best[:, :, None] * _RUN + np.arange(_RUN)).reshape(rows, -1)
-        past = columns >= width  # the last run may be short
-        values = np.take_along_axis(block, np.minimum(columns, width - 1), axis=1)
-        values[past] = -np.inf  # each chosen run has a real column: k of them at least
+        bound = np.partition(maxima, runs - k, axis=1)[:, runs - k]
+        found = _reaching(block, bound, k)
+        if found is None:
+            return _top_of_runs(block, k, maxima)
+        return _ranked(rows, k, *found)
+    kth = np.partition(block, width - k, axis=1)[:, width - k]
+    at_row, at = np.nonzero(block >= kth[:, None])
+    return _ranked(rows, k, at_row, at, block[at_row, at].astype(np.float32))
+
+
+def _reaching(block: Matrix, bound: Matrix, k: int) -> tuple[Ints, Ints, Matrix] | None:
+    """The entries ``(row, column, score)`` of ``block`` at least their row's ``bound``.
+
+    None when there are more than a few times ``k`` per row (ties with the bound: a constant
+    row reaches it everywhere), so that memory stays that of a few entries per row; the
+    caller then takes another way.
+    """
+    rows, width = block.shape
+    reach = block >= bound[:, None]
+    if np.count_nonzero(reach) > 8 * k * rows + 4096:
+        return None
+    flat = np.flatnonzero(reach)
+    at_row, at = np.divmod(flat, width)
+    return at_row, at, block.ravel()[flat].astype(np.float32)
+
+
+def _top_of_runs(block: Matrix, k: int, maxima: Matrix) -> tuple[Ints, Matrix]:
+    """:func:`block_top_k` by sorting the k runs with the highest maxima (whatever the ties).
+
+    Of runs with equal maxima the earlier ones are taken: each taken run's maximum then beats
+    (by score, or by column on a tie) every score of a run left out.
+    """
+    rows, width = block.shape
+    best = np.argsort(-maxima, axis=1, kind="stable")[:, :k]
+    columns = (best[:, :, None] * _RUN + np.arange(_RUN)).reshape(rows, -1)
+    past = columns >= width  # the last run may be short
+    values = np.take_along_axis(block, np.minimum(columns, width - 1), axis=1)
+    values[past] = -np.inf  # each chosen run has a real column: k of them at least
     per = values.shape[1]
     kth = np.partition(values, per - k, axis=1)[:, per - k]
     at_row, at = np.nonzero(values >= kth[:, None])
     chosen = columns[at_row, at]
     return _ranked(rows, k, at_row, chosen, values[at_row, at].astype(np.float32))
+
+
+def merge_top_k(
+    columns: Ints, scores: Matrix, block: Matrix, offset: int, k: int
+) -> tuple[Ints, Matrix]:
+    """Each row's ``k`` best of its best so far and of a block of further columns, best first.
+
+    ``columns``/``scores`` (as :func:`block_top_k` gives them, possibly zero wide): each row's
+    best among the columns before ``offset``, as many for every row; ``block`` holds columns
+    ``offset`` onwards. Ties are ordered by column: the result equals one
+    :func:`block_top_k` of the whole rows.
+    """
+    rows, have = columns.shape
+    width = block.shape[1]
+    if width == 0 or rows == 0 or k == 0:
+        return columns, scores
+    if have == 0:
+        block_columns, block_scores = block_top_k(block, k)
+        return block_columns + offset, block_scores
+    # a score below the row's k-th best so far cannot enter
+    found = _reaching(block, scores[:, k - 1], k) if have >= k else None
+    if found is None:
+        block_columns, block_scores = block_top_k(block, k)
+        per = block_columns.shape[1]
+        found = (np.repeat(np.arange(rows), per), block_columns.ravel(), block_scores.ravel())
+    at_row, at, values = found
+    return _ranked(
+        rows,
+        min(k, have + width),
+        np.concatenate([np.repeat(np.arange(rows), have), at_row]),
+        np.concatenate([columns.ravel(), at + offset]),
+        np.concatenate([scores.ravel(), values]),
+    )
 
 
 def list_top_k(ids: Ints, scores: Matrix, k: int) -> tuple[Ints, Matrix]:

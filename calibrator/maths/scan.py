@@ -1,9 +1,12 @@
 """One exhaustive pass over a model's scores: top k, counts at thresholds, a histogram.
 
-The old model is scored once, in blocks of queries (a matrix product per block, bounded
-memory), and each block yields at once everything the comparison with the new model needs:
+The old model is scored once, in blocks (a matrix product per block, bounded memory), and
+each block yields at once everything the comparison with the new model needs. Blocks take
+many queries and a run of documents, so that the document matrix, the largest thing held, is
+read once per (large) block of queries rather than once per few queries:
 
-* each query's top ``k`` documents (:func:`calibrator.maths.ranking.block_top_k`);
+* each query's top ``k`` documents (:func:`calibrator.maths.ranking.merge_top_k` carries them
+  from one run of documents to the next);
 * per query, how many documents score at least each of some per-query thresholds (the old
   threshold in force: precision at it, the quantile mapping);
 * optionally, per query, how many score at least each threshold of an evenly spaced grid
@@ -20,7 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from calibrator.maths.ranking import block_top_k
+from calibrator.maths.ranking import merge_top_k
 from calibrator.progress import Progress, no_progress
 
 Matrix = npt.NDArray[np.float32]
@@ -28,6 +31,7 @@ Ints = npt.NDArray[np.int64]
 Floats = npt.NDArray[np.float64]
 
 _BLOCK_CELLS = 16_000_000  # queries x documents per matrix-product block
+_QUERY_BLOCK = 1024  # queries per block at most: the documents are read once per such block
 
 
 @dataclass(frozen=True)
@@ -81,19 +85,30 @@ def scan(
     counts = np.zeros((len(thresholds), n), np.int64)
     floors = [np.nextafter(t.astype(np.float32), np.float32(-np.inf)) for t in thresholds]
     at_grid = np.zeros((n, grid.size), np.int64) if grid is not None else None
-    step = max(1, _BLOCK_CELLS // max(len(docs), 1))
-    doc_t = docs.T
+    n_docs = len(docs)
+    per_block = -(-n // -(-n // _QUERY_BLOCK)) if n else 1  # blocks of even size
     progress(stage, 0, n)
-    for a in range(0, n, step):
-        b = min(a + step, n)
-        block = queries[a:b] @ doc_t
+    for a in range(0, n, per_block):
+        b = min(a + per_block, n)
+        rows = queries[a:b]
+        step = max(1, _BLOCK_CELLS // (b - a))
+        columns = np.zeros((b - a, 0), np.int64)
+        scores = np.zeros((b - a, 0), np.float32)
+        for c in range(0, n_docs, step):
+            d = min(c + step, n_docs)
+            block = rows @ docs[c:d].T
+            columns, scores = merge_top_k(columns, scores, block, c, width)
+            for i, floor in enumerate(floors):
+                # row by row: count_nonzero along an axis sums bytes, several times slower
+                above = block > floor[a:b, None]
+                counts[i, a:b] += [np.count_nonzero(row) for row in above]
+            if at_grid is not None and grid is not None:
+                at_grid[a:b] += _grid_counts(block, grid)
+            progress(stage, a + (b - a) * d // n_docs, n)
         if width:
-            top_columns[a:b], top_scores[a:b] = block_top_k(block, width)
-        for i, floor in enumerate(floors):
-            counts[i, a:b] = np.count_nonzero(block > floor[a:b, None], axis=1)
-        if at_grid is not None and grid is not None:
-            at_grid[a:b] = _grid_counts(block, grid)
-        progress(stage, b, n)
+            top_columns[a:b], top_scores[a:b] = columns, scores
+        if n_docs == 0:
+            progress(stage, b, n)
     return Scan(top_columns, top_scores, counts, at_grid)
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -12,6 +14,7 @@ from calibrator.maths.ranking import (
     block_top_k,
     list_top_k,
     mark_relevant,
+    merge_top_k,
     ndcg_at_k,
     recall_at_k,
 )
@@ -43,6 +46,47 @@ def test_block_top_k_with_sorted_columns_and_ties():
     assert columns[0].tolist() == list(range(5999, 5994, -1))
     assert columns[1].tolist() == list(range(100, 105))
     assert np.all(scores[1] == 2.0)
+
+
+def test_block_top_k_of_constant_rows():
+    """Rows that tie everywhere (every score reaches the bound) still give their first k columns."""
+    block = np.zeros((3, 20000), np.float32)
+    block[2, 15000:] = 1.0
+    columns, scores = block_top_k(block, 4)
+    assert columns.tolist() == [[0, 1, 2, 3], [0, 1, 2, 3], [15000, 15001, 15002, 15003]]
+    assert scores.tolist() == [[0.0] * 4, [0.0] * 4, [1.0] * 4]
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    rows=st.integers(1, 5),
+    width=st.integers(1, 12000),
+    k=st.integers(1, 12),
+    cuts=st.lists(st.floats(0, 1), max_size=5),
+    levels=st.sampled_from([0, 3, 1000]),
+    seed=st.integers(0, 2**16),
+)
+def test_merge_top_k_through_blocks_equals_one_block(rows, width, k, cuts, levels, seed):
+    """The k best carried block by block through a row equal one :func:`block_top_k` of it.
+
+    Columns are cut into runs at random; scores are drawn from few levels (ties everywhere,
+    some runs shorter than k) or continuous ones, and both equal a stable sort of the rows.
+    """
+    rng = np.random.default_rng(seed)
+    if levels:
+        block = rng.integers(0, levels, (rows, width)).astype(np.float32)
+    else:
+        block = rng.standard_normal((rows, width)).astype(np.float32)
+    edges = sorted({0, width, *(int(c * width) for c in cuts)})
+    columns = np.zeros((rows, 0), np.int64)
+    scores = np.zeros((rows, 0), np.float32)
+    for a, b in itertools.pairwise(edges):
+        columns, scores = merge_top_k(columns, scores, block[:, a:b], a, k)
+    expected = np.argsort(-block, axis=1, kind="stable")[:, : min(k, width)]
+    assert np.array_equal(columns, expected)
+    assert np.array_equal(scores, np.take_along_axis(block, expected, axis=1))
+    whole = block_top_k(block, k)
+    assert np.array_equal(whole[0], expected)
 
 
 @settings(max_examples=100, deadline=None)

@@ -31,6 +31,34 @@ def test_one_pass_equals_brute_force(monkeypatch):
     assert stages[-1] == ("old", 37, 37)
 
 
+def test_blocks_of_queries_and_documents_with_ties(monkeypatch):
+    """Several blocks of queries, each over several runs of documents, with tied scores.
+
+    The top k (ties to the lower column), the counts and the grid counts equal a full
+    product's; progress only rises, from 0 to every query.
+    """
+    monkeypatch.setattr(scan_module, "_BLOCK_CELLS", 700)
+    monkeypatch.setattr(scan_module, "_QUERY_BLOCK", 8)
+    rng = np.random.default_rng(3)
+    queries = rng.integers(-2, 3, (29, 4)).astype(np.float32)
+    docs = rng.integers(-2, 3, (900, 4)).astype(np.float32)
+    thresholds = [np.full(29, 1.0)]
+    grid = Grid(-4.0, 1.0, 9)
+    stages = []
+    found = scan(queries, docs, 12, thresholds, grid, lambda *a: stages.append(a[1]))
+    full = queries @ docs.T
+    order = np.argsort(-full, axis=1, kind="stable")[:, :12]
+    assert np.array_equal(found.top_columns, order)
+    assert np.array_equal(found.top_scores, np.take_along_axis(full, order, axis=1))
+    assert found.counts[0].tolist() == (full >= 1.0).sum(axis=1).tolist()
+    assert found.at_grid is not None
+    for j, g in enumerate(grid.values()):
+        assert found.at_grid[:, j].tolist() == (full >= g).sum(axis=1).tolist()
+    assert stages[0] == 0
+    assert stages[-1] == 29
+    assert stages == sorted(stages)
+
+
 def test_without_k_or_grid():
     """Without k or a grid, only the counts."""
     rng = np.random.default_rng(1)
