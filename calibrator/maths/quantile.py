@@ -34,22 +34,41 @@ def kth_highest(
     """
     s = np.asarray(scores, dtype=np.float64)
     q = np.asarray(query, dtype=np.int64)
-    order = np.argsort(-s, kind="stable")
-    s_sorted, q_sorted = s[order], q[order]
     out = np.full(weights.shape[0], np.nan)
     # Replicate weights average 1, so the k-th weighted pair lies near the k-th pair: work on
     # a prefix a few times longer than the largest k and go to the full list only if needed.
-    prefix = min(len(s_sorted), int(4 * max(float(np.max(k, initial=0.0)), 0.0)) + 1024)
+    prefix = min(len(s), int(4 * max(float(np.max(k, initial=0.0)), 0.0)) + 1024)
+    order = _best_first(s, prefix)
+    s_sorted, q_sorted = s[order], q[order]
     for r in range(weights.shape[0]):
         if k[r] <= 0:
             continue
-        for length in (prefix, len(s_sorted)):
+        for length in (prefix, len(s)):
+            if len(order) < length:  # the prefix fell short: sort everything once
+                order = _best_first(s, len(s))
+                s_sorted, q_sorted = s[order], q[order]
             reached = np.cumsum(weights[r, q_sorted[:length]])
             at = int(np.searchsorted(reached, k[r] - 1e-9, side="left"))
             if at < length:
                 out[r] = s_sorted[at]
                 break
     return out
+
+
+def _best_first(scores: Floats, length: int) -> npt.NDArray[np.intp]:
+    """The first ``length`` positions of a stable sort of ``scores``, highest first.
+
+    Only the scores reaching the ``length``-th highest are sorted (all of them with their
+    ties, so the order is that of the whole stable sort).
+    """
+    if length >= len(scores):
+        order: npt.NDArray[np.intp] = np.argsort(-scores, kind="stable")
+        return order
+    if length == 0:
+        return np.zeros(0, np.intp)
+    kth = np.partition(scores, len(scores) - length)[len(scores) - length]
+    near = np.flatnonzero(scores >= kth)
+    return near[np.argsort(-scores[near], kind="stable")][:length]
 
 
 def tail_share(accepted: float, total_pairs: float) -> float:
