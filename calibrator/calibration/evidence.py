@@ -203,6 +203,8 @@ def resolve_same_sample(resolved: Resolved, first: Vectors, second: Vectors) -> 
                 "(the old vectors must cover the same sample)"
             )
         rows.append(row)
+    if second.doc_ids == first.doc_ids:  # the same documents in the same order (the usual)
+        return SameSample(np.array(rows, dtype=np.int64), np.arange(len(first.doc_ids)))
     doc_row = second.doc_rows()
     doc_map = np.empty(len(first.doc_ids), dtype=np.int64)
     for i, doc_id in enumerate(first.doc_ids):

@@ -194,6 +194,38 @@ def test_policies_taken_from_the_old_model(sample):
         calibrate(sample.eval_set, sample.vectors, settings, old=OldModel(old, 1.5))
 
 
+def test_old_vectors_in_another_order_compare_the_same(sample):
+    """Old vectors in another row order (and one document more) compare as in the same order.
+
+    The comparison and the mapping equal those of the same vectors in the new model's order.
+    """
+    old = _old_model(sample)
+    rng = np.random.default_rng(2)
+    docs, queries = rng.permutation(len(old.doc_ids)), rng.permutation(len(old.query_ids))
+    shuffled = replace(
+        old,
+        doc_ids=(*(old.doc_ids[i] for i in docs), "extra"),
+        docs=np.vstack([old.docs[docs], np.ones((1, old.docs.shape[1]), np.float32)]),
+        query_ids=tuple(old.query_ids[i] for i in queries),
+        queries=old.queries[queries],
+    )
+    settings = Settings(min_queries=10, bootstrap=20, quality_bootstrap=50)
+    same = calibrate(sample.eval_set, sample.vectors, settings, old=OldModel(old, 0.3))
+    other = calibrate(sample.eval_set, sample.vectors, settings, old=OldModel(shuffled, 0.3))
+    for a, b in ((same.global_, other.global_), *zip(
+        same.segments.values(), other.segments.values(), strict=True)):  # fmt: skip
+        assert a.comparison is not None
+        assert b.comparison is not None
+        for name, d in a.comparison.quality.items():
+            assert b.comparison.quality[name].old == pytest.approx(d.old, abs=1e-9)
+        assert np.allclose(a.comparison.overlap, b.comparison.overlap)
+        assert np.allclose(a.comparison.rbo, b.comparison.rbo)
+        assert a.mapping is not None
+        assert b.mapping is not None
+        assert b.mapping.threshold == pytest.approx(a.mapping.threshold, abs=1e-6)
+        assert np.allclose(a.old_relevant_scores, b.old_relevant_scores, atol=1e-6)
+
+
 def test_without_an_old_threshold_the_old_side_is_its_top_k(sample):
     """No old threshold: ranking figures only, no quantile mapping, an unanchored map."""
     old = _old_model(sample)
