@@ -43,8 +43,6 @@ CONTEXT_WORDS = frozenset(
         "rag",
         "vector",
         "vectorstore",
-        "rerank",
-        "reranker",
         "ranker",
         "semantic",
         "embedding",
@@ -274,9 +272,14 @@ MODEL_SOURCES = frozenset(
         "completions",
         "prompt",
         "structured",
+        "rerank",
+        "reranker",
+        "rerankers",
+        "reranking",
     }
 )
-"""Words in the name of a call whose scores come from a model's prediction, not embeddings."""
+"""Words in the name of a call whose scores come from a model's prediction, not embeddings (a
+reranker is a cross-encoder or an LLM: its scores stay when the embedding model changes)."""
 
 STRING_SOURCES = frozenset(
     {
@@ -334,8 +337,9 @@ MODEL_CONTEXTS = frozenset(
 """Words of a class or function whose thresholds apply to a model's outputs (detection,
 question answering, classification), not to embedding similarities."""
 
-MODEL_NAMES = frozenset({"confidence", "conf"})
-"""Words of a threshold's own name that say it bounds a model's confidence or probability."""
+MODEL_NAMES = frozenset({"confidence", "conf", "rerank", "reranker", "reranking"})
+"""Words of a threshold's own name that say it bounds a model's confidence, probability or
+reranking score (``min_rerank_score``)."""
 
 KEY_COLUMNS = ("key", "name", "setting", "param", "parameter", "option", "k")
 """Columns that name a setting in a key/value settings table."""
@@ -406,9 +410,12 @@ OUTCOME_WORDS = frozenset(
     {"success", "failure", "quality", "rating", "reward", "feedback", "grade", "vote", "votes",
      "likelihood", "probability", "prob", "proba", "accuracy", "loss", "error", "rate",
      "perplexity", "bleu", "rouge", "f1", "precision", "recall", "auc", "count", "confidence",
-     "y", "pred", "preds", "prediction", "predictions", "logit", "logits"}
+     "y", "pred", "preds", "prediction", "predictions", "logit", "logits",
+     "trust", "trustworthiness", "toxicity", "faithfulness", "hallucination", "groundedness",
+     "factuality", "coherence", "fluency", "safety"}
 )  # fmt: skip
-"""Words of an outcome, rate or evaluation figure: what such a name holds is no similarity,
+"""Words of an outcome, rate or evaluation figure (an LLM judge's or a guardrail's grades
+included: ``trustworthiness_score``, ``toxicity``): what such a name holds is no similarity,
 and a threshold compared with it (or computed by a call named so) is no similarity threshold."""
 
 TOLERANCE_WORDS = frozenset({"tol", "tolerance", "eps", "epsilon", "atol", "rtol"})
