@@ -36,6 +36,7 @@ class Origin(StrEnum):
 
     SIMILARITY = "similarity"  # a search result, a cosine, a dot product, a vector store
     MODEL = "model"  # a classifier, detector, QA or evaluation score
+    EVALUATION = "evaluation"  # an evaluation metric's score (an LLM judge's grade, a pass bar)
     STRING = "string"  # a string-distance ratio (fuzzy matching, edit distance)
     KEYWORD = "keyword"  # a keyword-search rank (BM25, full-text search)
     COUNT = "count"  # a ratio of counts (`len(hits) / len(children)`)

@@ -55,7 +55,14 @@ BRIDGED = 0.7
 """Evidence that reaches a class's attribute through ``obj.x`` read elsewhere (medium)."""
 LOW = 0.3
 MAX_HOPS = 8
-_NOT_SIMILARITY = (Origin.MODEL, Origin.STRING, Origin.KEYWORD, Origin.COUNT, Origin.OTHER)
+_NOT_SIMILARITY = (
+    Origin.MODEL,
+    Origin.STRING,
+    Origin.KEYWORD,
+    Origin.COUNT,
+    Origin.OTHER,
+    Origin.EVALUATION,
+)
 
 
 class Evidence(NamedTuple):
@@ -191,6 +198,8 @@ def _overruled(good: Evidence | None, bad: Evidence | None, value: Value, name: 
         return True
     if good is not None and good.origin is Origin.SIMILARITY:
         return False
+    if value.origin is Origin.EVALUATION:
+        return True  # an evaluation metric's pass bar, not seen compared with a similarity
     if bad is not None and bad.origin in (Origin.COUNT, Origin.OTHER):
         return good is None or good.where.startswith("'")
     return bad is not None

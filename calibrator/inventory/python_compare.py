@@ -22,7 +22,14 @@ GENERIC_CONFIDENCE = 0.65
 ZERO_FLOOR_CONFIDENCE = 0.6
 """``score > 0`` filtering a similarity search's results."""
 LOW = 0.3
-_NOT_SIMILARITY = (Origin.MODEL, Origin.STRING, Origin.KEYWORD, Origin.COUNT, Origin.OTHER)
+_NOT_SIMILARITY = (
+    Origin.MODEL,
+    Origin.STRING,
+    Origin.KEYWORD,
+    Origin.COUNT,
+    Origin.OTHER,
+    Origin.EVALUATION,
+)
 
 
 def judge_literal(

@@ -26,6 +26,7 @@ from calibrator.inventory.python_bindings import (
 from calibrator.inventory.python_exprs import call_name, score_expr
 from calibrator.inventory.python_imports import Imports
 from calibrator.inventory.vocabulary import (
+    EVALUATION_CONTEXTS,
     MODEL_CONTEXTS,
     STRING_SOURCES,
 )
@@ -75,7 +76,7 @@ class Scope:
             path,
             tree,
             imports,
-            context_origin=cls._context_origin(place),
+            context_origin=cls._context_origin(place, evaluation=True),
             module_names=frozenset(names),
             definitions=definitions_of(tree),
         )
@@ -89,6 +90,9 @@ class Scope:
         )  # fmt: skip
         context = (*self.words, *words(node.name))
         origin = self._context_origin(context)
+        if origin is Origin.UNKNOWN:
+            own = (*words(node.name), *(words(base) if base else ()))
+            origin = self._context_origin(own, evaluation=True)
         if origin is Origin.UNKNOWN:
             origin = self.context_origin  # what the module's path (or an outer class) says
         if origin is Origin.UNKNOWN and self.imports.string_names:
@@ -137,11 +141,20 @@ class Scope:
         return self.bound
 
     @staticmethod
-    def _context_origin(context: tuple[str, ...]) -> Origin:
+    def _context_origin(context: tuple[str, ...], *, evaluation: bool = False) -> Origin:
+        """What the words of a module's path, a class or a function say about their scores.
+
+        ``evaluation``: the words are a module's path or a class's own name and base's, where
+        an evaluation metric is named (a function named ``eval`` is not one).
+        """
         present = set(context)
         if present & STRING_SOURCES:
             return Origin.STRING
-        return Origin.MODEL if present & MODEL_CONTEXTS else Origin.UNKNOWN
+        if present & MODEL_CONTEXTS:
+            return Origin.MODEL
+        if evaluation and present & EVALUATION_CONTEXTS:
+            return Origin.EVALUATION
+        return Origin.UNKNOWN
 
     # -- names -------------------------------------------------------------------------
     def resolve(self, name: str) -> str | None:

@@ -337,6 +337,15 @@ MODEL_CONTEXTS = frozenset(
 """Words of a class or function whose thresholds apply to a model's outputs (detection,
 question answering, classification), not to embedding similarities."""
 
+EVALUATION_CONTEXTS = frozenset(
+    {"metric", "metrics", "evaluator", "evaluators", "evaluation", "evals", "eval", "grader",
+     "judge"}
+)  # fmt: skip
+"""Words of a module's folders or file, a class's name or its base's, that make it an evaluation
+metric (``class FaithfulnessMetric(BaseMetric)``, ``ragas/metrics/``): a threshold there is a
+pass bar on the metric's score, unless that score is seen to be an embedding similarity (an
+evaluator of semantic similarity compares a cosine)."""
+
 MODEL_NAMES = frozenset({"confidence", "conf", "rerank", "reranker", "reranking"})
 """Words of a threshold's own name that say it bounds a model's confidence, probability or
 reranking score (``min_rerank_score``)."""

@@ -52,7 +52,7 @@ SKIPPED_DIRS = frozenset(
     }
 )
 SKIPPED_FILES = frozenset({"package-lock.json", "yarn.lock", "pnpm-lock.yaml", "poetry.lock"})
-TEST_DIRS = frozenset({"tests", "test", "testing", "__tests__", "spec", "specs"})
+TEST_DIRS = frozenset({"tests", "test", "testing", "__tests__", "spec", "specs", "fixtures"})
 _TEST_FILE = re.compile(
     r"^(test_.*\.pyi?|.*_test\.pyi?|conftest\.py|.*\.(test|spec)\.[cm]?[jt]sx?)$"
 )

@@ -451,3 +451,73 @@ def test_a_module_in_a_detection_folder_holds_a_detectors_thresholds():
         """
     assert scan(code, "guard/library/sensitive_data_detection/actions.py") == {}
     assert (2, 0.4) in scan(code, "guard/library/retrieval/actions.py")
+
+
+def test_an_evaluation_metrics_pass_bar_is_no_threshold_unless_it_bounds_a_similarity():
+    """An evaluation metric's pass bar is not reported; an evaluator comparing a cosine is.
+
+    The metric's ``threshold`` is compared in its base class with ``self.score``, an LLM judge's
+    figure.
+    """
+    base = """
+        class BaseMetric:
+            threshold: float
+            score: float
+
+            def is_successful(self):
+                return self.score >= self.threshold
+        """
+    found = scan(
+        """
+        from app.base_metric import BaseMetric
+
+        class FaithfulnessMetric(BaseMetric):
+            def __init__(self, threshold: float = 0.5):
+                self.threshold = threshold
+
+            def measure(self, case):
+                self.score = grade(case)
+                return self.is_successful()
+        """,
+        path="app/faithfulness.py",
+        **{"app/base_metric.py": base},
+    )
+    assert found == {}
+    found = scan(
+        """
+        import numpy as np
+
+        class SemanticSimilarityEvaluator:
+            def __init__(self, embed, similarity_threshold: float = 0.8):
+                self.embed = embed
+                self.similarity_threshold = similarity_threshold
+
+            def evaluate(self, response, reference):
+                a, b = self.embed(response), self.embed(reference)
+                similarity = np.dot(a, b) / (np.linalg.norm(a) * np.linalg.norm(b))
+                return similarity >= self.similarity_threshold
+        """,
+        path="app/evaluation/semantic.py",
+    )
+    assert found[(5, 0.8)].metric is Metric.SIMILARITY
+
+
+def test_reranker_scores_and_judged_grades_are_no_similarity_thresholds():
+    """A reranker's score (a cross-encoder's) and a trust grade stay when embeddings change."""
+    found = scan(
+        """
+        TRUSTWORTHINESS_THRESHOLD = 0.6
+
+        def outcome(trustworthiness_score):
+            return trustworthiness_score < TRUSTWORTHINESS_THRESHOLD
+
+        def keep(config, chunks):
+            min_rerank_score = config.get("min_rerank_score", 0.5)
+            return [c for c in chunks if c["rerank_score"] >= min_rerank_score]
+
+        def near(config, hits):
+            floor = config.get("min_similarity", 0.75)
+            return [h for h in hits if h.similarity >= floor]
+        """
+    )
+    assert set(found) == {(12, 0.75)}
