@@ -34,7 +34,6 @@ from proxy.config.schema import OTHER, Config
 from proxy.gate.figures import Latency, SegmentFigures
 from proxy.gate.prometheus import GateSourceError, PrometheusFigures
 from proxy.gate.review import ReviewCounts
-from proxy.gate.traffic import ExpectedEmpty
 from proxy.gate.verdict import VERDICT_VALUES, Criterion, Evidence, Verdict, evaluate
 from proxy.gate.window import (
     CounterWindow,
@@ -45,6 +44,7 @@ from proxy.gate.window import (
 )
 from proxy.logs import get_logger
 from proxy.metrics import FlipMetrics
+from proxy.thresholds.expected import ExpectedEmpty, expected_empty
 from proxy.thresholds.watch import ThresholdsInForce
 
 log = get_logger("gate")
@@ -242,15 +242,7 @@ def _expected_empty(
     doc = in_force.document
     if doc is None:
         return None
-    live = (in_force.old_for(segment), in_force.new_for(segment))
-    for quality, borrowed in (
-        (doc.quality_for(key), False),
-        (doc.global_.quality, key is not None),
-    ):
-        if quality is not None and quality.abstain is not None:
-            measured = (quality.old.threshold, quality.new.threshold)
-            return ExpectedEmpty(quality.abstain, measured, live, borrowed=borrowed)
-    return None
+    return expected_empty(doc, key, (in_force.old_for(segment), in_force.new_for(segment)))
 
 
 def _both_thresholds(in_force: ThresholdsInForce, segment: str) -> bool:

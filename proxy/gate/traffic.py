@@ -31,14 +31,11 @@
 
 from __future__ import annotations
 
-import math
-from dataclasses import dataclass
-
 from proxy.config.schema import GateSection
 from proxy.gate.criterion import Criterion
 from proxy.gate.figures import Latency, SegmentFigures
 from proxy.gate.stats import count_above, histogram_quantile, mean_bounds, share_bounds, total_of
-from proxy.thresholds.evidence import AbstainFlips
+from proxy.thresholds.expected import ExpectedEmpty
 
 TAIL = 0.01
 """The share of answers above the old side's p99: what the new side may have above the bar."""
@@ -59,36 +56,6 @@ def operational_rate(
     if low > cap:
         return Criterion(name, "fail", share, cap, f"{text}: significantly above the cap {cap}")
     return Criterion(name, "pass", share, cap, f"{text}: not significantly above the cap {cap}")
-
-
-@dataclass(frozen=True, slots=True)
-class ExpectedEmpty:
-    """The abstain flips the calibrator published for a segment, and the thresholds around it.
-
-    ``flips`` were counted on labelled queries with the old side at ``measured_at[0]`` and the
-    new at ``measured_at[1]`` (the labelled comparison's thresholds); ``live_at`` holds the
-    thresholds in force for the segment (old, new). ``borrowed``: the global entry's, for a
-    segment without a labelled comparison of its own.
-    """
-
-    flips: AbstainFlips
-    measured_at: tuple[float | None, float | None]
-    live_at: tuple[float | None, float | None]
-    borrowed: bool = False
-
-    def mismatch(self) -> str | None:
-        """Why the expectation does not describe the thresholds in force (None: it does)."""
-        same = all(
-            a is not None and b is not None and math.isclose(a, b, rel_tol=0, abs_tol=1e-9)
-            for a, b in zip(self.measured_at, self.live_at, strict=True)
-        )
-        if same:
-            return None
-        return (
-            f"the expected abstain flips were measured at old {_threshold(self.measured_at[0])} "
-            f"/ new {_threshold(self.measured_at[1])}, not at the thresholds in force (old "
-            f"{_threshold(self.live_at[0])} / new {_threshold(self.live_at[1])})"
-        )
 
 
 def abstain(
@@ -238,10 +205,6 @@ def floors(figures: SegmentFigures, settings: GateSection) -> list[Criterion]:
             reason = f"{text} straddle the floor {floor}: more compared queries needed"
             out.append(Criterion(name, "uncertain", low, floor, reason))
     return out
-
-
-def _threshold(value: float | None) -> str:
-    return "none" if value is None else f"{value:g}"
 
 
 def _num(value: float) -> str:

@@ -41,8 +41,9 @@ from proxy.gate.health import coverage, expected_divergence, score_sanity
 from proxy.gate.quality import labelled_quality
 from proxy.gate.review import ReviewCounts, reviewed_preference
 from proxy.gate.stats import histogram_quantile, mean_bounds
-from proxy.gate.traffic import ExpectedEmpty, abstain, floors, latency, operational_rate
+from proxy.gate.traffic import abstain, floors, latency, operational_rate
 from proxy.thresholds.evidence import Divergence, Quality, ScoreBand
+from proxy.thresholds.expected import ExpectedEmpty
 
 __all__ = [
     "ERROR_OUTCOMES",

@@ -34,6 +34,7 @@ from proxy.errors import ThresholdsError
 from proxy.logs import get_logger
 from proxy.thresholds.document import ThresholdsDocument, load_thresholds
 from proxy.thresholds.evidence import AbstainFlips
+from proxy.thresholds.expected import expected_empty
 
 log = get_logger("thresholds")
 
@@ -186,24 +187,17 @@ def _abstain_in_force(
 ) -> AbstainFlips | None:
     """The abstain flips the gate's ``new_empty_rate`` expects for ``name`` (None: none).
 
-    As the gate picks them (proxy/gate/monitor.py): the segment's own labelled comparison, else
-    the global entry's, and only when it was measured at the thresholds in force for the
-    segment (else the gate allows its margin over 0, and so should an alert).
+    As the gate picks them (:mod:`proxy.thresholds.expected`), and only when they were
+    measured at the thresholds in force for the segment (else the gate allows its margin over
+    0, and so should an alert).
     """
     key = None if name == "global" else name
     live = (
         in_force.old_default if key is None else in_force.old_for(key),
         doc.threshold_for(key),
     )
-    for quality in (doc.quality_for(key), doc.global_.quality):
-        if quality is not None and quality.abstain is not None:
-            measured = (quality.old.threshold, quality.new.threshold)
-            same = all(
-                a is not None and b is not None and math.isclose(a, b, rel_tol=0, abs_tol=1e-9)
-                for a, b in zip(measured, live, strict=True)
-            )
-            return quality.abstain if same else None
-    return None
+    found = expected_empty(doc, key, live)
+    return found.flips if found is not None and found.mismatch() is None else None
 
 
 class CalibratorFreshness(Collector):

@@ -6,9 +6,9 @@ import math
 from dataclasses import replace
 
 from proxy.gate.figures import Latency, SegmentFigures
-from proxy.gate.traffic import ExpectedEmpty
 from proxy.gate.verdict import Evidence, evaluate
 from proxy.thresholds.evidence import AbstainFlips
+from proxy.thresholds.expected import ExpectedEmpty
 from tests.support.gate_evidence import band, divergence, gate_settings, live, quality
 
 SETTINGS = gate_settings("min_compared = 100")
