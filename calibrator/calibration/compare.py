@@ -32,6 +32,7 @@ from calibrator.calibration.evidence import relevant_pairs
 from calibrator.calibration.oldside import OldScan, Ranked
 from calibrator.calibration.scored import Scorer
 from calibrator.calibration.settings import Settings
+from calibrator.maths.agreement import overlap_and_rbo, plain_lists
 from calibrator.maths.bootstrap import replicate_weights, with_point
 from calibrator.maths.candidates import search
 from calibrator.maths.paired import PairedDiff, paired_mean, paired_ratio
@@ -298,17 +299,27 @@ class Comparer:
         }
 
     def _divergence(self) -> tuple[Floats, Floats]:
-        """Per labelled query, overlap@k and RBO of the two models' top k (computed once)."""
+        """Per labelled query, overlap@k and RBO of the two models' top k (computed once).
+
+        Plain pairs of lists (k distinct documents each, no tied scores: nearly all) at once
+        (:mod:`calibrator.maths.agreement`, the proxy's arithmetic), the others one by one
+        with the proxy's :func:`~proxy.compare.divergence.compare`.
+        """
         if self._lists is None:
-            old, new = self.old_scan.top, self.new_top
+            old, new, k = self.old_scan.top, self.new_top, self.s.k
             overlap = np.zeros(len(old.rows))
             rbo = np.zeros(len(old.rows))
-            for i in range(len(old.rows)):
+            plain = plain_lists(old.rows, old.scores, k) & plain_lists(new.rows, new.scores, k)
+            if plain.any():
+                overlap[plain], rbo[plain] = overlap_and_rbo(
+                    old.rows[plain, :k], new.rows[plain, :k], self.s.rbo_p
+                )
+            for i in np.flatnonzero(~plain):
                 a, b = old.rows[i][old.rows[i] >= 0], new.rows[i][new.rows[i] >= 0]
                 found = compare(
                     [str(x) for x in a],
                     [str(x) for x in b],
-                    self.s.k,
+                    k,
                     self.s.rbo_p,
                     old.scores[i][: len(a)].tolist(),
                     new.scores[i][: len(b)].tolist(),
