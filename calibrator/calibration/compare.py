@@ -352,11 +352,8 @@ class Comparer:
             macro = s.policy.average == "macro"
             share = 1.0 / n_rel[query] if macro else np.ones(len(query))
             denominators = weights @ ((n_rel > 0).astype(np.float64) if macro else n_rel)
-            old_tails, new_tails = Tails.of(old_scores), Tails.of(new_scores)
-            for row, total in zip(weights, denominators, strict=True):
-                mass = row[query] * share
-                old_levels.append(old_tails.level(mass, total))
-                new_levels.append(new_tails.level(mass, total))
+            old_levels = Tails.of(old_scores).levels(weights, query, share, denominators)
+            new_levels = Tails.of(new_scores).levels(weights, query, share, denominators)
         else:
             old_grid, new_grid = self.old_grid, self.new_grid
             if old_grid is None or new_grid is None or self.old_scan.at_grid is None:

@@ -37,6 +37,7 @@ Floats = npt.NDArray[np.float64]
 Ints = npt.NDArray[np.int64]
 Preserve = Literal["recall", "precision"]
 DEFAULT_TOLERANCE = 1e-3  # new-score units: the published knots reproduce the map this closely
+_LEVEL_CELLS = 2_000_000  # resamples x pairs per block of Tails.levels: bounded memory
 
 
 @dataclass(frozen=True)
@@ -62,7 +63,11 @@ class Level:
         recall), the lowest for a rising one (precision: most results at that precision).
         """
         x, level = (self.x, self.level) if self.rising else (self.x[::-1], self.level[::-1])
-        values, first = np.unique(level, return_index=True)
+        if np.all(level[1:] >= level[:-1]):  # sorted (as built here): np.unique's result
+            first = np.flatnonzero(np.concatenate([[True], level[1:] != level[:-1]]))
+            values = level[first]
+        else:
+            values, first = np.unique(level, return_index=True)
         return np.interp(np.asarray(levels, dtype=np.float64), values, x[first])
 
 
@@ -86,6 +91,21 @@ class Tails:
         """Recall against the threshold: the pairs' ``mass`` scoring at least x, over ``total``."""
         cumulative = np.cumsum(mass[self.order])
         return Level(self.x, cumulative[self.last][::-1] / total)
+
+    def levels(self, weights: Floats, owner: Ints, share: Floats, totals: Floats) -> list[Level]:
+        """:meth:`level` for each resample: pair i weighs ``weights[r, owner[i]] * share[i]``.
+
+        ``weights`` is ``(resamples, queries)``, ``totals`` each resample's total; the same
+        floats as :meth:`level` row by row, computed a block of resamples at a time.
+        """
+        out: list[Level] = []
+        step = max(1, _LEVEL_CELLS // max(len(owner), 1))
+        for a in range(0, len(weights), step):
+            mass = weights[a : a + step][:, owner] * share
+            cumulative = np.cumsum(mass[:, self.order], axis=1)
+            rows = cumulative[:, self.last][:, ::-1] / totals[a : a + step, None]
+            out.extend(Level(self.x, row) for row in rows)
+        return out
 
 
 def tail_level(scores: Floats, mass: Floats, total: float) -> Level:

@@ -8,9 +8,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from sklearn.isotonic import IsotonicRegression
 
+from calibrator.maths import scoremap as scoremap_module
 from calibrator.maths.bootstrap import replicate_weights, with_point
 from calibrator.maths.scoremap import (
     Level,
+    Tails,
     build_map,
     isotonic_rising,
     precision_curve,
@@ -158,3 +160,45 @@ def test_equal_precision_recovers_a_transform_of_every_score():
     assert np.all(np.diff(knots.new) > 0)
     inside = (knots.old > 0.35) & (knots.old < 0.7)  # precision rises there
     assert np.allclose(knots.new[inside], h(knots.old[inside]), atol=2e-3)
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    n_queries=st.integers(1, 30),
+    per_query=st.integers(1, 5),
+    levels=st.sampled_from([0, 3]),
+    resamples=st.integers(0, 40),
+    seed=st.integers(0, 2**16),
+)
+def test_levels_of_every_resample_equal_one_at_a_time(
+    n_queries, per_query, levels, resamples, seed
+):
+    """Tails.levels gives each resample's Level, the very floats of Tails.level row by row.
+
+    Blocks of a few resamples (a small cell budget); tied scores with few levels; resamples
+    whose total is 0 (NaN levels). Each Level's inverse equals np.unique's construction.
+    """
+    rng = np.random.default_rng(seed)
+    query = np.repeat(np.arange(n_queries), per_query)
+    scores = (
+        rng.integers(0, levels, len(query)).astype(np.float64) if levels else rng.random(len(query))
+    )
+    weights = with_point(replicate_weights(n_queries, resamples, seed))
+    share = 1.0 / rng.integers(1, 4, len(query))
+    totals = weights @ rng.integers(0, 2, n_queries).astype(np.float64)
+    tails = Tails.of(scores)
+    with pytest.MonkeyPatch.context() as patch, np.errstate(divide="ignore", invalid="ignore"):
+        patch.setattr(scoremap_module, "_LEVEL_CELLS", 7 * n_queries * per_query)
+        found = tails.levels(weights, query, share, totals)
+        expected = [
+            tails.level(row[query] * share, t) for row, t in zip(weights, totals, strict=True)
+        ]
+    assert len(found) == len(expected)
+    targets = np.linspace(-0.1, 1.1, 13)
+    for a, b in zip(found, expected, strict=True):
+        assert np.array_equal(a.x, b.x)
+        assert np.array_equal(a.level, b.level, equal_nan=True)
+        level = a.level[::-1]
+        values, first = np.unique(level, return_index=True)
+        reference = np.interp(targets, values, a.x[::-1][first])
+        assert np.array_equal(a.inverse(targets), reference, equal_nan=True)
