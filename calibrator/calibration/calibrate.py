@@ -105,15 +105,16 @@ def calibrate(
             for name, p in policies.items()
         }
     scorer = Scorer(resolved, vectors, s.metric, s.max_pairs, progress)
-    scan = scorer.scan(s.top_n, recall_floor(scorer, eval_set, s, policies))
+    floor, chosen = recall_floor(scorer, eval_set, s, policies)
+    scan = scorer.scan(s.top_n, floor)
     everything = resolved.scope()
-    evaluated = {"": (*evaluate(scorer, everything, policies[""], s), policies[""])}
+    evaluated = {"": (*evaluate(scorer, everything, policies[""], s, chosen.get("")), policies[""])}
     for name in eval_set.segments():
         scope, policy = resolved.scope(name), policies[name]
         if len(scope) < s.min_queries:
             evaluated[name] = (*fallback(scorer, scope, evaluated[""][0], s), policy)
         else:
-            evaluated[name] = (*evaluate(scorer, scope, policy, s), policy)
+            evaluated[name] = (*evaluate(scorer, scope, policy, s, chosen.get(name)), policy)
     if old_view is not None:
         old_view.rank(scorer, progress)
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
+from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
@@ -22,7 +23,14 @@ from calibrator.calibration.settings import Settings
 from calibrator.inputs.labels import EvalSet
 from calibrator.maths.bootstrap import percentile_interval, replicate_weights, with_point
 from calibrator.maths.policy import Policy, choose, why_none
-from calibrator.maths.sweep import Pairs, curve_sums, make_pairs, recall_sums, relevant_grid
+from calibrator.maths.sweep import (
+    Curve,
+    Pairs,
+    curve_sums,
+    make_pairs,
+    recall_sums,
+    relevant_grid,
+)
 from proxy.thresholds.document import Intervals, SegmentThreshold
 
 Floats = npt.NDArray[np.float64]
@@ -33,19 +41,69 @@ def _unit(values: Floats, j: int, confidence: float) -> tuple[float, float] | No
     return percentile_interval(values[1:, j], confidence) if values.shape[0] > 1 else None
 
 
-def evaluate(
-    scorer: Scorer, scope: Ints, policy: Policy, s: Settings
-) -> tuple[SegmentThreshold, Pairs]:
-    """The scope's entry under ``policy`` and the pairs it was computed from."""
+@dataclass(frozen=True)
+class RecallChoice:
+    """A ``target_recall`` scope's pick on its labelled pairs alone (see :func:`recall_choice`).
+
+    ``picks[0]`` indexes ``grid`` for the point estimate, ``picks[1:]`` for each resample
+    (-1: none); ``curve`` is the recall curve they were read from, ``weights`` the resamples.
+    """
+
+    grid: Floats
+    picks: Ints
+    curve: Curve
+    weights: Floats
+
+
+def recall_choice(scorer: Scorer, scope: Ints, policy: Policy, s: Settings) -> RecallChoice:
+    """Where a ``target_recall`` policy lands on ``scope``, from the labelled pairs only.
+
+    Recall reads the relevant pairs alone, and those are scored directly whatever the
+    candidates (:func:`~calibrator.calibration.evidence.query_pairs`): the pick is the same
+    before any candidate is scored and after every refinement.
+    """
+    sizes = [len(scorer.positives[q]) for q in scope]
+    pairs = make_pairs(
+        np.repeat(np.arange(len(scope)), sizes),
+        np.concatenate([scorer.positives[q] for q in scope]) if sizes else np.zeros(0),
+        np.ones(sum(sizes), dtype=np.bool_),
+        scorer.resolved.n_relevant[scope],
+    )
+    grid = relevant_grid(pairs)
     weights = with_point(replicate_weights(len(scope), s.bootstrap, s.seed))
+    curve = recall_sums(pairs, grid, weights)
+    return RecallChoice(grid, choose(policy, curve), curve, weights)
+
+
+def evaluate(
+    scorer: Scorer,
+    scope: Ints,
+    policy: Policy,
+    s: Settings,
+    chosen: RecallChoice | None = None,
+) -> tuple[SegmentThreshold, Pairs]:
+    """The scope's entry under ``policy`` and the pairs it was computed from.
+
+    A ``target_recall`` policy's pick does not move with the candidates: ``chosen`` (its
+    :func:`recall_choice`, if already made) or one made here serves every refinement.
+    """
+    if policy.kind != "target_recall":
+        chosen = None
+    elif chosen is None:
+        chosen = recall_choice(scorer, scope, policy, s)
+    weights = (
+        chosen.weights
+        if chosen is not None
+        else with_point(replicate_weights(len(scope), s.bootstrap, s.seed))
+    )
     for _ in range(s.max_refinements + 1):
         pairs = scorer.pairs(scope)
-        grid = relevant_grid(pairs)
-        if policy.kind == "target_recall":  # recall needs the relevant pairs only
-            curve = recall_sums(pairs, grid, weights)
+        if chosen is not None:
+            grid, curve, picks = chosen.grid, chosen.curve, chosen.picks
         else:
+            grid = relevant_grid(pairs)
             curve = curve_sums(pairs, grid, weights, macro=policy.average == "macro")
-        picks = choose(policy, curve)
+            picks = choose(policy, curve)
         if picks[0] < 0:
             reason = why_none(policy, curve, pairs.n_unscored())
             entry = SegmentThreshold(
@@ -116,18 +174,21 @@ def fallback(
 
 def recall_floor(
     scorer: Scorer, eval_set: EvalSet, s: Settings, policies: Mapping[str, Policy] | None = None
-) -> float | None:
+) -> tuple[float | None, dict[str, RecallChoice]]:
     """The lowest threshold any scope can need, when every policy is ``target_recall``.
 
     Recall depends on the labelled pairs alone, so such policies pick their thresholds (and
     the replicates theirs) before any candidate is scored: the scan then only needs the
     documents at or above the lowest of them. None when some policy needs the negatives.
     ``policies`` (``""``: the global scope) replaces the settings' (matched ``...=old`` ones).
+    Also gives each scope's :class:`RecallChoice` (by name, ``""`` the global scope), which
+    :func:`evaluate` takes instead of choosing again.
     """
     resolved = scorer.resolved
     scopes: list[tuple[str | None, npt.NDArray[np.int64]]] = [(None, resolved.scope())]
     scopes += [(n, resolved.scope(n)) for n in eval_set.segments()]
     lowest = math.inf
+    choices: dict[str, RecallChoice] = {}
     for name, scope in scopes:
         if name is not None and len(scope) < s.min_queries:
             continue  # falls back to the global threshold
@@ -135,17 +196,10 @@ def recall_floor(
         if policies is not None:
             policy = policies[name or ""]
         if policy.kind != "target_recall":
-            return None
-        sizes = [len(scorer.positives[q]) for q in scope]
-        pairs = make_pairs(
-            np.repeat(np.arange(len(scope)), sizes),
-            np.concatenate([scorer.positives[q] for q in scope]) if sizes else np.zeros(0),
-            np.ones(sum(sizes), dtype=np.bool_),
-            resolved.n_relevant[scope],
-        )
-        grid = relevant_grid(pairs)
-        weights = with_point(replicate_weights(len(scope), s.bootstrap, s.seed))
-        picks = choose(policy, recall_sums(pairs, grid, weights))
+            return None, {}
+        choice = recall_choice(scorer, scope, policy, s)
+        choices[name or ""] = choice
+        grid, picks = choice.grid, choice.picks
         chosen = grid[picks[picks >= 0]]
         if chosen.size:
             point = grid[picks[0]] if picks[0] >= 0 else math.inf
@@ -153,4 +207,4 @@ def recall_floor(
                 np.where(picks[1:] >= 0, grid[np.maximum(picks[1:], 0)], np.nan), s.confidence
             )
             lowest = min(lowest, point, interval[0] if interval else math.inf)
-    return None if math.isinf(lowest) else float(lowest)
+    return (None if math.isinf(lowest) else float(lowest)), choices
