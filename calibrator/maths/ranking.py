@@ -123,11 +123,24 @@ def merge_top_k(
         per = block_columns.shape[1]
         found = (np.repeat(np.arange(rows), per), block_columns.ravel(), block_scores.ravel())
     at_row, at, values = found
+    return merge_entries(columns, scores, at_row, at + offset, values, min(k, have + width))
+
+
+def merge_entries(
+    columns: Ints, scores: Matrix, at_row: Ints, at: Ints, values: Matrix, k: int
+) -> tuple[Ints, Matrix]:
+    """Each row's ``k`` best of its best so far and of further entries, best first.
+
+    ``columns``/``scores``: each row's best so far (as many for every row); the entries
+    ``(at_row[i], at[i], values[i])`` are further scored columns, none already among them.
+    Each row must have at least ``k`` of both together. Ties are ordered by column.
+    """
+    rows, have = columns.shape
     return _ranked(
         rows,
-        min(k, have + width),
+        k,
         np.concatenate([np.repeat(np.arange(rows), have), at_row]),
-        np.concatenate([columns.ravel(), at + offset]),
+        np.concatenate([columns.ravel(), at]),
         np.concatenate([scores.ravel(), values]),
     )
 

@@ -23,15 +23,17 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from calibrator.maths.ranking import merge_top_k
+from calibrator.maths.ranking import merge_entries, merge_top_k
 from calibrator.progress import Progress, no_progress
 
 Matrix = npt.NDArray[np.float32]
 Ints = npt.NDArray[np.int64]
 Floats = npt.NDArray[np.float64]
+Bools = npt.NDArray[np.bool_]
 
 _BLOCK_CELLS = 16_000_000  # queries x documents per matrix-product block
 _QUERY_BLOCK = 1024  # queries per block at most: the documents are read once per such block
+_ENTRIES_SHARE = 32  # a block's scores above the bounds are read as entries below 1/32 of it
 
 
 @dataclass(frozen=True)
@@ -68,6 +70,48 @@ def _grid_counts(block: Matrix, grid: Grid) -> Ints:
     return at_least
 
 
+def _few_above(block: Matrix, scores: Matrix, floors: Sequence[Matrix], above: Bools) -> bool:
+    """Mark in ``above`` the scores above each row's k-th best so far or any of its floors.
+
+    True when they are few enough (a few per cent of the block) to be handled as entries.
+    """
+    low = scores[:, -1].copy()
+    for floor in floors:
+        np.minimum(low, floor, out=low)
+    np.greater(block, low[:, None], out=above)
+    return int(np.count_nonzero(above)) <= block.size // _ENTRIES_SHARE
+
+
+def _entries_above(
+    block: Matrix,
+    offset: int,
+    columns: Ints,
+    scores: Matrix,
+    floors: Sequence[Matrix],
+    above: Bools,
+) -> tuple[Ints, Matrix, Ints]:
+    """The top k carried through ``block`` and the counts above each floor, from ``above``.
+
+    A score that only ties the k-th best so far cannot enter (its column comes later), so
+    the scores strictly above it are all the top k needs.
+    """
+    rows, width = block.shape
+    flat = np.flatnonzero(above)
+    at_row, at = np.divmod(flat, width)
+    values = block.ravel()[flat]
+    enter = values > scores[at_row, -1]
+    k = scores.shape[1]
+    if enter.any():
+        columns, scores = merge_entries(
+            columns, scores, at_row[enter], at[enter] + offset, values[enter], k
+        )
+    counts = np.array(
+        [np.bincount(at_row[values > floor[at_row]], minlength=rows) for floor in floors],
+        dtype=np.int64,
+    ).reshape(len(floors), rows)
+    return columns, scores, counts
+
+
 def scan(
     queries: Matrix,
     docs: Matrix,
@@ -87,21 +131,34 @@ def scan(
     at_grid = np.zeros((n, grid.size), np.int64) if grid is not None else None
     n_docs = len(docs)
     per_block = -(-n // -(-n // _QUERY_BLOCK)) if n else 1  # blocks of even size
+    step = max(1, _BLOCK_CELLS // per_block)
+    # one product buffer and one mask for every block: a fresh block of this size is a fresh
+    # mapping of memory, which the kernel zeroes (and compacts, for huge pages) each time
+    cells = min(per_block, n) * min(step, n_docs)
+    buffer = np.empty(cells, np.float32)
+    mask = np.empty(cells, np.bool_)
     progress(stage, 0, n)
     for a in range(0, n, per_block):
         b = min(a + per_block, n)
         rows = queries[a:b]
-        step = max(1, _BLOCK_CELLS // (b - a))
         columns = np.zeros((b - a, 0), np.int64)
         scores = np.zeros((b - a, 0), np.float32)
         for c in range(0, n_docs, step):
             d = min(c + step, n_docs)
-            block = rows @ docs[c:d].T
-            columns, scores = merge_top_k(columns, scores, block, c, width)
-            for i, floor in enumerate(floors):
-                # row by row: count_nonzero along an axis sums bytes, several times slower
-                above = block > floor[a:b, None]
-                counts[i, a:b] += [np.count_nonzero(row) for row in above]
+            shape = (b - a, d - c)
+            block = np.matmul(rows, docs[c:d].T, out=buffer[: shape[0] * shape[1]].reshape(shape))
+            above = mask[: shape[0] * shape[1]].reshape(shape)
+            local = [floor[a:b] for floor in floors]
+            if width and scores.shape[1] == width and _few_above(block, scores, local, above):
+                # one pass: the scores above every row's lowest bound serve both
+                columns, scores, found = _entries_above(block, c, columns, scores, local, above)
+                counts[:, a:b] += found
+            else:
+                columns, scores = merge_top_k(columns, scores, block, c, width)
+                for i, floor in enumerate(local):
+                    np.greater(block, floor[:, None], out=above)
+                    # row by row: count_nonzero along an axis sums bytes, several times slower
+                    counts[i, a:b] += [np.count_nonzero(row) for row in above]
             if at_grid is not None and grid is not None:
                 at_grid[a:b] += _grid_counts(block, grid)
             progress(stage, a + (b - a) * d // n_docs, n)

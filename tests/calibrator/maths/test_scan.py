@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from calibrator.maths import scan as scan_module
 from calibrator.maths.scan import Grid, counts_on_grid, scan
@@ -57,6 +58,29 @@ def test_blocks_of_queries_and_documents_with_ties(monkeypatch):
     assert stages[0] == 0
     assert stages[-1] == 29
     assert stages == sorted(stages)
+
+
+@pytest.mark.parametrize("share", [1, 10**9])
+def test_one_pass_over_the_scores_above_the_bounds_or_two(monkeypatch, share):
+    """One pass over the scores above the bounds, or two over the block: brute force's figures.
+
+    Share 1 reads a block's scores above the bounds as entries whenever the top k is full,
+    a huge share never does. Thresholds below and above each query's k-th best score,
+    several runs of documents.
+    """
+    monkeypatch.setattr(scan_module, "_BLOCK_CELLS", 2000)
+    monkeypatch.setattr(scan_module, "_ENTRIES_SHARE", share)
+    rng = np.random.default_rng(5)
+    queries = rng.standard_normal((23, 6)).astype(np.float32)
+    docs = rng.standard_normal((700, 6)).astype(np.float32)
+    thresholds = [rng.uniform(0, 4, 23), np.full(23, 2.5)]
+    found = scan(queries, docs, 9, thresholds)
+    full = queries @ docs.T
+    order = np.argsort(-full, axis=1, kind="stable")[:, :9]
+    assert np.array_equal(found.top_columns, order)
+    assert np.array_equal(found.top_scores, np.take_along_axis(full, order, axis=1))
+    for i, t in enumerate(thresholds):
+        assert found.counts[i].tolist() == (full >= t[:, None].astype(np.float32)).sum(1).tolist()
 
 
 def test_without_k_or_grid():
