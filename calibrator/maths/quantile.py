@@ -18,6 +18,7 @@ import numpy as np
 import numpy.typing as npt
 
 Floats = npt.NDArray[np.float64]
+_CELLS = 2_000_000  # resamples x pairs per block of running counts: bounded memory
 
 
 def kth_highest(
@@ -39,19 +40,24 @@ def kth_highest(
     # a prefix a few times longer than the largest k and go to the full list only if needed.
     prefix = min(len(s), int(4 * max(float(np.max(k, initial=0.0)), 0.0)) + 1024)
     order = _best_first(s, prefix)
-    s_sorted, q_sorted = s[order], q[order]
-    for r in range(weights.shape[0]):
-        if k[r] <= 0:
-            continue
-        for length in (prefix, len(s)):
-            if len(order) < length:  # the prefix fell short: sort everything once
-                order = _best_first(s, len(s))
-                s_sorted, q_sorted = s[order], q[order]
-            reached = np.cumsum(weights[r, q_sorted[:length]])
-            at = int(np.searchsorted(reached, k[r] - 1e-9, side="left"))
-            if at < length:
-                out[r] = s_sorted[at]
-                break
+    pending = np.flatnonzero(np.asarray(k) > 0)
+    for length in sorted({prefix, len(s)}):
+        if not len(pending):
+            break
+        if len(order) < length:  # the prefix fell short: sort everything once
+            order = _best_first(s, len(s))
+        s_sorted, q_sorted = s[order[:length]], q[order[:length]]
+        short: list[npt.NDArray[np.intp]] = []
+        step = max(1, _CELLS // max(length, 1))
+        for a in range(0, len(pending), step):
+            rows = pending[a : a + step]
+            # each row's running weighted count; where it first reaches k (a sorted search)
+            reached = np.cumsum(weights[rows][:, q_sorted], axis=1)
+            at = np.count_nonzero(reached < (k[rows] - 1e-9)[:, None], axis=1)
+            hit = at < length
+            out[rows[hit]] = s_sorted[at[hit]]
+            short.append(rows[~hit])
+        pending = np.concatenate(short)
     return out
 
 

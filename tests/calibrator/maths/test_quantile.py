@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from calibrator.maths import quantile as quantile_module
 from calibrator.maths.bootstrap import replicate_weights, with_point
 from calibrator.maths.quantile import kth_highest, tail_share
 
@@ -35,7 +37,8 @@ def _by_full_sort(scores, query, weights, k):
 def test_kth_highest_equals_a_full_sort(n_pairs, n_queries, levels, share, seed):
     """Sorting only a prefix (and everything when it falls short) equals sorting every pair.
 
-    Tied scores (few levels), k past every pair (NaN), k of 0 and more than the prefix holds.
+    Tied scores (few levels), k past every pair (NaN), k of 0 and more than the prefix holds;
+    the resamples' running counts in blocks of a few.
     """
     rng = np.random.default_rng(seed)
     scores = (
@@ -47,7 +50,9 @@ def test_kth_highest_equals_a_full_sort(n_pairs, n_queries, levels, share, seed)
     weights = with_point(replicate_weights(n_queries, 20, seed))
     k = np.round(share * n_pairs * rng.uniform(0.5, 1.5, len(weights)))
     k[1] = 0
-    found = kth_highest(scores, query, weights, k)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(quantile_module, "_CELLS", 3 * n_pairs)  # blocks of a few resamples
+        found = kth_highest(scores, query, weights, k)
     assert np.array_equal(found, _by_full_sort(scores, query, weights, k), equal_nan=True)
 
 
