@@ -195,11 +195,10 @@ def mark_relevant(lists: Ints, relevant: tuple[Ints, ...]) -> Bools:
     n, k = lists.shape
     if n == 0 or k == 0:
         return np.zeros((n, k), np.bool_)
-    width = int(max(lists.max(initial=0), max((r.max(initial=0) for r in relevant), default=0)))
+    sizes = [len(r) for r in relevant]
+    flat = np.concatenate(relevant).astype(np.int64) if sum(sizes) else np.zeros(0, np.int64)
+    width = int(max(lists.max(initial=0), flat.max(initial=0)))
     base = np.int64(width + 2)
     keys = np.arange(n, dtype=np.int64)[:, None] * base + lists
-    sizes = [len(r) for r in relevant]
-    rel_keys = np.repeat(np.arange(n, dtype=np.int64) * base, sizes) + (
-        np.concatenate(relevant).astype(np.int64) if sum(sizes) else np.zeros(0, np.int64)
-    )
+    rel_keys = np.repeat(np.arange(n, dtype=np.int64) * base, sizes) + flat
     return np.isin(keys, rel_keys) & (lists >= 0)

@@ -238,13 +238,39 @@ def build_map(
     keep = np.flatnonzero(old == anchor[0]) if anchor is not None else None
     kept = simplify(old, new, tolerance, keep)
     knots_old, knots_new = old[kept], new[kept]
+    warped = warp(_levels_at(old_levels[1:], knots_old), warp_at, low, high)
     replicas = np.array(
-        [n.inverse(warp(o.at(knots_old), warp_at, low, high)) for o, n in
-         zip(old_levels[1:], new_levels[1:], strict=True)]
-    ).reshape(len(old_levels) - 1, len(knots_old))  # fmt: skip
+        [n.inverse(row) for n, row in zip(new_levels[1:], warped, strict=True)]
+    ).reshape(len(old_levels) - 1, len(knots_old))
     lows, highs = _bands(replicas, knots_new, confidence)
     error = float(np.abs(np.interp(old, knots_old, knots_new) - new).max())
     return MapKnots(preserve, knots_old, knots_new, lows, highs, domain, anchor, error)
+
+
+def _levels_at(levels: list[Level], points: Floats) -> Floats:
+    """``[level.at(points) for level in levels]`` as a ``(len(levels), len(points))`` array.
+
+    Levels on one shared ``x`` (each resample's recall curve) are read at the points that are
+    among ``x`` by position, which is what :func:`numpy.interp` gives there; other points,
+    and levels on their own ``x``, are interpolated.
+    """
+    out = np.empty((len(levels), len(points)))
+    if not levels:
+        return out
+    x = levels[0].x
+    if not len(x) or any(level.x is not x for level in levels):
+        for r, level in enumerate(levels):
+            out[r] = level.at(points)
+        return out
+    at = np.minimum(np.searchsorted(x, points), len(x) - 1)
+    on = x[at] == points
+    if on.any():
+        columns = at[on]
+        out[:, on] = np.array([level.level[columns] for level in levels])
+    if not on.all():
+        between = points[~on]
+        out[:, ~on] = np.array([level.at(between) for level in levels])
+    return out
 
 
 def _with_anchor(

@@ -202,3 +202,20 @@ def test_levels_of_every_resample_equal_one_at_a_time(
         values, first = np.unique(level, return_index=True)
         reference = np.interp(targets, values, a.x[::-1][first])
         assert np.array_equal(a.inverse(targets), reference, equal_nan=True)
+
+
+def test_levels_read_at_points_on_and_between_their_scores():
+    """Levels read at many points at once equal Level.at, shared x or not.
+
+    Levels on one shared x are read at points among x, between two, and outside; levels on
+    their own x too.
+    """
+    rng = np.random.default_rng(3)
+    x = np.sort(rng.random(50))
+    shared = [Level(x, np.sort(rng.random(50))[::-1]) for _ in range(6)]
+    own = [Level(np.sort(rng.random(50)), np.sort(rng.random(50))) for _ in range(4)]
+    points = np.concatenate([x[[0, 3, 17, 49]], [-1.0, 2.0, (x[5] + x[6]) / 2]])
+    for levels in (shared, own, shared[:1]):
+        found = scoremap_module._levels_at(levels, points)
+        expected = np.array([level.at(points) for level in levels])
+        assert np.array_equal(found, expected)
