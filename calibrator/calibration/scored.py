@@ -84,6 +84,7 @@ class Scorer:
         bounds = np.cumsum([0] + [len(r) for r in resolved.relevant_rows])
         self.positives = tuple(flat[bounds[i] : bounds[i + 1]] for i in range(n))
         self._pairs: list[tuple[npt.NDArray[np.float64], npt.NDArray[np.bool_]] | None] = [None] * n
+        self._scopes: dict[bytes, Pairs] = {}  # pairs(scope) until the candidates change
 
     def scan(self, top_n: int, floor: float | None = None) -> str:
         """Find every query's candidates; returns how (``"above"`` or ``"top_n"``).
@@ -128,6 +129,7 @@ class Scorer:
                 floors[q] = found.floors[local]
                 self._pairs[q] = None
         self.candidates = Candidates(tuple(docs), tuple(scores), floors)
+        self._scopes.clear()
         return how
 
     def inexact(self, scope: Iterable[int], threshold: float) -> list[int]:
@@ -157,6 +159,7 @@ class Scorer:
             )
         for q in todo:
             self._pairs[q] = None
+        self._scopes.clear()
         self.refinements += 1
         log.info("refined", queries=len(todo), down_to=round(down_to, 6))
         return True
@@ -174,9 +177,18 @@ class Scorer:
         return cached
 
     def pairs(self, scope: Ints) -> Pairs:
-        """The scored pairs of ``scope`` (:func:`~calibrator.calibration.evidence.query_pairs`)."""
-        parts = {int(q): self._query_pairs(int(q)) for q in scope}
-        return build_pairs(self.resolved, parts, self.candidates.floors, scope)
+        """The scored pairs of ``scope`` (:func:`~calibrator.calibration.evidence.query_pairs`).
+
+        Kept until the candidates change: a scope's threshold and its comparison with the old
+        model read the same pairs.
+        """
+        key = np.asarray(scope, dtype=np.int64).tobytes()
+        found = self._scopes.get(key)
+        if found is None:
+            parts = {int(q): self._query_pairs(int(q)) for q in scope}
+            found = build_pairs(self.resolved, parts, self.candidates.floors, scope)
+            self._scopes[key] = found
+        return found
 
     def candidate_scores(self, scope: Ints) -> tuple[npt.NDArray[np.float32], Ints]:
         """All candidate scores of ``scope`` (labels ignored) with their local query index."""

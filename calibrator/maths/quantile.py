@@ -37,15 +37,17 @@ def kth_highest(
     q = np.asarray(query, dtype=np.int64)
     out = np.full(weights.shape[0], np.nan)
     # Replicate weights average 1, so the k-th weighted pair lies near the k-th pair: work on
-    # a prefix a few times longer than the largest k and go to the full list only if needed.
-    prefix = min(len(s), int(4 * max(float(np.max(k, initial=0.0)), 0.0)) + 1024)
-    order = _best_first(s, prefix)
+    # a prefix somewhat longer than the largest k, then on one a few times longer, and go to
+    # the full list only if needed (the rows that reach k on a prefix read the same there).
+    largest = max(float(np.max(k, initial=0.0)), 0.0)
+    prefixes = {min(len(s), int(share * largest) + 1024) for share in (1.5, 4)}
+    order = _best_first(s, min(prefixes))
     pending = np.flatnonzero(np.asarray(k) > 0)
-    for length in sorted({prefix, len(s)}):
+    for length in sorted({*prefixes, len(s)}):
         if not len(pending):
             break
-        if len(order) < length:  # the prefix fell short: sort everything once
-            order = _best_first(s, len(s))
+        if len(order) < length:  # the prefix fell short: sort a longer one
+            order = _best_first(s, length)
         s_sorted, q_sorted = s[order[:length]], q[order[:length]]
         short: list[npt.NDArray[np.intp]] = []
         step = max(1, _CELLS // max(length, 1))

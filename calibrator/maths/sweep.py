@@ -190,12 +190,24 @@ def relevant_grid(pairs: Pairs) -> Floats:
     return grid
 
 
-def _weighted_columns(values: npt.NDArray[np.floating[Any]], column: Ints, width: int) -> Floats:
-    """``out[r, c]`` = sum of ``values[r, i]`` over the items i with ``column[i] == c``."""
+def _weighted_columns(
+    values: npt.NDArray[np.floating[Any]], column: Ints, width: int, cells: Ints | None = None
+) -> Floats:
+    """``out[r, c]`` = sum of ``values[r, i]`` over the items i with ``column[i] == c``.
+
+    ``cells``: :func:`_cells` of ``column``, when several calls share it.
+    """
     rows = values.shape[0]
-    cells = (np.arange(rows)[:, None] * width + column[None, :]).ravel()
+    if cells is None:
+        cells = _cells(rows, column, width)
     flat = np.bincount(cells, weights=values.ravel(), minlength=rows * width)
     return flat.reshape(rows, width).astype(np.float64)  # bincount of nothing gives integers
+
+
+def _cells(rows: int, column: Ints, width: int) -> Ints:
+    """Flat indexes of ``(r, column[i])`` in a ``(rows, width)`` table, row by row."""
+    cells: Ints = (np.arange(rows)[:, None] * width + column[None, :]).ravel()
+    return cells
 
 
 def recall_sums(pairs: Pairs, thresholds: Floats, weights: Floats | None = None) -> Curve:
@@ -211,8 +223,10 @@ def recall_sums(pairs: Pairs, thresholds: Floats, weights: Floats | None = None)
     column = np.searchsorted(-t_desc, -pairs.score[pairs.relevant], side="left")
     n_rel = pairs.n_relevant.astype(np.float64)
     share = np.divide(1.0, n_rel, out=np.zeros_like(n_rel), where=n_rel > 0)[owner]
-    tp = _weighted_columns(w[:, owner], column, m + 1)
-    rec = _weighted_columns(w[:, owner] * share, column, m + 1)
+    mine = w[:, owner]
+    cells = _cells(len(w), column, m + 1)
+    tp = _weighted_columns(mine, column, m + 1, cells)
+    rec = _weighted_columns(mine * share, column, m + 1, cells)
     return Curve(
         thresholds=t_desc,
         tp=np.cumsum(tp, axis=1)[:, :m],
