@@ -79,9 +79,12 @@ def resolve(
 ) -> Resolved:
     """Rows for every labelled query; a query without a vector is an InputError at its line."""
     query_row = vectors.query_rows()
-    doc_row = vectors.doc_rows()
+    wanted = {d for query in eval_set.queries for d in query.relevant_ids}
+    doc_row = {d: row for row, d in enumerate(vectors.doc_ids) if d in wanted}  # as doc_rows()
     group_docs = _doc_groups(vectors, doc_segments, doc_segments_source)
-    members = {name: set(rows.tolist()) for name, rows in group_docs.items()}
+    members = (  # without doc segments every document is in the one group
+        None if doc_segments is None else {n: set(r.tolist()) for n, r in group_docs.items()}
+    )
     rows, groups, relevant = [], [], []
     for query in eval_set.queries:
         row = query_row.get(query.query_id)
@@ -97,7 +100,9 @@ def resolve(
                 f"{doc_segments_source}"
             )
         found = [doc_row.get(d) for d in query.relevant_ids]
-        mine = sorted({r for r in found if r is not None and r in members[group]})
+        mine = sorted(
+            {r for r in found if r is not None and (members is None or r in members[group])}
+        )
         rows.append(row)
         groups.append(group)
         relevant.append(np.array(mine, dtype=np.int64))

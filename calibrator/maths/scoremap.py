@@ -100,9 +100,9 @@ class Tails:
         """
         out: list[Level] = []
         step = max(1, _LEVEL_CELLS // max(len(owner), 1))
+        owner, share = owner[self.order], share[self.order]  # best first, as summed
         for a in range(0, len(weights), step):
-            mass = weights[a : a + step][:, owner] * share
-            cumulative = np.cumsum(mass[:, self.order], axis=1)
+            cumulative = np.cumsum(weights[a : a + step][:, owner] * share, axis=1)
             rows = cumulative[:, self.last][:, ::-1] / totals[a : a + step, None]
             out.extend(Level(self.x, row) for row in rows)
         return out
