@@ -83,6 +83,11 @@ def register_status(subparsers: Any) -> None:
         "reasons per segment, and the thresholds in force.",
     )
     _admin_args(parser)
+    parser.add_argument(
+        "--criteria",
+        action="store_true",
+        help="also list every criterion of every segment (status and what it measured)",
+    )
     parser.set_defaults(handler=_status)
 
 
@@ -94,7 +99,10 @@ def _status(args: argparse.Namespace) -> int:
 
     client = AdminClient.from_config(load_config(args.config), args.admin, args.token_env)
     status = client.call("GET", "/admin/status")
-    print(json.dumps(status, indent=2) if args.json else format_status(status))  # noqa: T201
+    text = (
+        json.dumps(status, indent=2) if args.json else format_status(status, criteria=args.criteria)
+    )
+    print(text)  # noqa: T201
     return 0
 
 

@@ -283,7 +283,11 @@ async def get_status(request: web.Request) -> web.Response:
                 "source": report.source,
                 "error": report.error,
                 "segments": {
-                    v.segment: {"verdict": v.verdict, "reasons": list(v.reasons)}
+                    v.segment: {
+                        "verdict": v.verdict,
+                        "reasons": list(v.reasons),
+                        "criteria": v.as_json()["criteria"],
+                    }
                     for v in report.verdicts
                 },
                 "limits": asdict(config.gate),

@@ -78,8 +78,12 @@ class AdminClient:
             ) from e
 
 
-def format_status(status: dict[str, Any]) -> str:
-    """``GET /admin/status`` as lines a person reads."""
+def format_status(status: dict[str, Any], *, criteria: bool = False) -> str:
+    """``GET /admin/status`` as lines a person reads.
+
+    ``criteria``: every criterion of every segment too (status, name, what it measured), not
+    only the reasons of a verdict that does not pass.
+    """
     mode = status["mode"]
     shown = f"canary {mode['percent']:g}%" if mode["mode"] == "canary" else mode["mode"]
     gate = status["gate"]
@@ -88,6 +92,9 @@ def format_status(status: dict[str, Any]) -> str:
     for segment, verdict in gate["segments"].items():
         lines.append(f"  {segment}: {verdict['verdict']}")
         lines.extend(f"    - {reason}" for reason in verdict["reasons"])
+        if criteria:
+            for name, criterion in (verdict.get("criteria") or {}).items():
+                lines.append(f"    [{criterion['status']}] {name}: {criterion['reason']}")
     limits = gate["limits"]
     lines.append(
         "limits: window {window_s:g} s, min_compared {min_compared}, max_quality_loss "

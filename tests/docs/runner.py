@@ -106,24 +106,29 @@ def _run_locked(
 ) -> PageRun:
     """:func:`run_blocks` once its lock is held."""
     started = time.monotonic()
-    proc = subprocess.Popen(
-        ["bash", "-c", script(blocks)],
-        cwd=work,
-        env=env,
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        text=True,
-        start_new_session=True,  # the page's own process group: background jobs end with it
-    )
+    # output to a file, not a pipe: a background job the page started (a server) keeps a pipe
+    # open after bash exits on a failing block, and reading it to its end would wait for that
+    # job until the timeout; bash's own exit is what ends the page
+    log = work.parent / f"{page.stem}.out"
+    with log.open("w", encoding="utf-8") as out:
+        proc = subprocess.Popen(
+            ["bash", "-c", script(blocks)],
+            cwd=work,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=out,
+            start_new_session=True,  # the page's own process group: background jobs end with it
+        )
     try:
-        printed, _ = proc.communicate(timeout=timeout_s)
+        proc.wait(timeout=timeout_s)
     except subprocess.TimeoutExpired:
         os.killpg(proc.pid, signal.SIGKILL)
-        printed, _ = proc.communicate()
+        proc.wait()
         pytest.fail(f"{page.relative_to(ROOT)}: still running after {timeout_s:.0f} s")
     finally:
         with contextlib.suppress(ProcessLookupError):
             os.killpg(proc.pid, signal.SIGTERM)
+    printed = log.read_text(encoding="utf-8", errors="replace")
     seconds = time.monotonic() - started
     outputs = outputs_of(printed)
     if "END" not in outputs:

@@ -50,3 +50,19 @@ async def test_with_promotion_on_failing_streaks_name_the_rollback_limit(aiohttp
     lines = text.splitlines()
     assert "automatic promotion: on" in lines
     assert STREAK + "600 s apart (rollback at 3)" in lines
+
+
+async def test_status_criteria_lists_every_criterion_of_every_segment(aiohttp_server, tmp_path):
+    """``status --criteria``: each segment's criteria as the gate judged them, passing or not."""
+    rig = await make_rig(aiohttp_server, tmp_path, extra=GATE_FOR_TESTS)
+    async with aiohttp.ClientSession() as session:
+        status, body = await rig.admin_call(session, "GET", "/admin/status")
+        _, gate = await rig.admin_call(session, "GET", "/admin/gate")
+    assert status == 200
+    plain, detailed = format_status(body).splitlines(), format_status(body, criteria=True)
+    assert not [line for line in plain if line.startswith("    [")]
+    for segment, verdict in gate["segments"].items():
+        assert verdict["criteria"]
+        assert set(body["gate"]["segments"][segment]["criteria"]) == set(verdict["criteria"])
+        for name, criterion in verdict["criteria"].items():
+            assert f"    [{criterion['status']}] {name}: " in detailed
