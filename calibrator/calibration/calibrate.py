@@ -121,12 +121,6 @@ def calibrate(
     def finish(name: str, entry: SegmentThreshold, pairs: Pairs, policy: Policy) -> ScopeResult:
         scope = resolved.scope(name or None)
         q_irr, d_irr = sample_irrelevant(resolved, scope, s.irrelevant_sample, s.seed)
-        local_rel = np.repeat(scope, [len(resolved.relevant_rows[q]) for q in scope])
-        d_rel = (
-            np.concatenate([resolved.relevant_rows[q] for q in scope])
-            if len(scope)
-            else np.zeros(0, np.int64)
-        )
         mapping = comparison = None
         if old_view is not None:
             mapping, comparison = old_view.scope(name, scope, entry)
@@ -140,9 +134,7 @@ def calibrate(
             irrelevant_scores=pair_scores(scorer.queries, scorer.docs, q_irr, d_irr).astype(
                 np.float64
             ),
-            old_relevant_scores=None
-            if old_view is None
-            else old_view.side.scores(local_rel, d_rel),
+            old_relevant_scores=None if old_view is None else old_view.relevant_of(scope),
             old_irrelevant_scores=None if old_view is None else old_view.side.scores(q_irr, d_irr),
             mapping=mapping,
             comparison=comparison,

@@ -58,6 +58,17 @@ class OldView:
         self.comparer: Comparer | None = None
         self.scorer: Scorer | None = None
 
+    def relevant_of(self, scope: Ints) -> Floats:
+        """The old model's scores of the labelled pairs of ``scope`` (increasing query indexes).
+
+        In the order of :func:`~calibrator.calibration.evidence.relevant_pairs`, taken from
+        the scores of every labelled pair computed once.
+        """
+        mine = np.zeros(len(self.resolved.queries), np.bool_)
+        mine[scope] = True
+        scores: Floats = self.relevant[mine[self.pair_query]]
+        return scores
+
     def threshold(self, name: str) -> float | None:
         """The old threshold of a scope (``""``: the global one, the default)."""
         return self.old.threshold if name == "" else self.old.threshold_for(name)
