@@ -223,6 +223,8 @@ def test_old_vectors_in_another_order_compare_the_same(sample):
         assert a.mapping is not None
         assert b.mapping is not None
         assert b.mapping.threshold == pytest.approx(a.mapping.threshold, abs=1e-6)
+        assert a.old_relevant_scores is not None
+        assert b.old_relevant_scores is not None
         assert np.allclose(a.old_relevant_scores, b.old_relevant_scores, atol=1e-6)
 
 

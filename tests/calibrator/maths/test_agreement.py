@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import numpy.typing as npt
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -10,7 +11,7 @@ from calibrator.maths.agreement import overlap_and_rbo, plain_lists
 from proxy.compare.divergence import compare
 
 
-def _lists(rng: np.random.Generator, n: int, k: int, universe: int) -> np.ndarray:
+def _lists(rng: np.random.Generator, n: int, k: int, universe: int) -> npt.NDArray[np.int64]:
     """``n`` lists of ``k`` distinct ids drawn from ``universe`` (small: lists share many)."""
     return np.array([rng.choice(universe, k, replace=False) for _ in range(n)], np.int64)
 
