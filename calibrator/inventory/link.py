@@ -76,6 +76,7 @@ class Evidence(NamedTuple):
     hops: int = 0
     place: tuple[str, int] | None = None  # the comparison's file and line
     climbed: bool = False  # reached a base class from a subclass
+    named: bool = False  # came through a threshold-named slot (`similarity_threshold=x`)
 
 
 class Graph:
@@ -172,7 +173,15 @@ class Graph:
             if bridged and found.confidence < BRIDGED:
                 continue  # `obj.radius` near a bare `dist`: too weak to name every class's radius
             onward = _hop(found, bridged=bridged)
-            named = found.where.startswith("'")
+            # evidence that came through a threshold-named slot (`similarity_threshold=x`)
+            # follows whatever feeds it, as a name passed on would, however far
+            named = (
+                found.named
+                or found.where.startswith("'")
+                or threshold_name(slot_name(slot)).strength >= NAME_SEED
+            )
+            if named and not onward.named:
+                onward = onward._replace(named=True)
             for source in self.sources.get(slot, ()):
                 # a running best score compared with scores is no threshold, but whatever is
                 # passed as `min_relevance_score=relevance` is one, whatever it is called

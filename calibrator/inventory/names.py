@@ -92,8 +92,9 @@ def is_score_like(identifier: str) -> bool:
     return not any((w in VETO_WORDS and w not in _RANKED) or w in OUTCOME_WORDS for w in name_words)
 
 
-_RANKED = frozenset({"top", "best"})
-"""Words that veto a threshold name (``top_k``) but not a score (``top_similarity``)."""
+_RANKED = frozenset({"top", "best", "batch", "chunk", "row"})
+"""Words that veto a threshold name (``top_k``, ``batch_size``) but not a score
+(``top_similarity``, ``batch_similarities``, ``chunk_scores``)."""
 
 
 @dataclass(frozen=True, slots=True)

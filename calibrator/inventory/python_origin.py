@@ -64,15 +64,21 @@ def follow(scope: Scope, expr: ast.expr, depth: int, seen: set[str], line: int) 
 
 
 def _name_origin(scope: Scope, name: str, depth: int, seen: set[str], line: int) -> Origin:
-    if name in seen:
-        return Origin.UNKNOWN
-    seen.add(name)
+    """The origin of ``name`` as read at ``line``: its bindings before it, latest first.
+
+    A binding's value reads the names bound before it (``sims = sims * mask`` reads the
+    earlier ``sims``), so each binding is followed once, and its value from the line above.
+    """
     around = scope.function_scope()
     while around is not None:
         bindings = around.assigned().get(name, [])
         before = [b for b in bindings if b[0] <= line] or bindings
         for at, value in reversed(before):
-            found = follow(around, value, depth, seen, at)
+            key = f"{name}@{id(around.node)}:{at}"
+            if key in seen:
+                continue
+            seen.add(key)
+            found = follow(around, value, depth, seen, at - 1)
             if found is not Origin.UNKNOWN:
                 return found
         around = around.parent.function_scope() if around.parent else None

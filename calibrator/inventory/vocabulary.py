@@ -299,9 +299,12 @@ STRING_SOURCES = frozenset(
         "hamming",
         "jellyfish",
         "textdistance",
+        "rouge",
+        "bleu",
     }
 )
-"""Words of string-similarity calls and libraries: edit distances and fuzzy ratios."""
+"""Words of string-similarity calls and libraries: edit distances, fuzzy ratios and n-gram
+overlaps (ROUGE, BLEU)."""
 
 MODEL_CONTEXTS = frozenset(
     {
@@ -332,6 +335,7 @@ MODEL_CONTEXTS = frozenset(
         "transcription",
         "segmentation",
         "extraction",
+        "reward",
     }
 )
 """Words of a class or function whose thresholds apply to a model's outputs (detection,
@@ -418,12 +422,13 @@ KEYWORD_SOURCES = frozenset({"keyword", "fulltext", "fts", "bm25", "lexical", "t
 OUTCOME_WORDS = frozenset(
     {"success", "failure", "quality", "rating", "reward", "feedback", "grade", "vote", "votes",
      "likelihood", "probability", "prob", "proba", "accuracy", "loss", "error", "rate",
-     "perplexity", "bleu", "rouge", "f1", "precision", "recall", "auc", "count", "confidence",
+     "perplexity", "bleu", "rouge", "f1", "precision", "auc", "count", "confidence",
      "y", "pred", "preds", "prediction", "predictions", "logit", "logits",
      "trust", "trustworthiness", "toxicity", "faithfulness", "hallucination", "groundedness",
      "factuality", "coherence", "fluency", "safety"}
 )  # fmt: skip
-"""Words of an outcome, rate or evaluation figure (an LLM judge's or a guardrail's grades
+"""Words of an outcome, rate or evaluation figure (not ``recall``: a memory layer's recall
+retrieves; a recall metric's names are vetoed anyway) (an LLM judge's or a guardrail's grades
 included: ``trustworthiness_score``, ``toxicity``): what such a name holds is no similarity,
 and a threshold compared with it (or computed by a call named so) is no similarity threshold."""
 

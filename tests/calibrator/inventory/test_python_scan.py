@@ -521,3 +521,62 @@ def test_reranker_scores_and_judged_grades_are_no_similarity_thresholds():
         """
     )
     assert set(found) == {(12, 0.75)}
+
+
+def test_a_score_rebound_from_itself_keeps_its_origin_and_a_batch_of_scores_is_scores():
+    """``sims = sims * mask`` is still the cosine it was; ``batch_similarities`` are scores."""
+    found = scan(
+        """
+        import numpy as np
+        from sklearn.metrics.pairwise import cosine_similarity
+
+        def dedupe(vectors, threshold: float = 0.65):
+            batch_similarities = cosine_similarity(vectors, vectors)
+            batch_similarities = batch_similarities * np.tril(np.ones_like(batch_similarities))
+            return np.where(batch_similarities > threshold)
+        """
+    )
+    assert found[(5, 0.65)].metric is Metric.SIMILARITY
+
+
+def test_a_value_fed_to_a_threshold_keyword_is_one_whatever_it_is_called():
+    """``similarity=0.6`` stored and passed on as ``similarity_threshold=self.similarity``."""
+    found = scan(
+        """
+        from app.retriever import Retriever
+
+        class RepoAgent:
+            def __init__(self, similarity: float = 0.6):
+                self.similarity = similarity
+
+            def ask(self, query):
+                return Retriever().query(query, similarity_threshold=self.similarity)
+        """,
+        **{
+            "app/retriever.py": """
+            class Retriever:
+                def query(self, query, similarity_threshold=0.7):
+                    hits = self.index.search(query)
+                    return [h for h in hits if h.similarity >= similarity_threshold]
+            """
+        },
+    )
+    assert (5, 0.6) in found
+
+
+def test_a_memory_layers_recall_is_retrieval_not_a_recall_metric():
+    """A score read by a function named for recall (of memories) is no evaluation figure."""
+    found = scan(
+        """
+        class Config:
+            def __init__(self):
+                self.recall_relevance_threshold = 0.1
+
+        def _score_for_recall(fact):
+            return float(fact["similarity"])
+
+        def recall(config, facts):
+            return [f for f in facts if _score_for_recall(f) >= config.recall_relevance_threshold]
+        """
+    )
+    assert (4, 0.1) in found
