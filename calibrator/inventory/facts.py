@@ -76,6 +76,7 @@ class Use(NamedTuple):
     path: str
     line: int
     score: str
+    callee: str | None = None  # the imported function the score comes from, origin unknown here
 
 
 class Call(NamedTuple):
@@ -104,6 +105,7 @@ class FileFacts:
     calls: tuple[Call, ...] = ()
     signatures: tuple[Signature, ...] = ()
     bases: tuple[tuple[str, str], ...] = ()  # (class, base class)
+    returns: tuple[tuple[str, Origin], ...] = ()  # (module-level function, what it returns)
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,6 +127,7 @@ class FactsBuilder:
     calls: list[Call] = field(default_factory=list)
     signatures: list[Signature] = field(default_factory=list)
     bases: list[tuple[str, str]] = field(default_factory=list)
+    returns: list[tuple[str, Origin]] = field(default_factory=list)
 
     def flow(self, target: str, sources: tuple[str, ...] | list[str]) -> None:
         """Record that ``target`` takes its value from each of ``sources``."""
@@ -178,7 +181,13 @@ class FactsBuilder:
         values = tuple(v for v in self.values if v.node in learns or not v.node.startswith("l:"))
         uses = tuple(u for u in self.uses if can_hold(u.node))
         return FileFacts(
-            values, uses, flows, tuple(calls), tuple(self.signatures), tuple(self.bases)
+            values,
+            uses,
+            flows,
+            tuple(calls),
+            tuple(self.signatures),
+            tuple(self.bases),
+            tuple(self.returns),
         )
 
 

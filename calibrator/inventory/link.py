@@ -18,7 +18,7 @@ not a similarity threshold instead.
 from __future__ import annotations
 
 from collections import defaultdict, deque
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import NamedTuple
 
 from calibrator.inventory.facts import (
@@ -93,16 +93,19 @@ class Graph:
         calls: list[Call] = []
         signatures: dict[str, list[Signature]] = defaultdict(list)
         bases: list[tuple[str, str]] = []
+        returns: dict[str, set[Origin]] = defaultdict(set)
         for facts in files:
             self.values.extend(facts.values)
             uses.extend(facts.uses)
+            for function, returned in facts.returns:
+                returns[function].add(returned)
             calls.extend(facts.calls)
             bases.extend(facts.bases)
             for signature in facts.signatures:
                 signatures[signature.callee].append(signature)
             for target, source in facts.flows:
                 self.sources[target].add(source)
-        self.uses = uses
+        self.uses = [_imported_origin(use, returns) for use in uses]
         for call in calls:
             for target, source in bind_calls(call, signatures.get(call.callee, [])):
                 self.sources[target].add(source)
@@ -193,6 +196,20 @@ class Graph:
             if not found.climbed:
                 pending.extend((sub, onward, good) for sub in self.down[slot])
         return positive, negative
+
+
+def _imported_origin(use: Use, returns: Mapping[str, set[Origin]]) -> Use:
+    """A use whose score an imported function returns, with what that function returns.
+
+    What the function's own module shows it returns beats what its name or the caller's
+    context say (``strings_similarity`` returning a word-set ratio is no embedding
+    similarity). Functions are known by name, as calls are bound: a name whose definitions
+    disagree, or that no scanned module defines, leaves the use as it was.
+    """
+    if use.callee is None:
+        return use
+    found = returns.get(use.callee, set())
+    return use._replace(origin=next(iter(found))) if len(found) == 1 else use
 
 
 def _overruled(good: Evidence | None, bad: Evidence | None, value: Value, name: str) -> bool:

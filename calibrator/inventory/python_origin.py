@@ -37,6 +37,44 @@ def origin(scope: Scope, expr: ast.expr) -> Origin:
     return found if found is not Origin.UNKNOWN else scope.context_origin
 
 
+def returns_origin(scope: Scope, function: ast.FunctionDef | ast.AsyncFunctionDef) -> Origin:
+    """What a function returns, as far as its own module shows (``scope``: its body's scope).
+
+    Exported with the file's facts, so that a score read from this function in another module
+    (``strings_similarity(a, b)``, a word-set ratio in ``utils.py``) gets its origin at link time.
+    """
+    for returned in _returns(function):
+        assert returned.value is not None
+        found = follow(scope, returned.value, DEPTH, set(), returned.lineno)
+        if found is not Origin.UNKNOWN:
+            return found
+    return Origin.UNKNOWN
+
+
+def imported_callee(scope: Scope, expr: ast.expr) -> str | None:
+    """The imported function ``expr`` is the result of, directly or through one local name.
+
+    ``strings_similarity(a, b)``, or ``sim`` bound to an expression whose one imported call is
+    ``strings_similarity`` (``sim, best = max((strings_similarity(t, x), t) for t in ts)``):
+    its name, for the linker to look up what it returns.
+    """
+    if isinstance(expr, ast.Name):
+        around = scope.function_scope()
+        bindings = around.assigned().get(expr.id, []) if around is not None else []
+        before = [b for b in bindings if b[0] <= expr.lineno]
+        if not before:
+            return None
+        expr = before[-1][1]
+    imported = {
+        node.func.id
+        for node in ast.walk(expr)
+        if isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Name)
+        and node.func.id in scope.imports.imported
+    }
+    return imported.pop() if len(imported) == 1 else None
+
+
 def follow(scope: Scope, expr: ast.expr, depth: int, seen: set[str], line: int) -> Origin:  # noqa: PLR0911 - one branch per expression kind
     """Follow ``expr`` back to a call; a name to its latest binding before ``line``."""
     if depth <= 0:

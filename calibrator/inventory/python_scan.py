@@ -49,6 +49,7 @@ from calibrator.inventory.python_exprs import (
     score_expr,
 )
 from calibrator.inventory.python_imports import Imports
+from calibrator.inventory.python_origin import imported_callee, returns_origin
 from calibrator.inventory.python_origin import origin as score_origin
 from calibrator.inventory.python_scopes import FIELD_CALLS, PASS_THROUGH, Scope
 from calibrator.inventory.python_values import Values
@@ -137,6 +138,12 @@ class _Scanner(Visitor, Values):
         self.generic_visit(node)
         self.scopes.pop()
 
+    def _returns(self, scope: Scope, node: ast.FunctionDef | ast.AsyncFunctionDef) -> None:
+        """Export what a module-level function returns, when its module shows it."""
+        returned = returns_origin(scope, node)
+        if returned is not Origin.UNKNOWN:
+            self.facts.returns.append((node.name, returned))
+
     def visit_function(self, node: ast.FunctionDef | ast.AsyncFunctionDef) -> None:
         outer = self.scope
         scope = outer.child_function(node)
@@ -147,6 +154,8 @@ class _Scanner(Visitor, Values):
             positional = positional[1:]  # self or cls
         if positional:  # a call can only pass something by position to a parameter
             self.facts.signatures.append(Signature(scope.callee, tuple(positional), owner))
+        if outer.kind == "module":
+            self._returns(scope, node)
         for name, default, _ in params:
             if default is not None:
                 slot = f"p:{scope.callee}.{name}"
@@ -243,9 +252,19 @@ class _Scanner(Visitor, Values):
         if counted and literal is not None:
             return  # a ratio of counts compared with a number: nothing to recalibrate
         if literal is None:
+            callee = imported_callee(self.scope, score_side)
             for slot in self.scope.sources(value_side):
                 self.facts.uses.append(
-                    Use(slot, kept, score.metric, origin, self.path, node.lineno, score.identifier)
+                    Use(
+                        slot,
+                        kept,
+                        score.metric,
+                        origin,
+                        self.path,
+                        node.lineno,
+                        score.identifier,
+                        callee,
+                    )
                 )
             return
         amount = number(literal)

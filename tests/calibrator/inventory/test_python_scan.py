@@ -580,3 +580,34 @@ def test_a_memory_layers_recall_is_retrieval_not_a_recall_metric():
         """
     )
     assert (4, 0.1) in found
+
+
+def test_what_an_imported_function_returns_beats_its_name():
+    """An imported word-set ratio named ``strings_similarity`` is no embedding similarity.
+
+    An imported dot product still is one.
+    """
+    utils = """
+        import numpy as np
+
+        def strings_similarity(a, b):
+            words_a, words_b = set(a.split()), set(b.split())
+            return len(words_a & words_b) / len(words_a | words_b)
+
+        def vector_similarity(a, b):
+            return float(np.dot(a, b))
+        """
+    found = scan(
+        """
+        from app.utils import strings_similarity, vector_similarity
+
+        def match(title, entries, title_similarity_threshold: float = 0.75):
+            title_sim, entry = max((strings_similarity(e["title"], title), e) for e in entries)
+            return entry if title_sim >= title_similarity_threshold else None
+
+        def near(query, docs, cut: float = 0.6):
+            return [d for d in docs if vector_similarity(query, d.vector) >= cut]
+        """,
+        **{"app/utils.py": utils},
+    )
+    assert set(found) == {(8, 0.6)}
