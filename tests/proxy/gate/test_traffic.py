@@ -7,8 +7,9 @@ import math
 import pytest
 
 from proxy.gate.figures import Latency, SegmentFigures
-from proxy.gate.traffic import ExpectedEmpty, abstain, floors, latency, operational_rate
+from proxy.gate.traffic import abstain, floors, latency, operational_rate
 from proxy.thresholds.evidence import AbstainFlips
+from proxy.thresholds.expected import ExpectedEmpty
 from tests.support.gate_evidence import gate_settings, live
 
 SETTINGS = gate_settings()
