@@ -123,6 +123,8 @@ def assignments(root: ast.AST) -> dict[str, list[tuple[int, ast.expr]]]:  # noqa
         elif isinstance(node, ast.withitem) and node.optional_vars is not None:
             pairs = [(node.optional_vars, node.context_expr)]
         for target, value in pairs:
+            if _enumerated(target, value, found):
+                continue
             if (
                 isinstance(target, (ast.Tuple, ast.List))
                 and isinstance(value, (ast.Tuple, ast.List))
@@ -137,6 +139,31 @@ def assignments(root: ast.AST) -> dict[str, list[tuple[int, ast.expr]]]:  # noqa
     for bindings in found.values():
         bindings.sort(key=lambda pair: pair[0])
     return found
+
+
+def _enumerated(
+    target: ast.expr, value: ast.expr, found: dict[str, list[tuple[int, ast.expr]]]
+) -> bool:
+    """Bind ``for i, hit in enumerate(hits)``'s names, if ``target`` and ``value`` are that.
+
+    ``i`` counts (``1.0 - i * 0.1`` is a rank, not a similarity), as ``len(hits)`` would;
+    ``hit`` is an element of ``hits``.
+    """
+    if not (
+        isinstance(target, (ast.Tuple, ast.List))
+        and len(target.elts) == 2
+        and isinstance(value, ast.Call)
+        and isinstance(value.func, ast.Name)
+        and value.func.id == "enumerate"
+        and value.args
+    ):
+        return False
+    count = ast.copy_location(ast.Call(ast.Name("len", ast.Load()), [], []), value)
+    for name in target_names(target.elts[0]):
+        found.setdefault(name, []).append((value.lineno, count))
+    for name in target_names(target.elts[1]):
+        found.setdefault(name, []).append((value.lineno, value.args[0]))
+    return True
 
 
 def class_targets(statement: ast.stmt) -> list[str]:

@@ -611,3 +611,19 @@ def test_what_an_imported_function_returns_beats_its_name():
         **{"app/utils.py": utils},
     )
     assert set(found) == {(8, 0.6)}
+
+
+def test_a_score_made_from_an_enumerate_index_is_a_rank_not_a_similarity():
+    """``1.0 - idx * 0.1`` over ``enumerate(docs)`` stands in for a score a legacy API lacks."""
+    found = scan(
+        """
+        def legacy(docs, similarity_threshold: float = 0.7):
+            kept = []
+            for idx, doc in enumerate(docs):
+                similarity_score = max(1.0 - idx * 0.1, 0.0)
+                if similarity_score >= similarity_threshold:
+                    kept.append(doc)
+            return kept
+        """
+    )
+    assert found == {}
