@@ -220,10 +220,12 @@ def _overruled(good: Evidence | None, bad: Evidence | None, value: Value, name: 
     ratio's or a keyword-search score seen compared with the slot overrules everything but a
     comparison with a known similarity; a ratio of counts overrules a name.
     """
-    if value.origin in (Origin.MODEL, Origin.STRING) or set(words(name)) & MODEL_NAMES:
+    if value.origin in (Origin.MODEL, Origin.STRING):
         return True
     if good is not None and good.origin is Origin.SIMILARITY:
-        return False
+        return False  # what the code does beats the name (`bi_encoder_confidence_threshold`)
+    if set(words(name)) & MODEL_NAMES and not (good is not None and good.metric is Metric.DISTANCE):
+        return True  # a model's confidence, unless the code bounds a distance with it
     if value.origin is Origin.EVALUATION:
         return True  # an evaluation metric's pass bar, not seen compared with a similarity
     if bad is not None and bad.origin in (Origin.COUNT, Origin.OTHER):

@@ -46,17 +46,25 @@ def is_integer(node: ast.expr) -> bool:
     return isinstance(node, ast.Constant) and type(node.value) is int
 
 
+FIELD_CALLS = frozenset(
+    {"Field", "field", "PrivateAttr", "FloatField", "DecimalField", "Column", "mapped_column"}
+)
+"""Calls whose ``default=`` (or first argument) is a field's default: pydantic, dataclasses,
+Django and SQLAlchemy model fields (``models.FloatField(default=0.18)``)."""
+
+
 def literal_node(node: ast.expr | None) -> ast.expr | None:
     """The numeric literal a value expression stands for, seeing through ``Field(default=x)``.
 
-    Pydantic's ``Field(0.8, ...)`` / ``Field(default=0.8)`` and dataclasses'
-    ``field(default=0.8)`` are how libraries declare defaults of model fields.
+    Pydantic's ``Field(0.8, ...)`` / ``Field(default=0.8)``, dataclasses'
+    ``field(default=0.8)`` and ORM columns (:data:`FIELD_CALLS`) are how libraries declare
+    defaults of model fields.
     """
     if node is None:
         return None
     if number(node) is not None:
         return node
-    if isinstance(node, ast.Call) and call_name(node) in ("Field", "field", "PrivateAttr"):
+    if isinstance(node, ast.Call) and call_name(node) in FIELD_CALLS:
         for keyword in node.keywords:
             if keyword.arg == "default" and number(keyword.value) is not None:
                 return keyword.value

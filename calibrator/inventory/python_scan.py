@@ -21,6 +21,7 @@ unless tests are included. A file whose text mentions no score or threshold word
 from __future__ import annotations
 
 import ast
+import re
 
 from calibrator.inventory.facts import (
     FactsBuilder,
@@ -40,6 +41,7 @@ from calibrator.inventory.names import (
 from calibrator.inventory.python_bindings import parameters
 from calibrator.inventory.python_compare import judge_literal, outcome_name
 from calibrator.inventory.python_exprs import (
+    FIELD_CALLS,
     call_name,
     condition_direction,
     kept_direction,
@@ -51,7 +53,7 @@ from calibrator.inventory.python_exprs import (
 from calibrator.inventory.python_imports import Imports
 from calibrator.inventory.python_origin import imported_callee, returns_origin
 from calibrator.inventory.python_origin import origin as score_origin
-from calibrator.inventory.python_scopes import FIELD_CALLS, PASS_THROUGH, Scope
+from calibrator.inventory.python_scopes import PASS_THROUGH, Scope
 from calibrator.inventory.python_values import Values
 from calibrator.inventory.python_walk import Visitor
 from calibrator.inventory.sql_scan import scan_sql_text
@@ -74,6 +76,16 @@ def scan_python(source: str, path: str, *, include_tests: bool = False) -> FileS
     scanner = _Scanner(source, path, tree, include_tests=include_tests)
     scanner.visit(tree)
     return FileScan(tuple(scanner.findings), (), scanner.facts.build())
+
+
+_ORM_LOOKUP = re.compile(r"([A-Za-z_][A-Za-z0-9_]*?)__(lt|lte|gt|gte)")
+"""A keyword that compares a model field in an ORM query (``distance__lte``)."""
+_ORM_OPS: dict[str, ast.cmpop] = {
+    "lt": ast.Lt(),
+    "lte": ast.LtE(),
+    "gt": ast.Gt(),
+    "gte": ast.GtE(),
+}
 
 
 class _Scanner(Visitor, Values):
@@ -191,7 +203,9 @@ class _Scanner(Visitor, Values):
         callee = self.scope.callee_of(node)
         context = (*self.scope.words, *words(callee or ""))
         for keyword in node.keywords:
-            if keyword.arg is not None and callee and callee not in FIELD_CALLS:
+            if keyword.arg is not None and _ORM_LOOKUP.fullmatch(keyword.arg):
+                self._orm_lookup(keyword)
+            elif keyword.arg is not None and callee and callee not in FIELD_CALLS:
                 slot = f"p:{callee}.{keyword.arg}"
                 self._written(slot, keyword.value, Kind.KEYWORD, keyword.arg, context, call=node)
         name = call_name(node)
@@ -225,6 +239,20 @@ class _Scanner(Visitor, Values):
                 self._compared(node, op, score_side, value_side, on_left=on_left)
         self.generic_visit(node)
 
+    def _orm_lookup(self, keyword: ast.keyword) -> None:
+        """``filter(distance__lte=max_distance)``: an ORM's comparison of a field, as ``<=``.
+
+        Django's lookups (and Tortoise's, Peewee's): ``field__lt``, ``__lte``, ``__gt``,
+        ``__gte``; a comparison with a score when the field's name is one.
+        """
+        assert keyword.arg is not None
+        match = _ORM_LOOKUP.fullmatch(keyword.arg)
+        assert match is not None
+        field = ast.copy_location(ast.Name(match.group(1), ast.Load()), keyword.value)
+        op = _ORM_OPS[match.group(2)]
+        node = ast.copy_location(ast.Compare(field, [op], [keyword.value]), keyword.value)
+        self._compared(node, op, field, keyword.value, on_left=True)
+
     # -- comparisons -------------------------------------------------------------------
     def _compared(
         self,
@@ -246,7 +274,9 @@ class _Scanner(Visitor, Values):
             return
         parents = [node, *reversed(self.stack)][1:]
         kept = kept_direction(condition, parents)
-        counted = isinstance(score_side, ast.Name) and self.scope.counted(score_side.id)
+        counted = isinstance(score_side, ast.Name) and self.scope.counted(
+            score_side.id, node.lineno
+        )
         origin = Origin.COUNT if counted else score_origin(self.scope, score_side)
         literal = literal_node(value_side)
         if counted and literal is not None:

@@ -23,7 +23,7 @@ from calibrator.inventory.python_bindings import (
     parameters,
     statement_bindings,
 )
-from calibrator.inventory.python_exprs import call_name, score_expr
+from calibrator.inventory.python_exprs import FIELD_CALLS, call_name, score_expr
 from calibrator.inventory.python_imports import Imports
 from calibrator.inventory.vocabulary import (
     EVALUATION_CONTEXTS,
@@ -36,7 +36,6 @@ PASS_THROUGH = frozenset(
     {"float", "int", "abs", "round", "max", "min", "Decimal", "enumerate", "zip", "list",
      "sorted", "reversed", "tuple", "iter", "next", "dict", "items", "values"}
 )  # fmt: skip
-FIELD_CALLS = frozenset({"Field", "field", "PrivateAttr"})
 
 
 @dataclass
@@ -58,7 +57,6 @@ class Scope:
     module_names: frozenset[str] = frozenset()
     definitions: dict[str, list[Definition]] = field(default_factory=dict, repr=False)
     _assigned: dict[str, list[tuple[int, ast.expr]]] | None = field(default=None, repr=False)
-    _counted: frozenset[str] | None = field(default=None, repr=False)
 
     # -- building ------------------------------------------------------------------------
     @classmethod
@@ -89,16 +87,21 @@ class Scope:
             None,
         )  # fmt: skip
         context = (*self.words, *words(node.name))
+        # the specific before the general: a model's or a string ratio's class (by its words,
+        # its module's path or an outer class, or the string library it uses), then an
+        # evaluation metric's or an agent's (by its own name or base, then by its module's)
         origin = self._context_origin(context)
-        if origin is Origin.UNKNOWN:
-            own = (*words(node.name), *(words(base) if base else ()))
-            origin = self._context_origin(own, evaluation=True)
-        if origin is Origin.UNKNOWN:
-            origin = self.context_origin  # what the module's path (or an outer class) says
+        if origin is Origin.UNKNOWN and self.context_origin in (Origin.MODEL, Origin.STRING):
+            origin = self.context_origin
         if origin is Origin.UNKNOWN and self.imports.string_names:
             used = {n.id for n in ast.walk(node) if isinstance(n, ast.Name)}
             if used & self.imports.string_names:
                 origin = Origin.STRING
+        if origin is Origin.UNKNOWN:
+            own = (*words(node.name), *(words(base) if base else ()))
+            origin = self._context_origin(own, evaluation=True)
+        if origin is Origin.UNKNOWN:
+            origin = self.context_origin
         return Scope(
             "class", self.path, node, self.imports, self, node.name, node.name, base,
             bound=frozenset(n for s in node.body for n in class_targets(s)),
@@ -280,23 +283,17 @@ class Scope:
             self._assigned = assignments(self.node)
         return self._assigned
 
-    def counted(self, name: str) -> bool:
-        """Whether ``name`` is bound here from counts (``len(a) / len(b)``): not a similarity."""
-        scope = self.function_scope()
-        return scope is not None and name in scope.counted_names()
+    def counted(self, name: str, line: int) -> bool:
+        """Whether ``name``, as read at ``line``, is bound from counts (``len(a) / len(b)``).
 
-    def counted_names(self) -> frozenset[str]:
-        """Names this scope binds from ``len()`` or ``sum()`` (computed once, on demand)."""
-        if self._counted is None:
-            self._counted = frozenset(
-                n
-                for n, values in self.assigned().items()
-                for _, v in values
-                if any(
-                    isinstance(c, ast.Call)
-                    and isinstance(c.func, ast.Name)
-                    and c.func.id in ("len", "sum")
-                    for c in ast.walk(v)
-                )
-            )
-        return self._counted
+        Its latest binding before ``line`` decides: ``scores = 1 - distances`` compared, then
+        ``scores = csr_matrix(..., shape=(len(ids), n))`` later, is no ratio of counts.
+        """
+        scope = self.function_scope()
+        if scope is None:
+            return False
+        before = [value for at, value in scope.assigned().get(name, []) if at <= line]
+        return bool(before) and any(
+            isinstance(c, ast.Call) and isinstance(c.func, ast.Name) and c.func.id in ("len", "sum")
+            for c in ast.walk(before[-1])
+        )

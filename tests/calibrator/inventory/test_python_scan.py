@@ -627,3 +627,53 @@ def test_a_score_made_from_an_enumerate_index_is_a_rank_not_a_similarity():
         """
     )
     assert found == {}
+
+
+def test_an_orm_lookup_compares_a_field_and_a_django_field_default_is_a_value():
+    """``filter(distance__lte=max_distance)`` bounds a distance a model field's default feeds.
+
+    A name saying "confidence" does not outweigh the distance bound.
+    """
+    found = scan(
+        """
+        from django.db import models
+
+        class SearchModelConfig(models.Model):
+            bi_encoder_confidence_threshold = models.FloatField(default=0.18)
+        """,
+        path="app/models.py",
+        **{
+            "app/search.py": """
+            def search(config, entries, embedding, max_distance=None):
+                if not max_distance:
+                    max_distance = config.bi_encoder_confidence_threshold
+                return entries.annotate(distance=embedding).filter(distance__lte=max_distance)
+            """
+        },
+    )
+    assert found[(5, 0.18)].metric is Metric.DISTANCE
+    assert found[(5, 0.18)].direction is Direction.BELOW
+
+
+def test_an_agents_plain_score_is_an_llm_grade_and_a_later_count_is_not_the_compared_one():
+    """In an agent's class a plain ``score`` is an LLM's grade; a later rebinding is not read.
+
+    A name rebound from counts after the comparison still compares what it held before.
+    """
+    found = scan(
+        """
+        class ReflexionAgent:
+            def run(self, task):
+                result = self.step(task)
+                if result["score"] > 0.9:
+                    return result
+
+        def score_all(index, query, threshold: float = 0.7):
+            ids, distances = index.knn_query(query)
+            scores = 1.0 - distances * 0.5
+            keep = scores[scores >= threshold]
+            scores = build(keep, shape=(len(ids), 10))
+            return scores
+        """
+    )
+    assert set(found) == {(8, 0.7)}
