@@ -44,6 +44,10 @@ class Origin(StrEnum):
     UNKNOWN = "unknown"  # a score-like name with nothing known about its source
 
 
+NOT_SIMILARITY = frozenset(set(Origin) - {Origin.SIMILARITY, Origin.UNKNOWN})
+"""Origins that say a compared score is no embedding similarity."""
+
+
 class Value(NamedTuple):
     """A number written for a slot: where it is, and what its own name says.
 

@@ -22,6 +22,7 @@ from collections.abc import Iterable, Mapping
 from typing import NamedTuple
 
 from calibrator.inventory.facts import (
+    NOT_SIMILARITY,
     Call,
     FileFacts,
     Origin,
@@ -55,14 +56,6 @@ BRIDGED = 0.7
 """Evidence that reaches a class's attribute through ``obj.x`` read elsewhere (medium)."""
 LOW = 0.3
 MAX_HOPS = 8
-_NOT_SIMILARITY = (
-    Origin.MODEL,
-    Origin.STRING,
-    Origin.KEYWORD,
-    Origin.COUNT,
-    Origin.OTHER,
-    Origin.EVALUATION,
-)
 
 
 class Evidence(NamedTuple):
@@ -134,7 +127,7 @@ class Graph:
         found: list[tuple[str, Evidence, bool]] = []
         for use in self.uses:
             where = f"{use.score} on {use.path}:{use.line}"
-            if use.origin in _NOT_SIMILARITY:
+            if use.origin in NOT_SIMILARITY:
                 seed = Evidence(1.0, use.direction, use.metric, use.origin, where)
                 found.append((use.node, seed, False))
                 continue

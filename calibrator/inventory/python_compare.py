@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import ast
 
-from calibrator.inventory.facts import Origin
+from calibrator.inventory.facts import NOT_SIMILARITY, Origin
 from calibrator.inventory.findings import Metric
 from calibrator.inventory.names import plausible, specific, words
 from calibrator.inventory.python_exprs import ScoreExpr, call_name, is_integer, value_name
@@ -22,14 +22,6 @@ GENERIC_CONFIDENCE = 0.65
 ZERO_FLOOR_CONFIDENCE = 0.6
 """``score > 0`` filtering a similarity search's results."""
 LOW = 0.3
-_NOT_SIMILARITY = (
-    Origin.MODEL,
-    Origin.STRING,
-    Origin.KEYWORD,
-    Origin.COUNT,
-    Origin.OTHER,
-    Origin.EVALUATION,
-)
 
 
 def judge_literal(
@@ -54,7 +46,7 @@ def judge_literal(
         confidence = ZERO_FLOOR_CONFIDENCE
         reason = f"{score.identifier} (a similarity search result) kept above zero"
     if (
-        origin in _NOT_SIMILARITY
+        origin in NOT_SIMILARITY
         or clamps(parents, score_side)
         or (is_integer(literal) and amount != 0.0)
     ):
