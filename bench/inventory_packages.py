@@ -59,7 +59,15 @@ def main() -> int:
     )
     for s in scores:
         print(_row(s, str(files[s.package]), f"{seconds[s.package]:.1f}"))
-    for role in ("development", "held-out", "held-out-2", "held-out-3", "held-out-4", "held-out-5", None):
+    for role in (
+        "development",
+        "held-out",
+        "held-out-2",
+        "held-out-3",
+        "held-out-4",
+        "held-out-5",
+        None,
+    ):
         merged = total(scores, role)
         print(
             _row(merged, str(sum(files[s.package] for s in scores if role in (None, s.role))), "")
