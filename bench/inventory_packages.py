@@ -66,6 +66,7 @@ def main() -> int:
         "held-out-3",
         "held-out-4",
         "held-out-5",
+        "held-out-6",
         None,
     ):
         merged = total(scores, role)
