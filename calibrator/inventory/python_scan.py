@@ -35,6 +35,7 @@ from calibrator.inventory.findings import Direction, Finding, Kind, Metric, Scan
 from calibrator.inventory.names import (
     interesting,
     interesting_lines,
+    metric_of,
     speaks_of_scores,
     words,
 )
@@ -42,6 +43,7 @@ from calibrator.inventory.python_bindings import parameters
 from calibrator.inventory.python_compare import judge_literal, outcome_name
 from calibrator.inventory.python_exprs import (
     FIELD_CALLS,
+    ScoreExpr,
     call_name,
     condition_direction,
     kept_direction,
@@ -239,6 +241,19 @@ class _Scanner(Visitor, Values):
                 self._compared(node, op, score_side, value_side, on_left=on_left)
         self.generic_visit(node)
 
+    def _bound_score(self, expr: ast.expr) -> ScoreExpr | None:
+        """``max_similarity`` bound from ``np.max(np.dot(a, b))``: a score, not a bound.
+
+        A ``min_``/``max_`` name is read as a threshold's (``max_distance``) unless it was
+        computed here from a similarity (the best of several, as often as not).
+        """
+        if not isinstance(expr, ast.Name):
+            return None
+        metric = metric_of(words(expr.id))
+        if metric is Metric.UNKNOWN or score_origin(self.scope, expr) is not Origin.SIMILARITY:
+            return None
+        return ScoreExpr(expr.id, metric)
+
     def _orm_lookup(self, keyword: ast.keyword) -> None:
         """``filter(distance__lte=max_distance)``: an ORM's comparison of a field, as ``<=``.
 
@@ -263,7 +278,7 @@ class _Scanner(Visitor, Values):
         *,
         on_left: bool,
     ) -> None:
-        score = score_expr(score_side)
+        score = score_expr(score_side) or self._bound_score(score_side)
         if score is None:
             self._compared_with_outcome(node, score_side, value_side)
             return

@@ -677,3 +677,18 @@ def test_an_agents_plain_score_is_an_llm_grade_and_a_later_count_is_not_the_comp
         """
     )
     assert set(found) == {(8, 0.7)}
+
+
+def test_a_max_named_score_computed_from_similarities_is_a_score_not_a_bound():
+    """``max_similarity = np.max(np.dot(kb, link))`` compared with a threshold is a comparison."""
+    found = scan(
+        """
+        import numpy as np
+
+        def penalty(kb, link, config):
+            overlap_threshold = config.overlap if config else 0.85
+            max_similarity = np.max(np.dot(kb, link))
+            return max_similarity > overlap_threshold
+        """
+    )
+    assert found[(5, 0.85)].metric is Metric.SIMILARITY
