@@ -316,6 +316,54 @@ def _held_out_table(held: dict[str, Any]) -> str:
     )
 
 
+def _comparison_table(figures: dict[str, Any]) -> str:
+    """New against old on each scope's labelled queries: thresholds, quality, abstain flips.
+
+    Abstain flips: labelled queries where one side keeps nothing at its threshold and the other
+    something (the new side empties ``new_empty``, fills ``old_empty``); the net share is what
+    the gate's ``new_empty_rate`` expects live.
+    """
+    rows = []
+    for name, f in figures.items():
+        c = f.get("comparison")
+        if c is None:
+            continue
+        metric = next(iter(c["quality"]), None)
+        q = c["quality"].get(metric) if metric is not None else None
+        quality = "-"
+        if q is not None:
+            quality = f"{metric} {q['old']:.3f} -> {q['new']:.3f} ({q['diff']:+.3f}"
+            if q["interval"] is not None:
+                quality += f", 95% [{q['interval'][0]:+.3f}, {q['interval'][1]:+.3f}]"
+            quality += ")"
+        a = c["abstain"]
+        flips = "-"
+        if a is not None:
+            flips = (
+                f"{a['new_empty']} emptied, {a['old_empty']} filled of {a['n_queries']}: "
+                f"net {a['net']:+.3f}"
+            )
+            if a["interval"] is not None:
+                flips += f" [{a['interval'][0]:+.3f}, {a['interval'][1]:+.3f}]"
+        rbo = c["divergence"]["rbo"].get("mean")
+        cells = [
+            name,
+            "-" if c["old_threshold"] is None else f"{c['old_threshold']:.4f}",
+            "-" if c["new_threshold"] is None else f"{c['new_threshold']:.4f}",
+            quality,
+            "-" if rbo is None else f"{rbo:.3f}",
+            flips,
+        ]
+        rows.append("<tr>" + "".join(f"<td>{html.escape(v)}</td>" for v in cells) + "</tr>")
+    if not rows:
+        return ""
+    return (
+        "<h2>New against old on the labelled queries</h2><table border='1' cellpadding='4'>"
+        "<tr><th>scope</th><th>old threshold</th><th>new threshold</th><th>quality</th>"
+        f"<th>RBO</th><th>abstain flips</th></tr>{''.join(rows)}</table>"
+    )
+
+
 def _row(name: str, entry: dict[str, Any]) -> str:
     cells = [name, entry["threshold"], entry["precision"], entry["recall"], entry["n_queries"]]
     shown = [
@@ -376,7 +424,7 @@ def write_report(
         "<table border='1' cellpadding='4'><tr><th>scope</th><th>threshold</th>"
         "<th>precision</th><th>recall</th><th>queries</th><th>status</th></tr>"
         f"{rows}</table><p>Every plotted number is in <a href='report.json'>report.json</a>."
-        f"</p>{_held_out_table(held) if held else ''}{gallery}\n"
+        f"</p>{_comparison_table(figures)}{_held_out_table(held) if held else ''}{gallery}\n"
     )
     write_atomic(d / "index.html", page.encode())
     return d / "index.html"

@@ -270,6 +270,14 @@ def test_collections_with_colliding_ids_each_in_its_folder(capsys, tmp_path):
     assert "vs old vectors at 0.3" in stdout
     data = json.loads((report / "report.json").read_text())
     assert data["held_out"]["a"]["n_queries"] == 30
+    page = (report / "index.html").read_text()
+    assert "<h2>New against old on the labelled queries</h2>" in page
+    for name in ("a", "b"):
+        flips = data["scopes"][name]["comparison"]["abstain"]
+        assert flips is not None
+        assert (
+            f"{flips['new_empty']} emptied, {flips['old_empty']} filled of {flips['n_queries']}"
+        ) in page
     assert [c["old_threshold"] for c in data["held_out"]["b"]["checks"]] == [0.2, 0.3]
     for name in ("quality-a.png", "map-b.png", "quality-global.png"):
         assert (report / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
