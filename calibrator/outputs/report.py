@@ -293,27 +293,20 @@ def _held_out_table(held: dict[str, Any]) -> str:
     for name, h in held.items():
         for c in h["checks"]:
             new = c["new"]
-            cells = [
-                name,
-                c["old_threshold"],
-                c["old"]["precision"],
-                c["old"]["recall"],
-                c["new_threshold"],
-                new and new["precision"],
-                new and new["recall"],
-            ]
-            shown = [
-                html.escape(f"{v:.4f}" if isinstance(v, float) else str("-" if v is None else v))
-                for v in cells
-            ]
-            rows.append("<tr>" + "".join(f"<td>{v}</td>" for v in shown) + "</tr>")
-    if not rows:
-        return ""
-    return (
-        "<h2>Held-out check of the map</h2><table border='1' cellpadding='4'><tr><th>segment</th>"
-        "<th>old threshold</th><th>old precision</th><th>old recall</th><th>new threshold</th>"
-        f"<th>new precision</th><th>new recall</th></tr>{''.join(rows)}</table>"
-    )
+            rows.append(
+                _tr(
+                    name,
+                    c["old_threshold"],
+                    c["old"]["precision"],
+                    c["old"]["recall"],
+                    c["new_threshold"],
+                    new and new["precision"],
+                    new and new["recall"],
+                )
+            )
+    headers = ("segment", "old threshold", "old precision", "old recall", "new threshold",
+               "new precision", "new recall")  # fmt: skip
+    return _table("Held-out check of the map", headers, rows)
 
 
 def _comparison_table(figures: dict[str, Any]) -> str:
@@ -346,32 +339,37 @@ def _comparison_table(figures: dict[str, Any]) -> str:
             if a["interval"] is not None:
                 flips += f" [{a['interval'][0]:+.3f}, {a['interval'][1]:+.3f}]"
         rbo = c["divergence"]["rbo"].get("mean")
-        cells = [
-            name,
-            "-" if c["old_threshold"] is None else f"{c['old_threshold']:.4f}",
-            "-" if c["new_threshold"] is None else f"{c['new_threshold']:.4f}",
-            quality,
-            "-" if rbo is None else f"{rbo:.3f}",
-            flips,
-        ]
-        rows.append("<tr>" + "".join(f"<td>{html.escape(v)}</td>" for v in cells) + "</tr>")
-    if not rows:
-        return ""
-    return (
-        "<h2>New against old on the labelled queries</h2><table border='1' cellpadding='4'>"
-        "<tr><th>scope</th><th>old threshold</th><th>new threshold</th><th>quality</th>"
-        f"<th>RBO</th><th>abstain flips</th></tr>{''.join(rows)}</table>"
-    )
+        rbo_shown = None if rbo is None else f"{rbo:.3f}"
+        rows.append(_tr(name, c["old_threshold"], c["new_threshold"], quality, rbo_shown, flips))
+    headers = ("scope", "old threshold", "new threshold", "quality", "RBO", "abstain flips")
+    return _table("New against old on the labelled queries", headers, rows)
 
 
 def _row(name: str, entry: dict[str, Any]) -> str:
-    cells = [name, entry["threshold"], entry["precision"], entry["recall"], entry["n_queries"]]
-    shown = [
+    status = entry["status"] + (f": {entry['reason']}" if entry["reason"] else "")
+    return _tr(
+        name, entry["threshold"], entry["precision"], entry["recall"], entry["n_queries"], status
+    )
+
+
+def _tr(*cells: object) -> str:
+    """One table row: floats to 4 decimals, None as ``-``, everything escaped."""
+    shown = (
         html.escape(f"{c:.4f}" if isinstance(c, float) else str("-" if c is None else c))
         for c in cells
-    ]
-    status = html.escape(entry["status"] + (f": {entry['reason']}" if entry["reason"] else ""))
-    return "<tr>" + "".join(f"<td>{c}</td>" for c in shown) + f"<td>{status}</td></tr>"
+    )
+    return "<tr>" + "".join(f"<td>{c}</td>" for c in shown) + "</tr>"
+
+
+def _table(heading: str, headers: tuple[str, ...], rows: list[str]) -> str:
+    """A titled table of ``rows`` (:func:`_tr`), or nothing when there are none."""
+    if not rows:
+        return ""
+    head = "".join(f"<th>{html.escape(h)}</th>" for h in headers)
+    return (
+        f"<h2>{html.escape(heading)}</h2><table border='1' cellpadding='4'><tr>{head}</tr>"
+        f"{''.join(rows)}</table>"
+    )
 
 
 def write_report(
