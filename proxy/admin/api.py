@@ -286,7 +286,7 @@ async def get_status(request: web.Request) -> web.Response:
                     v.segment: {
                         "verdict": v.verdict,
                         "reasons": list(v.reasons),
-                        "criteria": v.as_json()["criteria"],
+                        "criteria": v.criteria_json(),
                     }
                     for v in report.verdicts
                 },

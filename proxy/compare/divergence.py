@@ -37,16 +37,20 @@ def overlap_at_k(a: Sequence[str], b: Sequence[str], k: int) -> float:
 
     Both lists empty: 1.0 (they agree that nothing matches).
     """
-    sa, sb = set(a[:k]), set(b[:k])
-    depth = min(k, max(len(sa), len(sb)))
-    if depth == 0:
-        return 1.0
-    return len(sa & sb) / depth
+    return _overlap(set(a[:k]), set(b[:k]), k)
 
 
 def jaccard_at_k(a: Sequence[str], b: Sequence[str], k: int) -> float:
     """Jaccard index of the two top-k id sets; both empty: 1.0."""
-    sa, sb = set(a[:k]), set(b[:k])
+    return _jaccard(set(a[:k]), set(b[:k]))
+
+
+def _overlap(sa: set[str], sb: set[str], k: int) -> float:
+    depth = min(k, max(len(sa), len(sb)))
+    return 1.0 if depth == 0 else len(sa & sb) / depth
+
+
+def _jaccard(sa: set[str], sb: set[str]) -> float:
     union = len(sa | sb)
     return 1.0 if union == 0 else len(sa & sb) / union
 
@@ -293,15 +297,12 @@ def compare(
     a, b = old_ids[:k], new_ids[:k]
     sa = None if old_scores is None else old_scores[:k]
     sb = None if new_scores is None else new_scores[:k]
-    set_a, set_b = set(a), set(b)
-    shared = len(set_a & set_b)
-    union = len(set_a | set_b)
-    depth = min(k, max(len(set_a), len(set_b)))
+    set_a, set_b = set(a), set(b)  # built once for the three figures
     return Comparison(
-        overlap=1.0 if depth == 0 else shared / depth,  # overlap_at_k, the sets built once
-        jaccard=1.0 if union == 0 else shared / union,  # jaccard_at_k
+        overlap=_overlap(set_a, set_b, k),
+        jaccard=_jaccard(set_a, set_b),
         rbo=rbo_ext(a, b, p, sa, sb),
         kendall_tau=kendall_tau(a, b, sa, sb),
         top1_agree=(a[0] == b[0]) if a and b else None,
-        shared=shared,
+        shared=len(set_a & set_b),
     )

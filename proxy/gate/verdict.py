@@ -97,10 +97,14 @@ class Verdict:
             "verdict": self.verdict,
             "reasons": list(self.reasons),
             "figures": asdict(self.figures),
-            "criteria": {
-                c.name: {"status": c.status, "value": c.value, "limit": c.limit, "reason": c.reason}
-                for c in self.criteria
-            },
+            "criteria": self.criteria_json(),
+        }
+
+    def criteria_json(self) -> dict[str, dict[str, object]]:
+        """Each criterion's status, figure, limit and reason, by name."""
+        return {
+            c.name: {"status": c.status, "value": c.value, "limit": c.limit, "reason": c.reason}
+            for c in self.criteria
         }
 
 
