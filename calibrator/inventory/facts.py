@@ -207,6 +207,8 @@ def bind_calls(call: Call, signatures: list[Signature]) -> Iterator[tuple[str, s
     """
     own = [s for s in signatures if call.owner is not None and s.owner == call.owner]
     candidates = own or signatures
+    # `self.m(...)` in a class with its own `m` passes to that method's own parameters
+    prefix = f"{call.owner}.{call.callee}" if own and call.callee != call.owner else call.callee
     for position, sources in enumerate(call.args):
         names = {s.params[position] for s in candidates if position < len(s.params)}
         if len(names) != 1:
@@ -214,7 +216,7 @@ def bind_calls(call: Call, signatures: list[Signature]) -> Iterator[tuple[str, s
         param = names.pop()
         if not param:
             continue
-        target = f"p:{call.callee}.{param}"
+        target = f"p:{prefix}.{param}"
         for source in sources:
             yield target, source
 

@@ -32,7 +32,7 @@ from calibrator.inventory.facts import (
     bind_calls,
     slot_name,
 )
-from calibrator.inventory.findings import Direction, Finding, Metric
+from calibrator.inventory.findings import Direction, Finding, Kind, Metric
 from calibrator.inventory.names import (
     is_score_like,
     plausible,
@@ -40,7 +40,15 @@ from calibrator.inventory.names import (
     threshold_name,
     words,
 )
-from calibrator.inventory.vocabulary import MODEL_NAMES, TOLERANCE_WORDS, VETO_WORDS
+from calibrator.inventory.vocabulary import (
+    KEYWORD_SOURCES,
+    MODEL_NAMES,
+    MODEL_SOURCES,
+    SIMILARITY_SOURCES,
+    STRING_SOURCES,
+    TOLERANCE_WORDS,
+    VETO_WORDS,
+)
 
 USE_CONFIDENCE = 0.8
 """A number that reaches a comparison with a similarity (by its name) of unknown origin."""
@@ -99,6 +107,11 @@ class Graph:
             for target, source in facts.flows:
                 self.sources[target].add(source)
         self.uses = [_imported_origin(use, returns) for use in uses]
+        # functions the scan defines: their own bodies say what their parameters do
+        self.defined = set(signatures) | {
+            v.node[2:].rpartition(".")[0].rpartition(".")[2] for v in self.values
+            if v.kind is Kind.DEFAULT and v.node.startswith("p:")
+        }  # fmt: skip
         for call in calls:
             for target, source in bind_calls(call, signatures.get(call.callee, [])):
                 self.sources[target].add(source)
@@ -147,7 +160,8 @@ class Graph:
             verdict = threshold_name(slot_name(target))
             if verdict.strength >= NAME_SEED:
                 where = f"{slot_name(target)!r}"
-                seed = Evidence(NAME_SEED, verdict.direction, verdict.metric, Origin.UNKNOWN, where)
+                origin = _called_origin(target, self.defined)
+                seed = Evidence(NAME_SEED, verdict.direction, verdict.metric, origin, where)
                 found.append((target, seed, True))
         return found
 
@@ -160,7 +174,7 @@ class Graph:
             slot, found, good = pending.popleft()
             best = positive if good else negative
             kept = best.get(slot)
-            if kept is not None and kept.confidence >= found.confidence:
+            if kept is not None and _rank(kept, good=good) >= _rank(found, good=good):
                 continue
             best[slot] = found
             if found.hops >= MAX_HOPS:
@@ -189,6 +203,34 @@ class Graph:
             if not found.climbed:
                 pending.extend((sub, onward, good) for sub in self.down[slot])
         return positive, negative
+
+
+def _rank(found: Evidence, *, good: bool) -> tuple[bool, float]:
+    """Which of two pieces of evidence a slot keeps: the greater rank.
+
+    For a threshold, one seen with a similarity first (it overrules what a class's context
+    says, as in ``_overruled``), then the surer.
+    """
+    return (good and found.origin is Origin.SIMILARITY, found.confidence)
+
+
+def _called_origin(slot: str, defined: set[str]) -> Origin:
+    """A library's search call's threshold-named parameter (``query_points(score_threshold=t)``).
+
+    A call named for a search (``search``, ``query_points``, ``similarity_search``) to code
+    outside the scan compares what it is passed as its ``score_threshold`` with the
+    similarities it finds. A function the scan defines (``s2_title_search``, which compares its
+    threshold with a title's word overlap) is known by what its body does, not by its name.
+    """
+    callee = slot[2:].rpartition(".")[0]
+    if callee in defined or "." in callee:
+        return Origin.UNKNOWN
+    present = set(words(callee))
+    if present & SIMILARITY_SOURCES and not present & (
+        STRING_SOURCES | MODEL_SOURCES | KEYWORD_SOURCES
+    ):
+        return Origin.SIMILARITY
+    return Origin.UNKNOWN
 
 
 def _imported_origin(use: Use, returns: Mapping[str, set[Origin]]) -> Use:

@@ -26,6 +26,12 @@ from calibrator.inventory.vocabulary import (
 DEPTH = 6
 """How many steps (bindings, calls) a score is followed back."""
 
+ACCESSORS = frozenset(
+    {"get", "item", "tolist", "cpu", "numpy", "detach", "flatten", "squeeze", "ravel", "copy"}
+)
+"""Methods that read a value out of what they are called on (``hit.get("_score", 0)``), and
+so share its origin."""
+
 
 def origin(scope: Scope, expr: ast.expr) -> Origin:
     """Where a score comes from: follow names back to the call that computed them.
@@ -79,25 +85,25 @@ def follow(scope: Scope, expr: ast.expr, depth: int, seen: set[str], line: int) 
     """Follow ``expr`` back to a call; a name to its latest binding before ``line``."""
     if depth <= 0:
         return Origin.UNKNOWN
-    onward = depth - 1
+    # a step back is a binding or a call; the parts of one expression are no step
+    # (`max(0, 1 - distances[0])` is as near to its search as `distances`)
     if isinstance(expr, ast.Call):
-        return _call_origin(scope, expr, onward, seen, line)
+        passed = call_name(expr) in PASS_THROUGH or call_name(expr) in ACCESSORS
+        return _call_origin(scope, expr, depth if passed else depth - 1, seen, line)
     if isinstance(expr, ast.Name):
-        return _name_origin(scope, expr.id, onward, seen, line)
+        return _name_origin(scope, expr.id, depth - 1, seen, line)
     if isinstance(expr, (ast.Attribute, ast.Subscript, ast.Starred, ast.Await)):
-        return follow(scope, expr.value, onward, seen, line)
+        return follow(scope, expr.value, depth, seen, line)
     if isinstance(expr, ast.BinOp):
         if isinstance(expr.op, ast.MatMult):
             return Origin.SIMILARITY  # a matrix of dot products
-        left = follow(scope, expr.left, onward, seen, line)
-        return left if left is not Origin.UNKNOWN else follow(scope, expr.right, onward, seen, line)
+        left = follow(scope, expr.left, depth, seen, line)
+        return left if left is not Origin.UNKNOWN else follow(scope, expr.right, depth, seen, line)
     if isinstance(expr, (ast.ListComp, ast.SetComp, ast.GeneratorExp, ast.DictComp)):
-        return follow(scope, expr.generators[0].iter, onward, seen, line)
+        return follow(scope, expr.generators[0].iter, depth, seen, line)
     if isinstance(expr, ast.IfExp):
-        body = follow(scope, expr.body, onward, seen, line)
-        return (
-            body if body is not Origin.UNKNOWN else follow(scope, expr.orelse, onward, seen, line)
-        )
+        body = follow(scope, expr.body, depth, seen, line)
+        return body if body is not Origin.UNKNOWN else follow(scope, expr.orelse, depth, seen, line)
     return Origin.UNKNOWN
 
 
@@ -133,7 +139,7 @@ def _call_origin(scope: Scope, call: ast.Call, depth: int, seen: set[str], line:
     if found is not Origin.UNKNOWN:
         return found
     func = call.func
-    if name in PASS_THROUGH or name in ("filter", "map"):
+    if name in PASS_THROUGH or name in ACCESSORS or name in ("filter", "map"):
         for arg in call.args:
             found = follow(scope, arg, depth, seen, line)
             if found is not Origin.UNKNOWN:
@@ -141,8 +147,22 @@ def _call_origin(scope: Scope, call: ast.Call, depth: int, seen: set[str], line:
         if isinstance(func, ast.Attribute):
             return follow(scope, func.value, depth, seen, line)
         return Origin.UNKNOWN
+    return _named_origin(scope, name, func)
+
+
+def _named_origin(scope: Scope, name: str, func: ast.expr) -> Origin:
+    """What a call's name says, else what its receiver says.
+
+    A search of a keyword or fuzzy index (``index.bm25.search(terms)``) is that index's.
+    """
     found = classify(words(name))
-    return found if found is not Origin.UNKNOWN else _receiver_origin(scope, func)
+    if found is Origin.UNKNOWN:
+        return _receiver_origin(scope, func)
+    if found is Origin.SIMILARITY:
+        receiver = _receiver_origin(scope, func)
+        if receiver in (Origin.KEYWORD, Origin.STRING):
+            return receiver
+    return found
 
 
 def _receiver_origin(scope: Scope, func: ast.expr) -> Origin:

@@ -170,10 +170,7 @@ class _Scanner(Visitor, Values):
             self.facts.signatures.append(Signature(scope.callee, tuple(positional), owner))
         if outer.kind == "module":
             self._returns(scope, node)
-        for name, default, _ in params:
-            if default is not None:
-                slot = f"p:{scope.callee}.{name}"
-                self._written(slot, default, Kind.DEFAULT, name, scope.words, outer)
+        self._parameters(node, scope, params)
         for decorator in node.decorator_list:
             self.visit(decorator)
         marked = self.marked
@@ -185,6 +182,28 @@ class _Scanner(Visitor, Values):
             if not self.light or isinstance(statement, (ast.Assign, ast.AnnAssign)):
                 self.visit(statement)
         self.scopes.pop()
+
+    def _parameters(
+        self,
+        node: ast.FunctionDef | ast.AsyncFunctionDef,
+        scope: Scope,
+        params: list[tuple[str, ast.expr | None, bool]],
+    ) -> None:
+        """A function's parameters: their defaults, and a method's own slots.
+
+        A method's parameters are its own (``p:Class.method.x``): what its class does with
+        them says nothing of another class's method of the same name (ten vector stores'
+        ``search_text_memories``, and a legacy adapter's stand-in score), though a call by
+        name (``p:method.x``) reaches them all.
+        """
+        outer = scope.parent
+        assert outer is not None
+        for index, (name, default, _) in enumerate(params):
+            slot = f"p:{scope.own}.{name}"
+            if scope.own != scope.callee and (index or _is_static(node)):
+                self.facts.flow(slot, [f"p:{scope.callee}.{name}"])
+            if default is not None:
+                self._written(slot, default, Kind.DEFAULT, name, scope.words, outer)
 
     def visit_lambda(self, node: ast.Lambda) -> None:
         self.scopes.append(self.scope.child_lambda(node))

@@ -57,6 +57,7 @@ class Scope:
     module_names: frozenset[str] = frozenset()
     definitions: dict[str, list[Definition]] = field(default_factory=dict, repr=False)
     _assigned: dict[str, list[tuple[int, ast.expr]]] | None = field(default=None, repr=False)
+    own: str = ""  # a method's own parameter slots (`Class.method`); else the callee's
 
     # -- building ------------------------------------------------------------------------
     @classmethod
@@ -113,6 +114,7 @@ class Scope:
         """The scope of a function or method body."""
         in_class = self.kind == "class"
         callee = self.callee if in_class and node.name == "__init__" else node.name
+        own = f"{self.class_name}.{node.name}" if in_class and callee == node.name else callee
         params = frozenset(name for name, _, _ in parameters(node.args))
         context = (*self.words, *words(node.name))
         origin = self.context_origin
@@ -121,7 +123,7 @@ class Scope:
         return Scope(
             "function", self.path, node, self.imports, self, callee,
             self.class_name, self.base, params, None, context, origin, self.module_names,
-            self.definitions,
+            self.definitions, own=own,
         )  # fmt: skip
 
     def child_lambda(self, node: ast.Lambda) -> Scope:
@@ -167,7 +169,7 @@ class Scope:
             if scope.kind in ("function", "lambda"):
                 line = getattr(scope.node, "lineno", 0)
                 if name in scope.params:
-                    return f"p:{scope.callee}.{name}"
+                    return f"p:{scope.own or scope.callee}.{name}"
                 if name in scope.local_names():
                     return f"l:{self.path}:{line}:{name}"
             elif scope.kind == "class" and scope is self and name in scope.local_names():

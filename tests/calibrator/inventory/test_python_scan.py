@@ -692,3 +692,112 @@ def test_a_max_named_score_computed_from_similarities_is_a_score_not_a_bound():
         """
     )
     assert found[(5, 0.85)].metric is Metric.SIMILARITY
+
+
+def test_a_methods_parameters_are_its_own_class_s_not_every_same_named_methods():
+    """Ten stores' ``search`` compare with similarities; a legacy adapter's ranks do not.
+
+    Before, every class's ``search(..., similarity_threshold=0.7)`` shared one slot, so the
+    stores' evidence reported the adapter's default, whose score is a stand-in from a rank. A
+    call by name still reaches every class's method.
+    """
+    found = scan(
+        """
+        class VectorStoreMemory:
+            def search(self, query, similarity_threshold: float = 0.7):
+                return [h for h in self.store.search(query) if h.score >= similarity_threshold]
+
+        class LegacyMemory:
+            def search(self, query, similarity_threshold: float = 0.7):
+                kept = []
+                for idx, doc in enumerate(self.docs):
+                    similarity_score = 1.0 - idx * 0.1
+                    if similarity_score >= similarity_threshold:
+                        kept.append(doc)
+                return kept
+
+        def recall(memory, query):
+            return memory.search(query, similarity_threshold=0.55)
+        """
+    )
+    assert set(found) == {(3, 0.7), (16, 0.55)}
+
+
+def test_a_score_read_out_of_a_search_hit_is_followed_to_the_search():
+    """``hit.get("_score", 0)`` over ``results["hits"]`` of a search, in a nested function.
+
+    The parts of one expression (subscripts, ``max(0, 1 - d)``, ``.get``) are no steps back,
+    so the search is reached however the score is unpacked, even inside an agent's memory,
+    where a plain score would be an LLM's grade.
+    """
+    found = scan(
+        """
+        class AgentMemory:
+            def find(self, question, *, similarity_threshold: float = 0.7):
+                def _search():
+                    results = self.client.index(self.name).search(q=question)
+                    out = []
+                    for i, hit in enumerate(results["hits"]):
+                        similarity_score = hit.get("_score", 0)
+                        if similarity_score >= similarity_threshold:
+                            out.append(hit)
+                    return out
+                return _search()
+
+            def nearest(self, query, *, similarity_threshold: float = 0.6):
+                results = self.collection.query(query_texts=[query])
+                out = []
+                pairs = zip(results["ids"][0], results["distances"][0])
+                for i, (id_, distance) in enumerate(pairs):
+                    similarity_score = max(0, 1 - distance)
+                    if similarity_score >= similarity_threshold:
+                        out.append(id_)
+                return out
+        """,
+        path="app/agent_memory.py",
+    )
+    assert set(found) == {(3, 0.7), (14, 0.6)}
+
+
+def test_a_threshold_handed_to_a_librarys_search_call_is_a_similarity_threshold():
+    """``client.query_points(score_threshold=t)``: a search outside the scan compares ``t``.
+
+    So an agent's memory passing its default there reports it, while a function the scan
+    defines (a title search comparing word overlaps) is judged by its own body.
+    """
+    found = scan(
+        """
+        class AgentMemory:
+            def find(self, question, *, similarity_threshold: float = 0.7):
+                return self.client.query_points(
+                    query=self.embed(question), score_threshold=similarity_threshold
+                ).points
+
+        def title_search(title, found, title_similarity_threshold: float = 0.75):
+            overlap = len(set(title.split()) & set(found.split())) / len(set(title.split()))
+            return overlap >= title_similarity_threshold
+
+        def lookup(title, found):
+            return title_search(title, found, title_similarity_threshold=0.8)
+        """,
+        path="app/agent_memory.py",
+    )
+    assert set(found) == {(3, 0.7)}
+
+
+def test_a_keyword_indexs_search_is_no_similarity():
+    """``index.bm25.search(terms)`` is a keyword search: a zero floor on it is no cutoff."""
+    found = scan(
+        """
+        def rank(index, terms, hits):
+            matches = index.bm25.search(terms)
+            ranked = []
+            for key in hits:
+                match = matches.get(key)
+                score = match.score if match else 0.0
+                if score > 0:
+                    ranked.append(key)
+            return ranked
+        """
+    )
+    assert found == {}
