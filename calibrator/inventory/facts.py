@@ -47,6 +47,10 @@ class Origin(StrEnum):
 NOT_SIMILARITY = frozenset(set(Origin) - {Origin.SIMILARITY, Origin.UNKNOWN})
 """Origins that say a compared score is no embedding similarity."""
 
+CONTEXTS_THAT_RULE = frozenset({Origin.MODEL, Origin.STRING, Origin.KEYWORD})
+"""What a module, class or function serves (a detector, a fuzzy matcher, a TF-IDF index)
+when it overrules what a number's own name says there; an inner class keeps it."""
+
 
 class Value(NamedTuple):
     """A number written for a slot: where it is, and what its own name says.

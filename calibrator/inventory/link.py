@@ -22,6 +22,7 @@ from collections.abc import Iterable, Mapping
 from typing import NamedTuple
 
 from calibrator.inventory.facts import (
+    CONTEXTS_THAT_RULE,
     NOT_SIMILARITY,
     Call,
     FileFacts,
@@ -255,7 +256,7 @@ def _overruled(good: Evidence | None, bad: Evidence | None, value: Value, name: 
     ratio's or a keyword-search score seen compared with the slot overrules everything but a
     comparison with a known similarity; a ratio of counts overrules a name.
     """
-    if value.origin in (Origin.MODEL, Origin.STRING):
+    if value.origin in CONTEXTS_THAT_RULE:
         return True
     if good is not None and good.origin is Origin.SIMILARITY:
         return False  # what the code does beats the name (`bi_encoder_confidence_threshold`)

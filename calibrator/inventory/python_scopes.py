@@ -13,7 +13,7 @@ import ast
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 
-from calibrator.inventory.facts import Origin
+from calibrator.inventory.facts import CONTEXTS_THAT_RULE, Origin
 from calibrator.inventory.names import words
 from calibrator.inventory.python_bindings import (
     Definition,
@@ -26,8 +26,12 @@ from calibrator.inventory.python_bindings import (
 from calibrator.inventory.python_exprs import FIELD_CALLS, call_name, score_expr
 from calibrator.inventory.python_imports import Imports
 from calibrator.inventory.vocabulary import (
+    CLASSIFIER_CALLS,
+    EMBEDDING_MODELS,
     EVALUATION_CONTEXTS,
+    LEXICAL_CONTEXTS,
     MODEL_CONTEXTS,
+    SIMILARITY_SOURCES,
     STRING_SOURCES,
 )
 
@@ -92,12 +96,14 @@ class Scope:
         # its module's path or an outer class, or the string library it uses), then an
         # evaluation metric's or an agent's (by its own name or base, then by its module's)
         origin = self._context_origin(context)
-        if origin is Origin.UNKNOWN and self.context_origin in (Origin.MODEL, Origin.STRING):
+        if origin is Origin.UNKNOWN and self.context_origin in CONTEXTS_THAT_RULE:
             origin = self.context_origin
         if origin is Origin.UNKNOWN and self.imports.string_names:
             used = {n.id for n in ast.walk(node) if isinstance(n, ast.Name)}
             if used & self.imports.string_names:
                 origin = Origin.STRING
+        if origin is Origin.UNKNOWN:
+            origin = _built_model(node)
         if origin is Origin.UNKNOWN:
             own = (*words(node.name), *(words(base) if base else ()))
             origin = self._context_origin(own, evaluation=True)
@@ -155,6 +161,8 @@ class Scope:
         present = set(context)
         if present & STRING_SOURCES:
             return Origin.STRING
+        if present & LEXICAL_CONTEXTS:
+            return Origin.KEYWORD
         if present & MODEL_CONTEXTS:
             return Origin.MODEL
         if evaluation and present & EVALUATION_CONTEXTS:
@@ -299,3 +307,37 @@ class Scope:
             isinstance(c, ast.Call) and isinstance(c.func, ast.Name) and c.func.id in ("len", "sum")
             for c in ast.walk(before[-1])
         )
+
+
+def _built_model(node: ast.ClassDef) -> Origin:
+    """A class whose ``__init__`` builds a classifier and no embedding model serves the model.
+
+    ``pipeline(task="zero-shot-classification")``, ``get_model_for_classification(...)`` or an
+    NLI model built there: the class's thresholds bound that model's scores (a topic ban's
+    label score, an entailment probability). Its imports of a string library inside methods
+    count too (``from rapidfuzz import distance`` in ``__post_init__``): a string ratio's.
+    """
+    called: set[str] = set()
+    for statement in node.body:
+        if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef)) and statement.name in (
+            "__init__", "__post_init__", "setup", "load", "_load_model",
+        ):  # fmt: skip
+            for inner in ast.walk(statement):
+                if isinstance(inner, ast.ImportFrom) and set(words(inner.module or "")) & (
+                    STRING_SOURCES
+                ):
+                    return Origin.STRING
+                if isinstance(inner, ast.Call):
+                    called.update(_call_words(inner))
+    if called & CLASSIFIER_CALLS and not called & (SIMILARITY_SOURCES | EMBEDDING_MODELS):
+        return Origin.MODEL
+    return Origin.UNKNOWN
+
+
+def _call_words(call: ast.Call) -> tuple[str, ...]:
+    """The words of a call's name, and of the ``task=`` it is given (a ``pipeline``'s)."""
+    found = words(call_name(call))
+    for keyword in call.keywords:
+        if keyword.arg == "task" and isinstance(keyword.value, ast.Constant):
+            found = (*found, *words(str(keyword.value.value)))
+    return found

@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import ast
 
-from calibrator.inventory.facts import Call, FactsBuilder, Value
+from calibrator.inventory.facts import Call, FactsBuilder, Origin, Value
 from calibrator.inventory.findings import Kind
-from calibrator.inventory.python_exprs import is_integer, literal_node, number
+from calibrator.inventory.python_exprs import is_integer, literal_node, number, root_name
 from calibrator.inventory.python_imports import Imports
 from calibrator.inventory.python_scopes import Scope
 
@@ -100,10 +100,20 @@ class Values:
                 self._snippet(line),
                 context,
                 self.imports.library(call, name),
-                origin=self.scope.context_origin,
+                origin=self._origin(call),
                 integer=is_integer(literal),
             )
         )
+
+    def _origin(self, call: ast.Call | None) -> Origin:
+        """What a written number is about: the scope's context, or a string library's call.
+
+        ``get_close_matches(word, names, cutoff=0.5)`` (difflib) and ``process.extractOne(q,
+        choices, score_cutoff=80)`` (rapidfuzz) compare string ratios with what they are given.
+        """
+        if call is not None and root_name(call.func) in self.imports.string_names:
+            return Origin.STRING
+        return self.scope.context_origin
 
     def _positional(self, callee: str, node: ast.Call, context: tuple[str, ...]) -> None:
         args: list[tuple[str, ...]] = []

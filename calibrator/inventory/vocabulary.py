@@ -134,6 +134,9 @@ VETO_WORDS = frozenset(
         "cost",
         "ratio",
         "percentile",
+        "percent",
+        "percentage",
+        "pct",
         "std",
         "deviation",
         "interquartile",
@@ -301,6 +304,9 @@ STRING_SOURCES = frozenset(
         "textdistance",
         "rouge",
         "bleu",
+        "minhash",
+        "simhash",
+        "datasketch",
     }
 )
 """Words of string-similarity calls and libraries: edit distances, fuzzy ratios and n-gram
@@ -417,6 +423,19 @@ LIBRARY_CALLS: dict[str, str] = {
 """Call names that identify a library even without an import in the same file."""
 
 KEYWORD_SOURCES = frozenset({"keyword", "fulltext", "fts", "bm25", "lexical", "tfidf", "sparse"})
+CLASSIFIER_CALLS = frozenset(
+    {"classification", "classifier", "classify", "nli", "entailment", "ner", "recognizer"}
+)
+"""Words of the calls (or a ``pipeline``'s task) that build a classifier, an NLI or an
+entity-recognition model."""
+
+EMBEDDING_MODELS = frozenset({"sentence", "embedder", "embedders", "biencoder"})
+"""Words of the calls that build an embedding model (``SentenceTransformer("...")``) beside
+the similarity sources' ``embed``, ``encode`` and ``embedding``."""
+
+LEXICAL_CONTEXTS = frozenset({"tfidf", "bm25", "bm25s", "fulltext", "lexical"})
+"""Words of a module's path or a class's name that serve a lexical index (a TF-IDF matcher's
+cosine compares term weights: the embedding model is not in it)."""
 """Words of calls whose scores are keyword-search ranks (BM25, full text), not embeddings."""
 
 OUTCOME_WORDS = frozenset(

@@ -801,3 +801,58 @@ def test_a_keyword_indexs_search_is_no_similarity():
         """
     )
     assert found == {}
+
+
+def test_string_library_calls_classifier_classes_and_lexical_modules_hold_no_thresholds():
+    """What the code serves overrules a threshold's name.
+
+    A cutoff handed to difflib's ``get_close_matches``; a class building a zero-shot
+    classifier or importing a string-distance library in ``__post_init__``; a module serving a
+    TF-IDF matcher; a MinHash dedup's Jaccard; a percentage of counts. None is a similarity
+    threshold, and a class that builds an embedding model beside a classifier keeps its own.
+    """
+    found = scan(
+        """
+        from difflib import get_close_matches
+        from transformers import pipeline
+
+        def suggest(word, names):
+            return get_close_matches(word, names, n=3, cutoff=0.5)
+
+        class BanTopics:
+            def __init__(self, topics, threshold: float = 0.6):
+                self._threshold = threshold
+                self._classifier = pipeline(task="zero-shot-classification", model="m")
+
+        class OverlapBuilder:
+            distance_threshold: float = 0.9
+
+            def __post_init__(self):
+                from rapidfuzz import distance
+                self.measure = distance.JaroWinkler
+
+        def noisy(items, percent_cut_off: float = 0.05):
+            return items[: int(len(items) * percent_cut_off)]
+
+        class Retriever:
+            def __init__(self, min_similarity: float = 0.45):
+                self.encoder = SentenceTransformer("m")
+                self.labels = pipeline(task="ner")
+                self.min_similarity = min_similarity
+
+            def keep(self, hits):
+                return [h for h in hits if h.score >= self.min_similarity]
+        """,
+    )
+    assert set(found) == {(24, 0.45)}
+    keep = "return [h for h in hits if h.score >= self.min_similarity]"
+    for path, name in (("app/models/_tfidf.py", "TFIDF"), ("app/filtering/minhash.py", "Dedup")):
+        code = f"""
+        class {name}:
+            def __init__(self, min_similarity: float = 0.75):
+                self.min_similarity = min_similarity
+
+            def keep(self, hits):
+                {keep}
+        """
+        assert scan(code, path) == {}
