@@ -72,6 +72,7 @@ class Value(NamedTuple):
     language: str = "python"
     origin: Origin = Origin.UNKNOWN  # set when the code around the number says what it is for
     integer: bool = False  # written without a decimal point (`3`, not `3.0`)
+    unread: bool = False  # a parameter's default that nothing reads (the body, its attribute)
 
 
 class Use(NamedTuple):

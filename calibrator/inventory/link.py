@@ -342,7 +342,7 @@ def _judge(
         if good.metric is not Metric.UNKNOWN:
             metric = good.metric
         confidence = max(confidence, good.confidence)
-    doubt = _doubt(value, name, metric, good, bad, graph)
+    doubt = "nothing reads it" if value.unread else _doubt(value, name, metric, good, bad, graph)
     if doubt:
         confidence = min(confidence, LOW)
         reason = f"{reason}; but {doubt}"

@@ -203,7 +203,11 @@ class _Scanner(Visitor, Values):
             if scope.own != scope.callee and (index or _is_static(node)):
                 self.facts.flow(slot, [f"p:{scope.callee}.{name}"])
             if default is not None:
+                written = len(self.facts.values)
                 self._written(slot, default, Kind.DEFAULT, name, scope.words, outer)
+                if len(self.facts.values) > written and _unread(node, name, outer.node):
+                    values = self.facts.values
+                    values[written:] = [v._replace(unread=True) for v in values[written:]]
 
     def visit_lambda(self, node: ast.Lambda) -> None:
         self.scopes.append(self.scope.child_lambda(node))
@@ -397,3 +401,48 @@ class _Scanner(Visitor, Values):
 
 def _is_static(node: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
     return any(isinstance(d, ast.Name) and d.id == "staticmethod" for d in node.decorator_list)
+
+
+def _unread(function: ast.FunctionDef | ast.AsyncFunctionDef, name: str, owner: ast.AST) -> bool:
+    """Whether nothing reads a parameter: not its body, nor the private attribute it is kept in.
+
+    ``similarity_threshold: Not used currently`` in a function that never reads it, or kept
+    as ``self._similarity_threshold`` that no method of the class reads, changes nothing. A
+    stub's body (``...``, ``pass``, ``raise NotImplementedError``: a signature for others to
+    implement) and a body calling ``locals()`` or ``vars()`` read everything.
+    """
+    body = function.body
+    if all(isinstance(s, (ast.Expr, ast.Pass, ast.Raise)) for s in body):
+        return False
+    kept: set[str] = set()
+    for statement in body:
+        for node in ast.walk(statement):
+            if isinstance(node, ast.Name) and node.id == name and isinstance(node.ctx, ast.Load):
+                if not _kept_private(statement, name, kept):
+                    return False
+            elif isinstance(node, ast.Call) and call_name(node) in ("locals", "vars"):
+                return False
+    if not kept or not isinstance(owner, ast.ClassDef):
+        return True
+    return not any(
+        isinstance(node, ast.Attribute) and node.attr in kept and isinstance(node.ctx, ast.Load)
+        for node in ast.walk(owner)
+    )
+
+
+def _kept_private(statement: ast.stmt, name: str, kept: set[str]) -> bool:
+    """``self._x = name``: the parameter only kept in a private attribute (noted in ``kept``)."""
+    if not (isinstance(statement, ast.Assign) and len(statement.targets) == 1):
+        return False
+    target, value = statement.targets[0], statement.value
+    if not (isinstance(value, ast.Name) and value.id == name):
+        return False
+    if (
+        isinstance(target, ast.Attribute)
+        and isinstance(target.value, ast.Name)
+        and target.value.id == "self"
+        and target.attr.startswith("_")
+    ):
+        kept.add(target.attr)
+        return True
+    return False

@@ -307,6 +307,7 @@ def test_threshold_names_in_constants_defaults_and_getters():
         def search(query, *, score_threshold=0.55, **kwargs):
             cutoff = kwargs.get("similarity_cutoff", 0.7)
             env = float(os.getenv("MIN_SCORE", "0.65"))
+            return cutoff, env, score_threshold
         """
     )
     assert found[(5, 0.78)].kind is Kind.CONSTANT
@@ -856,3 +857,33 @@ def test_string_library_calls_classifier_classes_and_lexical_modules_hold_no_thr
                 {keep}
         """
         assert scan(code, path) == {}
+
+
+def test_a_default_nothing_reads_is_no_threshold_but_a_stubs_and_a_kept_ones_are():
+    """A parameter its body never reads, or keeps in a private attribute nobody reads.
+
+    An interface's stub (``...``) declares the default its implementations honour, and an
+    attribute some method reads is read.
+    """
+    found = scan(
+        """
+        def dedupe(results, similarity_threshold: float = 0.9):
+            return list({r.hash: r for r in results}.values())
+
+        class Compressor:
+            def __init__(self, similarity_threshold: float = 0.85):
+                self._similarity_threshold = similarity_threshold
+                self._seen = set()
+
+        class Store:
+            def search(self, query, similarity_threshold: float = 0.7): ...
+
+        class Filter:
+            def __init__(self, similarity_threshold: float = 0.8):
+                self._similarity_threshold = similarity_threshold
+
+            def keep(self, hits):
+                return [h for h in hits if h.score >= self._similarity_threshold]
+        """
+    )
+    assert set(found) == {(11, 0.7), (14, 0.8)}
