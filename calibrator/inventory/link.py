@@ -18,7 +18,7 @@ not a similarity threshold instead.
 from __future__ import annotations
 
 from collections import defaultdict, deque
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from typing import NamedTuple
 
 from calibrator.inventory.facts import (
@@ -155,6 +155,7 @@ class Graph:
                 confidence, use.direction, use.metric, use.origin, where, 0, (use.path, use.line)
             )
             found.append((use.node, seen, True))
+        found.extend(self._model_parameters())
         for target in list(self.sources):
             if not target.startswith(("p:", "k:")):
                 continue  # attributes and variables only store a value; a parameter takes it on
@@ -165,6 +166,22 @@ class Graph:
                 seed = Evidence(NAME_SEED, verdict.direction, verdict.metric, origin, where)
                 found.append((target, seed, True))
         return found
+
+    def _model_parameters(self) -> Iterator[tuple[str, Evidence, bool]]:
+        """Evidence against what is passed to a model's class (a classifier's ``threshold``).
+
+        ``BanTopics(topics, threshold=threshold)``, where ``BanTopics`` builds a zero-shot
+        classifier: the caller's default is that model's threshold too.
+        """
+        for value in self.values:
+            node = value.node
+            # a class's own parameter (its __init__'s: `p:BanTopics.threshold`)
+            if value.origin is Origin.MODEL and node.startswith("p:") and node.count(".") == 1:
+                if not node[2:3].isupper():
+                    continue
+                where = f"{value.name} of a model on {value.path}:{value.line}"
+                seed = Evidence(1.0, Direction.UNKNOWN, Metric.UNKNOWN, Origin.MODEL, where)
+                yield node, seed, False
 
     def evidence(self) -> tuple[dict[str, Evidence], dict[str, Evidence]]:
         """For each slot, the best evidence that it is a threshold, and any that it is not."""

@@ -887,3 +887,44 @@ def test_a_default_nothing_reads_is_no_threshold_but_a_stubs_and_a_kept_ones_are
         """
     )
     assert set(found) == {(11, 0.7), (14, 0.8)}
+
+
+def test_a_value_handed_to_a_classifiers_class_is_its_threshold_and_a_gain_is_no_score():
+    """``BanTopics(topics, threshold=threshold)`` makes the caller's default a classifier's.
+
+    A minimum score gain between optimisation steps bounds a difference, not a similarity.
+    """
+    found = scan(
+        """
+        class BanTopicsOutput:
+            def __init__(self, topics, threshold: float = 0.75):
+                self._scanner = BanTopics(topics, threshold=threshold)
+
+            def scan(self, text):
+                return self._scanner.scan(text)
+
+        class EarlyStop:
+            min_score_gain: float = 0.01
+
+            def done(self, last, prev):
+                return (last.score - prev.score) * self.score_sign < self.min_score_gain
+        """,
+        **{
+            "app/input_scanners.py": """
+            from transformers import pipeline
+
+            def risk(score, threshold):
+                return score > threshold
+
+            class BanTopics:
+                def __init__(self, topics, threshold: float = 0.6):
+                    self._threshold = threshold
+                    self._classifier = pipeline(task="zero-shot-classification")
+
+                def scan(self, text):
+                    score = self._classifier(text, self.topics)["scores"][0]
+                    return risk(score, self._threshold)
+            """
+        },
+    )
+    assert found == {}
