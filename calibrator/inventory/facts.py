@@ -86,6 +86,7 @@ class Use(NamedTuple):
     line: int
     score: str
     callee: str | None = None  # the imported function the score comes from, origin unknown here
+    scale: float = 1.0  # 100 for a similarity computed as a percentage (`cosine(a, b) * 100`)
 
 
 class Call(NamedTuple):

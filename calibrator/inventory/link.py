@@ -79,6 +79,7 @@ class Evidence(NamedTuple):
     place: tuple[str, int] | None = None  # the comparison's file and line
     climbed: bool = False  # reached a base class from a subclass
     named: bool = False  # came through a threshold-named slot (`similarity_threshold=x`)
+    scale: float = 1.0  # the compared score's scale: 100 for a percentage
 
 
 class Graph:
@@ -152,7 +153,14 @@ class Graph:
             else:
                 confidence = GENERIC_USE_CONFIDENCE
             seen = Evidence(
-                confidence, use.direction, use.metric, use.origin, where, 0, (use.path, use.line)
+                confidence,
+                use.direction,
+                use.metric,
+                use.origin,
+                where,
+                0,
+                (use.path, use.line),
+                scale=use.scale,
             )
             found.append((use.node, seen, True))
         found.extend(self._model_parameters())
@@ -322,9 +330,10 @@ def _doubt(
     if _overruled(good, bad, value, name):
         why = bad.origin if bad is not None and value.origin is Origin.UNKNOWN else value.origin
         return f"it is about a {why.value if why is not Origin.UNKNOWN else 'model'} score"
-    if value.integer and value.value != 0:
+    scale = good.scale if good is not None else 1.0  # `similarity * 100 >= 40`
+    if value.integer and value.value != 0 and scale == 1.0:
         return "similarities and distances are not counted in whole units"
-    if not plausible(value.value, metric):
+    if not plausible(value.value / scale, metric):
         return "the value bounds a range or turns filtering off"
     if set(words(name)) & TOLERANCE_WORDS:
         return f"{name} is a numerical tolerance"

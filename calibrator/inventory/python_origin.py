@@ -236,3 +236,23 @@ def classify(name_words: tuple[str, ...] | list[str]) -> Origin:
     if present & OUTCOME_WORDS:
         return Origin.OTHER
     return Origin.UNKNOWN
+
+
+def percent_scale(scope: Scope, expr: ast.expr, depth: int = 3) -> float:
+    """100 when a score was made a percentage on its way (``cosine(a, b)[0][0] * 100``), else 1.
+
+    Followed through the names it reads, back to their bindings in the function, ``depth``
+    bindings deep (``adjusted = similarity * decay`` after ``similarity = cos * 100``).
+    """
+    around = scope.function_scope()
+    line = getattr(expr, "lineno", 0)
+    for node in ast.walk(expr):
+        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mult):
+            for side in (node.left, node.right):
+                if isinstance(side, ast.Constant) and side.value in (100, 100.0):
+                    return 100.0
+        elif isinstance(node, ast.Name) and around is not None and depth > 0:
+            bindings = [b for b in around.assigned().get(node.id, []) if b[0] < line]
+            if bindings and percent_scale(around, bindings[-1][1], depth - 1) == 100.0:
+                return 100.0
+    return 1.0

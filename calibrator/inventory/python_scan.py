@@ -53,7 +53,7 @@ from calibrator.inventory.python_exprs import (
     score_expr,
 )
 from calibrator.inventory.python_imports import Imports
-from calibrator.inventory.python_origin import imported_callee, returns_origin
+from calibrator.inventory.python_origin import imported_callee, percent_scale, returns_origin
 from calibrator.inventory.python_origin import origin as score_origin
 from calibrator.inventory.python_scopes import PASS_THROUGH, Scope
 from calibrator.inventory.python_values import Values
@@ -332,6 +332,7 @@ class _Scanner(Visitor, Values):
                         node.lineno,
                         score.identifier,
                         callee,
+                        percent_scale(self.scope, score_side),
                     )
                 )
             return

@@ -928,3 +928,29 @@ def test_a_value_handed_to_a_classifiers_class_is_its_threshold_and_a_gain_is_no
         },
     )
     assert found == {}
+
+
+def test_a_threshold_on_a_percentage_of_a_cosine_is_counted_in_whole_units():
+    """``similarity = cosine(q, e)[0][0] * 100`` compared with ``similarity_threshold=40``.
+
+    A whole number is no cutoff for a similarity in [-1, 1], but is one for its percentage,
+    as far as the percentage was made before the comparison (through another binding too).
+    """
+    found = scan(
+        """
+        from sklearn.metrics.pairwise import cosine_similarity
+
+        def retrieve(query, embeddings, similarity_threshold=40):
+            kept = []
+            for i, e in enumerate(embeddings):
+                similarity = cosine_similarity(query, e)[0][0] * 100
+                adjusted_similarity = similarity * decay(i)
+                if adjusted_similarity >= similarity_threshold:
+                    kept.append(i)
+            return kept
+
+        def strict(query, embeddings, similarity_threshold=40):
+            return [e for e in embeddings if cosine_similarity(query, e) >= similarity_threshold]
+        """
+    )
+    assert set(found) == {(4, 40.0)}
