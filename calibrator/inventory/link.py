@@ -218,10 +218,13 @@ class Graph:
             )
             if named and not onward.named:
                 onward = onward._replace(named=True)
+            name = slot_name(slot)
             for source in self.sources.get(slot, ()):
                 # a running best score compared with scores is no threshold, but whatever is
-                # passed as `min_relevance_score=relevance` is one, whatever it is called
-                if named or not is_score_like(slot_name(source)):
+                # passed as `min_relevance_score=relevance` is one, whatever it is called, and
+                # so is a parameter's value passed by its own name (`low_score=0.3`)
+                source_name = slot_name(source)
+                if named or source_name == name or not is_score_like(source_name):
                     pending.append((source, onward, good))
             # along class bases: up from a subclass, or down from where it was used, but not
             # up and down again (siblings under `BaseEstimator` share no thresholds)

@@ -63,6 +63,8 @@ from calibrator.inventory.sql_tokens import looks_like_sql
 from calibrator.inventory.vocabulary import THRESHOLD_WORDS
 
 _QUERY_METHODS = frozenset({"query", "filter", "where", "eval"})
+RADIUS_ARGUMENTS = {"range_search": 1}
+"""Search calls that take their cutoff by position: faiss's ``range_search(x, radius)``."""
 
 
 def scan_python(source: str, path: str, *, include_tests: bool = False) -> FileScan:
@@ -241,7 +243,27 @@ class _Scanner(Visitor, Values):
             self._positional(callee, node, context)
         if name in _QUERY_METHODS and node.args:
             self._query_string(node.args[0])
+        if name in RADIUS_ARGUMENTS and len(node.args) > RADIUS_ARGUMENTS[name]:
+            self._radius(node, node.args[RADIUS_ARGUMENTS[name]])
         self.generic_visit(node)
+
+    def _radius(self, node: ast.Call, radius: ast.expr) -> None:
+        """``index.range_search(x, threshold)``: faiss keeps what is within the radius.
+
+        The radius is compared with the index's similarities (inner product) or distances (L2)
+        by the library; the direction and metric depend on the index.
+        """
+        literal = literal_node(radius)
+        if literal is not None:
+            slots = [f"c:{self.path}:{literal.lineno}:{literal.col_offset + 1}"]
+        else:
+            slots = self.scope.sources(radius)
+        for slot in slots:
+            use = Use(
+                slot, Direction.UNKNOWN, Metric.UNKNOWN, Origin.SIMILARITY, self.path,
+                node.lineno, call_name(node),
+            )  # fmt: skip
+            self.facts.uses.append(use)
 
     def visit_dict(self, node: ast.Dict) -> None:
         call = next((p for p in reversed(self.stack) if isinstance(p, ast.Call)), None)
@@ -263,6 +285,17 @@ class _Scanner(Visitor, Values):
             for score_side, value_side, on_left in ((left, right, True), (right, left, False)):
                 self._compared(node, op, score_side, value_side, on_left=on_left)
         self.generic_visit(node)
+
+    def _parameter(self, expr: ast.expr) -> bool:
+        """Whether ``expr`` is a parameter of the function it is read in.
+
+        A score-named parameter compared with a score is a cutoff (``if cosine < low_score:
+        continue`` with ``low_score=0.63``): a running best score is a local, not a parameter.
+        """
+        if not isinstance(expr, ast.Name):
+            return False
+        scope = self.scope.function_scope()
+        return scope is not None and expr.id in scope.params
 
     def _bound_score(self, expr: ast.expr) -> ScoreExpr | None:
         """``max_similarity`` bound from ``np.max(np.dot(a, b))``: a score, not a bound.
@@ -305,8 +338,8 @@ class _Scanner(Visitor, Values):
         if score is None:
             self._compared_with_outcome(node, score_side, value_side)
             return
-        if score_expr(value_side) is not None:
-            return
+        if score_expr(value_side) is not None and not self._parameter(value_side):
+            return  # two scores compared (a running best), unless one is a parameter
         condition = condition_direction(op, on_left)
         if condition is None:
             return

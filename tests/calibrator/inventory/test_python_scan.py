@@ -954,3 +954,42 @@ def test_a_threshold_on_a_percentage_of_a_cosine_is_counted_in_whole_units():
         """
     )
     assert set(found) == {(4, 40.0)}
+
+
+def test_a_score_named_parameter_is_a_cutoff_and_a_faiss_radius_is_one():
+    """``if cosine < low_score: continue`` with ``low_score=0.63``; callers' ``low_score=0.3``.
+
+    A score-named parameter is no running best score; a value passed by the parameter's own
+    name reaches it; faiss's ``range_search(x, threshold)`` compares its radius.
+    """
+    found = scan(
+        """
+        import faiss
+
+        class TextSimilarity:
+            def text_sim_result(self, mention, candidates, topk=1, low_score=0.63):
+                out = {}
+                for candidate, emb in zip(candidates, self.encode(candidates)):
+                    cosine = cosine_similarity(self.encode(mention), emb)
+                    if cosine < low_score:
+                        continue
+                    out[candidate] = cosine
+                return out
+
+        def select(sim, query, texts):
+            return sim.text_sim_result(query, texts, 15, low_score=0.3)
+
+        def non_uniques(embeddings, threshold=0.94):
+            index = faiss.IndexFlatIP(embeddings.shape[1])
+            index.add(embeddings)
+            return index.range_search(embeddings, threshold)
+
+        def best(scores):
+            best_score = 0.0
+            for score in scores:
+                if score > best_score:
+                    best_score = score
+            return best_score
+        """
+    )
+    assert set(found) == {(5, 0.63), (15, 0.3), (17, 0.94)}
