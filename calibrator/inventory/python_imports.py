@@ -17,6 +17,7 @@ class Imports:
         self.names: dict[str, str] = {}
         self.imported: set[str] = set()  # every name a `from m import name` binds
         self.string_names: set[str] = set()  # names bound to string-similarity libraries
+        self.builds_models = True  # whether a class may build a classifier (the text says)
 
     def scan(self, tree: ast.Module) -> None:
         """Record the module's import statements (also under ``if`` and ``try``)."""

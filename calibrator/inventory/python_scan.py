@@ -35,8 +35,10 @@ from calibrator.inventory.findings import Direction, Finding, Kind, Metric, Scan
 from calibrator.inventory.names import (
     interesting,
     interesting_lines,
+    is_score_like,
     metric_of,
     speaks_of_scores,
+    threshold_name,
     words,
 )
 from calibrator.inventory.python_bindings import parameters
@@ -82,6 +84,13 @@ def scan_python(source: str, path: str, *, include_tests: bool = False) -> FileS
     return FileScan(tuple(scanner.findings), (), scanner.facts.build())
 
 
+_BUILDS_MODELS = (
+    "lassif", "nli", "NLI", "ntail", "ecogni", "fuzz", "Fuzz", "difflib", "evenshtein", "jaro", "Jaro",
+    "jellyfish", "textdistance", "editdistance", "inhash", "MinHash", "imhash", "datasketch",
+)  # fmt: skip
+"""Text without which no class of a file builds a classifier or imports a string library in
+a method (``Scope.child_class`` looks no further); plain ``in`` tests, faster than a regex."""
+
 _ORM_LOOKUP = re.compile(r"([A-Za-z_][A-Za-z0-9_]*?)__(lt|lte|gt|gte)")
 """A keyword that compares a model field in an ORM query (``distance__lte``)."""
 _ORM_OPS: dict[str, ast.cmpop] = {
@@ -103,6 +112,7 @@ class _Scanner(Visitor, Values):
         self.include_tests = include_tests
         self.imports = Imports()
         self.imports.scan(tree)
+        self.imports.builds_models = any(word in source for word in _BUILDS_MODELS)
         self.module = Scope.module(tree, path, self.imports)
         self.scopes: list[Scope] = [self.module]
         self.findings: list[Finding] = []
@@ -207,7 +217,11 @@ class _Scanner(Visitor, Values):
             if default is not None:
                 written = len(self.facts.values)
                 self._written(slot, default, Kind.DEFAULT, name, scope.words, outer)
-                if len(self.facts.values) > written and _unread(node, name, outer.node):
+                if (
+                    len(self.facts.values) > written
+                    and (threshold_name(name).strength > 0 or is_score_like(name))
+                    and _unread(node, name, outer.node)
+                ):
                     values = self.facts.values
                     values[written:] = [v._replace(unread=True) for v in values[written:]]
 

@@ -102,7 +102,7 @@ class Scope:
             used = {n.id for n in ast.walk(node) if isinstance(n, ast.Name)}
             if used & self.imports.string_names:
                 origin = Origin.STRING
-        if origin is Origin.UNKNOWN:
+        if origin is Origin.UNKNOWN and self.imports.builds_models:
             origin = _built_model(node)
         if origin is Origin.UNKNOWN:
             own = (*words(node.name), *(words(base) if base else ()))
