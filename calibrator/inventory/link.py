@@ -338,12 +338,28 @@ def _doubt(
         return "similarities and distances are not counted in whole units"
     if not plausible(value.value / scale, metric):
         return "the value bounds a range or turns filtering off"
-    if set(words(name)) & TOLERANCE_WORDS:
-        return f"{name} is a numerical tolerance"
+    named = _named_otherwise(value, name, good)
+    if named:
+        return named
     for source in graph.sources.get(value.node, ()):
         if slot_name(source) != name and _vetoed(slot_name(source)):
             # `t = mmr_threshold if ... else 0.5`: the slot holds a weight, a size, ...
             return f"it also holds {slot_name(source)}"
+    return ""
+
+
+def _named_otherwise(value: Value, name: str, good: Evidence | None) -> str:
+    """A name that says what else the value is: a tolerance, or a ratio, size or weight.
+
+    ``max_symbol_to_word_ratio`` compared with a plain ``score`` of unknown origin is a ratio
+    of counts: only a comparison with a known similarity outweighs such a name (semantic
+    dedup's ``eps``, kept where ``cosine >= 1 - eps``).
+    """
+    similar = good is not None and good.origin is Origin.SIMILARITY
+    if set(words(name)) & TOLERANCE_WORDS and not similar:
+        return f"{name} is a numerical tolerance"
+    if name and _vetoed(name) and threshold_name(name, value.context).strength <= 0 and not similar:
+        return f"{name} names a ratio, size or weight, not seen bounding a similarity"
     return ""
 
 

@@ -95,16 +95,29 @@ def follow(scope: Scope, expr: ast.expr, depth: int, seen: set[str], line: int) 
     if isinstance(expr, (ast.Attribute, ast.Subscript, ast.Starred, ast.Await)):
         return follow(scope, expr.value, depth, seen, line)
     if isinstance(expr, ast.BinOp):
-        if isinstance(expr.op, ast.MatMult):
-            return Origin.SIMILARITY  # a matrix of dot products
-        left = follow(scope, expr.left, depth, seen, line)
-        return left if left is not Origin.UNKNOWN else follow(scope, expr.right, depth, seen, line)
+        return _binop_origin(scope, expr, depth, seen, line)
     if isinstance(expr, (ast.ListComp, ast.SetComp, ast.GeneratorExp, ast.DictComp)):
         return follow(scope, expr.generators[0].iter, depth, seen, line)
     if isinstance(expr, ast.IfExp):
         body = follow(scope, expr.body, depth, seen, line)
         return body if body is not Origin.UNKNOWN else follow(scope, expr.orelse, depth, seen, line)
     return Origin.UNKNOWN
+
+
+def _binop_origin(scope: Scope, expr: ast.BinOp, depth: int, seen: set[str], line: int) -> Origin:
+    """The origin of arithmetic: its left operand's, else its right's.
+
+    A list repeated a number of times is that list (``scores + [0.0] * (k - len(scores))``
+    pads scores: the count says nothing of them).
+    """
+    if isinstance(expr.op, ast.MatMult):
+        return Origin.SIMILARITY  # a matrix of dot products
+    if isinstance(expr.op, ast.Mult):
+        for side in (expr.left, expr.right):
+            if isinstance(side, (ast.List, ast.Tuple)):
+                return follow(scope, side, depth, seen, line)
+    left = follow(scope, expr.left, depth, seen, line)
+    return left if left is not Origin.UNKNOWN else follow(scope, expr.right, depth, seen, line)
 
 
 def _name_origin(scope: Scope, name: str, depth: int, seen: set[str], line: int) -> Origin:

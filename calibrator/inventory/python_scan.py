@@ -85,8 +85,9 @@ def scan_python(source: str, path: str, *, include_tests: bool = False) -> FileS
 
 
 _BUILDS_MODELS = (
-    "lassif", "nli", "NLI", "ntail", "ecogni", "fuzz", "Fuzz", "difflib", "evenshtein", "jaro", "Jaro",
-    "jellyfish", "textdistance", "editdistance", "inhash", "MinHash", "imhash", "datasketch",
+    "lassif", "nli", "NLI", "ntail", "ecogni", "fuzz", "Fuzz", "difflib", "evenshtein", "jaro",
+    "Jaro", "jellyfish", "textdistance", "editdistance", "inhash", "MinHash", "imhash",
+    "datasketch",
 )  # fmt: skip
 """Text without which no class of a file builds a classifier or imports a string library in
 a method (``Scope.child_class`` looks no further); plain ``in`` tests, faster than a regex."""

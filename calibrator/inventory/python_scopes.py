@@ -31,6 +31,7 @@ from calibrator.inventory.vocabulary import (
     EVALUATION_CONTEXTS,
     LEXICAL_CONTEXTS,
     MODEL_CONTEXTS,
+    SIMILARITY_NAMES,
     SIMILARITY_SOURCES,
     STRING_SOURCES,
 )
@@ -104,10 +105,12 @@ class Scope:
                 origin = Origin.STRING
         if origin is Origin.UNKNOWN and self.imports.builds_models:
             origin = _built_model(node)
+        own = (*words(node.name), *(words(base) if base else ()))
         if origin is Origin.UNKNOWN:
-            own = (*words(node.name), *(words(base) if base else ()))
             origin = self._context_origin(own, evaluation=True)
-        if origin is Origin.UNKNOWN:
+        if origin is Origin.UNKNOWN and not (
+            self.context_origin is Origin.EVALUATION and set(own) & SIMILARITY_NAMES
+        ):  # a `SimilarityEvaluator` in `evaluation.py` bounds similarities
             origin = self.context_origin
         return Scope(
             "class", self.path, node, self.imports, self, node.name, node.name, base,
@@ -165,7 +168,7 @@ class Scope:
             return Origin.KEYWORD
         if present & MODEL_CONTEXTS:
             return Origin.MODEL
-        if evaluation and present & EVALUATION_CONTEXTS:
+        if evaluation and present & EVALUATION_CONTEXTS and not present & SIMILARITY_NAMES:
             return Origin.EVALUATION
         return Origin.UNKNOWN
 

@@ -329,6 +329,7 @@ MODEL_CONTEXTS = frozenset(
         "classification",
         "ner",
         "sentiment",
+        "toxic",
         "toxicity",
         "moderation",
         "pii",
@@ -435,6 +436,10 @@ entity-recognition model."""
 EMBEDDING_MODELS = frozenset({"sentence", "embedder", "embedders", "biencoder"})
 """Words of the calls that build an embedding model (``SentenceTransformer("...")``) beside
 the similarity sources' ``embed``, ``encode`` and ``embedding``."""
+
+SIMILARITY_NAMES = frozenset({"similarity", "semantic", "cosine", "embedding", "embeddings"})
+"""Words of an evaluator's name that say it scores by embedding similarity (llama-index's
+``SemanticSimilarityEvaluator``): its pass bar is a similarity threshold."""
 
 LEXICAL_CONTEXTS = frozenset({"tfidf", "bm25", "bm25s", "fulltext", "lexical"})
 """Words of a module's path or a class's name that serve a lexical index (a TF-IDF matcher's

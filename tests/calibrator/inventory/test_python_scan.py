@@ -64,7 +64,7 @@ def test_named_values_are_reported_where_the_number_is_written():
     """Constants, class attributes, ``self`` fields, defaults and locals compared with a score."""
     found = scan(
         """
-        LIMIT = 0.41
+        CUT = 0.41
 
         class Retriever:
             floor = 0.52
@@ -74,7 +74,7 @@ def test_named_values_are_reported_where_the_number_is_written():
 
             def run(self, hits, level=0.74):
                 local = 0.85
-                a = [h for h in hits if h.score > LIMIT]
+                a = [h for h in hits if h.score > CUT]
                 b = [h for h in hits if h.score > self.floor]
                 c = [h for h in hits if h.score > self.bar]
                 d = [h for h in hits if h.score > level]
@@ -993,3 +993,59 @@ def test_a_score_named_parameter_is_a_cutoff_and_a_faiss_radius_is_one():
         """
     )
     assert set(found) == {(5, 0.63), (15, 0.3), (17, 0.94)}
+
+
+def test_a_ratio_named_cutoff_on_a_plain_score_and_a_toxicity_validator_are_no_thresholds():
+    """A name saying ratio outweighs a plain ``score`` of unknown origin; ``toxic`` is a model.
+
+    A tolerance name seen bounding a cosine (semantic dedup's ``eps``) is a threshold.
+    """
+    found = scan(
+        """
+        class SymbolsToWordsFilter:
+            def __init__(self, max_symbol_to_word_ratio: float = 0.1):
+                self._cutoff = max_symbol_to_word_ratio
+
+            def keep_document(self, score: float) -> bool:
+                return score <= self._cutoff
+
+        def build_toxic_response_validator(threshold=0.8):
+            return lambda score: score < threshold
+
+        def dedup(embeddings, eps: float = 0.01):
+            sims = embeddings @ embeddings.T
+            return sims >= 1.0 - eps
+        """
+    )
+    assert set(found) == {(12, 0.01)}
+
+
+def test_a_similarity_evaluator_bounds_similarities_and_padding_is_no_count():
+    """``SimilarityEvaluator`` in ``evaluation.py``: its pass bar bounds similarities.
+
+    Scores padded with ``[0.0] * (k - len(scores))`` are still scores, not a ratio of counts.
+    """
+    found = scan(
+        """
+        class SimilarityEvaluator:
+            def __init__(self, config):
+                kwargs = config.evaluator_kwargs or {}
+                self.top_k = kwargs.get("top_k", 5)
+                self.relevance_threshold = kwargs.get("relevance_threshold", 0.25)
+
+            def weighted(self, relevance_scores):
+                padded = relevance_scores + [0.0] * (self.top_k - len(relevance_scores))
+                if max(padded) < self.relevance_threshold:
+                    return 0.0
+                return sum(padded)
+
+        class FaithfulnessEvaluator:
+            def __init__(self, threshold: float = 0.7):
+                self.threshold = threshold
+
+            def passed(self, score):
+                return score >= self.threshold
+        """,
+        path="app/data_ingest/evaluation.py",
+    )
+    assert set(found) == {(6, 0.25)}
