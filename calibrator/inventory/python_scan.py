@@ -349,6 +349,16 @@ class _Scanner(Visitor, Values):
         *,
         on_left: bool,
     ) -> None:
+        if isinstance(value_side, (ast.BoolOp, ast.IfExp)):
+            # `score >= (similarity_threshold or 0.95)`: each alternative is compared
+            parts = (
+                value_side.values
+                if isinstance(value_side, ast.BoolOp)
+                else [value_side.body, value_side.orelse]
+            )
+            for part in parts:
+                self._compared(node, op, score_side, part, on_left=on_left)
+            return
         score = score_expr(score_side) or self._bound_score(score_side)
         if score is None:
             self._compared_with_outcome(node, score_side, value_side)

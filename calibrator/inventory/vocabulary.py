@@ -329,6 +329,9 @@ MODEL_CONTEXTS = frozenset(
         "classification",
         "ner",
         "sentiment",
+        "aesthetic",
+        "nsfw",
+        "langid",
         "toxic",
         "toxicity",
         "moderation",
@@ -428,7 +431,7 @@ LIBRARY_CALLS: dict[str, str] = {
 
 KEYWORD_SOURCES = frozenset({"keyword", "fulltext", "fts", "bm25", "lexical", "tfidf", "sparse"})
 CLASSIFIER_CALLS = frozenset(
-    {"classification", "classifier", "classify", "nli", "entailment", "ner", "recognizer"}
+    {"classification", "classifier", "classify", "nli", "entailment", "ner", "recognizer", "scorer"}
 )
 """Words of the calls (or a ``pipeline``'s task) that build a classifier, an NLI or an
 entity-recognition model."""

@@ -1049,3 +1049,29 @@ def test_a_similarity_evaluator_bounds_similarities_and_padding_is_no_count():
         path="app/data_ingest/evaluation.py",
     )
     assert set(found) == {(6, 0.25)}
+
+
+def test_a_fallback_inside_the_comparison_is_a_threshold_and_a_scorer_model_holds_none():
+    """``score >= (similarity_threshold or 0.95)``: the fallback is compared with the score.
+
+    A stage that builds an aesthetic scorer in ``setup`` bounds that model's scores.
+    """
+    found = scan(
+        """
+        def lookup(client, query, similarity_threshold=None):
+            hit = client.query(query_texts=[query], limit=1)[0]
+            score = hit.score
+            if score >= (similarity_threshold or 0.95):
+                return hit
+
+        class ImageAestheticFilterStage:
+            score_threshold: float = 0.5
+
+            def setup(self):
+                self.model = AestheticScorer(model_dir=self.model_dir)
+
+            def process(self, images):
+                return [i for i in images if i.aesthetic_score >= self.score_threshold]
+        """
+    )
+    assert set(found) == {(5, 0.95)}
