@@ -17,8 +17,9 @@ from pathlib import PurePath
 
 import yaml
 
-from calibrator.inventory.findings import Finding, Kind, ScanError
-from calibrator.inventory.names import plausible, threshold_name, words
+from calibrator.inventory.facts import FileFacts, FileScan, Value
+from calibrator.inventory.findings import Kind, ScanError
+from calibrator.inventory.names import threshold_name, words
 
 _NUMBER = r"[-+]?(?:\d[\d_]*\.?[\d_]*|\.\d+)(?:[eE][-+]?\d+)?"
 _TOML_KEY = re.compile(rf"(?:^|[{{,])\s*([A-Za-z0-9_\-.\"']+)\s*=\s*({_NUMBER})\s*(?=[,}}#]|$)")
@@ -50,39 +51,44 @@ def config_format(path: PurePath) -> str | None:
     }.get(path.suffix.lower())
 
 
-def scan_config(text: str, path: str, fmt: str) -> tuple[list[Finding], list[ScanError]]:
-    """Threshold keys of one config file of format ``fmt`` (see :func:`config_format`)."""
+def scan_config(text: str, path: str, fmt: str) -> FileScan:
+    """Threshold keys of one config file of format ``fmt`` (see :func:`config_format`).
+
+    Each number under a threshold-named key becomes a value for the linker, under the key's
+    last name (``k:update_insight_threshold``), where the code that reads it joins it
+    (``kwargs.get("update_insight_threshold", 0.1)``, ``os.getenv("MIN_SCORE")``,
+    ``settings.min_score``): what that code compares it with judges it, and a key nothing reads
+    is judged by its name and section, as before.
+    """
     try:
         entries = list(_READERS[fmt](text))
     except _InvalidError as e:
-        return [], [ScanError(path, f"invalid {fmt.upper()}: {e.message}", e.line)]
+        return FileScan(errors=(ScanError(path, f"invalid {fmt.upper()}: {e.message}", e.line),))
     lines = text.splitlines()
-    findings: list[Finding] = []
+    values: list[Value] = []
     stem_words = words(PurePath(path).stem)
     for keys, value, line in entries:
         context = tuple(w for key in keys[:-1] for w in words(key)) + stem_words
         verdict = threshold_name(keys[-1], context)
         if verdict.strength <= 0:
             continue
-        confidence = verdict.strength if plausible(value, verdict.metric) else 0.3
         snippet = lines[line - 1].strip()[:160] if 0 < line <= len(lines) else ""
-        findings.append(
-            Finding(
+        values.append(
+            Value(
+                f"k:{keys[-1]}",
                 path,
                 line,
+                None,
                 value,
                 Kind.CONFIG,
-                verdict.direction,
-                verdict.metric,
-                confidence,
+                ".".join(keys),
                 snippet,
-                name=".".join(keys),
-                library=verdict.library,
-                reason=f"{fmt.upper()} key {'.'.join(keys)!r}",
+                context,
+                verdict.library,
                 language=fmt,
             )
         )
-    return findings, []
+    return FileScan(facts=FileFacts(values=tuple(values)))
 
 
 class _InvalidError(Exception):

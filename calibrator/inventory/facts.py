@@ -62,7 +62,7 @@ class Value(NamedTuple):
     node: str
     path: str
     line: int
-    column: int
+    column: int | None  # None in config files, which are located by line
     value: float
     kind: Kind
     name: str

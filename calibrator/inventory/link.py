@@ -366,7 +366,8 @@ def _named_otherwise(value: Value, name: str, good: Evidence | None) -> str:
 def _judge(
     value: Value, good: Evidence | None, bad: Evidence | None, graph: Graph
 ) -> Finding | None:
-    name = value.name or graph.positional_names.get(value.node, "")
+    shown = value.name or graph.positional_names.get(value.node, "")
+    name = shown.rsplit(".", 1)[-1]  # a config key's own name (`retrieval.threshold`)
     own = threshold_name(name, value.context) if name else None
     strength = own.strength if own is not None else 0.0
     if good is None and strength <= 0:
@@ -374,7 +375,10 @@ def _judge(
     direction = own.direction if own is not None else Direction.UNKNOWN
     metric = own.metric if own is not None else Metric.UNKNOWN
     confidence = strength
-    reason = f"threshold name {name!r}" if strength > 0 else ""
+    reason = ""
+    if strength > 0:
+        where = f"{value.language.upper()} key" if value.kind is Kind.CONFIG else "threshold name"
+        reason = f"{where} {shown!r}"
     if good is not None:
         # what the value does where it is used says more than the name it was written under
         if good.where.startswith("'"):
@@ -400,7 +404,7 @@ def _judge(
         metric,
         confidence,
         value.snippet,
-        name=name or None,
+        name=shown or None,
         library=value.library or (own.library if own is not None else None),
         reason=reason,
         language=value.language,

@@ -169,8 +169,7 @@ def scan_text(text: str, shown: str, *, include_tests: bool = False) -> FileScan
         return FileScan(tuple(scan_sql_text(text, shown)))
     if kind is None:
         return FileScan()
-    found, failed = scan_config(text, shown, kind)
-    return FileScan(tuple(found), tuple(failed))
+    return scan_config(text, shown, kind)
 
 
 def scan_texts(texts: Mapping[str, str], *, include_tests: bool = False) -> ScanResult:

@@ -9,13 +9,14 @@ import pytest
 
 from calibrator.inventory.config_scan import config_format, scan_config
 from calibrator.inventory.findings import Direction, Kind
+from calibrator.inventory.link import link
 
 
 def scan(text: str, fmt: str, path: str = "conf/app"):
     """Scan a dedented config text, assert it parsed, and key findings by (line, value)."""
-    findings, errors = scan_config(textwrap.dedent(text).lstrip(), path, fmt)
-    assert errors == []
-    return {(f.line, f.value): f for f in findings if f.level != "low"}
+    scanned = scan_config(textwrap.dedent(text).lstrip(), path, fmt)
+    assert scanned.errors == ()
+    return {(f.line, f.value): f for f in link([scanned.facts]) if f.level != "low"}
 
 
 def test_toml_with_sections_and_inline_tables():
@@ -83,10 +84,10 @@ def test_ini_and_env():
 )
 def test_broken_files_are_reported_with_their_line(fmt: str, text: str, line: int):
     """A file its parser rejects gives one error naming the line, and no findings."""
-    findings, errors = scan_config(text, "broken", fmt)
-    assert findings == []
-    assert errors[0].line == line
-    assert fmt.upper() in errors[0].message
+    scanned = scan_config(text, "broken", fmt)
+    assert scanned.facts.values == ()
+    assert scanned.errors[0].line == line
+    assert fmt.upper() in scanned.errors[0].message
 
 
 def test_config_formats_by_name():

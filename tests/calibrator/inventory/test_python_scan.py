@@ -1075,3 +1075,40 @@ def test_a_fallback_inside_the_comparison_is_a_threshold_and_a_scorer_model_hold
         """
     )
     assert set(found) == {(5, 0.95)}
+
+
+def test_a_config_key_is_judged_by_the_code_that_reads_it():
+    """A YAML value read with ``kwargs.get(key, default)`` is compared where the code compares.
+
+    The one the code compares with a similarity is reported with that comparison; the one a
+    classifier's score is compared with is not, whatever its name.
+    """
+    config = """
+    worker:
+      update_insight:
+        update_insight_threshold: 0.01
+      moderation:
+        toxicity_threshold: 0.8
+    """
+    code = """
+    class UpdateInsightWorker:
+        def _parse_params(self, **kwargs):
+            self.update_insight_threshold = kwargs.get("update_insight_threshold", 0.1)
+
+        def run(self, nodes, query):
+            for node in self.vector_store.similarity_search(query):
+                if node.score >= self.update_insight_threshold:
+                    yield node
+
+    class ModerationWorker:
+        def _parse_params(self, **kwargs):
+            self.toxicity_threshold = kwargs.get("toxicity_threshold", 0.5)
+
+        def run(self, text):
+            return self.classifier.predict_proba(text)[0] > self.toxicity_threshold
+    """
+    found = scan(config, "app/config/demo.yaml", **{"app/workers.py": code})
+    assert set(found) == {(4, 0.01)}
+    assert "compared with" in found[(4, 0.01)].reason
+    assert found[(4, 0.01)].kind is Kind.CONFIG
+    assert found[(4, 0.01)].name == "worker.update_insight.update_insight_threshold"
