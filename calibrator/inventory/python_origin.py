@@ -12,7 +12,6 @@ import ast
 
 from calibrator.inventory.facts import Origin
 from calibrator.inventory.names import words
-from calibrator.inventory.python_bindings import own_nodes
 from calibrator.inventory.python_exprs import call_name
 from calibrator.inventory.python_scopes import PASS_THROUGH, Scope
 from calibrator.inventory.vocabulary import (
@@ -230,9 +229,30 @@ def _returned_origin(scope: Scope, call: ast.Call, depth: int, seen: set[str]) -
 
 
 def _returns(function: ast.AST) -> list[ast.Return]:
-    """A function's ``return value`` statements, in source order (the main path first)."""
-    found = [n for n in own_nodes(function) if isinstance(n, ast.Return) and n.value is not None]
+    """A function's ``return value`` statements, in source order (the main path first).
+
+    Statements only: a ``return`` is one, so expressions (most of a body's nodes) are never
+    walked, nor nested functions and classes.
+    """
+    found: list[ast.Return] = []
+    pending: list[ast.stmt] = list(getattr(function, "body", ()))
+    while pending:
+        statement = pending.pop()
+        if isinstance(statement, ast.Return):
+            if statement.value is not None:
+                found.append(statement)
+        elif not isinstance(statement, _NEW_SCOPES):
+            for name in _STATEMENT_LISTS:
+                pending.extend(getattr(statement, name, ()))
+            for handler in getattr(statement, "handlers", ()):
+                pending.extend(handler.body)
+            for case in getattr(statement, "cases", ()):
+                pending.extend(case.body)
     return sorted(found, key=lambda n: n.lineno)
+
+
+_NEW_SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
+_STATEMENT_LISTS = ("body", "orelse", "finalbody")
 
 
 def classify(name_words: tuple[str, ...] | list[str]) -> Origin:

@@ -181,14 +181,15 @@ class _Scanner(Visitor, Values):
             positional = positional[1:]  # self or cls
         if positional:  # a call can only pass something by position to a parameter
             self.facts.signatures.append(Signature(scope.callee, tuple(positional), owner))
-        if outer.kind == "module":
+        marked = self.marked
+        first, last = node.lineno, node.end_lineno or node.lineno
+        plain = marked[min(last, len(marked) - 1)] == marked[first - 1]
+        if outer.kind == "module" and not plain:
             self._returns(scope, node)
         self._parameters(node, scope, params)
         for decorator in node.decorator_list:
             self.visit(decorator)
-        marked = self.marked
-        first, last = node.lineno, node.end_lineno or node.lineno
-        if marked[min(last, len(marked) - 1)] == marked[first - 1]:
+        if plain:
             return  # no vocabulary word and no decimal in it: nothing to find or pass on
         self.scopes.append(scope)
         for statement in node.body:
