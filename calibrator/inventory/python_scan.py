@@ -81,7 +81,11 @@ def scan_python(source: str, path: str, *, include_tests: bool = False) -> FileS
         return FileScan(errors=(error,))
     scanner = _Scanner(source, path, tree, include_tests=include_tests)
     scanner.visit(tree)
-    return FileScan(tuple(scanner.findings), (), scanner.facts.build())
+    scanned = FileScan(tuple(scanner.findings), (), scanner.facts.build())
+    # the scanner's handlers are its own bound methods: a reference cycle that would keep the
+    # syntax tree alive until the cycle collector ran (off while a batch is scanned)
+    scanner.handlers.clear()
+    return scanned
 
 
 _BUILDS_MODELS = (
