@@ -285,7 +285,11 @@ def _overruled(good: Evidence | None, bad: Evidence | None, value: Value, name: 
     comparison with a known similarity; a ratio of counts overrules a name.
     """
     if value.origin in CONTEXTS_THAT_RULE:
-        return True
+        # unless it is handed to code elsewhere that compares it with a similarity
+        # (`matcher.find_match(entity, entities, threshold=0.5)` in an extractor's module)
+        return not (
+            value.kind is Kind.KEYWORD and good is not None and good.origin is Origin.SIMILARITY
+        )
     if good is not None and good.origin is Origin.SIMILARITY:
         return False  # what the code does beats the name (`bi_encoder_confidence_threshold`)
     if set(words(name)) & MODEL_NAMES and not (good is not None and good.metric is Metric.DISTANCE):

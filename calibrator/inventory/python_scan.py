@@ -317,6 +317,27 @@ class _Scanner(Visitor, Values):
         scope = self.scope.function_scope()
         return scope is not None and expr.id in scope.params
 
+    def _seeded_best(self, best: ast.expr, score: ast.expr, line: int) -> bool:
+        """Whether a running best score starts from a threshold (``best_sim = threshold``).
+
+        ``best_cosine_sim = threshold`` before a loop keeping ``cosine_sim > best_cosine_sim``
+        and then ``best_cosine_sim = cosine_sim``: no match below the threshold, so the
+        comparison bounds scores with it. A running best that starts from another score is no
+        cutoff, nor is the score the best is taken from.
+        """
+        if not (isinstance(best, ast.Name) and isinstance(score, ast.Name)):
+            return False
+        scope = self.scope.function_scope()
+        bindings = scope.assigned().get(best.id, []) if scope is not None else []
+        if not bindings or bindings[0][0] >= line:
+            return False
+        if not any(isinstance(v, ast.Name) and v.id == score.id for _, v in bindings[1:]):
+            return False  # not a running best of this score
+        first = bindings[0][1]
+        if literal_node(first) is not None:
+            return True
+        return isinstance(first, (ast.Name, ast.Attribute)) and score_expr(first) is None
+
     def _bound_score(self, expr: ast.expr) -> ScoreExpr | None:
         """``max_similarity`` bound from ``np.max(np.dot(a, b))``: a score, not a bound.
 
@@ -368,7 +389,11 @@ class _Scanner(Visitor, Values):
         if score is None:
             self._compared_with_outcome(node, score_side, value_side)
             return
-        if score_expr(value_side) is not None and not self._parameter(value_side):
+        if (
+            score_expr(value_side) is not None
+            and not self._parameter(value_side)
+            and not self._seeded_best(value_side, score_side, node.lineno)
+        ):
             return  # two scores compared (a running best), unless one is a parameter
         condition = condition_direction(op, on_left)
         if condition is None:

@@ -1112,3 +1112,42 @@ def test_a_config_key_is_judged_by_the_code_that_reads_it():
     assert "compared with" in found[(4, 0.01)].reason
     assert found[(4, 0.01)].kind is Kind.CONFIG
     assert found[(4, 0.01)].name == "worker.update_insight.update_insight_threshold"
+
+
+def test_a_running_best_seeded_with_a_threshold_and_a_threshold_handed_out_of_a_model_context():
+    """``best_cosine_sim = threshold`` then ``if cosine_sim > best_cosine_sim``: a cutoff.
+
+    A running best seeded with zero and taken from a grade is none; a number an extractor's
+    module hands to a matcher that compares it with a cosine is that matcher's threshold.
+    """
+    matcher = """
+    class Matcher:
+        def find_match(self, obj1, objects, threshold: float = 0.8):
+            best_cosine_sim = threshold
+            best = None
+            for obj2 in objects:
+                cosine_sim = cosine_similarity(obj1.embedding, obj2.embedding)[0][0]
+                if cosine_sim > best_cosine_sim:
+                    best_cosine_sim = cosine_sim
+                    best = obj2
+            return best or obj1
+
+    def pick(prompts, model):
+        matching_score = 0
+        chosen = None
+        for prompt in prompts:
+            _score = 0.2 if not prompt.models else 0.8
+            if _score >= matching_score:
+                matching_score = _score
+                chosen = prompt
+        return chosen
+    """
+    extractor = """
+    class RelationsExtractor:
+        def extract(self, entity, entities):
+            return self.matcher.find_match(obj1=entity, objects=entities, threshold=0.5)
+    """
+    found = scan(matcher, "app/matching/matcher.py")
+    assert set(found) == {(3, 0.8)}
+    handed = scan(extractor, "app/relations_extraction/extractor.py", **{"app/m.py": matcher})
+    assert set(handed) == {(4, 0.5)}
