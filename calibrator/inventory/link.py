@@ -356,11 +356,10 @@ def _named_otherwise(value: Value, name: str, good: Evidence | None) -> str:
     """A name that says what else the value is: a tolerance, or a ratio, size or weight.
 
     ``max_symbol_to_word_ratio`` compared with a plain ``score`` of unknown origin is a ratio
-    of counts: only a comparison with a known similarity outweighs such a name (semantic
-    dedup's ``eps``, kept where ``cosine >= 1 - eps``).
+    of counts: only a comparison with a known similarity outweighs such a name.
     """
     similar = good is not None and good.origin is Origin.SIMILARITY
-    if set(words(name)) & TOLERANCE_WORDS and not similar:
+    if set(words(name)) & TOLERANCE_WORDS:  # even near a cosine (sympy's collinearity `eps`)
         return f"{name} is a numerical tolerance"
     if name and _vetoed(name) and threshold_name(name, value.context).strength <= 0 and not similar:
         return f"{name} names a ratio, size or weight, not seen bounding a similarity"
