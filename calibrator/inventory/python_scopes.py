@@ -270,7 +270,8 @@ class Scope:
         if isinstance(expr, ast.BoolOp):
             return [s for v in expr.values for s in self.sources(v)]
         if isinstance(expr, ast.BinOp):
-            if score_expr(expr.left) is not None or score_expr(expr.right) is not None:
+            if any(score_expr(side) is not None and not self._parameter(side)
+                   for side in (expr.left, expr.right)):  # fmt: skip
                 return []  # arithmetic on a score gives a score, not a threshold
             if isinstance(expr.op, (ast.Add, ast.Sub)):  # `t - SLACK`, `1 - threshold`
                 main = expr.right if isinstance(expr.left, ast.Constant) else expr.left
@@ -281,6 +282,13 @@ class Scope:
         if isinstance(expr, ast.NamedExpr):
             return self.sources(expr.value)
         return []
+
+    def _parameter(self, expr: ast.expr) -> bool:
+        """Whether ``expr`` names a parameter: a setting, not a score computed here.
+
+        ``max_distance = 1.0 - similarity`` with ``similarity=0.95`` passes the setting on.
+        """
+        return isinstance(expr, ast.Name) and (self.resolve(expr.id) or "").startswith("p:")
 
     # -- what a function computes --------------------------------------------------------
     def function_scope(self) -> Scope | None:

@@ -1151,3 +1151,18 @@ def test_a_running_best_seeded_with_a_threshold_and_a_threshold_handed_out_of_a_
     assert set(found) == {(3, 0.8)}
     handed = scan(extractor, "app/relations_extraction/extractor.py", **{"app/m.py": matcher})
     assert set(handed) == {(4, 0.5)}
+
+
+def test_a_similarity_setting_turned_into_a_distance_is_passed_on():
+    """``max_distance = 1.0 - similarity`` (a parameter) reaches the search's distance bound."""
+    found = scan(
+        """
+        def search_memory(query, max_distance=None):
+            return [m for m in collection.query(query) if m.distance <= max_distance]
+
+        def create_unique_memory(content, similarity=0.95):
+            max_distance = 1.0 - similarity
+            return search_memory(content, max_distance=max_distance)
+        """
+    )
+    assert set(found) == {(5, 0.95)}
