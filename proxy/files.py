@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import stat
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -63,9 +64,15 @@ def _temporary(path: Path, mode: int) -> Iterator[tuple[BinaryIO, Path]]:
 def atomic_output(path: str | Path, *, mode: int = DEFAULT_MODE) -> Iterator[BinaryIO]:
     """Write ``path`` through a temporary file that replaces it only once complete.
 
-    If the block raises, the temporary file is removed and ``path`` is left as it was.
+    If the block raises, the temporary file is removed and ``path`` is left as it was. A
+    ``path`` that is no regular file (``/dev/null``, ``/dev/stdout``, a named pipe) is written
+    in place: replacing it would put a regular file where a device or a pipe was.
     """
     target = Path(path)
+    if _special(target):
+        with target.open("wb") as direct:
+            yield direct
+        return
     with _temporary(target, mode) as (handle, temporary):
         yield handle
     try:
@@ -74,6 +81,15 @@ def atomic_output(path: str | Path, *, mode: int = DEFAULT_MODE) -> Iterator[Bin
         temporary.unlink(missing_ok=True)
         raise
     fsync_dir(target.parent)
+
+
+def _special(path: Path) -> bool:
+    """Whether ``path`` exists as something other than a regular file or a folder."""
+    try:
+        kind = path.stat().st_mode  # through symlinks: /dev/stdout is one
+    except OSError:
+        return False
+    return not stat.S_ISREG(kind) and not stat.S_ISDIR(kind)
 
 
 def write_atomic(path: str | Path, data: bytes, *, mode: int = DEFAULT_MODE) -> None:

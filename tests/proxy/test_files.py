@@ -64,3 +64,24 @@ def test_rename_durably_replaces_the_target(tmp_path):
     rename_durably(part, output)
     assert output.read_bytes() == b"done"
     assert not part.exists()
+
+
+def test_a_named_pipe_is_written_in_place_not_replaced(tmp_path):
+    """``-o /dev/stdout`` or a pipe stays what it is: written through, never renamed over.
+
+    (A report written with ``-o /dev/null`` once replaced the machine's ``/dev/null`` with a
+    regular file.)
+    """
+    import os
+    import threading
+
+    pipe = tmp_path / "pipe"
+    os.mkfifo(pipe)
+    got: list[bytes] = []
+    reader = threading.Thread(target=lambda: got.append(pipe.read_bytes()))
+    reader.start()
+    write_atomic(pipe, b"report")
+    reader.join(timeout=10)
+    assert got == [b"report"]
+    assert stat.S_ISFIFO(pipe.stat().st_mode)
+    assert [p.name for p in tmp_path.iterdir()] == ["pipe"]  # no temporary left beside it
