@@ -255,6 +255,10 @@ class _Scanner(Visitor, Values):
             elif keyword.arg is not None and callee and callee not in FIELD_CALLS:
                 slot = f"p:{callee}.{keyword.arg}"
                 self._written(slot, keyword.value, Kind.KEYWORD, keyword.arg, context, call=node)
+        option = _option_name(node)
+        if option is not None:  # `add_argument("--min-score", type=float, default=0.5)`
+            default = next(k.value for k in node.keywords if k.arg == "default")
+            self._written(f"k:{option}", default, Kind.DEFAULT, option, context, call=node)
         name = call_name(node)
         key = self.scope.getter_key(node)
         if key is not None and len(node.args) >= 2:
@@ -535,3 +539,17 @@ def _kept_private(statement: ast.stmt, name: str, kept: set[str]) -> bool:
         kept.add(target.attr)
         return True
     return False
+
+
+def _option_name(call: ast.Call) -> str | None:
+    """The name a command-line option's value goes by, when the call defines one with a default.
+
+    ``parser.add_argument("-t", "--min-score", default=0.5)`` (argparse) or
+    ``click.option("--similarity_threshold", default=0.9)``: ``min_score``, as the parsed
+    arguments and the command's keyword arguments call it.
+    """
+    if not any(k.arg == "default" for k in call.keywords):
+        return None
+    flags = [a.value for a in call.args if isinstance(a, ast.Constant) and isinstance(a.value, str)]
+    long = [f for f in flags if f.startswith("--") and len(f) > 2]
+    return long[-1][2:].replace("-", "_") if long else None

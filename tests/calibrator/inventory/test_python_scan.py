@@ -1166,3 +1166,26 @@ def test_a_similarity_setting_turned_into_a_distance_is_passed_on():
         """
     )
     assert set(found) == {(5, 0.95)}
+
+
+def test_a_command_line_options_default_is_a_value_of_its_name():
+    """``add_argument("--min-score", default=0.5)`` and ``click.option(..., default=0.9)``.
+
+    The option's value goes by its long name; a size option is no threshold.
+    """
+    found = scan(
+        """
+        import argparse
+        import click
+
+        parser = argparse.ArgumentParser()
+        parser.add_argument("-s", "--min-score", type=float, default=0.5)
+        parser.add_argument("--batch-size", type=int, default=32)
+
+        @click.option("--similarity_threshold", help="Similarity threshold", default=0.9)
+        def dedup(similarity_threshold):
+            return similarity_threshold
+        """
+    )
+    assert set(found) == {(6, 0.5), (9, 0.9)}
+    assert found[(6, 0.5)].name == "min_score"
