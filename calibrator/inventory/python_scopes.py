@@ -31,6 +31,7 @@ from calibrator.inventory.vocabulary import (
     EVALUATION_CONTEXTS,
     LEXICAL_CONTEXTS,
     MODEL_CONTEXTS,
+    RETRIEVAL_CONTEXTS,
     SIMILARITY_NAMES,
     SIMILARITY_SOURCES,
     STRING_SOURCES,
@@ -168,8 +169,8 @@ class Scope:
             return Origin.KEYWORD
         if present & MODEL_CONTEXTS:
             return Origin.MODEL
-        if evaluation and present & EVALUATION_CONTEXTS and not present & SIMILARITY_NAMES:
-            return Origin.EVALUATION
+        if evaluation and present & EVALUATION_CONTEXTS and not present & RETRIEVAL_CONTEXTS:
+            return Origin.EVALUATION  # an agent's grade, not its memory's similarity
         return Origin.UNKNOWN
 
     # -- names -------------------------------------------------------------------------

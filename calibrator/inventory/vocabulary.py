@@ -444,6 +444,13 @@ SIMILARITY_NAMES = frozenset({"similarity", "semantic", "cosine", "embedding", "
 """Words of an evaluator's name that say it scores by embedding similarity (llama-index's
 ``SemanticSimilarityEvaluator``): its pass bar is a similarity threshold."""
 
+RETRIEVAL_CONTEXTS = SIMILARITY_NAMES | {
+    "memory", "memories", "retrieval", "retriever", "retrievers", "search", "vector",
+    "vectorstore", "vectorstores", "rag", "knowledge",
+}  # fmt: skip
+"""Words that put an evaluator's or an agent's module in the retrieval business (an agent's
+memory, a similarity evaluator): its thresholds are not an LLM's grades."""
+
 LEXICAL_CONTEXTS = frozenset({"tfidf", "bm25", "bm25s", "fulltext", "lexical"})
 """Words of a module's path or a class's name that serve a lexical index (a TF-IDF matcher's
 cosine compares term weights: the embedding model is not in it)."""

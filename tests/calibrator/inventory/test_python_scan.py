@@ -775,8 +775,8 @@ def test_a_threshold_handed_to_a_librarys_search_call_is_a_similarity_threshold(
                 ).points
 
         def title_search(title, found, title_similarity_threshold: float = 0.75):
-            overlap = len(set(title.split()) & set(found.split())) / len(set(title.split()))
-            return overlap >= title_similarity_threshold
+            similarity = len(set(title.split()) & set(found.split())) / len(set(title.split()))
+            return similarity >= title_similarity_threshold
 
         def lookup(title, found):
             return title_search(title, found, title_similarity_threshold=0.8)
@@ -1189,3 +1189,29 @@ def test_a_command_line_options_default_is_a_value_of_its_name():
     )
     assert set(found) == {(6, 0.5), (9, 0.9)}
     assert found[(6, 0.5)].name == "min_score"
+
+
+def test_an_agents_memory_is_retrieval_and_an_agents_grade_is_not():
+    """In ``neo4j_agent_memory/memory/long_term.py`` a search's threshold is a similarity's.
+
+    An agent's module names an LLM's grades; an agent's *memory* module serves a retrieval,
+    whose threshold is sent with the query embedding.
+    """
+    memory = """
+    class LongTermMemory:
+        async def search_entities(self, query, *, limit: int = 10, threshold: float = 0.7):
+            embedding = await self._embedder.embed(query)
+            return await self._client.execute_read(
+                SEARCH_BY_EMBEDDING, {"embedding": embedding, "threshold": threshold}
+            )
+
+        def keep(self, hits, threshold: float = 0.75):
+            return [h for h in hits if h.score >= threshold]
+    """
+    grader = """
+    class ReflexionAgent:
+        def keep(self, results, threshold: float = 0.75):
+            return [r for r in results if r.score >= threshold]
+    """
+    assert set(scan(memory, "neo4j_agent_memory/memory/long_term.py")) == {(3, 0.7), (9, 0.75)}
+    assert scan(grader, "app/agents/reflexion.py") == {}
