@@ -116,6 +116,8 @@ class FileFacts:
     signatures: tuple[Signature, ...] = ()
     bases: tuple[tuple[str, str], ...] = ()  # (class, base class)
     returns: tuple[tuple[str, Origin], ...] = ()  # (module-level function, what it returns)
+    # (path, line, column, imported function): a number compared with that function's result
+    compared: tuple[tuple[str, int, int, str], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,6 +140,7 @@ class FactsBuilder:
     signatures: list[Signature] = field(default_factory=list)
     bases: list[tuple[str, str]] = field(default_factory=list)
     returns: list[tuple[str, Origin]] = field(default_factory=list)
+    compared: list[tuple[str, int, int, str]] = field(default_factory=list)
 
     def flow(self, target: str, sources: tuple[str, ...] | list[str]) -> None:
         """Record that ``target`` takes its value from each of ``sources``."""
@@ -198,6 +201,7 @@ class FactsBuilder:
             tuple(self.signatures),
             tuple(self.bases),
             tuple(self.returns),
+            tuple(self.compared),
         )
 
 

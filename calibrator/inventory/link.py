@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from collections import defaultdict, deque
 from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import replace
 from typing import NamedTuple
 
 from calibrator.inventory.facts import (
@@ -97,7 +98,9 @@ class Graph:
         signatures: dict[str, list[Signature]] = defaultdict(list)
         bases: list[tuple[str, str]] = []
         returns: dict[str, set[Origin]] = defaultdict(set)
+        self.compared: list[tuple[str, int, int, str]] = []
         for facts in files:
+            self.compared.extend(facts.compared)
             self.values.extend(facts.values)
             uses.extend(facts.uses)
             for function, returned in facts.returns:
@@ -109,6 +112,7 @@ class Graph:
             for target, source in facts.flows:
                 self.sources[target].add(source)
         self.uses = [_imported_origin(use, returns) for use in uses]
+        self.returns = returns
         # functions the scan defines: their own bodies say what their parameters do
         self.defined = set(signatures) | {
             v.node[2:].rpartition(".")[0].rpartition(".")[2] for v in self.values
@@ -313,16 +317,41 @@ def _hop(found: Evidence, *, bridged: bool) -> Evidence:
     return found._replace(confidence=confidence, hops=found.hops + 1)
 
 
-def link(files: Iterable[FileFacts]) -> list[Finding]:
-    """Every value judged a threshold (at any confidence), as findings where it is written."""
+def link(files: Iterable[FileFacts], found: Iterable[Finding] = ()) -> list[Finding]:
+    """Every value judged a threshold (at any confidence), as findings where it is written.
+
+    ``found``: the findings each file told alone; a number compared there with what an
+    imported function returns is judged again by what that function's own module shows it
+    returns (``find_similar`` computing a word overlap), and all of them are returned first.
+    """
     graph = Graph(files)
+    findings = _rejudged(list(found), graph)
     positive, negative = graph.evidence()
-    findings: list[Finding] = []
     for value in graph.values:
         finding = _judge(value, positive.get(value.node), negative.get(value.node), graph)
         if finding is not None:
             findings.append(finding)
     return findings
+
+
+def _rejudged(found: list[Finding], graph: Graph) -> list[Finding]:
+    """Comparisons whose imported score function returns no similarity, at low confidence."""
+    against: dict[tuple[str, int, int], tuple[str, Origin]] = {}
+    for path, line, column, callee in graph.compared:
+        returned = graph.returns.get(callee, set())
+        if len(returned) == 1 and next(iter(returned)) in NOT_SIMILARITY:
+            against[path, line, column] = (callee, next(iter(returned)))
+    if not against:
+        return found
+    revised = []
+    for finding in found:
+        why = against.get((finding.path, finding.line or 0, finding.column or 0))
+        if why is None or finding.confidence <= LOW:
+            revised.append(finding)
+            continue
+        reason = f"{finding.reason}; but {why[0]} returns a {why[1].value} score"
+        revised.append(replace(finding, confidence=LOW, reason=reason))
+    return revised
 
 
 def _doubt(

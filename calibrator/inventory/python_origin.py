@@ -60,16 +60,23 @@ def imported_callee(scope: Scope, expr: ast.expr) -> str | None:
     """The imported function ``expr`` is the result of, directly or through one local name.
 
     ``strings_similarity(a, b)``, or ``sim`` bound to an expression whose one imported call is
-    ``strings_similarity`` (``sim, best = max((strings_similarity(t, x), t) for t in ts)``):
+    ``strings_similarity`` (``sim, best = max((strings_similarity(t, x), t) for t in ts)``),
+    through up to three bindings (``_, score = similar[0]`` after ``similar = find_similar(q)``):
     its name, for the linker to look up what it returns.
     """
-    if isinstance(expr, ast.Name):
-        around = scope.function_scope()
-        bindings = around.assigned().get(expr.id, []) if around is not None else []
-        before = [b for b in bindings if b[0] <= expr.lineno]
+    around = scope.function_scope()
+    line = getattr(expr, "lineno", 0)
+    for _ in range(3):  # `score` from `_, _, score = similar[0]` from `similar = f(...)`
+        name = expr
+        while isinstance(name, (ast.Subscript, ast.Attribute)):
+            name = name.value
+        if not isinstance(name, ast.Name) or around is None:
+            break
+        bindings = around.assigned().get(name.id, [])
+        before = [b for b in bindings if b[0] <= line]
         if not before:
             return None
-        expr = before[-1][1]
+        line, expr = before[-1]
     imported = {
         node.func.id
         for node in ast.walk(expr)

@@ -24,6 +24,7 @@ import ast
 import re
 
 from calibrator.inventory.facts import (
+    NOT_SIMILARITY,
     FactsBuilder,
     FileScan,
     Origin,
@@ -432,6 +433,19 @@ class _Scanner(Visitor, Values):
         assert amount is not None
         confidence, reason = judge_literal(amount, literal, score, origin, parents, score_side)
         self._finding(literal, amount, kept, score.metric, confidence, reason)
+        if origin not in NOT_SIMILARITY:
+            self._compared_with_import(literal, score_side)
+
+    def _compared_with_import(self, literal: ast.expr, score_side: ast.expr) -> None:
+        """A number compared with what an imported function returns: for the linker to judge.
+
+        ``score > 0.85`` after ``_, score = find_similar(q)[0]``: what ``find_similar``'s own
+        module shows it returns (a word overlap) beats its name.
+        """
+        callee = imported_callee(self.scope, score_side)
+        if callee is not None:
+            place = (self.path, literal.lineno, literal.col_offset + 1, callee)
+            self.facts.compared.append(place)
 
     def _compared_with_outcome(self, node: ast.Compare, other: ast.expr, value: ast.expr) -> None:
         """``run.success_score < score_threshold``: a threshold name bounding no similarity.

@@ -178,8 +178,8 @@ def scan_texts(texts: Mapping[str, str], *, include_tests: bool = False) -> Scan
     For small projects held in memory (tests, examples); paths are shown as given.
     """
     scans = [scan_text(t, path, include_tests=include_tests) for path, t in texts.items()]
-    findings = [f for scanned in scans for f in scanned.findings]
-    findings.extend(link(scanned.facts for scanned in scans))
+    alone = [f for scanned in scans for f in scanned.findings]
+    findings = link((scanned.facts for scanned in scans), alone)
     return ScanResult(tuple(findings), tuple(e for scanned in scans for e in scanned.errors))
 
 
@@ -199,8 +199,9 @@ def _scan_batch(batch: list[Source]) -> tuple[ScanResult, list[FileFacts]]:
     for scanned in scanned_all:
         findings.extend(scanned.findings)
         errors.extend(scanned.errors)
-        if scanned.facts.values or scanned.facts.uses or scanned.facts.flows:
-            facts.append(scanned.facts)
+        kept = scanned.facts
+        if kept.values or kept.uses or kept.flows or kept.compared or kept.returns:
+            facts.append(kept)
     return ScanResult(tuple(findings), tuple(errors)), facts
 
 
@@ -219,7 +220,7 @@ def scan_sources(sources: list[Source], jobs: int = 0) -> ScanResult:
         context = multiprocessing.get_context("fork")
         with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
             parts = list(pool.map(_scan_batch, batches))
-    findings = [f for part, _ in parts for f in part.findings]
+    alone = [f for part, _ in parts for f in part.findings]
     errors = tuple(e for part, _ in parts for e in part.errors)
-    findings.extend(link(facts for _, batch_facts in parts for facts in batch_facts))
+    findings = link((facts for _, batch_facts in parts for facts in batch_facts), alone)
     return ScanResult(tuple(findings), errors)

@@ -1215,3 +1215,37 @@ def test_an_agents_memory_is_retrieval_and_an_agents_grade_is_not():
     """
     assert set(scan(memory, "neo4j_agent_memory/memory/long_term.py")) == {(3, 0.7), (9, 0.75)}
     assert scan(grader, "app/agents/reflexion.py") == {}
+
+
+def test_a_number_compared_with_an_imported_word_overlap_is_no_threshold():
+    """``score > 0.7`` where ``score`` is what an imported ``text_similarity`` returns.
+
+    That function's own module shows a word overlap, which beats its name, for literal
+    comparisons as for named thresholds; an imported cosine keeps the comparison.
+    """
+    utils = """
+    def text_similarity(a, b):
+        words_a, words_b = set(a.split()), set(b.split())
+        return len(words_a & words_b) / len(words_a | words_b)
+
+    def vector_similarity(a, b):
+        return float(a @ b)
+    """
+    found = scan(
+        """
+        from app.utils import text_similarity, vector_similarity
+
+        def review(memory, others):
+            flagged = []
+            for other in others:
+                score = text_similarity(memory.text, other.text)
+                if score > 0.7:
+                    flagged.append(other)
+                cosine = vector_similarity(memory.vector, other.vector)
+                if cosine > 0.8:
+                    flagged.append(other)
+            return flagged
+        """,
+        **{"app/utils.py": utils},
+    )
+    assert set(found) == {(11, 0.8)}
