@@ -59,16 +59,8 @@ def main() -> int:
     )
     for s in scores:
         print(_row(s, str(files[s.package]), f"{seconds[s.package]:.1f}"))
-    for role in (
-        "development",
-        "held-out",
-        "held-out-2",
-        "held-out-3",
-        "held-out-4",
-        "held-out-5",
-        "held-out-6",
-        None,
-    ):
+    roles = list(dict.fromkeys(s.role for s in scores))  # as the benchmark lists them
+    for role in [*roles, None]:
         merged = total(scores, role)
         print(
             _row(merged, str(sum(files[s.package] for s in scores if role in (None, s.role))), "")
