@@ -29,6 +29,13 @@ from enum import StrEnum
 from typing import NamedTuple
 
 from calibrator.inventory.findings import Direction, Finding, Kind, Metric, ScanError
+from calibrator.inventory.vocabulary import (
+    KEYWORD_SOURCES,
+    MODEL_SOURCES,
+    OUTCOME_WORDS,
+    SIMILARITY_SOURCES,
+    STRING_SOURCES,
+)
 
 
 class Origin(StrEnum):
@@ -237,3 +244,19 @@ def slot_name(node: str) -> str:
         return node.rsplit(":", 1)[1]
     rest = node[2:]
     return rest.rsplit(".", 1)[-1] if node.startswith(("p:", "a:")) else rest
+
+
+def classify(name_words: tuple[str, ...] | list[str]) -> Origin:
+    """The origin the words of a call's name (or receiver) say: string, keyword, similarity..."""
+    present = set(name_words)
+    if present & STRING_SOURCES:
+        return Origin.STRING
+    if present & KEYWORD_SOURCES:
+        return Origin.KEYWORD
+    if present & SIMILARITY_SOURCES:
+        return Origin.SIMILARITY
+    if present & MODEL_SOURCES:
+        return Origin.MODEL
+    if present & OUTCOME_WORDS:
+        return Origin.OTHER
+    return Origin.UNKNOWN

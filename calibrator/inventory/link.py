@@ -32,6 +32,7 @@ from calibrator.inventory.facts import (
     Use,
     Value,
     bind_calls,
+    classify,
     slot_name,
 )
 from calibrator.inventory.findings import Direction, Finding, Kind, Metric
@@ -43,11 +44,7 @@ from calibrator.inventory.names import (
     words,
 )
 from calibrator.inventory.vocabulary import (
-    KEYWORD_SOURCES,
     MODEL_NAMES,
-    MODEL_SOURCES,
-    SIMILARITY_SOURCES,
-    STRING_SOURCES,
     TOLERANCE_WORDS,
     VETO_WORDS,
 )
@@ -258,12 +255,7 @@ def _called_origin(slot: str, defined: set[str]) -> Origin:
     callee = slot[2:].rpartition(".")[0]
     if callee in defined or "." in callee:
         return Origin.UNKNOWN
-    present = set(words(callee))
-    if present & SIMILARITY_SOURCES and not present & (
-        STRING_SOURCES | MODEL_SOURCES | KEYWORD_SOURCES
-    ):
-        return Origin.SIMILARITY
-    return Origin.UNKNOWN
+    return Origin.SIMILARITY if classify(words(callee)) is Origin.SIMILARITY else Origin.UNKNOWN
 
 
 def _imported_origin(use: Use, returns: Mapping[str, set[Origin]]) -> Use:

@@ -10,17 +10,10 @@ from __future__ import annotations
 
 import ast
 
-from calibrator.inventory.facts import Origin
+from calibrator.inventory.facts import Origin, classify
 from calibrator.inventory.names import words
 from calibrator.inventory.python_exprs import call_name
 from calibrator.inventory.python_scopes import PASS_THROUGH, Scope
-from calibrator.inventory.vocabulary import (
-    KEYWORD_SOURCES,
-    MODEL_SOURCES,
-    OUTCOME_WORDS,
-    SIMILARITY_SOURCES,
-    STRING_SOURCES,
-)
 
 DEPTH = 6
 """How many steps (bindings, calls) a score is followed back."""
@@ -260,22 +253,6 @@ def _returns(function: ast.AST) -> list[ast.Return]:
 
 _NEW_SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
 _STATEMENT_LISTS = ("body", "orelse", "finalbody")
-
-
-def classify(name_words: tuple[str, ...] | list[str]) -> Origin:
-    """The origin the words of a call's name (or receiver) say: string, keyword, similarity..."""
-    present = set(name_words)
-    if present & STRING_SOURCES:
-        return Origin.STRING
-    if present & KEYWORD_SOURCES:
-        return Origin.KEYWORD
-    if present & SIMILARITY_SOURCES:
-        return Origin.SIMILARITY
-    if present & MODEL_SOURCES:
-        return Origin.MODEL
-    if present & OUTCOME_WORDS:
-        return Origin.OTHER
-    return Origin.UNKNOWN
 
 
 def percent_scale(scope: Scope, expr: ast.expr, depth: int = 3) -> float:
