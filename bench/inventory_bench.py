@@ -31,7 +31,7 @@ sys.path.insert(0, str(ROOT))
 
 from calibrator.inventory.findings import MEDIUM, dedupe  # noqa: E402
 from calibrator.inventory.walk import collect, scan_sources  # noqa: E402
-from tests.calibrator.inventory.benchmark import expectations, fetch  # noqa: E402
+from tests.calibrator.inventory.benchmark import expectations, fetch_all  # noqa: E402
 
 BUDGET_S = 10.0
 ARTICLE_GREP = (
@@ -42,11 +42,8 @@ ARTICLE_GREP = (
 
 def corpus_files(only: list[str] | None = None) -> list[Path]:
     """Every Python file of the benchmark's pinned packages (fetched when absent)."""
-    files: list[Path] = []
-    for name, version in expectations()["packages"].items():
-        if not only or name in only:
-            files.extend(sorted(fetch(name, version).rglob("*.py")))
-    return files
+    pinned = {n: v for n, v in expectations()["packages"].items() if not only or n in only}
+    return [f for root in fetch_all(pinned).values() for f in sorted(root.rglob("*.py"))]
 
 
 def build_tree(files: list[Path], count: int, folder: Path) -> int:

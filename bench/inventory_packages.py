@@ -21,7 +21,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from tests.calibrator.inventory.benchmark import Score, expectations, fetch, score, total  # noqa: E402
+from tests.calibrator.inventory.benchmark import (  # noqa: E402
+    Score,
+    expectations,
+    fetch_all,
+    score,
+    total,
+)
 
 
 def _ratio(value: float | None) -> str:
@@ -46,8 +52,7 @@ def main() -> int:
     scores: list[Score] = []
     files: dict[str, int] = {}
     seconds: dict[str, float] = {}
-    for name, version in expected["packages"].items():
-        root = fetch(name, version)
+    for name, root in fetch_all(expected["packages"]).items():
         files[name] = sum(1 for _ in root.rglob("*.py"))
         start = time.perf_counter()
         scores.append(score(name, root, expected))

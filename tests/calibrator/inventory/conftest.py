@@ -22,7 +22,7 @@ from tests.calibrator.inventory.benchmark import (
     FetchError,
     Score,
     expectations,
-    fetch,
+    fetch_all,
     score,
 )
 
@@ -45,13 +45,11 @@ def expected_corpus() -> dict[str, Any]:
 @pytest.fixture(scope="session")
 def corpus(expected_corpus: dict[str, Any]) -> dict[str, Path]:
     """Package name to the folder of its unpacked pinned wheel."""
-    roots: dict[str, Path] = {}
-    for name, version in expected_corpus["packages"].items():
-        try:
-            roots[name] = fetch(name, version)
-        except FetchError as e:
-            _unavailable(str(e))
-    return roots
+    try:
+        return fetch_all(expected_corpus["packages"])
+    except FetchError as e:
+        _unavailable(str(e))
+        raise  # _unavailable skips or fails; never reached
 
 
 @pytest.fixture(scope="session")
