@@ -17,7 +17,8 @@ When anything fails before the rename, the temporary file is removed and the tar
 as it was. :func:`create_exclusive` is the same write for a name that must not exist yet (a
 published version number): it links instead of renaming, and says False when the name is
 taken. :func:`create_private` creates a file that others write in place (SQLite's) with the
-same private mode, before they open it.
+same private mode, before they open it. A target that is no regular file (``/dev/null``, a
+pipe; :func:`is_special`) is written in place: renamed over, it would stop being a device.
 
 May import: nothing of proxy (stdlib only).
 """
@@ -69,7 +70,7 @@ def atomic_output(path: str | Path, *, mode: int = DEFAULT_MODE) -> Iterator[Bin
     in place: replacing it would put a regular file where a device or a pipe was.
     """
     target = Path(path)
-    if _special(target):
+    if is_special(target):
         with target.open("wb") as direct:
             yield direct
         return
@@ -83,7 +84,7 @@ def atomic_output(path: str | Path, *, mode: int = DEFAULT_MODE) -> Iterator[Bin
     fsync_dir(target.parent)
 
 
-def _special(path: Path) -> bool:
+def is_special(path: Path) -> bool:
     """Whether ``path`` exists as something other than a regular file or a folder."""
     try:
         kind = path.stat().st_mode  # through symlinks: /dev/stdout is one

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from proxy.errors import ConfigError
-from proxy.files import write_atomic
+from proxy.files import is_special, write_atomic
 
 LEVELS = {"low": 0.0, "medium": 0.5, "high": 0.75}
 
@@ -160,4 +160,6 @@ def _emit(text: str, target: Path | None) -> None:
     if target is None:
         sys.stdout.write(text)
         return
-    write_atomic(target.resolve(), text.encode("utf-8"))
+    # a device or a pipe (`-o /dev/stdout`) is written as it is named: resolved, /dev/stdout
+    # is /proc/self/fd/1's target, `pipe:[...]`, which no path opens
+    write_atomic(target if is_special(target) else target.resolve(), text.encode("utf-8"))

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import stat
+import threading
 
 import pytest
 
@@ -72,9 +74,6 @@ def test_a_named_pipe_is_written_in_place_not_replaced(tmp_path):
     (A report written with ``-o /dev/null`` once replaced the machine's ``/dev/null`` with a
     regular file.)
     """
-    import os
-    import threading
-
     pipe = tmp_path / "pipe"
     os.mkfifo(pipe)
     got: list[bytes] = []

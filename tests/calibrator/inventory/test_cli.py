@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -134,3 +136,18 @@ def test_table_is_the_default(project: Path, capsys: pytest.CaptureFixture[str])
     """Without ``--format`` a table is printed."""
     assert main(["inventory", str(project / "app")]) == 0
     assert "1 similarity thresholds" in capsys.readouterr().out
+
+
+def test_the_report_goes_through_a_pipe_named_as_output(project: Path):
+    """``-o /dev/stdout`` with stdout a pipe: the report is written through, nothing replaced.
+
+    (Resolved, ``/dev/stdout`` is ``pipe:[...]``, which no path opens; and a device or pipe
+    renamed over would stop being one.)
+    """
+    command = [
+        str(Path(sys.executable).parent / "embedshift"), "inventory", str(project / "app"),
+        "--format", "json", "-o", "/dev/stdout",
+    ]  # fmt: skip
+    done = subprocess.run(command, capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode == 0, done.stderr
+    assert [f["value"] for f in json.loads(done.stdout)] == [0.82]
