@@ -24,6 +24,9 @@ ACCESSORS = frozenset(
 """Methods that read a value out of what they are called on (``hit.get("_score", 0)``), and
 so share its origin."""
 
+READ_THROUGH = PASS_THROUGH | ACCESSORS
+"""Calls whose result is what they are given or called on: no step back when followed."""
+
 
 def origin(scope: Scope, expr: ast.expr) -> Origin:
     """Where a score comes from: follow names back to the call that computed them.
@@ -87,7 +90,7 @@ def follow(scope: Scope, expr: ast.expr, depth: int, seen: set[str], line: int) 
     # a step back is a binding or a call; the parts of one expression are no step
     # (`max(0, 1 - distances[0])` is as near to its search as `distances`)
     if isinstance(expr, ast.Call):
-        passed = call_name(expr) in PASS_THROUGH or call_name(expr) in ACCESSORS
+        passed = call_name(expr) in READ_THROUGH
         return _call_origin(scope, expr, depth if passed else depth - 1, seen, line)
     if isinstance(expr, ast.Name):
         return _name_origin(scope, expr.id, depth - 1, seen, line)
@@ -151,7 +154,7 @@ def _call_origin(scope: Scope, call: ast.Call, depth: int, seen: set[str], line:
     if found is not Origin.UNKNOWN:
         return found
     func = call.func
-    if name in PASS_THROUGH or name in ACCESSORS or name in ("filter", "map"):
+    if name in READ_THROUGH or name in ("filter", "map"):
         for arg in call.args:
             found = follow(scope, arg, depth, seen, line)
             if found is not Origin.UNKNOWN:

@@ -256,10 +256,10 @@ class _Scanner(Visitor, Values):
             elif keyword.arg is not None and callee and callee not in FIELD_CALLS:
                 slot = f"p:{callee}.{keyword.arg}"
                 self._written(slot, keyword.value, Kind.KEYWORD, keyword.arg, context, call=node)
-        option = _option_name(node)
+        option = _option(node)
         if option is not None:  # `add_argument("--min-score", type=float, default=0.5)`
-            default = next(k.value for k in node.keywords if k.arg == "default")
-            self._written(f"k:{option}", default, Kind.DEFAULT, option, context, call=node)
+            name, default = option
+            self._written(f"k:{name}", default, Kind.DEFAULT, name, context, call=node)
         name = call_name(node)
         key = self.scope.getter_key(node)
         if key is not None and len(node.args) >= 2:
@@ -310,17 +310,6 @@ class _Scanner(Visitor, Values):
             for score_side, value_side, on_left in ((left, right, True), (right, left, False)):
                 self._compared(node, op, score_side, value_side, on_left=on_left)
         self.generic_visit(node)
-
-    def _parameter(self, expr: ast.expr) -> bool:
-        """Whether ``expr`` is a parameter of the function it is read in.
-
-        A score-named parameter compared with a score is a cutoff (``if cosine < low_score:
-        continue`` with ``low_score=0.63``): a running best score is a local, not a parameter.
-        """
-        if not isinstance(expr, ast.Name):
-            return False
-        scope = self.scope.function_scope()
-        return scope is not None and expr.id in scope.params
 
     def _seeded_best(self, best: ast.expr, score: ast.expr, line: int) -> bool:
         """Whether a running best score starts from a threshold (``best_sim = threshold``).
@@ -396,7 +385,7 @@ class _Scanner(Visitor, Values):
             return
         if (
             score_expr(value_side) is not None
-            and not self._parameter(value_side)
+            and not self.scope.is_parameter(value_side)
             and not self._seeded_best(value_side, score_side, node.lineno)
         ):
             return  # two scores compared (a running best), unless one is a parameter
@@ -555,15 +544,16 @@ def _kept_private(statement: ast.stmt, name: str, kept: set[str]) -> bool:
     return False
 
 
-def _option_name(call: ast.Call) -> str | None:
-    """The name a command-line option's value goes by, when the call defines one with a default.
+def _option(call: ast.Call) -> tuple[str, ast.expr] | None:
+    """A command-line option's name and default, when the call defines one with a default.
 
     ``parser.add_argument("-t", "--min-score", default=0.5)`` (argparse) or
     ``click.option("--similarity_threshold", default=0.9)``: ``min_score``, as the parsed
     arguments and the command's keyword arguments call it.
     """
-    if not any(k.arg == "default" for k in call.keywords):
-        return None
+    default = next((k.value for k in call.keywords if k.arg == "default"), None)
     flags = [a.value for a in call.args if isinstance(a, ast.Constant) and isinstance(a.value, str)]
     long = [f for f in flags if f.startswith("--") and len(f) > 2]
-    return long[-1][2:].replace("-", "_") if long else None
+    if default is None or not long:
+        return None
+    return long[-1][2:].replace("-", "_"), default

@@ -271,7 +271,7 @@ class Scope:
         if isinstance(expr, ast.BoolOp):
             return [s for v in expr.values for s in self.sources(v)]
         if isinstance(expr, ast.BinOp):
-            if any(score_expr(side) is not None and not self._parameter(side)
+            if any(score_expr(side) is not None and not self.is_parameter(side)
                    for side in (expr.left, expr.right)):  # fmt: skip
                 return []  # arithmetic on a score gives a score, not a threshold
             if isinstance(expr.op, (ast.Add, ast.Sub)):  # `t - SLACK`, `1 - threshold`
@@ -284,10 +284,12 @@ class Scope:
             return self.sources(expr.value)
         return []
 
-    def _parameter(self, expr: ast.expr) -> bool:
+    def is_parameter(self, expr: ast.expr) -> bool:
         """Whether ``expr`` names a parameter: a setting, not a score computed here.
 
-        ``max_distance = 1.0 - similarity`` with ``similarity=0.95`` passes the setting on.
+        ``max_distance = 1.0 - similarity`` with ``similarity=0.95`` passes the setting on, and
+        ``if cosine < low_score: continue`` with ``low_score=0.63`` is a cutoff (a running
+        best score is a local, not a parameter).
         """
         return isinstance(expr, ast.Name) and (self.resolve(expr.id) or "").startswith("p:")
 
