@@ -105,16 +105,19 @@ def statement_bindings(root: ast.AST) -> tuple[set[str], set[str]]:  # noqa: C90
     return bound, declared
 
 
-def assignments(root: ast.AST) -> dict[str, list[tuple[int, ast.expr]]]:  # noqa: C901 - one branch per binding kind
+def assignments(root: ast.AST) -> dict[str, list[tuple[int, ast.expr]]]:  # noqa: C901, PLR0912 - one branch per binding kind
     """Each name a scope binds, with the lines and expressions that give it its value.
 
     For loop and comprehension targets, the iterated expression; for tuple unpacking of a
-    tuple, the matching element. Sorted by line.
+    tuple, the matching element; for a collection filled by ``similar.append((id, score))``,
+    what is put in. Sorted by line.
     """
     found: dict[str, list[tuple[int, ast.expr]]] = {}
     for node in own_nodes(root):
         pairs: list[tuple[ast.expr, ast.expr]] = []
-        if isinstance(node, ast.Assign):
+        if isinstance(node, ast.Expr) and isinstance(node.value, ast.Call):
+            pairs = _filled(node.value)
+        elif isinstance(node, ast.Assign):
             pairs = [(t, node.value) for t in node.targets]
         elif isinstance(node, (ast.AnnAssign, ast.AugAssign, ast.NamedExpr)) and node.value:
             pairs = [(node.target, node.value)]
@@ -139,6 +142,23 @@ def assignments(root: ast.AST) -> dict[str, list[tuple[int, ast.expr]]]:  # noqa
     for bindings in found.values():
         bindings.sort(key=lambda pair: pair[0])
     return found
+
+
+FILLING = frozenset({"append", "appendleft", "add", "insert", "extend", "put", "put_nowait"})
+"""Methods that put a value into the collection they are called on."""
+
+
+def _filled(call: ast.Call) -> list[tuple[ast.expr, ast.expr]]:
+    """``results.append(item)`` as a binding of ``results`` to ``item`` (the last argument)."""
+    func = call.func
+    if (
+        isinstance(func, ast.Attribute)
+        and func.attr in FILLING
+        and isinstance(func.value, ast.Name)
+        and call.args
+    ):
+        return [(func.value, call.args[-1])]
+    return []
 
 
 def _enumerated(

@@ -14,6 +14,7 @@ from calibrator.inventory.facts import Origin, classify
 from calibrator.inventory.names import words
 from calibrator.inventory.python_exprs import call_name
 from calibrator.inventory.python_scopes import PASS_THROUGH, Scope
+from calibrator.inventory.vocabulary import SCORE_WORDS
 
 DEPTH = 6
 """How many steps (bindings, calls) a score is followed back."""
@@ -100,10 +101,31 @@ def follow(scope: Scope, expr: ast.expr, depth: int, seen: set[str], line: int) 
         return _binop_origin(scope, expr, depth, seen, line)
     if isinstance(expr, (ast.ListComp, ast.SetComp, ast.GeneratorExp, ast.DictComp)):
         return follow(scope, expr.generators[0].iter, depth, seen, line)
-    if isinstance(expr, ast.IfExp):
-        body = follow(scope, expr.body, depth, seen, line)
-        return body if body is not Origin.UNKNOWN else follow(scope, expr.orelse, depth, seen, line)
+    for part in _alternatives(expr):  # the first part that shows one
+        found = follow(scope, part, depth, seen, line)
+        if found is not Origin.UNKNOWN:
+            return found
     return Origin.UNKNOWN
+
+
+def _alternatives(expr: ast.expr) -> list[ast.expr]:
+    """The parts of an expression that may give it its origin, in the order to try them.
+
+    Both sides of ``a if c else b``; the elements of ``(row["id"], content, score)``; a
+    record's score (``{"id": i, "score": score}``), else its values.
+    """
+    if isinstance(expr, ast.IfExp):
+        return [expr.body, expr.orelse]
+    if isinstance(expr, (ast.Tuple, ast.List, ast.Set)):
+        return expr.elts
+    if isinstance(expr, ast.Dict):
+        scored = [
+            value
+            for key, value in zip(expr.keys, expr.values, strict=True)
+            if isinstance(key, ast.Constant) and set(words(str(key.value))) & SCORE_WORDS
+        ]
+        return scored or expr.values
+    return []
 
 
 def _binop_origin(scope: Scope, expr: ast.BinOp, depth: int, seen: set[str], line: int) -> Origin:

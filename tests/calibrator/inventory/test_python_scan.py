@@ -1249,3 +1249,57 @@ def test_a_number_compared_with_an_imported_word_overlap_is_no_threshold():
         **{"app/utils.py": utils},
     )
     assert set(found) == {(11, 0.8)}
+
+
+def test_scores_collected_by_append_in_another_module_keep_their_origin():
+    """``similar.append((id, score))`` in a search helper, the best read in another module.
+
+    What the helper returns is the list it filled, so a word overlap put in as a tuple or as a
+    record's ``"score"`` is no embedding similarity where its caller compares it; the same
+    shape over a cosine of embeddings is.
+    """
+    utils = """
+    from difflib import SequenceMatcher
+
+    def find_similar(content, rows):
+        similar = []
+        for row in rows:
+            score = SequenceMatcher(None, content, row["content"]).ratio()
+            similar.append((row["id"], row["content"], score))
+        return sorted(similar, key=lambda x: -x[2])
+
+    def find_conflicts(rows):
+        conflicts = []
+        for a in rows:
+            for b in rows:
+                words_a, words_b = set(a.split()), set(b.split())
+                score = len(words_a & words_b) / len(words_a | words_b)
+                conflicts.append({"id1": a, "id2": b, "score": score})
+        return conflicts
+
+    def find_near(vector, rows):
+        near = []
+        for row in rows:
+            near.append({"id": row["id"], "score": float(vector @ row["vector"])})
+        return near
+    """
+    found = scan(
+        """
+        from app.utils import find_conflicts, find_near, find_similar
+
+        def ingest(content, rows, vector):
+            similar = find_similar(content, rows)
+            best_id, best_content, score = similar[0]
+            if score > 0.85:
+                return best_id
+            for conflict in find_conflicts(rows):
+                if conflict["score"] > 0.8:
+                    return conflict["id1"]
+            for hit in find_near(vector, rows):
+                if hit["score"] > 0.75:
+                    return hit["id"]
+            return None
+        """,
+        **{"app/utils.py": utils},
+    )
+    assert set(found) == {(13, 0.75)}
