@@ -89,10 +89,7 @@ def _download_together(packages: dict[str, str]) -> None:
     with tempfile.TemporaryDirectory(dir=CACHE) as temp:
         download = Path(temp, "wheels")
         pins = [f"{name}=={version}" for name, version in packages.items()]
-        command = [
-            sys.executable, "-m", "pip", "download", "--quiet", "--no-deps",
-            "--only-binary=:all:", "--dest", str(download), *pins,
-        ]  # fmt: skip
+        command = _pip_download(download, pins)
         subprocess.run(command, capture_output=True, text=True, timeout=1800, check=False)
         wheels = {_wheel_key(w.name): w for w in download.glob("*.whl")}
         for name, version in packages.items():
@@ -111,14 +108,23 @@ def _wheel_key(filename: str) -> tuple[str, str]:
     return _normalized(name), version
 
 
+def _pip_download(dest: Path, pins: list[str]) -> list[str]:
+    """The pip command that downloads the wheels of ``pins`` into ``dest``, nothing else.
+
+    Whatever Python a release requires (``agent-memory-server`` wants 3.12): its wheel is only
+    read here, never installed or run.
+    """
+    return [
+        sys.executable, "-m", "pip", "download", "--quiet", "--no-deps", "--only-binary=:all:",
+        "--ignore-requires-python", "--dest", str(dest), *pins,
+    ]  # fmt: skip
+
+
 def _download(name: str, version: str, target: Path) -> None:
     """Download and unpack the wheel into ``target``, whole or not at all."""
     with tempfile.TemporaryDirectory(dir=CACHE) as temp:
         download = Path(temp, "wheel")
-        command = [
-            sys.executable, "-m", "pip", "download", "--quiet", "--no-deps",
-            "--only-binary=:all:", "--dest", str(download), f"{name}=={version}",
-        ]  # fmt: skip
+        command = _pip_download(download, [f"{name}=={version}"])
         done = subprocess.run(command, capture_output=True, text=True, timeout=600, check=False)
         wheels = sorted(download.glob("*.whl"))
         if done.returncode != 0 or not wheels:
