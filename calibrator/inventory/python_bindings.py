@@ -69,14 +69,16 @@ def own_nodes(root: ast.AST) -> list[ast.AST]:
     return out
 
 
-def statement_bindings(root: ast.AST) -> tuple[set[str], set[str]]:  # noqa: C901, PLR0912 - one branch per statement kind
-    """Names a function's statements bind, and those it declares global or nonlocal.
+def statement_bindings(root: ast.AST) -> tuple[set[str], set[str], set[str]]:  # noqa: C901, PLR0912 - one branch per statement kind
+    """Names a function's statements bind, declare global or nonlocal, and import.
 
-    Statements only (assignments, loops, ``with``, ``except``), not expressions, and not
-    nested functions or classes: this runs for every function, so it stays cheap.
+    Imported: ``from ..config import DEDUP_THRESHOLD`` inside a method. Statements only
+    (assignments, loops, ``with``, ``except``), not expressions, and not nested functions or
+    classes: this runs for every function, so it stays cheap.
     """
     bound: set[str] = set()
     declared: set[str] = set()
+    imported: set[str] = set()
     pending: list[ast.stmt] = list(getattr(root, "body", []))
     while pending:
         statement = pending.pop()
@@ -92,6 +94,9 @@ def statement_bindings(root: ast.AST) -> tuple[set[str], set[str]]:  # noqa: C90
                     bound.update(target_names(item.optional_vars))
         elif kind in (ast.Global, ast.Nonlocal):
             declared.update(statement.names)  # type: ignore[attr-defined]
+        elif kind is ast.ImportFrom:
+            names = statement.names  # type: ignore[attr-defined]
+            imported.update(a.asname or a.name for a in names if a.name != "*")
         elif kind in (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef):
             continue
         for name in ("body", "orelse", "finalbody"):
@@ -102,7 +107,7 @@ def statement_bindings(root: ast.AST) -> tuple[set[str], set[str]]:  # noqa: C90
             pending.extend(handler.body)
         for case in getattr(statement, "cases", ()):
             pending.extend(case.body)
-    return bound, declared
+    return bound, declared, imported
 
 
 def assignments(root: ast.AST) -> dict[str, list[tuple[int, ast.expr]]]:  # noqa: C901, PLR0912 - one branch per binding kind

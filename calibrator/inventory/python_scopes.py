@@ -64,6 +64,7 @@ class Scope:
     definitions: dict[str, list[Definition]] = field(default_factory=dict, repr=False)
     _assigned: dict[str, list[tuple[int, ast.expr]]] | None = field(default=None, repr=False)
     own: str = ""  # a method's own parameter slots (`Class.method`); else the callee's
+    imported: frozenset[str] = frozenset()  # names a function imports in its own body
 
     # -- building ------------------------------------------------------------------------
     @classmethod
@@ -151,8 +152,9 @@ class Scope:
         Computed on first use: most functions never need it.
         """
         if self.bound is None:
-            bound, declared = statement_bindings(self.node)
+            bound, declared, imported = statement_bindings(self.node)
             self.bound = frozenset(bound) - self.params - declared
+            self.imported = frozenset(imported) - self.params - self.bound
         return self.bound
 
     @staticmethod
@@ -184,6 +186,8 @@ class Scope:
                     return f"p:{scope.own or scope.callee}.{name}"
                 if name in scope.local_names():
                     return f"l:{self.path}:{line}:{name}"
+                if name in scope.imported:  # a module's constant, imported where it is used
+                    return f"g:{name}"
             elif scope.kind == "class" and scope is self and name in scope.local_names():
                 return f"a:{scope.class_name}.{name}"
             scope = scope.parent

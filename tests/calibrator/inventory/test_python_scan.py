@@ -1303,3 +1303,35 @@ def test_scores_collected_by_append_in_another_module_keep_their_origin():
         **{"app/utils.py": utils},
     )
     assert set(found) == {(13, 0.75)}
+
+
+def test_a_constant_imported_inside_a_method_is_the_module_constant():
+    """``from ..config import DEDUP_THRESHOLD`` in a method body, compared with a search's score.
+
+    The import binds no local of the method: the name read there is the config module's
+    constant, which is reported where it is written.
+    """
+    config = """
+    import os
+
+    DEDUP_THRESHOLD = float(os.getenv("DEDUP_THRESHOLD", "0.85"))
+    """
+    found = scan(
+        config,
+        "app/config.py",
+        **{
+            "app/service.py": """
+            class MemoryService:
+                async def store_note(self, text):
+                    from .config import DEDUP_THRESHOLD
+
+                    existing = await self.retrieve_memories(query=text, n_results=3)
+                    for memory in existing["memories"]:
+                        score = memory.get("similarity_score", 0)
+                        if score >= DEDUP_THRESHOLD:
+                            return memory
+                    return None
+            """
+        },
+    )
+    assert set(found) == {(4, 0.85)}
