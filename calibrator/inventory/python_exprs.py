@@ -109,10 +109,10 @@ class ScoreExpr:
 def score_expr(node: ast.expr) -> ScoreExpr | None:  # noqa: C901, PLR0911, PLR0912
     """Whether ``node`` computes a score (similarity, distance, relevance), and which.
 
-    Names, attributes (``node.score``), string subscripts (``hit["_distance"]``), indexing
-    (``scores[i]``), calls named for scores (``cosine_similarity(a, b)``, ``x.similarity(y)``)
-    and arithmetic on them (``1 - distance`` is a similarity) count; ``len(scores)``,
-    ``scores.shape`` and threshold names (``self.min_score``) do not.
+    Names, attributes (``node.score``), string keys (``hit["_distance"]``, ``hit.get("score")``),
+    indexing (``scores[i]``), calls named for scores (``cosine_similarity(a, b)``,
+    ``x.similarity(y)``) and arithmetic on them (``1 - distance`` is a similarity) count;
+    ``len(scores)``, ``scores.shape`` and threshold names (``self.min_score``) do not.
     """
     if isinstance(node, ast.Name):
         return _named(node.id)
@@ -129,6 +129,9 @@ def score_expr(node: ast.expr) -> ScoreExpr | None:  # noqa: C901, PLR0911, PLR0
         return score_expr(node.value)
     if isinstance(node, ast.Call):
         name = call_name(node)
+        key = node.args[0] if name == "get" and node.args else None
+        if isinstance(key, ast.Constant) and isinstance(key.value, str):
+            return _named(key.value)  # `hit.get("similarity", 0)` reads as `hit["similarity"]`
         if name in _NOT_SCORE_CALLS:
             return None
         if name in _PASS_THROUGH_CALLS:

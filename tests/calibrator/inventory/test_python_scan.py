@@ -1335,3 +1335,24 @@ def test_a_constant_imported_inside_a_method_is_the_module_constant():
         },
     )
     assert set(found) == {(4, 0.85)}
+
+
+def test_a_score_read_with_get_is_the_score_under_that_key():
+    """``c.get("similarity", 0) >= 0.4`` reads a record's similarity as ``c["similarity"]`` does.
+
+    So does a configured threshold it is compared with; a key that names no score is no score.
+    """
+    found = scan(
+        """
+        AUTO_RESOLVE_THRESHOLD = 0.95
+
+        def maintain(conflicts, memories):
+            config = {"auto_resolve": AUTO_RESOLVE_THRESHOLD}
+            resolved = [c for c in conflicts if c.get("similarity", 0) >= config["auto_resolve"]]
+            related = [m for m in memories if m.get("similarity_score", 0.0) > 0.4]
+            recent = [m for m in memories if m.get("age_days", 0) > 0.5]
+            return resolved, related, recent
+        """
+    )
+    assert set(found) == {(2, 0.95), (7, 0.4)}
+    assert found[(7, 0.4)].direction is Direction.ABOVE
