@@ -129,9 +129,9 @@ def score_expr(node: ast.expr) -> ScoreExpr | None:  # noqa: C901, PLR0911, PLR0
         return score_expr(node.value)
     if isinstance(node, ast.Call):
         name = call_name(node)
-        key = node.args[0] if name == "get" and node.args else None
-        if isinstance(key, ast.Constant) and isinstance(key.value, str):
-            return _named(key.value)  # `hit.get("similarity", 0)` reads as `hit["similarity"]`
+        got = node.args[0] if name == "get" and node.args else None
+        if isinstance(got, ast.Constant) and isinstance(got.value, str):
+            return _named(got.value)  # `hit.get("similarity", 0)` reads as `hit["similarity"]`
         if name in _NOT_SCORE_CALLS:
             return None
         if name in _PASS_THROUGH_CALLS:
