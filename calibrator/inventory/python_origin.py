@@ -45,12 +45,7 @@ def returns_origin(scope: Scope, function: ast.FunctionDef | ast.AsyncFunctionDe
     Exported with the file's facts, so that a score read from this function in another module
     (``strings_similarity(a, b)``, a word-set ratio in ``utils.py``) gets its origin at link time.
     """
-    for returned in _returns(function):
-        assert returned.value is not None
-        found = follow(scope, returned.value, DEPTH, set(), returned.lineno)
-        if found is not Origin.UNKNOWN:
-            return found
-    return Origin.UNKNOWN
+    return _returned(scope, function, DEPTH, set())
 
 
 def imported_callee(scope: Scope, expr: ast.expr) -> str | None:
@@ -245,35 +240,55 @@ def _returned_origin(scope: Scope, call: ast.Call, depth: int, seen: set[str]) -
         seen.add(key)
         outer = module.child_class(owner) if owner is not None else module
         inner = outer.child_function(function)
-        for returned in _returns(function):
-            assert returned.value is not None
-            found = follow(inner, returned.value, depth, seen, returned.lineno)
-            if found is not Origin.UNKNOWN:
-                return found
+        found = _returned(inner, function, depth, seen)
+        if found is not Origin.UNKNOWN:
+            return found
     return Origin.UNKNOWN
 
 
-def _returns(function: ast.AST) -> list[ast.Return]:
-    """A function's ``return value`` statements, in source order (the main path first).
+def _returned(
+    inner: Scope, function: ast.FunctionDef | ast.AsyncFunctionDef, depth: int, seen: set[str]
+) -> Origin:
+    """What ``function`` returns: an embedding similarity on any of its paths, else the first.
+
+    A cosine of embeddings with a word-overlap fallback for memories without vectors is a
+    similarity (its thresholds are the model's), whichever ``return`` comes first. What an
+    ``except`` returns is an error's stand-in (``ChunkSimilarity(score=0.0)`` when the LLM that
+    grades fails): it counts only when nothing else says.
+    """
+    first = Origin.UNKNOWN
+    main, stand_ins = _returns(function)
+    for returned in [*main, *stand_ins]:
+        assert returned.value is not None
+        found = follow(inner, returned.value, depth, seen, returned.lineno)
+        if found is Origin.SIMILARITY and returned in main:
+            return found
+        if first is Origin.UNKNOWN:
+            first = found
+    return first
+
+
+def _returns(function: ast.AST) -> tuple[list[ast.Return], list[ast.Return]]:
+    """A function's ``return value`` statements, in source order, and those of its ``except``s.
 
     Statements only: a ``return`` is one, so expressions (most of a body's nodes) are never
     walked, nor nested functions and classes.
     """
-    found: list[ast.Return] = []
-    pending: list[ast.stmt] = list(getattr(function, "body", ()))
+    found: tuple[list[ast.Return], list[ast.Return]] = ([], [])
+    pending: list[tuple[int, ast.stmt]] = [(0, s) for s in getattr(function, "body", ())]
     while pending:
-        statement = pending.pop()
+        handled, statement = pending.pop()
         if isinstance(statement, ast.Return):
             if statement.value is not None:
-                found.append(statement)
+                found[handled].append(statement)
         elif not isinstance(statement, _NEW_SCOPES):
             for name in _STATEMENT_LISTS:
-                pending.extend(getattr(statement, name, ()))
+                pending.extend((handled, s) for s in getattr(statement, name, ()))
             for handler in getattr(statement, "handlers", ()):
-                pending.extend(handler.body)
+                pending.extend((1, s) for s in handler.body)
             for case in getattr(statement, "cases", ()):
-                pending.extend(case.body)
-    return sorted(found, key=lambda n: n.lineno)
+                pending.extend((handled, s) for s in case.body)
+    return sorted(found[0], key=lambda n: n.lineno), sorted(found[1], key=lambda n: n.lineno)
 
 
 _NEW_SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)

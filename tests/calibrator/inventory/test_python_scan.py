@@ -1356,3 +1356,45 @@ def test_a_score_read_with_get_is_the_score_under_that_key():
     )
     assert set(found) == {(2, 0.95), (7, 0.4)}
     assert found[(7, 0.4)].direction is Direction.ABOVE
+
+
+def test_a_similarity_with_a_word_overlap_fallback_is_a_similarity():
+    """A helper that falls back to word overlap for memories without vectors, cosine otherwise.
+
+    The embedding path decides, whichever ``return`` comes first; what an ``except`` returns
+    when an LLM grader fails (a ``ChunkSimilarity`` of 0.0) does not make the grade one.
+    """
+    found = scan(
+        """
+        import numpy as np
+
+        class AssociationEngine:
+            min_similarity = 0.45
+
+            def _similarity(self, a, b):
+                if not a.embedding or not b.embedding:
+                    return self._text_similarity(a.content, b.content)
+                return float(np.dot(a.embedding, b.embedding))
+
+            def _text_similarity(self, x, y):
+                words_x, words_y = set(x.split()), set(y.split())
+                return len(words_x & words_y) / len(words_x | words_y)
+
+            async def _graded(self, a, b):
+                try:
+                    return await self.llm.acreate_structured_output(a, b)
+                except Exception:
+                    return ChunkSimilarity(similarity_score=0.0)
+
+            async def run(self, pairs):
+                linked = []
+                for a, b in pairs:
+                    if self._similarity(a, b) >= self.min_similarity:
+                        linked.append((a, b))
+                    graded = await self._graded(a, b)
+                    if graded.similarity_score >= 0.7:
+                        linked.append((a, b))
+                return linked
+        """
+    )
+    assert set(found) == {(5, 0.45)}
