@@ -34,9 +34,12 @@ def judge_literal(
 ) -> tuple[float, str]:
     """The confidence that ``score <op> amount`` is a similarity threshold, and why."""
     confidence = COMPARISON_CONFIDENCE if plausible(amount, score.metric) else LOW
+    reason = f"{score.identifier} compared with a number"
     if origin is Origin.UNKNOWN and not specific(score.identifier):
         confidence = min(confidence, GENERIC_CONFIDENCE)  # `score`, `distance`: of what?
-    reason = f"{score.identifier} compared with a number"
+        if grades(parents):
+            confidence = LOW
+            reason = f"{score.identifier} of unknown origin graded into bands"
     if (
         amount == 0.0
         and origin is Origin.SIMILARITY
@@ -77,6 +80,47 @@ def filters(parents: list[ast.AST], score: ast.expr) -> bool:
             continue
         return isinstance(parent, ast.Call)  # filter(lambda ...), np.where(...)
     return False
+
+
+LADDER = 3
+"""Branches of an ``if``/``elif`` chain that make it a grading ladder."""
+
+
+def grades(parents: list[ast.AST]) -> bool:
+    """Whether the comparison is a rung of a grading ladder (a score turned into a level).
+
+    An ``if``/``elif`` chain of at least three branches, each of which only returns or assigns
+    a label: ``if score < 0.25: return POOR`` / ``elif score < 0.5: return FAIR`` / ...,
+    where nothing is dropped.
+    """
+    rung = next((p for p in parents if isinstance(p, ast.If)), None)
+    if rung is None:
+        return False
+    top = rung
+    for parent in parents[parents.index(rung) + 1 :]:
+        if not (isinstance(parent, ast.If) and parent.orelse == [top]):
+            break
+        top = parent
+    branches: list[list[ast.stmt]] = []
+    step: ast.stmt = top
+    while isinstance(step, ast.If):
+        branches.append(step.body)
+        if len(step.orelse) != 1:
+            branches.append(step.orelse)
+            break
+        step = step.orelse[0]
+    else:
+        branches.append([step])
+    return len(branches) >= LADDER and all(_labels(body) for body in branches if body)
+
+
+def _labels(body: list[ast.stmt]) -> bool:
+    """A branch that only returns or assigns a label (a constant, a name, an enum member)."""
+    if len(body) != 1:
+        return False
+    statement = body[0]
+    value = statement.value if isinstance(statement, (ast.Return, ast.Assign)) else None
+    return isinstance(value, (ast.Constant, ast.Name, ast.Attribute, ast.JoinedStr))
 
 
 def clamps(parents: list[ast.AST], score: ast.expr) -> bool:

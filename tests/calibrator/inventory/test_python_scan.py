@@ -1398,3 +1398,41 @@ def test_a_similarity_with_a_word_overlap_fallback_is_a_similarity():
         """
     )
     assert set(found) == {(5, 0.45)}
+
+
+def test_a_score_of_unknown_origin_graded_into_levels_is_no_threshold():
+    """An ``if``/``elif`` ladder that turns a weighted score into a level drops nothing.
+
+    Each rung only returns a label, so the numbers are band edges of a grade, not cutoffs; a
+    similarity by name graded the same way, and a two-branch filter on the plain score, stay.
+    """
+    found = scan(
+        """
+        def quality_level(article):
+            score = article.final_score
+            if score < 0.25:
+                return "poor"
+            elif score < 0.5:
+                return "fair"
+            elif score < 0.8:
+                return "good"
+            return "excellent"
+
+        def match_level(hit):
+            if hit.similarity > 0.9:
+                return "exact"
+            elif hit.similarity > 0.75:
+                return "close"
+            else:
+                return "none"
+
+        def keep(hits):
+            kept = []
+            for hit in hits:
+                if hit.score < 0.3:
+                    continue
+                kept.append(hit)
+            return kept
+        """
+    )
+    assert set(found) == {(13, 0.9), (15, 0.75), (23, 0.3)}
