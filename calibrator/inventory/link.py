@@ -281,10 +281,19 @@ def _overruled(good: Evidence | None, bad: Evidence | None, value: Value, name: 
     comparison with a known similarity; a ratio of counts overrules a name.
     """
     if value.origin in CONTEXTS_THAT_RULE:
-        # unless it is handed to code elsewhere that compares it with a similarity
+        # unless code that compares it with a known similarity says otherwise: a model's
+        # class compares embeddings too (`cosine_sim >= threshold` beside its classifier);
+        # a string or keyword module's "similarities" are its library's own (a cosine of
+        # TF-IDF vectors) unless the comparison is in another module
         # (`matcher.find_match(entity, entities, threshold=0.5)` in an extractor's module)
         return not (
-            value.kind is Kind.KEYWORD and good is not None and good.origin is Origin.SIMILARITY
+            good is not None
+            and good.origin is Origin.SIMILARITY
+            and (
+                value.kind is Kind.KEYWORD
+                or value.origin is Origin.MODEL
+                or (good.place is not None and good.place[0] != value.path)
+            )
         )
     if good is not None and good.origin is Origin.SIMILARITY:
         return False  # what the code does beats the name (`bi_encoder_confidence_threshold`)

@@ -1436,3 +1436,61 @@ def test_a_score_of_unknown_origin_graded_into_levels_is_no_threshold():
         """
     )
     assert set(found) == {(13, 0.9), (15, 0.75), (23, 0.3)}
+
+
+def test_a_known_similarity_beats_a_model_context_and_a_string_one_from_elsewhere():
+    """Where the code compares a number with a cosine of embeddings, that decides.
+
+    Inside a class that builds a classifier, its cosine comparisons are still the embedding
+    model's; a resolver module that uses a fuzzy library hands ``semantic_threshold`` to
+    another module's embedding comparison. A TF-IDF module's own cosine stays its library's.
+    """
+    conflicts = """
+    from sklearn.metrics.pairwise import cosine_similarity
+    from transformers import pipeline
+
+    class ConflictDetector:
+        def __init__(self):
+            self.nli = pipeline(task="zero-shot-classification")
+
+        def related(self, a, b, topic_threshold=0.6):
+            similarity = cosine_similarity([a.embedding], [b.embedding])[0][0]
+            return similarity >= topic_threshold
+    """
+    resolver = """
+    from rapidfuzz import fuzz
+    from app.semantic import SemanticMatcher
+
+    class CompositeResolver:
+        def __init__(self, fuzzy_threshold=85, semantic_threshold=0.8):
+            self.fuzzy_threshold = fuzzy_threshold
+            self.semantic = SemanticMatcher(threshold=semantic_threshold)
+
+        def same(self, a, b):
+            return fuzz.ratio(a.name, b.name) >= self.fuzzy_threshold or self.semantic.same(a, b)
+    """
+    semantic = """
+    import numpy as np
+
+    class SemanticMatcher:
+        def __init__(self, threshold=0.5):
+            self.threshold = threshold
+
+        def same(self, a, b):
+            score = float(np.dot(a.embedding, b.embedding))
+            return score >= self.threshold
+    """
+    dedupe = """
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.metrics.pairwise import cosine_similarity
+
+    class StatementDedupe:
+        def unique(self, texts, similarity_threshold=0.975):
+            matrix = TfidfVectorizer().fit_transform(texts)
+            similarity = cosine_similarity(matrix)
+            return [t for i, t in enumerate(texts) if similarity[i].max() <= similarity_threshold]
+    """
+    others = {"app/semantic.py": semantic, "app/tfidf/dedupe.py": dedupe}
+    assert set(scan(conflicts, "app/conflict.py")) == {(9, 0.6)}
+    assert set(scan(resolver, "app/resolution/composite.py", **others)) == {(6, 0.8)}
+    assert scan(dedupe, "app/tfidf/dedupe.py") == {}
