@@ -121,10 +121,14 @@ def threshold_name(identifier: str, context: tuple[str, ...] = ()) -> ThresholdN
     if not name_words:
         return NOT_A_THRESHOLD
     snake = "_".join(name_words)
+    vetoed = any(w in VETO_WORDS for w in name_words)
+    # `rouge_match_threshold` ends like a library's keyword, but for another score; a
+    # `recall_relevance_threshold` still names a similarity (recalled memories' relevance)
+    suffix_vetoed = vetoed and not any(w in SPECIFIC_WORDS for w in name_words)
     for known, (metric, direction, library) in KNOWN_KEYWORDS.items():
-        if snake == known or snake.endswith("_" + known):
+        if snake == known or (snake.endswith("_" + known) and not suffix_vetoed):
             return ThresholdName(1.0, metric, direction, library)
-    if any(w in VETO_WORDS for w in name_words):
+    if vetoed:
         return NOT_A_THRESHOLD
     has_threshold = any(w in THRESHOLD_WORDS for w in name_words if w != "cut") or (
         "cut" in name_words and "off" in name_words

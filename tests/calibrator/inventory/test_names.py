@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from calibrator.inventory.names import words
+from calibrator.inventory.names import threshold_name, words
 
 
 @pytest.mark.parametrize(
@@ -35,3 +35,22 @@ def test_identifiers_split_into_words_and_digits(identifier, expected):
 def test_vocabulary_words_with_digits_stay_whole(identifier, expected):
     """``f1``, ``bm25`` and ``r2`` are words of the vocabulary, so they are not split."""
     assert words(identifier) == expected
+
+
+@pytest.mark.parametrize(
+    ("identifier", "strength"),
+    [
+        ("match_threshold", 1.0),
+        ("entity_match_threshold", 1.0),
+        ("_DEFAULT_ROUGE_CHUNK_MATCH_THRESHOLD", 0.0),
+        ("verified_token_match_threshold", 0.0),
+        ("recall_relevance_threshold", 1.0),
+    ],
+)
+def test_a_known_keyword_at_the_end_of_a_name_for_another_score_is_none(identifier, strength):
+    """A name ending like a library's threshold keyword, with a word for another score, is not.
+
+    ``ROUGE_..._MATCH_THRESHOLD`` bounds a ROUGE overlap; a name that also says which
+    similarity it bounds (``recall_relevance_threshold``: recalled memories' relevance) stays.
+    """
+    assert threshold_name(identifier).strength == strength
