@@ -89,8 +89,13 @@ def is_score_like(identifier: str) -> bool:
         return False
     if any(w in THRESHOLD_WORDS for w in name_words) or name_words[:1] in (("min",), ("max",)):
         return False
+    if identifier.isupper() and name_words[-1] in BOUNDS:
+        return False  # a constant `SIMILARITY_MIN` bounds scores (a computed `sims_max` is one)
     return not any((w in VETO_WORDS and w not in _RANKED) or w in OUTCOME_WORDS for w in name_words)
 
+
+BOUNDS = frozenset({"min", "max", "minimum", "maximum"})
+"""Words that make a score's name a bound on it, first or last (``min_score``, ``SIM_MAX``)."""
 
 _RANKED = frozenset({"top", "best", "batch", "chunk", "row"})
 """Words that veto a threshold name (``top_k``, ``batch_size``) but not a score
@@ -134,7 +139,8 @@ def threshold_name(identifier: str, context: tuple[str, ...] = ()) -> ThresholdN
         "cut" in name_words and "off" in name_words
     )
     has_score = any(w in SCORE_WORDS for w in name_words)
-    bound = name_words[0] if name_words[0] in ("min", "max", "minimum", "maximum") else None
+    # `min_similarity`, and `SIMILARITY_MIN` / `score_max` (the bound written last)
+    bound = next((w for w in (name_words[0], name_words[-1]) if w in BOUNDS), None)
     metric = metric_of(name_words)
     if bound is not None and has_score:
         direction = Direction.ABOVE if bound.startswith("min") else Direction.BELOW

@@ -1494,3 +1494,31 @@ def test_a_known_similarity_beats_a_model_context_and_a_string_one_from_elsewher
     assert set(scan(conflicts, "app/conflict.py")) == {(9, 0.6)}
     assert set(scan(resolver, "app/resolution/composite.py", **others)) == {(6, 0.8)}
     assert scan(dedupe, "app/tfidf/dedupe.py") == {}
+
+
+def test_a_constant_band_with_its_bound_written_last_is_found():
+    """``SIMILARITY_MIN <= similarity <= SIMILARITY_MAX``: constants named ``..._MIN``/``_MAX``.
+
+    They bound the similarity from both sides, and are reported where they are written (their
+    environment fallbacks here); a computed ``sims_max`` is still a score.
+    """
+    found = scan(
+        """
+        import os
+
+        SIMILARITY_MIN = float(os.environ.get("CONTRADICTION_SIM_MIN", "0.4"))
+        SIMILARITY_MAX = float(os.environ.get("CONTRADICTION_SIM_MAX", "0.75"))
+
+        def candidates(pairs):
+            for a, b in pairs:
+                similarity = a.embedding @ b.embedding
+                if not SIMILARITY_MIN <= similarity <= SIMILARITY_MAX:
+                    continue
+                sims_max = max(similarity, 0.0)
+                if sims_max > 0.9:
+                    yield a, b
+        """
+    )
+    assert set(found) == {(4, 0.4), (5, 0.75), (13, 0.9)}
+    assert found[(4, 0.4)].direction is Direction.ABOVE
+    assert found[(5, 0.75)].direction is Direction.BELOW
