@@ -142,6 +142,10 @@ def _binop_origin(scope: Scope, expr: ast.BinOp, depth: int, seen: set[str], lin
 def _name_origin(scope: Scope, name: str, depth: int, seen: set[str], line: int) -> Origin:
     """The origin of ``name`` as read at ``line``: its bindings before it, latest first.
 
+    A word overlap or string ratio gives way to an embedding similarity bound in the other
+    branch of the same ``if`` (``sim = matrix[i][j]`` when there are embeddings, else a word
+    overlap); a later rebinding (``similarity = self._overlap_score(...)``) does not.
+
     A binding's value reads the names bound before it (``sims = sims * mask`` reads the
     earlier ``sims``), so each binding is followed once, and its value from the line above.
     """
@@ -155,10 +159,49 @@ def _name_origin(scope: Scope, name: str, depth: int, seen: set[str], line: int)
                 continue
             seen.add(key)
             found = follow(around, value, depth, seen, at - 1)
+            if found in _FALLBACKS:
+                # `sim = matrix[i][j]` if there are embeddings, else a word overlap: the
+                # embedding similarity decides, as it does for what a function returns
+                other = _other_branch(around.node, name, at)
+                if other is not None and follow(around, other, depth, seen, at - 1) is (
+                    Origin.SIMILARITY
+                ):
+                    return Origin.SIMILARITY
             if found is not Origin.UNKNOWN:
                 return found
         around = around.parent.function_scope() if around.parent else None
     return Origin.UNKNOWN
+
+
+def _other_branch(function: ast.AST, name: str, line: int) -> ast.expr | None:
+    """What ``name`` is bound to in the other branch of the ``if`` that binds it at ``line``."""
+    for node in ast.walk(function):
+        if not isinstance(node, ast.If) or not node.orelse:
+            continue
+        body, orelse = _bound_in(node.body, name), _bound_in(node.orelse, name)
+        if body is not None and orelse is not None:
+            if orelse[0] == line:
+                return body[1]
+            if body[0] == line:
+                return orelse[1]
+    return None
+
+
+def _bound_in(statements: list[ast.stmt], name: str) -> tuple[int, ast.expr] | None:
+    """The line and value of a plain ``name = value`` among ``statements``, if one."""
+    for statement in statements:
+        if (
+            isinstance(statement, ast.Assign)
+            and len(statement.targets) == 1
+            and isinstance(statement.targets[0], ast.Name)
+            and statement.targets[0].id == name
+        ):
+            return statement.value.lineno, statement.value
+    return None
+
+
+_FALLBACKS = frozenset({Origin.COUNT, Origin.STRING})
+"""What a score is computed as where embeddings are missing: a word overlap, a string ratio."""
 
 
 def _call_origin(scope: Scope, call: ast.Call, depth: int, seen: set[str], line: int) -> Origin:  # noqa: PLR0911 - model, count, defined here, pass-through, by name

@@ -1522,3 +1522,41 @@ def test_a_constant_band_with_its_bound_written_last_is_found():
     assert set(found) == {(4, 0.4), (5, 0.75), (13, 0.9)}
     assert found[(4, 0.4)].direction is Direction.ABOVE
     assert found[(5, 0.75)].direction is Direction.BELOW
+
+
+def test_a_similarity_with_a_word_overlap_in_the_other_branch_is_a_similarity():
+    """``sim = matrix[i][j]`` if there are embeddings, else a word overlap: a similarity.
+
+    The branch that uses the embedding model decides; a word overlap that replaces a string
+    distance later (a rebinding, not a branch) is still a ratio of counts.
+    """
+    found = scan(
+        """
+        def _overlap(a, b):
+            wa, wb = set(a.split()), set(b.split())
+            return len(wa & wb) / len(wa | wb)
+
+        def deduplicate(entries, embeddings, similarity_threshold=0.8):
+            matrix = cosine_similarity(embeddings) if embeddings is not None else None
+            kept = []
+            for i, entry in enumerate(entries):
+                for k in kept:
+                    if matrix is not None:
+                        sim = matrix[i][k]
+                    else:
+                        sim = _overlap(entry, entries[k])
+                    if sim >= similarity_threshold:
+                        break
+                else:
+                    kept.append(i)
+            return kept
+
+        def related(pairs, measure, overlap_threshold=0.01):
+            for x, y in pairs:
+                similarity = 1 - measure.distance(x, y)
+                similarity = _overlap(x, y)
+                if similarity >= overlap_threshold:
+                    yield x, y
+        """
+    )
+    assert set(found) == {(6, 0.8)}
