@@ -44,6 +44,7 @@ from calibrator.inventory.names import (
     words,
 )
 from calibrator.inventory.vocabulary import (
+    MODEL_CONTEXTS,
     MODEL_NAMES,
     TOLERANCE_WORDS,
     VETO_WORDS,
@@ -297,8 +298,10 @@ def _overruled(good: Evidence | None, bad: Evidence | None, value: Value, name: 
         )
     if good is not None and good.origin is Origin.SIMILARITY:
         return False  # what the code does beats the name (`bi_encoder_confidence_threshold`)
-    if set(words(name)) & MODEL_NAMES and not (good is not None and good.metric is Metric.DISTANCE):
-        return True  # a model's confidence, unless the code bounds a distance with it
+    if set(words(name)) & (MODEL_NAMES | MODEL_CONTEXTS) and not (
+        good is not None and good.metric is Metric.DISTANCE
+    ):
+        return True  # a model's confidence or output (`min_langid_score`), unless a distance
     if value.origin is Origin.EVALUATION:
         return True  # an evaluation metric's pass bar, not seen compared with a similarity
     if bad is not None and bad.origin in (Origin.COUNT, Origin.OTHER):

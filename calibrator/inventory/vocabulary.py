@@ -133,6 +133,8 @@ VETO_WORDS = frozenset(
         "total",
         "cost",
         "ratio",
+        "fraction",
+        "proportion",
         "percentile",
         "gain",
         "improvement",

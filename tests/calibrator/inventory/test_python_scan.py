@@ -1560,3 +1560,34 @@ def test_a_similarity_with_a_word_overlap_in_the_other_branch_is_a_similarity():
         """
     )
     assert set(found) == {(6, 0.8)}
+
+
+def test_a_name_that_says_fraction_or_a_models_output_is_no_similarity_threshold():
+    """``max_repeated_line_fraction`` and ``min_langid_score`` bound no embedding similarity.
+
+    One is a share of lines (compared with a plain ``score`` of unknown origin), the other a
+    language-identification model's confidence; ``min_similarity_score`` beside them is one.
+    """
+    found = scan(
+        """
+        class RepeatedLines:
+            def __init__(self, max_repeated_line_fraction=0.7):
+                self.max_fraction = max_repeated_line_fraction
+
+            def keep(self, score):
+                return score <= self.max_fraction
+
+        class LanguageFilter:
+            def __init__(self, min_langid_score=0.3, min_similarity_score=0.6):
+                self.min_langid_score = min_langid_score
+                self.min_similarity_score = min_similarity_score
+
+            def keep(self, doc):
+                lang_score = doc.lang_score
+                return lang_score >= self.min_langid_score
+
+            def near(self, hit):
+                return hit.score >= self.min_similarity_score
+        """
+    )
+    assert set(found) == {(10, 0.6)}
