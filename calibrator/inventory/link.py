@@ -134,6 +134,9 @@ class Graph:
         for owner, names in attributes.items():
             for name in names:  # `settings.minscore` read anywhere stands for every class's
                 self.sources[f"a:*.{name}"].add(f"a:{owner}.{name}")
+        for slot in slots:  # `config.BOUNDARY_THRESHOLD`: a module's constant, read through it
+            if slot.startswith("g:") and slot[2:].isupper():
+                self.sources[f"a:*.{slot[2:]}"].add(slot)
         for owner, base in bases:  # a subclass's use reaches the base's default, and back
             for name in attributes.get(owner, set()) | attributes.get(base, set()):
                 self.up[f"a:{owner}.{name}"].add(f"a:{base}.{name}")

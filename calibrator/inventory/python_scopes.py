@@ -233,10 +233,15 @@ class Scope:
         return None
 
     def getter_key(self, call: ast.Call) -> str | None:
-        """``k:KEY`` for ``cfg.get("KEY", d)`` and ``os.getenv``; ``a:*.x`` for ``getattr``."""
+        """The slot a getter reads: ``k:KEY`` or ``a:*.x``.
+
+        ``k:KEY`` for ``cfg.get("KEY", d)`` and environment readers (``os.getenv``, a
+        project's ``_env_float``); ``a:*.x`` for ``getattr``.
+        """
         name = call_name(call)
         args = call.args
-        if name in GETTERS and args:
+        # `os.getenv`, and a project's own `_env_float("BOUNDARY_THRESHOLD", 0.5)`
+        if args and (name in GETTERS or "env" in words(name)):
             key = args[0]
             if isinstance(key, ast.Constant) and isinstance(key.value, str):
                 return f"k:{key.value}"

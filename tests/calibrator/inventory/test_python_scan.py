@@ -1591,3 +1591,35 @@ def test_a_name_that_says_fraction_or_a_models_output_is_no_similarity_threshold
         """
     )
     assert set(found) == {(10, 0.6)}
+
+
+def test_a_projects_own_environment_reader_and_a_constant_read_through_its_module():
+    """``BOUNDARY = _env_float("APP_BOUNDARY", 0.5)`` in config.py, read as ``config.BOUNDARY``.
+
+    The fallback of the project's own environment reader is the value a person changes, and
+    the constant read through its module is the one compared with a cosine elsewhere.
+    """
+    config = """
+    import os
+
+    def _env_float(name, default):
+        raw = os.environ.get(name)
+        return float(raw) if raw else default
+
+    BOUNDARY_THRESHOLD = _env_float("APP_BOUNDARY_THRESHOLD", 0.5)
+    MAX_TOKENS = _env_float("APP_MAX_TOKENS", 0.75)
+    """
+    chunker = """
+    from app import config
+
+    class Chunker:
+        def __init__(self):
+            self.boundary_threshold = config.BOUNDARY_THRESHOLD
+
+        def split(self, sentences, embeddings):
+            for i in range(1, len(sentences)):
+                similarity = float(embeddings[i - 1] @ embeddings[i])
+                if similarity < self.boundary_threshold:
+                    yield i
+    """
+    assert set(scan(config, "app/config.py", **{"app/chunker.py": chunker})) == {(8, 0.5)}
