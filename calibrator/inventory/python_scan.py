@@ -341,9 +341,25 @@ class _Scanner(Visitor, Values):
         if not isinstance(expr, ast.Name):
             return None
         metric = metric_of(words(expr.id))
-        if metric is Metric.UNKNOWN or score_origin(self.scope, expr) is not Origin.SIMILARITY:
+        if metric is Metric.UNKNOWN:
+            return self._element_of_scores(expr)
+        if score_origin(self.scope, expr) is not Origin.SIMILARITY:
             return None
         return ScoreExpr(expr.id, metric)
+
+    def _element_of_scores(self, name: ast.Name) -> ScoreExpr | None:
+        """``x`` in ``[x >= self.threshold for x in scores]``, ``scores`` a parameter.
+
+        An element of the scores a function is handed; scores computed here (``[m.quality_score
+        for m in memories]``) are judged by where they come from instead.
+        """
+        around = self.scope.function_scope()
+        if around is None:
+            return None
+        bound = [v for at, v in around.assigned().get(name.id, []) if at <= name.lineno]
+        if bound and self.scope.is_parameter(bound[-1]):
+            return score_expr(bound[-1])
+        return None
 
     def _orm_lookup(self, keyword: ast.keyword) -> None:
         """``filter(distance__lte=max_distance)``: an ORM's comparison of a field, as ``<=``.

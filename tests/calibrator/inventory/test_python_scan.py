@@ -1623,3 +1623,26 @@ def test_a_projects_own_environment_reader_and_a_constant_read_through_its_modul
                     yield i
     """
     assert set(scan(config, "app/config.py", **{"app/chunker.py": chunker})) == {(8, 0.5)}
+
+
+def test_an_element_of_the_scores_a_function_is_handed_is_a_score():
+    """``any(x >= self.threshold for x in scores)`` with ``scores`` a parameter.
+
+    The element of the scores a function is given is compared with the threshold; elements of
+    scores computed here from something else (quality scores) are judged by their source.
+    """
+    found = scan(
+        """
+        class HitAggregation:
+            def __init__(self, threshold: float = 0.8):
+                self.threshold = threshold
+
+            def do(self, scores):
+                return 1 if any(x >= self.threshold for x in scores) else 0
+
+        def report(memories):
+            scores = [m.quality_score for m in memories]
+            return sum(1 for s in scores if s >= 0.7)
+        """
+    )
+    assert set(found) == {(3, 0.8)}
