@@ -61,7 +61,7 @@ from calibrator.inventory.python_origin import origin as score_origin
 from calibrator.inventory.python_scopes import PASS_THROUGH, Scope
 from calibrator.inventory.python_values import Values
 from calibrator.inventory.python_walk import Visitor
-from calibrator.inventory.sql_scan import scan_sql_text
+from calibrator.inventory.sql_scan import read_sql
 from calibrator.inventory.sql_tokens import looks_like_sql
 from calibrator.inventory.vocabulary import THRESHOLD_WORDS
 
@@ -482,7 +482,15 @@ class _Scanner(Visitor, Values):
                 self.visit_compare(inner)
 
     def _sql(self, text: str, line: int) -> None:
-        self.findings.extend(scan_sql_text(text, self.path, first_line=line, language="python"))
+        findings, bounds = read_sql(text, self.path, first_line=line, language="python")
+        self.findings.extend(findings)
+        for bound in bounds:  # `WHERE score >= $threshold`, run with `{"threshold": 0.95}`
+            vector = bound.score.startswith("pgvector")  # `1 - (embedding <=> $1) > :min`
+            origin = Origin.SIMILARITY if vector else Origin.UNKNOWN
+            self.facts.uses.append(
+                Use(f"k:{bound.name}", bound.direction, bound.metric, origin, self.path,
+                    bound.line, bound.score.split()[0])
+            )  # fmt: skip
 
     # -- output ------------------------------------------------------------------------
     def _finding(

@@ -14,6 +14,7 @@ A small tokenizer (comments, quoted strings and identifiers, numbers, pgvector's
 from __future__ import annotations
 
 import itertools
+from typing import NamedTuple
 
 from calibrator.inventory.findings import Direction, Finding, Kind, Metric
 from calibrator.inventory.names import (
@@ -25,6 +26,7 @@ from calibrator.inventory.sql_tokens import (
     COMPARISONS,
     Token,
     operand,
+    parameter_name,
     score_of,
     token_value,
     tokenize,
@@ -32,15 +34,36 @@ from calibrator.inventory.sql_tokens import (
 from calibrator.inventory.vocabulary import KEY_COLUMNS, VALUE_COLUMNS
 
 
+class Bound(NamedTuple):
+    """A named query parameter compared with a score: ``WHERE score >= $threshold``."""
+
+    name: str
+    direction: Direction
+    metric: Metric
+    line: int
+    score: str
+
+
 def scan_sql_text(
     text: str, path: str, first_line: int = 1, language: str = "sql"
 ) -> list[Finding]:
     """Every threshold in a piece of SQL, lines counted from ``first_line``."""
+    return read_sql(text, path, first_line, language)[0]
+
+
+def read_sql(
+    text: str, path: str, first_line: int = 1, language: str = "sql"
+) -> tuple[list[Finding], list[Bound]]:
+    """The thresholds written in a piece of SQL, and its named parameters bounding a score.
+
+    The parameters' values are passed by the code that runs the query (``{"threshold": 0.95}``):
+    the linker joins them by name.
+    """
     tokens = tokenize(text, first_line)
     reader = _Reader(tokens, path, language, text.splitlines(), first_line)
     reader.comparisons()
     reader.statements()
-    return reader.findings
+    return reader.findings, reader.bounds
 
 
 class _Reader:
@@ -53,6 +76,7 @@ class _Reader:
         self.path = path
         self.language = language
         self.findings: list[Finding] = []
+        self.bounds: list[Bound] = []
 
     def add(
         self,
@@ -104,6 +128,7 @@ class _Reader:
                 above = token.text.startswith("<")
                 number_token, value = before
             else:
+                self._parameter(i, token)
                 continue
             if score is None:
                 continue
@@ -111,6 +136,20 @@ class _Reader:
             direction = Direction.ABOVE if above else Direction.BELOW
             confidence = 0.9 if "pgvector" in reason else 0.85
             self.add(number_token, value, direction, metric, confidence, None, reason)
+
+    def _parameter(self, i: int, token: Token) -> None:
+        """``score >= $threshold`` (or ``$threshold <= score``): a bound passed in by name."""
+        after = parameter_name(self.tokens[i + 1]) if i + 1 < len(self.tokens) else None
+        before = parameter_name(self.tokens[i - 1]) if i >= 1 else None
+        if after is not None:
+            score, above, name = self._score_before(i), token.text.startswith(">"), after
+        elif before is not None:
+            score, above, name = self._score_after(i), token.text.startswith("<"), before
+        else:
+            return
+        if score is not None:
+            direction = Direction.ABOVE if above else Direction.BELOW
+            self.bounds.append(Bound(name, direction, score[0], token.line, score[1]))
 
     def _number_at(self, i: int) -> tuple[Token, float] | None:
         sign = 1.0

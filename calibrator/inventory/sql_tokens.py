@@ -17,7 +17,7 @@ _TOKEN = re.compile(
     r"(?P<space>\s+)|(?P<comment>--[^\n]*|/\*.*?\*/)"
     r"|(?P<string>'(?:[^']|'')*')|(?P<quoted>\"(?:[^\"]|\"\")*\"|`[^`]*`)"
     r"|(?P<number>\d+\.\d*(?:[eE][-+]?\d+)?|\.\d+(?:[eE][-+]?\d+)?|\d+(?:[eE][-+]?\d+)?)"
-    r"|(?P<word>[A-Za-z_][A-Za-z0-9_$]*)|(?P<param>\$\d+|:[A-Za-z_]\w*|%\(\w+\)s|%s|\?)"
+    r"|(?P<word>[A-Za-z_][A-Za-z0-9_$]*)|(?P<param>\$\d+|\$[A-Za-z_]\w*|:[A-Za-z_]\w*|%\(\w+\)s|%s|\?)"
     r"|(?P<op><=>|<->|<#>|<=|>=|<>|!=|::|[<>=(),;.*+\-/\[\]{}%|&^~@#!:])",
     re.DOTALL,
 )
@@ -122,6 +122,18 @@ def operand(tokens: list[Token], start: int, step: int) -> list[Token]:
         out.append(token)
         i += step
     return out if step > 0 else out[::-1]
+
+
+def parameter_name(token: Token) -> str | None:
+    """The name of a named query parameter: ``$threshold``, ``:threshold``, ``%(threshold)s``."""
+    if token.kind != "param":
+        return None
+    text = token.text
+    if text.startswith("%("):
+        return text[2:-2]
+    if text[0] in "$:" and not text[1:].isdigit():
+        return text[1:]
+    return None
 
 
 def score_of(operand: list[Token]) -> tuple[Metric, str] | None:

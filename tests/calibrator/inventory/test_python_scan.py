@@ -1646,3 +1646,33 @@ def test_an_element_of_the_scores_a_function_is_handed_is_a_score():
         """
     )
     assert set(found) == {(3, 0.8)}
+
+
+def test_a_query_parameter_bounding_a_score_is_the_value_passed_for_it():
+    """``WHERE score >= $threshold`` in a Cypher constant, run with ``{"threshold": 0.95}``.
+
+    The number is written where the query is run, in another module; the same for a SQL
+    ``:min_similarity`` beside pgvector's ``<=>``. A parameter bounding no score is not one.
+    """
+    queries = '''
+    FIND_DUPLICATES = """
+    CALL db.index.vector.queryNodes('preference_embedding_idx', $limit, $embedding)
+    YIELD node, score
+    WHERE score >= $threshold AND node.age > $min_age
+    RETURN node, score
+    """
+    NEAREST = "SELECT id FROM chunks WHERE 1 - (embedding <=> :query) > :min_similarity"
+    '''
+    memory = """
+    from app.queries import FIND_DUPLICATES, NEAREST
+
+    async def add_preference(client, session, embedding):
+        dupes = await client.execute_read(
+            FIND_DUPLICATES, {"embedding": embedding, "limit": 3, "threshold": 0.95, "min_age": 0.5}
+        )
+        rows = session.execute(NEAREST, {"query": embedding, "min_similarity": 0.8})
+        return dupes, rows
+    """
+    found = scan(memory, "app/memory.py", **{"app/queries.py": queries})
+    assert set(found) == {(6, 0.95), (8, 0.8)}
+    assert found[(6, 0.95)].direction is Direction.ABOVE
