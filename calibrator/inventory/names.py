@@ -18,12 +18,14 @@ from calibrator.inventory.findings import Direction, Metric
 from calibrator.inventory.vocabulary import (
     CONTEXT_WORDS,
     DISTANCE_WORDS,
+    KEYWORD_SOURCES,
     KNOWN_KEYWORDS,
     LIBRARY_MODULES,
     OUTCOME_WORDS,
     SCORE_WORDS,
     SIMILARITY_WORDS,
     SPECIFIC_WORDS,
+    STRING_SOURCES,
     THRESHOLD_WORDS,
     VETO_WORDS,
 )
@@ -127,9 +129,11 @@ def threshold_name(identifier: str, context: tuple[str, ...] = ()) -> ThresholdN
         return NOT_A_THRESHOLD
     snake = "_".join(name_words)
     vetoed = any(w in VETO_WORDS for w in name_words)
-    # `rouge_match_threshold` ends like a library's keyword, but for another score; a
-    # `recall_relevance_threshold` still names a similarity (recalled memories' relevance)
-    suffix_vetoed = vetoed and not any(w in SPECIFIC_WORDS for w in name_words)
+    # `rouge_match_threshold` ends like a library's keyword, but for another score, and
+    # `trgm_similarity_threshold` for a string similarity; a `recall_relevance_threshold`
+    # still names an embedding similarity (recalled memories' relevance)
+    kind = any(w in STRING_SOURCES or w in KEYWORD_SOURCES for w in name_words)  # `trgm`
+    suffix_vetoed = kind or (vetoed and not any(w in SPECIFIC_WORDS for w in name_words))
     for known, (metric, direction, library) in KNOWN_KEYWORDS.items():
         if snake == known or (snake.endswith("_" + known) and not suffix_vetoed):
             return ThresholdName(1.0, metric, direction, library)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import ast
 
-from calibrator.inventory.facts import Origin, classify
+from calibrator.inventory.facts import NOT_SIMILARITY, Origin, classify
 from calibrator.inventory.names import words
 from calibrator.inventory.python_exprs import call_name
 from calibrator.inventory.python_scopes import PASS_THROUGH, Scope
@@ -95,6 +95,12 @@ def follow(scope: Scope, expr: ast.expr, depth: int, seen: set[str], line: int) 
     if isinstance(expr, ast.BinOp):
         return _binop_origin(scope, expr, depth, seen, line)
     if isinstance(expr, (ast.ListComp, ast.SetComp, ast.GeneratorExp, ast.DictComp)):
+        # what is iterated (`h.score for h in hits`, followed back through `h`), unless each
+        # element says it is no similarity (`(tag, trigram_similarity(a, b)) for tag in tags`)
+        element = expr.value if isinstance(expr, ast.DictComp) else expr.elt
+        found = follow(scope, element, depth, set(seen), line)
+        if found in NOT_SIMILARITY:
+            return found
         return follow(scope, expr.generators[0].iter, depth, seen, line)
     for part in _alternatives(expr):  # the first part that shows one
         found = follow(scope, part, depth, seen, line)

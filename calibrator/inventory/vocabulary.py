@@ -162,6 +162,8 @@ VETO_WORDS = frozenset(
         "edit",
         "levenshtein",
         "fuzzy",
+        "trgm",
+        "trigram",
         "bm25",
         "rrf",
         "mmr",
@@ -309,13 +311,15 @@ STRING_SOURCES = frozenset(
         "textdistance",
         "rouge",
         "bleu",
+        "trgm",
+        "trigram",
         "minhash",
         "simhash",
         "datasketch",
     }
 )
 """Words of string-similarity calls and libraries: edit distances, fuzzy ratios and n-gram
-overlaps (ROUGE, BLEU)."""
+overlaps (ROUGE, BLEU, Postgres's pg_trgm trigram similarity)."""
 
 MODEL_CONTEXTS = frozenset(
     {

@@ -1676,3 +1676,30 @@ def test_a_query_parameter_bounding_a_score_is_the_value_passed_for_it():
     found = scan(memory, "app/memory.py", **{"app/queries.py": queries})
     assert set(found) == {(6, 0.95), (8, 0.8)}
     assert found[(6, 0.95)].direction is Direction.ABOVE
+
+
+def test_trigram_similarities_are_string_similarities():
+    """pg_trgm and trigram similarities are a string's, in a name or in what a list holds.
+
+    ``DEFAULT_ENTITY_TRGM_SIMILARITY_THRESHOLD`` ends like a similarity keyword but names a
+    trigram similarity; ``score`` unpacked from ``(tag, trigram_similarity(a, b))`` pairs is
+    one too. Search hits' scores collected the same way stay what they were.
+    """
+    found = scan(
+        """
+        from app.trigram import trigram_similarity
+
+        DEFAULT_ENTITY_TRGM_SIMILARITY_THRESHOLD = 0.3
+        MIN_SIMILARITY = 0.45
+        MIN_COSINE = 0.75
+
+        def resolve(token, vocabulary):
+            scored = [(tag, trigram_similarity(token, tag)) for tag in vocabulary]
+            return [tag for tag, score in scored if score >= MIN_SIMILARITY]
+
+        def close(hits):
+            near = [(hit.tag, hit.score) for hit in hits]
+            return [tag for tag, score in near if score >= MIN_COSINE]
+        """
+    )
+    assert set(found) == {(6, 0.75)}
