@@ -63,7 +63,7 @@ from calibrator.inventory.python_values import Values
 from calibrator.inventory.python_walk import Visitor
 from calibrator.inventory.sql_scan import read_sql
 from calibrator.inventory.sql_tokens import looks_like_sql
-from calibrator.inventory.vocabulary import THRESHOLD_WORDS
+from calibrator.inventory.vocabulary import SETTINGS_WORDS, THRESHOLD_WORDS
 
 _QUERY_METHODS = frozenset({"query", "filter", "where", "eval"})
 RADIUS_ARGUMENTS = {"range_search": 1}
@@ -402,9 +402,10 @@ class _Scanner(Visitor, Values):
         if (
             score_expr(value_side) is not None
             and not self.scope.is_parameter(value_side)
+            and not _configured(value_side)
             and not self._seeded_best(value_side, score_side, node.lineno)
         ):
-            return  # two scores compared (a running best), unless one is a parameter
+            return  # two scores compared (a running best), unless one is a setting
         condition = condition_direction(op, on_left)
         if condition is None:
             return
@@ -517,6 +518,20 @@ class _Scanner(Visitor, Values):
                 column=literal.col_offset + 1,
             )
         )
+
+
+def _configured(expr: ast.expr) -> bool:
+    """A value read from a configuration object: ``retrieval_config.relevance_score``.
+
+    A setting named like a score (``relevance_score: float = 0.2`` in a config class) is the
+    bound it is compared with, not a second score.
+    """
+    while isinstance(expr, ast.Attribute):
+        expr = expr.value
+        name = expr.attr if isinstance(expr, ast.Attribute) else getattr(expr, "id", "")
+        if set(words(name)) & SETTINGS_WORDS:
+            return True
+    return False
 
 
 def _is_static(node: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:

@@ -475,6 +475,10 @@ retrieves; a recall metric's names are vetoed anyway) (an LLM judge's or a guard
 included: ``trustworthiness_score``, ``toxicity``): what such a name holds is no similarity,
 and a threshold compared with it (or computed by a call named so) is no similarity threshold."""
 
+SETTINGS_WORDS = frozenset(
+    {"config", "configs", "cfg", "conf", "settings", "setting", "options", "opts", "params"}
+)
+"""Words of an object that holds settings (``retrieval_config.relevance_score``)."""
 TOLERANCE_WORDS = frozenset({"tol", "tolerance", "eps", "epsilon", "atol", "rtol"})
 """Names of numerical tolerances: compared with a score (``abs(cos - 1) < eps``), still no
 cutoff that a new embedding model moves."""

@@ -1703,3 +1703,26 @@ def test_trigram_similarities_are_string_similarities():
         """
     )
     assert set(found) == {(6, 0.75)}
+
+
+def test_a_setting_named_like_a_score_is_the_bound_it_is_compared_with():
+    """``m.get("score", 0.0) >= retrieval_config.relevance_score``: a config field's value.
+
+    Read from a configuration object, a score-named field is the setting that bounds the
+    search's scores; two scores of the same hits compared are not a threshold.
+    """
+    found = scan(
+        """
+        from pydantic import BaseModel, Field
+
+        class RetrievalConfig(BaseModel):
+            top_k: int = 10
+            relevance_score: float = Field(default=0.2, ge=0.0, le=1.0)
+
+        def recall(client, query, retrieval_config: RetrievalConfig, best):
+            memories = client.retrieve_memories(query)
+            kept = [m for m in memories if m.get("score", 0.0) >= retrieval_config.relevance_score]
+            return [m for m in kept if m.get("score", 0.0) >= best.score]
+        """
+    )
+    assert set(found) == {(6, 0.2)}
