@@ -39,7 +39,7 @@ from calibrator.inventory.vocabulary import (
 
 GETTERS = frozenset({"get", "pop", "getenv", "setdefault"})
 PASS_THROUGH = frozenset(
-    {"float", "int", "abs", "round", "max", "min", "Decimal", "enumerate", "zip", "list",
+    {"float", "int", "str", "abs", "round", "max", "min", "Decimal", "enumerate", "zip", "list",
      "sorted", "reversed", "tuple", "iter", "next", "dict", "items", "values"}
 )  # fmt: skip
 
@@ -269,6 +269,8 @@ class Scope:
                 default = expr.args[-1] if len(expr.args) >= 2 else None
                 return [getter, *(self.sources(default) if default is not None else [])]
             name = call_name(expr)
+            if name in GETTERS and len(expr.args) >= 2:  # `os.getenv(ENV_NAME, str(DEFAULT))`
+                return self.sources(expr.args[-1])
             if name in PASS_THROUGH:
                 return [s for a in expr.args for s in self.sources(a)]
             if name in FIELD_CALLS:

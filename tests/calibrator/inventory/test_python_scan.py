@@ -1726,3 +1726,35 @@ def test_a_setting_named_like_a_score_is_the_bound_it_is_compared_with():
         """
     )
     assert set(found) == {(6, 0.2)}
+
+
+def test_a_default_passed_to_getenv_under_a_named_key_is_passed_on():
+    """``float(os.getenv(ENV_DEDUP, str(DEFAULT_DEDUP)))``: the key a name, the default text.
+
+    The constant is the default of the setting that bounds a cosine elsewhere.
+    """
+    found = scan(
+        """
+        import os
+        from dataclasses import dataclass
+
+        ENV_DEDUP_THRESHOLD = "APP_DEDUP_THRESHOLD"
+        DEFAULT_DEDUP_THRESHOLD = 0.97
+
+        @dataclass
+        class Config:
+            dedup_threshold: float
+
+        def load():
+            return Config(
+                dedup_threshold=float(os.getenv(ENV_DEDUP_THRESHOLD, str(DEFAULT_DEDUP_THRESHOLD)))
+            )
+
+        def merge(config, pairs):
+            for a, b in pairs:
+                cosine = a.embedding @ b.embedding
+                if cosine >= config.dedup_threshold:
+                    yield a, b
+        """
+    )
+    assert set(found) == {(6, 0.97)}
