@@ -54,3 +54,21 @@ def test_a_known_keyword_at_the_end_of_a_name_for_another_score_is_none(identifi
     similarity it bounds (``recall_relevance_threshold``: recalled memories' relevance) stays.
     """
     assert threshold_name(identifier).strength == strength
+
+
+@pytest.mark.parametrize(
+    ("identifier", "strength"),
+    [
+        ("SIMILARITY_FLOOR", 0.85),
+        ("CLOSET_DISTANCE_CAP", 0.85),
+        ("score_ceiling", 0.85),
+        ("capacity", 0.0),
+        ("recap", 0.0),
+    ],
+)
+def test_a_floor_cap_or_ceiling_of_a_score_is_a_threshold(identifier, strength):
+    """A score's floor, cap or ceiling bounds it as a threshold does.
+
+    Words that merely contain those letters (``capacity``) do not.
+    """
+    assert threshold_name(identifier).strength == strength
