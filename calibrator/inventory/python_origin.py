@@ -48,6 +48,12 @@ def returns_origin(scope: Scope, function: ast.FunctionDef | ast.AsyncFunctionDe
     return _returned(scope, function, DEPTH, set())
 
 
+def returned_values(function: ast.FunctionDef | ast.AsyncFunctionDef) -> list[ast.expr]:
+    """What a function's ``return`` statements return, its ``except`` stand-ins last."""
+    main, stand_ins = _returns(function)
+    return [r.value for r in (*main, *stand_ins) if r.value is not None]
+
+
 def imported_callee(scope: Scope, expr: ast.expr) -> str | None:
     """The imported function ``expr`` is the result of, directly or through one local name.
 

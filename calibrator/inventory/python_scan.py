@@ -56,7 +56,12 @@ from calibrator.inventory.python_exprs import (
     score_expr,
 )
 from calibrator.inventory.python_imports import Imports
-from calibrator.inventory.python_origin import imported_callee, percent_scale, returns_origin
+from calibrator.inventory.python_origin import (
+    imported_callee,
+    percent_scale,
+    returned_values,
+    returns_origin,
+)
 from calibrator.inventory.python_origin import origin as score_origin
 from calibrator.inventory.python_scopes import PASS_THROUGH, Scope
 from calibrator.inventory.python_values import Values
@@ -191,6 +196,11 @@ class _Scanner(Visitor, Values):
         plain = marked[min(last, len(marked) - 1)] == marked[first - 1]
         if outer.kind == "module" and not plain:
             self._returns(scope, node)
+        if not plain and threshold_name(node.name).strength > 0:
+            # `threshold = _get_dedup_threshold(n)`: what it returns is what the caller holds
+            returned = f"r:{owner}.{node.name}" if owner else f"r:{node.name}"
+            for value in returned_values(node):
+                self.facts.flow(returned, scope.sources(value))
         self._parameters(node, scope, params)
         for decorator in node.decorator_list:
             self.visit(decorator)

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 
 from calibrator.inventory.facts import CONTEXTS_THAT_RULE, Origin
-from calibrator.inventory.names import words
+from calibrator.inventory.names import threshold_name, words
 from calibrator.inventory.python_bindings import (
     Definition,
     assignments,
@@ -276,6 +276,8 @@ class Scope:
             if name in FIELD_CALLS:
                 given = [k.value for k in expr.keywords if k.arg == "default"] + expr.args[:1]
                 return self.sources(given[0]) if given else []
+            if threshold_name(name).strength > 0:  # `_get_dedup_threshold(n)`: what it returns
+                return self._returned(expr.func)
             return []
         if isinstance(expr, ast.IfExp):
             return self.sources(expr.body) + self.sources(expr.orelse)
@@ -293,6 +295,23 @@ class Scope:
             return self.sources(expr.operand)
         if isinstance(expr, ast.NamedExpr):
             return self.sources(expr.value)
+        return []
+
+    def _returned(self, func: ast.expr) -> list[str]:
+        """The slot of what a called function returns: ``r:f``, or ``r:Class.m`` for ``self.m``.
+
+        Only calls whose function is known: a module's function by name, a method of the
+        caller's own class (``_set_threshold`` in two classes are two slots).
+        """
+        if isinstance(func, ast.Name):
+            return [f"r:{func.id}"]
+        if (
+            isinstance(func, ast.Attribute)
+            and isinstance(func.value, ast.Name)
+            and func.value.id in ("self", "cls")
+            and self.class_name
+        ):
+            return [f"r:{self.class_name}.{func.attr}"]
         return []
 
     def is_parameter(self, expr: ast.expr) -> bool:

@@ -1758,3 +1758,44 @@ def test_a_default_passed_to_getenv_under_a_named_key_is_passed_on():
         """
     )
     assert set(found) == {(6, 0.97)}
+
+
+def test_a_threshold_a_function_returns_is_the_callers():
+    """``threshold = _get_dedup_threshold(n)``, which returns one of three constants.
+
+    Each constant is compared with the cosine where the caller uses what it returns; a method
+    of the same name in another class returns its own, and stays unreported.
+    """
+    found = scan(
+        """
+        DEDUP_THRESHOLD_SHORT = 0.95
+        DEDUP_THRESHOLD_LONG = 0.88
+
+        def _get_dedup_threshold(tokens):
+            if tokens < 50:
+                return DEDUP_THRESHOLD_SHORT
+            return DEDUP_THRESHOLD_LONG
+
+        def duplicates(store, embedding, tokens):
+            threshold = _get_dedup_threshold(tokens)
+            hits = store.search(embedding)
+            return [h for h in hits if 1 - h.distance >= threshold]
+
+        class Duplicates:
+            def _set_threshold(self, threshold=0.13):
+                return threshold
+
+            def find(self, distances, median):
+                return distances < self._set_threshold() * median
+
+        class Groups:
+            def _set_threshold(self, threshold=0.1):
+                return threshold
+
+            def find(self, quality):
+                return quality < self._set_threshold()
+        """
+    )
+    assert {(2, 0.95), (3, 0.88)} <= set(found)
+    assert (16, 0.13) in found
+    assert (23, 0.1) not in found
