@@ -31,8 +31,14 @@ def judge_literal(
     origin: Origin,
     parents: list[ast.AST],
     score_side: ast.expr,
+    *,
+    searched: bool = False,
 ) -> tuple[float, str]:
-    """The confidence that ``score <op> amount`` is a similarity threshold, and why."""
+    """The confidence that ``score <op> amount`` is a similarity threshold, and why.
+
+    ``searched``: the score is a search's hit (``score > 0`` drops hits, a zero floor), not a
+    cosine computed here (``sims > 0`` keeps the positive ones of a matrix).
+    """
     confidence = COMPARISON_CONFIDENCE if plausible(amount, score.metric) else LOW
     reason = f"{score.identifier} compared with a number"
     if origin is Origin.UNKNOWN and not specific(score.identifier):
@@ -42,6 +48,7 @@ def judge_literal(
             reason = f"{score.identifier} of unknown origin graded into bands"
     if (
         amount == 0.0
+        and searched
         and origin is Origin.SIMILARITY
         and score.metric is not Metric.DISTANCE
         and filters(parents, score_side)

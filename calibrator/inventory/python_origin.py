@@ -14,7 +14,7 @@ from calibrator.inventory.facts import NOT_SIMILARITY, Origin, classify
 from calibrator.inventory.names import words
 from calibrator.inventory.python_exprs import call_name
 from calibrator.inventory.python_scopes import PASS_THROUGH, Scope
-from calibrator.inventory.vocabulary import SCORE_WORDS
+from calibrator.inventory.vocabulary import SCORE_WORDS, SEARCH_SOURCES
 
 DEPTH = 6
 """How many steps (bindings, calls) a score is followed back."""
@@ -52,6 +52,35 @@ def returned_values(function: ast.FunctionDef | ast.AsyncFunctionDef) -> list[as
     """What a function's ``return`` statements return, its ``except`` stand-ins last."""
     main, stand_ins = _returns(function)
     return [r.value for r in (*main, *stand_ins) if r.value is not None]
+
+
+def from_search(scope: Scope, expr: ast.expr, depth: int = 4) -> bool:
+    """Whether ``expr`` reads a search's hits (``score`` in ``results = self.ann.search(q)``).
+
+    Followed back through the names it reads, ``depth`` bindings deep, each binding once and
+    read from the line above it (``results = [... for r in results]`` reads the search's);
+    a cosine computed here (``cosine_similarity(a, b)``) is no search.
+    """
+    around = scope.function_scope()
+    if around is None:
+        return False
+    bound = around.assigned()
+    pending: list[tuple[ast.expr, int]] = [(expr, getattr(expr, "lineno", 0))]
+    seen: set[int] = set()
+    for _ in range(depth):
+        following: list[tuple[ast.expr, int]] = []
+        for part, line in pending:
+            for node in ast.walk(part):
+                if isinstance(node, ast.Call) and set(words(call_name(node))) & SEARCH_SOURCES:
+                    return True
+                if isinstance(node, ast.Name):
+                    bindings = bound.get(node.id, [])
+                    before = [b for b in bindings if b[0] <= line] or bindings
+                    if before and id(before[-1][1]) not in seen:
+                        seen.add(id(before[-1][1]))
+                        following.append((before[-1][1], before[-1][0] - 1))
+        pending = following
+    return False
 
 
 def imported_callee(scope: Scope, expr: ast.expr) -> str | None:

@@ -57,6 +57,7 @@ from calibrator.inventory.python_exprs import (
 )
 from calibrator.inventory.python_imports import Imports
 from calibrator.inventory.python_origin import (
+    from_search,
     imported_callee,
     percent_scale,
     returned_values,
@@ -447,7 +448,10 @@ class _Scanner(Visitor, Values):
             return
         amount = number(literal)
         assert amount is not None
-        confidence, reason = judge_literal(amount, literal, score, origin, parents, score_side)
+        searched = amount == 0.0 and from_search(self.scope, score_side)
+        confidence, reason = judge_literal(
+            amount, literal, score, origin, parents, score_side, searched=searched
+        )
         self._finding(literal, amount, kept, score.metric, confidence, reason)
         if origin not in NOT_SIMILARITY:
             self._compared_with_import(literal, score_side)

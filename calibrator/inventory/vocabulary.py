@@ -254,6 +254,11 @@ SIMILARITY_SOURCES = frozenset(
     }
 )
 """Words in the name of a call whose result is a similarity or distance between embeddings."""
+SEARCH_SOURCES = frozenset(
+    {"search", "batchsearch", "query", "knn", "kneighbors", "nearest", "neighbors", "neighbours",
+     "ann", "retrieve", "retriever", "lookup"}
+)  # fmt: skip
+"""Of those, the words of a search: its results are ranked hits (``self.ann.search(q)``)."""
 
 MODEL_SOURCES = frozenset(
     {

@@ -1799,3 +1799,26 @@ def test_a_threshold_a_function_returns_is_the_callers():
     assert {(2, 0.95), (3, 0.88)} <= set(found)
     assert (16, 0.13) in found
     assert (23, 0.1) not in found
+
+
+def test_a_zero_floor_is_on_a_searchs_hits_not_on_a_cosine_computed_here():
+    """``score > 0`` drops a search's hits: a floor that moves with the model.
+
+    ``sim > 0`` over a cosine matrix computed here keeps its positive cells: a sign, not a
+    cutoff.
+    """
+    found = scan(
+        """
+        from sklearn.metrics.pairwise import cosine_similarity
+
+        def search(self, embeddings, limit):
+            results = self.ann.search(embeddings, limit)
+            results = [[(i, score) for i, score in r if score > 0] for r in results]
+            return results
+
+        def keywords(words, embedding):
+            sims = cosine_similarity(words, embedding)
+            return [sim for sim in sims if sim > 0]
+        """
+    )
+    assert set(found) == {(6, 0.0)}
