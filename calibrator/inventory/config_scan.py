@@ -17,7 +17,7 @@ from pathlib import PurePath
 
 import yaml
 
-from calibrator.inventory.facts import FileFacts, FileScan, Value
+from calibrator.inventory.facts import FileFacts, FileScan, Value, origin_of_context
 from calibrator.inventory.findings import Kind, ScanError
 from calibrator.inventory.names import threshold_name, words
 
@@ -86,6 +86,8 @@ def scan_config(text: str, path: str, fmt: str) -> FileScan:
                 context,
                 verdict.library,
                 language=fmt,
+                # `process.image_aesthetics_filter.min_score`: a model's, by its section
+                origin=origin_of_context(tuple(w for key in keys[:-1] for w in words(key))),
             )
         )
     return FileScan(facts=FileFacts(values=tuple(values)))

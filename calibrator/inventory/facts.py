@@ -30,9 +30,13 @@ from typing import NamedTuple
 
 from calibrator.inventory.findings import Direction, Finding, Kind, Metric, ScanError
 from calibrator.inventory.vocabulary import (
+    EVALUATION_CONTEXTS,
     KEYWORD_SOURCES,
+    LEXICAL_CONTEXTS,
+    MODEL_CONTEXTS,
     MODEL_SOURCES,
     OUTCOME_WORDS,
+    RETRIEVAL_CONTEXTS,
     SIMILARITY_SOURCES,
     STRING_SOURCES,
 )
@@ -259,4 +263,24 @@ def classify(name_words: tuple[str, ...] | list[str]) -> Origin:
         return Origin.MODEL
     if present & OUTCOME_WORDS:
         return Origin.OTHER
+    return Origin.UNKNOWN
+
+
+def origin_of_context(context: tuple[str, ...], *, evaluation: bool = False) -> Origin:
+    """What the words of a module's path, a class, a function or a config section say.
+
+    Thresholds written in ``library/sensitive_data_detection/actions.py``, in a class
+    ``ImageAestheticsFilter`` or under ``process.image_aesthetics_filter`` bound a model's
+    scores. ``evaluation``: the words are a module's path or a class's own name and base's,
+    where an evaluation metric is named (a function named ``eval`` is not one).
+    """
+    present = set(context)
+    if present & STRING_SOURCES:
+        return Origin.STRING
+    if present & LEXICAL_CONTEXTS:
+        return Origin.KEYWORD
+    if present & MODEL_CONTEXTS:
+        return Origin.MODEL
+    if evaluation and present & EVALUATION_CONTEXTS and not present & RETRIEVAL_CONTEXTS:
+        return Origin.EVALUATION  # an agent's grade, not its memory's similarity
     return Origin.UNKNOWN

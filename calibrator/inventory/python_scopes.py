@@ -13,7 +13,7 @@ import ast
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 
-from calibrator.inventory.facts import CONTEXTS_THAT_RULE, Origin
+from calibrator.inventory.facts import CONTEXTS_THAT_RULE, Origin, origin_of_context
 from calibrator.inventory.names import threshold_name, words
 from calibrator.inventory.python_bindings import (
     Definition,
@@ -28,10 +28,6 @@ from calibrator.inventory.python_imports import Imports
 from calibrator.inventory.vocabulary import (
     CLASSIFIER_CALLS,
     EMBEDDING_MODELS,
-    EVALUATION_CONTEXTS,
-    LEXICAL_CONTEXTS,
-    MODEL_CONTEXTS,
-    RETRIEVAL_CONTEXTS,
     SIMILARITY_NAMES,
     SIMILARITY_SOURCES,
     STRING_SOURCES,
@@ -82,7 +78,7 @@ class Scope:
             path,
             tree,
             imports,
-            context_origin=cls._context_origin(place, evaluation=True),
+            context_origin=origin_of_context(place, evaluation=True),
             module_names=frozenset(names),
             definitions=definitions_of(tree),
         )
@@ -98,7 +94,7 @@ class Scope:
         # the specific before the general: a model's or a string ratio's class (by its words,
         # its module's path or an outer class, or the string library it uses), then an
         # evaluation metric's or an agent's (by its own name or base, then by its module's)
-        origin = self._context_origin(context)
+        origin = origin_of_context(context)
         if origin is Origin.UNKNOWN and self.context_origin in CONTEXTS_THAT_RULE:
             origin = self.context_origin
         if origin is Origin.UNKNOWN and self.imports.string_names:
@@ -109,7 +105,7 @@ class Scope:
             origin = _built_model(node)
         own = (*words(node.name), *(words(base) if base else ()))
         if origin is Origin.UNKNOWN:
-            origin = self._context_origin(own, evaluation=True)
+            origin = origin_of_context(own, evaluation=True)
         if origin is Origin.UNKNOWN and not (
             self.context_origin is Origin.EVALUATION and set(own) & SIMILARITY_NAMES
         ):  # a `SimilarityEvaluator` in `evaluation.py` bounds similarities
@@ -130,7 +126,7 @@ class Scope:
         context = (*self.words, *words(node.name))
         origin = self.context_origin
         if origin is Origin.UNKNOWN:
-            origin = self._context_origin(words(node.name))
+            origin = origin_of_context(words(node.name))
         return Scope(
             "function", self.path, node, self.imports, self, callee,
             self.class_name, self.base, params, None, context, origin, self.module_names,
@@ -156,24 +152,6 @@ class Scope:
             self.bound = frozenset(bound) - self.params - declared
             self.imported = frozenset(imported) - self.params - self.bound
         return self.bound
-
-    @staticmethod
-    def _context_origin(context: tuple[str, ...], *, evaluation: bool = False) -> Origin:
-        """What the words of a module's path, a class or a function say about their scores.
-
-        ``evaluation``: the words are a module's path or a class's own name and base's, where
-        an evaluation metric is named (a function named ``eval`` is not one).
-        """
-        present = set(context)
-        if present & STRING_SOURCES:
-            return Origin.STRING
-        if present & LEXICAL_CONTEXTS:
-            return Origin.KEYWORD
-        if present & MODEL_CONTEXTS:
-            return Origin.MODEL
-        if evaluation and present & EVALUATION_CONTEXTS and not present & RETRIEVAL_CONTEXTS:
-            return Origin.EVALUATION  # an agent's grade, not its memory's similarity
-        return Origin.UNKNOWN
 
     # -- names -------------------------------------------------------------------------
     def resolve(self, name: str) -> str | None:

@@ -342,6 +342,8 @@ MODEL_CONTEXTS = frozenset(
         "ner",
         "sentiment",
         "aesthetic",
+        "aesthetics",
+        "motion",
         "nsfw",
         "langid",
         "toxic",

@@ -55,6 +55,27 @@ def test_yaml_marks_and_quoted_numbers():
     assert found[(4, 0.35)].direction is Direction.BELOW
 
 
+def test_a_section_for_a_model_makes_its_keys_that_models():
+    """``process.image_aesthetics_filter.min_score`` bounds an aesthetics model's score.
+
+    A section named for a model's output (aesthetics, question answering, classification)
+    says what its keys bound; a similarity search's section keeps its thresholds.
+    """
+    found = scan(
+        """
+        process:
+          - image_aesthetics_filter:
+              min_score: 0.3
+          - generate_qa_from_examples_mapper:
+              similarity_threshold: 0.7
+          - text_embd_similarity_filter:
+              min_score: 0.1
+        """,
+        "yaml",
+    )
+    assert set(found) == {(7, 0.1)}
+
+
 def test_json_nested_keys():
     """JSON keys are found with their parents and their own line."""
     found = scan(

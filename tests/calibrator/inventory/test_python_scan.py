@@ -1822,3 +1822,27 @@ def test_a_zero_floor_is_on_a_searchs_hits_not_on_a_cosine_computed_here():
         """
     )
     assert set(found) == {(6, 0.0)}
+
+
+def test_aesthetics_and_motion_scores_are_a_models_not_similarities():
+    """A ``min_score`` in an ``ImageAestheticsFilter`` or a ``VideoMotionScoreFilter``.
+
+    The class's name says whose scores it bounds: an aesthetics predictor's, an optical
+    flow's. A text-embedding similarity filter's ``min_score`` stays.
+    """
+    found = scan(
+        """
+        class ImageAestheticsFilter:
+            def __init__(self, min_score: float = 0.5):
+                self.min_score = min_score
+
+        class VideoMotionScoreFilter:
+            def __init__(self, min_score: float = 0.25):
+                self.min_score = min_score
+
+        class TextEmbdSimilarityFilter:
+            def __init__(self, min_score: float = 0.1):
+                self.min_score = min_score
+        """
+    )
+    assert set(found) == {(11, 0.1)}
