@@ -67,6 +67,9 @@ def scan_config(text: str, path: str, fmt: str) -> FileScan:
     lines = text.splitlines()
     values: list[Value] = []
     stem_words = words(PurePath(path).stem)
+    place = tuple(
+        w for part in (*PurePath(path).parent.parts, PurePath(path).stem) for w in words(part)
+    )
     for keys, value, line in entries:
         context = tuple(w for key in keys[:-1] for w in words(key)) + stem_words
         verdict = threshold_name(keys[-1], context)
@@ -86,8 +89,9 @@ def scan_config(text: str, path: str, fmt: str) -> FileScan:
                 context,
                 verdict.library,
                 language=fmt,
-                # `process.image_aesthetics_filter.min_score`: a model's, by its section
-                origin=origin_of_context(tuple(w for key in keys[:-1] for w in words(key))),
+                # `process.image_aesthetics_filter.min_score`: a model's, by its section or
+                # its file's place (`voice/profiles/mixer.yaml`), as a module's are
+                origin=origin_of_context((*place, *(w for key in keys[:-1] for w in words(key)))),
             )
         )
     return FileScan(facts=FileFacts(values=tuple(values)))

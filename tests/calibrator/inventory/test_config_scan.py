@@ -76,6 +76,20 @@ def test_a_section_for_a_model_makes_its_keys_that_models():
     assert set(found) == {(7, 0.1)}
 
 
+def test_a_config_files_place_says_whose_keys_they_are():
+    """A ``match_threshold`` in ``voice/profiles/mixer.yaml`` bounds a voice model's match.
+
+    The folders of a config file are its context, as a module's are; the same key in a
+    search's config stays a threshold.
+    """
+    text = """
+    mixer:
+      match_threshold: 0.7
+    """
+    assert scan(text, "yaml", "app/voice/profiles/mixer.yaml") == {}
+    assert set(scan(text, "yaml", "app/search/profiles/index.yaml")) == {(2, 0.7)}
+
+
 def test_json_nested_keys():
     """JSON keys are found with their parents and their own line."""
     found = scan(
