@@ -21,6 +21,7 @@ from calibrator.inventory.vocabulary import (
     KEYWORD_SOURCES,
     KNOWN_KEYWORDS,
     LIBRARY_MODULES,
+    LIMIT_WORDS,
     OUTCOME_WORDS,
     SCORE_WORDS,
     SIMILARITY_WORDS,
@@ -89,7 +90,10 @@ def is_score_like(identifier: str) -> bool:
     name_words = words(identifier)
     if not any(w in SCORE_WORDS for w in name_words):
         return False
-    if any(w in THRESHOLD_WORDS for w in name_words) or name_words[:1] in (("min",), ("max",)):
+    if any(w in THRESHOLD_WORDS or w in LIMIT_WORDS for w in name_words) or name_words[:1] in (
+        ("min",),
+        ("max",),
+    ):
         return False
     if identifier.isupper() and name_words[-1] in BOUNDS:
         return False  # a constant `SIMILARITY_MIN` bounds scores (a computed `sims_max` is one)
@@ -155,7 +159,7 @@ def threshold_name(identifier: str, context: tuple[str, ...] = ()) -> ThresholdN
             return ThresholdName(0.45, metric, direction)
         return ThresholdName(0.8, metric, direction)
     if not has_threshold:
-        return NOT_A_THRESHOLD
+        return _limit(name_words, metric) if has_score else NOT_A_THRESHOLD
     direction = {
         Metric.SIMILARITY: Direction.ABOVE,
         Metric.DISTANCE: Direction.BELOW,
@@ -170,6 +174,13 @@ def threshold_name(identifier: str, context: tuple[str, ...] = ()) -> ThresholdN
         }.get(context_metric, Direction.UNKNOWN)
         return ThresholdName(0.55, context_metric, context_direction)
     return ThresholdName(0.3, Metric.UNKNOWN, Direction.UNKNOWN)
+
+
+def _limit(name_words: tuple[str, ...], metric: Metric) -> ThresholdName:
+    """A score's floor, cap or ceiling: a threshold if a comparison says so (low alone)."""
+    if any(w in LIMIT_WORDS for w in name_words):
+        return ThresholdName(0.45, metric, Direction.UNKNOWN)
+    return NOT_A_THRESHOLD
 
 
 def plausible(value: float, metric: Metric) -> bool:

@@ -31,9 +31,11 @@ SPECIFIC_WORDS = frozenset(
 """Score words that name an embedding similarity; ``score`` and ``distance`` alone are said of
 many other things (a model's evaluation, a geometric distance)."""
 SCORE_WORDS = SIMILARITY_WORDS | DISTANCE_WORDS
-THRESHOLD_WORDS = frozenset({"threshold", "thresh", "cutoff", "cut", "floor", "cap", "ceiling"})
-"""Words that make a name a threshold (``cut`` only counts as ``cut off``); a floor, cap or
-ceiling of a score is one too (``SIMILARITY_FLOOR``, ``CLOSET_DISTANCE_CAP``)."""
+THRESHOLD_WORDS = frozenset({"threshold", "thresh", "cutoff", "cut"})
+"""Words that make a name a threshold (``cut`` only counts as ``cut off``)."""
+LIMIT_WORDS = frozenset({"floor", "cap", "ceiling"})
+"""Words that make a score's name a limit: a threshold where it is compared with the score
+(``CLOSET_DISTANCE_CAP``), a clamp where it is not (``max(_SCORE_FLOOR, raw)``)."""
 
 CONTEXT_WORDS = frozenset(
     {

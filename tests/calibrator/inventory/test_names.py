@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from calibrator.inventory.names import threshold_name, words
+from calibrator.inventory.names import is_score_like, threshold_name, words
 
 
 @pytest.mark.parametrize(
@@ -59,16 +59,18 @@ def test_a_known_keyword_at_the_end_of_a_name_for_another_score_is_none(identifi
 @pytest.mark.parametrize(
     ("identifier", "strength"),
     [
-        ("SIMILARITY_FLOOR", 0.85),
-        ("CLOSET_DISTANCE_CAP", 0.85),
-        ("score_ceiling", 0.85),
+        ("SIMILARITY_FLOOR", 0.45),
+        ("CLOSET_DISTANCE_CAP", 0.45),
+        ("score_ceiling", 0.45),
         ("capacity", 0.0),
         ("recap", 0.0),
     ],
 )
-def test_a_floor_cap_or_ceiling_of_a_score_is_a_threshold(identifier, strength):
-    """A score's floor, cap or ceiling bounds it as a threshold does.
+def test_a_floor_cap_or_ceiling_of_a_score_is_a_limit_a_comparison_decides(identifier, strength):
+    """A score's floor, cap or ceiling is low by its name alone.
 
-    Words that merely contain those letters (``capacity``) do not.
+    Compared with the score it is a threshold; given to ``max()`` it is a clamp. Words that
+    merely contain those letters (``capacity``) are nothing.
     """
     assert threshold_name(identifier).strength == strength
+    assert not is_score_like(identifier)

@@ -1846,3 +1846,21 @@ def test_aesthetics_and_motion_scores_are_a_models_not_similarities():
         """
     )
     assert set(found) == {(11, 0.1)}
+
+
+def test_a_distance_cap_compared_is_a_threshold_and_a_score_floor_clamping_is_not():
+    """``c_dist <= CLOSET_DISTANCE_CAP`` drops weak hits; ``max(_SCORE_FLOOR, raw)`` clamps."""
+    found = scan(
+        """
+        _SCORE_FLOOR = 0.05
+
+        def boost(closets):
+            CLOSET_DISTANCE_CAP = 1.5
+            return [c for c, c_dist in closets if c_dist <= CLOSET_DISTANCE_CAP]
+
+        def clamp(raw):
+            return max(_SCORE_FLOOR, min(1.0, raw))
+        """
+    )
+    assert set(found) == {(5, 1.5)}
+    assert found[(5, 1.5)].direction is Direction.BELOW
