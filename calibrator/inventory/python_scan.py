@@ -535,11 +535,13 @@ class _Scanner(Visitor, Values):
 
 
 def _configured(expr: ast.expr) -> bool:
-    """A value read from a configuration object: ``retrieval_config.relevance_score``.
+    """A setting: a constant (``_HIGH_SIM``) or read from a configuration object.
 
-    A setting named like a score (``relevance_score: float = 0.2`` in a config class) is the
-    bound it is compared with, not a second score.
+    A setting named like a score (``relevance_score: float = 0.2`` in a config class,
+    ``retrieval_config.relevance_score``) is the bound it is compared with, not a second score.
     """
+    if isinstance(expr, ast.Name) and expr.id.isupper():
+        return True
     while isinstance(expr, ast.Attribute):
         expr = expr.value
         name = expr.attr if isinstance(expr, ast.Attribute) else getattr(expr, "id", "")

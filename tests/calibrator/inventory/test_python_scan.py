@@ -1864,3 +1864,32 @@ def test_a_distance_cap_compared_is_a_threshold_and_a_score_floor_clamping_is_no
     )
     assert set(found) == {(5, 1.5)}
     assert found[(5, 1.5)].direction is Direction.BELOW
+
+
+def test_a_constant_named_like_a_score_is_a_setting_where_a_cosine_meets_it():
+    """``similarity >= _HIGH_SIM``: a module constant is no second score, it bounds the cosine.
+
+    A running best (a local) compared with a score is still two scores.
+    """
+    found = scan(
+        """
+        _HIGH_SIM = 0.85
+        _LOW_SIM = 0.30
+
+        def novelty(embedding, centroid):
+            similarity = cosine_similarity(embedding, centroid)
+            if similarity >= _HIGH_SIM:
+                return 0.05
+            if similarity <= _LOW_SIM:
+                return 0.95
+            return 0.5
+
+        def best(hits):
+            best_score = 0.5
+            for hit in hits:
+                if hit.score > best_score:
+                    best_score = hit.score
+            return best_score
+        """
+    )
+    assert set(found) == {(2, 0.85), (3, 0.3)}
