@@ -91,7 +91,9 @@ def scan_config(text: str, path: str, fmt: str) -> FileScan:
                 language=fmt,
                 # `process.image_aesthetics_filter.min_score`: a model's, by its section or
                 # its file's place (`voice/profiles/mixer.yaml`), as a module's are
-                origin=origin_of_context((*place, *(w for key in keys[:-1] for w in words(key)))),
+                origin=origin_of_context(
+                    (*place, *(w for key in keys[:-1] for w in words(key))), evaluation=True
+                ),
             )
         )
     return FileScan(facts=FileFacts(values=tuple(values)))

@@ -372,7 +372,7 @@ question answering, classification), not to embedding similarities."""
 
 EVALUATION_CONTEXTS = frozenset(
     {"metric", "metrics", "evaluator", "evaluators", "evaluation", "evals", "eval", "grader",
-     "judge", "agent", "agents"}
+     "judge", "agent", "agents", "llm"}
 )  # fmt: skip
 """Words of a module's folders or file, a class's name or its base's, that make it an evaluation
 metric (``class FaithfulnessMetric(BaseMetric)``, ``ragas/metrics/``): a threshold there is a
@@ -462,7 +462,7 @@ SIMILARITY_NAMES = frozenset({"similarity", "semantic", "cosine", "embedding", "
 
 RETRIEVAL_CONTEXTS = SIMILARITY_NAMES | {
     "memory", "memories", "retrieval", "retriever", "retrievers", "search", "vector",
-    "vectorstore", "vectorstores", "rag", "knowledge",
+    "vectorstore", "vectorstores", "rag", "knowledge", "cache",
 }  # fmt: skip
 """Words that put an evaluator's or an agent's module in the retrieval business (an agent's
 memory, a similarity evaluator): its thresholds are not an LLM's grades."""

@@ -70,6 +70,8 @@ def test_a_section_for_a_model_makes_its_keys_that_models():
               similarity_threshold: 0.7
           - text_embd_similarity_filter:
               min_score: 0.1
+          - llm_quality_score_filter:
+              min_score: 0.5
         """,
         "yaml",
     )

@@ -1893,3 +1893,22 @@ def test_a_constant_named_like_a_score_is_a_setting_where_a_cosine_meets_it():
         """
     )
     assert set(found) == {(2, 0.85), (3, 0.3)}
+
+
+def test_an_llms_scores_are_grades_unless_it_serves_retrieval():
+    """``LLMQualityScoreFilter(min_score=0.5)`` bounds an LLM's grade.
+
+    An ``LLMSemanticCache``'s ``distance_threshold`` bounds its embeddings' distances.
+    """
+    found = scan(
+        """
+        class LLMQualityScoreFilter:
+            def __init__(self, min_score: float = 0.5):
+                self.min_score = min_score
+
+        class LLMSemanticCache:
+            def __init__(self, distance_threshold: float = 0.1):
+                self.distance_threshold = distance_threshold
+        """
+    )
+    assert set(found) == {(7, 0.1)}
