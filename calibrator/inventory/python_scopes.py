@@ -240,15 +240,20 @@ class Scope:
             key = expr.slice
             if isinstance(key, ast.Constant) and isinstance(key.value, str):
                 return [f"k:{key.value}"]
-            return []
+            return self.sources(expr.value)  # `thresholds[model][metric]`: the table's
         if isinstance(expr, ast.Call):
             getter = self.getter_key(expr)
             if getter is not None:
                 default = expr.args[-1] if len(expr.args) >= 2 else None
                 return [getter, *(self.sources(default) if default is not None else [])]
             name = call_name(expr)
+            found = []
+            if name == "get" and isinstance(expr.func, ast.Attribute):
+                found = self.sources(expr.func.value)  # `thresholds.get(model, {}).get(metric)`
             if name in GETTERS and len(expr.args) >= 2:  # `os.getenv(ENV_NAME, str(DEFAULT))`
-                return self.sources(expr.args[-1])
+                return found + self.sources(expr.args[-1])
+            if found:
+                return found
             if name in PASS_THROUGH:
                 return [s for a in expr.args for s in self.sources(a)]
             if name in FIELD_CALLS:

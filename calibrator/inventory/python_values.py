@@ -74,6 +74,13 @@ class Values:
             for inner in value.values:
                 self._written(slot, inner, kind, name, context, scope, call)
             return
+        if _table(value):
+            # a table of thresholds (`thresholds = {"VGG-Face": {"cosine": 0.68, ...}}`) or a
+            # list of levels (`thresholds=[0.9, 0.8, 0.7]`): each number is one
+            assert isinstance(value, (ast.List, ast.Tuple, ast.Set, ast.Dict))
+            for inner in value.values if isinstance(value, ast.Dict) else value.elts:
+                self._written(slot, inner, kind, name, context, scope, call)
+            return
         self.facts.flow(slot, scope.sources(value))
 
     def _value(
@@ -143,3 +150,18 @@ class Values:
 
     def _snippet(self, line: int) -> str:
         return self.lines[line - 1].strip()[:160] if 0 < line <= len(self.lines) else ""
+
+
+def _table(value: ast.expr) -> bool:
+    """A collection of numbers only, nested or not: ``[0.9, 0.8]``, ``{"cosine": 0.68}``.
+
+    Not a JSON schema (``{"type": "number", "minimum": 0.5}``): a string in it says it
+    describes a value rather than holds one.
+    """
+    if isinstance(value, ast.Dict):
+        parts = [v for v in value.values if v is not None]
+    elif isinstance(value, (ast.List, ast.Tuple, ast.Set)):
+        parts = list(value.elts)
+    else:
+        return False
+    return bool(parts) and all(literal_node(p) is not None or _table(p) for p in parts)

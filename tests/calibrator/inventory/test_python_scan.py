@@ -1912,3 +1912,35 @@ def test_an_llms_scores_are_grades_unless_it_serves_retrieval():
         """
     )
     assert set(found) == {(7, 0.1)}
+
+
+def test_a_table_or_list_of_thresholds_is_one_threshold_per_number():
+    """``thresholds = {"VGG-Face": {"cosine": 0.68, ...}}`` read by a lookup, and a list default.
+
+    Each number of the table reaches the distance it bounds through ``thresholds.get(model,
+    {}).get(metric)`` and the function that returns it; each level of
+    ``sim_thresholds=[0.3, 0.5]`` is a threshold; a JSON schema's bounds are not.
+    """
+    found = scan(
+        """
+        thresholds = {
+            "VGG-Face": {"cosine": 0.68, "euclidean_l2": 1.17},
+            "Facenet": {"cosine": 0.40, "euclidean_l2": 0.80},
+        }
+        SCHEMA = {"dedup": {"type": "number", "minimum": 0.5, "maximum": 0.99}}
+
+        def find_threshold(model_name, distance_metric="cosine"):
+            threshold = thresholds.get(model_name, {}).get(distance_metric)
+            return threshold
+
+        def verify(distance, model_name):
+            threshold = find_threshold(model_name)
+            return distance <= threshold
+
+        def evaluate(pairs, sim_thresholds=[0.3, 0.5]):
+            return [[p for p in pairs if p.similarity >= t] for t in sim_thresholds]
+        """
+    )
+    assert {(3, 0.68), (3, 1.17), (4, 0.4), (4, 0.8)} <= set(found)
+    assert {(16, 0.3), (16, 0.5)} <= set(found)
+    assert not {(6, 0.5), (6, 0.99)} & set(found)
