@@ -251,8 +251,13 @@ def slot_name(node: str) -> str:
 
 
 def classify(name_words: tuple[str, ...] | list[str]) -> Origin:
-    """The origin the words of a call's name (or receiver) say: string, keyword, similarity..."""
+    """The origin the words of a call's name (or receiver) say: string, keyword, similarity...
+
+    An asynchronous twin says what its name without the ``a`` says (``aretrieve``,
+    ``asimilar_search_with_scores``).
+    """
     present = set(name_words)
+    present |= {w[1:] for w in name_words if w[:1] == "a" and w[1:] in SIMILARITY_SOURCES}
     if present & STRING_SOURCES:
         return Origin.STRING
     if present & KEYWORD_SOURCES:

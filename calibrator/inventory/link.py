@@ -116,11 +116,21 @@ class Graph:
             v.node[2:].rpartition(".")[0].rpartition(".")[2] for v in self.values
             if v.kind is Kind.DEFAULT and v.node.startswith("p:")
         }  # fmt: skip
+        self.searched: set[tuple[str, str]] = set()
         for call in calls:
             for target, source in bind_calls(call, signatures.get(call.callee, [])):
                 self.sources[target].add(source)
                 if source.startswith("c:"):
                     self.positional_names.setdefault(source, slot_name(target))
+            if call.callee not in signatures and _searches(call.callee):
+                # `store.asimilar_search_with_scores(text, k, self._score_threshold)`: a search
+                # outside the scan, handed a threshold by position
+                self.searched.update(
+                    (source, call.callee)
+                    for sources in call.args
+                    for source in sources
+                    if threshold_name(slot_name(source)).strength > 0
+                )
         self._share_attributes(bases)
 
     def _share_attributes(self, bases: list[tuple[str, str]]) -> None:
@@ -168,8 +178,14 @@ class Graph:
                 scale=use.scale,
             )
             found.append((use.node, seen, True))
+        for slot, callee in self.searched:
+            seed = Evidence(NAME_SEED, Direction.UNKNOWN, Metric.UNKNOWN, Origin.SIMILARITY,
+                            f"'{callee}'")  # fmt: skip
+            found.append((slot, seed, True))
         found.extend(self._model_parameters())
-        for target in list(self.sources):
+        # parameters and keys that take a value on, or are given one (`f(score_threshold=0.3)`)
+        targets = dict.fromkeys([*self.sources, *(v.node for v in self.values)])
+        for target in targets:
             if not target.startswith(("p:", "k:")):
                 continue  # attributes and variables only store a value; a parameter takes it on
             verdict = threshold_name(slot_name(target))
@@ -246,6 +262,11 @@ def _rank(found: Evidence, *, good: bool) -> tuple[bool, float]:
     says, as in ``_overruled``), then the surer.
     """
     return (good and found.origin is Origin.SIMILARITY, found.confidence)
+
+
+def _searches(callee: str) -> bool:
+    """Whether a call's name says it searches (``similarity_search``, ``aretrieve``)."""
+    return classify(words(callee)) is Origin.SIMILARITY
 
 
 def _called_origin(slot: str, defined: set[str]) -> Origin:

@@ -1944,3 +1944,31 @@ def test_a_table_or_list_of_thresholds_is_one_threshold_per_number():
     assert {(3, 0.68), (3, 1.17), (4, 0.4), (4, 0.8)} <= set(found)
     assert {(16, 0.3), (16, 0.5)} <= set(found)
     assert not {(6, 0.5), (6, 0.99)} & set(found)
+
+
+def test_a_threshold_handed_by_position_to_a_search_outside_the_scan():
+    """``store.similarity_search_with_score(text, k, self._threshold)`` and ``aretrieve``.
+
+    A search the scan does not define compares what it is handed with its hits' scores, by
+    position as by keyword, even in an agent's module; an async twin
+    (``aretrieve_with_scores``) searches too. A threshold handed to a function that is no
+    search says nothing by itself.
+    """
+    extractor = """
+    class Extractor:
+        def __init__(self, store, threshold: float = 0.7, gap_threshold: float = 0.4):
+            self._store = store
+            self._threshold = threshold
+            self._gap_threshold = gap_threshold
+
+        async def load(self, text):
+            hits = self._store.similarity_search_with_score(text, 5, self._threshold)
+            self._log.record(text, self._gap_threshold)
+            return hits
+    """
+    controller = """
+    async def context(retriever, question):
+        return await retriever.aretrieve_with_scores(question, score_threshold=0.3)
+    """
+    assert set(scan(extractor, "app/extract.py")) == {(3, 0.7)}
+    assert set(scan(controller, "app/agents/controller.py")) == {(3, 0.3)}
