@@ -64,6 +64,9 @@ BRIDGED = 0.7
 """Evidence that reaches a class's attribute through ``obj.x`` read elsewhere (medium)."""
 LOW = 0.3
 MAX_HOPS = 8
+MATCHING = 0.05
+"""The least a tolerance compared with a similarity or distance must be to be its cutoff
+rather than a float-equality slack."""
 
 
 class Evidence(NamedTuple):
@@ -416,7 +419,9 @@ def _named_otherwise(value: Value, name: str, good: Evidence | None) -> str:
     of counts: only a comparison with a known similarity outweighs such a name.
     """
     similar = good is not None and good.origin is Origin.SIMILARITY
-    if set(words(name)) & TOLERANCE_WORDS:  # even near a cosine (sympy's collinearity `eps`)
+    # a numerical tolerance even near a cosine (sympy's collinearity `eps=1e-3`); a matching
+    # tolerance bounds the distance it is compared with (`face_distance(a, b) <= tolerance`)
+    if set(words(name)) & TOLERANCE_WORDS and not (similar and abs(value.value) >= MATCHING):
         return f"{name} is a numerical tolerance"
     if name and _vetoed(name) and threshold_name(name, value.context).strength <= 0 and not similar:
         return f"{name} names a ratio, size or weight, not seen bounding a similarity"

@@ -135,6 +135,7 @@ VETO_WORDS = frozenset(
         "best",
         "total",
         "cost",
+        "iou",
         "ratio",
         "fraction",
         "proportion",

@@ -1972,3 +1972,28 @@ def test_a_threshold_handed_by_position_to_a_search_outside_the_scan():
     """
     assert set(scan(extractor, "app/extract.py")) == {(3, 0.7)}
     assert set(scan(controller, "app/agents/controller.py")) == {(3, 0.3)}
+
+
+def test_a_matching_tolerance_on_a_distance_is_a_threshold_a_float_slack_is_not():
+    """``face_distance(known, face) <= tolerance`` with ``tolerance=0.6`` is a face-match cutoff.
+
+    A float-equality ``eps=1e-3`` beside a cosine is slack, and an IoU distance bounds boxes'
+    overlap, not embeddings.
+    """
+    found = scan(
+        """
+        def compare_faces(known, face, tolerance=0.6):
+            return list(face_distance(known, face) <= tolerance)
+
+        def collinear(a, b, eps=1e-3):
+            return abs(cosine_similarity(a, b)) >= 1 - eps
+
+        class Tracker:
+            def __init__(self, max_iou_distance=0.7):
+                self.max_iou_distance = max_iou_distance
+
+            def gate(self, distance):
+                return distance <= self.max_iou_distance
+        """
+    )
+    assert set(found) == {(2, 0.6)}
