@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import ast
 
-from calibrator.inventory.facts import Call, FactsBuilder, Origin, Value
+from calibrator.inventory.facts import Call, FactsBuilder, Origin, Value, classify
 from calibrator.inventory.findings import Kind
-from calibrator.inventory.python_exprs import is_integer, literal_node, number, root_name
+from calibrator.inventory.names import words
+from calibrator.inventory.python_exprs import call_name, is_integer, literal_node, number, root_name
 from calibrator.inventory.python_imports import Imports
 from calibrator.inventory.python_scopes import Scope
 
@@ -116,10 +117,16 @@ class Values:
         """What a written number is about: the scope's context, or a string library's call.
 
         ``get_close_matches(word, names, cutoff=0.5)`` (difflib) and ``process.extractOne(q,
-        choices, score_cutoff=80)`` (rapidfuzz) compare string ratios with what they are given.
+        choices, score_cutoff=80)`` (rapidfuzz) compare string ratios with what they are given;
+        a call whose own name says string or keyword matching (``JaroWinklerLevel(col, 0.88)``)
+        too.
         """
         if call is not None and root_name(call.func) in self.imports.string_names:
             return Origin.STRING
+        if call is not None:  # `JaroWinklerLevel(col, 0.88)`, `BM25Retriever(k1=1.2)`
+            called = classify(words(call_name(call)))
+            if called in (Origin.STRING, Origin.KEYWORD):
+                return called
         return self.scope.context_origin
 
     def _positional(self, callee: str, node: ast.Call, context: tuple[str, ...]) -> None:

@@ -1997,3 +1997,25 @@ def test_a_matching_tolerance_on_a_distance_is_a_threshold_a_float_slack_is_not(
         """
     )
     assert set(found) == {(2, 0.6)}
+
+
+def test_a_number_given_to_a_call_named_for_string_matching_is_that_matchings():
+    """``JaroWinklerLevel(col, 0.88)`` bounds a string similarity.
+
+    Whatever its parameter is called; ``CosineSimilarityLevel(col, 0.8)`` an embedding one.
+    """
+    found = scan(
+        """
+        class JaroWinklerLevel:
+            def __init__(self, col, distance_threshold):
+                self.distance_threshold = distance_threshold
+
+        class CosineSimilarityLevel:
+            def __init__(self, col, similarity_threshold):
+                self.similarity_threshold = similarity_threshold
+
+        def levels(col):
+            return [JaroWinklerLevel(col, 0.88), CosineSimilarityLevel(col, 0.8)]
+        """
+    )
+    assert set(found) == {(11, 0.8)}
