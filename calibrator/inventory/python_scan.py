@@ -271,6 +271,8 @@ class _Scanner(Visitor, Values):
         if option is not None:  # `add_argument("--min-score", type=float, default=0.5)`
             name, default = option
             self._written(f"k:{name}", default, Kind.DEFAULT, name, context, call=node)
+            # and read back as `args.min_score`
+            self._written(f"a:*.{name}", default, Kind.DEFAULT, name, context, call=node)
         name = call_name(node)
         key = self.scope.getter_key(node)
         if key is not None and len(node.args) >= 2:
@@ -359,16 +361,20 @@ class _Scanner(Visitor, Values):
         return ScoreExpr(expr.id, metric)
 
     def _element_of_scores(self, name: ast.Name) -> ScoreExpr | None:
-        """``x`` in ``[x >= self.threshold for x in scores]``, ``scores`` a parameter.
+        """``x`` in ``[x >= self.threshold for x in scores]``: an element of scores.
 
-        An element of the scores a function is handed; scores computed here (``[m.quality_score
-        for m in memories]``) are judged by where they come from instead.
+        Of the scores a function is handed (a parameter), or of similarities computed here
+        (``for i, s in enumerate(sims)`` after ``sims = _embedding_similarities(pairs)``);
+        other scores computed here (``[m.quality_score for m in memories]``) are not.
         """
         around = self.scope.function_scope()
         if around is None:
             return None
         bound = [v for at, v in around.assigned().get(name.id, []) if at <= name.lineno]
-        if bound and self.scope.is_parameter(bound[-1]):
+        if bound and (
+            self.scope.is_parameter(bound[-1])
+            or score_origin(self.scope, bound[-1]) is Origin.SIMILARITY
+        ):
             return score_expr(bound[-1])
         return None
 

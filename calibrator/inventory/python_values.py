@@ -159,15 +159,20 @@ class Values:
         return self.lines[line - 1].strip()[:160] if 0 < line <= len(self.lines) else ""
 
 
+LEVELS = 5
+"""The most numbers a list of threshold levels holds; a longer one is a grid (histogram bins
+``[0.0, 0.1, ..., 1.0]``, a sweep)."""
+
+
 def _table(value: ast.expr) -> bool:
     """A collection of numbers only, nested or not: ``[0.9, 0.8]``, ``{"cosine": 0.68}``.
 
     Not a JSON schema (``{"type": "number", "minimum": 0.5}``): a string in it says it
-    describes a value rather than holds one.
+    describes a value rather than holds one; nor a grid of more than ``LEVELS`` numbers.
     """
     if isinstance(value, ast.Dict):
         parts = [v for v in value.values if v is not None]
-    elif isinstance(value, (ast.List, ast.Tuple, ast.Set)):
+    elif isinstance(value, (ast.List, ast.Tuple, ast.Set)) and len(value.elts) <= LEVELS:
         parts = list(value.elts)
     else:
         return False

@@ -2019,3 +2019,41 @@ def test_a_number_given_to_a_call_named_for_string_matching_is_that_matchings():
         """
     )
     assert set(found) == {(11, 0.8)}
+
+
+def test_command_options_and_similarities_computed_here_reach_their_thresholds():
+    """``--dedup-threshold`` read as ``args.dedup_threshold``, and ``typer.Option(0.9, ...)``.
+
+    So is a constant compared with ``s`` in ``enumerate(sims)``, similarities computed here;
+    histogram bins are not thresholds.
+    """
+    found = scan(
+        """
+        import argparse
+        import typer
+
+        NEAR_IDENTICAL_THRESHOLD = 0.92
+
+        def main():
+            parser = argparse.ArgumentParser()
+            parser.add_argument("--dedup-threshold", type=float, default=0.95)
+            args = parser.parse_args()
+            return [p for p in pairs() if p.cosine >= args.dedup_threshold]
+
+        def diagnose(semantic_threshold: float = typer.Option(0.9, "--semantic-threshold")):
+            return [p for p in pairs() if p.similarity >= semantic_threshold]
+
+        def flag(pairs):
+            sims = embedding_similarities(pairs)
+            return [i for i, s in enumerate(sims) if s >= NEAR_IDENTICAL_THRESHOLD]
+
+        def histogram(pairs):
+            bins = [0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0]
+            for pair in pairs:
+                w = vector_similarity(pair)
+                for i in range(len(bins) - 1):
+                    if bins[i] <= w < bins[i + 1]:
+                        yield i
+        """
+    )
+    assert set(found) == {(5, 0.92), (9, 0.95), (13, 0.9)}
