@@ -147,13 +147,24 @@ class Graph:
         for owner, names in attributes.items():
             for name in names:  # `settings.minscore` read anywhere stands for every class's
                 self.sources[f"a:*.{name}"].add(f"a:{owner}.{name}")
-        for slot in slots:  # `config.BOUNDARY_THRESHOLD`: a module's constant, read through it
-            if slot.startswith("g:") and slot[2:].isupper():
-                self.sources[f"a:*.{slot[2:]}"].add(slot)
+        self._read_as_attributes(slots)
         for owner, base in bases:  # a subclass's use reaches the base's default, and back
             for name in attributes.get(owner, set()) | attributes.get(base, set()):
                 self.up[f"a:{owner}.{name}"].add(f"a:{base}.{name}")
                 self.down[f"a:{base}.{name}"].add(f"a:{owner}.{name}")
+
+    def _read_as_attributes(self, slots: set[str]) -> None:
+        """Names read through an object: a module's constant, a config file's key.
+
+        ``config.BOUNDARY_THRESHOLD`` is the module's constant; ``settings.retrieval.threshold``
+        or ``trigger.threshold`` reads a config file's ``threshold`` key.
+        """
+        for slot in slots:
+            if slot.startswith("g:") and slot[2:].isupper():
+                self.sources[f"a:*.{slot[2:]}"].add(slot)
+        for value in self.values:
+            if value.kind is Kind.CONFIG:
+                self.sources[f"a:*.{value.node[2:]}"].add(value.node)
 
     def seeds(self) -> list[tuple[str, Evidence, bool]]:
         """Where evidence starts: comparisons with scores (for or against), threshold names."""
@@ -405,7 +416,10 @@ def _doubt(
     named = _named_otherwise(value, name, good)
     if named:
         return named
-    for source in graph.sources.get(value.node, ()):
+    # a key is shared by every mapping and file that names it: what one of them also puts
+    # there (`{"threshold": pct}` in a report) says nothing of a config file's value
+    holders = () if value.node.startswith("k:") else graph.sources.get(value.node, ())
+    for source in holders:
         if slot_name(source) != name and _vetoed(slot_name(source)):
             # `t = mmr_threshold if ... else 0.5`: the slot holds a weight, a size, ...
             return f"it also holds {slot_name(source)}"

@@ -10,6 +10,7 @@ import pytest
 from calibrator.inventory.config_scan import config_format, scan_config
 from calibrator.inventory.findings import Direction, Kind
 from calibrator.inventory.link import link
+from calibrator.inventory.walk import scan_text
 
 
 def scan(text: str, fmt: str, path: str = "conf/app"):
@@ -133,3 +134,27 @@ def test_config_formats_by_name():
     assert config_format(PurePath("settings.yml")) == "yaml"
     assert config_format(PurePath("setup.cfg")) == "ini"
     assert config_format(PurePath("README.md")) is None
+
+
+def test_a_config_key_read_as_an_attribute_is_judged_by_its_comparison():
+    """``trigger.threshold`` compared with an embedding similarity judges a JSON ``threshold``.
+
+    The key is read through the object the file was loaded into; what some report dict also
+    stores under the same key name (``{"threshold": pct}``) casts no doubt on it.
+    """
+    policies = scan_config(
+        '{"triggers": [{"target": "intent", "threshold": 0.9}]}', "p.json", "json"
+    )
+    code = scan_text(
+        textwrap.dedent(
+            """
+            def matches(trigger, best_similarity, pct):
+                report = {"threshold": pct}
+                return best_similarity >= trigger.threshold, report
+            """
+        ),
+        "app/policy.py",
+    )
+    found = {(f.path, f.value): f for f in link([policies.facts, code.facts]) if f.level != "low"}
+    assert set(found) == {("p.json", 0.9)}
+    assert "compared with best_similarity" in found["p.json", 0.9].reason
