@@ -148,3 +148,90 @@ def kept_direction(condition: Direction, node: Node) -> Direction:
             break
         parent = parent.parent
     return direction
+
+
+LADDER = 3
+"""Outcomes of a conditional chain that make it a grading ladder."""
+_LABELS = frozenset({"string", "template_string", "member_expression", "identifier"})
+
+
+def grades(node: Node) -> bool:
+    """Whether a comparison is a rung of a grading ladder that only picks labels.
+
+    ``score >= 0.7 ? "high" : score >= 0.4 ? "mid" : "low"``, or an ``if``/``else if`` chain
+    whose branches only return or assign a label: a score turned into a level, nothing dropped.
+    """
+    rung = node.parent
+    while rung is not None and rung.type in ("parenthesized_expression", "binary_expression"):
+        rung = rung.parent
+    if rung is None:
+        return False
+    if rung.type == "ternary_expression":
+        while (  # the top of `a ? "x" : b ? "y" : "z"`
+            rung.parent is not None
+            and rung.parent.type == "ternary_expression"
+            and rung.parent.child_by_field_name("alternative") == rung
+        ):
+            rung = rung.parent
+        return _ternary_outcomes(rung) >= LADDER
+    if rung.type == "if_statement":
+        top = rung
+        while top.parent is not None and top.parent.type == "else_clause":
+            above = top.parent.parent
+            if above is None or above.type != "if_statement":
+                break
+            top = above
+        outcomes = _if_outcomes(top)
+        return outcomes is not None and outcomes >= LADDER
+    return False
+
+
+def _ternary_outcomes(node: Node) -> int:
+    """The labels a chain of ``c ? "a" : c2 ? "b" : "c"`` picks from (0 if any is no label)."""
+    count = 0
+    while node.type == "ternary_expression":
+        consequence = node.child_by_field_name("consequence")
+        if consequence is None or consequence.type not in _LABELS:
+            return 0
+        count += 1
+        alternative = node.child_by_field_name("alternative")
+        if alternative is None:
+            return 0
+        node = alternative
+    return count + 1 if node.type in _LABELS else 0
+
+
+def _if_outcomes(node: Node) -> int | None:
+    """The branches of an ``if``/``else if``/``else`` chain, if each only sets a label."""
+    count = 0
+    current: Node | None = node
+    while current is not None:
+        body = current.child_by_field_name("consequence")
+        if body is None or not _sets_label(body):
+            return None
+        count += 1
+        alternative = current.child_by_field_name("alternative")
+        if alternative is None:
+            return count
+        inner = alternative.named_children[0] if alternative.named_child_count else None
+        if inner is not None and inner.type == "if_statement":
+            current = inner
+        else:
+            return count + 1 if inner is not None and _sets_label(inner) else None
+    return count
+
+
+def _sets_label(node: Node) -> bool:
+    """A branch that only returns or assigns a label: ``return "TP";``, ``tier = "high";``."""
+    if node.type == "statement_block":
+        if node.named_child_count != 1:
+            return False
+        node = node.named_children[0]
+    value = None
+    if node.type == "return_statement" and node.named_child_count == 1:
+        value = node.named_children[0]
+    elif node.type == "expression_statement" and node.named_child_count == 1:
+        inner = node.named_children[0]
+        if inner.type == "assignment_expression":
+            value = inner.child_by_field_name("right")
+    return value is not None and value.type in _LABELS

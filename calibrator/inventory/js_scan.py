@@ -24,6 +24,7 @@ from calibrator.inventory.js_exprs import (
     COMPARISONS,
     FLIP,
     first_error_line,
+    grades,
     kept_direction,
     name_of,
     number,
@@ -216,6 +217,8 @@ class _Scanner(JsValues):
                 found[1] != 0.0 and not any(c in text_of(found[0]) for c in ".eE")
             ):
                 confidence = LOW
+            elif origin is not Origin.SIMILARITY and grades(node):
+                confidence, reason = LOW, f"{score[0]} graded into labels"
             self._finding(found[0], found[1], kept, score[1], confidence, reason)
 
     def _origin(self, node: Node | None) -> Origin:

@@ -119,3 +119,31 @@ def test_minified_bundles_are_skipped_whatever_their_name():
     assert found.findings == ()
     readable = scan("const o = 0.35;\nexport const near = (dist) => dist < o;\n", "src/near.js")
     assert (1, 0.35) in readable
+
+
+def test_a_score_graded_into_labels_is_no_threshold_in_javascript():
+    """``score >= 0.7 ? "high" : score >= 0.4 ? "mid" : "low"`` and an ``if``/``else`` ladder.
+
+    Picking a label drops nothing; a two-way filter on the same score is a threshold.
+    """
+    found = scan(
+        """
+        function badge(r) {
+          return r.score >= 0.7 ? "badge-high" : r.score >= 0.4 ? "badge-mid" : "badge-low";
+        }
+        function status(clerical_score, splink_score) {
+          if (clerical_score > 0.5 && splink_score > 0.5) {
+            return "TP";
+          } else if (clerical_score <= 0.5 && splink_score <= 0.5) {
+            return "TN";
+          } else {
+            return "FN";
+          }
+        }
+        function keep(hits) {
+          return hits.filter((h) => h.score >= 0.75);
+        }
+        """,
+        "src/ui.js",
+    )
+    assert set(found) == {(15, 0.75)}
