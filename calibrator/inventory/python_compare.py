@@ -100,6 +100,9 @@ def grades(parents: list[ast.AST]) -> bool:
     a label: ``if score < 0.25: return POOR`` / ``elif score < 0.5: return FAIR`` / ...,
     where nothing is dropped.
     """
+    first = next((p for p in parents if not isinstance(p, (ast.BoolOp, ast.UnaryOp))), None)
+    if isinstance(first, ast.IfExp):
+        return _graded_expression(first, parents)
     rung = next((p for p in parents if isinstance(p, ast.If)), None)
     if rung is None:
         return False
@@ -121,13 +124,32 @@ def grades(parents: list[ast.AST]) -> bool:
     return len(branches) >= LADDER and all(_labels(body) for body in branches if body)
 
 
+def _graded_expression(rung: ast.IfExp, parents: list[ast.AST]) -> bool:
+    """``"high" if s >= 0.7 else "mid" if s >= 0.4 else "low"``: labels picked by a chain."""
+    top = rung
+    for parent in parents[parents.index(rung) + 1 :]:
+        if not (isinstance(parent, ast.IfExp) and parent.orelse is top):
+            break
+        top = parent
+    outcomes: list[ast.expr] = []
+    step: ast.expr = top
+    while isinstance(step, ast.IfExp):
+        outcomes.append(step.body)
+        step = step.orelse
+    outcomes.append(step)
+    return len(outcomes) >= LADDER and all(isinstance(o, _LABEL_NODES) for o in outcomes)
+
+
+_LABEL_NODES = (ast.Constant, ast.Name, ast.Attribute, ast.JoinedStr)
+
+
 def _labels(body: list[ast.stmt]) -> bool:
     """A branch that only returns or assigns a label (a constant, a name, an enum member)."""
     if len(body) != 1:
         return False
     statement = body[0]
     value = statement.value if isinstance(statement, (ast.Return, ast.Assign)) else None
-    return isinstance(value, (ast.Constant, ast.Name, ast.Attribute, ast.JoinedStr))
+    return isinstance(value, _LABEL_NODES)
 
 
 def clamps(parents: list[ast.AST], score: ast.expr) -> bool:

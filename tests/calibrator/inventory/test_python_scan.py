@@ -1433,6 +1433,9 @@ def test_a_score_of_unknown_origin_graded_into_levels_is_no_threshold():
                     continue
                 kept.append(hit)
             return kept
+
+        def colour(r):
+            return "green" if r.score > 0.7 else "yellow" if r.score > 0.5 else "red"
         """
     )
     assert set(found) == {(13, 0.9), (15, 0.75), (23, 0.3)}
