@@ -71,7 +71,8 @@ def scan_config(text: str, path: str, fmt: str) -> FileScan:
         w for part in (*PurePath(path).parent.parts, PurePath(path).stem) for w in words(part)
     )
     for keys, value, line in entries:
-        context = tuple(w for key in keys[:-1] for w in words(key)) + stem_words
+        section = tuple(w for key in keys[:-1] for w in words(key))
+        context = section + stem_words
         verdict = threshold_name(keys[-1], context)
         if verdict.strength <= 0:
             continue
@@ -91,9 +92,7 @@ def scan_config(text: str, path: str, fmt: str) -> FileScan:
                 language=fmt,
                 # `process.image_aesthetics_filter.min_score`: a model's, by its section or
                 # its file's place (`voice/profiles/mixer.yaml`), as a module's are
-                origin=origin_of_context(
-                    (*place, *(w for key in keys[:-1] for w in words(key))), evaluation=True
-                ),
+                origin=origin_of_context((*place, *section), evaluation=True),
             )
         )
     return FileScan(facts=FileFacts(values=tuple(values)))

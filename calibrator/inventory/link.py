@@ -119,7 +119,7 @@ class Graph:
             v.node[2:].rpartition(".")[0].rpartition(".")[2] for v in self.values
             if v.kind is Kind.DEFAULT and v.node.startswith("p:")
         }  # fmt: skip
-        self.searched: set[tuple[str, str]] = set()
+        self.searched: dict[tuple[str, str], None] = {}  # in the order the calls came
         for call in calls:
             for target, source in bind_calls(call, signatures.get(call.callee, [])):
                 self.sources[target].add(source)
@@ -129,7 +129,7 @@ class Graph:
                 # `store.asimilar_search_with_scores(text, k, self._score_threshold)`: a search
                 # outside the scan, handed a threshold by position
                 self.searched.update(
-                    (source, call.callee)
+                    ((source, call.callee), None)
                     for sources in call.args
                     for source in sources
                     if threshold_name(slot_name(source)).strength > 0

@@ -90,10 +90,9 @@ def is_score_like(identifier: str) -> bool:
     name_words = words(identifier)
     if not any(w in SCORE_WORDS for w in name_words):
         return False
-    if any(w in THRESHOLD_WORDS or w in LIMIT_WORDS for w in name_words) or name_words[:1] in (
-        ("min",),
-        ("max",),
-    ):
+    if any(w in THRESHOLD_WORDS or w in LIMIT_WORDS for w in name_words):
+        return False
+    if name_words[0] in ("min", "max"):
         return False
     if identifier.isupper() and name_words[-1] in BOUNDS:
         return False  # a constant `SIMILARITY_MIN` bounds scores (a computed `sims_max` is one)
