@@ -81,7 +81,7 @@ def scan_python(source: str, path: str, *, include_tests: bool = False) -> FileS
     if not interesting(source):
         return FileScan()
     try:
-        tree = ast.parse(source, filename=path)
+        tree = _parse(source, path)
     except (SyntaxError, ValueError) as e:
         line = getattr(e, "lineno", None)
         error = ScanError(path, f"syntax error: {getattr(e, 'msg', e)}", line)
@@ -93,6 +93,38 @@ def scan_python(source: str, path: str, *, include_tests: bool = False) -> FileS
     # syntax tree alive until the cycle collector ran (off while a batch is scanned)
     scanner.handlers.clear()
     return scanned
+
+
+_TYPE_PARAMETERS = re.compile(
+    r"^(?P<head>[ \t]*(?:async[ \t]+)?(?:def|class)[ \t]+\w+)"
+    r"\[[^\]\n]*(?:\][^\]\n]*)*?\](?=[ \t]*[(:])"
+    r"|^(?P<alias>[ \t]*)type[ \t]+(?P<name>\w+)(?:\[[^\]\n]*\])?[ \t]*=",
+    re.MULTILINE,
+)
+"""Python 3.12's type parameters (``def first[T](xs: list[T])``, ``class Box[T]:``) and type
+aliases (``type Vector = list[float]``), which an older parser cannot read."""
+
+
+def _parse(source: str, path: str) -> ast.Module:
+    """The file's syntax tree; newer syntax this Python cannot read is taken out first.
+
+    Type parameters and ``type`` aliases carry no numbers: without them (the same lines, so
+    every finding keeps its place) the rest of the file is read. Other newer syntax (3.12's
+    nested f-string quotes) stays a syntax error, reported with its line.
+    """
+    try:
+        return ast.parse(source, filename=path)
+    except SyntaxError:
+        older = _TYPE_PARAMETERS.sub(_older, source)
+        if older == source:
+            raise
+        return ast.parse(older, filename=path)
+
+
+def _older(match: re.Match[str]) -> str:
+    if match.group("head") is not None:
+        return match.group("head")
+    return f"{match.group('alias')}{match.group('name')} ="
 
 
 _BUILDS_MODELS = (

@@ -150,7 +150,7 @@ def scan_file(source: Source) -> FileScan:
         if source.path.stat().st_size > MAX_BYTES:
             error = ScanError(source.shown, f"skipped: larger than {MAX_BYTES} bytes")
             return FileScan(errors=(error,))
-        text = source.path.read_bytes().decode("utf-8")
+        text = source.path.read_bytes().decode("utf-8-sig")  # a byte-order mark is no text
     except OSError as e:
         return FileScan(errors=(ScanError(source.shown, f"cannot read: {e.strerror or e}"),))
     except UnicodeDecodeError:

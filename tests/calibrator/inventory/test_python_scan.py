@@ -8,7 +8,7 @@ import pytest
 
 from calibrator.inventory.findings import Direction, Kind, Metric
 from calibrator.inventory.python_scan import scan_python
-from calibrator.inventory.walk import scan_texts
+from calibrator.inventory.walk import Source, scan_file, scan_texts
 
 
 def scan(code: str, path: str = "app/search.py", **others: str):
@@ -2060,3 +2060,35 @@ def test_command_options_and_similarities_computed_here_reach_their_thresholds()
         """
     )
     assert set(found) == {(5, 0.92), (9, 0.95), (13, 0.9)}
+
+
+def test_newer_syntax_without_numbers_is_read_around():
+    """Python 3.12's type parameters and ``type`` aliases carry no numbers.
+
+    A parser older than them reads the rest of the file, every line in its place; 3.12's
+    nested f-string quotes stay a syntax error with its line.
+    """
+    found = scan(
+        """
+        type Vector = list[float]
+
+        class Store[T]:
+            def first[U](self, xs: list[U]) -> U:
+                return xs[0]
+
+        async def search[T: (int, str)](hits: list[T], min_score=0.8) -> list[T]:
+            return [h for h in hits if h.score >= min_score]
+        """
+    )
+    assert set(found) == {(8, 0.8)}
+    newer = scan_python('name = "x"\nsql = f"{"a" + name}"\nif score > 0.8:\n    pass\n', "n.py")
+    assert [(e.line, e.message.startswith("syntax error")) for e in newer.errors] == [(2, True)]
+
+
+def test_a_byte_order_mark_is_no_text(tmp_path):
+    """A file saved with a UTF-8 byte-order mark is read as the text after it."""
+    path = tmp_path / "search.py"
+    path.write_bytes(b"\xef\xbb\xbfMIN_SIMILARITY = 0.82\n")
+    scanned = scan_file(Source(path, "search.py"))
+    assert scanned.errors == ()
+    assert [v.value for v in scanned.facts.values] == [0.82]
