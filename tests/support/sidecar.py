@@ -45,6 +45,10 @@ def qdrant_config(old_url: str, new_url: str, extra: str = "") -> str:
     return upstreams + QDRANT_ROUTE + textwrap.dedent(extra)
 
 
+PORT_TRIES = 3
+"""Starts tried when a picked metrics or admin port was taken meanwhile."""
+
+
 class Sidecar:
     """``python -m proxy serve`` with a config written for it in ``workdir``."""
 
@@ -79,6 +83,7 @@ class Sidecar:
 
     def write(self, config: str) -> None:
         """(Re)write the config file around ``config`` (a running sidecar reads it on SIGHUP)."""
+        self.body = config
         body = textwrap.dedent(config)
         head = textwrap.dedent(
             f"""
@@ -124,18 +129,35 @@ class Sidecar:
         return self.proc.pid
 
     def start(self, timeout_s: float = 30.0) -> Self:
-        """Start and wait until ``/healthz`` answers."""
-        with self.log.open("ab") as out:  # the child keeps its own copy of the descriptor
-            self.proc = subprocess.Popen(
-                [sys.executable, "-m", "proxy", "serve", "--config", str(self.config_path)],
-                cwd=self.workdir,
-                env=self.env,
-                stdin=subprocess.DEVNULL,
-                stdout=out,
-                stderr=subprocess.STDOUT,
-            )
-        wait_http_ok(f"{self.metrics_url}/healthz", self.proc, self.log, timeout_s)
-        return self
+        """Start and wait until ``/healthz`` answers.
+
+        The metrics and admin ports are picked free when the config is written, and another
+        test's process may bind one first: then the sidecar exits saying so, fresh ports are
+        picked and it starts again (three tries). The proxy's port is the test's, never changed.
+        """
+        for attempt in range(PORT_TRIES):
+            with self.log.open("ab") as out:  # the child keeps its own copy of the descriptor
+                self.proc = subprocess.Popen(
+                    [sys.executable, "-m", "proxy", "serve", "--config", str(self.config_path)],
+                    cwd=self.workdir,
+                    env=self.env,
+                    stdin=subprocess.DEVNULL,
+                    stdout=out,
+                    stderr=subprocess.STDOUT,
+                )
+            try:
+                wait_http_ok(f"{self.metrics_url}/healthz", self.proc, self.log, timeout_s)
+            except AssertionError as e:
+                taken = "Address already in use" in str(e) and any(
+                    f"[{listener}].listen" in str(e) for listener in ("metrics", "admin")
+                )
+                if not taken or attempt == PORT_TRIES - 1:
+                    raise
+                self.metrics_port, self.admin_port = free_port(), free_port()
+                self.write(self.body)
+                continue
+            return self
+        raise AssertionError("unreachable")  # the last try returned or raised
 
     def signal(self, sig: signal.Signals) -> None:
         """Send ``sig`` to the sidecar."""
