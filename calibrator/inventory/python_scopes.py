@@ -36,7 +36,7 @@ from calibrator.inventory.vocabulary import (
 GETTERS = frozenset({"get", "pop", "getenv", "setdefault"})
 PASS_THROUGH = frozenset(
     {"float", "int", "str", "abs", "round", "max", "min", "Decimal", "enumerate", "zip", "list",
-     "sorted", "reversed", "tuple", "iter", "next", "dict", "items", "values"}
+     "sorted", "reversed", "tuple", "iter", "next", "dict", "items", "values", "clip", "clamp"}
 )  # fmt: skip
 
 

@@ -2092,3 +2092,29 @@ def test_a_byte_order_mark_is_no_text(tmp_path):
     scanned = scan_file(Source(path, "search.py"))
     assert scanned.errors == ()
     assert [v.value for v in scanned.facts.values] == [0.82]
+
+
+def test_the_bounds_a_threshold_is_clipped_to_are_thresholds():
+    """``np.clip(best, THRESHOLD_MIN, THRESHOLD_MAX)`` keeps a computed threshold in a range.
+
+    The bounds become the threshold when the computed one falls outside them, so they are
+    compared with the similarity where it is; a clip of the scores themselves is no threshold.
+    """
+    found = scan(
+        """
+        import numpy as np
+
+        THRESHOLD_MIN = 0.70
+        THRESHOLD_MAX = 0.95
+
+        def _adaptive_threshold(similarities):
+            best = float(np.median(similarities))
+            return float(np.clip(best, THRESHOLD_MIN, THRESHOLD_MAX))
+
+        def cluster(embeddings):
+            sims = np.clip(embeddings @ embeddings.T, -0.5, 1.0)
+            threshold = _adaptive_threshold(sims)
+            return [pair for pair, sim in np.ndenumerate(sims) if sim >= threshold]
+        """
+    )
+    assert set(found) == {(4, 0.7), (5, 0.95)}
