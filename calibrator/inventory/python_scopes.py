@@ -28,6 +28,7 @@ from calibrator.inventory.python_imports import Imports
 from calibrator.inventory.vocabulary import (
     CLASSIFIER_CALLS,
     EMBEDDING_MODELS,
+    EMBEDDING_WORDS,
     SIMILARITY_NAMES,
     SIMILARITY_SOURCES,
     STRING_SOURCES,
@@ -99,7 +100,7 @@ class Scope:
             origin = self.context_origin
         if origin is Origin.UNKNOWN and self.imports.string_names:
             used = {n.id for n in ast.walk(node) if isinstance(n, ast.Name)}
-            if used & self.imports.string_names:
+            if used & self.imports.string_names and not _embeds(used):
                 origin = Origin.STRING
         if origin is Origin.UNKNOWN and self.imports.builds_models:
             origin = _built_model(node)
@@ -368,3 +369,13 @@ def _call_words(call: ast.Call) -> tuple[str, ...]:
         if keyword.arg == "task" and isinstance(keyword.value, ast.Constant):
             found = (*found, *words(str(keyword.value.value)))
     return found
+
+
+def _embeds(names: set[str]) -> bool:
+    """Whether a class's code handles embeddings as well as string ratios.
+
+    ``TempTopic`` matches phrases with ``fuzz.token_set_ratio`` in one method and compares
+    topic embeddings by cosine in another: the string library does not make its cosine a
+    string ratio.
+    """
+    return any(EMBEDDING_WORDS.intersection(words(name)) for name in names)

@@ -457,6 +457,10 @@ EMBEDDING_MODELS = frozenset({"sentence", "embedder", "embedders", "biencoder"})
 """Words of the calls that build an embedding model (``SentenceTransformer("...")``) beside
 the similarity sources' ``embed``, ``encode`` and ``embedding``."""
 
+EMBEDDING_WORDS = frozenset({"embedding", "embeddings", "embed", "embeds", "embedded"})
+"""Words of names that hold or make embeddings: a class using them besides a string library
+compares embeddings too (a class using only the string library computes its ratios)."""
+
 SIMILARITY_NAMES = frozenset({"similarity", "semantic", "cosine", "embedding", "embeddings"})
 """Words of an evaluator's name that say it scores by embedding similarity (llama-index's
 ``SemanticSimilarityEvaluator``): its pass bar is a similarity threshold."""

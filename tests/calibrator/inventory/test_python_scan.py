@@ -2118,3 +2118,35 @@ def test_the_bounds_a_threshold_is_clipped_to_are_thresholds():
         """
     )
     assert set(found) == {(4, 0.7), (5, 0.95)}
+
+
+def test_a_class_comparing_embeddings_beside_a_string_library_keeps_its_cosine():
+    """One method matches phrases with ``fuzz``, another compares embeddings by cosine.
+
+    The class is not a string matcher: its similarity threshold stays one; a class using
+    only the string library keeps its cutoff a string ratio's.
+    """
+    found = scan(
+        """
+        from thefuzz import fuzz
+        from sklearn.metrics.pairwise import cosine_similarity
+
+        class Topics:
+            def match(self, phrase, window):
+                return fuzz.token_set_ratio(phrase, window) > 80
+
+            def similar_pairs(self, rows, similarity_threshold=0.8):
+                for embedding_i, embedding_j in rows:
+                    similarity = cosine_similarity([embedding_i], [embedding_j])[0][0]
+                    if similarity >= similarity_threshold:
+                        yield embedding_i, embedding_j
+
+        class Matcher:
+            def __init__(self, threshold=0.8):
+                self.threshold = threshold
+
+            def match(self, a, b):
+                return fuzz.ratio(a, b) / 100 >= self.threshold
+        """
+    )
+    assert set(found) == {(9, 0.8)}
