@@ -17,6 +17,7 @@ from calibrator.inventory.names import words
 from calibrator.inventory.python_exprs import call_name, is_integer, literal_node, number, root_name
 from calibrator.inventory.python_imports import Imports
 from calibrator.inventory.python_scopes import Scope
+from calibrator.inventory.vocabulary import EMBEDDING_MODEL_NAMES
 
 
 class Values:
@@ -79,6 +80,10 @@ class Values:
             # a table of thresholds (`thresholds = {"VGG-Face": {"cosine": 0.68, ...}}`) or a
             # list of levels (`thresholds=[0.9, 0.8, 0.7]`): each number is one
             assert isinstance(value, (ast.List, ast.Tuple, ast.Set, ast.Dict))
+            if isinstance(value, ast.Dict) and _keyed_by_embedding_models(value):
+                # `{"all-MiniLM-L6-v2": 0.23, "BAAI/bge-small-en-v1.5": 0.21}`: a threshold
+                # per embedding model is about that model's similarities
+                context = (*context, "embedding")
             for inner in value.values if isinstance(value, ast.Dict) else value.elts:
                 self._written(slot, inner, kind, name, context, scope, call)
             return
@@ -177,3 +182,14 @@ def _table(value: ast.expr) -> bool:
     else:
         return False
     return bool(parts) and all(literal_node(p) is not None or _table(p) for p in parts)
+
+
+def _keyed_by_embedding_models(table: ast.Dict) -> bool:
+    """Whether most of a table's keys name embedding models (``"BAAI/bge-small-en-v1.5"``)."""
+    keys = [
+        k.value.lower()
+        for k in table.keys
+        if isinstance(k, ast.Constant) and isinstance(k.value, str)
+    ]
+    named = sum(any(part in key for part in EMBEDDING_MODEL_NAMES) for key in keys)
+    return named > 0 and 2 * named >= len(keys)

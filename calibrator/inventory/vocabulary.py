@@ -457,6 +457,15 @@ EMBEDDING_MODELS = frozenset({"sentence", "embedder", "embedders", "biencoder"})
 """Words of the calls that build an embedding model (``SentenceTransformer("...")``) beside
 the similarity sources' ``embed``, ``encode`` and ``embedding``."""
 
+EMBEDDING_MODEL_NAMES = frozenset(
+    {"embed", "minilm", "mpnet", "bge-", "/e5-", "e5-small", "e5-base", "e5-large", "gte-",
+     "sentence-transformers", "ada-002", "voyage", "instructor", "simcse", "labse",
+     "distiluse", "nomic", "jina", "arctic", "mxbai", "clip", "facenet", "arcface"}
+)  # fmt: skip
+"""Parts of the names of embedding models and their families, as a table's keys spell them
+(``"sentence-transformers/all-MiniLM-L6-v2"``, ``"text-embedding-3-small"``): a table of
+thresholds keyed by them holds each model's similarity cutoff."""
+
 EMBEDDING_WORDS = frozenset({"embedding", "embeddings", "embed", "embeds", "embedded"})
 """Words of names that hold or make embeddings: a class using them besides a string library
 compares embeddings too (a class using only the string library computes its ratios)."""

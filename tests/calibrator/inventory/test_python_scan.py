@@ -2150,3 +2150,28 @@ def test_a_class_comparing_embeddings_beside_a_string_library_keeps_its_cosine()
         """
     )
     assert set(found) == {(9, 0.8)}
+
+
+def test_a_table_of_thresholds_per_embedding_model_is_one_of_similarity_cutoffs():
+    """``THRESHOLDS = {"all-MiniLM-L6-v2": 0.23, ...}``: each model's calibrated cutoff.
+
+    The keys name embedding models, so each number is about that model's scores even where
+    no comparison is seen; a table of thresholds keyed by anything else stays unreported.
+    """
+    found = scan(
+        """
+        class Registry:
+            THRESHOLDS = {
+                "sentence-transformers/all-MiniLM-L6-v2": 0.23,
+                "BAAI/bge-small-en-v1.5": 0.21,
+                "text-embedding-3-small": 0.26,
+            }
+            LEVELS_THRESHOLDS = {"warning": 0.2, "error": 0.6}
+
+            @classmethod
+            def get(cls, model_name):
+                return cls.THRESHOLDS.get(model_name)
+        """,
+        path="shield/registry.py",
+    )
+    assert set(found) == {(4, 0.23), (5, 0.21), (6, 0.26)}
