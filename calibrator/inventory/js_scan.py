@@ -217,7 +217,9 @@ class _Scanner(JsValues):
                 found[1] != 0.0 and not any(c in text_of(found[0]) for c in ".eE")
             ):
                 confidence = LOW
-            elif origin is not Origin.SIMILARITY and grades(node):
+            elif (
+                origin is not Origin.SIMILARITY and score[1] is not Metric.DISTANCE and grades(node)
+            ):
                 confidence, reason = LOW, f"{score[0]} graded into labels"
             self._finding(found[0], found[1], kept, score[1], confidence, reason)
 

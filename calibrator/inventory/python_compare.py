@@ -43,7 +43,7 @@ def judge_literal(
     reason = f"{score.identifier} compared with a number"
     if origin is Origin.UNKNOWN and not specific(score.identifier):
         confidence = min(confidence, GENERIC_CONFIDENCE)  # `score`, `distance`: of what?
-        if grades(parents):
+        if grades(parents) and score.metric is not Metric.DISTANCE:
             confidence = LOW
             reason = f"{score.identifier} of unknown origin graded into bands"
     if (

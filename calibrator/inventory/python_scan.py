@@ -74,6 +74,8 @@ from calibrator.inventory.vocabulary import SETTINGS_WORDS, THRESHOLD_WORDS
 _QUERY_METHODS = frozenset({"query", "filter", "where", "eval"})
 RADIUS_ARGUMENTS = {"range_search": 1}
 """Search calls that take their cutoff by position: faiss's ``range_search(x, radius)``."""
+BEST_OF = frozenset({"min", "max", "amin", "amax", "nanmin", "nanmax"})
+"""Calls that pick the best of several scores (``min(distances)``, ``np.max(sims)``)."""
 
 
 def scan_python(source: str, path: str, *, include_tests: bool = False) -> FileScan:
@@ -385,12 +387,38 @@ class _Scanner(Visitor, Values):
         """
         if not isinstance(expr, ast.Name):
             return None
+        best = self._best_of_scores(expr)
+        if best is not None:
+            return best
         metric = metric_of(words(expr.id))
         if metric is Metric.UNKNOWN:
             return self._element_of_scores(expr)
         if score_origin(self.scope, expr) is not Origin.SIMILARITY:
             return None
         return ScoreExpr(expr.id, metric)
+
+    def _best_of_scores(self, name: ast.Name) -> ScoreExpr | None:
+        """``min_dist = min(distances)``, ``closest = np.max(sims)``: the best of scores.
+
+        The lowest of the distances (the highest of the similarities) a search gave is a score
+        of the nearest hit, whatever the name it is bound to says.
+        """
+        around = self.scope.function_scope()
+        if around is None:
+            return None
+        bound = [v for at, v in around.assigned().get(name.id, []) if at <= name.lineno]
+        if not bound or not isinstance(bound[-1], ast.Call):
+            return None
+        call = bound[-1]
+        if call_name(call) not in BEST_OF:
+            return None
+        if call.args:
+            scores = call.args[0]
+        elif isinstance(call.func, ast.Attribute):
+            scores = call.func.value  # `sims.max()`
+        else:
+            return None
+        return score_expr(scores)
 
     def _element_of_scores(self, name: ast.Name) -> ScoreExpr | None:
         """``x`` in ``[x >= self.threshold for x in scores]``: an element of scores.

@@ -147,3 +147,16 @@ def test_a_score_graded_into_labels_is_no_threshold_in_javascript():
         "src/ui.js",
     )
     assert set(found) == {(15, 0.75)}
+
+
+def test_a_distance_graded_into_labels_is_a_threshold_in_javascript():
+    """A search's nearest distance graded into confidence labels bounds embedding distances."""
+    found = scan(
+        """
+        function confidence(hit) {
+          return hit.distance < 0.35 ? "high" : hit.distance < 0.52 ? "moderate" : "low";
+        }
+        """,
+        "src/ui.js",
+    )
+    assert set(found) == {(3, 0.35), (3, 0.52)}

@@ -2175,3 +2175,36 @@ def test_a_table_of_thresholds_per_embedding_model_is_one_of_similarity_cutoffs(
         path="shield/registry.py",
     )
     assert set(found) == {(4, 0.23), (5, 0.21), (6, 0.26)}
+
+
+def test_the_nearest_hits_distance_graded_into_confidence_bands_is_compared():
+    """``min_dist = min(distances)`` graded into low / moderate / high relevance confidence.
+
+    The best of a search's distances is a distance (the ``min_`` name is no bound here), and
+    a distance graded into bands is about the embeddings, as a grade of a plain ``score`` of
+    unknown origin need not be.
+    """
+    found = scan(
+        """
+        def summarize(res):
+            hits = res.get("results") or []
+            distances = [h.get("distance") for h in hits]
+            if distances:
+                min_dist = min(distances)
+                if min_dist > 0.52:
+                    res["relevance_confidence"] = "low"
+                elif min_dist < 0.35:
+                    res["relevance_confidence"] = "high"
+                else:
+                    res["relevance_confidence"] = "moderate"
+
+        def grade(scores):
+            best = max(scores)
+            if best > 0.8:
+                return "A"
+            elif best > 0.5:
+                return "B"
+            return "C"
+        """
+    )
+    assert set(found) == {(7, 0.52), (9, 0.35)}
