@@ -111,6 +111,8 @@ def grades(parents: list[ast.AST]) -> bool:
         if not (isinstance(parent, ast.If) and parent.orelse == [top]):
             break
         top = parent
+    if top is rung and not rung.orelse:
+        return _returned_ladder(rung, parents)
     branches: list[list[ast.stmt]] = []
     step: ast.stmt = top
     while isinstance(step, ast.If):
@@ -122,6 +124,50 @@ def grades(parents: list[ast.AST]) -> bool:
     else:
         branches.append([step])
     return len(branches) >= LADDER and all(_labels(body) for body in branches if body)
+
+
+def _returned_ladder(rung: ast.If, parents: list[ast.AST]) -> bool:
+    """``if s >= 0.75: return POWERFUL`` / ``if s >= 0.35: return BALANCED`` / ``return FAST``.
+
+    A run of ``if``s that each return a different label, the last label returned after them:
+    the same ladder written with early returns. Early returns of one stand-in (``return
+    None`` after each failed check) drop what they check, and are no ladder.
+    """
+    block = next(
+        (
+            body
+            for holder in parents[parents.index(rung) + 1 :][:1]
+            for body in (getattr(holder, "body", None), getattr(holder, "orelse", None))
+            if isinstance(body, list) and rung in body
+        ),
+        None,
+    )
+    if block is None or not _returning_rung(rung):
+        return False
+    at = block.index(rung)
+    start = at
+    while start > 0 and _returning_rung(block[start - 1]):
+        start -= 1
+    end = at
+    while end + 1 < len(block) and _returning_rung(block[end + 1]):
+        end += 1
+    rungs = block[start : end + 1]
+    last = block[end + 1] if end + 1 < len(block) else None
+    if not isinstance(last, ast.Return) or not isinstance(last.value, _LABEL_NODES):
+        return False
+    outcomes = [ast.dump(r.body[0].value) for r in rungs]  # type: ignore[attr-defined]
+    outcomes.append(ast.dump(last.value))
+    return len(outcomes) >= LADDER and len(set(outcomes)) == len(outcomes)
+
+
+def _returning_rung(statement: ast.stmt) -> bool:
+    """``if s >= 0.75: return POWERFUL``: an ``if`` without ``else`` returning a label."""
+    return (
+        isinstance(statement, ast.If)
+        and not statement.orelse
+        and isinstance(statement.body[0], ast.Return)
+        and _labels(statement.body)
+    )
 
 
 def _graded_expression(rung: ast.IfExp, parents: list[ast.AST]) -> bool:

@@ -242,9 +242,11 @@ class _Scanner(Visitor, Values):
         if plain:
             return  # no vocabulary word and no decimal in it: nothing to find or pass on
         self.scopes.append(scope)
+        self.stack.append(node)  # the block its statements sit in (a ladder of early returns)
         for statement in node.body:
             if not self.light or isinstance(statement, (ast.Assign, ast.AnnAssign)):
                 self.visit(statement)
+        self.stack.pop()
         self.scopes.pop()
 
     def _parameters(

@@ -2208,3 +2208,30 @@ def test_the_nearest_hits_distance_graded_into_confidence_bands_is_compared():
         """
     )
     assert set(found) == {(7, 0.52), (9, 0.35)}
+
+
+def test_a_ladder_of_early_returns_grades_a_score_and_early_rejections_do_not():
+    """``if score >= 0.75: return POWERFUL`` / ``if score >= 0.35: ...`` / ``return FAST``.
+
+    The same ladder as an ``if``/``elif`` chain, written with early returns: it picks a
+    label and drops nothing. Early returns of one stand-in (``return None``) reject what
+    they check: those are thresholds.
+    """
+    found = scan(
+        """
+        def tier(score):
+            if score >= 0.75:
+                return Tier.POWERFUL
+            if score >= 0.35:
+                return Tier.BALANCED
+            return Tier.FAST
+
+        def accept(hit, score):
+            if score < 0.62:
+                return None
+            if hit.age > 30:
+                return None
+            return hit
+        """
+    )
+    assert set(found) == {(10, 0.62)}
