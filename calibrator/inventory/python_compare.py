@@ -155,7 +155,7 @@ def _returned_ladder(rung: ast.If, parents: list[ast.AST]) -> bool:
     last = block[end + 1] if end + 1 < len(block) else None
     if not isinstance(last, ast.Return) or not isinstance(last.value, _LABEL_NODES):
         return False
-    outcomes = [ast.dump(r.body[0].value) for r in rungs]  # type: ignore[attr-defined]
+    outcomes = [ast.dump(r.body[0].value) for r in rungs]
     outcomes.append(ast.dump(last.value))
     return len(outcomes) >= LADDER and len(set(outcomes)) == len(outcomes)
 
