@@ -334,6 +334,9 @@ MODEL_CONTEXTS = frozenset(
     {
         "detection",
         "detector",
+        "yolo",
+        "tagging",
+        "tagger",
         "question",
         "questions",
         "answering",
@@ -380,7 +383,7 @@ metric (``class FaithfulnessMetric(BaseMetric)``, ``ragas/metrics/``): a thresho
 pass bar on the metric's score, unless that score is seen to be an embedding similarity (an
 evaluator of semantic similarity compares a cosine)."""
 
-MODEL_NAMES = frozenset({"confidence", "conf", "rerank", "reranker", "reranking"})
+MODEL_NAMES = frozenset({"confidence", "conf", "det", "rerank", "reranker", "reranking"})
 """Words of a threshold's own name that say it bounds a model's confidence, probability or
 reranking score (``min_rerank_score``)."""
 

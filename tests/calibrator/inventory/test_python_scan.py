@@ -2235,3 +2235,39 @@ def test_a_ladder_of_early_returns_grades_a_score_and_early_rejections_do_not():
         """
     )
     assert set(found) == {(10, 0.62)}
+
+
+def test_a_detectors_and_a_taggers_thresholds_are_no_similarity_cutoffs():
+    """``min_det_score`` bounds a face detector's confidence, a tagger's thresholds its labels'.
+
+    The face embeddings' match cutoff beside them stays a similarity threshold.
+    """
+    found = scan(
+        """
+        import numpy as np
+
+        class Faces:
+            def __init__(self, min_det_score=0.5, min_similarity=0.45):
+                self.min_det_score = min_det_score
+                self.min_similarity = min_similarity
+
+            def match(self, faces, known):
+                kept = [f for f in faces if f.det_score >= self.min_det_score]
+                sims = [float(np.dot(f.embedding, known)) for f in kept]
+                return [s for s in sims if s >= self.min_similarity]
+
+        class Yolo:
+            def boxes(self, image, score_threshold=0.25):
+                return self.model(image, score_threshold=score_threshold)
+        """,
+        path="curator/faces.py",
+    )
+    assert set(found) == {(5, 0.45)}
+    tagged = scan(
+        """
+        def tags_and_embedding(model, image, general_threshold=0.35, character_threshold=0.85):
+            return model(image, general_threshold, character_threshold)
+        """,
+        path="imgutils/tagging/wd14.py",
+    )
+    assert tagged == {}
