@@ -335,6 +335,7 @@ MODEL_CONTEXTS = frozenset(
         "detection",
         "detector",
         "yolo",
+        "bytetrack",
         "tagging",
         "tagger",
         "question",

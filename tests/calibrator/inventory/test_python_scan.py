@@ -2271,3 +2271,23 @@ def test_a_detectors_and_a_taggers_thresholds_are_no_similarity_cutoffs():
         path="imgutils/tagging/wd14.py",
     )
     assert tagged == {}
+
+
+def test_a_detection_trackers_score_thresholds_are_a_detectors():
+    """ByteTrack splits detections by their confidence: no embedding in sight."""
+    found = scan(
+        """
+        class BYTETracker:
+            def __init__(self, track_thresh=0.5, low_thresh=0.1):
+                self.track_thresh = track_thresh
+                self.low_thresh = low_thresh
+
+            def update(self, detections):
+                scores = detections[:, 4]
+                high = scores >= self.track_thresh
+                low = (scores > self.low_thresh) & (scores < self.track_thresh)
+                return high, low
+        """,
+        path="faces/tracking/bytetrack/tracker.py",
+    )
+    assert found == {}
