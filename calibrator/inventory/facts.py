@@ -126,6 +126,7 @@ class FileFacts:
     calls: tuple[Call, ...] = ()
     signatures: tuple[Signature, ...] = ()
     bases: tuple[tuple[str, str], ...] = ()  # (class, base class)
+    inherited: tuple[str, ...] = ()  # classes without an __init__: their bases' constructor
     returns: tuple[tuple[str, Origin], ...] = ()  # (module-level function, what it returns)
     # (path, line, column, imported function): a number compared with that function's result
     compared: tuple[tuple[str, int, int, str], ...] = ()
@@ -150,6 +151,7 @@ class FactsBuilder:
     calls: list[Call] = field(default_factory=list)
     signatures: list[Signature] = field(default_factory=list)
     bases: list[tuple[str, str]] = field(default_factory=list)
+    inherited: list[str] = field(default_factory=list)
     returns: list[tuple[str, Origin]] = field(default_factory=list)
     compared: list[tuple[str, int, int, str]] = field(default_factory=list)
 
@@ -211,6 +213,7 @@ class FactsBuilder:
             tuple(calls),
             tuple(self.signatures),
             tuple(self.bases),
+            tuple(self.inherited),
             tuple(self.returns),
             tuple(self.compared),
         )

@@ -98,6 +98,7 @@ class Graph:
         calls: list[Call] = []
         signatures: dict[str, list[Signature]] = defaultdict(list)
         bases: list[tuple[str, str]] = []
+        inherited: set[str] = set()
         returns: dict[str, set[Origin]] = defaultdict(set)
         self.compared: list[tuple[str, int, int, str]] = []
         for facts in files:
@@ -108,6 +109,7 @@ class Graph:
                 returns[function].add(returned)
             calls.extend(facts.calls)
             bases.extend(facts.bases)
+            inherited.update(facts.inherited)
             for signature in facts.signatures:
                 signatures[signature.callee].append(signature)
             for target, source in facts.flows:
@@ -135,6 +137,27 @@ class Graph:
                     if threshold_name(slot_name(source)).strength > 0
                 )
         self._share_attributes(bases)
+        self._inherit_constructors(bases, inherited)
+
+    def _inherit_constructors(self, bases: list[tuple[str, str]], inherited: set[str]) -> None:
+        """What a class without ``__init__`` is constructed with goes to its base's constructor.
+
+        ``DiseaseParser(synonym_merge_threshold=0.7)`` through ``super().__init__`` of a
+        ``JsonLinesParser`` that defines none reaches ``OntologyParser``'s parameter, however
+        many such classes lie between.
+        """
+        parents = {owner: base for owner, base in bases if owner in inherited}
+        if not parents:
+            return
+        passed = [t for t in self.sources if t.startswith("p:")]
+        for target in passed:
+            owner, _, parameter = target[2:].partition(".")
+            seen = {owner}
+            while owner in parents and parents[owner] not in seen:
+                base = parents[owner]
+                self.sources[f"p:{base}.{parameter}"].add(f"p:{owner}.{parameter}")
+                seen.add(base)
+                owner = base
 
     def _share_attributes(self, bases: list[tuple[str, str]]) -> None:
         attributes: dict[str, set[str]] = defaultdict(set)

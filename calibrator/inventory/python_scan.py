@@ -193,6 +193,8 @@ class _Scanner(Visitor, Values):
             base_name = base.id if isinstance(base, ast.Name) else getattr(base, "attr", None)
             if base_name and base_name not in ("object", "BaseModel", "ABC", "Generic"):
                 self.facts.bases.append((node.name, base_name))
+        if node.bases and not _constructs(node):
+            self.facts.inherited.append(node.name)  # `Parser(threshold=0.7)` reaches the base's
         fields: list[str] = []
         for statement in node.body:
             if isinstance(statement, ast.AnnAssign) and isinstance(statement.target, ast.Name):
@@ -680,3 +682,12 @@ def _option(call: ast.Call) -> tuple[str, ast.expr] | None:
     if default is None or not long:
         return None
     return long[-1][2:].replace("-", "_"), default
+
+
+def _constructs(node: ast.ClassDef) -> bool:
+    """Whether a class has a constructor of its own: ``__init__``, or fields (a dataclass)."""
+    return any(
+        isinstance(s, ast.AnnAssign)
+        or (isinstance(s, (ast.FunctionDef, ast.AsyncFunctionDef)) and s.name == "__init__")
+        for s in node.body
+    )

@@ -2291,3 +2291,34 @@ def test_a_detection_trackers_score_thresholds_are_a_detectors():
         path="faces/tracking/bytetrack/tracker.py",
     )
     assert found == {}
+
+
+def test_a_subclass_without_a_constructor_passes_its_arguments_to_its_bases():
+    """``super().__init__(t=t)`` in a class whose base defines no ``__init__`` reaches the next.
+
+    The default repeated in the subclass is compared, two classes up, with a cosine.
+    """
+    found = scan(
+        """
+        from sklearn.metrics.pairwise import cosine_similarity
+
+        class OntologyParser:
+            def __init__(self, synonym_merge_threshold=0.7):
+                self.synonym_merge_threshold = synonym_merge_threshold
+
+            def merge(self, a, b):
+                sim = cosine_similarity(a, b)[0][0]
+                return sim >= self.synonym_merge_threshold
+
+        class JsonLinesParser(OntologyParser):
+            def records(self, path):
+                return open(path).readlines()
+
+        class DiseaseParser(JsonLinesParser):
+            def __init__(self, path, synonym_merge_threshold=0.75):
+                super().__init__(synonym_merge_threshold=synonym_merge_threshold)
+                self.path = path
+        """,
+        path="kb/parsers.py",
+    )
+    assert set(found) == {(5, 0.7), (17, 0.75)}
