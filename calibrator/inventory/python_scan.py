@@ -270,6 +270,8 @@ class _Scanner(Visitor, Values):
             slot = f"p:{scope.own}.{name}"
             if scope.own != scope.callee and (index or _is_static(node)):
                 self.facts.flow(slot, [f"p:{scope.callee}.{name}"])
+            if isinstance(default, ast.Dict):  # `cluster_params={"threshold": 0.5, ...}`
+                self.visit(default)
             if default is not None:
                 written = len(self.facts.values)
                 self._written(slot, default, Kind.DEFAULT, name, scope.words, outer)

@@ -2322,3 +2322,17 @@ def test_a_subclass_without_a_constructor_passes_its_arguments_to_its_bases():
         path="kb/parsers.py",
     )
     assert set(found) == {(5, 0.7), (17, 0.75)}
+
+
+def test_a_dict_default_of_a_parameter_holds_keyed_thresholds():
+    """``cluster_params={"threshold": 0.5, "metric": "cosine"}`` read as ``params["threshold"]``."""
+    found = scan(
+        """
+        from sklearn.cluster import AgglomerativeClustering
+
+        def cluster_rows(df, cluster_params={"threshold": 0.5, "min size": 2, "metric": "cosine"}):
+            return AgglomerativeClustering(distance_threshold=cluster_params["threshold"])
+        """,
+        path="linker/infer.py",
+    )
+    assert set(found) == {(4, 0.5)}
