@@ -307,6 +307,8 @@ class _Scanner(Visitor, Values):
             elif keyword.arg is not None and callee and callee not in FIELD_CALLS:
                 slot = f"p:{callee}.{keyword.arg}"
                 self._written(slot, keyword.value, Kind.KEYWORD, keyword.arg, context, call=node)
+                # a callee taking `**kwargs` reads it back as `kwargs["init_threshold"]`
+                self.facts.flow(f"k:{keyword.arg}", self.scope.sources(keyword.value))
         option = _option(node)
         if option is not None:  # `add_argument("--min-score", type=float, default=0.5)`
             name, default = option

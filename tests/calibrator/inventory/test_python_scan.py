@@ -677,7 +677,7 @@ def test_an_agents_plain_score_is_an_llm_grade_and_a_later_count_is_not_the_comp
             return scores
         """
     )
-    assert set(found) == {(8, 0.7)}
+    assert set(found) == {(9, 0.7)}
 
 
 def test_a_max_named_score_computed_from_similarities_is_a_score_not_a_bound():
@@ -2336,3 +2336,26 @@ def test_a_dict_default_of_a_parameter_holds_keyed_thresholds():
         path="linker/infer.py",
     )
     assert set(found) == {(4, 0.5)}
+
+
+def test_a_keyword_argument_kept_in_kwargs_is_read_back_by_its_key():
+    """``super().__init__(init_threshold=init_threshold)`` into ``**kwargs``, read as a key."""
+    found = scan(
+        """
+        import numpy as np
+
+        class Aligner:
+            def __init__(self, **kwargs):
+                self.kwargs = kwargs
+
+        class LiteralAligner(Aligner):
+            def __init__(self, alpha=2.0, init_threshold=0.7):
+                super().__init__(alpha=alpha, init_threshold=init_threshold)
+
+            def bootstrap(self, a, b):
+                sim = float(np.dot(a, b))
+                return sim >= self.kwargs["init_threshold"]
+        """,
+        path="aligner/literal.py",
+    )
+    assert set(found) == {(9, 0.7)}
