@@ -48,12 +48,13 @@ def is_integer(node: ast.expr) -> bool:
 
 FIELD_CALLS = frozenset(
     {"Field", "field", "PrivateAttr", "FloatField", "DecimalField", "Column", "mapped_column",
-     "Option", "Argument", "Query", "Body", "Form"}
+     "Option", "Argument", "Query", "Body", "Form", "Number", "Magnitude", "Float", "ib"}
 )  # fmt: skip
 """Calls whose ``default=`` (or first argument) is a field's default: pydantic, dataclasses,
-Django and SQLAlchemy model fields (``models.FloatField(default=0.18)``), and a command's or
-an endpoint's parameters (``typer.Option(0.95, "--semantic-threshold")``, FastAPI's
-``Query(0.5)``)."""
+attrs (``attr.ib(default=0.5)``), Django and SQLAlchemy model fields
+(``models.FloatField(default=0.18)``), HoloViz param and traitlets parameters
+(``param.Number(default=0.3)``, ``Float(0.5)``), and a command's or an endpoint's parameters
+(``typer.Option(0.95, "--semantic-threshold")``, FastAPI's ``Query(0.5)``)."""
 
 
 def literal_node(node: ast.expr | None) -> ast.expr | None:

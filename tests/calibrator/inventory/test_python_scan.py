@@ -2359,3 +2359,29 @@ def test_a_keyword_argument_kept_in_kwargs_is_read_back_by_its_key():
         path="aligner/literal.py",
     )
     assert set(found) == {(9, 0.7)}
+
+
+def test_holoviz_param_traitlets_and_attrs_fields_declare_defaults():
+    """``param.Number(default=0.3)``, traitlets' ``Float(0.8)`` and ``attr.ib(default=0.7)``."""
+    found = scan(
+        """
+        import attr
+        import param
+        from traitlets import Float, HasTraits
+
+        class VectorLookupTool(param.Parameterized):
+            min_similarity = param.Number(default=0.3, doc="The minimum similarity.")
+
+            def lookup(self, store, text):
+                return [r for r in store.query(text) if r["similarity"] >= self.min_similarity]
+
+        class Dedup(HasTraits):
+            similarity_threshold = Float(0.8, help="cosine above which two are one")
+
+        @attr.s
+        class Cache:
+            min_score = attr.ib(default=0.7)
+        """,
+        path="tools/lookup.py",
+    )
+    assert set(found) == {(7, 0.3), (13, 0.8), (17, 0.7)}
