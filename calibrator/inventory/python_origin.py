@@ -14,7 +14,7 @@ from calibrator.inventory.facts import NOT_SIMILARITY, Origin, classify
 from calibrator.inventory.names import words
 from calibrator.inventory.python_exprs import call_name
 from calibrator.inventory.python_scopes import PASS_THROUGH, Scope
-from calibrator.inventory.vocabulary import SCORE_WORDS, SEARCH_SOURCES
+from calibrator.inventory.vocabulary import SCORE_WORDS, SEARCH_SOURCES, SPECIFIC_WORDS
 
 DEPTH = 6
 """How many steps (bindings, calls) a score is followed back."""
@@ -130,13 +130,7 @@ def follow(scope: Scope, expr: ast.expr, depth: int, seen: set[str], line: int) 
     if isinstance(expr, ast.BinOp):
         return _binop_origin(scope, expr, depth, seen, line)
     if isinstance(expr, (ast.ListComp, ast.SetComp, ast.GeneratorExp, ast.DictComp)):
-        # what is iterated (`h.score for h in hits`, followed back through `h`), unless each
-        # element says it is no similarity (`(tag, trigram_similarity(a, b)) for tag in tags`)
-        element = expr.value if isinstance(expr, ast.DictComp) else expr.elt
-        found = follow(scope, element, depth, set(seen), line)
-        if found in NOT_SIMILARITY:
-            return found
-        return follow(scope, expr.generators[0].iter, depth, seen, line)
+        return _comprehension_origin(scope, expr, depth, seen, line)
     for part in _alternatives(expr):  # the first part that shows one
         found = follow(scope, part, depth, seen, line)
         if found is not Origin.UNKNOWN:
@@ -397,3 +391,38 @@ def percent_scale(scope: Scope, expr: ast.expr, depth: int = 3) -> float:
             if bindings and percent_scale(around, bindings[-1][1], depth - 1) == 100.0:
                 return 100.0
     return 1.0
+
+
+def _comprehension_origin(
+    scope: Scope,
+    expr: ast.ListComp | ast.SetComp | ast.GeneratorExp | ast.DictComp,
+    depth: int,
+    seen: set[str],
+    line: int,
+) -> Origin:
+    """The origin of a comprehension's elements: what is iterated, as a rule.
+
+    ``h.score for h in hits`` is followed back through ``h``, unless each element says it is
+    no similarity (``(tag, trigram_similarity(a, b)) for tag in tags``) or, where the iterated
+    says nothing, computes one (``(cid, _cosine(q, emb)) for cid, emb in vectors.items()``).
+    """
+    element = expr.value if isinstance(expr, ast.DictComp) else expr.elt
+    found = follow(scope, element, depth, set(seen), line)
+    if found in NOT_SIMILARITY:
+        return found
+    iterated = follow(scope, expr.generators[0].iter, depth, seen, line)
+    if iterated is Origin.UNKNOWN and found is Origin.SIMILARITY and _computes(element):
+        return found
+    return iterated
+
+
+def _computes(element: ast.expr) -> bool:
+    """Whether an element calls a function named for a similarity (``_cosine(q, emb)``).
+
+    Its own name, not its receiver's (``self.distance_measure.single_turn_ascore(...)``
+    scores strings) nor a search's (``score_query(tokens, doc)`` is a word overlap).
+    """
+    return any(
+        isinstance(node, ast.Call) and set(words(call_name(node))) & SPECIFIC_WORDS
+        for node in ast.walk(element)
+    )

@@ -2385,3 +2385,39 @@ def test_holoviz_param_traitlets_and_attrs_fields_declare_defaults():
         path="tools/lookup.py",
     )
     assert set(found) == {(7, 0.3), (13, 0.8), (17, 0.7)}
+
+
+def test_elements_computed_as_cosines_are_similarities_whatever_is_iterated():
+    """``[(cid, _cosine(q, emb)) for cid, emb in vectors.items()]``, else a Jaccard fallback.
+
+    The iterated mapping says nothing; the elements' own call names a cosine, and the
+    embedding branch decides over its word-overlap fallback. Elements scored by a call whose
+    receiver (not its own name) speaks of distance stay of unknown origin.
+    """
+    found = scan(
+        """
+        def similar(query, query_embedding, vectors, texts):
+            if query_embedding:
+                scored = [(cid, _cosine(query_embedding, emb)) for cid, emb in vectors.items()]
+            else:
+                scored = [(cid, _jaccard(query, text)) for cid, text in texts.items()]
+            out = []
+            for cid, score in scored:
+                if score > 0.98:
+                    continue
+                if score < 0.20:
+                    break
+                out.append(cid)
+            return out
+
+        def precision(measure, retrieved, references):
+            scores = [(ref, measure.distance.ascore(ref, retrieved)) for ref in references]
+            return [ref for ref, score in scores if score > 0.5]
+        """,
+        path="sqlgen/query_cache.py",
+    )
+    assert {k: v.confidence >= 0.75 for k, v in found.items()} == {
+        (9, 0.98): True,
+        (11, 0.2): True,
+        (18, 0.5): False,
+    }
