@@ -6,7 +6,12 @@ import ast
 
 from calibrator.inventory.names import library_of_module, words
 from calibrator.inventory.python_exprs import call_name, root_name
-from calibrator.inventory.vocabulary import KNOWN_KEYWORDS, LIBRARY_CALLS, STRING_SOURCES
+from calibrator.inventory.vocabulary import (
+    KNOWN_KEYWORDS,
+    LEXICAL_CONTEXTS,
+    LIBRARY_CALLS,
+    STRING_SOURCES,
+)
 
 
 class Imports:
@@ -17,6 +22,7 @@ class Imports:
         self.names: dict[str, str] = {}
         self.imported: set[str] = set()  # every name a `from m import name` binds
         self.string_names: set[str] = set()  # names bound to string-similarity libraries
+        self.lexical_names: set[str] = set()  # TF-IDF and BM25 builders (`TfidfVectorizer`)
         self.builds_models = True  # whether a class may build a classifier (the text says)
 
     def scan(self, tree: ast.Module) -> None:
@@ -45,6 +51,9 @@ class Imports:
             modules = [alias.name for alias in node.names]
         if any(set(words(m)) & STRING_SOURCES for m in modules):
             self.string_names.update((a.asname or a.name).split(".")[0] for a in node.names)
+        self.lexical_names.update(
+            a.asname or a.name for a in node.names if set(words(a.name)) & LEXICAL_CONTEXTS
+        )
         if isinstance(node, ast.ImportFrom):
             self.imported.update(alias.asname or alias.name for alias in node.names)
             library = library_of_module(node.module or "")

@@ -274,7 +274,10 @@ class _Scanner(Visitor, Values):
                 self.visit(default)
             if default is not None:
                 written = len(self.facts.values)
+                # read in the outer scope, about what the function serves (`TfidfVectorizer`)
+                self.scopes.append(scope)
                 self._written(slot, default, Kind.DEFAULT, name, scope.words, outer)
+                self.scopes.pop()
                 if (
                     len(self.facts.values) > written
                     and (threshold_name(name).strength > 0 or is_score_like(name))

@@ -128,6 +128,10 @@ class Scope:
         origin = self.context_origin
         if origin is Origin.UNKNOWN:
             origin = origin_of_context(words(node.name))
+        if origin is Origin.UNKNOWN and self.imports.lexical_names:
+            used = {n.id for n in ast.walk(node) if isinstance(n, ast.Name)}
+            if used & self.imports.lexical_names and not _embeds(used, DENSE_WORDS):
+                origin = Origin.KEYWORD  # clusters TF-IDF vectors (`TfidfVectorizer(...)`)
         return Scope(
             "function", self.path, node, self.imports, self, callee,
             self.class_name, self.base, params, None, context, origin, self.module_names,
@@ -371,11 +375,16 @@ def _call_words(call: ast.Call) -> tuple[str, ...]:
     return found
 
 
-def _embeds(names: set[str]) -> bool:
-    """Whether a class's code handles embeddings as well as string ratios.
+def _embeds(names: set[str], said: frozenset[str] = EMBEDDING_WORDS) -> bool:
+    """Whether code handles embeddings as well as string ratios or TF-IDF vectors.
 
     ``TempTopic`` matches phrases with ``fuzz.token_set_ratio`` in one method and compares
     topic embeddings by cosine in another: the string library does not make its cosine a
-    string ratio.
+    string ratio. A pipeline that builds a ``TFIDFLabelMapper`` beside an ``SBERTRetrieval``
+    (``said``: :data:`DENSE_WORDS`) is no TF-IDF clustering either.
     """
-    return any(EMBEDDING_WORDS.intersection(words(name)) for name in names)
+    return any(said.intersection(words(name)) for name in names)
+
+
+DENSE_WORDS = EMBEDDING_WORDS | {"encoder", "encoders", "sbert", "dense", "retrieval", "retriever"}
+"""Words of names that speak of dense retrieval beside a TF-IDF or BM25 builder."""

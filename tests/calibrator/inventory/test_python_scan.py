@@ -677,7 +677,7 @@ def test_an_agents_plain_score_is_an_llm_grade_and_a_later_count_is_not_the_comp
             return scores
         """
     )
-    assert set(found) == {(9, 0.7)}
+    assert set(found) == {(8, 0.7)}
 
 
 def test_a_max_named_score_computed_from_similarities_is_a_score_not_a_bound():
@@ -2421,3 +2421,33 @@ def test_elements_computed_as_cosines_are_similarities_whatever_is_iterated():
         (11, 0.2): True,
         (18, 0.5): False,
     }
+
+
+def test_a_function_clustering_tfidf_vectors_has_a_lexical_threshold():
+    """``TfidfVectorizer`` then a cosine and a clustering cutoff: a TF-IDF similarity's.
+
+    The same clustering of a sentence model's embeddings keeps its threshold, as does a
+    function that imports ``scipy.sparse`` (sparse matrices are no lexical score).
+    """
+    found = scan(
+        """
+        import scipy.sparse as spr
+        from sklearn.cluster import AgglomerativeClustering
+        from sklearn.feature_extraction.text import TfidfVectorizer
+        from sklearn.metrics.pairwise import cosine_similarity
+
+        def keyword_clusters(keywords, similarity_threshold=0.35):
+            matrix = TfidfVectorizer(ngram_range=(1, 2)).fit_transform(keywords)
+            distance = 1.0 - cosine_similarity(matrix)
+            model = AgglomerativeClustering(distance_threshold=1.0 - similarity_threshold)
+            return model.fit_predict(distance)
+
+        def topic_clusters(model, texts, similarity_threshold=0.6):
+            embeddings = spr.csr_matrix(model.encode(texts))
+            distance = 1.0 - cosine_similarity(embeddings)
+            clusters = AgglomerativeClustering(distance_threshold=1.0 - similarity_threshold)
+            return clusters.fit_predict(distance)
+        """,
+        path="seo/clusters.py",
+    )
+    assert set(found) == {(13, 0.6)}
