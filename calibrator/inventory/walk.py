@@ -126,7 +126,7 @@ def collect(
                 shown = shown_path(path, root)
                 if (
                     name in SKIPPED_FILES
-                    or kind_of(path) is None
+                    or (kind_of(path) is None and not python_script(path))
                     or _excluded(shown, exclude)
                     or (not include_tests and is_test(path.relative_to(given).as_posix()))
                     or shown in seen
@@ -158,9 +158,30 @@ def scan_file(source: Source) -> FileScan:
     return scan_text(text, source.shown, include_tests=source.include_tests)
 
 
+def python_script(path: Path) -> bool:
+    """Whether a file without a suffix is a Python script (``#!/usr/bin/env python3``).
+
+    Installed commands (a wheel's ``*.data/scripts/progres``) carry their defaults too.
+    """
+    if path.suffix:
+        return False
+    try:
+        with path.open("rb") as file:
+            first = file.readline(MAX_SHEBANG)
+    except OSError:
+        return False
+    return first.startswith(b"#!") and b"python" in first
+
+
+MAX_SHEBANG = 128
+"""How much of a suffix-less file's first line is read for its interpreter."""
+
+
 def scan_text(text: str, shown: str, *, include_tests: bool = False) -> FileScan:
-    """Scan one file's text by the kind its name says (``None``: nothing to find)."""
+    """Scan one file's text by the kind its name says, or its ``#!`` line (``None``: skip)."""
     kind = kind_of(PurePath(shown))
+    if kind is None and not PurePath(shown).suffix and text.startswith("#!"):
+        kind = "python" if "python" in text.partition("\n")[0] else None
     if kind == "python":
         return scan_python(text, shown, include_tests=include_tests)
     if kind == "js":

@@ -8,7 +8,7 @@ import pytest
 
 from calibrator.inventory.findings import Direction, Kind, Metric
 from calibrator.inventory.python_scan import scan_python
-from calibrator.inventory.walk import Source, scan_file, scan_texts
+from calibrator.inventory.walk import Source, collect, scan_file, scan_sources, scan_texts
 
 
 def scan(code: str, path: str = "app/search.py", **others: str):
@@ -2451,3 +2451,30 @@ def test_a_function_clustering_tfidf_vectors_has_a_lexical_threshold():
         path="seo/clusters.py",
     )
     assert set(found) == {(13, 0.6)}
+
+
+def test_an_installed_python_script_without_a_suffix_is_scanned(tmp_path):
+    """A wheel's ``*.data/scripts/progres`` (``#!python``) holds its command's defaults.
+
+    A shell script beside it is no Python, and is not read as such.
+    """
+    scripts = tmp_path / "progres-1.1.0.data" / "scripts"
+    scripts.mkdir(parents=True)
+    (scripts / "progres").write_text(
+        "#!python\n"
+        "import argparse\n"
+        "parser = argparse.ArgumentParser()\n"
+        'parser.add_argument("-s", "--minsimilarity", type=float, default=0.8)\n'
+        "args = parser.parse_args()\n"
+        "hits = [h for h in search(args.query) if h.similarity >= args.minsimilarity]\n"
+    )
+    (scripts / "run").write_text(
+        "#!/bin/sh\nTHRESHOLD=0.8\nexec progres --minsimilarity $THRESHOLD\n"
+    )
+    sources = collect([tmp_path])
+    assert [s.shown for s in sources] == ["progres-1.1.0.data/scripts/progres"]
+    result = scan_sources(sources, jobs=1)
+    assert result.errors == ()
+    assert {(f.path, f.line, f.value) for f in result.findings if f.level != "low"} == {
+        ("progres-1.1.0.data/scripts/progres", 4, 0.8)
+    }
