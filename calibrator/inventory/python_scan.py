@@ -235,9 +235,10 @@ class _Scanner(Visitor, Values):
             self._returns(scope, node)
         if not plain and threshold_name(node.name).strength > 0:
             # `threshold = _get_dedup_threshold(n)`: what it returns is what the caller holds
+            # (`def get_threshold(model): ... return 0.20`: a number it returns is written for it)
             returned = f"r:{owner}.{node.name}" if owner else f"r:{node.name}"
             for value in returned_values(node):
-                self.facts.flow(returned, scope.sources(value))
+                self._written(returned, value, Kind.DEFAULT, node.name, scope.words, scope)
         self._parameters(node, scope, params)
         for decorator in node.decorator_list:
             self.visit(decorator)

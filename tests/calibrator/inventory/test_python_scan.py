@@ -2478,3 +2478,26 @@ def test_an_installed_python_script_without_a_suffix_is_scanned(tmp_path):
     assert {(f.path, f.line, f.value) for f in result.findings if f.level != "low"} == {
         ("progres-1.1.0.data/scripts/progres", 4, 0.8)
     }
+
+
+def test_a_number_a_threshold_function_returns_is_written_for_it():
+    """``return 0.55`` when the environment's value does not parse: the fallback's fallback."""
+    found = scan(
+        """
+        import os
+
+        def _cluster_threshold():
+            raw = os.environ.get("CLUSTER_THRESHOLD", "0.55")
+            try:
+                return float(raw)
+            except ValueError:
+                return 0.55
+
+        def linked(embeddings):
+            threshold = _cluster_threshold()
+            similarity = cosine_similarity(embeddings)
+            return similarity >= threshold
+        """,
+        path="review/clustering.py",
+    )
+    assert set(found) == {(5, 0.55), (9, 0.55)}
