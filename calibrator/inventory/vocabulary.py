@@ -496,11 +496,13 @@ OUTCOME_WORDS = frozenset(
      "perplexity", "bleu", "rouge", "f1", "precision", "auc", "count", "confidence",
      "y", "pred", "preds", "prediction", "predictions", "logit", "logits",
      "trust", "trustworthiness", "toxicity", "faithfulness", "hallucination", "groundedness",
-     "factuality", "coherence", "fluency", "safety"}
+     "factuality", "coherence", "fluency", "safety", "complexity", "difficulty", "importance",
+     "priority", "urgency", "risk", "popularity", "freshness", "recency"}
 )  # fmt: skip
 """Words of an outcome, rate or evaluation figure (not ``recall``: a memory layer's recall
 retrieves; a recall metric's names are vetoed anyway) (an LLM judge's or a guardrail's grades
-included: ``trustworthiness_score``, ``toxicity``): what such a name holds is no similarity,
+included: ``trustworthiness_score``, ``toxicity``; a query's ``complexity_score``, a memory's
+``importance``): what such a name holds is no similarity,
 and a threshold compared with it (or computed by a call named so) is no similarity threshold."""
 
 SETTINGS_WORDS = frozenset(

@@ -2501,3 +2501,24 @@ def test_a_number_a_threshold_function_returns_is_written_for_it():
         path="review/clustering.py",
     )
     assert set(found) == {(5, 0.55), (9, 0.55)}
+
+
+def test_a_complexity_or_importance_score_is_no_similarity():
+    """``complexity_score > 0.7`` picks strategies, ``importance_score`` ranks memories."""
+    found = scan(
+        """
+        def strategies(complexity_score, similar_elements):
+            out = []
+            if complexity_score > 0.7:
+                out.append("compress")
+            return out
+
+        def promote(memories, threshold_to_short_term=0.1):
+            return [m for m in memories if m.importance_score >= threshold_to_short_term]
+
+        def relevant(hits):
+            return [h for h in hits if h.relevance_score >= 0.62]
+        """,
+        path="sql/schema/manager.py",
+    )
+    assert set(found) == {(12, 0.62)}
