@@ -25,6 +25,10 @@ ACCESSORS = frozenset(
 """Methods that read a value out of what they are called on (``hit.get("_score", 0)``), and
 so share its origin."""
 
+DEFERRED = frozenset({"to_thread", "run_in_executor", "run_sync", "submit"})
+"""Calls that run the function they are given elsewhere (a thread, an executor) and return
+what it returns: ``loop.run_in_executor(None, model.predict, x)`` is the model's."""
+
 READ_THROUGH = PASS_THROUGH | ACCESSORS
 """Calls whose result is what they are given or called on: no step back when followed."""
 
@@ -248,6 +252,8 @@ def _call_origin(scope: Scope, call: ast.Call, depth: int, seen: set[str], line:
     found = _returned_origin(scope, call, depth, seen)
     if found is not Origin.UNKNOWN:
         return found
+    if name in DEFERRED:
+        return _deferred_origin(scope, call, depth, seen, line)
     func = call.func
     if name in READ_THROUGH or name in ("filter", "map"):
         for arg in call.args:
@@ -258,6 +264,20 @@ def _call_origin(scope: Scope, call: ast.Call, depth: int, seen: set[str], line:
             return follow(scope, func.value, depth, seen, line)
         return Origin.UNKNOWN
     return _named_origin(scope, name, func)
+
+
+def _deferred_origin(scope: Scope, call: ast.Call, depth: int, seen: set[str], line: int) -> Origin:
+    """What the function a thread or executor runs returns.
+
+    ``await asyncio.to_thread(lambda: reranker.rerank(q, texts))`` is the reranker's, and
+    ``loop.run_in_executor(None, store.similarity_search_with_score, q)`` a search's.
+    """
+    work = next((a for a in call.args if not isinstance(a, ast.Constant)), None)
+    if isinstance(work, ast.Lambda):
+        return follow(scope, work.body, depth, seen, line)
+    if isinstance(work, (ast.Name, ast.Attribute)):
+        return _named_origin(scope, work.id if isinstance(work, ast.Name) else work.attr, work)
+    return Origin.UNKNOWN
 
 
 def _named_origin(scope: Scope, name: str, func: ast.expr) -> Origin:

@@ -2522,3 +2522,25 @@ def test_a_complexity_or_importance_score_is_no_similarity():
         path="sql/schema/manager.py",
     )
     assert set(found) == {(12, 0.62)}
+
+
+def test_what_a_thread_or_executor_runs_is_where_a_score_comes_from():
+    """``await asyncio.to_thread(lambda: reranker.rerank(q, texts))`` is the reranker's score.
+
+    ``run_in_executor(None, store.similarity_search_with_score, q)`` is a search's.
+    """
+    found = scan(
+        """
+        import asyncio
+
+        async def rerank(reranker, q, texts):
+            scores = await asyncio.to_thread(lambda: reranker.rerank(q, texts))
+            return [t for t, score in zip(texts, scores) if score > 0.3]
+
+        async def search(loop, store, q):
+            hits = await loop.run_in_executor(None, store.similarity_search_with_score, q)
+            return [doc for doc, score in hits if score >= 0.75]
+        """,
+        path="rag/retriever.py",
+    )
+    assert {k: v.confidence >= 0.75 for k, v in found.items()} == {(10, 0.75): True}
