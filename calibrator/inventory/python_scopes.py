@@ -29,6 +29,7 @@ from calibrator.inventory.vocabulary import (
     CLASSIFIER_CALLS,
     EMBEDDING_MODELS,
     EMBEDDING_WORDS,
+    MODEL_CONTEXTS,
     SIMILARITY_NAMES,
     SIMILARITY_SOURCES,
     STRING_SOURCES,
@@ -111,6 +112,12 @@ class Scope:
             self.context_origin is Origin.EVALUATION and set(own) & SIMILARITY_NAMES
         ):  # a `SimilarityEvaluator` in `evaluation.py` bounds similarities
             origin = self.context_origin
+        if (
+            origin is Origin.MODEL
+            and set(context).union(own) & MODEL_CONTEXTS <= GENERIC_TASKS
+            and _embeds(_named_in(node), EMBEDDERS)
+        ):  # a `SlotClassifier(embedder)` or a `ConflictDetector` ranks by embeddings
+            origin = Origin.UNKNOWN
         return Scope(
             "class", self.path, node, self.imports, self, node.name, node.name, base,
             bound=frozenset(n for s in node.body for n in class_targets(s)),
@@ -385,6 +392,29 @@ def _embeds(names: set[str], said: frozenset[str] = EMBEDDING_WORDS) -> bool:
     """
     return any(said.intersection(words(name)) for name in names)
 
+
+def _named_in(node: ast.AST) -> set[str]:
+    """The names, parameters and attributes a class's code uses."""
+    found: set[str] = set()
+    for inner in ast.walk(node):
+        if isinstance(inner, ast.Name):
+            found.add(inner.id)
+        elif isinstance(inner, ast.arg):
+            found.add(inner.arg)
+        elif isinstance(inner, ast.Attribute):
+            found.add(inner.attr)
+    return found
+
+
+GENERIC_TASKS = frozenset(
+    {"classifier", "classification", "detector", "detection", "extraction", "label", "labels"}
+)
+"""Model words that say what a class does, not which model's scores it reads: a classifier or
+a detector that handles embeddings compares them (an aesthetics or NSFW filter reads a model's
+score of them)."""
+
+EMBEDDERS = EMBEDDING_WORDS | {"embedder", "embedders"}
+"""Words of names that hold an embedding model or its vectors."""
 
 DENSE_WORDS = EMBEDDING_WORDS | {"encoder", "encoders", "sbert", "dense", "retrieval", "retriever"}
 """Words of names that speak of dense retrieval beside a TF-IDF or BM25 builder."""

@@ -2544,3 +2544,35 @@ def test_what_a_thread_or_executor_runs_is_where_a_score_comes_from():
         path="rag/retriever.py",
     )
     assert {k: v.confidence >= 0.75 for k, v in found.items()} == {(10, 0.75): True}
+
+
+def test_a_classifier_or_detector_that_handles_embeddings_compares_them():
+    """A ``SlotClassifier`` holding an embedder keeps slots above a cosine cutoff.
+
+    A classifier or a detector is a model's context only for the task it names; one that
+    handles embeddings (and names no model of its own) compares them. An aesthetics filter
+    reading a predictor's score of CLIP embeddings stays a model's.
+    """
+    found = scan(
+        """
+        class SlotClassifier:
+            def __init__(self, embedder, *, min_score=0.72, max_slots=2):
+                self._embedder = embedder
+                self._min_score = min_score
+                self._max_slots = max_slots
+
+            def select(self, scored):
+                return [(s, n) for s, n in scored[: self._max_slots] if s >= self._min_score]
+
+        class ImageAestheticFilter:
+            def __init__(self, embedder, score_threshold=0.5):
+                self.embedder = embedder
+                self.score_threshold = score_threshold
+
+            def keep(self, images):
+                scores = self.predictor(self.embedder(images))
+                return [i for i, s in zip(images, scores) if s >= self.score_threshold]
+        """,
+        path="voice/slots.py",
+    )
+    assert set(found) == {(3, 0.72)}
