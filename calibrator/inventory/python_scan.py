@@ -30,6 +30,7 @@ from calibrator.inventory.facts import (
     Origin,
     Signature,
     Use,
+    classify,
     slot_name,
 )
 from calibrator.inventory.findings import Direction, Finding, Kind, Metric, ScanError
@@ -551,12 +552,17 @@ class _Scanner(Visitor, Values):
         Recorded as evidence against the slot, so that its name alone does not report it.
         """
         name = outcome_name(other)
+        origin = Origin.OTHER
+        if name is None and isinstance(other, ast.Call):
+            # `jaccard(tokens, seen) >= similarity_threshold`: a word-set or string ratio
+            origin = classify(words(call_name(other)))
+            name = call_name(other) if origin in (Origin.STRING, Origin.KEYWORD) else None
         if name is None:
             return
         for slot in self.scope.sources(value):
             if set(words(slot_name(slot))) & THRESHOLD_WORDS:
                 self.facts.uses.append(
-                    Use(slot, Direction.UNKNOWN, Metric.UNKNOWN, Origin.OTHER, self.path,
+                    Use(slot, Direction.UNKNOWN, Metric.UNKNOWN, origin, self.path,
                         node.lineno, name)
                 )  # fmt: skip
 

@@ -2576,3 +2576,33 @@ def test_a_classifier_or_detector_that_handles_embeddings_compares_them():
         path="voice/slots.py",
     )
     assert set(found) == {(3, 0.72)}
+
+
+def test_a_threshold_compared_with_a_string_ratio_call_is_that_ratios():
+    """``jaccard(tokens, seen) >= similarity_threshold``: a word-set ratio, whatever the name.
+
+    The name says similarity, and a caller passes it on by that name; the one comparison
+    says Jaccard. A cosine of embeddings beside it keeps its threshold.
+    """
+    found = scan(
+        """
+        from ._utils import jaccard, tokenize
+        import numpy as np
+
+        def deduplicate(items, similarity_threshold=0.85):
+            kept = []
+            for item in items:
+                tokens = tokenize(item.text)
+                if all(jaccard(tokens, tokenize(k.text)) < similarity_threshold for k in kept):
+                    kept.append(item)
+            return kept
+
+        def near(a, b, cosine_threshold=0.92):
+            return float(np.dot(a.embedding, b.embedding)) >= cosine_threshold
+
+        def run(items):
+            return deduplicate(items, similarity_threshold=0.85)
+        """,
+        path="context/dedup.py",
+    )
+    assert set(found) == {(13, 0.92)}
