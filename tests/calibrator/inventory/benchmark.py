@@ -5,7 +5,8 @@ rules and which were held out, every threshold in them, the near misses that mus
 reported, and the few numbers left out of the count. The packages are fetched with ``pip
 download --no-deps`` (wheels only, nothing installed or run) and unzipped under
 ``.ci-cache/inventory-corpus/NAME-VERSION`` (``$EMBEDSHIFT_CI_CACHE`` moves ``.ci-cache``).
-Used by ``test_corpus.py`` and ``bench/inventory_packages.py``.
+Used by ``test_corpus.py`` and ``bench/inventory_packages.py``; ``python -m
+tests.calibrator.inventory.benchmark`` (the standard library is enough) only fetches.
 """
 
 from __future__ import annotations
@@ -22,9 +23,6 @@ import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-
-from calibrator.inventory.findings import MEDIUM, dedupe
-from calibrator.inventory.walk import collect, scan_sources
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[2]
@@ -191,6 +189,11 @@ def _keys(entries: list[dict[str, Any]], package: str) -> set[Key]:
 
 def score(package: str, root: Path, expected: dict[str, Any], *, grep: bool = True) -> Score:
     """Scan one unpacked package at the default confidence and score it against the list."""
+    # imported here: fetching (`python -m tests.calibrator.inventory.benchmark`) needs only
+    # the standard library, so CI can fetch beside the installs, before the project's venv
+    from calibrator.inventory.findings import MEDIUM, dedupe
+    from calibrator.inventory.walk import collect, scan_sources
+
     ignored = _keys(expected.get("ignored", []), package)
     result = scan_sources(collect([root]), jobs=2)
     reported = {
@@ -229,3 +232,8 @@ def total(scores: list[Score], role: str | None = None) -> Score:
         }
         merged.grep_printed |= {(f"{s.package}/{p}", line) for p, line in s.grep_printed}
     return merged
+
+
+if __name__ == "__main__":  # fetch every pinned package into the cache (CI does, beforehand)
+    fetched = fetch_all(expectations()["packages"])
+    print(f"{len(fetched)} packages in {CACHE}")
