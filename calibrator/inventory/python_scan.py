@@ -416,14 +416,8 @@ class _Scanner(Visitor, Values):
         The lowest of the distances (the highest of the similarities) a search gave is a score
         of the nearest hit, whatever the name it is bound to says.
         """
-        around = self.scope.function_scope()
-        if around is None:
-            return None
-        bound = [v for at, v in around.assigned().get(name.id, []) if at <= name.lineno]
-        if not bound or not isinstance(bound[-1], ast.Call):
-            return None
-        call = bound[-1]
-        if call_name(call) not in BEST_OF:
+        call = self._latest_binding(name)
+        if not isinstance(call, ast.Call) or call_name(call) not in BEST_OF:
             return None
         if call.args:
             scores = call.args[0]
@@ -440,16 +434,20 @@ class _Scanner(Visitor, Values):
         (``for i, s in enumerate(sims)`` after ``sims = _embedding_similarities(pairs)``);
         other scores computed here (``[m.quality_score for m in memories]``) are not.
         """
+        bound = self._latest_binding(name)
+        if bound is not None and (
+            self.scope.is_parameter(bound) or score_origin(self.scope, bound) is Origin.SIMILARITY
+        ):
+            return score_expr(bound)
+        return None
+
+    def _latest_binding(self, name: ast.Name) -> ast.expr | None:
+        """What ``name`` was last bound to in its function before it is read here, if anything."""
         around = self.scope.function_scope()
         if around is None:
             return None
         bound = [v for at, v in around.assigned().get(name.id, []) if at <= name.lineno]
-        if bound and (
-            self.scope.is_parameter(bound[-1])
-            or score_origin(self.scope, bound[-1]) is Origin.SIMILARITY
-        ):
-            return score_expr(bound[-1])
-        return None
+        return bound[-1] if bound else None
 
     def _orm_lookup(self, keyword: ast.keyword) -> None:
         """``filter(distance__lte=max_distance)``: an ORM's comparison of a field, as ``<=``.

@@ -27,8 +27,11 @@ from calibrator.inventory.python_exprs import FIELD_CALLS, call_name, score_expr
 from calibrator.inventory.python_imports import Imports
 from calibrator.inventory.vocabulary import (
     CLASSIFIER_CALLS,
+    DENSE_WORDS,
+    EMBEDDERS,
     EMBEDDING_MODELS,
     EMBEDDING_WORDS,
+    GENERIC_TASKS,
     MODEL_CONTEXTS,
     SIMILARITY_NAMES,
     SIMILARITY_SOURCES,
@@ -100,7 +103,7 @@ class Scope:
         if origin is Origin.UNKNOWN and self.context_origin in CONTEXTS_THAT_RULE:
             origin = self.context_origin
         if origin is Origin.UNKNOWN and self.imports.string_names:
-            used = {n.id for n in ast.walk(node) if isinstance(n, ast.Name)}
+            used = _names_used(node)
             if used & self.imports.string_names and not _embeds(used):
                 origin = Origin.STRING
         if origin is Origin.UNKNOWN and self.imports.builds_models:
@@ -136,7 +139,7 @@ class Scope:
         if origin is Origin.UNKNOWN:
             origin = origin_of_context(words(node.name))
         if origin is Origin.UNKNOWN and self.imports.lexical_names:
-            used = {n.id for n in ast.walk(node) if isinstance(n, ast.Name)}
+            used = _names_used(node)
             if used & self.imports.lexical_names and not _embeds(used, DENSE_WORDS):
                 origin = Origin.KEYWORD  # clusters TF-IDF vectors (`TfidfVectorizer(...)`)
         return Scope(
@@ -393,6 +396,11 @@ def _embeds(names: set[str], said: frozenset[str] = EMBEDDING_WORDS) -> bool:
     return any(said.intersection(words(name)) for name in names)
 
 
+def _names_used(node: ast.AST) -> set[str]:
+    """The names a class's or function's code reads or binds (``fuzz``, ``TfidfVectorizer``)."""
+    return {n.id for n in ast.walk(node) if isinstance(n, ast.Name)}
+
+
 def _named_in(node: ast.AST) -> set[str]:
     """The names, parameters and attributes a class's code uses."""
     found: set[str] = set()
@@ -404,17 +412,3 @@ def _named_in(node: ast.AST) -> set[str]:
         elif isinstance(inner, ast.Attribute):
             found.add(inner.attr)
     return found
-
-
-GENERIC_TASKS = frozenset(
-    {"classifier", "classification", "detector", "detection", "extraction", "label", "labels"}
-)
-"""Model words that say what a class does, not which model's scores it reads: a classifier or
-a detector that handles embeddings compares them (an aesthetics or NSFW filter reads a model's
-score of them)."""
-
-EMBEDDERS = EMBEDDING_WORDS | {"embedder", "embedders"}
-"""Words of names that hold an embedding model or its vectors."""
-
-DENSE_WORDS = EMBEDDING_WORDS | {"encoder", "encoders", "sbert", "dense", "retrieval", "retriever"}
-"""Words of names that speak of dense retrieval beside a TF-IDF or BM25 builder."""

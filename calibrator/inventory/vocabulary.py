@@ -474,6 +474,19 @@ EMBEDDING_WORDS = frozenset({"embedding", "embeddings", "embed", "embeds", "embe
 """Words of names that hold or make embeddings: a class using them besides a string library
 compares embeddings too (a class using only the string library computes its ratios)."""
 
+EMBEDDERS = EMBEDDING_WORDS | {"embedder", "embedders"}
+"""Words of names that hold an embedding model or its vectors."""
+
+DENSE_WORDS = EMBEDDING_WORDS | {"encoder", "encoders", "sbert", "dense", "retrieval", "retriever"}
+"""Words of names that speak of dense retrieval beside a TF-IDF or BM25 builder."""
+
+GENERIC_TASKS = frozenset(
+    {"classifier", "classification", "detector", "detection", "extraction", "label", "labels"}
+)
+"""Model words that say what a class does, not which model's scores it reads: a classifier or
+a detector that handles embeddings compares them (an aesthetics or NSFW filter reads a model's
+score of them)."""
+
 SIMILARITY_NAMES = frozenset({"similarity", "semantic", "cosine", "embedding", "embeddings"})
 """Words of an evaluator's name that say it scores by embedding similarity (llama-index's
 ``SemanticSimilarityEvaluator``): its pass bar is a similarity threshold."""

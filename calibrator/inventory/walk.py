@@ -170,18 +170,23 @@ def python_script(path: Path) -> bool:
             first = file.readline(MAX_SHEBANG)
     except OSError:
         return False
-    return first.startswith(b"#!") and b"python" in first
+    return runs_python(first.decode("latin-1"))
 
 
 MAX_SHEBANG = 128
 """How much of a suffix-less file's first line is read for its interpreter."""
 
 
+def runs_python(first_line: str) -> bool:
+    """Whether a ``#!`` line names Python as the interpreter (``#!python``, ``env python3``)."""
+    return first_line.startswith("#!") and "python" in first_line
+
+
 def scan_text(text: str, shown: str, *, include_tests: bool = False) -> FileScan:
     """Scan one file's text by the kind its name says, or its ``#!`` line (``None``: skip)."""
     kind = kind_of(PurePath(shown))
-    if kind is None and not PurePath(shown).suffix and text.startswith("#!"):
-        kind = "python" if "python" in text.partition("\n")[0] else None
+    if kind is None and not PurePath(shown).suffix and runs_python(text.partition("\n")[0]):
+        kind = "python"
     if kind == "python":
         return scan_python(text, shown, include_tests=include_tests)
     if kind == "js":
