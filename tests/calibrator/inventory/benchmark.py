@@ -187,15 +187,21 @@ def _keys(entries: list[dict[str, Any]], package: str) -> set[Key]:
     return {(e["path"], e["line"], float(e["value"])) for e in entries if e["package"] == package}
 
 
-def score(package: str, root: Path, expected: dict[str, Any], *, grep: bool = True) -> Score:
-    """Scan one unpacked package at the default confidence and score it against the list."""
+def score(
+    package: str, root: Path, expected: dict[str, Any], *, grep: bool = True, jobs: int = 2
+) -> Score:
+    """Scan one unpacked package at the default confidence and score it against the list.
+
+    ``jobs``: scan processes (the tests use one: their workers already share the cores, and a
+    pool per package costs more than it saves there).
+    """
     # imported here: fetching (`python -m tests.calibrator.inventory.benchmark`) needs only
     # the standard library, so CI can fetch beside the installs, before the project's venv
     from calibrator.inventory.findings import MEDIUM, dedupe
     from calibrator.inventory.walk import collect, scan_sources
 
     ignored = _keys(expected.get("ignored", []), package)
-    result = scan_sources(collect([root]), jobs=2)
+    result = scan_sources(collect([root]), jobs=jobs)
     reported = {
         (f.path, f.line, f.value)
         for f in dedupe([f for f in result.findings if f.confidence >= MEDIUM])

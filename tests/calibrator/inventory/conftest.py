@@ -55,7 +55,7 @@ def corpus(expected_corpus: dict[str, Any]) -> dict[str, Path]:
 @pytest.fixture(scope="session")
 def corpus_scores(corpus: dict[str, Path], expected_corpus: dict[str, Any]) -> list[Score]:
     """Each package scanned once and scored against the list (and the article's grep)."""
-    return [score(name, root, expected_corpus) for name, root in corpus.items()]
+    return [score(name, root, expected_corpus, jobs=1) for name, root in corpus.items()]
 
 
 @pytest.fixture(scope="session")
