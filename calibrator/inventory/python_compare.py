@@ -133,16 +133,13 @@ def _returned_ladder(rung: ast.If, parents: list[ast.AST]) -> bool:
     the same ladder written with early returns. Early returns of one stand-in (``return
     None`` after each failed check) drop what they check, and are no ladder.
     """
-    block = next(
-        (
-            body
-            for holder in parents[parents.index(rung) + 1 :][:1]
-            for body in (getattr(holder, "body", None), getattr(holder, "orelse", None))
-            if isinstance(body, list) and rung in body
-        ),
-        None,
-    )
-    if block is None or not _returning_rung(rung):
+    if not _returning_rung(rung):
+        return False
+    above = parents.index(rung) + 1
+    holder = parents[above] if above < len(parents) else None
+    blocks = (getattr(holder, "body", None), getattr(holder, "orelse", None))
+    block = next((b for b in blocks if isinstance(b, list) and rung in b), None)
+    if block is None:
         return False
     at = block.index(rung)
     start = at
