@@ -246,7 +246,13 @@ _FALLBACKS = frozenset({Origin.COUNT, Origin.STRING})
 def _call_origin(scope: Scope, call: ast.Call, depth: int, seen: set[str], line: int) -> Origin:  # noqa: PLR0911 - model, count, defined here, pass-through, by name
     name = call_name(call)
     if name in ("score", "scores") and call.args:
-        return Origin.MODEL  # `clf.score(X, y)`: a model's evaluation
+        # `clf.score(X, y)` is a model's evaluation; `self.vector_scorer.score(a, b)` is what
+        # its receiver's name says it compares
+        if isinstance(call.func, ast.Attribute) and (
+            _receiver_origin(scope, call.func) is Origin.SIMILARITY
+        ):
+            return Origin.SIMILARITY
+        return Origin.MODEL
     if name in ("len", "count"):
         return Origin.COUNT
     found = _returned_origin(scope, call, depth, seen)

@@ -2606,3 +2606,33 @@ def test_a_threshold_compared_with_a_string_ratio_call_is_that_ratios():
         path="context/dedup.py",
     )
     assert set(found) == {(13, 0.92)}
+
+
+def test_a_score_method_of_a_receiver_named_for_vectors_is_a_similarity():
+    """``self.vector_scorer.score(a, b) < self.vector_threshold``: the receiver says cosine.
+
+    A ``score(X, y)`` call is a model's evaluation (``clf.score``) unless what it is called on
+    is named for embeddings or vectors.
+    """
+    found = scan(
+        """
+        from dataclasses import dataclass
+
+        @dataclass
+        class Matcher:
+            vector_scorer: object
+            vector_threshold: float = 0.3
+
+            async def match(self, profile, job):
+                raw_score = await self.vector_scorer.score(profile, job)
+                if raw_score < self.vector_threshold:
+                    return None
+                return raw_score
+
+        def fit(clf, X, y, min_score=0.9):
+            score = clf.score(X, y)
+            return score > min_score
+        """,
+        path="match/matcher.py",
+    )
+    assert set(found) == {(7, 0.3)}
