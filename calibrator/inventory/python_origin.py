@@ -208,8 +208,28 @@ def _name_origin(scope: Scope, name: str, depth: int, seen: set[str], line: int)
                     return Origin.SIMILARITY
             if found is not Origin.UNKNOWN:
                 return found
+        if not bindings:
+            annotated = _annotation_origin(around.node, name)
+            if annotated is not None:
+                return annotated
         around = around.parent.function_scope() if around.parent else None
     return Origin.UNKNOWN
+
+
+def _annotation_origin(function: ast.AST, name: str) -> Origin | None:
+    """What a parameter's annotation says it holds, if ``name`` is an annotated parameter.
+
+    ``results: Sequence[SearchResult]`` holds a search's hits, ``matches: list[FuzzyMatch]``
+    a string matcher's; ``None`` when ``name`` is no parameter of ``function`` or has no
+    annotation.
+    """
+    if not isinstance(function, (ast.FunctionDef, ast.AsyncFunctionDef)):
+        return None
+    args = function.args
+    for arg in (*args.posonlyargs, *args.args, *args.kwonlyargs):
+        if arg.arg == name and arg.annotation is not None:
+            return classify(words(ast.unparse(arg.annotation)))
+    return None
 
 
 def _other_branch(function: ast.AST, name: str, line: int) -> ast.expr | None:

@@ -33,7 +33,10 @@ REPORTED = {
     "held-out-12": (13 / 24, 13 / 21),
     "held-out-13": (4 / 4, 4 / 32),
     "held-out-14": (6 / 14, 6 / 7),
-    "held-out-15": (4 / 4, 4 / 5),
+    # first run 4 / 4 reports; since held-out-41's correction (a parameter's annotation names
+    # what it holds), graphrag-lexical-graph's pruning cutoff on `search_result: SearchResult`
+    # (a reranker's score there, a near miss) is reported too: one near miss for seven found
+    "held-out-15": (5 / 6, 4 / 5),
     "held-out-16": (19 / 28, 19 / 33),
     "held-out-17": (11 / 19, 11 / 12),
     "held-out-18": (12 / 15, 12 / 18),

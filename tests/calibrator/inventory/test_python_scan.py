@@ -2636,3 +2636,30 @@ def test_a_score_method_of_a_receiver_named_for_vectors_is_a_similarity():
         path="match/matcher.py",
     )
     assert set(found) == {(7, 0.3)}
+
+
+def test_a_parameters_annotation_says_what_its_scores_are():
+    """``results: Sequence[SearchResult]`` holds a search's hits; ``list[FuzzyMatch]`` a ratio's.
+
+    A parameter bound nowhere in its function is what its annotation names, so a cutoff its
+    caller passes on (``low_confidence_threshold=0.40``) reaches a search's score.
+    """
+    found = scan(
+        """
+        from typing import Sequence
+        from .models import FuzzyMatch, SearchResult
+
+        def banner(results: Sequence[SearchResult], threshold: float):
+            if results and results[0].score < threshold:
+                return "No confident matches"
+            return None
+
+        def render(results, low_confidence_threshold: float = 0.40):
+            return banner(results, low_confidence_threshold)
+
+        def near(matches: list[FuzzyMatch], cutoff: float = 0.8):
+            return [m for m in matches if m.score >= cutoff]
+        """,
+        path="shell/output.py",
+    )
+    assert set(found) == {(10, 0.4)}
