@@ -11,7 +11,8 @@ from __future__ import annotations
 import ast
 
 from calibrator.inventory.facts import NOT_SIMILARITY, Origin, classify
-from calibrator.inventory.names import words
+from calibrator.inventory.findings import Metric
+from calibrator.inventory.names import metric_of, words
 from calibrator.inventory.python_exprs import call_name
 from calibrator.inventory.python_scopes import PASS_THROUGH, Scope
 from calibrator.inventory.vocabulary import SCORE_WORDS, SEARCH_SOURCES, SPECIFIC_WORDS
@@ -125,7 +126,7 @@ def follow(scope: Scope, expr: ast.expr, depth: int, seen: set[str], line: int) 
     # a step back is a binding or a call; the parts of one expression are no step
     # (`max(0, 1 - distances[0])` is as near to its search as `distances`)
     if isinstance(expr, ast.Call):
-        passed = call_name(expr) in READ_THROUGH
+        passed = call_name(expr).lstrip("_") in READ_THROUGH  # `self._clamp(x)` too
         return _call_origin(scope, expr, depth if passed else depth - 1, seen, line)
     if isinstance(expr, ast.Name):
         return _name_origin(scope, expr.id, depth - 1, seen, line)
@@ -175,7 +176,21 @@ def _binop_origin(scope: Scope, expr: ast.BinOp, depth: int, seen: set[str], lin
             if isinstance(side, (ast.List, ast.Tuple)):
                 return follow(scope, side, depth, seen, line)
     left = follow(scope, expr.left, depth, seen, line)
-    return left if left is not Origin.UNKNOWN else follow(scope, expr.right, depth, seen, line)
+    if left is not Origin.UNKNOWN:
+        return left
+    right = follow(scope, expr.right, depth, seen, line)
+    if isinstance(expr.op, ast.Div) and right is Origin.COUNT and _reads_scores(expr.left):
+        return Origin.UNKNOWN  # `sum(distances) / len(distances)`: a mean, not a count
+    return right
+
+
+def _reads_scores(expr: ast.expr) -> bool:
+    """Whether ``expr`` reads something named as scores (``sum(distances)``, ``total_sim``)."""
+    for node in ast.walk(expr):
+        name = node.id if isinstance(node, ast.Name) else getattr(node, "attr", None)
+        if isinstance(name, str) and metric_of(words(name)) is not Metric.UNKNOWN:
+            return True
+    return False
 
 
 def _name_origin(scope: Scope, name: str, depth: int, seen: set[str], line: int) -> Origin:
@@ -267,21 +282,22 @@ def _call_origin(scope: Scope, call: ast.Call, depth: int, seen: set[str], line:
     name = call_name(call)
     if name in ("score", "scores") and call.args:
         # `clf.score(X, y)` is a model's evaluation; `self.vector_scorer.score(a, b)` is what
-        # its receiver's name says it compares
+        # its receiver's name says it compares, `self.score(a, b)` what this class's returns
         if isinstance(call.func, ast.Attribute) and (
             _receiver_origin(scope, call.func) is Origin.SIMILARITY
         ):
             return Origin.SIMILARITY
-        return Origin.MODEL
-    if name in ("len", "count"):
-        return Origin.COUNT
+        found = _returned_origin(scope, call, depth, seen)
+        return found if found is not Origin.UNKNOWN else Origin.MODEL
+    if name in ("len", "Counter") or {"count", "counts"} & {*words(name)[:1], *words(name)[-1:]}:
+        return Origin.COUNT  # `len(a)`, `Counter(tokens)`, `_sqlite_embedding_count(path)`
     found = _returned_origin(scope, call, depth, seen)
     if found is not Origin.UNKNOWN:
         return found
     if name in DEFERRED:
         return _deferred_origin(scope, call, depth, seen, line)
     func = call.func
-    if name in READ_THROUGH or name in ("filter", "map"):
+    if name.lstrip("_") in READ_THROUGH or name in ("filter", "map"):
         for arg in call.args:
             found = follow(scope, arg, depth, seen, line)
             if found is not Origin.UNKNOWN:

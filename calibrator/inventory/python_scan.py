@@ -55,9 +55,12 @@ from calibrator.inventory.python_exprs import (
     number,
     numeric_string,
     score_expr,
+    value_name,
 )
 from calibrator.inventory.python_imports import Imports
 from calibrator.inventory.python_origin import (
+    DEPTH,
+    follow,
     from_search,
     imported_callee,
     percent_scale,
@@ -485,7 +488,7 @@ class _Scanner(Visitor, Values):
             return
         score = score_expr(score_side) or self._bound_score(score_side)
         if score is None:
-            self._compared_with_outcome(node, score_side, value_side)
+            self._compared_with_unscored(node, op, score_side, value_side, on_left=on_left)
             return
         if (
             score_expr(value_side) is not None
@@ -544,10 +547,18 @@ class _Scanner(Visitor, Values):
             place = (self.path, literal.lineno, literal.col_offset + 1, callee)
             self.facts.compared.append(place)
 
-    def _compared_with_outcome(self, node: ast.Compare, other: ast.expr, value: ast.expr) -> None:
+    def _compared_with_unscored(
+        self, node: ast.Compare, op: ast.cmpop, other: ast.expr, value: ast.expr, *, on_left: bool
+    ) -> None:
+        """A setting compared with something not named as a score: an outcome, or followed."""
+        if not self._compared_with_outcome(node, other, value):
+            self._compared_unnamed(node, op, other, value, on_left=on_left)
+
+    def _compared_with_outcome(self, node: ast.Compare, other: ast.expr, value: ast.expr) -> bool:
         """``run.success_score < score_threshold``: a threshold name bounding no similarity.
 
-        Recorded as evidence against the slot, so that its name alone does not report it.
+        Recorded as evidence against the slot, so that its name alone does not report it;
+        whether ``other`` was such an outcome.
         """
         name = outcome_name(other)
         origin = Origin.OTHER
@@ -556,13 +567,45 @@ class _Scanner(Visitor, Values):
             origin = classify(words(call_name(other)))
             name = call_name(other) if origin in (Origin.STRING, Origin.KEYWORD) else None
         if name is None:
+            return False
+        for slot in self._threshold_slots(value):
+            self.facts.uses.append(
+                Use(slot, Direction.UNKNOWN, Metric.UNKNOWN, origin, self.path, node.lineno, name)
+            )
+        return True
+
+    def _compared_unnamed(
+        self, node: ast.Compare, op: ast.cmpop, other: ast.expr, value: ast.expr, *, on_left: bool
+    ) -> None:
+        """``raw < self.vector_threshold``: a threshold name bounding what ``raw`` was bound to.
+
+        Whatever its name, the other side is followed back to where it was computed: a
+        similarity (``raw = await self.vector_scorer.score(a, b)``) is evidence for the slot,
+        a count, a model's score or a string ratio (``cv = self._sentence_length_cv(text)``)
+        evidence against; what only the surrounding class says is no evidence either way.
+        """
+        slots = self._threshold_slots(value)
+        if not slots:
             return
-        for slot in self.scope.sources(value):
-            if set(words(slot_name(slot))) & THRESHOLD_WORDS:
-                self.facts.uses.append(
-                    Use(slot, Direction.UNKNOWN, Metric.UNKNOWN, origin, self.path,
-                        node.lineno, name)
-                )  # fmt: skip
+        found = follow(self.scope, other, DEPTH, set(), node.lineno)
+        if found is Origin.SIMILARITY:
+            condition = condition_direction(op, on_left)
+            if condition is None:
+                return
+            kept = kept_direction(condition, [node, *reversed(self.stack)][1:])
+        elif found in NOT_SIMILARITY:
+            kept = Direction.UNKNOWN
+        else:
+            return
+        shown = value_name(other) or ast.unparse(other)[:40]
+        for slot in slots:
+            self.facts.uses.append(
+                Use(slot, kept, Metric.UNKNOWN, found, self.path, node.lineno, shown)
+            )
+
+    def _threshold_slots(self, value: ast.expr) -> list[str]:
+        """The threshold-named settings ``value`` reads (``self.vector_threshold``)."""
+        return [s for s in self.scope.sources(value) if set(words(slot_name(s))) & THRESHOLD_WORDS]
 
     # -- strings -----------------------------------------------------------------------
     def _query_string(self, node: ast.expr) -> None:

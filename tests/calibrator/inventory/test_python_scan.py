@@ -2663,3 +2663,89 @@ def test_a_parameters_annotation_says_what_its_scores_are():
         path="shell/output.py",
     )
     assert set(found) == {(10, 0.4)}
+
+
+def test_a_setting_compared_with_an_unnamed_value_is_judged_by_where_it_came_from():
+    """``raw < self.vector_threshold``: ``raw`` is followed back whatever its name.
+
+    A cosine of embeddings (through the class's own ``score`` and a clamping helper) makes
+    the setting a threshold; a coefficient of variation of sentence lengths, or the share of
+    a table's rows (a count), is evidence against a name that says threshold.
+    """
+    found = scan(
+        """
+        import math
+        import numpy as np
+
+        class VectorScorer:
+            def __init__(self, embedder, vector_threshold: float = 0.6):
+                self.embedder = embedder
+                self.vector_threshold = vector_threshold
+
+            def _clamp(self, raw):
+                return max(0.0, min(raw, 1.0))
+
+            def score(self, profile, job):
+                a, b = self.embedder.embed(profile), self.embedder.embed(job)
+                return self._clamp(float(np.dot(a, b)))
+
+            def filtered(self, profile, job):
+                s = self.score(profile, job)
+                return s, s < self.vector_threshold
+
+        class SemanticCoherence:
+            def __init__(self, cv_threshold: float = 0.35):
+                self.cv_thresh = cv_threshold
+
+            def _length_cv(self, text):
+                lengths = [len(s.split()) for s in text.split(".")]
+                mean = sum(lengths) / len(lengths)
+                return math.sqrt(sum((n - mean) ** 2 for n in lengths) / len(lengths)) / mean
+
+            def uniform(self, text):
+                cv = self._length_cv(text)
+                return cv < self.cv_thresh
+
+        def stale(path, rows, divergence_threshold=0.1):
+            lag = _index_embedding_count(path) - rows
+            return lag > divergence_threshold * 100
+
+        def linked(a, b, link_threshold=0.75):
+            v = float(np.dot(a, b))
+            return v >= link_threshold
+        """,
+        path="match/scoring.py",
+    )
+    assert set(found) == {(6, 0.6), (38, 0.75)}
+
+
+def test_a_mean_of_distances_is_no_count_and_a_cosine_of_token_counts_is_lexical():
+    """``sum(distances) / len(distances)`` averages distances; ``_cosine_tokens`` counts words.
+
+    Dividing by a count does not make a mean of scores a ratio of counts, and a cosine of
+    ``Counter``s of tokens (named for tokens) is a lexical similarity.
+    """
+    found = scan(
+        """
+        from collections import Counter
+
+        def best_bucket(distances_by_bucket, placement_distance_threshold=0.5):
+            for bucket, distances in distances_by_bucket.items():
+                mean = sum(distances) / len(distances)
+                if mean > placement_distance_threshold:
+                    continue
+                return bucket
+
+        def _cosine_tokens(a, b):
+            ca, cb = Counter(a.split()), Counter(b.split())
+            dot = sum(v * cb[k] for k, v in ca.items())
+            na = sum(v * v for v in ca.values()) ** 0.5
+            nb = sum(v * v for v in cb.values()) ** 0.5
+            return dot / (na * nb) if na and nb else 0.0
+
+        def covered(claim, sentences, threshold=0.4):
+            return any(_cosine_tokens(claim, s) >= threshold for s in sentences)
+        """,
+        path="memory/placement.py",
+    )
+    assert set(found) == {(4, 0.5)}
