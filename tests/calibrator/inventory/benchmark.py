@@ -33,6 +33,7 @@ ARTICLE_GREP = (
     ' | grep -E "[0-9]\\.[0-9]{2}" | grep -v "test_"'
 )
 """The article's pipeline as printed there (``.`` for its ``src/``)."""
+_GREP_ROW = re.compile(r"(.+?):(\d+):")
 
 Key = tuple[str, int, float]  # path, line, value
 
@@ -219,9 +220,10 @@ def score(
             ["bash", "-c", ARTICLE_GREP],
             cwd=root, capture_output=True, text=True, check=False, timeout=300,
         ).stdout  # fmt: skip
-        for row in out.splitlines():
-            path, line, _ = row.split(":", 2)
-            found.grep_printed.add((path.removeprefix("./"), int(line)))
+        for row in out.split("\n"):  # a printed line may hold a lone "\r" of its file
+            printed = _GREP_ROW.match(row)
+            if printed is not None:
+                found.grep_printed.add((printed[1].removeprefix("./"), int(printed[2])))
         found.grep_printed -= {k[:2] for k in ignored}
     return found
 
