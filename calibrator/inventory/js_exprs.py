@@ -167,12 +167,17 @@ def grades(node: Node) -> bool:
     if rung is None:
         return False
     if rung.type == "ternary_expression":
-        while (  # the top of `a ? "x" : b ? "y" : "z"`
-            rung.parent is not None
-            and rung.parent.type == "ternary_expression"
-            and rung.parent.child_by_field_name("alternative") == rung
-        ):
-            rung = rung.parent
+        while True:  # the top of `a ? "x" : b ? "y" : "z"`, or of `a ? "x" : (b ? "y" : "z")`
+            above = rung.parent
+            while above is not None and above.type == "parenthesized_expression":
+                above = above.parent
+            if not (
+                above is not None
+                and above.type == "ternary_expression"
+                and _unwrapped(above.child_by_field_name("alternative")) == rung
+            ):
+                break
+            rung = above
         return _ternary_outcomes(rung) >= LADDER
     if rung.type == "if_statement":
         top = rung
@@ -194,11 +199,18 @@ def _ternary_outcomes(node: Node) -> int:
         if consequence is None or consequence.type not in _LABELS:
             return 0
         count += 1
-        alternative = node.child_by_field_name("alternative")
+        alternative = _unwrapped(node.child_by_field_name("alternative"))
         if alternative is None:
             return 0
         node = alternative
     return count + 1 if node.type in _LABELS else 0
+
+
+def _unwrapped(node: Node | None) -> Node | None:
+    """``node`` without the parentheses around it: ``(b ? "y" : "z")`` is the ternary."""
+    while node is not None and node.type == "parenthesized_expression" and node.named_child_count:
+        node = node.named_children[0]
+    return node
 
 
 def _if_outcomes(node: Node) -> int | None:

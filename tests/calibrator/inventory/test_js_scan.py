@@ -149,6 +149,22 @@ def test_a_score_graded_into_labels_is_no_threshold_in_javascript():
     assert set(found) == {(15, 0.75)}
 
 
+def test_a_ladder_with_its_rungs_in_parentheses_is_still_a_ladder():
+    """``s >= 0.7 ? "#4caf50" : (s >= 0.4 ? "#ff9800" : "#e53935")``: three colours picked."""
+    found = scan(
+        """
+        function ring(item) {
+          var score = item.score || 0;
+          var ringColor = score >= 0.7 ? '#4caf50' : (score >= 0.4 ? '#ff9800' : '#e53935');
+          var kept = item.hits.filter(function (h) { return h.score >= 0.55; });
+          return [ringColor, kept];
+        }
+        """,
+        "static/js/user.js",
+    )
+    assert set(found) == {(5, 0.55)}
+
+
 def test_a_distance_graded_into_labels_is_a_threshold_in_javascript():
     """A search's nearest distance graded into confidence labels bounds embedding distances."""
     found = scan(
