@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import ast
 import re
+import warnings
 
 from calibrator.inventory.facts import (
     NOT_SIMILARITY,
@@ -83,17 +84,24 @@ BEST_OF = frozenset({"min", "max", "amin", "amax", "nanmin", "nanmax"})
 
 
 def scan_python(source: str, path: str, *, include_tests: bool = False) -> FileScan:
-    """Findings and facts of one Python file; a syntax error is returned, never raised."""
+    r"""Findings and facts of one Python file; a syntax error is returned, never raised.
+
+    The compiler's warnings about the scanned code (``"\s"``, an invalid escape sequence in
+    someone's regular expression) are not ours to show, and where warnings are errors (``-W
+    error``, a test run) they would make a readable file unreadable: they are silenced here.
+    """
     if not interesting(source):
         return FileScan()
-    try:
-        tree = _parse(source, path)
-    except (SyntaxError, ValueError) as e:
-        line = getattr(e, "lineno", None)
-        error = ScanError(path, f"syntax error: {getattr(e, 'msg', e)}", line)
-        return FileScan(errors=(error,))
-    scanner = _Scanner(source, path, tree, include_tests=include_tests)
-    scanner.visit(tree)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            tree = _parse(source, path)
+        except (SyntaxError, ValueError) as e:
+            line = getattr(e, "lineno", None)
+            error = ScanError(path, f"syntax error: {getattr(e, 'msg', e)}", line)
+            return FileScan(errors=(error,))
+        scanner = _Scanner(source, path, tree, include_tests=include_tests)
+        scanner.visit(tree)
     scanned = FileScan(tuple(scanner.findings), (), scanner.facts.build())
     # the scanner's handlers are its own bound methods: a reference cycle that would keep the
     # syntax tree alive until the cycle collector ran (off while a batch is scanned)

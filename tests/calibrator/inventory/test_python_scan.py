@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import textwrap
+import warnings
 
 import pytest
 
@@ -2749,3 +2750,22 @@ def test_a_mean_of_distances_is_no_count_and_a_cosine_of_token_counts_is_lexical
         path="memory/placement.py",
     )
     assert set(found) == {(4, 0.5)}
+
+
+def test_code_the_compiler_warns_about_is_read_where_warnings_are_errors():
+    r"""``re.split("\s+", text)``: an invalid escape sequence warns, and is still read.
+
+    Under ``-W error`` (as in this suite) the warning became a syntax error, and every
+    threshold in such a file went unseen.
+    """
+    code = """
+        import re
+
+        def keep(hits, text):
+            words = re.split("\\s+", text)
+            return [h for h in hits if h.score >= 0.82], words
+        """
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        found = scan(code)
+    assert set(found) == {(6, 0.82)}
