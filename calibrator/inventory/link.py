@@ -46,6 +46,7 @@ from calibrator.inventory.names import (
 from calibrator.inventory.vocabulary import (
     MODEL_CONTEXTS,
     MODEL_NAMES,
+    THRESHOLD_WORDS,
     TOLERANCE_WORDS,
     VETO_WORDS,
 )
@@ -164,17 +165,37 @@ class Graph:
         slots = {v.node for v in self.values} | {u.node for u in self.uses} | set(self.sources)
         slots |= {s for sources in self.sources.values() for s in sources}
         for slot in slots:
-            if slot.startswith("a:") and not slot.startswith("a:*."):
+            if slot.startswith("a:") and not slot.startswith("a:*.") and not slot.endswith("*"):
                 owner, _, attribute = slot[2:].rpartition(".")
                 attributes[owner].add(attribute)
         for owner, names in attributes.items():
             for name in names:  # `settings.minscore` read anywhere stands for every class's
                 self.sources[f"a:*.{name}"].add(f"a:{owner}.{name}")
+        for slot in slots:
+            if slot.startswith("r:") and not slot.startswith("r:*.") and "." in slot:
+                # `obj.get_threshold(c)` stands for every class's method of that name
+                self.sources[f"r:*.{slot.rpartition('.')[2]}"].add(slot)
+            elif slot.startswith("a:") and slot.endswith("*"):
+                self._read_by_name(slot, attributes)
         self._read_as_attributes(slots)
         for owner, base in bases:  # a subclass's use reaches the base's default, and back
             for name in attributes.get(owner, set()) | attributes.get(base, set()):
                 self.up[f"a:{owner}.{name}"].add(f"a:{base}.{name}")
                 self.down[f"a:{base}.{name}"].add(f"a:{owner}.{name}")
+
+    def _read_by_name(self, pattern: str, attributes: dict[str, set[str]]) -> None:
+        """``getattr(self, f"threshold_{category}")``: each field of the class with that prefix.
+
+        Without a prefix (``getattr(self, category, 0.85)``), any field, where the class is
+        named for thresholds (``ThresholdsConfig``); elsewhere a name read that way may be any
+        setting.
+        """
+        owner, _, prefix = pattern[2:-1].rpartition(".")
+        if not prefix and not set(words(owner)) & THRESHOLD_WORDS:
+            return
+        for name in attributes.get(owner, set()):
+            if name.startswith(prefix):
+                self.sources[pattern].add(f"a:{owner}.{name}")
 
     def _read_as_attributes(self, slots: set[str]) -> None:
         """Names read through an object: a module's constant, a config file's key.

@@ -226,10 +226,11 @@ class Scope:
         return None
 
     def getter_key(self, call: ast.Call) -> str | None:
-        """The slot a getter reads: ``k:KEY`` or ``a:*.x``.
+        """The slot a getter reads: ``k:KEY``, ``a:*.x`` or ``a:Class.*``.
 
         ``k:KEY`` for ``cfg.get("KEY", d)`` and environment readers (``os.getenv``, a
-        project's ``_env_float``); ``a:*.x`` for ``getattr``.
+        project's ``_env_float``); ``a:*.x`` for ``getattr``, and ``a:Class.*`` (any field of
+        the caller's own class) for ``getattr(self, name)``.
         """
         name = call_name(call)
         args = call.args
@@ -242,6 +243,14 @@ class Scope:
             key = args[1]
             if isinstance(key, ast.Constant) and isinstance(key.value, str):
                 return f"a:*.{key.value}"
+            owner = args[0]
+            if isinstance(owner, ast.Name) and owner.id in ("self", "cls") and self.class_name:
+                # `getattr(self, f"threshold_{category}", 0.0)`: the fields of that prefix;
+                # `getattr(self, category, 0.85)`: any field
+                first = key.values[0] if isinstance(key, ast.JoinedStr) and key.values else None
+                prefix = first.value if isinstance(first, ast.Constant) else ""
+                prefix = prefix if isinstance(prefix, str) else ""
+                return f"a:{self.class_name}.{prefix}*"
         return None
 
     def sources(self, expr: ast.expr) -> list[str]:  # noqa: C901, PLR0911, PLR0912
@@ -296,21 +305,19 @@ class Scope:
         return []
 
     def _returned(self, func: ast.expr) -> list[str]:
-        """The slot of what a called function returns: ``r:f``, or ``r:Class.m`` for ``self.m``.
+        """The slot of what a threshold-named function returns: ``r:f``, ``r:Class.m``, ``r:*.m``.
 
-        Only calls whose function is known: a module's function by name, a method of the
-        caller's own class (``_set_threshold`` in two classes are two slots).
+        A module's function by name, a method of the caller's own class (``_set_threshold`` in
+        two classes are two slots), or a method of another object, which stands for every
+        class's method of that name (``self._thresholds.get_threshold_for_category(cat)``).
         """
         if isinstance(func, ast.Name):
             return [f"r:{func.id}"]
-        if (
-            isinstance(func, ast.Attribute)
-            and isinstance(func.value, ast.Name)
-            and func.value.id in ("self", "cls")
-            and self.class_name
-        ):
-            return [f"r:{self.class_name}.{func.attr}"]
-        return []
+        if not isinstance(func, ast.Attribute):
+            return []
+        if isinstance(func.value, ast.Name) and func.value.id in ("self", "cls"):
+            return [f"r:{self.class_name}.{func.attr}"] if self.class_name else []
+        return [f"r:*.{func.attr}"]
 
     def is_parameter(self, expr: ast.expr) -> bool:
         """Whether ``expr`` names a parameter: a setting, not a score computed here.

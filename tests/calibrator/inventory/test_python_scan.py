@@ -2752,6 +2752,65 @@ def test_a_mean_of_distances_is_no_count_and_a_cosine_of_token_counts_is_lexical
     assert set(found) == {(4, 0.5)}
 
 
+def test_a_getter_named_for_thresholds_reads_its_class_fields_from_another_module():
+    """``self._thresholds.get_threshold_for_category(cat)`` compared with a search's score.
+
+    The method of that name, wherever its class is, returns ``getattr(self, category, 0.85)``:
+    any field of a class named for thresholds, and the default. In a class named otherwise,
+    ``getattr(self, f"threshold_{category}")`` reads only the fields of that prefix.
+    """
+    texts = {
+        "agents/judge.py": """
+            from .manifest import ThresholdsConfig
+
+            class Judge:
+                def __init__(self, store):
+                    self.store = store
+                    self._thresholds = ThresholdsConfig()
+
+                def blocked(self, text):
+                    best = self.store.similarity_search_with_score(text, k=1)[0]
+                    threshold = self._thresholds.get_threshold_for_category(best.category)
+                    return best.score >= threshold
+            """,
+        "agents/manifest.py": """
+            from pydantic import BaseModel
+
+            _DEFAULT_THRESHOLD: float = 0.85
+
+            class ThresholdsConfig(BaseModel):
+                jailbreak: float = 0.82
+                prompt_injection: float = 0.86
+
+                def get_threshold_for_category(self, category: str) -> float:
+                    return getattr(self, category, _DEFAULT_THRESHOLD)
+            """,
+        "agents/cache.py": """
+            from pydantic import BaseModel
+
+            class CacheSettings(BaseModel):
+                threshold_factual: float = 0.93
+                max_temperature: float = 0.3
+
+                def threshold_for(self, category: str) -> float:
+                    return getattr(self, f"threshold_{category}")
+
+            def hit(settings, store, q):
+                best = store.similarity_search_with_score(q, k=1)[0]
+                return best.score >= settings.threshold_for("factual")
+            """,
+    }
+    result = scan_texts({path: textwrap.dedent(text) for path, text in texts.items()})
+    assert result.errors == ()
+    found = {(f.path, f.line, f.value) for f in result.findings if f.level != "low"}
+    assert found == {
+        ("agents/manifest.py", 4, 0.85),
+        ("agents/manifest.py", 7, 0.82),
+        ("agents/manifest.py", 8, 0.86),
+        ("agents/cache.py", 5, 0.93),
+    }
+
+
 def test_code_the_compiler_warns_about_is_read_where_warnings_are_errors():
     r"""``re.split("\s+", text)``: an invalid escape sequence warns, and is still read.
 
