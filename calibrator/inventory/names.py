@@ -190,6 +190,8 @@ def plausible(value: float, metric: Metric) -> bool:
     products, LLM grades, BM25); 2 and 4 bound the cosine and squared L2 distances of unit
     vectors.
     """
+    if value == 1.0 and metric is Metric.DISTANCE:  # a cosine or L2 distance's mid-range
+        return True
     if value in (0.0, 1.0, -1.0) or abs(value) < 1e-4:  # bounds, switches and epsilons
         return False
     if metric is Metric.SIMILARITY:

@@ -2828,3 +2828,24 @@ def test_code_the_compiler_warns_about_is_read_where_warnings_are_errors():
         warnings.simplefilter("error")
         found = scan(code)
     assert set(found) == {(6, 0.82)}
+
+
+def test_a_distance_cutoff_of_one_is_a_threshold_and_a_similarity_of_one_a_bound():
+    """``distance_threshold=1.0`` cuts a ward or cosine distance mid-range.
+
+    A similarity of 1 is its top: a ``min_similarity=1.0`` default lets only exact matches pass.
+    """
+    found = scan(
+        """
+        from sklearn.cluster import AgglomerativeClustering
+
+        def cluster(embeddings, distance_threshold: float = 1.0):
+            model = AgglomerativeClustering(n_clusters=None, distance_threshold=distance_threshold)
+            return model.fit_predict(embeddings)
+
+        def exact(hits, min_similarity=1.0):
+            return [h for h in hits if h.similarity >= min_similarity]
+        """,
+        path="semaclust/clusterer.py",
+    )
+    assert set(found) == {(4, 1.0)}
