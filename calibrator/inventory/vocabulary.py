@@ -466,7 +466,7 @@ the similarity sources' ``embed``, ``encode`` and ``embedding``."""
 EMBEDDING_MODEL_NAMES = frozenset(
     {"embed", "minilm", "mpnet", "bge-", "/e5-", "e5-small", "e5-base", "e5-large", "gte-",
      "sentence-transformers", "ada-002", "voyage", "instructor", "simcse", "labse",
-     "distiluse", "nomic", "jina", "arctic", "mxbai", "clip", "facenet", "arcface"}
+     "distiluse", "nomic", "jina", "arctic", "mxbai", "clip", "clap", "facenet", "arcface"}
 )  # fmt: skip
 """Parts of the names of embedding models and their families, as a table's keys spell them
 (``"sentence-transformers/all-MiniLM-L6-v2"``, ``"text-embedding-3-small"``): a table of

@@ -158,3 +158,27 @@ def test_a_config_key_read_as_an_attribute_is_judged_by_its_comparison():
     found = {(f.path, f.value): f for f in link([policies.facts, code.facts]) if f.level != "low"}
     assert set(found) == {("p.json", 0.9)}
     assert "compared with best_similarity" in found["p.json", 0.9].reason
+
+
+def test_a_threshold_under_an_embedding_models_name_is_that_models_cutoff():
+    """``{"laion/larger_clap_general": {"threshold": 0.1446}}``: one model's calibrated cutoff.
+
+    The same key under a section that names no model (``"report"``) says nothing of scores.
+    """
+    found = scan(
+        """
+        {
+          "laion/larger_clap_general": {
+            "auc": 0.9392,
+            "f1": 0.9477,
+            "threshold": 0.1446
+          },
+          "report": {
+            "threshold": 0.5
+          }
+        }
+        """,
+        "json",
+        "foley/data/prompt_match/thresholds.json",
+    )
+    assert set(found) == {(5, 0.1446)}
