@@ -489,9 +489,12 @@ GENERIC_TASKS = frozenset(
 a detector that handles embeddings compares them (an aesthetics or NSFW filter reads a model's
 score of them)."""
 
-SIMILARITY_NAMES = frozenset({"similarity", "semantic", "cosine", "embedding", "embeddings"})
+SIMILARITY_NAMES = frozenset(
+    {"similarity", "semantic", "cosine", "embedding", "embeddings", "clip", "clap"}
+)
 """Words of an evaluator's name that say it scores by embedding similarity (llama-index's
-``SemanticSimilarityEvaluator``): its pass bar is a similarity threshold."""
+``SemanticSimilarityEvaluator``, a ``ClapJudge`` of audio-text CLAP scores): its pass bar is a
+similarity threshold."""
 
 RETRIEVAL_CONTEXTS = SIMILARITY_NAMES | {
     "memory", "memories", "retrieval", "retriever", "retrievers", "search", "vector",

@@ -2849,3 +2849,26 @@ def test_a_distance_cutoff_of_one_is_a_threshold_and_a_similarity_of_one_a_bound
         path="semaclust/clusterer.py",
     )
     assert set(found) == {(4, 1.0)}
+
+
+def test_a_judge_named_for_clap_or_clip_scores_bounds_an_embedding_similarity():
+    """``ClapJudge.judge(..., tau_clap=0.35)`` in ``agent/verify.py`` bounds a CLAP cosine.
+
+    An agent's or a judge's module grades with an LLM; a judge named for an embedding model
+    (CLAP, CLIP) compares that model's similarities, as a ``SimilarityEvaluator`` does.
+    """
+    found = scan(
+        """
+        class ClapJudge:
+            def judge(self, event, candidate, *, tau_clap: float = 0.35):
+                score = candidate.clap_score if candidate.clap_score is not None else 0.0
+                return score >= tau_clap
+
+        class LlmJudge:
+            def judge(self, event, candidate, *, pass_score: float = 0.7):
+                score = self.llm.grade(event, candidate)
+                return score >= pass_score
+        """,
+        path="foley/agent/verify.py",
+    )
+    assert set(found) == {(3, 0.35)}
