@@ -593,9 +593,12 @@ class _Scanner(Visitor, Values):
         evidence against; what only the surrounding class says is no evidence either way.
         """
         slots = self._threshold_slots(value)
-        if not slots:
+        computed = _computed_similarity(other)
+        if not slots and not computed:
             return
         found = follow(self.scope, other, DEPTH, set(), node.lineno)
+        if computed:  # `(V @ t) >= AGREES`: similarities computed here, whatever bounds them
+            slots = [s for s in self.scope.sources(value) if s[:2] in ("g:", "p:", "a:")]
         if found is Origin.SIMILARITY:
             condition = condition_direction(op, on_left)
             if condition is None:
@@ -754,3 +757,19 @@ def _constructs(node: ast.ClassDef) -> bool:
         or (isinstance(s, (ast.FunctionDef, ast.AsyncFunctionDef)) and s.name == "__init__")
         for s in node.body
     )
+
+
+_COMPUTING = frozenset({"cosine", "cos", "dot", "inner", "similarity", "sim"})
+
+
+def _computed_similarity(expr: ast.expr) -> bool:
+    """Whether ``expr`` computes similarities here: ``V @ t``, ``np.dot(a, b)``, ``cos_sim(a, b)``.
+
+    What such a comparison bounds is a similarity cutoff whatever its name (``AGREES``,
+    ``diversity``); a value merely bound earlier is judged by its name first.
+    """
+    if isinstance(expr, ast.BinOp):
+        return isinstance(expr.op, ast.MatMult)
+    if isinstance(expr, ast.Call) and len(expr.args) >= 2:
+        return bool(set(words(call_name(expr))) & _COMPUTING)
+    return False

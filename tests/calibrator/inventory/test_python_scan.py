@@ -2872,3 +2872,38 @@ def test_a_judge_named_for_clap_or_clip_scores_bounds_an_embedding_similarity():
         path="foley/agent/verify.py",
     )
     assert set(found) == {(3, 0.35)}
+
+
+def test_a_similarity_computed_in_the_comparison_bounds_whatever_it_is_compared_with():
+    """``(V @ t) >= AGREES`` and ``cos_sim(a, b) > diversity``: cutoffs, whatever their names.
+
+    A constant or parameter compared with dot products or cosines computed right there is a
+    similarity cutoff; one compared with a value only bound earlier keeps to its own name.
+    """
+    found = scan(
+        """
+        import numpy as np
+        from sentence_transformers.util import cos_sim
+
+        AGREES = 0.85
+        SPREAD = 0.5
+
+        def agreeing(descriptions, prompt):
+            # the descriptions that agree with the prompt: their cosine clears AGREES
+            V = np.stack([d.embedding for d in descriptions])
+            return (V @ prompt.embedding) >= AGREES
+
+        def quotes(sentences, embeddings, diversity=0.85):
+            kept = []
+            for s, e in zip(sentences, embeddings):
+                if all(cos_sim(e, k) < diversity for k in kept):
+                    kept.append(e)
+            return kept
+
+        def spread(values):
+            width = np.ptp(values)
+            return width > SPREAD
+        """,
+        path="sonic/judge.py",
+    )
+    assert set(found) == {(5, 0.85), (13, 0.85)}
