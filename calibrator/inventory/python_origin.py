@@ -170,6 +170,8 @@ def _binop_origin(scope: Scope, expr: ast.BinOp, depth: int, seen: set[str], lin
     pads scores: the count says nothing of them).
     """
     if isinstance(expr.op, ast.MatMult):
+        if ast.dump(expr.left) == ast.dump(expr.right):
+            return Origin.UNKNOWN  # `v @ v`: a squared length
         return Origin.SIMILARITY  # a matrix of dot products
     if isinstance(expr.op, ast.Mult):
         for side in (expr.left, expr.right):
@@ -289,8 +291,9 @@ def _call_origin(scope: Scope, call: ast.Call, depth: int, seen: set[str], line:
             return Origin.SIMILARITY
         found = _returned_origin(scope, call, depth, seen)
         return found if found is not Origin.UNKNOWN else Origin.MODEL
-    if name in ("len", "Counter") or {"count", "counts"} & {*words(name)[:1], *words(name)[-1:]}:
-        return Origin.COUNT  # `len(a)`, `Counter(tokens)`, `_sqlite_embedding_count(path)`
+    counted = _count_or_length(call, name)
+    if counted is not None:
+        return counted
     found = _returned_origin(scope, call, depth, seen)
     if found is not Origin.UNKNOWN:
         return found
@@ -306,6 +309,29 @@ def _call_origin(scope: Scope, call: ast.Call, depth: int, seen: set[str], line:
             return follow(scope, func.value, depth, seen, line)
         return Origin.UNKNOWN
     return _named_origin(scope, name, func)
+
+
+def _count_or_length(call: ast.Call, name: str) -> Origin | None:
+    """What a count or a vector's length is, if the call computes one.
+
+    A count: ``len(a)``, ``Counter(tokens)``, ``_sqlite_embedding_count(path)``. A length
+    (``np.dot(c, c)``, ``xp_vector_norm(x)``) is no similarity, whatever "vector" says.
+    """
+    named = words(name)
+    if name in ("len", "Counter") or {"count", "counts"} & {*named[:1], *named[-1:]}:
+        return Origin.COUNT
+    if _self_product(call) or {"norm", "norms"} & set(named):
+        return Origin.UNKNOWN
+    return None
+
+
+def _self_product(call: ast.Call) -> bool:
+    """``np.dot(c, c)``, ``np.inner(v, v)``: a vector's squared length, not a similarity."""
+    return (
+        call_name(call) in ("dot", "inner", "vdot")
+        and len(call.args) == 2
+        and ast.dump(call.args[0]) == ast.dump(call.args[1])
+    )
 
 
 def _deferred_origin(scope: Scope, call: ast.Call, depth: int, seen: set[str], line: int) -> Origin:

@@ -2907,3 +2907,32 @@ def test_a_similarity_computed_in_the_comparison_bounds_whatever_it_is_compared_
         path="sonic/judge.py",
     )
     assert set(found) == {(5, 0.85), (13, 0.85)}
+
+
+def test_a_vectors_length_is_no_similarity_whatever_vector_says():
+    """``np.dot(c, c)`` and ``xp_vector_norm(x)`` are lengths: what bounds them is no cutoff.
+
+    Birch's squared radius (``new_ss / n - np.dot(c, c)``) and scipy's ``normxm``, compared
+    with a ``threshold``, were high and medium findings on an ML environment.
+    """
+    found = scan(
+        """
+        import numpy as np
+
+        def merge(new_ss, new_n, centroid, threshold=0.5):
+            new_sq_norm = np.dot(centroid, centroid)
+            sq_radius = new_ss / new_n - new_sq_norm
+            return sq_radius <= threshold**2
+
+        def constant_input(xm, xmean, xp, threshold=0.01):
+            normxm = xp_vector_norm(xm, axis=-1)
+            return xp.any(normxm < threshold * xp.abs(xmean))
+
+        def close(a, b, max_distance=0.35):
+            distance = np.linalg.norm(a - b) if a is not None else 1.0
+            cosine = np.dot(a, b)
+            return distance < max_distance, cosine
+        """,
+        path="sklearn/cluster/_birch.py",
+    )
+    assert set(found) == {(13, 0.35)}
