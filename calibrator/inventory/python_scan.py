@@ -74,7 +74,7 @@ from calibrator.inventory.python_values import Values
 from calibrator.inventory.python_walk import Visitor
 from calibrator.inventory.sql_scan import read_sql
 from calibrator.inventory.sql_tokens import looks_like_sql
-from calibrator.inventory.vocabulary import SETTINGS_WORDS, THRESHOLD_WORDS
+from calibrator.inventory.vocabulary import COMPUTING_WORDS, SETTINGS_WORDS, THRESHOLD_WORDS
 
 _QUERY_METHODS = frozenset({"query", "filter", "where", "eval"})
 RADIUS_ARGUMENTS = {"range_search": 1}
@@ -591,6 +591,8 @@ class _Scanner(Visitor, Values):
         similarity (``raw = await self.vector_scorer.score(a, b)``) is evidence for the slot,
         a count, a model's score or a string ratio (``cv = self._sentence_length_cv(text)``)
         evidence against; what only the surrounding class says is no evidence either way.
+        Similarities computed in the comparison itself (``(V @ t) >= AGREES``) make any
+        constant, parameter or attribute they are compared with a cutoff, whatever its name.
         """
         slots = self._threshold_slots(value)
         computed = _computed_similarity(other)
@@ -759,9 +761,6 @@ def _constructs(node: ast.ClassDef) -> bool:
     )
 
 
-_COMPUTING = frozenset({"cosine", "cos", "dot", "inner", "similarity", "sim"})
-
-
 def _computed_similarity(expr: ast.expr) -> bool:
     """Whether ``expr`` computes similarities here: ``V @ t``, ``np.dot(a, b)``, ``cos_sim(a, b)``.
 
@@ -771,5 +770,5 @@ def _computed_similarity(expr: ast.expr) -> bool:
     if isinstance(expr, ast.BinOp):
         return isinstance(expr.op, ast.MatMult)
     if isinstance(expr, ast.Call) and len(expr.args) >= 2:
-        return bool(set(words(call_name(expr))) & _COMPUTING)
+        return bool(set(words(call_name(expr))) & COMPUTING_WORDS)
     return False

@@ -489,6 +489,10 @@ GENERIC_TASKS = frozenset(
 a detector that handles embeddings compares them (an aesthetics or NSFW filter reads a model's
 score of them)."""
 
+COMPUTING_WORDS = frozenset({"cosine", "cos", "dot", "inner", "similarity", "sim"})
+"""Words of a call that computes similarities from two arguments (``np.dot(a, b)``,
+``cos_sim(e, k)``): what it is compared with in place is a similarity cutoff."""
+
 SIMILARITY_NAMES = frozenset(
     {"similarity", "semantic", "cosine", "embedding", "embeddings", "clip", "clap"}
 )
