@@ -19,8 +19,7 @@ import yaml
 
 from calibrator.inventory.facts import FileFacts, FileScan, Value, origin_of_context
 from calibrator.inventory.findings import Kind, ScanError
-from calibrator.inventory.names import threshold_name, words
-from calibrator.inventory.vocabulary import EMBEDDING_MODEL_NAMES
+from calibrator.inventory.names import names_embedding_model, threshold_name, words
 
 _NUMBER = r"[-+]?(?:\d[\d_]*\.?[\d_]*|\.\d+)(?:[eE][-+]?\d+)?"
 _TOML_KEY = re.compile(rf"(?:^|[{{,])\s*([A-Za-z0-9_\-.\"']+)\s*=\s*({_NUMBER})\s*(?=[,}}#]|$)")
@@ -73,7 +72,7 @@ def scan_config(text: str, path: str, fmt: str) -> FileScan:
     )
     for keys, value, line in entries:
         section = tuple(w for key in keys[:-1] for w in words(key))
-        if any(part in key.lower() for key in keys[:-1] for part in EMBEDDING_MODEL_NAMES):
+        if any(names_embedding_model(key) for key in keys[:-1]):
             # `{"laion/larger_clap_general": {"threshold": 0.1446}}`: that model's cutoff
             section = (*section, "embedding")
         context = section + stem_words

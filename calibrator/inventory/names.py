@@ -18,6 +18,7 @@ from calibrator.inventory.findings import Direction, Metric
 from calibrator.inventory.vocabulary import (
     CONTEXT_WORDS,
     DISTANCE_WORDS,
+    EMBEDDING_MODEL_NAMES,
     KEYWORD_SOURCES,
     KNOWN_KEYWORDS,
     LIBRARY_MODULES,
@@ -83,6 +84,12 @@ def metric_of(name_words: tuple[str, ...]) -> Metric:
     if any(w in SIMILARITY_WORDS for w in name_words):
         return Metric.SIMILARITY
     return Metric.UNKNOWN
+
+
+def names_embedding_model(key: str) -> bool:
+    """Whether a key names an embedding model (``"BAAI/bge-small-en-v1.5"``, a CLAP checkpoint)."""
+    lower = key.lower()
+    return any(part in lower for part in EMBEDDING_MODEL_NAMES)
 
 
 def is_score_like(identifier: str) -> bool:

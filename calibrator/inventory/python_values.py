@@ -13,11 +13,10 @@ import ast
 
 from calibrator.inventory.facts import Call, FactsBuilder, Origin, Value, classify
 from calibrator.inventory.findings import Kind
-from calibrator.inventory.names import words
+from calibrator.inventory.names import names_embedding_model, words
 from calibrator.inventory.python_exprs import call_name, is_integer, literal_node, number, root_name
 from calibrator.inventory.python_imports import Imports
 from calibrator.inventory.python_scopes import Scope
-from calibrator.inventory.vocabulary import EMBEDDING_MODEL_NAMES
 
 
 class Values:
@@ -186,10 +185,6 @@ def _table(value: ast.expr) -> bool:
 
 def _keyed_by_embedding_models(table: ast.Dict) -> bool:
     """Whether most of a table's keys name embedding models (``"BAAI/bge-small-en-v1.5"``)."""
-    keys = [
-        k.value.lower()
-        for k in table.keys
-        if isinstance(k, ast.Constant) and isinstance(k.value, str)
-    ]
-    named = sum(any(part in key for part in EMBEDDING_MODEL_NAMES) for key in keys)
+    keys = [k.value for k in table.keys if isinstance(k, ast.Constant) and isinstance(k.value, str)]
+    named = sum(names_embedding_model(key) for key in keys)
     return named > 0 and 2 * named >= len(keys)
