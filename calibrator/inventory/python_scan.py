@@ -591,11 +591,15 @@ class _Scanner(Visitor, Values):
         similarity (``raw = await self.vector_scorer.score(a, b)``) is evidence for the slot,
         a count, a model's score or a string ratio (``cv = self._sentence_length_cv(text)``)
         evidence against; what only the surrounding class says is no evidence either way.
-        Similarities computed in the comparison itself (``(V @ t) >= AGREES``) make any
-        constant, parameter or attribute they are compared with a cutoff, whatever its name.
+        Similarities computed in the comparison itself (``(V @ t) >= AGREES``), or in what the
+        compared name was last bound to (``S = E @ E.T`` before ``S >= candidate_cos``), make
+        any constant, parameter or attribute they are compared with a cutoff, whatever its name.
         """
         slots = self._threshold_slots(value)
-        computed = _computed_similarity(other)
+        bound = self._latest_binding(other) if isinstance(other, ast.Name) else None
+        computed = _computed_similarity(other) or (
+            bound is not None and _computed_similarity(bound)
+        )
         if not slots and not computed:
             return
         found = follow(self.scope, other, DEPTH, set(), node.lineno)
@@ -765,7 +769,7 @@ def _computed_similarity(expr: ast.expr) -> bool:
     """Whether ``expr`` computes similarities here: ``V @ t``, ``np.dot(a, b)``, ``cos_sim(a, b)``.
 
     What such a comparison bounds is a similarity cutoff whatever its name (``AGREES``,
-    ``diversity``); a value merely bound earlier is judged by its name first.
+    ``diversity``); a value followed back further is judged by its name first.
     """
     if isinstance(expr, ast.BinOp):
         return isinstance(expr.op, ast.MatMult)

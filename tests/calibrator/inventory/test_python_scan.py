@@ -2936,3 +2936,30 @@ def test_a_vectors_length_is_no_similarity_whatever_vector_says():
         path="sklearn/cluster/_birch.py",
     )
     assert set(found) == {(13, 0.35)}
+
+
+def test_a_matrix_of_dot_products_bound_just_before_bounds_its_cutoff():
+    """``S = E @ E.T`` then ``S >= candidate_cos``, whose default is ``CANDIDATE_COS = 0.94``.
+
+    The similarities were computed on the line before the comparison, not passed in; and a
+    parameter's default read from a constant of its own name (in capitals) is passed on by
+    that name, however score-like the name.
+    """
+    found = scan(
+        """
+        import numpy as np
+
+        CANDIDATE_COS = 0.94
+
+        def find_duplicates(lib, candidate_cos: float = CANDIDATE_COS):
+            E = lib.embeddings
+            pairs = []
+            for s in range(0, len(E), 2048):
+                S = E[s : s + 2048] @ E.T
+                for r, c in zip(*np.nonzero(S >= candidate_cos)):
+                    pairs.append((s + int(r), int(c)))
+            return pairs
+        """,
+        path="sonic/library.py",
+    )
+    assert set(found) == {(4, 0.94)}
