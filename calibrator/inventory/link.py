@@ -301,9 +301,10 @@ class Graph:
             for source in self.sources.get(slot, ()):
                 # a running best score compared with scores is no threshold, but whatever is
                 # passed as `min_relevance_score=relevance` is one, whatever it is called, and
-                # so is a parameter's value passed by its own name (`low_score=0.3`)
+                # so is a parameter's value passed by its own name (`low_score=0.3`), or by a
+                # constant of that name (`candidate_cos: float = CANDIDATE_COS`)
                 source_name = slot_name(source)
-                if named or source_name == name or not is_score_like(source_name):
+                if named or source_name.lower() == name.lower() or not is_score_like(source_name):
                     pending.append((source, onward, good))
             # along class bases: up from a subclass, or down from where it was used, but not
             # up and down again (siblings under `BaseEstimator` share no thresholds)

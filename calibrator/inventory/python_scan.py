@@ -593,10 +593,14 @@ class _Scanner(Visitor, Values):
         evidence against; what only the surrounding class says is no evidence either way.
         Similarities computed in the comparison itself (``(V @ t) >= AGREES``), or in what the
         compared name was last bound to (``S = E @ E.T`` before ``S >= candidate_cos``), make
-        any constant, parameter or attribute they are compared with a cutoff, whatever its name.
+        any constant, parameter or attribute they are compared with a cutoff, whatever its name;
+        for the latter, only one compared bare: a setting scaled by what was computed
+        (``wz <= self.min_curvature * wMw``, ``g @ d >= -10.0 * EPS * n``) is a relative test of
+        an optimiser, not a similarity's cutoff.
         """
         slots = self._threshold_slots(value)
-        bound = self._latest_binding(other) if isinstance(other, ast.Name) else None
+        bare = isinstance(other, ast.Name) and isinstance(value, ast.Name | ast.Attribute)
+        bound = self._latest_binding(other) if bare else None
         computed = _computed_similarity(other) or (
             bound is not None and _computed_similarity(bound)
         )

@@ -2963,3 +2963,52 @@ def test_a_matrix_of_dot_products_bound_just_before_bounds_its_cutoff():
         path="sonic/library.py",
     )
     assert set(found) == {(4, 0.94)}
+
+
+def test_a_setting_scaled_by_what_was_computed_is_no_similarity_cutoff():
+    """A setting scaled by what was computed bounds no similarities.
+
+    An optimiser's curvature test (``wz <= self.min_curvature * wMw``, scipy's BFGS) and a
+    descent check against ``-10.0 * EPS * n`` compare dot products bound just before with a
+    setting scaled by computed values: a relative test, not a cutoff of similarities (the
+    docstring's "relevant" is what makes the scan read this module closely, as in scipy).
+    """
+    found = scan(
+        """
+        import numpy as np
+
+        EPS = 0.001
+
+        class Update:
+            \"\"\"Quasi-Newton update; the relevant matrix starts as the identity.\"\"\"
+
+            def __init__(self, strategy="skip", min_curvature=None):
+                if strategy == "skip":
+                    if min_curvature is not None:
+                        self.min_curvature = min_curvature
+                    else:
+                        self.min_curvature = 1e-8
+                else:
+                    if min_curvature is not None:
+                        self.min_curvature = min_curvature
+                    else:
+                        self.min_curvature = 0.2
+
+            def update(self, w, z):
+                wz = np.dot(w, z)
+                wMw = w @ (self.M @ w)
+                if wMw <= 0.0:
+                    self.M = np.eye(self.n, dtype=float)
+                if wz <= self.min_curvature * wMw:
+                    return None
+                return wz
+
+        def descend(grad, sd, n):
+            grad_sd = grad @ sd
+            if grad_sd >= -10.0 * EPS * n * max(1.0, np.linalg.norm(grad)):
+                return None
+            return grad_sd
+        """,
+        path="optim/update.py",
+    )
+    assert found == {}
