@@ -599,8 +599,8 @@ class _Scanner(Visitor, Values):
         an optimiser, not a similarity's cutoff.
         """
         slots = self._threshold_slots(value)
-        bare = isinstance(other, ast.Name) and isinstance(value, ast.Name | ast.Attribute)
-        bound = self._latest_binding(other) if bare else None
+        bare = isinstance(value, ast.Name | ast.Attribute)
+        bound = self._latest_binding(other) if bare and isinstance(other, ast.Name) else None
         computed = _computed_similarity(other) or (
             bound is not None and _computed_similarity(bound)
         )
