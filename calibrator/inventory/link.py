@@ -46,6 +46,7 @@ from calibrator.inventory.names import (
 from calibrator.inventory.vocabulary import (
     MODEL_CONTEXTS,
     MODEL_NAMES,
+    SIMILARITY_OF_MODEL_WORDS,
     THRESHOLD_WORDS,
     TOLERANCE_WORDS,
     VETO_WORDS,
@@ -364,7 +365,20 @@ def _overruled(good: Evidence | None, bad: Evidence | None, value: Value, name: 
     ratio's or a keyword-search score seen compared with the slot overrules everything but a
     comparison with a known similarity; a ratio of counts overrules a name.
     """
-    if value.origin in CONTEXTS_THAT_RULE:
+    named = set(words(name))
+    # a setting named a similarity of a model's embeddings and compared with one by name
+    # (`speech_sim >= self.config.min_speech_sim`), in a speech module or not: no confidence
+    # of that model
+    model_similarity = bool(
+        named & SIMILARITY_OF_MODEL_WORDS
+        and not named & MODEL_NAMES
+        and good is not None
+        and good.place is not None
+        and set(words(good.where)) & SIMILARITY_OF_MODEL_WORDS
+    )
+    if value.origin in CONTEXTS_THAT_RULE and not (
+        value.origin is Origin.MODEL and model_similarity
+    ):
         # unless code that compares it with a known similarity says otherwise: a model's
         # class compares embeddings too (`cosine_sim >= threshold` beside its classifier);
         # a string or keyword module's "similarities" are its library's own (a cosine of
@@ -381,8 +395,8 @@ def _overruled(good: Evidence | None, bad: Evidence | None, value: Value, name: 
         )
     if good is not None and good.origin is Origin.SIMILARITY:
         return False  # what the code does beats the name (`bi_encoder_confidence_threshold`)
-    if set(words(name)) & (MODEL_NAMES | MODEL_CONTEXTS) and not (
-        good is not None and good.metric is Metric.DISTANCE
+    if named & (MODEL_NAMES | MODEL_CONTEXTS) and not (
+        (good is not None and good.metric is Metric.DISTANCE) or model_similarity
     ):
         return True  # a model's confidence or output (`min_langid_score`), unless a distance
     if value.origin is Origin.EVALUATION:

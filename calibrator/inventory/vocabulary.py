@@ -489,6 +489,13 @@ GENERIC_TASKS = frozenset(
 a detector that handles embeddings compares them (an aesthetics or NSFW filter reads a model's
 score of them)."""
 
+SIMILARITY_OF_MODEL_WORDS = frozenset(
+    {"similarity", "similarities", "sim", "sims", "cosine", "cos"}
+)
+"""Words that make a setting named for a model's context a similarity of that model's
+embeddings (``min_speech_sim`` compared with ``speech_sim`` in a speech module), not the
+model's confidence."""
+
 COMPUTING_WORDS = frozenset({"cosine", "cos", "dot", "inner", "similarity", "sim"})
 """Words of a call that computes similarities from two arguments (``np.dot(a, b)``,
 ``cos_sim(e, k)``): what it is compared with in place is a similarity cutoff."""

@@ -3012,3 +3012,45 @@ def test_a_setting_scaled_by_what_was_computed_is_no_similarity_cutoff():
         path="optim/update.py",
     )
     assert found == {}
+
+
+@pytest.mark.parametrize("path", ["aligner/speech/segment_aligner.py", "aligner/segments.py"])
+def test_a_similarity_setting_named_for_speech_is_no_model_confidence(path):
+    """``min_speech_sim`` compared with ``speech_sim`` is a cutoff of speech embeddings.
+
+    A module about speech, or a name with "speech" in it, makes a threshold a model's output
+    by default (an ASR confidence); a setting also named a similarity and compared with a
+    similarity by name is the embeddings' cutoff, in a speech module or not, while its
+    neighbour ``min_blaser_score`` (a quality model's score) stays a model's.
+    """
+    found = scan(
+        """
+        from dataclasses import dataclass
+
+        from aligner.maths import pairwise_cosine_similarity
+
+        @dataclass
+        class AlignerConfig:
+            min_speech_sim: float = 0.5
+            min_text_sim: float = 0.45
+            min_blaser_score: float = 3.5
+
+        class SegmentAligner:
+            config: AlignerConfig
+
+            def __init__(self, config: AlignerConfig = AlignerConfig()):
+                self.config = config
+
+            def candidates(self, segments, embeds1, embeds2):
+                for col in ["text", "speech"]:
+                    segments[f"{col}_sim"] = pairwise_cosine_similarity(embeds1[col], embeds2[col])
+                return segments
+
+            def keep(self, candidates):
+                candidates = candidates.loc[candidates["speech_sim"] >= self.config.min_speech_sim]
+                candidates = candidates.loc[candidates["text_sim"] >= self.config.min_text_sim]
+                return candidates.loc[candidates["blaser_score"] >= self.config.min_blaser_score]
+        """,
+        path=path,
+    )
+    assert set(found) == {(8, 0.5), (9, 0.45)}
