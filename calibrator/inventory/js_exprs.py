@@ -115,7 +115,10 @@ def score_of(node: Node | None) -> tuple[str, Metric] | None:  # noqa: C901, PLR
                 flipped = {Metric.DISTANCE: Metric.SIMILARITY, Metric.SIMILARITY: Metric.DISTANCE}
                 return scored[0], flipped.get(scored[1], scored[1])
             return None
-        return score_of(left) or score_of(right)
+        scored_left, scored_right = score_of(left), score_of(right)
+        if scored_left is not None and scored_right is not None and operator in ("-", "/"):
+            return None  # a change of score (`a.score - b.score`) or a ratio of two scores
+        return scored_left or scored_right
     if identifier and is_score_like(identifier):
         return identifier, metric_of(words(identifier))
     return None

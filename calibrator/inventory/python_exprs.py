@@ -153,8 +153,10 @@ def score_expr(node: ast.expr) -> ScoreExpr | None:  # noqa: C901, PLR0911, PLR0
                 return ScoreExpr(inner.identifier, Metric.DISTANCE)
             return inner
         left, right = score_expr(node.left), score_expr(node.right)
-        if left is not None and right is not None and isinstance(node.op, ast.Sub):
-            return None  # `new_score - old_score`: a change of score, compared with a tolerance
+        if left is not None and right is not None and isinstance(node.op, ast.Sub | ast.Div):
+            # `new_score - old_score`: a change of score, compared with a tolerance;
+            # `result.score / existing.score`: a ratio of two scores, whatever their scale
+            return None
         return left or right
     return None
 

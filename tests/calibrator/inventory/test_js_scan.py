@@ -176,3 +176,19 @@ def test_a_distance_graded_into_labels_is_a_threshold_in_javascript():
         "src/ui.js",
     )
     assert set(found) == {(3, 0.35), (3, 0.52)}
+
+
+def test_a_ratio_or_change_of_two_scores_is_no_cutoff():
+    """``hit.score / best.score > 0.95`` and ``a.score - b.score < 0.02`` are relative tests."""
+    found = scan(
+        """
+        export function keep(hits: Hit[], best: Hit, prev: Hit): Hit[] {
+          return hits.filter((hit) => {
+            if (hit.score / best.score > 0.95) return false;
+            if (hit.score - prev.score < 0.02) return false;
+            return hit.score >= 0.35;
+          });
+        }
+        """
+    )
+    assert set(found) == {(6, 0.35)}

@@ -3054,3 +3054,22 @@ def test_a_similarity_setting_named_for_speech_is_no_model_confidence(path):
         path=path,
     )
     assert set(found) == {(8, 0.5), (9, 0.45)}
+
+
+def test_a_ratio_of_two_scores_is_no_cutoff():
+    """``result.score / existing.score > 0.95`` compares two scores with each other.
+
+    Whatever model made them, a ratio of two of its scores is relative (a near-duplicate's
+    score close to the one kept); the score itself compared with a number is a cutoff.
+    """
+    found = scan(
+        """
+        def merge(results, existing):
+            for result in results:
+                if existing.score > 0 and result.score / existing.score > 0.95:
+                    continue
+                if result.score >= 0.35:
+                    yield result
+        """
+    )
+    assert set(found) == {(6, 0.35)}
