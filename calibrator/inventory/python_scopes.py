@@ -204,9 +204,38 @@ class Scope:
 
     def _attribute_slot(self, node: ast.Attribute) -> str:
         owner = node.value
-        if isinstance(owner, ast.Name) and owner.id in ("self", "cls") and self.class_name:
+        if (
+            isinstance(owner, ast.Name)
+            and self.class_name
+            and (owner.id in ("self", "cls") or self._own_instance(owner.id))
+        ):
             return f"a:{self.class_name}.{node.attr}"
         return f"a:*.{node.attr}"
+
+    def _own_instance(self, name: str) -> bool:
+        """Whether ``name`` is bound to a new instance of this class in a method of it.
+
+        ``obj = cls.__new__(cls)`` or ``obj = cls(...)`` in a loader (``from_disk``) that then
+        sets ``obj.tau = meta.get("tau", 0.05)``: the class's own attribute, as ``self.tau``.
+        """
+        scope = self.function_scope()
+        if scope is None or scope.kind != "function":
+            return False
+        for _, value in scope.assigned().get(name, []):
+            if not isinstance(value, ast.Call):
+                continue
+            func, args = value.func, value.args
+            if isinstance(func, ast.Name) and func.id in ("cls", self.class_name):
+                return True
+            if (
+                isinstance(func, ast.Attribute)
+                and func.attr == "__new__"
+                and args
+                and isinstance(args[0], ast.Name)
+                and args[0].id in ("cls", self.class_name)
+            ):
+                return True
+        return False
 
     def callee_of(self, call: ast.Call) -> str | None:
         """The name a call's parameters are shared under (``super().__init__``: the base)."""

@@ -3073,3 +3073,37 @@ def test_a_ratio_of_two_scores_is_no_cutoff():
         """
     )
     assert set(found) == {(6, 0.35)}
+
+
+def test_an_instance_made_in_a_classmethod_sets_the_class_own_attributes():
+    """``obj = cls.__new__(cls)`` then ``obj.tau = meta.get("tau", 0.05)`` sets ``self.tau``.
+
+    A loader restoring a saved classifier gives the fallback of its distance cutoff; the
+    comparison (``sorted_distances[0] <= tau``) reads it as ``self.tau`` in another method.
+    """
+    found = scan(
+        """
+        import pickle
+
+        class KNNClassifier:
+            def __init__(self, tau: float = 0.05):
+                self.tau = tau
+
+            def predict(self, query):
+                distances = self.index.search(query)
+                sorted_distances = sorted(distances)
+                tau = self.tau
+                if sorted_distances[0] <= tau:
+                    return self.labels[0]
+                return None
+
+            @classmethod
+            def from_disk(cls, path):
+                with open(path, "rb") as f:
+                    meta = pickle.load(f)
+                obj = cls.__new__(cls)
+                obj.tau = meta.get("tau", 0.04)
+                return obj
+        """
+    )
+    assert set(found) == {(5, 0.05), (21, 0.04)}
