@@ -3107,3 +3107,43 @@ def test_an_instance_made_in_a_classmethod_sets_the_class_own_attributes():
         """
     )
     assert set(found) == {(5, 0.05), (21, 0.04)}
+
+
+def test_a_cutoff_passed_on_by_a_name_ending_in_sim_is_followed():
+    """``label_sim_min=self.label_sim_min`` in a method with no other score word passes it on.
+
+    The method is walked for the name alone (``sim_``), so the default reaches the
+    comparison in the vector store's module (``sim < label_sim_min`` with ``sim = 1 - dist``).
+    """
+    found = scan(
+        """
+        from mapper.store import VectorStore
+
+        class Mapper:
+            def __init__(self, store: VectorStore, label_sim_min: float = 0.5):
+                self.store = store
+                self.label_sim_min = label_sim_min
+
+            def lookup(self, row):
+                return self.store.search(
+                    label_embedding=row["label_emb"],
+                    label_sim_min=self.label_sim_min,
+                )
+        """,
+        path="mapper/mapper.py",
+        **{
+            "mapper/store.py": """
+                class VectorStore:
+                    def search(self, label_embedding, label_sim_min=None):
+                        found = self.col.query(query_embeddings=[label_embedding])
+                        kept = []
+                        for meta, dist in zip(found["metadatas"][0], found["distances"][0]):
+                            sim = 1 - dist
+                            if label_sim_min is not None and sim < label_sim_min:
+                                continue
+                            kept.append((meta, sim))
+                        return kept
+                """
+        },
+    )
+    assert set(found) == {(5, 0.5)}
