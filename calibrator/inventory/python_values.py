@@ -17,6 +17,7 @@ from calibrator.inventory.names import names_embedding_model, words
 from calibrator.inventory.python_exprs import call_name, is_integer, literal_node, number, root_name
 from calibrator.inventory.python_imports import Imports
 from calibrator.inventory.python_scopes import Scope
+from calibrator.inventory.vocabulary import SIMILARITY_SEARCH_CALLS
 
 
 class Values:
@@ -128,9 +129,12 @@ class Values:
         if call is not None and root_name(call.func) in self.imports.string_names:
             return Origin.STRING
         if call is not None:  # `JaroWinklerLevel(col, 0.88)`, `BM25Retriever(k1=1.2)`
-            called = classify(words(call_name(call)))
+            said = words(call_name(call))
+            called = classify(said)
             if called in (Origin.STRING, Origin.KEYWORD):
                 return called
+            if set(said) & SIMILARITY_SEARCH_CALLS:
+                return Origin.UNKNOWN  # `similarity_search(v, threshold=0.4)` in a metrics module
         return self.scope.context_origin
 
     def _positional(self, callee: str, node: ast.Call, context: tuple[str, ...]) -> None:

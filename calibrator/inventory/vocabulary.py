@@ -507,6 +507,13 @@ SIMILARITY_NAMES = frozenset(
 ``SemanticSimilarityEvaluator``, a ``ClapJudge`` of audio-text CLAP scores): its pass bar is a
 similarity threshold."""
 
+SIMILARITY_SEARCH_CALLS = frozenset(
+    {"similarity", "similar", "semantic", "cosine", "vector", "knn", "embedding", "embeddings"}
+)
+"""Words of a call that searches by embedding similarity (``similarity_search(v,
+threshold=0.4)``, ``find_similar``): a cutoff passed to it is the embeddings', whatever the
+module it is written in is about (ESG metrics, a speech model)."""
+
 RETRIEVAL_CONTEXTS = SIMILARITY_NAMES | {
     "memory", "memories", "retrieval", "retriever", "retrievers", "search", "vector",
     "vectorstore", "vectorstores", "rag", "knowledge", "cache",

@@ -3147,3 +3147,26 @@ def test_a_cutoff_passed_on_by_a_name_ending_in_sim_is_followed():
         },
     )
     assert set(found) == {(5, 0.5)}
+
+
+def test_a_cutoff_passed_to_a_similarity_search_is_one_in_any_module():
+    """``similarity_search(vec, threshold=0.4)`` in a module about (ESG) metrics is a cutoff.
+
+    A module's path about metrics makes its thresholds an evaluation's pass bars; a call that
+    searches by similarity says what its ``threshold`` is about, while a grader's in the same
+    module stays a grade.
+    """
+    found = scan(
+        """
+        from esg.storage import similarity_search
+        from esg.grading import grade
+
+        def extract(encoder, query, document_id):
+            query_vec = encoder.encode(query)
+            chunks = similarity_search(query_vec, document_id=document_id, k=5, threshold=0.4)
+            verdict = grade(chunks, threshold=0.7)
+            return chunks, verdict
+        """,
+        path="esg/metrics/extractor.py",
+    )
+    assert set(found) == {(7, 0.4)}
