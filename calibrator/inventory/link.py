@@ -303,9 +303,19 @@ class Graph:
                 # a running best score compared with scores is no threshold, but whatever is
                 # passed as `min_relevance_score=relevance` is one, whatever it is called, and
                 # so is a parameter's value passed by its own name (`low_score=0.3`), or by a
-                # constant of that name (`candidate_cos: float = CANDIDATE_COS`)
+                # constant of that name (`candidate_cos: float = CANDIDATE_COS`), and a module's
+                # constant passed as a threshold (`average_linkage(m, CLUSTER_DISTANCE)`)
                 source_name = slot_name(source)
-                if named or source_name.lower() == name.lower() or not is_score_like(source_name):
+                if (
+                    named
+                    or source_name.lower() == name.lower()
+                    or not is_score_like(source_name)
+                    or (
+                        source.startswith("g:")
+                        and source_name.isupper()
+                        and threshold_name(name).strength > 0
+                    )
+                ):
                     pending.append((source, onward, good))
             # along class bases: up from a subclass, or down from where it was used, but not
             # up and down again (siblings under `BaseEstimator` share no thresholds)

@@ -300,15 +300,24 @@ def _call_origin(scope: Scope, call: ast.Call, depth: int, seen: set[str], line:
     if name in DEFERRED:
         return _deferred_origin(scope, call, depth, seen, line)
     func = call.func
+    if name == "where" and len(call.args) == 3:  # `np.where(mask, dist, np.inf)`: one of two
+        return _first_found(scope, call.args[1:], depth, seen, line)
     if name.lstrip("_") in READ_THROUGH or name in ("filter", "map"):
-        for arg in call.args:
-            found = follow(scope, arg, depth, seen, line)
-            if found is not Origin.UNKNOWN:
-                return found
-        if isinstance(func, ast.Attribute):
-            return follow(scope, func.value, depth, seen, line)
-        return Origin.UNKNOWN
+        # what it is given, else what it is called on (`scores.clip(0, 1)`)
+        receiver = [func.value] if isinstance(func, ast.Attribute) else []
+        return _first_found(scope, [*call.args, *receiver], depth, seen, line)
     return _named_origin(scope, name, func)
+
+
+def _first_found(
+    scope: Scope, exprs: list[ast.expr], depth: int, seen: set[str], line: int
+) -> Origin:
+    """The origin of the first of ``exprs`` that shows one."""
+    for expr in exprs:
+        found = follow(scope, expr, depth, seen, line)
+        if found is not Origin.UNKNOWN:
+            return found
+    return Origin.UNKNOWN
 
 
 def _count_or_length(call: ast.Call, name: str) -> Origin | None:

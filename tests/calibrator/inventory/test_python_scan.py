@@ -3170,3 +3170,34 @@ def test_a_cutoff_passed_to_a_similarity_search_is_one_in_any_module():
         path="esg/metrics/extractor.py",
     )
     assert set(found) == {(7, 0.4)}
+
+
+def test_a_module_constant_passed_as_a_clustering_threshold_is_its_cutoff():
+    """``average_linkage(m, CLUSTER_DISTANCE)`` merges while a cosine distance is below it.
+
+    The distance is picked by ``np.where(mask, dist, np.inf)`` (one of its two branches) from
+    ``1 - v @ v.T``; the constant is named for a distance, not for a threshold, but it is
+    passed as one, where a running best score (a local) would not be.
+    """
+    found = scan(
+        """
+        import numpy as np
+
+        CLUSTER_DISTANCE = 0.45
+
+        def average_linkage(vectors, threshold):
+            dist = 1.0 - np.clip(vectors @ vectors.T, -1.0, 1.0)
+            active = np.ones(len(vectors), dtype=bool)
+            while active.sum() > 1:
+                masked = np.where(np.outer(active, active), dist, np.inf)
+                i, j = divmod(int(np.argmin(masked)), len(vectors))
+                if masked[i, j] > threshold:
+                    break
+                active[j] = False
+            return active
+
+        def interests(matrix):
+            return average_linkage(matrix, CLUSTER_DISTANCE)
+        """
+    )
+    assert set(found) == {(4, 0.45)}
