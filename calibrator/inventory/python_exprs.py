@@ -13,8 +13,9 @@ from calibrator.inventory.names import is_score_like, metric_of, words
 from calibrator.inventory.vocabulary import NOT_SCORE_ATTRIBUTES
 
 _PASS_THROUGH_CALLS = frozenset(
-    {"float", "abs", "round", "max", "min", "mean", "median", "item", "amax", "amin", "tolist"}
-)
+    {"float", "abs", "round", "max", "min", "mean", "median", "item", "amax", "amin", "tolist",
+     "array", "asarray", "tensor", "as_tensor"}
+)  # fmt: skip
 _NOT_SCORE_CALLS = frozenset(
     {"len", "sum", "count", "numel", "size", "sorted", "list", "range", "enumerate", "type"}
 )

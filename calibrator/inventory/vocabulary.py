@@ -521,7 +521,7 @@ RETRIEVAL_CONTEXTS = SIMILARITY_NAMES | {
 """Words that put an evaluator's or an agent's module in the retrieval business (an agent's
 memory, a similarity evaluator): its thresholds are not an LLM's grades."""
 
-LEXICAL_CONTEXTS = frozenset({"tfidf", "bm25", "bm25s", "fulltext", "lexical"})
+LEXICAL_CONTEXTS = frozenset({"tfidf", "bm25", "bm25s", "fulltext", "lexical", "sparse"})
 """Words of a module's path or a class's name that serve a lexical index (a TF-IDF matcher's
 cosine compares term weights: the embedding model is not in it)."""
 """Words of calls whose scores are keyword-search ranks (BM25, full text), not embeddings."""

@@ -3201,3 +3201,40 @@ def test_a_module_constant_passed_as_a_clustering_threshold_is_its_cutoff():
         """
     )
     assert set(found) == {(4, 0.45)}
+
+
+def test_distances_made_an_array_are_distances_and_sparse_vectors_are_lexical():
+    """``np.array(distances) < self.t`` compares distances with ``t = threshold``.
+
+    The same clustering on sparse (TF-IDF) vectors, in a class named so, bounds a keyword
+    score's distances: the embedding model is not in it.
+    """
+    found = scan(
+        """
+        import numpy as np
+        from sklearn.neighbors import NearestNeighbors
+
+        class ClusteringAlgo:
+            def __init__(self, threshold=0.65, window_size=300):
+                self.t = threshold
+                self.w = window_size
+
+            def assign(self, window, vectors):
+                nn = NearestNeighbors(n_neighbors=1, metric="cosine").fit(window)
+                distances, neighbors = nn.kneighbors(vectors)
+                under_t = np.array(distances) < self.t
+                return neighbors[under_t]
+
+        class ClusteringAlgoSparse:
+            def __init__(self, threshold=0.55, window_size=300):
+                self.t = threshold
+                self.w = window_size
+
+            def assign(self, window, vectors):
+                nn = NearestNeighbors(n_neighbors=1, metric="cosine").fit(window)
+                distances, neighbors = nn.kneighbors(vectors)
+                under_t = np.array(distances) < self.t
+                return neighbors[under_t]
+        """
+    )
+    assert set(found) == {(6, 0.65)}
