@@ -27,6 +27,7 @@ from calibrator.inventory.python_exprs import FIELD_CALLS, call_name, score_expr
 from calibrator.inventory.python_imports import Imports
 from calibrator.inventory.vocabulary import (
     CLASSIFIER_CALLS,
+    DENSE_MODULE_WORDS,
     DENSE_WORDS,
     EMBEDDERS,
     EMBEDDING_MODELS,
@@ -78,12 +79,19 @@ class Scope:
         names = set(imports.imported) | statement_bindings(tree)[0]
         where = PurePosixPath(path)
         place = tuple(w for part in (*where.parent.parts, where.stem) for w in words(part))
+        origin = origin_of_context(place, evaluation=True)
+        if (
+            origin is Origin.UNKNOWN
+            and any("tfidf" in words(n) for n in imports.lexical_names & _names_used(tree))
+            and not _embeds(_named_in(tree), DENSE_MODULE_WORDS)
+        ):  # a module that scores by `TfidfVectorizer` and nothing dense: its cosines are lexical
+            origin = Origin.KEYWORD
         return cls(
             "module",
             path,
             tree,
             imports,
-            context_origin=origin_of_context(place, evaluation=True),
+            context_origin=origin,
             module_names=frozenset(names),
             definitions=definitions_of(tree),
         )

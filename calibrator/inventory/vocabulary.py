@@ -482,6 +482,10 @@ EMBEDDERS = EMBEDDING_WORDS | {"embedder", "embedders"}
 DENSE_WORDS = EMBEDDING_WORDS | {"encoder", "encoders", "sbert", "dense", "retrieval", "retriever"}
 """Words of names that speak of dense retrieval beside a TF-IDF or BM25 builder."""
 
+DENSE_MODULE_WORDS = DENSE_WORDS | EMBEDDING_MODELS | {"encode", "neural", "vectors"}
+"""Words of any name in a module that say it handles dense vectors too, beside the TF-IDF
+vectorizer it imports (``sentence_transformer.encode``, ``event_groups_from_vectors``)."""
+
 GENERIC_TASKS = frozenset(
     {"classifier", "classification", "detector", "detection", "extraction", "label", "labels"}
 )

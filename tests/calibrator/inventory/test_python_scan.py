@@ -3238,3 +3238,35 @@ def test_distances_made_an_array_are_distances_and_sparse_vectors_are_lexical():
         """
     )
     assert set(found) == {(6, 0.65)}
+
+
+@pytest.mark.parametrize(
+    ("vectorize", "reported"),
+    [
+        ("TfidfVectorizer(ngram_range=(1, 2)).fit_transform(texts)", set()),
+        ("model.encode(texts)", {(6, 0.3)}),
+    ],
+)
+def test_cutoffs_of_a_module_that_scores_by_tfidf_alone_are_lexical(vectorize, reported):
+    """A module that builds TF-IDF vectors, and nothing dense, compares term weights.
+
+    Its buckets of cosine scores bound a keyword score (the embedding model is not in it),
+    even in a function that does not build the vectors itself; the same module encoding
+    texts with a model bounds embeddings' cosines.
+    """
+    found = scan(
+        f"""
+        from sklearn.feature_extraction.text import TfidfVectorizer
+        from sklearn.metrics.pairwise import cosine_similarity
+
+        def bucket(score: float) -> str:
+            if score >= 0.3:
+                return "direct"
+            return "none"
+
+        def align(texts, targets, model=None):
+            matrix = {vectorize}
+            return [bucket(s) for s in cosine_similarity(matrix[: len(targets)], matrix).max(1)]
+        """
+    )
+    assert set(found) == reported
