@@ -38,10 +38,15 @@ def origin(scope: Scope, expr: ast.expr) -> Origin:
     """Where a score comes from: follow names back to the call that computed them.
 
     Unknown origins take the scope's context: thresholds inside a detector's or a
-    classifier's class apply to that model's scores.
+    classifier's class apply to that model's scores. A similarity computed in a lexical
+    scorer (a ``_LexicalScorer``'s cosine of TF-IDF vectors) is a keyword score.
     """
     found = follow(scope, expr, DEPTH, set(), getattr(expr, "lineno", 0))
-    return found if found is not Origin.UNKNOWN else scope.context_origin
+    if found is Origin.UNKNOWN or (
+        found is Origin.SIMILARITY and scope.context_origin is Origin.KEYWORD
+    ):
+        return scope.context_origin
+    return found
 
 
 def returns_origin(scope: Scope, function: ast.FunctionDef | ast.AsyncFunctionDef) -> Origin:

@@ -148,8 +148,9 @@ class Scope:
             origin = origin_of_context(words(node.name))
         if origin is Origin.UNKNOWN and self.imports.lexical_names:
             used = _names_used(node)
-            if used & self.imports.lexical_names and not _embeds(used, DENSE_WORDS):
-                origin = Origin.KEYWORD  # clusters TF-IDF vectors (`TfidfVectorizer(...)`)
+            if used & self.imports.lexical_names and not _embeds(_named_in(node), DENSE_WORDS):
+                # clusters TF-IDF vectors (`TfidfVectorizer(...)`), and no `self.embeddings`
+                origin = Origin.KEYWORD
         return Scope(
             "function", self.path, node, self.imports, self, callee,
             self.class_name, self.base, params, None, context, origin, self.module_names,

@@ -3270,3 +3270,42 @@ def test_cutoffs_of_a_module_that_scores_by_tfidf_alone_are_lexical(vectorize, r
         """
     )
     assert set(found) == reported
+
+
+def test_a_cosine_in_a_lexical_scorer_is_a_keyword_score():
+    """A ``_LexicalScorer``'s cosine of TF-IDF vectors bounds no embeddings.
+
+    The setting it is compared with (``lex_floor=0.10``, passed in from a shipped operating
+    point) is a keyword score's floor; a hybrid search that uses BM25 beside
+    ``self.embeddings`` still compares the vector store's score with its own cutoff.
+    """
+    found = scan(
+        """
+        from rank_bm25 import BM25Okapi
+        from sklearn.feature_extraction.text import TfidfVectorizer
+        from sklearn.metrics.pairwise import cosine_similarity as sklearn_cosine
+
+        class _LexicalScorer:
+            def __init__(self, threshold):
+                self._threshold = threshold
+                self._vectorizer = TfidfVectorizer()
+
+            def query(self, prompt):
+                q_vec = self._vectorizer.transform([prompt])
+                scores = sklearn_cosine(q_vec, self._matrix).flatten()
+                return [i for i, score in enumerate(scores) if score >= self._threshold]
+
+        def shipped():
+            return _LexicalScorer(threshold=0.1)
+
+        class Retriever:
+            def hybrid_search(self, query, k=5):
+                results = self.index.query(vector=self.embeddings.embed_query(query), top_k=15)
+                top_score = results.matches[0].score
+                if top_score > 0.90:
+                    return results.matches[:k]
+                bm25 = BM25Okapi([m.metadata["text"].split() for m in results.matches])
+                return bm25.get_top_n(query.split(), results.matches, n=k)
+        """
+    )
+    assert set(found) == {(23, 0.9)}
