@@ -365,8 +365,12 @@ def _deferred_origin(scope: Scope, call: ast.Call, depth: int, seen: set[str], l
 def _named_origin(scope: Scope, name: str, func: ast.expr) -> Origin:
     """What a call's name says, else what its receiver says.
 
-    A search of a keyword or fuzzy index (``index.bm25.search(terms)``) is that index's.
+    A search of a keyword or fuzzy index (``index.bm25.search(terms)``) is that index's, and
+    a function imported from a string-matching module (``from pkg.fuzzy import similarity``)
+    returns a string ratio, whatever its name.
     """
+    if isinstance(func, ast.Name) and func.id in scope.imports.string_names:
+        return Origin.STRING
     found = classify(words(name))
     if found is Origin.UNKNOWN:
         return _receiver_origin(scope, func)

@@ -3309,3 +3309,40 @@ def test_a_cosine_in_a_lexical_scorer_is_a_keyword_score():
         """
     )
     assert set(found) == {(23, 0.9)}
+
+
+def test_a_function_imported_from_a_fuzzy_module_returns_a_string_ratio():
+    """``from pkg.fuzzy import similarity``: what it scores is a string ratio, whatever its name.
+
+    The setting compared with its scores (``match_threshold: float = 0.92``) bounds no
+    embeddings.
+    """
+    found = scan(
+        """
+        from dataclasses import dataclass
+
+        from pkg.fuzzy import similarity
+
+        @dataclass
+        class Options:
+            match_threshold: float = 0.92
+
+        def pair(options: Options, refs, pool):
+            threshold = options.match_threshold
+            for ref in refs:
+                scored = sorted(((similarity(a.source, ref.source), a) for a in pool), reverse=True)
+                if not scored or scored[0][0] < threshold:
+                    continue
+                yield ref, scored[0][1]
+        """,
+        path="pkg/upgrade.py",
+        **{
+            "pkg/fuzzy.py": """
+                from difflib import SequenceMatcher
+
+                def similarity(a: str, b: str) -> float:
+                    return SequenceMatcher(None, a.lower(), b.lower()).ratio()
+                """
+        },
+    )
+    assert found == {}
