@@ -750,8 +750,14 @@ def _option(call: ast.Call) -> tuple[str, ast.expr] | None:
 
     ``parser.add_argument("-t", "--min-score", default=0.5)`` (argparse) or
     ``click.option("--similarity_threshold", default=0.9)``: ``min_score``, as the parsed
-    arguments and the command's keyword arguments call it.
+    arguments and the command's keyword arguments call it. A UI widget's state key and its
+    starting value too (Streamlit's ``st.slider("...", value=0.65, key="para_threshold")``,
+    read back as ``st.session_state["para_threshold"]``).
     """
+    keyed = {k.arg: k.value for k in call.keywords if k.arg in ("key", "value")}
+    state = keyed.get("key")
+    if "value" in keyed and isinstance(state, ast.Constant) and isinstance(state.value, str):
+        return state.value, keyed["value"]
     default = next((k.value for k in call.keywords if k.arg == "default"), None)
     flags = [a.value for a in call.args if isinstance(a, ast.Constant) and isinstance(a.value, str)]
     long = [f for f in flags if f.startswith("--") and len(f) > 2]

@@ -3346,3 +3346,33 @@ def test_a_function_imported_from_a_fuzzy_module_returns_a_string_ratio():
         },
     )
     assert found == {}
+
+
+def test_a_ui_widget_value_under_a_state_key_is_a_default():
+    """``st.slider(..., value=0.65, key="para_threshold")`` starts the setting at 0.65.
+
+    Read back as ``st.session_state.get("para_threshold", 0.6)`` and passed on to the
+    comparison of a chunk's similarity, both literals are the cutoff's defaults.
+    """
+    found = scan(
+        """
+        import streamlit as st
+
+        def sidebar():
+            st.slider(
+                "Paragraph display threshold",
+                min_value=0.3,
+                max_value=0.9,
+                value=0.65,
+                key="para_threshold",
+            )
+
+        def show(results):
+            threshold = st.session_state.get("para_threshold", 0.6)
+            for result in results:
+                if result.best_chunk_similarity >= threshold:
+                    st.write(result.paragraph)
+        """,
+        path="webapp/app.py",
+    )
+    assert set(found) == {(9, 0.65), (14, 0.6)}
