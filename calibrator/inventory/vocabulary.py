@@ -31,7 +31,9 @@ SPECIFIC_WORDS = frozenset(
 """Score words that name an embedding similarity; ``score`` and ``distance`` alone are said of
 many other things (a model's evaluation, a geometric distance)."""
 SCORE_WORDS = SIMILARITY_WORDS | DISTANCE_WORDS
-THRESHOLD_WORDS = frozenset({"threshold", "thresholds", "thresh", "cutoff", "cutoffs", "cut"})
+THRESHOLD_WORDS = frozenset(
+    {"threshold", "thresholds", "thresh", "thres", "thr", "cutoff", "cutoffs", "cut"}
+)
 """Words that make a name a threshold (``cut`` only counts as ``cut off``)."""
 LIMIT_WORDS = frozenset({"floor", "cap", "ceiling"})
 """Words that make a score's name a limit: a threshold where it is compared with the score

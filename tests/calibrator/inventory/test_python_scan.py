@@ -3376,3 +3376,31 @@ def test_a_ui_widget_value_under_a_state_key_is_a_default():
         path="webapp/app.py",
     )
     assert set(found) == {(9, 0.65), (14, 0.6)}
+
+
+def test_a_cutoff_named_thr_bounding_sims_is_followed_to_its_constants():
+    """``sims >= thr`` in a helper passes its cutoff on to the constants given for ``thr``.
+
+    ``thr`` is a threshold's name as ``thresh`` is, and a function whose only score word is
+    ``sims`` is still read; the module's constants named for a cosine or for semantic
+    duplicates are its cutoffs.
+    """
+    found = scan(
+        """
+        import numpy as np
+
+        IMAGE_COS = 0.94
+        TEXT_SEMANTIC = 0.98
+
+        def pairs_at_least(vecs, thr):
+            for i in range(0, len(vecs), 512):
+                sims = vecs[i : i + 512] @ vecs.T
+                rows, cols = np.nonzero(sims >= thr)
+                yield from zip(rows + i, cols)
+
+        def duplicates(images, texts):
+            found = list(pairs_at_least(images, IMAGE_COS))
+            return found + list(pairs_at_least(texts, TEXT_SEMANTIC))
+        """
+    )
+    assert set(found) == {(4, 0.94), (5, 0.98)}
