@@ -223,7 +223,7 @@ _INTERESTING = (
     "score", "simil", "distanc", "_dist", "dist_", "dists", "maxdist", "mindist", "relevan",
     "cosin", "cos_", "_cos", "cossim", "thresh", "cutoff", "certainty", "<=>", "<->", "<#>",
     # `label_sim_min=self.label_sim_min` passes a cutoff on ("_sim" alone is also "_simple")
-    "sim_", "_sim=", "_sim)", "_sim,", "_sim ", "_sim\n", "sims",
+    "sim_", "_sim=", "_sim)", "_sim,", "_sim ", "_sim\n", "sims", "sim <", "sim >", "sim)",
 )  # fmt: skip
 
 

@@ -752,13 +752,22 @@ def _option(call: ast.Call) -> tuple[str, ast.expr] | None:
     ``click.option("--similarity_threshold", default=0.9)``: ``min_score``, as the parsed
     arguments and the command's keyword arguments call it. A UI widget's state key and its
     starting value too (Streamlit's ``st.slider("...", value=0.65, key="para_threshold")``,
-    read back as ``st.session_state["para_threshold"]``).
+    read back as ``st.session_state["para_threshold"]``), and a pytest plugin's ini option
+    (``parser.addini("semantic_assert_threshold", default="0.85")``, a number in a string).
     """
     keyed = {k.arg: k.value for k in call.keywords if k.arg in ("key", "value")}
     state = keyed.get("key")
     if "value" in keyed and isinstance(state, ast.Constant) and isinstance(state.value, str):
         return state.value, keyed["value"]
     default = next((k.value for k in call.keywords if k.arg == "default"), None)
+    first = call.args[0] if call.args else None
+    if (
+        default is not None
+        and call_name(call) == "addini"
+        and isinstance(first, ast.Constant)
+        and isinstance(first.value, str)
+    ):
+        return first.value, numeric_string(default)
     flags = [a.value for a in call.args if isinstance(a, ast.Constant) and isinstance(a.value, str)]
     long = [f for f in flags if f.startswith("--") and len(f) > 2]
     if default is None or not long:

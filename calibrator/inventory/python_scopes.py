@@ -39,7 +39,7 @@ from calibrator.inventory.vocabulary import (
     STRING_SOURCES,
 )
 
-GETTERS = frozenset({"get", "pop", "getenv", "setdefault"})
+GETTERS = frozenset({"get", "pop", "getenv", "setdefault", "getini"})
 PASS_THROUGH = frozenset(
     {"float", "int", "str", "abs", "round", "max", "min", "Decimal", "enumerate", "zip", "list",
      "sorted", "reversed", "tuple", "iter", "next", "dict", "items", "values", "clip", "clamp"}

@@ -3404,3 +3404,59 @@ def test_a_cutoff_named_thr_bounding_sims_is_followed_to_its_constants():
         """
     )
     assert set(found) == {(4, 0.94), (5, 0.98)}
+
+
+def test_a_function_whose_only_score_word_is_a_bare_sim_is_read():
+    """``if sim < self.cfg.emb_cut: continue`` in a loop over a KNN index's hits.
+
+    The function says no score word but ``sim``; it is read, and the setting's default
+    (``emb_cut: float = 0.80`` in a config dataclass) is the cutoff.
+    """
+    found = scan(
+        """
+        from dataclasses import dataclass
+
+        @dataclass
+        class MapConfig:
+            emb_cut: float = 0.80
+
+        class Mapper:
+            def __init__(self, cfg: MapConfig, index):
+                self.cfg = cfg
+                self.index = index
+
+            def candidates(self, q):
+                kept = []
+                for idx, sim in self.index.search(q, top_k=10):
+                    if sim < self.cfg.emb_cut:
+                        continue
+                    kept.append(idx)
+                return kept
+        """
+    )
+    assert set(found) == {(6, 0.8)}
+
+
+def test_a_pytest_ini_option_default_is_read_back_by_getini():
+    """``parser.addini("semantic_assert_threshold", default="0.85")`` then ``getini(...)``.
+
+    The ini option's default (a number in a string) is the cutoff of the similarity the
+    plugin's assertion compares with the value read back.
+    """
+    found = scan(
+        """
+        def pytest_addoption(parser):
+            parser.addini("semantic_assert_threshold", type="string", default="0.85")
+        """,
+        path="plugin/plugin.py",
+        **{
+            "plugin/assertions.py": """
+                def assert_similar(config, model, actual, expected):
+                    threshold = float(config.getini("semantic_assert_threshold"))
+                    score = model.similarity(model.encode(actual), model.encode(expected))
+                    if score < threshold:
+                        raise AssertionError(f"similarity {score} below {threshold}")
+                """
+        },
+    )
+    assert set(found) == {(3, 0.85)}
