@@ -164,6 +164,15 @@ class Sidecar:
         assert self.proc is not None
         self.proc.send_signal(sig)
 
+    def wait_exit(self, timeout_s: float = 30.0) -> int:
+        """The exit status once the sidecar ends by itself (after a signal already sent).
+
+        Not :meth:`stop`, which signals again: a second SIGTERM while the first drains may
+        end the process by the signal's default action.
+        """
+        assert self.proc is not None
+        return self.proc.wait(timeout=timeout_s)
+
     def stop(self) -> int:
         """SIGTERM and wait (SIGKILL after 20 s); returns the exit status."""
         if self.proc is None:
