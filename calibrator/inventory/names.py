@@ -222,8 +222,6 @@ def library_of_module(module: str) -> str | None:
 _INTERESTING = (
     "score", "simil", "distanc", "_dist", "dist_", "dists", "maxdist", "mindist", "relevan",
     "cosin", "cos_", "_cos", "cossim", "thresh", "cutoff", "certainty", "<=>", "<->", "<#>",
-    # `label_sim_min=self.label_sim_min` passes a cutoff on ("_sim" alone is also "_simple")
-    "sim_", "_sim=", "_sim)", "_sim,", "_sim ", "_sim\n", "sims", "sim <", "sim >", "sim)",
 )  # fmt: skip
 
 
@@ -245,6 +243,11 @@ def interesting_lines(text: str) -> list[int]:
             line = bisect_right(ends, position)
             marked[line + 1] = 1
             position = lower.find(word, ends[line]) if line < last else -1
+    position = _sim_word(lower, 0)
+    while position != -1:
+        line = bisect_right(ends, position)
+        marked[line + 1] = 1
+        position = _sim_word(lower, ends[line]) if line < last else -1
     for found in _POINT_DIGIT.finditer(lower):
         start = found.start()
         before = lower[start - 1] if start else " "
@@ -273,7 +276,24 @@ def interesting(text: str) -> bool:
 def speaks_of_scores(text: str) -> bool:
     """Whether a text holds a word of the vocabulary (``score``, ``threshold``, ``cos_``...)."""
     lower = text.lower()
-    return any(word in lower for word in _INTERESTING)
+    return any(word in lower for word in _INTERESTING) or _sim_word(lower, 0) != -1
+
+
+def _sim_word(lower: str, start: int) -> int:
+    """Where ``sim`` next stands as a word or a name's part, from ``start`` (-1: nowhere).
+
+    ``sims >= thr``, ``if sim < cut``, ``label_sim_min=``: not the ``sim`` of ``simple``,
+    ``simulate`` or ``cossim`` (one search, where a pattern per spelling cost one each).
+    """
+    position = lower.find("sim", start)
+    while position != -1:
+        after = lower[position + 3 : position + 5]
+        if not (position and lower[position - 1].isalpha()) and (
+            not after[:1].isalpha() or (after[:1] == "s" and not after[1:2].isalpha())
+        ):
+            return position
+        position = lower.find("sim", position + 3)
+    return -1
 
 
 _FRACTION = re.compile(r"(?<![\w.])0?\.[0-9]")

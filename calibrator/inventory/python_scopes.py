@@ -82,6 +82,7 @@ class Scope:
         origin = origin_of_context(place, evaluation=True)
         if (
             origin is Origin.UNKNOWN
+            and any("tfidf" in words(n) for n in imports.lexical_names)
             and any("tfidf" in words(n) for n in imports.lexical_names & _names_used(tree))
             and not _embeds(_named_in(tree), DENSE_MODULE_WORDS)
         ):  # a module that scores by `TfidfVectorizer` and nothing dense: its cosines are lexical
