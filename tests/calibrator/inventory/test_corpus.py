@@ -15,7 +15,7 @@ import pytest
 
 from tests.calibrator.inventory.benchmark import Score, total
 
-# scans the 406 pinned real packages once per session: about 100 s of one core, more on a busy machine
+# scans the 406 pinned real packages once per session: about 100 s of one core, more if busy
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(600)]
 
 HELD_TO_THE_BAR = ("development", "held-out", "held-out-2")
