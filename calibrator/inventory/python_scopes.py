@@ -80,10 +80,11 @@ class Scope:
         where = PurePosixPath(path)
         place = tuple(w for part in (*where.parent.parts, where.stem) for w in words(part))
         origin = origin_of_context(place, evaluation=True)
+        tfidf = {n for n in imports.lexical_names if "tfidf" in words(n)}
         if (
             origin is Origin.UNKNOWN
-            and any("tfidf" in words(n) for n in imports.lexical_names)
-            and any("tfidf" in words(n) for n in imports.lexical_names & _names_used(tree))
+            and tfidf
+            and tfidf & _names_used(tree)  # walked only where a TF-IDF builder is imported
             and not _embeds(_named_in(tree), DENSE_MODULE_WORDS)
         ):  # a module that scores by `TfidfVectorizer` and nothing dense: its cosines are lexical
             origin = Origin.KEYWORD

@@ -495,9 +495,7 @@ GENERIC_TASKS = frozenset(
 a detector that handles embeddings compares them (an aesthetics or NSFW filter reads a model's
 score of them)."""
 
-SIMILARITY_OF_MODEL_WORDS = frozenset(
-    {"similarity", "similarities", "sim", "sims", "cosine", "cos"}
-)
+SIMILARITY_OF_MODEL_WORDS = SPECIFIC_WORDS - {"relevance", "relevancy", "certainty"}
 """Words that make a setting named for a model's context a similarity of that model's
 embeddings (``min_speech_sim`` compared with ``speech_sim`` in a speech module), not the
 model's confidence."""
