@@ -175,7 +175,7 @@ def _binop_origin(scope: Scope, expr: ast.BinOp, depth: int, seen: set[str], lin
     pads scores: the count says nothing of them).
     """
     if isinstance(expr.op, ast.MatMult):
-        if ast.dump(expr.left) == ast.dump(expr.right):
+        if self_product(expr):
             return Origin.UNKNOWN  # `v @ v`: a squared length
         return Origin.SIMILARITY  # a matrix of dot products
     if isinstance(expr.op, ast.Mult):
@@ -334,17 +334,20 @@ def _count_or_length(call: ast.Call, name: str) -> Origin | None:
     named = words(name)
     if name in ("len", "Counter") or {"count", "counts"} & {*named[:1], *named[-1:]}:
         return Origin.COUNT
-    if _self_product(call) or {"norm", "norms"} & set(named):
+    if self_product(call) or {"norm", "norms"} & set(named):
         return Origin.UNKNOWN
     return None
 
 
-def _self_product(call: ast.Call) -> bool:
-    """``np.dot(c, c)``, ``np.inner(v, v)``: a vector's squared length, not a similarity."""
+def self_product(expr: ast.expr) -> bool:
+    """``v @ v``, ``np.dot(c, c)``, ``np.inner(v, v)``: a squared length, not a similarity."""
+    if isinstance(expr, ast.BinOp):
+        return isinstance(expr.op, ast.MatMult) and ast.dump(expr.left) == ast.dump(expr.right)
     return (
-        call_name(call) in ("dot", "inner", "vdot")
-        and len(call.args) == 2
-        and ast.dump(call.args[0]) == ast.dump(call.args[1])
+        isinstance(expr, ast.Call)
+        and call_name(expr) in ("dot", "inner", "vdot")
+        and len(expr.args) == 2
+        and ast.dump(expr.args[0]) == ast.dump(expr.args[1])
     )
 
 

@@ -67,6 +67,7 @@ from calibrator.inventory.python_origin import (
     percent_scale,
     returned_values,
     returns_origin,
+    self_product,
 )
 from calibrator.inventory.python_origin import origin as score_origin
 from calibrator.inventory.python_scopes import PASS_THROUGH, Scope
@@ -788,8 +789,11 @@ def _computed_similarity(expr: ast.expr) -> bool:
     """Whether ``expr`` computes similarities here: ``V @ t``, ``np.dot(a, b)``, ``cos_sim(a, b)``.
 
     What such a comparison bounds is a similarity cutoff whatever its name (``AGREES``,
-    ``diversity``); a value followed back further is judged by its name first.
+    ``diversity``); a value followed back further is judged by its name first. A vector's
+    squared length (``v @ v``, ``np.dot(c, c)``) computes none, as when followed.
     """
+    if self_product(expr):
+        return False
     if isinstance(expr, ast.BinOp):
         return isinstance(expr.op, ast.MatMult)
     if isinstance(expr, ast.Call) and len(expr.args) >= 2:
