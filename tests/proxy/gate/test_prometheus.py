@@ -115,26 +115,38 @@ def test_two_replicas_reach_the_same_verdict(prometheus_bin, tmp_path):
     a, b = replicas
     document = tmp_path / "thresholds.json"
     document.write_text(dump_thresholds(published_document()))
+    # The replicas need Prometheus's URL and Prometheus their metrics ports, which a replica
+    # re-picks when another process took one first (Sidecar.start): so Prometheus reads its
+    # targets from a file written once both replicas listen (a CI run under load scraped a
+    # port a replica had left, and the first scrape never came)
+    prometheus_dir = tmp_path / "prometheus"
     scrape = textwrap.dedent(
         f"""
         global:
           scrape_interval: 1s
         scrape_configs:
           - job_name: embedshift
-            static_configs:
-              - targets: ["127.0.0.1:{a.metrics_port}", "127.0.0.1:{b.metrics_port}"]
-                labels: {{namespace: search}}
+            file_sd_configs:
+              - files: ["{prometheus_dir / "targets.json"}"]
+                refresh_interval: 1s
         """
     )
     try:
-        with running_prometheus(prometheus_bin, scrape, tmp_path / "prometheus") as prom:
+        with running_prometheus(prometheus_bin, scrape, prometheus_dir) as prom:
             for replica in replicas:
                 state = replica.workdir / "modes.sqlite"
                 gate = gate_config(prom, str(state), str(document))
                 replica.write(qdrant_config(old_url, new_url, gate))
                 replica.start()
+            targets = [f"127.0.0.1:{replica.metrics_port}" for replica in replicas]
+            sd = [{"targets": targets, "labels": {"namespace": "search"}}]
+            (prometheus_dir / "targets.json.tmp").write_text(json.dumps(sd))
+            (prometheus_dir / "targets.json.tmp").replace(prometheus_dir / "targets.json")
             # increase() counts from a series' first scrape: let both be scraped at zero first
-            wait_for("the first scrape of both replicas", lambda: _scraped(prom, "count") == 2)
+            wait_for(
+                "the first scrape of both replicas",
+                lambda: _scraped(prom, "count") == 2 or _targets(prom),
+            )
             for replica in replicas:
                 for _ in range(PER_REPLICA):
                     search(replica, "docs")
@@ -216,6 +228,16 @@ def _passes(sidecar: Sidecar) -> bool:
     report = admin_get(sidecar, "/admin/gate")
     LAST[:] = [report]
     return bool(report["segments"]["docs"]["verdict"] == "pass")
+
+
+def _targets(prom: str) -> bool:
+    """False, keeping each scrape target's health and last error in LAST (for a failure)."""
+    with urllib.request.urlopen(f"{prom}/api/v1/targets", timeout=10) as answer:
+        active = json.load(answer)["data"]["activeTargets"]
+    LAST[:] = [
+        {key: target.get(key) for key in ("scrapeUrl", "health", "lastError")} for target in active
+    ]
+    return False
 
 
 def _scraped(prom: str, how: str = "sum") -> float:
