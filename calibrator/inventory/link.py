@@ -386,8 +386,16 @@ def _overruled(good: Evidence | None, bad: Evidence | None, value: Value, name: 
         and good.place is not None
         and set(words(good.where)) & SIMILARITY_OF_MODEL_WORDS
     )
+    # a setting named a similarity in a model's class or module (`similarity_threshold` of a
+    # speaker matcher's config, in a voice module) bounds embeddings' similarities: a model's
+    # confidence is never called one; unless a model's score is seen compared with it
+    named_similarity = bool(
+        named & SIMILARITY_OF_MODEL_WORDS
+        and not named & MODEL_NAMES
+        and not (bad is not None and bad.origin is Origin.MODEL)
+    )
     if value.origin in CONTEXTS_THAT_RULE and not (
-        value.origin is Origin.MODEL and model_similarity
+        value.origin is Origin.MODEL and (model_similarity or named_similarity)
     ):
         # unless code that compares it with a known similarity says otherwise: a model's
         # class compares embeddings too (`cosine_sim >= threshold` beside its classifier);

@@ -3056,6 +3056,40 @@ def test_a_similarity_setting_named_for_speech_is_no_model_confidence(path):
     assert set(found) == {(8, 0.5), (9, 0.45)}
 
 
+def test_a_setting_named_a_similarity_in_a_voice_config_is_the_embeddings():
+    """``similarity_threshold`` of a speaker matcher's config is a cutoff of voice embeddings.
+
+    A class about voice makes its thresholds a model's output by default (a voice activity
+    detector's probability, as ``vad_threshold`` here stays); a setting named a similarity is
+    never a model's confidence, even where nothing says what the compared ``score`` is.
+    """
+    found = scan(
+        """
+        from pydantic import BaseModel, Field
+
+        class VoiceConfig(BaseModel):
+            similarity_threshold: float = Field(default=0.75, ge=0.0, le=1.0)
+            vad_threshold: float = 0.5
+
+        class Pipeline:
+            def __init__(self, config: VoiceConfig):
+                self._config = config
+
+            def label(self, segment, encoder):
+                if segment.speech_prob < self._config.vad_threshold:
+                    return None
+                return self._match(segment.embedding, encoder, self._config.similarity_threshold)
+
+            @staticmethod
+            def _match(embedding, encoder, threshold):
+                name, score = encoder.compare(embedding)
+                return name if score >= threshold else "UNKNOWN"
+        """,
+        path="voicetag/pipeline.py",
+    )
+    assert set(found) == {(5, 0.75)}
+
+
 def test_a_ratio_of_two_scores_is_no_cutoff():
     """``result.score / existing.score > 0.95`` compares two scores with each other.
 
