@@ -71,7 +71,7 @@ from calibrator.inventory.python_origin import (
 )
 from calibrator.inventory.python_origin import origin as score_origin
 from calibrator.inventory.python_scopes import PASS_THROUGH, Scope
-from calibrator.inventory.python_values import Values
+from calibrator.inventory.python_values import UI_EVENTS, Values
 from calibrator.inventory.python_walk import Visitor
 from calibrator.inventory.sql_scan import read_sql
 from calibrator.inventory.sql_tokens import looks_like_sql
@@ -338,6 +338,8 @@ class _Scanner(Visitor, Values):
             self._written(key, numeric_string(node.args[-1]), Kind.DEFAULT, key[2:], context)
         elif callee and node.args and name not in PASS_THROUGH:
             self._positional(callee, node, context)
+        if name in UI_EVENTS:
+            self._wired(node)
         if name in _QUERY_METHODS and node.args:
             self._query_string(node.args[0])
         if name in RADIUS_ARGUMENTS and len(node.args) > RADIUS_ARGUMENTS[name]:

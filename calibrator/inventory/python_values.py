@@ -87,7 +87,37 @@ class Values:
             for inner in value.values if isinstance(value, ast.Dict) else value.elts:
                 self._written(slot, inner, kind, name, context, scope, call)
             return
+        start = widget_start(value)
+        if start is not None:  # `threshold = st.slider("Threshold", 0.0, 1.0, 0.3)`
+            self._written(slot, start, Kind.DEFAULT, name, context, scope)
+            return
         self.facts.flow(slot, scope.sources(value))
+
+    def _wired(self, node: ast.Call) -> None:
+        """A UI event that calls a function with its input widgets' values, in order.
+
+        ``button.click(find_duplicates, inputs=[threshold_slider], outputs=[gallery])``
+        (Gradio): ``find_duplicates``'s first parameter takes the slider's value.
+        """
+        fn = next((k.value for k in node.keywords if k.arg == "fn"), None)
+        inputs = next((k.value for k in node.keywords if k.arg == "inputs"), None)
+        rest = list(node.args)
+        if fn is None and rest:
+            fn = rest.pop(0)
+        if inputs is None and rest:
+            inputs = rest[0]
+        if isinstance(inputs, (ast.Name, ast.Attribute)):
+            inputs = ast.List(elts=[inputs], ctx=ast.Load())
+        if not isinstance(fn, (ast.Name, ast.Attribute)) or not isinstance(
+            inputs, (ast.List, ast.Tuple)
+        ):
+            return
+        args = tuple(tuple(self.scope.sources(element)) for element in inputs.elts)
+        if any(args):
+            callee = fn.id if isinstance(fn, ast.Name) else fn.attr
+            on_self = isinstance(fn, ast.Attribute) and isinstance(fn.value, ast.Name)
+            owner = self.scope.class_name if on_self and fn.value.id == "self" else None
+            self.facts.calls.append(Call(callee, args, owner))
 
     def _value(
         self,
@@ -165,6 +195,43 @@ class Values:
 
     def _snippet(self, line: int) -> str:
         return self.lines[line - 1].strip()[:160] if 0 < line <= len(self.lines) else ""
+
+
+UI_EVENTS = frozenset({"click", "change", "submit", "release", "input", "upload", "then"})
+"""Methods of a UI component that call a function with input widgets' values (Gradio's
+``button.click(fn, inputs=[...])``)."""
+
+WIDGET_WORDS = frozenset({"slider", "number", "spinbox", "knob"})
+"""Words of an input widget's class or function (``st.number_input``, ``gr.Slider``,
+``ipywidgets.FloatSlider``)."""
+
+WIDGET_BOUNDS = frozenset({"min_value", "max_value", "minimum", "maximum", "min", "max", "step"})
+"""Keyword arguments that bound an input widget's value."""
+
+
+def widget_start(call: ast.expr) -> ast.expr | None:
+    """The value a UI input widget starts at, which the name bound to it holds until moved.
+
+    ``st.slider("Threshold", 0.0, 1.0, 0.3)`` and ``st.number_input(label, lo, hi, value)``
+    (Streamlit: after the label, the third number), ``gr.Slider(0.8, 1.0, value=0.97)``
+    (Gradio), ``FloatSlider(value=0.5, min=0, max=1)`` (ipywidgets): a ``value`` keyword of a
+    widget, or of a call bounding it, else a slider's or number input's third number.
+    """
+    if not isinstance(call, ast.Call):
+        return None
+    named = set(words(call_name(call)))
+    start = next((k.value for k in call.keywords if k.arg == "value"), None)
+    if start is not None:
+        bounded = any(k.arg in WIDGET_BOUNDS for k in call.keywords)
+        return start if named & WIDGET_WORDS or bounded else None
+    if not named & WIDGET_WORDS:
+        return None
+    numbers = [
+        a for a in call.args if not (isinstance(a, ast.Constant) and isinstance(a.value, str))
+    ]
+    if len(numbers) >= 3 and all(literal_node(n) is not None for n in numbers[:3]):
+        return numbers[2]
+    return None
 
 
 LEVELS = 5

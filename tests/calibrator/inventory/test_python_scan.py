@@ -3090,6 +3090,77 @@ def test_a_setting_named_a_similarity_in_a_voice_config_is_the_embeddings():
     assert set(found) == {(5, 0.75)}
 
 
+def test_a_widgets_starting_value_is_the_threshold_it_feeds():
+    """A Streamlit slider's starting value passed on as a cutoff is that cutoff's default.
+
+    ``st.slider(label, min, max, value)`` (after the label, the third number) and the
+    ``value=`` of a widget bounded by ``min_value``/``max_value``: the name bound to the widget
+    holds it until a user moves it. The widget's bounds and step are a range, and a slider
+    whose value feeds no comparison (a temperature) is nobody's threshold.
+    """
+    found = scan(
+        """
+        import streamlit as st
+
+        from app.core import analyze
+
+        def main(text, llm):
+            label_threshold = st.sidebar.slider(
+                "Label threshold", min_value=0.0, max_value=1.0, value=0.3, step=0.05
+            )
+            topic_threshold = st.slider("Topic threshold", 0.0, 1.0, 0.25, 0.05)
+            temperature = st.slider("Temperature", 0.0, 2.0, 0.7)
+            st.write(llm.complete(text, temperature=temperature))
+            return analyze(text, label_threshold, topic_threshold=topic_threshold)
+        """,
+        path="app/ui.py",
+        **{
+            "app/core.py": """
+                from sklearn.metrics.pairwise import cosine_similarity
+
+                def analyze(text, label_threshold=0.2, topic_threshold=0.2):
+                    query = embed(text)
+                    similarity = cosine_similarity([query], LABEL_EMBEDDINGS)[0]
+                    labels = [n for n, sim in zip(LABELS, similarity) if sim >= label_threshold]
+                    topic_sims = cosine_similarity([query], TOPIC_EMBEDDINGS)[0]
+                    topics = [t for t, sim in zip(TOPICS, topic_sims) if sim >= topic_threshold]
+                    return labels, topics
+                """
+        },
+    )
+    assert set(found) == {(8, 0.3), (10, 0.25)}
+
+
+def test_a_gradio_sliders_value_reaches_the_function_its_event_calls():
+    """``button.click(fn, inputs=[slider])`` calls ``fn`` with the slider's value, in order."""
+    found = scan(
+        """
+        import gradio as gr
+        import numpy as np
+
+        def find_duplicates(threshold: float):
+            sims = EMB @ EMB.T
+            return np.argwhere(sims >= threshold)
+
+        def search(query, top_k, min_similarity):
+            hits = STORE.similarity_search(query, k=top_k)
+            return [h for h in hits if h.score >= min_similarity]
+
+        def build():
+            with gr.Blocks() as demo:
+                duplicates = gr.Slider(0.80, 1.0, value=0.97, step=0.01, label="Duplicates")
+                top_k = gr.Slider(1, 100, value=20, step=1, label="Max results")
+                floor = gr.Slider(0.0, 1.0, value=0.35, step=0.05, label="Min similarity")
+                query = gr.Textbox()
+                gr.Button("Scan").click(find_duplicates, inputs=[duplicates], outputs=[])
+                query.submit(fn=search, inputs=[query, top_k, floor], outputs=[])
+            return demo
+        """,
+        path="app/ui.py",
+    )
+    assert set(found) == {(15, 0.97), (17, 0.35)}
+
+
 def test_a_ratio_of_two_scores_is_no_cutoff():
     """``result.score / existing.score > 0.95`` compares two scores with each other.
 
