@@ -114,9 +114,12 @@ class Values:
             return
         args = tuple(tuple(self.scope.sources(element)) for element in inputs.elts)
         if any(args):
-            callee = fn.id if isinstance(fn, ast.Name) else fn.attr
-            on_self = isinstance(fn, ast.Attribute) and isinstance(fn.value, ast.Name)
-            owner = self.scope.class_name if on_self and fn.value.id == "self" else None
+            if isinstance(fn, ast.Name):
+                callee, owner = fn.id, None
+            else:  # `self.find_duplicates`: this class's method
+                receiver = fn.value
+                on_self = isinstance(receiver, ast.Name) and receiver.id == "self"
+                callee, owner = fn.attr, self.scope.class_name if on_self else None
             self.facts.calls.append(Call(callee, args, owner))
 
     def _value(
