@@ -388,9 +388,12 @@ def _overruled(good: Evidence | None, bad: Evidence | None, value: Value, name: 
     )
     # a setting named a similarity in a model's class or module (`similarity_threshold` of a
     # speaker matcher's config, in a voice module) bounds embeddings' similarities: a model's
-    # confidence is never called one; unless a model's score is seen compared with it
+    # confidence is never called one; unless a model's score is seen compared with it. A
+    # config file's section for a model (`generate_qa_from_examples_mapper`) shows no code:
+    # its name is all there is, and it names the model
     named_similarity = bool(
-        named & SIMILARITY_OF_MODEL_WORDS
+        value.kind is not Kind.CONFIG
+        and named & SIMILARITY_OF_MODEL_WORDS
         and not named & MODEL_NAMES
         and not (bad is not None and bad.origin is Origin.MODEL)
     )
