@@ -130,6 +130,9 @@ class FileFacts:
     returns: tuple[tuple[str, Origin], ...] = ()  # (module-level function, what it returns)
     # (path, line, column, imported function): a number compared with that function's result
     compared: tuple[tuple[str, int, int, str], ...] = ()
+    # classes of the package that parameters are annotated with (`config: FaceConfig`) and
+    # whose attributes are read through them (as `a:FaceConfig.x`)
+    annotated: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,6 +157,7 @@ class FactsBuilder:
     inherited: list[str] = field(default_factory=list)
     returns: list[tuple[str, Origin]] = field(default_factory=list)
     compared: list[tuple[str, int, int, str]] = field(default_factory=list)
+    annotated: set[str] = field(default_factory=set)
 
     def flow(self, target: str, sources: tuple[str, ...] | list[str]) -> None:
         """Record that ``target`` takes its value from each of ``sources``."""
@@ -216,6 +220,7 @@ class FactsBuilder:
             tuple(self.inherited),
             tuple(self.returns),
             tuple(self.compared),
+            tuple(sorted(self.annotated)),
         )
 
 

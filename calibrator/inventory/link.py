@@ -102,6 +102,7 @@ class Graph:
         bases: list[tuple[str, str]] = []
         inherited: set[str] = set()
         returns: dict[str, set[Origin]] = defaultdict(set)
+        annotated: set[str] = set()
         self.compared: list[tuple[str, int, int, str]] = []
         for facts in files:
             self.compared.extend(facts.compared)
@@ -110,12 +111,19 @@ class Graph:
             for function, returned in facts.returns:
                 returns[function].add(returned)
             calls.extend(facts.calls)
+            annotated.update(facts.annotated)
             bases.extend(facts.bases)
             inherited.update(facts.inherited)
             for signature in facts.signatures:
                 signatures[signature.callee].append(signature)
             for target, source in facts.flows:
                 self.sources[target].add(source)
+        # `config.threshold` read through a parameter annotated with a class of the package
+        # (`config: FaceConfig`) is that class's field; where nothing in the scan writes that
+        # field (`trigger: Trigger`, a union of classes; a base's field), any class's
+        written = {v.node for v in self.values if v.node[:2] == "a:"}
+        written |= {t for t in self.sources if t[:2] == "a:"}
+        uses = [use._replace(node=_owned(use.node, annotated, written)) for use in uses]
         self.uses = [_imported_origin(use, returns) for use in uses]
         self.returns = returns
         # functions the scan defines: their own bodies say what their parameters do
@@ -138,6 +146,13 @@ class Graph:
                     for source in sources
                     if threshold_name(slot_name(source)).strength > 0
                 )
+        self.sources = defaultdict(
+            set,
+            {
+                t: {_owned(s, annotated, written) for s in found}
+                for t, found in self.sources.items()
+            },
+        )
         self._share_attributes(bases)
         self._inherit_constructors(bases, inherited)
 
@@ -425,6 +440,14 @@ def _overruled(good: Evidence | None, bad: Evidence | None, value: Value, name: 
     if bad is not None and bad.origin in (Origin.COUNT, Origin.OTHER):
         return good is None or good.where.startswith("'")
     return bad is not None
+
+
+def _owned(slot: str, annotated: set[str], written: set[str]) -> str:
+    """``a:*.x`` for ``a:Owner.x`` of an annotated class where nothing writes that field."""
+    if slot[:2] != "a:" or slot[:4] == "a:*." or slot in written:
+        return slot
+    owner, _, name = slot[2:].rpartition(".")
+    return f"a:*.{name}" if owner in annotated and name not in ("", "*") else slot
 
 
 def _vetoed(name: str) -> bool:

@@ -24,9 +24,19 @@ class Imports:
         self.string_names: set[str] = set()  # names bound to string-similarity libraries
         self.lexical_names: set[str] = set()  # TF-IDF and BM25 builders (`TfidfVectorizer`)
         self.builds_models = True  # whether a class may build a classifier (the text says)
+        self.own_classes: set[str] = set()  # classes of this package: defined here, imported
+        self.package = ""  # the first folder of the file's path: its top-level package
+        self.annotated: set[str] = set()  # own classes read through annotated parameters
 
-    def scan(self, tree: ast.Module) -> None:
-        """Record the module's import statements (also under ``if`` and ``try``)."""
+    def scan(self, tree: ast.Module, path: str = "") -> None:
+        """Record the module's import statements (also under ``if`` and ``try``).
+
+        ``path`` (relative to the scanned root) names the file's top-level package: what is
+        imported from it (``from WhoSpoke.config import FaceConfig``), or relatively, is the
+        package's own, as are the module's own classes.
+        """
+        self.package = path.split("/", 1)[0] if "/" in path else ""
+        self.own_classes.update(s.name for s in tree.body if isinstance(s, ast.ClassDef))
         pending: list[ast.stmt] = list(tree.body)
         while pending:  # module-level statements, in `if` and `try` too; not in functions
             node = pending.pop()
@@ -56,6 +66,10 @@ class Imports:
         )
         if isinstance(node, ast.ImportFrom):
             self.imported.update(alias.asname or alias.name for alias in node.names)
+            if node.level or (self.package and (node.module or "").split(".")[0] == self.package):
+                self.own_classes.update(
+                    alias.asname or alias.name for alias in node.names if alias.name[:1].isupper()
+                )
             library = library_of_module(node.module or "")
             if library:
                 for alias in node.names:

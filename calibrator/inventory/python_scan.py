@@ -103,6 +103,7 @@ def scan_python(source: str, path: str, *, include_tests: bool = False) -> FileS
             return FileScan(errors=(error,))
         scanner = _Scanner(source, path, tree, include_tests=include_tests)
         scanner.visit(tree)
+    scanner.facts.annotated = scanner.imports.annotated
     scanned = FileScan(tuple(scanner.findings), (), scanner.facts.build())
     # the scanner's handlers are its own bound methods: a reference cycle that would keep the
     # syntax tree alive until the cycle collector ran (off while a batch is scanned)
@@ -170,7 +171,7 @@ class _Scanner(Visitor, Values):
         self.path = path
         self.include_tests = include_tests
         self.imports = Imports()
-        self.imports.scan(tree)
+        self.imports.scan(tree, path)
         self.imports.builds_models = any(word in source for word in _BUILDS_MODELS)
         self.module = Scope.module(tree, path, self.imports)
         self.scopes: list[Scope] = [self.module]

@@ -221,7 +221,34 @@ class Scope:
             and (owner.id in ("self", "cls") or self._own_instance(owner.id))
         ):
             return f"a:{self.class_name}.{node.attr}"
+        if isinstance(owner, ast.Name):
+            annotated = self._annotated_class(owner.id)
+            if annotated is not None:  # `config: FaceConfig`, then `config.strict_threshold`
+                return f"a:{annotated}.{node.attr}"
         return f"a:*.{node.attr}"
+
+    def _annotated_class(self, name: str) -> str | None:
+        """The class of this package a parameter of the enclosing function is annotated with.
+
+        ``def match(faces, config: FaceConfig)``: ``config.strict_threshold`` is that class's
+        field, not any class's attribute of that name. A class from elsewhere (a library's
+        ``DictConfig``) says nothing of where its attributes are written.
+        """
+        scope = self.function_scope()
+        if scope is None or scope.kind != "function" or name not in scope.params:
+            return None
+        function = scope.node
+        if not isinstance(function, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            return None
+        arguments = function.args
+        for argument in (*arguments.posonlyargs, *arguments.args, *arguments.kwonlyargs):
+            if argument.arg == name:
+                owner = _class_of(argument.annotation)
+                if owner not in self.imports.own_classes:
+                    return None
+                self.imports.annotated.add(owner)  # the linker checks the class has fields
+                return owner
+        return None
 
     def _own_instance(self, name: str) -> bool:
         """Whether ``name`` is bound to a new instance of this class in a method of it.
@@ -459,3 +486,27 @@ def _named_in(node: ast.AST) -> set[str]:
         elif isinstance(inner, ast.Attribute):
             found.add(inner.attr)
     return found
+
+
+def _class_of(annotation: ast.expr | None) -> str | None:
+    """The class an annotation names: ``FaceConfig``, ``"FaceConfig"``, ``FaceConfig | None``."""
+    if isinstance(annotation, ast.Name):
+        return annotation.id
+    if isinstance(annotation, ast.Attribute):
+        return annotation.attr
+    if isinstance(annotation, ast.Constant) and isinstance(annotation.value, str):
+        return annotation.value.strip() or None
+    if isinstance(annotation, ast.Subscript) and _last_name(annotation.value) == "Optional":
+        return _class_of(annotation.slice)
+    if isinstance(annotation, ast.BinOp) and isinstance(annotation.op, ast.BitOr):
+        for side in (annotation.left, annotation.right):
+            if not (isinstance(side, ast.Constant) and side.value is None):
+                return _class_of(side)
+    return None
+
+
+def _last_name(node: ast.expr) -> str:
+    """The last name of ``Optional`` or ``typing.Optional``."""
+    if isinstance(node, ast.Name):
+        return node.id
+    return node.attr if isinstance(node, ast.Attribute) else ""

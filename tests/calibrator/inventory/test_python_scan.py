@@ -3161,6 +3161,60 @@ def test_a_gradio_sliders_value_reaches_the_function_its_event_calls():
     assert set(found) == {(15, 0.97), (17, 0.35)}
 
 
+@pytest.mark.parametrize(
+    "imported", ["from .config import FaceConfig", "from app.config import FaceConfig"]
+)
+def test_a_parameter_annotated_with_the_packages_class_reads_that_class_field(imported):
+    """``config: FaceConfig``, then ``best_distance <= config.strict_threshold``: FaceConfig's.
+
+    An attribute read through any object might be any class's (``obj.threshold``), so a
+    comparison with a score that says little reaches no class's field of that name; a
+    parameter annotated with a class of the package says whose field it is. A library's
+    class (``DictConfig``) says nothing of where its attributes are written, nor does an alias
+    of several classes (``Trigger``).
+    """
+    found = scan(
+        """
+        from pydantic import BaseModel
+
+        class FaceConfig(BaseModel):
+            strict_threshold: float = 0.60
+            retries: int = 3
+
+        class ReaderConfig(BaseModel):
+            strict_threshold: float = 0.25
+
+        class IntentTrigger(BaseModel):
+            threshold: float = 0.7
+
+        class KeywordTrigger(BaseModel):
+            words: list[str] = []
+
+        Trigger = IntentTrigger | KeywordTrigger
+        """,
+        path="app/config.py",
+        **{
+            "app/face.py": f"""
+                from omegaconf import DictConfig
+                {imported.replace("FaceConfig", "FaceConfig, Trigger")}
+
+                def match(faces, references, config: FaceConfig, other: DictConfig):
+                    for face in faces:
+                        best_distance = min(distance(face, r) for r in references)
+                        if best_distance <= config.strict_threshold:
+                            yield face
+                        if best_distance <= other.strict_threshold:
+                            yield None
+
+                def fires(trigger: Trigger, intent, embed):
+                    return cosine_similarity(embed(intent), embed(trigger.text)) > trigger.threshold
+                """
+        },
+    )
+    # a union of classes (`Trigger`) writes no field: its reads stand for any class's
+    assert set(found) == {(5, 0.6), (12, 0.7)}
+
+
 def test_a_ratio_of_two_scores_is_no_cutoff():
     """``result.score / existing.score > 0.95`` compares two scores with each other.
 
