@@ -30,6 +30,12 @@ DEFERRED = frozenset({"to_thread", "run_in_executor", "run_sync", "submit"})
 """Calls that run the function they are given elsewhere (a thread, an executor) and return
 what it returns: ``loop.run_in_executor(None, model.predict, x)`` is the model's."""
 
+COROUTINE_RUNNERS = frozenset(
+    {"run", "run_until_complete", "run_async", "run_sync", "run_coroutine_threadsafe", "wait_for"}
+)
+"""Calls that run the coroutine they are given and return its result (``asyncio.run``, a
+project's ``run_async`` bridge from synchronous code)."""
+
 READ_THROUGH = PASS_THROUGH | ACCESSORS
 """Calls whose result is what they are given or called on: no step back when followed."""
 
@@ -302,6 +308,9 @@ def _call_origin(scope: Scope, call: ast.Call, depth: int, seen: set[str], line:
     found = _returned_origin(scope, call, depth, seen)
     if found is not Origin.UNKNOWN:
         return found
+    if name in COROUTINE_RUNNERS and call.args and isinstance(call.args[0], ast.Call):
+        # `run_async(do_search())`, `asyncio.run(index.search(q))`: what the coroutine returns
+        return follow(scope, call.args[0], depth, seen, line)
     if name in DEFERRED:
         return _deferred_origin(scope, call, depth, seen, line)
     func = call.func
@@ -407,6 +416,14 @@ def _returned_origin(scope: Scope, call: ast.Call, depth: int, seen: set[str]) -
     func = call.func
     if isinstance(func, ast.Name):
         candidates = [d for d in scope.definitions.get(func.id, []) if d[0] is None]
+        nested = _nested_definition(scope, func.id)
+        if nested is not None:  # `async def do_search(): ...` inside the caller
+            key = f"def:{id(nested[1])}"
+            if key not in seen:
+                seen.add(key)
+                found = _returned(nested[0].child_function(nested[1]), nested[1], depth, seen)
+                if found is not Origin.UNKNOWN:
+                    return found
     elif (
         isinstance(func, ast.Attribute)
         and isinstance(func.value, ast.Name)
@@ -431,6 +448,27 @@ def _returned_origin(scope: Scope, call: ast.Call, depth: int, seen: set[str]) -
         if found is not Origin.UNKNOWN:
             return found
     return Origin.UNKNOWN
+
+
+def _nested_definition(
+    scope: Scope, name: str
+) -> tuple[Scope, ast.FunctionDef | ast.AsyncFunctionDef] | None:
+    """A function ``name`` defined in the body of the function around ``scope``, and that scope."""
+    outer = scope.function_scope()
+    if outer is None or outer.kind != "function":
+        return None
+    pending = list(getattr(outer.node, "body", []))
+    while pending:
+        statement = pending.pop()
+        if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            if statement.name == name:
+                return outer, statement
+        elif not isinstance(statement, ast.ClassDef):
+            for field in ("body", "orelse", "finalbody"):
+                pending.extend(getattr(statement, field, ()))
+            for handler in getattr(statement, "handlers", ()):
+                pending.extend(handler.body)
+    return None
 
 
 def _returned(

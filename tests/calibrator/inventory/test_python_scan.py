@@ -3215,6 +3215,32 @@ def test_a_parameter_annotated_with_the_packages_class_reads_that_class_field(im
     assert set(found) == {(5, 0.6), (12, 0.7)}
 
 
+def test_a_coroutine_run_from_synchronous_code_returns_what_it_returns():
+    """``run_async(do_search())``, ``do_search`` defined in the caller: a search's results.
+
+    A UI's synchronous handler runs an asynchronous search through a bridge; the results'
+    scores are the search's, so its ``min_confidence`` is a similarity cutoff, while the
+    same name compared with what a classifier's coroutine returns stays the model's.
+    """
+    found = scan(
+        """
+        import asyncio
+
+        def search_tools(query, min_confidence: float = 0.3):
+            async def do_search():
+                return await index.search(query=query, top_k=5)
+
+            results = run_async(do_search())
+            return [r for r in results if r.score >= min_confidence]
+
+        def label(text, min_confidence: float = 0.8):
+            predicted = asyncio.run(classifier.apredict(text))
+            return [p for p in predicted if p.score >= min_confidence]
+        """
+    )
+    assert set(found) == {(4, 0.3)}
+
+
 def test_a_ratio_of_two_scores_is_no_cutoff():
     """``result.score / existing.score > 0.95`` compares two scores with each other.
 
