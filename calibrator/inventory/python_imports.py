@@ -48,6 +48,19 @@ class Imports:
                 for handler in getattr(node, "handlers", ()):
                     pending.extend(handler.body)
 
+    def scan_lazy_lexical(self, tree: ast.Module) -> None:
+        """Record the TF-IDF and BM25 builders functions import for themselves.
+
+        ``def _sklearn_matrix(texts): from sklearn.feature_extraction.text import
+        TfidfVectorizer``: an optional dependency imported where it is used still makes the
+        module's cosines lexical. The scanner calls this only where the text names one.
+        """
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom | ast.Import) and node.col_offset > 0:
+                self.lexical_names.update(
+                    a.asname or a.name for a in node.names if set(words(a.name)) & LEXICAL_CONTEXTS
+                )
+
     def only_library(self) -> str | None:
         """The file's one known library, when it imports exactly one."""
         libraries = set(self.names.values())

@@ -173,6 +173,8 @@ class _Scanner(Visitor, Values):
         self.imports = Imports()
         self.imports.scan(tree, path)
         self.imports.builds_models = any(word in source for word in _BUILDS_MODELS)
+        if "Tfidf" in source:  # imported lazily, inside the function that builds the vectors
+            self.imports.scan_lazy_lexical(tree)
         self.module = Scope.module(tree, path, self.imports)
         self.scopes: list[Scope] = [self.module]
         self.findings: list[Finding] = []

@@ -3457,6 +3457,32 @@ def test_cutoffs_of_a_module_that_scores_by_tfidf_alone_are_lexical(vectorize, r
     assert set(found) == reported
 
 
+def test_a_tfidf_builder_imported_inside_a_function_makes_the_module_lexical():
+    """``from sklearn... import TfidfVectorizer`` inside the function that needs it.
+
+    An optional dependency is often imported lazily; the module still scores by term weights,
+    so its duplicate cutoff bounds a keyword score, as with the import at the top.
+    """
+    found = scan(
+        """
+        import numpy as np
+
+        SIMILARITY_THRESHOLD = 0.45
+
+        def similarity_matrix(texts):
+            from sklearn.feature_extraction.text import TfidfVectorizer
+            from sklearn.metrics.pairwise import cosine_similarity
+
+            return cosine_similarity(TfidfVectorizer().fit_transform(texts))
+
+        def duplicates(texts, threshold=SIMILARITY_THRESHOLD):
+            matrix = similarity_matrix(texts)
+            return np.argwhere(matrix >= threshold)
+        """
+    )
+    assert found == {}
+
+
 def test_a_cosine_in_a_lexical_scorer_is_a_keyword_score():
     """A ``_LexicalScorer``'s cosine of TF-IDF vectors bounds no embeddings.
 
