@@ -27,6 +27,7 @@ class Imports:
         self.own_classes: set[str] = set()  # classes of this package: defined here, imported
         self.package = ""  # the first folder of the file's path: its top-level package
         self.annotated: set[str] = set()  # own classes read through annotated parameters
+        self.aliases: dict[str, str] = {}  # `from m import f as g`: g -> f
 
     def scan(self, tree: ast.Module, path: str = "") -> None:
         """Record the module's import statements (also under ``if`` and ``try``).
@@ -79,6 +80,7 @@ class Imports:
         )
         if isinstance(node, ast.ImportFrom):
             self.imported.update(alias.asname or alias.name for alias in node.names)
+            self.aliases.update((a.asname, a.name) for a in node.names if a.asname)
             if node.level or (self.package and (node.module or "").split(".")[0] == self.package):
                 self.own_classes.update(
                     alias.asname or alias.name for alias in node.names if alias.name[:1].isupper()

@@ -279,7 +279,10 @@ class Scope:
         """The name a call's parameters are shared under (``super().__init__``: the base)."""
         func = call.func
         if isinstance(func, ast.Name):
-            return self.class_name if func.id == "cls" and self.class_name else func.id
+            if func.id == "cls" and self.class_name:
+                return self.class_name
+            # `from .use_cases import process_orphans as process_orphans_use_case`
+            return self.imports.aliases.get(func.id, func.id)
         if isinstance(func, ast.Attribute):
             owner = func.value
             if (

@@ -3241,6 +3241,29 @@ def test_a_coroutine_run_from_synchronous_code_returns_what_it_returns():
     assert set(found) == {(4, 0.3)}
 
 
+def test_a_function_imported_under_another_name_takes_its_keywords():
+    """``from app.core import link as link_use_case``: its keywords are ``link``'s parameters."""
+    found = scan(
+        """
+        from app.core import link as link_use_case
+
+        PARENT_LINK_THRESHOLD = 0.55
+
+        def handle(note):
+            return link_use_case(note, parent_link_threshold=PARENT_LINK_THRESHOLD, retries=2)
+        """,
+        path="app/server.py",
+        **{
+            "app/core.py": """
+                def link(note, parent_link_threshold, retries):
+                    best_score = max(cosine(note.vector, p.vector) for p in PARENTS)
+                    return best_score >= parent_link_threshold
+                """
+        },
+    )
+    assert set(found) == {(4, 0.55)}
+
+
 def test_a_ratio_of_two_scores_is_no_cutoff():
     """``result.score / existing.score > 0.95`` compares two scores with each other.
 
