@@ -80,6 +80,10 @@ from calibrator.inventory.vocabulary import COMPUTING_WORDS, SETTINGS_WORDS, THR
 _QUERY_METHODS = frozenset({"query", "filter", "where", "eval"})
 RADIUS_ARGUMENTS = {"range_search": 1}
 """Search calls that take their cutoff by position: faiss's ``range_search(x, radius)``."""
+CLUSTERING_CALLS = frozenset({"DBSCAN", "dbscan", "OPTICS", "HDBSCAN"})
+"""Density clustering (scikit-learn, hdbscan), whose radius bounds the distance of neighbours."""
+CLUSTERING_RADII = frozenset({"eps", "max_eps", "cluster_selection_epsilon"})
+"""The keyword arguments of :data:`CLUSTERING_CALLS` that are a radius."""
 BEST_OF = frozenset({"min", "max", "amin", "amax", "nanmin", "nanmax"})
 """Calls that pick the best of several scores (``min(distances)``, ``np.max(sims)``)."""
 
@@ -347,6 +351,8 @@ class _Scanner(Visitor, Values):
             self._query_string(node.args[0])
         if name in RADIUS_ARGUMENTS and len(node.args) > RADIUS_ARGUMENTS[name]:
             self._radius(node, node.args[RADIUS_ARGUMENTS[name]])
+        if name in CLUSTERING_CALLS:
+            self._clustering_radius(node)
         self.generic_visit(node)
 
     def _radius(self, node: ast.Call, radius: ast.expr) -> None:
@@ -366,6 +372,36 @@ class _Scanner(Visitor, Values):
                 node.lineno, call_name(node),
             )  # fmt: skip
             self.facts.uses.append(use)
+
+    def _clustering_radius(self, node: ast.Call) -> None:
+        """``DBSCAN(eps=eps, metric="cosine")``: the radius is a cosine distance between vectors.
+
+        Density clustering by cosine distance runs on embeddings (a 2-D projection is
+        clustered by euclidean distance): points within ``eps`` of each other are neighbours,
+        so ``eps`` is a distance cutoff of the model's, wherever it is written.
+        """
+        metric = next((k.value for k in node.keywords if k.arg == "metric"), None)
+        if not (isinstance(metric, ast.Constant) and metric.value in ("cosine", "angular")):
+            return
+        # in a module that clusters TF-IDF vectors, the cosine distances are term weights'
+        lexical = self.scope.context_origin in (Origin.KEYWORD, Origin.STRING)
+        origin = self.scope.context_origin if lexical else Origin.SIMILARITY
+        for keyword in node.keywords:
+            if keyword.arg not in CLUSTERING_RADII:
+                continue
+            literal = literal_node(keyword.value)
+            if literal is not None:  # this call's own radius, not every call's `eps`
+                slot = f"c:{self.path}:{literal.lineno}:{literal.col_offset + 1}"
+                self._value(slot, literal, Kind.KEYWORD, keyword.arg, self.scope.words, node)
+                slots = [slot]
+            else:
+                slots = self.scope.sources(keyword.value)
+            for slot in slots:
+                use = Use(
+                    slot, Direction.BELOW, Metric.DISTANCE, origin, self.path, node.lineno,
+                    f"{call_name(node)}({keyword.arg})",
+                )  # fmt: skip
+                self.facts.uses.append(use)
 
     def visit_dict(self, node: ast.Dict) -> None:
         call = next((p for p in reversed(self.stack) if isinstance(p, ast.Call)), None)

@@ -3264,6 +3264,50 @@ def test_a_function_imported_under_another_name_takes_its_keywords():
     assert set(found) == {(4, 0.55)}
 
 
+def test_a_density_clusterings_cosine_radius_is_a_distance_cutoff():
+    """``dbscan(X=vectors, eps=topic_merge_delta, metric="cosine")``: neighbours within eps.
+
+    The radius of density clustering by cosine distance bounds the distance of two vectors,
+    wherever it is written (a constructor's default here, passed through a method). A radius
+    in a 2-D projection (euclidean, the default) is none of the model's, nor is one call's
+    radius any other call's.
+    """
+    found = scan(
+        """
+        from sklearn.cluster import DBSCAN, dbscan
+
+        class Topics:
+            def __init__(self, docs, topic_merge_delta=0.1, map_eps=0.3):
+                self.topic_merge_delta = topic_merge_delta
+                self._deduplicate(topic_merge_delta)
+                self.labels = DBSCAN(eps=map_eps).fit_predict(self.projected)
+
+            def _deduplicate(self, topic_merge_delta):
+                _, labels = dbscan(X=self.vectors, eps=topic_merge_delta, metric="cosine")
+                return labels
+
+        def cluster(embeddings):
+            return DBSCAN(eps=0.25, min_samples=2, metric="cosine").fit_predict(embeddings)
+        """
+    )
+    assert set(found) == {(5, 0.1), (15, 0.25)}
+
+
+def test_a_cosine_radius_over_tfidf_vectors_is_lexical():
+    """The same clustering of TF-IDF vectors by cosine distance compares term weights."""
+    found = scan(
+        """
+        def cluster_keywords(keywords, eps=0.4):
+            from sklearn.cluster import DBSCAN
+            from sklearn.feature_extraction.text import TfidfVectorizer
+
+            matrix = TfidfVectorizer(ngram_range=(1, 2)).fit_transform(keywords)
+            return DBSCAN(eps=eps, min_samples=1, metric="cosine").fit_predict(matrix)
+        """
+    )
+    assert found == {}
+
+
 def test_a_ratio_of_two_scores_is_no_cutoff():
     """``result.score / existing.score > 0.95`` compares two scores with each other.
 
