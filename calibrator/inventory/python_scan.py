@@ -345,6 +345,11 @@ class _Scanner(Visitor, Values):
             self._written(key, numeric_string(node.args[-1]), Kind.DEFAULT, key[2:], context)
         elif callee and node.args and name not in PASS_THROUGH:
             self._positional(callee, node, context)
+        self._known_call(node, name)
+        self.generic_visit(node)
+
+    def _known_call(self, node: ast.Call, name: str) -> None:
+        """Calls whose meaning is known by name: UI events, SQL, range searches, clustering."""
         if name in UI_EVENTS:
             self._wired(node)
         if name in _QUERY_METHODS and node.args:
@@ -353,7 +358,6 @@ class _Scanner(Visitor, Values):
             self._radius(node, node.args[RADIUS_ARGUMENTS[name]])
         if name in CLUSTERING_CALLS:
             self._clustering_radius(node)
-        self.generic_visit(node)
 
     def _radius(self, node: ast.Call, radius: ast.expr) -> None:
         """``index.range_search(x, threshold)``: faiss keeps what is within the radius.
