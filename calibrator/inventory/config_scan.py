@@ -36,6 +36,14 @@ _JSON_TOKEN = re.compile(
 Entry = tuple[tuple[str, ...], float, int]  # key path, value, line
 
 
+def _named_keys(keys: tuple[str, ...]) -> tuple[str, ...]:
+    """A key path without its trailing numeric keys (the levels of a map)."""
+    end = len(keys)
+    while end and keys[end - 1].lstrip("-").isdigit():
+        end -= 1
+    return keys[:end]
+
+
 def config_format(path: PurePath) -> str | None:
     """``toml``, ``yaml``, ``json``, ``ini`` or ``env`` for a config file name, else ``None``."""
     name = path.name.lower()
@@ -70,7 +78,11 @@ def scan_config(text: str, path: str, fmt: str) -> FileScan:
     place = tuple(
         w for part in (*PurePath(path).parent.parts, PurePath(path).stem) for w in words(part)
     )
-    for keys, value, line in entries:
+    for path_keys, value, line in entries:
+        # a map of levels (`score_thresholds: {1: 0.5, 2: 0.6}`): the numbers' name is the map's
+        keys = _named_keys(path_keys)
+        if not keys:
+            continue
         section = tuple(w for key in keys[:-1] for w in words(key))
         if any(names_embedding_model(key) for key in keys[:-1]):
             # `{"laion/larger_clap_general": {"threshold": 0.1446}}`: that model's cutoff

@@ -56,6 +56,25 @@ def test_yaml_marks_and_quoted_numbers():
     assert found[(4, 0.35)].direction is Direction.BELOW
 
 
+@pytest.mark.parametrize("fmt", ["yaml", "json"])
+def test_a_map_of_levels_under_a_threshold_key_is_that_keys(fmt):
+    """``score_thresholds: {1: 0.5, 2: 0.6}``: a cutoff per level, named by the map.
+
+    The numbers' own keys are levels (``1``, ``2``), which name nothing; the map's name says
+    what they are, as a list's would.
+    """
+    text = {
+        "yaml": """
+        retrieval:
+          score_thresholds: {1: 0.5, 2: 0.6}
+          retries: {1: 3, 2: 5}
+        """,
+        "json": '{"retrieval": {\n  "score_thresholds": {"1": 0.5, "2": 0.6},\n'
+        '  "retries": {"1": 3, "2": 5}}}',
+    }[fmt]
+    assert set(scan(text, fmt)) == {(2, 0.5), (2, 0.6)}
+
+
 def test_a_section_for_a_model_makes_its_keys_that_models():
     """``process.image_aesthetics_filter.min_score`` bounds an aesthetics model's score.
 
