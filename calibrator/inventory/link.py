@@ -223,7 +223,7 @@ class Graph:
             if slot.startswith("g:") and slot[2:].isupper():
                 self.sources[f"a:*.{slot[2:]}"].add(slot)
         for value in self.values:
-            if value.kind is Kind.CONFIG:
+            if value.kind is Kind.CONFIG or _default_settings(value):
                 self.sources[f"a:*.{value.node[2:]}"].add(value.node)
 
     def seeds(self) -> list[tuple[str, Evidence, bool]]:
@@ -442,12 +442,28 @@ def _overruled(good: Evidence | None, bad: Evidence | None, value: Value, name: 
     return bad is not None
 
 
+def _default_settings(value: Value) -> bool:
+    """A key of a dict in a settings module (``settings/defaults.py``), a config file's twin.
+
+    ``DEFAULTS = {"extract": {"embedding_threshold": 0.80}}`` is loaded into the settings
+    object that code reads as ``config.extract.embedding_threshold``.
+    """
+    if value.kind is not Kind.KEYWORD or value.node[:2] != "k:":
+        return False
+    place = {w for part in value.path.split("/") for w in words(part.removesuffix(".py"))}
+    return bool(place & DEFAULTS_MODULE_WORDS)
+
+
 def _owned(slot: str, annotated: set[str], written: set[str]) -> str:
     """``a:*.x`` for ``a:Owner.x`` of an annotated class where nothing writes that field."""
     if slot[:2] != "a:" or slot[:4] == "a:*." or slot in written:
         return slot
     owner, _, name = slot[2:].rpartition(".")
     return f"a:*.{name}" if owner in annotated and name not in ("", "*") else slot
+
+
+DEFAULTS_MODULE_WORDS = frozenset({"defaults", "default", "settings", "config", "configs", "conf"})
+"""Words of a module's path that make its dicts settings (``settings/defaults.py``)."""
 
 
 def _vetoed(name: str) -> bool:

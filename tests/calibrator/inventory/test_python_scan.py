@@ -3308,6 +3308,32 @@ def test_a_cosine_radius_over_tfidf_vectors_is_lexical():
     assert found == {}
 
 
+def test_a_settings_modules_defaults_dict_is_read_as_attributes():
+    """``DEFAULTS = {"extract": {"embedding_threshold": 0.80}}`` in ``settings/defaults.py``.
+
+    A settings package loads its defaults dict into the object the code reads as
+    ``config.extract.embedding_threshold``, as it would a config file; a dict elsewhere (a
+    report's figures) is no setting read that way.
+    """
+    resolve = """
+        def resolve(entities, config):
+            for a, b in pairs(entities):
+                if cosine_similarity(a.vector, b.vector) >= config.extract.embedding_threshold:
+                    yield a, b
+        """
+    defaults = """
+        DEFAULTS = {
+            "extract": {
+                "embedding_threshold": 0.80,
+            },
+        }
+        """
+    assert set(scan(defaults, path="kg/settings/defaults.py", **{"kg/resolve.py": resolve})) == {
+        (4, 0.8)
+    }
+    assert scan(defaults, path="kg/report/figures.py", **{"kg/resolve.py": resolve}) == {}
+
+
 def test_a_ratio_of_two_scores_is_no_cutoff():
     """``result.score / existing.score > 0.95`` compares two scores with each other.
 
