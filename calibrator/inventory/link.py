@@ -328,7 +328,11 @@ class Graph:
                     or (
                         source.startswith("g:")
                         and source_name.isupper()
-                        and threshold_name(name).strength > 0
+                        and (
+                            threshold_name(name).strength > 0
+                            # `t = DUP_MIN_COSINE.get(kind)`: a constant named a bound
+                            or threshold_name(source_name).strength > 0
+                        )
                     )
                 ):
                     pending.append((source, onward, good))

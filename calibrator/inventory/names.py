@@ -11,7 +11,7 @@ import re
 from bisect import bisect_right
 from dataclasses import dataclass
 from functools import lru_cache
-from itertools import accumulate
+from itertools import accumulate, pairwise
 
 from calibrator.inventory import vocabulary
 from calibrator.inventory.findings import Direction, Metric
@@ -154,7 +154,7 @@ def threshold_name(identifier: str, context: tuple[str, ...] = ()) -> ThresholdN
     )
     has_score = any(w in SCORE_WORDS for w in name_words)
     # `min_similarity`, and `SIMILARITY_MIN` / `score_max` (the bound written last)
-    bound = next((w for w in (name_words[0], name_words[-1]) if w in BOUNDS), None)
+    bound = _bound_word(name_words, kind=kind)
     metric = metric_of(name_words)
     if bound is not None and has_score:
         direction = Direction.ABOVE if bound.startswith("min") else Direction.BELOW
@@ -180,6 +180,20 @@ def threshold_name(identifier: str, context: tuple[str, ...] = ()) -> ThresholdN
         }.get(context_metric, Direction.UNKNOWN)
         return ThresholdName(0.55, context_metric, context_direction)
     return ThresholdName(0.3, Metric.UNKNOWN, Direction.UNKNOWN)
+
+
+def _bound_word(name_words: tuple[str, ...], *, kind: bool) -> str | None:
+    """The bound a name puts on a score: ``min_similarity``, ``SIMILARITY_MIN``, ``score_max``.
+
+    Written first or last, or inside the name before a score word (``dup_min_cosine``,
+    ``faq_min_score``), unless the name says whose score that is (``kind``: a keyword search's
+    ``fts_fast_path_min_score``, ``bm25_min_score``).
+    """
+    bound = next((w for w in (name_words[0], name_words[-1]) if w in BOUNDS), None)
+    if bound is None and not kind:
+        pairs = pairwise(name_words)
+        bound = next((w for w, after in pairs if w in BOUNDS and after in SCORE_WORDS), None)
+    return bound
 
 
 def _limit(name_words: tuple[str, ...], metric: Metric) -> ThresholdName:

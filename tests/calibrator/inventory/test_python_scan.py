@@ -3334,6 +3334,33 @@ def test_a_settings_modules_defaults_dict_is_read_as_attributes():
     assert scan(defaults, path="kg/report/figures.py", **{"kg/resolve.py": resolve}) == {}
 
 
+def test_a_constant_named_a_bound_reaches_a_local_that_names_nothing():
+    """``t = DUP_MIN_COSINE.get(kind)``, then ``best_cos < t``: the constant is the cutoff.
+
+    A bound of a score written inside a name (``dup_min_cosine``, not only ``min_cosine``)
+    names a threshold, and a module's constant so named is followed through a local called
+    ``t``; a running best score would not be, and a bound of a full-text search's score
+    (``FTS_MIN_SCORE``) is the keyword search's.
+    """
+    found = scan(
+        """
+        DUP_MIN_COSINE = {"text": 0.95, "pdf": 0.9}
+        FTS_MIN_SCORE = 0.5
+
+        def same(kind, best_cos, mean_cos):
+            t = DUP_MIN_COSINE.get(kind)
+            if t is None or best_cos < t or mean_cos < t:
+                return False
+            return True
+
+        def fast_path(hits):
+            floor = FTS_MIN_SCORE
+            return [h for h in hits if h.cos >= floor]
+        """
+    )
+    assert set(found) == {(2, 0.95), (2, 0.9)}
+
+
 def test_a_ratio_of_two_scores_is_no_cutoff():
     """``result.score / existing.score > 0.95`` compares two scores with each other.
 
