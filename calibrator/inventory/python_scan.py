@@ -70,7 +70,7 @@ from calibrator.inventory.python_origin import (
     self_product,
 )
 from calibrator.inventory.python_origin import origin as score_origin
-from calibrator.inventory.python_scopes import PASS_THROUGH, Scope
+from calibrator.inventory.python_scopes import PASS_THROUGH, Scope, getter_default
 from calibrator.inventory.python_values import UI_EVENTS, Values
 from calibrator.inventory.python_walk import Visitor
 from calibrator.inventory.sql_scan import read_sql
@@ -341,8 +341,9 @@ class _Scanner(Visitor, Values):
             self._written(f"a:*.{name}", default, Kind.DEFAULT, name, context, call=node)
         name = call_name(node)
         key = self.scope.getter_key(node)
-        if key is not None and len(node.args) >= 2:
-            self._written(key, numeric_string(node.args[-1]), Kind.DEFAULT, key[2:], context)
+        fallback = getter_default(node) if key is not None else None
+        if key is not None and fallback is not None:
+            self._written(key, numeric_string(fallback), Kind.DEFAULT, key[2:], context)
         elif callee and node.args and name not in PASS_THROUGH:
             self._positional(callee, node, context)
         self._known_call(node, name)

@@ -304,6 +304,11 @@ class Scope:
         """
         name = call_name(call)
         args = call.args
+        if _sectioned(call):  # `cfg.getfloat("rag", "similarity_threshold", fallback=0.72)`
+            option = args[1]
+            assert isinstance(option, ast.Constant)
+            assert isinstance(option.value, str)
+            return f"k:{option.value}"
         # `os.getenv`, and a project's own `_env_float("BOUNDARY_THRESHOLD", 0.5)`
         if args and (name in GETTERS or "env" in words(name)):
             key = args[0]
@@ -338,7 +343,7 @@ class Scope:
         if isinstance(expr, ast.Call):
             getter = self.getter_key(expr)
             if getter is not None:
-                default = expr.args[-1] if len(expr.args) >= 2 else None
+                default = getter_default(expr)
                 return [getter, *(self.sources(default) if default is not None else [])]
             name = call_name(expr)
             found = []
@@ -513,3 +518,30 @@ def _last_name(node: ast.expr) -> str:
     if isinstance(node, ast.Name):
         return node.id
     return node.attr if isinstance(node, ast.Attribute) else ""
+
+
+SECTIONED_GETTERS = frozenset({"getfloat", "getint"})
+"""``configparser``'s typed getters, which read an option of a section (and a project's
+``_getfloat(section, option, default)`` around them)."""
+
+
+def _sectioned(call: ast.Call) -> bool:
+    """``cfg.getfloat("rag", "similarity_threshold", ...)``: a section, then an option."""
+    args = call.args
+    return (
+        call_name(call).lstrip("_") in SECTIONED_GETTERS
+        and len(args) >= 2
+        and all(isinstance(a, ast.Constant) and isinstance(a.value, str) for a in args[:2])
+    )
+
+
+def getter_default(call: ast.Call) -> ast.expr | None:
+    """The default a getter falls back to: its last argument, or a section getter's third.
+
+    ``cfg.get("KEY", 0.7)``, ``os.getenv("X", "0.8")``; ``cfg.getfloat(section, option,
+    fallback=0.72)`` and ``_getfloat(section, option, 0.72)``.
+    """
+    if _sectioned(call):
+        fallback = next((k.value for k in call.keywords if k.arg == "fallback"), None)
+        return call.args[2] if len(call.args) > 2 else fallback
+    return call.args[-1] if len(call.args) >= 2 else None

@@ -3361,6 +3361,44 @@ def test_a_constant_named_a_bound_reaches_a_local_that_names_nothing():
     assert set(found) == {(2, 0.95), (2, 0.9)}
 
 
+def test_an_ini_options_fallback_is_that_options_default():
+    """``_getfloat("rag", "similarity_threshold", 0.72)``: a section, an option, a fallback.
+
+    ``configparser``'s typed getters (and a project's helper around them) read the option of
+    a section: the number is that option's default, as ``cfg.get("KEY", 0.7)``'s is its key's;
+    the section's name is no key.
+    """
+    found = scan(
+        """
+        import configparser
+
+        class QA:
+            def __init__(self, similarity_threshold: float = 0.5):
+                self.similarity_threshold = similarity_threshold
+
+            @classmethod
+            def from_ini(cls, path):
+                cfg = configparser.ConfigParser()
+                cfg.read(path)
+
+                def _getfloat(section, option, default):
+                    return cfg.getfloat(section, option, fallback=default)
+
+                return cls(
+                    similarity_threshold=_getfloat("rag", "similarity_threshold", 0.72),
+                    temperature=cfg.getfloat("llm", "temperature", fallback=0.5),
+                    top_k=cfg.getint("rag", "top_k", fallback=4),
+                )
+
+            def retrieve(self, query):
+                hits = self.store.similarity_search_with_score(query)
+                return [h for h, score in hits if score >= self.similarity_threshold]
+        """
+    )
+    assert set(found) == {(5, 0.5), (17, 0.72)}
+    assert found[(17, 0.72)].kind is Kind.DEFAULT
+
+
 def test_a_ratio_of_two_scores_is_no_cutoff():
     """``result.score / existing.score > 0.95`` compares two scores with each other.
 
