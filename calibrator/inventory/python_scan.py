@@ -55,6 +55,7 @@ from calibrator.inventory.python_exprs import (
     literal_node,
     number,
     numeric_string,
+    root_name,
     score_expr,
     value_name,
 )
@@ -429,6 +430,54 @@ class _Scanner(Visitor, Values):
                 self._compared(node, op, score_side, value_side, on_left=on_left)
         self.generic_visit(node)
 
+    def _set_in_constructor(self, expr: ast.expr) -> bool:
+        """``self.gallery_dupe_cos``, set in ``__init__`` from a setting: no second score.
+
+        An attribute named like a score (``dupe_cos``) that the constructor takes from a
+        literal, a parameter or a config getter (``float(cfg.get("gallery_dupe_cos", 0.995))``)
+        is a bound that scores are compared with.
+        """
+        if not (
+            isinstance(expr, ast.Attribute)
+            and isinstance(expr.value, ast.Name)
+            and expr.value.id == "self"
+        ):
+            return False
+        owner = next((s.node for s in reversed(self.scopes) if s.kind == "class"), None)
+        init = next(
+            (
+                s for s in getattr(owner, "body", [])
+                if isinstance(s, ast.FunctionDef) and s.name == "__init__"
+            ),
+            None,
+        )  # fmt: skip
+        if init is None:
+            return False
+        params = {name for name, _, _ in parameters(init.args)}
+        for node in ast.walk(init):
+            if isinstance(node, ast.Assign):
+                targets, value = node.targets, node.value
+            elif isinstance(node, ast.AnnAssign) and node.value is not None:
+                targets, value = [node.target], node.value
+            else:
+                continue
+            if not any(
+                isinstance(t, ast.Attribute) and t.attr == expr.attr and root_name(t) == "self"
+                for t in targets
+            ):
+                continue
+            while (
+                isinstance(value, ast.Call) and call_name(value) in ("float", "int") and value.args
+            ):
+                value = value.args[0]
+            if (
+                literal_node(value) is not None
+                or (isinstance(value, ast.Name) and value.id in params)
+                or (isinstance(value, ast.Call) and self.scope.getter_key(value) is not None)
+            ):
+                return True
+        return False
+
     def _seeded_best(self, best: ast.expr, score: ast.expr, line: int) -> bool:
         """Whether a running best score starts from a threshold (``best_sim = threshold``).
 
@@ -549,6 +598,7 @@ class _Scanner(Visitor, Values):
             score_expr(value_side) is not None
             and not self.scope.is_parameter(value_side)
             and not _configured(value_side)
+            and not self._set_in_constructor(value_side)
             and not self._seeded_best(value_side, score_side, node.lineno)
         ):
             return  # two scores compared (a running best), unless one is a setting

@@ -3399,6 +3399,32 @@ def test_an_ini_options_fallback_is_that_options_default():
     assert found[(17, 0.72)].kind is Kind.DEFAULT
 
 
+def test_a_score_named_attribute_the_constructor_sets_from_config_is_a_bound():
+    """``cos_max < self.gallery_dupe_cos``: two score names, but one is a setting.
+
+    An attribute named like a score that ``__init__`` takes from a config getter, a literal or
+    a parameter is the bound scores are compared with; one a method keeps as the best score
+    seen so far (``self.best_cos = cos``) is a second score, and no cutoff.
+    """
+    found = scan(
+        """
+        import numpy as np
+
+        class WorkingMemory:
+            def __init__(self, cfg):
+                self.gallery_dupe_cos = float(cfg.get("gallery_dupe_cos", 0.995))
+                self.best_cos = 0.0
+
+            def update(self, gallery, e):
+                cos_max = float(np.max(gallery @ e))
+                if cos_max > self.best_cos:
+                    self.best_cos = cos_max
+                return cos_max < self.gallery_dupe_cos
+        """
+    )
+    assert set(found) == {(6, 0.995)}
+
+
 def test_a_ratio_of_two_scores_is_no_cutoff():
     """``result.score / existing.score > 0.95`` compares two scores with each other.
 
