@@ -258,6 +258,21 @@ def slot_name(node: str) -> str:
     return rest.rsplit(".", 1)[-1] if node.startswith(("p:", "a:")) else rest
 
 
+SPARSE_PARTNERS = frozenset(
+    {"vector", "vectors", "vec", "embedding", "embeddings", "embed", "encoder", "encoding",
+     "index", "retriever", "retrieval", "search", "splade", "model", "matrix", "scorer",
+     "clustering", "cluster", "clusterer"}
+)  # fmt: skip
+"""Words that make ``sparse`` mean sparse vectors (a lexical index), not a sparse selection
+(``_select_sparse_frames``)."""
+
+
+def _lexical(present: set[str], lexical_words: frozenset[str]) -> bool:
+    """Whether the words say lexical scoring: ``bm25``, ``tfidf``, or ``sparse`` vectors."""
+    found = present & lexical_words
+    return bool(found) and (found != {"sparse"} or bool(present & SPARSE_PARTNERS))
+
+
 def classify(name_words: tuple[str, ...] | list[str]) -> Origin:
     """The origin the words of a call's name (or receiver) say: string, keyword, similarity...
 
@@ -268,7 +283,7 @@ def classify(name_words: tuple[str, ...] | list[str]) -> Origin:
     present |= {w[1:] for w in name_words if w[:1] == "a" and w[1:] in SIMILARITY_SOURCES}
     if present & STRING_SOURCES:
         return Origin.STRING
-    if present & KEYWORD_SOURCES:
+    if _lexical(present, KEYWORD_SOURCES):
         return Origin.KEYWORD
     if present & SIMILARITY_SOURCES:
         return Origin.SIMILARITY
@@ -290,7 +305,7 @@ def origin_of_context(context: tuple[str, ...], *, evaluation: bool = False) -> 
     present = set(context)
     if present & STRING_SOURCES:
         return Origin.STRING
-    if present & LEXICAL_CONTEXTS:
+    if _lexical(present, LEXICAL_CONTEXTS):
         return Origin.KEYWORD
     if present & MODEL_CONTEXTS:
         return Origin.MODEL

@@ -3425,6 +3425,38 @@ def test_a_score_named_attribute_the_constructor_sets_from_config_is_a_bound():
     assert set(found) == {(6, 0.995)}
 
 
+def test_a_sparse_selection_of_frames_is_no_sparse_vector():
+    """``_select_sparse_frames`` picks few frames by the cosine distance of their embeddings.
+
+    ``sparse`` says lexical where it names sparse vectors (a ``SparseEncoder``, a
+    ``ClusteringAlgoSparse`` over TF-IDF matrices); a sparse selection of frames compares
+    embeddings like any other code.
+    """
+    found = scan(
+        """
+        import numpy as np
+
+        class FrameSelector:
+            def _select_sparse_frames(self, frames, semantic_threshold=0.25):
+                kept = [frames[0]]
+                for frame in frames[1:]:
+                    semantic_distance = 1.0 - float(np.dot(kept[-1].embedding, frame.embedding))
+                    if semantic_distance >= semantic_threshold:
+                        kept.append(frame)
+                return kept
+
+        class ClusteringAlgoSparse:
+            def __init__(self, threshold=0.65):
+                self.t = threshold
+
+            def add(self, vectors, index):
+                distances = 1 - (vectors @ index.T).toarray()
+                return np.where(distances.min(axis=1) < self.t)
+        """
+    )
+    assert set(found) == {(5, 0.25)}
+
+
 def test_a_ratio_of_two_scores_is_no_cutoff():
     """``result.score / existing.score > 0.95`` compares two scores with each other.
 
