@@ -38,6 +38,7 @@ from calibrator.inventory.vocabulary import (
     OUTCOME_WORDS,
     RETRIEVAL_CONTEXTS,
     SIMILARITY_SOURCES,
+    SPARSE_PARTNERS,
     STRING_SOURCES,
 )
 
@@ -256,15 +257,6 @@ def slot_name(node: str) -> str:
         return node.rsplit(":", 1)[1]
     rest = node[2:]
     return rest.rsplit(".", 1)[-1] if node.startswith(("p:", "a:")) else rest
-
-
-SPARSE_PARTNERS = frozenset(
-    {"vector", "vectors", "vec", "embedding", "embeddings", "embed", "encoder", "encoding",
-     "index", "retriever", "retrieval", "search", "splade", "model", "matrix", "scorer",
-     "clustering", "cluster", "clusterer"}
-)  # fmt: skip
-"""Words that make ``sparse`` mean sparse vectors (a lexical index), not a sparse selection
-(``_select_sparse_frames``)."""
 
 
 def _lexical(present: set[str], lexical_words: frozenset[str]) -> bool:

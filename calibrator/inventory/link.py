@@ -44,6 +44,7 @@ from calibrator.inventory.names import (
     words,
 )
 from calibrator.inventory.vocabulary import (
+    DEFAULTS_MODULE_WORDS,
     MODEL_CONTEXTS,
     MODEL_NAMES,
     SIMILARITY_OF_MODEL_WORDS,
@@ -464,10 +465,6 @@ def _owned(slot: str, annotated: set[str], written: set[str]) -> str:
         return slot
     owner, _, name = slot[2:].rpartition(".")
     return f"a:*.{name}" if owner in annotated and name not in ("", "*") else slot
-
-
-DEFAULTS_MODULE_WORDS = frozenset({"defaults", "default", "settings", "config", "configs", "conf"})
-"""Words of a module's path that make its dicts settings (``settings/defaults.py``)."""
 
 
 def _vetoed(name: str) -> bool:

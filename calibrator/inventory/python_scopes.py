@@ -23,7 +23,7 @@ from calibrator.inventory.python_bindings import (
     parameters,
     statement_bindings,
 )
-from calibrator.inventory.python_exprs import FIELD_CALLS, call_name, score_expr
+from calibrator.inventory.python_exprs import FIELD_CALLS, call_name, score_expr, value_name
 from calibrator.inventory.python_imports import Imports
 from calibrator.inventory.vocabulary import (
     CLASSIFIER_CALLS,
@@ -498,26 +498,17 @@ def _named_in(node: ast.AST) -> set[str]:
 
 def _class_of(annotation: ast.expr | None) -> str | None:
     """The class an annotation names: ``FaceConfig``, ``"FaceConfig"``, ``FaceConfig | None``."""
-    if isinstance(annotation, ast.Name):
-        return annotation.id
-    if isinstance(annotation, ast.Attribute):
-        return annotation.attr
+    if annotation is None:
+        return None
     if isinstance(annotation, ast.Constant) and isinstance(annotation.value, str):
         return annotation.value.strip() or None
-    if isinstance(annotation, ast.Subscript) and _last_name(annotation.value) == "Optional":
+    if isinstance(annotation, ast.Subscript) and value_name(annotation.value) == "Optional":
         return _class_of(annotation.slice)
     if isinstance(annotation, ast.BinOp) and isinstance(annotation.op, ast.BitOr):
         for side in (annotation.left, annotation.right):
             if not (isinstance(side, ast.Constant) and side.value is None):
                 return _class_of(side)
-    return None
-
-
-def _last_name(node: ast.expr) -> str:
-    """The last name of ``Optional`` or ``typing.Optional``."""
-    if isinstance(node, ast.Name):
-        return node.id
-    return node.attr if isinstance(node, ast.Attribute) else ""
+    return value_name(annotation)  # `FaceConfig`, `config.FaceConfig`
 
 
 SECTIONED_GETTERS = frozenset({"getfloat", "getint"})

@@ -549,6 +549,17 @@ SETTINGS_WORDS = frozenset(
     {"config", "configs", "cfg", "conf", "settings", "setting", "options", "opts", "params"}
 )
 """Words of an object that holds settings (``retrieval_config.relevance_score``)."""
+DEFAULTS_MODULE_WORDS = frozenset({"defaults", "default", "settings", "config", "configs", "conf"})
+"""Words of a module's path that make its dicts settings (``settings/defaults.py``); narrower
+than :data:`SETTINGS_WORDS`, since a module named ``params`` or ``options`` holds many dicts
+that are no settings object's."""
+SPARSE_PARTNERS = frozenset(
+    {"vector", "vectors", "vec", "embedding", "embeddings", "embed", "encoder", "encoding",
+     "index", "retriever", "retrieval", "search", "splade", "model", "matrix", "scorer",
+     "clustering", "cluster", "clusterer"}
+)  # fmt: skip
+"""Words that make ``sparse`` mean sparse vectors (a lexical index), not a sparse selection
+(``_select_sparse_frames``)."""
 TOLERANCE_WORDS = frozenset({"tol", "tolerance", "eps", "epsilon", "atol", "rtol"})
 """Names of numerical tolerances: compared with a score (``abs(cos - 1) < eps``), still no
 cutoff that a new embedding model moves."""
