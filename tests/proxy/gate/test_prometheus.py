@@ -39,11 +39,14 @@ def gate_config(prometheus: str, state: str, thresholds: str) -> str:
     ``thresholds``: the document publishing labelled quality, divergence and a score band.
     """
     # every mirror must become a comparison: a busy CI machine once held a shadow answer past
-    # the default 2 s and a replica never reached its count, which this test does not measure
+    # the default 2 s, and another let mirrors pile up past the default in-flight bound (15 of
+    # a replica's 60 dropped as saturated), and a replica never reached its count, which this
+    # test does not measure
     return textwrap.dedent(
         f"""
         [shadow]
         timeout_s = 30.0
+        max_in_flight = 1000
         [thresholds]
         path = "{thresholds}"
         [gate]
