@@ -9,6 +9,9 @@ following a score back), :func:`definitions_of` every function and method of a m
 from __future__ import annotations
 
 import ast
+from typing import Any
+
+from calibrator.inventory.python_walk import LEAVES, child_fields
 
 Function = ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda
 Definition = tuple[ast.ClassDef | None, ast.FunctionDef | ast.AsyncFunctionDef]
@@ -57,16 +60,35 @@ def target_names(target: ast.expr) -> list[str]:
 
 
 def own_nodes(root: ast.AST) -> list[ast.AST]:
-    """Nodes of a scope's body, not entering nested functions, lambdas or classes."""
+    """Nodes of a scope's body, not entering nested functions, lambdas or classes.
+
+    Leaves (names, literals, markers) and fields that hold no nodes are left out
+    (:mod:`python_walk`'s tables): what binds a name is a statement, a comprehension, a
+    ``with`` item or a walrus, never a leaf. This runs for every scope of every file.
+    """
     out: list[ast.AST] = []
-    pending: list[ast.AST] = list(ast.iter_child_nodes(root))
+    pending: list[ast.AST] = _children(root)
+    scopes = SCOPES
     while pending:
         node = pending.pop()
         out.append(node)
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)):
-            continue
-        pending.extend(ast.iter_child_nodes(node))
+        if type(node) not in scopes:
+            pending.extend(_children(node))
     return out
+
+
+def _children(node: ast.AST) -> list[ast.AST]:
+    """A node's children that are not leaves, in field order (``ast.iter_child_nodes``')."""
+    out: list[ast.AST] = []
+    kind: type = type(node)
+    for name in child_fields(kind):
+        value: Any = getattr(node, name, None)
+        out += [c for c in (value if type(value) is list else (value,)) if type(c) not in LEAVES]
+    return out
+
+
+SCOPES = frozenset({ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda})
+"""Nodes that open a scope of their own: :func:`own_nodes` does not enter them."""
 
 
 def statement_bindings(root: ast.AST) -> tuple[set[str], set[str], set[str]]:  # noqa: C901, PLR0912 - one branch per statement kind

@@ -6,6 +6,7 @@ import ast
 
 from calibrator.inventory.names import library_of_module, words
 from calibrator.inventory.python_exprs import call_name, root_name
+from calibrator.inventory.python_walk import walk
 from calibrator.inventory.vocabulary import (
     KNOWN_KEYWORDS,
     LEXICAL_CONTEXTS,
@@ -56,7 +57,7 @@ class Imports:
         TfidfVectorizer``: an optional dependency imported where it is used still makes the
         module's cosines lexical. The scanner calls this only where the text names one.
         """
-        for node in ast.walk(tree):
+        for node in walk(tree):
             if isinstance(node, ast.ImportFrom | ast.Import) and node.col_offset > 0:
                 self.lexical_names.update(
                     a.asname or a.name for a in node.names if set(words(a.name)) & LEXICAL_CONTEXTS

@@ -15,6 +15,7 @@ from calibrator.inventory.findings import Metric
 from calibrator.inventory.names import metric_of, words
 from calibrator.inventory.python_exprs import call_name
 from calibrator.inventory.python_scopes import PASS_THROUGH, Scope
+from calibrator.inventory.python_walk import walk
 from calibrator.inventory.vocabulary import SCORE_WORDS, SEARCH_SOURCES, SPECIFIC_WORDS
 
 DEPTH = 6
@@ -86,7 +87,7 @@ def from_search(scope: Scope, expr: ast.expr, depth: int = 4) -> bool:
     for _ in range(depth):
         following: list[tuple[ast.expr, int]] = []
         for part, line in pending:
-            for node in ast.walk(part):
+            for node in walk(part):
                 if isinstance(node, ast.Call) and set(words(call_name(node))) & SEARCH_SOURCES:
                     return True
                 if isinstance(node, ast.Name):
@@ -122,7 +123,7 @@ def imported_callee(scope: Scope, expr: ast.expr) -> str | None:
         line, expr = before[-1]
     imported = {
         node.func.id
-        for node in ast.walk(expr)
+        for node in walk(expr)
         if isinstance(node, ast.Call)
         and isinstance(node.func, ast.Name)
         and node.func.id in scope.imports.imported
@@ -199,7 +200,7 @@ def _binop_origin(scope: Scope, expr: ast.BinOp, depth: int, seen: set[str], lin
 
 def _reads_scores(expr: ast.expr) -> bool:
     """Whether ``expr`` reads something named as scores (``sum(distances)``, ``total_sim``)."""
-    for node in ast.walk(expr):
+    for node in walk(expr):
         name = node.id if isinstance(node, ast.Name) else getattr(node, "attr", None)
         if isinstance(name, str) and metric_of(words(name)) is not Metric.UNKNOWN:
             return True
@@ -262,7 +263,7 @@ def _annotation_origin(function: ast.AST, name: str) -> Origin | None:
 
 def _other_branch(function: ast.AST, name: str, line: int) -> ast.expr | None:
     """What ``name`` is bound to in the other branch of the ``if`` that binds it at ``line``."""
-    for node in ast.walk(function):
+    for node in walk(function):
         if not isinstance(node, ast.If) or not node.orelse:
             continue
         body, orelse = _bound_in(node.body, name), _bound_in(node.orelse, name)
@@ -528,7 +529,7 @@ def percent_scale(scope: Scope, expr: ast.expr, depth: int = 3) -> float:
     """
     around = scope.function_scope()
     line = getattr(expr, "lineno", 0)
-    for node in ast.walk(expr):
+    for node in walk(expr):
         if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mult):
             for side in (node.left, node.right):
                 if isinstance(side, ast.Constant) and side.value in (100, 100.0):
@@ -571,5 +572,5 @@ def _computes(element: ast.expr) -> bool:
     """
     return any(
         isinstance(node, ast.Call) and set(words(call_name(node))) & SPECIFIC_WORDS
-        for node in ast.walk(element)
+        for node in walk(element)
     )

@@ -73,7 +73,7 @@ from calibrator.inventory.python_origin import (
 from calibrator.inventory.python_origin import origin as score_origin
 from calibrator.inventory.python_scopes import PASS_THROUGH, Scope, getter_default
 from calibrator.inventory.python_values import UI_EVENTS, Values
-from calibrator.inventory.python_walk import Visitor
+from calibrator.inventory.python_walk import Visitor, walk
 from calibrator.inventory.sql_scan import read_sql
 from calibrator.inventory.sql_tokens import looks_like_sql
 from calibrator.inventory.vocabulary import COMPUTING_WORDS, SETTINGS_WORDS, THRESHOLD_WORDS
@@ -454,7 +454,7 @@ class _Scanner(Visitor, Values):
         if init is None:
             return False
         params = {name for name, _, _ in parameters(init.args)}
-        for node in ast.walk(init):
+        for node in walk(init):
             if isinstance(node, ast.Assign):
                 targets, value = node.targets, node.value
             elif isinstance(node, ast.AnnAssign) and node.value is not None:
@@ -734,7 +734,7 @@ class _Scanner(Visitor, Values):
         except SyntaxError:
             self._sql(node.value, node.lineno)
             return
-        for inner in ast.walk(expression):
+        for inner in walk(expression):
             if isinstance(inner, ast.Compare):
                 ast.increment_lineno(inner, node.lineno - 1)
                 self.visit_compare(inner)
@@ -810,7 +810,7 @@ def _unread(function: ast.FunctionDef | ast.AsyncFunctionDef, name: str, owner: 
         return False
     kept: set[str] = set()
     for statement in body:
-        for node in ast.walk(statement):
+        for node in walk(statement):
             if isinstance(node, ast.Name) and node.id == name and isinstance(node.ctx, ast.Load):
                 if not _kept_private(statement, name, kept):
                     return False
@@ -820,7 +820,7 @@ def _unread(function: ast.FunctionDef | ast.AsyncFunctionDef, name: str, owner: 
         return True
     return not any(
         isinstance(node, ast.Attribute) and node.attr in kept and isinstance(node.ctx, ast.Load)
-        for node in ast.walk(owner)
+        for node in walk(owner)
     )
 
 

@@ -25,6 +25,7 @@ from calibrator.inventory.python_bindings import (
 )
 from calibrator.inventory.python_exprs import FIELD_CALLS, call_name, score_expr, value_name
 from calibrator.inventory.python_imports import Imports
+from calibrator.inventory.python_walk import walk
 from calibrator.inventory.vocabulary import (
     CLASSIFIER_CALLS,
     DENSE_MODULE_WORDS,
@@ -429,7 +430,7 @@ class Scope:
         before = [value for at, value in scope.assigned().get(name, []) if at <= line]
         return bool(before) and any(
             isinstance(c, ast.Call) and isinstance(c.func, ast.Name) and c.func.id in ("len", "sum")
-            for c in ast.walk(before[-1])
+            for c in walk(before[-1])
         )
 
 
@@ -446,7 +447,7 @@ def _built_model(node: ast.ClassDef) -> Origin:
         if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef)) and statement.name in (
             "__init__", "__post_init__", "setup", "load", "_load_model",
         ):  # fmt: skip
-            for inner in ast.walk(statement):
+            for inner in walk(statement):
                 if isinstance(inner, ast.ImportFrom) and set(words(inner.module or "")) & (
                     STRING_SOURCES
                 ):
@@ -480,13 +481,13 @@ def _embeds(names: set[str], said: frozenset[str] = EMBEDDING_WORDS) -> bool:
 
 def _names_used(node: ast.AST) -> set[str]:
     """The names a class's or function's code reads or binds (``fuzz``, ``TfidfVectorizer``)."""
-    return {n.id for n in ast.walk(node) if isinstance(n, ast.Name)}
+    return {n.id for n in walk(node) if isinstance(n, ast.Name)}
 
 
 def _named_in(node: ast.AST) -> set[str]:
     """The names, parameters and attributes a class's code uses."""
     found: set[str] = set()
-    for inner in ast.walk(node):
+    for inner in walk(node):
         if isinstance(inner, ast.Name):
             found.add(inner.id)
         elif isinstance(inner, ast.arg):

@@ -9,7 +9,8 @@ parents of the node being visited on :attr:`Visitor.stack`.
 from __future__ import annotations
 
 import ast
-from collections.abc import Callable
+from collections import deque
+from collections.abc import Callable, Iterator
 from functools import cache
 from typing import Any
 
@@ -75,3 +76,36 @@ class Visitor:
                 else:
                     handler(child)
         stack.pop()
+
+
+MARKERS = frozenset({"ctx", "id", "attr", "arg", "name", "module", "level", "kind", "n", "s", "tag",
+                     "type_comment", "is_async", "conversion"})  # fmt: skip
+"""Fields that hold names, flags and ``Load``/``Store`` markers: :func:`walk` yields none."""
+
+
+@cache
+def walked_fields(kind: type) -> tuple[str, ...]:
+    """The fields of a node type that :func:`walk` enters (all but :data:`MARKERS`)."""
+    fields: tuple[str, ...] = getattr(kind, "_fields", ())
+    return tuple(f for f in fields if f not in MARKERS)
+
+
+def walk(node: ast.AST) -> Iterator[ast.AST]:
+    """``ast.walk``, breadth first in the same order, without the context markers.
+
+    About twice as fast (no generator per node for its fields and children): the scanner
+    walks expressions and function bodies many times per file.
+    """
+    pending = deque([node])
+    take = pending.popleft
+    extend = pending.extend
+    while pending:
+        node = take()
+        yield node
+        kind: type = type(node)
+        for name in walked_fields(kind):
+            value = getattr(node, name, None)
+            if type(value) is list:
+                extend([v for v in value if isinstance(v, ast.AST)])
+            elif isinstance(value, ast.AST):
+                pending.append(value)
