@@ -236,7 +236,11 @@ def library_of_module(module: str) -> str | None:
 _INTERESTING = (
     "score", "simil", "distanc", "_dist", "dist_", "dists", "maxdist", "mindist", "relevan",
     "cosin", "cos_", "_cos", "cossim", "thresh", "cutoff", "certainty", "<=>", "<->", "<#>",
+    " @ ",
 )  # fmt: skip
+"""What marks a line as one that can hold a threshold or a score: the vocabulary's words,
+pgvector's operators, and a matrix product (``a @ b``: dot products, spaced as PEP 8 writes
+it; a decorator's ``@`` starts its line with no space after)."""
 
 
 def interesting_lines(text: str) -> list[int]:

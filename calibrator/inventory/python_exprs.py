@@ -16,6 +16,10 @@ _PASS_THROUGH_CALLS = frozenset(
     {"float", "abs", "round", "max", "min", "mean", "median", "item", "amax", "amin", "tolist",
      "array", "asarray", "tensor", "as_tensor"}
 )  # fmt: skip
+CONVERSIONS = frozenset(
+    {"float", "round", "item", "tolist", "squeeze", "cpu", "numpy", "detach", "asarray"}
+)
+"""Calls that change a number's type or place, not what it is (``float(a @ b)``, ``x.item()``)."""
 _NOT_SCORE_CALLS = frozenset(
     {"len", "sum", "count", "numel", "size", "sorted", "list", "range", "enumerate", "type"}
 )

@@ -47,6 +47,7 @@ from calibrator.inventory.names import (
 from calibrator.inventory.python_bindings import parameters
 from calibrator.inventory.python_compare import judge_literal, outcome_name
 from calibrator.inventory.python_exprs import (
+    CONVERSIONS,
     FIELD_CALLS,
     ScoreExpr,
     call_name,
@@ -892,6 +893,11 @@ def _computed_similarity(expr: ast.expr) -> bool:
         return False
     if isinstance(expr, ast.BinOp):
         return isinstance(expr.op, ast.MatMult)
+    if isinstance(expr, ast.Call) and call_name(expr) in CONVERSIONS:
+        # `float(embs[i] @ embs[j])`, `(a @ b).item()`: the product converted
+        func = expr.func
+        inner = [*expr.args, *([func.value] if isinstance(func, ast.Attribute) else [])]
+        return any(_computed_similarity(a) for a in inner)
     if isinstance(expr, ast.Call) and len(expr.args) >= 2:
         return bool(set(words(call_name(expr))) & COMPUTING_WORDS)
     return False

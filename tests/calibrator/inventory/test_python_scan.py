@@ -2909,6 +2909,36 @@ def test_a_similarity_computed_in_the_comparison_bounds_whatever_it_is_compared_
     assert set(found) == {(5, 0.85), (13, 0.85)}
 
 
+def test_a_similarity_computed_in_the_comparison_counts_when_converted():
+    """``float(embs[i] @ embs[j]) >= MIRROR``: a conversion (``float``, ``.item()``) hides nothing.
+
+    The product converted to a Python number is still the cosine of two embeddings; a vector's
+    squared length converted is still no similarity.
+    """
+    found = scan(
+        """
+        import itertools
+
+        MIRROR = 0.72
+        NEAR = 0.9
+        LONG = 4.0
+
+        def mirrored(conditions, embs):
+            for (i, a), (j, b) in itertools.combinations(enumerate(conditions), 2):
+                if float(embs[i] @ embs[j]) >= MIRROR and a != b:
+                    yield a, b
+
+        def near(left, right):
+            return (left @ right).item() > NEAR
+
+        def long(v):
+            return float(v @ v) > LONG
+        """,
+        path="router/lint.py",
+    )
+    assert set(found) == {(4, 0.72), (5, 0.9)}
+
+
 def test_a_vectors_length_is_no_similarity_whatever_vector_says():
     """``np.dot(c, c)`` and ``xp_vector_norm(x)`` are lengths: what bounds them is no cutoff.
 
