@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from calibrator.inventory.findings import Direction, Metric
 from calibrator.inventory.names import is_score_like, metric_of, words
+from calibrator.inventory.python_walk import walk
 from calibrator.inventory.vocabulary import NOT_SCORE_ATTRIBUTES
 
 _PASS_THROUGH_CALLS = frozenset(
@@ -252,3 +253,12 @@ def numeric_string(node: ast.expr) -> ast.expr:
             return node
         return ast.copy_location(ast.Constant(value), node)
     return node
+
+
+def reads_scores(expr: ast.expr) -> bool:
+    """Whether ``expr`` reads something named as scores (``sum(distances)``, ``total_sim``)."""
+    for node in walk(expr):
+        name = node.id if isinstance(node, ast.Name) else getattr(node, "attr", None)
+        if isinstance(name, str) and metric_of(words(name)) is not Metric.UNKNOWN:
+            return True
+    return False

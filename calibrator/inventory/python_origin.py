@@ -11,9 +11,8 @@ from __future__ import annotations
 import ast
 
 from calibrator.inventory.facts import NOT_SIMILARITY, Origin, classify
-from calibrator.inventory.findings import Metric
-from calibrator.inventory.names import metric_of, words
-from calibrator.inventory.python_exprs import call_name
+from calibrator.inventory.names import words
+from calibrator.inventory.python_exprs import call_name, reads_scores
 from calibrator.inventory.python_scopes import PASS_THROUGH, Scope
 from calibrator.inventory.python_walk import walk
 from calibrator.inventory.vocabulary import SCORE_WORDS, SEARCH_SOURCES, SPECIFIC_WORDS
@@ -193,18 +192,9 @@ def _binop_origin(scope: Scope, expr: ast.BinOp, depth: int, seen: set[str], lin
     if left is not Origin.UNKNOWN:
         return left
     right = follow(scope, expr.right, depth, seen, line)
-    if isinstance(expr.op, ast.Div) and right is Origin.COUNT and _reads_scores(expr.left):
+    if isinstance(expr.op, ast.Div) and right is Origin.COUNT and reads_scores(expr.left):
         return Origin.UNKNOWN  # `sum(distances) / len(distances)`: a mean, not a count
     return right
-
-
-def _reads_scores(expr: ast.expr) -> bool:
-    """Whether ``expr`` reads something named as scores (``sum(distances)``, ``total_sim``)."""
-    for node in walk(expr):
-        name = node.id if isinstance(node, ast.Name) else getattr(node, "attr", None)
-        if isinstance(name, str) and metric_of(words(name)) is not Metric.UNKNOWN:
-            return True
-    return False
 
 
 def _name_origin(scope: Scope, name: str, depth: int, seen: set[str], line: int) -> Origin:

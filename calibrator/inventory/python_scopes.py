@@ -23,7 +23,13 @@ from calibrator.inventory.python_bindings import (
     parameters,
     statement_bindings,
 )
-from calibrator.inventory.python_exprs import FIELD_CALLS, call_name, score_expr, value_name
+from calibrator.inventory.python_exprs import (
+    FIELD_CALLS,
+    call_name,
+    reads_scores,
+    score_expr,
+    value_name,
+)
 from calibrator.inventory.python_imports import Imports
 from calibrator.inventory.python_walk import walk
 from calibrator.inventory.vocabulary import (
@@ -422,15 +428,24 @@ class Scope:
         """Whether ``name``, as read at ``line``, is bound from counts (``len(a) / len(b)``).
 
         Its latest binding before ``line`` decides: ``scores = 1 - distances`` compared, then
-        ``scores = csr_matrix(..., shape=(len(ids), n))`` later, is no ratio of counts.
+        ``scores = csr_matrix(..., shape=(len(ids), n))`` later, is no ratio of counts; nor is
+        a mean of scores (``sum(similarity_scores) / len(similarity_scores)``).
         """
         scope = self.function_scope()
         if scope is None:
             return False
         before = [value for at, value in scope.assigned().get(name, []) if at <= line]
-        return bool(before) and any(
+        if not before:
+            return False
+        latest = before[-1]
+        if any(
+            isinstance(c, ast.BinOp) and isinstance(c.op, ast.Div) and reads_scores(c.left)
+            for c in walk(latest)
+        ):
+            return False  # `sum(similarities) / len(similarities)`: a mean of scores
+        return any(
             isinstance(c, ast.Call) and isinstance(c.func, ast.Name) and c.func.id in ("len", "sum")
-            for c in walk(before[-1])
+            for c in walk(latest)
         )
 
 

@@ -2939,6 +2939,36 @@ def test_a_similarity_computed_in_the_comparison_counts_when_converted():
     assert set(found) == {(4, 0.72), (5, 0.9)}
 
 
+def test_a_mean_of_similarities_is_no_ratio_of_counts():
+    """``sum(similarity_scores) / len(similarity_scores)`` is a mean similarity, not a share.
+
+    A checker that calls an answer reliable when the mean pairwise similarity of its samples
+    clears ``threshold``: the default is a similarity cutoff. A share of counts compared with
+    a threshold (``len(kept) / len(all)``) still bounds no similarity.
+    """
+    found = scan(
+        """
+        class Checker:
+            def __init__(self, similarity_fn, threshold: float = 0.75, share: float = 0.6):
+                self._similarity_fn = similarity_fn
+                self.threshold = threshold
+                self.share = share
+
+            def check(self, answers):
+                similarity_scores = self._similarity_fn(answers[:-1], answers[1:])
+                consistency_score = (
+                    sum(similarity_scores) / len(similarity_scores) if similarity_scores else 0.0
+                )
+                agreeing = [a for a in answers if a]
+                agreement_score = len(agreeing) / len(answers)
+                return consistency_score >= self.threshold, agreement_score >= self.share
+        """,
+        path="checker/core.py",
+    )
+    assert set(found) == {(3, 0.75)}
+    assert found[(3, 0.75)].direction is Direction.ABOVE
+
+
 def test_a_vectors_length_is_no_similarity_whatever_vector_says():
     """``np.dot(c, c)`` and ``xp_vector_norm(x)`` are lengths: what bounds them is no cutoff.
 
