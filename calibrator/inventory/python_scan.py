@@ -86,6 +86,10 @@ CLUSTERING_CALLS = frozenset({"DBSCAN", "dbscan", "OPTICS", "HDBSCAN"})
 """Density clustering (scikit-learn, hdbscan), whose radius bounds the distance of neighbours."""
 CLUSTERING_RADII = frozenset({"eps", "max_eps", "cluster_selection_epsilon"})
 """The keyword arguments of :data:`CLUSTERING_CALLS` that are a radius."""
+_OPPOSITE = {Direction.ABOVE: Direction.BELOW, Direction.BELOW: Direction.ABOVE}
+TREE_CUTS = frozenset({"fcluster", "fclusterdata"})
+"""SciPy's cuts of a hierarchical clustering: ``t`` (the second argument) is the greatest
+distance within a cluster where ``criterion="distance"``."""
 BEST_OF = frozenset({"min", "max", "amin", "amax", "nanmin", "nanmax"})
 """Calls that pick the best of several scores (``min(distances)``, ``np.max(sims)``)."""
 
@@ -361,6 +365,8 @@ class _Scanner(Visitor, Values):
             self._radius(node, node.args[RADIUS_ARGUMENTS[name]])
         if name in CLUSTERING_CALLS:
             self._clustering_radius(node)
+        if name in TREE_CUTS:
+            self._tree_cut(node)
 
     def _radius(self, node: ast.Call, radius: ast.expr) -> None:
         """``index.range_search(x, threshold)``: faiss keeps what is within the radius.
@@ -390,25 +396,60 @@ class _Scanner(Visitor, Values):
         metric = next((k.value for k in node.keywords if k.arg == "metric"), None)
         if not (isinstance(metric, ast.Constant) and metric.value in ("cosine", "angular")):
             return
+        for keyword in node.keywords:
+            if keyword.arg in CLUSTERING_RADII:
+                self._distance_cutoff(node, keyword.value, keyword.arg)
+
+    def _tree_cut(self, node: ast.Call) -> None:
+        """``fcluster(linkage(pdist(X, "cosine")), t=0.1, criterion="distance")``: a cutoff.
+
+        Members of a flat cluster cut from the tree are within ``t`` of each other; with the
+        tree built from cosine distances (a ``"cosine"`` metric in the same function, or
+        ``fclusterdata``'s own), ``t`` is a distance cutoff of the model's.
+        """
+        given = {k.arg: k.value for k in node.keywords}
+        t = given.get("t", node.args[1] if len(node.args) > 1 else None)
+        criterion = given.get("criterion", node.args[2] if len(node.args) > 2 else None)
+        if t is None or not (isinstance(criterion, ast.Constant) and criterion.value == "distance"):
+            return
+        function = self.scope.function_scope()
+        body = function.node if function is not None else node
+        if any(
+            isinstance(c, ast.Constant) and c.value in ("cosine", "angular") for c in walk(body)
+        ):
+            self._distance_cutoff(node, t, "t")
+
+    def _distance_cutoff(self, node: ast.Call, radius: ast.expr, argument: str) -> None:
+        """A clustering call's ``radius``, a cosine distance cutoff, as a use of what gives it."""
         # in a module that clusters TF-IDF vectors, the cosine distances are term weights'
         lexical = self.scope.context_origin in (Origin.KEYWORD, Origin.STRING)
         origin = self.scope.context_origin if lexical else Origin.SIMILARITY
-        for keyword in node.keywords:
-            if keyword.arg not in CLUSTERING_RADII:
-                continue
-            literal = literal_node(keyword.value)
-            if literal is not None:  # this call's own radius, not every call's `eps`
-                slot = f"c:{self.path}:{literal.lineno}:{literal.col_offset + 1}"
-                self._value(slot, literal, Kind.KEYWORD, keyword.arg, self.scope.words, node)
-                slots = [slot]
-            else:
-                slots = self.scope.sources(keyword.value)
-            for slot in slots:
-                use = Use(
-                    slot, Direction.BELOW, Metric.DISTANCE, origin, self.path, node.lineno,
-                    f"{call_name(node)}({keyword.arg})",
-                )  # fmt: skip
-                self.facts.uses.append(use)
+        direction, metric = Direction.BELOW, Metric.DISTANCE
+        similarity = self._complement(radius)
+        if similarity is not None:  # `eps=1 - threshold`: the threshold is a similarity
+            radius, direction, metric = similarity, Direction.ABOVE, Metric.SIMILARITY
+        literal = literal_node(radius)
+        if literal is not None:  # this call's own radius, not every call's `eps`
+            slot = f"c:{self.path}:{literal.lineno}:{literal.col_offset + 1}"
+            self._value(slot, literal, Kind.KEYWORD, argument, self.scope.words, node)
+            slots = [slot]
+        else:
+            slots = self.scope.sources(radius)
+        for slot in slots:
+            use = Use(
+                slot, direction, metric, origin, self.path, node.lineno,
+                f"{call_name(node)}({argument})",
+            )  # fmt: skip
+            self.facts.uses.append(use)
+
+    def _complement(self, expr: ast.expr) -> ast.expr | None:
+        """``x`` of ``1 - x``, written there or bound to the name read there (else ``None``)."""
+        if isinstance(expr, ast.Name):
+            bound = self._latest_binding(expr)
+            expr = bound if bound is not None else expr
+        if isinstance(expr, ast.BinOp) and isinstance(expr.op, ast.Sub) and number(expr.left) == 1:
+            return expr.right
+        return None
 
     def visit_dict(self, node: ast.Dict) -> None:
         call = next((p for p in reversed(self.stack) if isinstance(p, ast.Call)), None)
@@ -694,8 +735,17 @@ class _Scanner(Visitor, Values):
         any constant, parameter or attribute they are compared with a cutoff, whatever its name;
         for the latter, only one compared bare: a setting scaled by what was computed
         (``wz <= self.min_curvature * wMw``, ``g @ d >= -10.0 * EPS * n``) is a relative test of
-        an optimiser, not a similarity's cutoff.
+        an optimiser, not a similarity's cutoff. One compared as a complement (``S >= 1 - eps``,
+        SemDeDup's) is the greatest distance kept.
         """
+        complement = (
+            isinstance(value, ast.BinOp)
+            and isinstance(value.op, ast.Sub)
+            and number(value.left) == 1
+            and isinstance(value.right, ast.Name | ast.Attribute)
+        )
+        if isinstance(value, ast.BinOp) and complement:
+            value = value.right
         slots = self._threshold_slots(value)
         bare = isinstance(value, ast.Name | ast.Attribute)
         bound = self._latest_binding(other) if bare and isinstance(other, ast.Name) else None
@@ -712,15 +762,16 @@ class _Scanner(Visitor, Values):
             if condition is None:
                 return
             kept = kept_direction(condition, [node, *reversed(self.stack)][1:])
+            if complement:  # a similarity at least 1 - eps: a distance at most eps
+                kept = _OPPOSITE.get(kept, kept)
         elif found in NOT_SIMILARITY:
             kept = Direction.UNKNOWN
         else:
             return
+        metric = Metric.DISTANCE if complement and found is Origin.SIMILARITY else Metric.UNKNOWN
         shown = value_name(other) or ast.unparse(other)[:40]
         for slot in slots:
-            self.facts.uses.append(
-                Use(slot, kept, Metric.UNKNOWN, found, self.path, node.lineno, shown)
-            )
+            self.facts.uses.append(Use(slot, kept, metric, found, self.path, node.lineno, shown))
 
     def _threshold_slots(self, value: ast.expr) -> list[str]:
         """The threshold-named settings ``value`` reads (``self.vector_threshold``)."""

@@ -3353,6 +3353,66 @@ def test_a_density_clusterings_cosine_radius_is_a_distance_cutoff():
     assert set(found) == {(5, 0.1), (15, 0.25)}
 
 
+def test_a_cut_of_a_cosine_linkage_tree_is_a_cutoff_and_its_complement_a_similarity():
+    """``fcluster(linkage(pdist(X, "cosine")), t, criterion="distance")``: ``t`` is a cutoff.
+
+    A flat cut of a hierarchical clustering by cosine distance keeps in one cluster what is
+    within ``t``; a setting passed as ``t = 1 - threshold`` is a similarity kept above. A cut
+    by another criterion (``maxclust``: a count), or of a tree of euclidean distances between
+    projected points, bounds no similarity of the model's.
+    """
+    found = scan(
+        """
+        from scipy.cluster.hierarchy import fcluster, linkage
+        from scipy.spatial.distance import pdist
+
+        def duplicates(embeddings, threshold=0.9):
+            distance_threshold = 1 - threshold
+            tree = linkage(pdist(embeddings, metric="cosine"), method="average")
+            return fcluster(tree, t=distance_threshold, criterion="distance")
+
+        def topics(embeddings):
+            tree = linkage(pdist(embeddings, "cosine"), method="average")
+            return fcluster(tree, 0.35, "distance"), fcluster(tree, 12, criterion="maxclust")
+
+        def regions(points):
+            return fcluster(linkage(points, method="ward"), t=0.5, criterion="distance")
+        """
+    )
+    assert set(found) == {(5, 0.9), (12, 0.35)}
+    assert (found[(5, 0.9)].direction, found[(5, 0.9)].metric) == (
+        Direction.ABOVE,
+        Metric.SIMILARITY,
+    )
+    assert (found[(12, 0.35)].direction, found[(12, 0.35)].metric) == (
+        Direction.BELOW,
+        Metric.DISTANCE,
+    )
+
+
+def test_a_similarity_matrix_compared_with_one_minus_a_setting_bounds_a_distance():
+    """SemDeDup's ``S >= 1 - eps`` on ``S = E @ E.T``: ``eps`` is the greatest cosine distance.
+
+    A float-equality epsilon written the same way (``1e-8``) is still no cutoff.
+    """
+    found = scan(
+        """
+        def semdedup(E, eps: float = 0.05, step: int = 4096):
+            for s in range(0, len(E), step):
+                S = (E[s : s + step] @ E.T).float()
+                hit = S >= 1 - eps
+            return hit
+
+        def unit(E, eps: float = 1e-8):
+            S = E @ E.T
+            return S >= 1 - eps
+        """
+    )
+    assert set(found) == {(2, 0.05)}
+    assert found[(2, 0.05)].direction is Direction.BELOW
+    assert found[(2, 0.05)].metric is Metric.DISTANCE
+
+
 def test_a_cosine_radius_over_tfidf_vectors_is_lexical():
     """The same clustering of TF-IDF vectors by cosine distance compares term weights."""
     found = scan(
