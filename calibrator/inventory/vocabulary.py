@@ -327,10 +327,13 @@ STRING_SOURCES = frozenset(
         "minhash",
         "simhash",
         "datasketch",
+        "regex",
+        "regexp",
     }
 )
 """Words of string-similarity calls and libraries: edit distances, fuzzy ratios and n-gram
-overlaps (ROUGE, BLEU, Postgres's pg_trgm trigram similarity)."""
+overlaps (ROUGE, BLEU, Postgres's pg_trgm trigram similarity), and pattern matching (a regex
+layer's rule score)."""
 
 MODEL_CONTEXTS = frozenset(
     {

@@ -810,8 +810,9 @@ def test_string_library_calls_classifier_classes_and_lexical_modules_hold_no_thr
 
     A cutoff handed to difflib's ``get_close_matches``; a class building a zero-shot
     classifier or importing a string-distance library in ``__post_init__``; a module serving a
-    TF-IDF matcher; a MinHash dedup's Jaccard; a percentage of counts. None is a similarity
-    threshold, and a class that builds an embedding model beside a classifier keeps its own.
+    TF-IDF matcher, or a layer of regular expressions; a MinHash dedup's Jaccard; a percentage
+    of counts. None is a similarity threshold, and a class that builds an embedding model
+    beside a classifier keeps its own.
     """
     found = scan(
         """
@@ -848,7 +849,11 @@ def test_string_library_calls_classifier_classes_and_lexical_modules_hold_no_thr
     )
     assert set(found) == {(24, 0.45)}
     keep = "return [h for h in hits if h.score >= self.min_similarity]"
-    for path, name in (("app/models/_tfidf.py", "TFIDF"), ("app/filtering/minhash.py", "Dedup")):
+    for path, name in (
+        ("app/models/_tfidf.py", "TFIDF"),
+        ("app/filtering/minhash.py", "Dedup"),
+        ("guard/layers/l1_regex.py", "RegexLayer"),  # a pattern rule's score
+    ):
         code = f"""
         class {name}:
             def __init__(self, min_similarity: float = 0.75):
