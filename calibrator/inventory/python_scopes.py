@@ -10,6 +10,7 @@ A :class:`Scope` is a module, class, function or lambda. Seen from one, a name i
 from __future__ import annotations
 
 import ast
+import re
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 
@@ -316,6 +317,9 @@ class Scope:
             assert isinstance(option, ast.Constant)
             assert isinstance(option.value, str)
             return f"k:{option.value}"
+        keyed = _keyed_default(call)
+        if keyed is not None:  # `_get_config_value(config, "semantic_threshold", default=0.15)`
+            return f"k:{keyed[0]}"
         # `os.getenv`, and a project's own `_env_float("BOUNDARY_THRESHOLD", 0.5)`
         if args and (name in GETTERS or "env" in words(name)):
             key = args[0]
@@ -551,4 +555,33 @@ def getter_default(call: ast.Call) -> ast.expr | None:
     if _sectioned(call):
         fallback = next((k.value for k in call.keywords if k.arg == "fallback"), None)
         return call.args[2] if len(call.args) > 2 else fallback
+    keyed = _keyed_default(call)
+    if keyed is not None:
+        return keyed[1]
     return call.args[-1] if len(call.args) >= 2 else None
+
+
+DEFAULT_KEYWORDS = frozenset({"default", "fallback", "default_value", "defaultValue"})
+"""Keywords that give a reader of settings its fallback (``config("X", default=0.8)``)."""
+_KEY = re.compile(r"[A-Za-z_][\w.]*")
+
+
+def _keyed_default(call: ast.Call) -> tuple[str, ast.expr] | None:
+    """The key and fallback of a reader of settings by key, whatever its name.
+
+    ``_get_config_value(config, "semantic_threshold", default=0.15)``, python-decouple's
+    ``config("SIMILARITY_THRESHOLD", default=0.8, cast=float)``, ``cfg.get("k", default=0.7)``:
+    a string naming a key (an identifier, dotted or not) given by position, and a fallback by
+    keyword. Command-line options (``"--threshold"``) are :func:`_option`'s.
+    """
+    default = next((k.value for k in call.keywords if k.arg in DEFAULT_KEYWORDS), None)
+    if default is None:
+        return None
+    for arg in call.args:
+        if (
+            isinstance(arg, ast.Constant)
+            and isinstance(arg.value, str)
+            and _KEY.fullmatch(arg.value)
+        ):
+            return arg.value, default
+    return None

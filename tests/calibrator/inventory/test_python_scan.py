@@ -3524,6 +3524,42 @@ def test_an_ini_options_fallback_is_that_options_default():
     assert found[(17, 0.72)].kind is Kind.DEFAULT
 
 
+def test_a_reader_of_settings_by_key_with_a_default_keyword_is_a_getter():
+    """``_get_config_value(config, "semantic_threshold", default=0.15)``: a key and its default.
+
+    Whatever a project calls its reader of settings (a pytest ini helper, python-decouple's
+    ``config``), a key given as a string and a ``default=`` are that key's default, which
+    flows wherever the read value goes; the same key's ini default (``addini(...,
+    default="0.15")``) with it. A string that names no key (a message) makes no getter.
+    """
+    found = scan(
+        """
+        from decouple import config as env_config
+
+        class Matcher:
+            def __init__(self, threshold: float = 0.2, min_similarity: float = 0.4):
+                self.threshold = threshold
+                self.min_similarity = min_similarity
+
+            @classmethod
+            def from_pytest(cls, config):
+                threshold = cls._get_config_value(config, "semantic_threshold", default=0.15)
+                floor = env_config("SEMANTIC_MIN_SIMILARITY", default=0.5, cast=float)
+                width = cls._get_config_value(config, "Report width, in columns", default=0.8)
+                return cls(threshold=threshold, min_similarity=floor), width
+
+            def matches(self, answer, valid, invalid):
+                similarity = self.embeddings.average_similarity(answer, valid)
+                difference = similarity - self.embeddings.average_similarity(answer, invalid)
+                return difference >= self.threshold and similarity >= self.min_similarity
+
+        def pytest_addoption(parser):
+            parser.addini("semantic_threshold", help="margin", type="string", default="0.15")
+        """
+    )
+    assert set(found) == {(5, 0.2), (5, 0.4), (11, 0.15), (12, 0.5), (22, 0.15)}
+
+
 def test_a_score_named_attribute_the_constructor_sets_from_config_is_a_bound():
     """``cos_max < self.gallery_dupe_cos``: two score names, but one is a setting.
 
