@@ -43,6 +43,7 @@ from calibrator.inventory.vocabulary import (
     GENERIC_TASKS,
     MODEL_CONTEXTS,
     SIMILARITY_NAMES,
+    SIMILARITY_SEARCH_CALLS,
     SIMILARITY_SOURCES,
     STRING_SOURCES,
 )
@@ -88,6 +89,12 @@ class Scope:
         where = PurePosixPath(path)
         place = tuple(w for part in (*where.parent.parts, where.stem) for w in words(part))
         origin = origin_of_context(place, evaluation=True)
+        if (
+            origin is Origin.MODEL
+            and set(place) & MODEL_CONTEXTS <= GENERIC_TASKS
+            and _embeds(_named_in(tree), EMBEDDERS | SIMILARITY_SEARCH_CALLS)
+        ):  # `classification/dedup.py` calling `store.find_similar`: as a class, below
+            origin = Origin.UNKNOWN
         tfidf = {n for n in imports.lexical_names if "tfidf" in words(n)}
         if (
             origin is Origin.UNKNOWN
@@ -136,8 +143,9 @@ class Scope:
         if (
             origin is Origin.MODEL
             and set(context).union(own) & MODEL_CONTEXTS <= GENERIC_TASKS
-            and _embeds(_named_in(node), EMBEDDERS)
-        ):  # a `SlotClassifier(embedder)` or a `ConflictDetector` ranks by embeddings
+            and _embeds(_named_in(node), EMBEDDERS | SIMILARITY_SEARCH_CALLS)
+        ):  # a `SlotClassifier(embedder)`, a `ConflictDetector` or a dedup checker calling
+            # `store.find_similar` ranks by embeddings
             origin = Origin.UNKNOWN
         return Scope(
             "class", self.path, node, self.imports, self, node.name, node.name, base,

@@ -2584,6 +2584,40 @@ def test_a_classifier_or_detector_that_handles_embeddings_compares_them():
     assert set(found) == {(3, 0.72)}
 
 
+def test_a_module_in_a_classification_package_that_searches_by_similarity_compares_them():
+    """``classification/dedup.py`` deciding by ``store.find_similar``'s scores: a similarity's.
+
+    A folder named for a generic task (classification, detection) makes its modules a model's
+    context, unless the module itself searches by similarity or handles embeddings: its
+    constants, defaults of a checker compared with the best hit's score, are cutoffs. A
+    classifier's module beside it keeps the model's context.
+    """
+    dedup = """
+        SKIP_THRESHOLD: float = 0.95
+        MERGE_THRESHOLD: float = 0.80
+
+        class DeduplicationChecker:
+            def __init__(self, store, skip=SKIP_THRESHOLD, merge=MERGE_THRESHOLD):
+                self._store = store
+                self._skip = skip
+                self._merge = merge
+
+            async def check(self, content):
+                similar = await self._store.find_similar(content, limit=5)
+                return self._decide(similar[0].score) if similar else "create"
+
+            def _decide(self, score):
+                if score >= self._skip:
+                    return "skip"
+                return "merge" if score >= self._merge else "create"
+        """
+    found = scan(dedup, path="notes/classification/dedup.py")
+    assert set(found) == {(2, 0.95), (3, 0.8)}
+    classifier = dedup.replace("self._store.find_similar(content, limit=5)", "self.model(content)")
+    classifier = classifier.replace("similar", "labels")
+    assert scan(classifier, path="notes/classification/dedup.py") == {}
+
+
 def test_a_threshold_compared_with_a_string_ratio_call_is_that_ratios():
     """``jaccard(tokens, seen) >= similarity_threshold``: a word-set ratio, whatever the name.
 
