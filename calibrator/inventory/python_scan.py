@@ -259,12 +259,7 @@ class _Scanner(Visitor, Values):
         plain = marked[min(last, len(marked) - 1)] == marked[first - 1]
         if outer.kind == "module" and not plain:
             self._returns(scope, node)
-        if not plain and threshold_name(node.name).strength > 0:
-            # `threshold = _get_dedup_threshold(n)`: what it returns is what the caller holds
-            # (`def get_threshold(model): ... return 0.20`: a number it returns is written for it)
-            returned = f"r:{owner}.{node.name}" if owner else f"r:{node.name}"
-            for value in returned_values(node):
-                self._written(returned, value, Kind.DEFAULT, node.name, scope.words, scope)
+        self._returned_to_callers(node, scope, owner, plain=plain)
         self._parameters(node, scope, params)
         for decorator in node.decorator_list:
             self.visit(decorator)
@@ -277,6 +272,31 @@ class _Scanner(Visitor, Values):
                 self.visit(statement)
         self.stack.pop()
         self.scopes.pop()
+
+    def _returned_to_callers(
+        self,
+        node: ast.FunctionDef | ast.AsyncFunctionDef,
+        scope: Scope,
+        owner: str | None,
+        *,
+        plain: bool,
+    ) -> None:
+        """What a function returns, where its callers hold it: a threshold getter, a property.
+
+        ``threshold = _get_dedup_threshold(n)``: what it returns is what the caller holds
+        (``def get_threshold(model): ... return 0.20``: a number it returns is written for it);
+        ``policy.effective_floor`` reads what the property returns (``DEFAULT_FLOOR if
+        self.floor is None else self.floor``), as it would an attribute written there, even
+        where the property's lines hold no word of the vocabulary (``plain``).
+        """
+        if not plain and threshold_name(node.name).strength > 0:
+            returned = f"r:{owner}.{node.name}" if owner else f"r:{node.name}"
+            for value in returned_values(node):
+                self._written(returned, value, Kind.DEFAULT, node.name, scope.words, scope)
+        if owner is not None and _is_property(node):
+            for value in returned_values(node):
+                slot = f"a:{owner}.{node.name}"
+                self._written(slot, value, Kind.DEFAULT, node.name, scope.words, scope)
 
     def _parameters(
         self,
@@ -847,6 +867,15 @@ def _configured(expr: ast.expr) -> bool:
 
 def _is_static(node: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
     return any(isinstance(d, ast.Name) and d.id == "staticmethod" for d in node.decorator_list)
+
+
+def _is_property(node: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
+    """``@property``, ``@cached_property``, ``@functools.cached_property``."""
+    return any(
+        (d.id if isinstance(d, ast.Name) else d.attr if isinstance(d, ast.Attribute) else "")
+        in ("property", "cached_property")
+        for d in node.decorator_list
+    )
 
 
 def _unread(function: ast.FunctionDef | ast.AsyncFunctionDef, name: str, owner: ast.AST) -> bool:

@@ -2618,6 +2618,44 @@ def test_a_module_in_a_classification_package_that_searches_by_similarity_compar
     assert scan(classifier, path="notes/classification/dedup.py") == {}
 
 
+def test_a_property_returns_what_its_readers_hold():
+    """``floor = policy.effective_keep``: a property's return is read as an attribute.
+
+    A module constant returned by a property (where the setting is unset) and passed on to
+    the function comparing it with a cosine is that cutoff's default, though the property's
+    lines say nothing of scores; a property returning a count is none.
+    """
+    found = scan(
+        """
+        DEFAULT_KEEP = 0.80
+        PAGES = 0.5
+
+        def disposition(grade, document_cosine, keep_at_or_above, pages):
+            if document_cosine >= keep_at_or_above and pages:
+                return "keep"
+            return grade
+
+        class Policy:
+            keep: float | None = None
+
+            @property
+            def effective_keep(self) -> float:
+                return DEFAULT_KEEP if self.keep is None else self.keep
+
+            @property
+            def share_of_pages(self) -> float:
+                return PAGES
+
+        def run(policy, grade, document_cosine):
+            floor = policy.effective_keep
+            pages = policy.share_of_pages
+            return disposition(grade, document_cosine, keep_at_or_above=floor, pages=pages)
+        """,
+        path="crawler/judgment.py",
+    )
+    assert set(found) == {(2, 0.8)}
+
+
 def test_a_threshold_compared_with_a_string_ratio_call_is_that_ratios():
     """``jaccard(tokens, seen) >= similarity_threshold``: a word-set ratio, whatever the name.
 
