@@ -373,7 +373,29 @@ class _Scanner(Visitor, Values):
         elif callee and node.args and name not in PASS_THROUGH:
             self._positional(callee, node, context)
         self._known_call(node, name)
+        self._lexical_arguments(node)
         self.generic_visit(node)
+
+    def _lexical_arguments(self, node: ast.Call) -> None:
+        """``get_close_matches(w, names, cutoff=cutoff)``: what a string matcher is handed.
+
+        A setting passed by keyword to a string or keyword matcher bounds its ratios: evidence
+        against its being a similarity's cutoff, as a number written there is.
+        """
+        if not node.keywords:
+            return
+        origin = self._lexical_call(node)
+        if origin is None:
+            return
+        for keyword in node.keywords:
+            if keyword.arg is None or literal_node(keyword.value) is not None:
+                continue
+            for slot in self.scope.sources(keyword.value):
+                use = Use(
+                    slot, Direction.UNKNOWN, Metric.UNKNOWN, origin, self.path, node.lineno,
+                    f"{call_name(node)}({keyword.arg})",
+                )  # fmt: skip
+                self.facts.uses.append(use)
 
     def _known_call(self, node: ast.Call, name: str) -> None:
         """Calls whose meaning is known by name: UI events, SQL, range searches, clustering."""

@@ -159,16 +159,24 @@ class Values:
         a call whose own name says string or keyword matching (``JaroWinklerLevel(col, 0.88)``)
         too.
         """
-        if call is not None and root_name(call.func) in self.imports.string_names:
-            return Origin.STRING
-        if call is not None:  # `JaroWinklerLevel(col, 0.88)`, `BM25Retriever(k1=1.2)`
-            said = words(call_name(call))
-            called = classify(said)
-            if called in (Origin.STRING, Origin.KEYWORD):
-                return called
-            if set(said) & SIMILARITY_SEARCH_CALLS:
-                return Origin.UNKNOWN  # `similarity_search(v, threshold=0.4)` in a metrics module
+        lexical = self._lexical_call(call) if call is not None else None
+        if lexical is not None:
+            return lexical
+        if call is not None and set(words(call_name(call))) & SIMILARITY_SEARCH_CALLS:
+            return Origin.UNKNOWN  # `similarity_search(v, threshold=0.4)` in a metrics module
         return self.scope.context_origin
+
+    def _lexical_call(self, call: ast.Call) -> Origin | None:
+        """``STRING`` or ``KEYWORD`` for a call of a string or keyword matcher, else ``None``.
+
+        A call of an imported string library (``get_close_matches``, ``process.extractOne``)
+        or one whose own name says string or keyword matching (``JaroWinklerLevel(col, 0.88)``,
+        ``BM25Retriever(k1=1.2)``).
+        """
+        if root_name(call.func) in self.imports.string_names:
+            return Origin.STRING
+        called = classify(words(call_name(call)))
+        return called if called in (Origin.STRING, Origin.KEYWORD) else None
 
     def _positional(self, callee: str, node: ast.Call, context: tuple[str, ...]) -> None:
         args: list[tuple[str, ...]] = []

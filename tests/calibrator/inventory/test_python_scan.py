@@ -2656,6 +2656,28 @@ def test_a_property_returns_what_its_readers_hold():
     assert set(found) == {(2, 0.8)}
 
 
+def test_a_setting_handed_to_a_string_matcher_is_that_matchers():
+    """``get_close_matches(name, candidates, n=1, cutoff=cutoff)``: difflib's ratio cutoff.
+
+    A parameter passed on to a string library's call bounds what it compares, as a number
+    written in the call does; one handed to a similarity search keeps its own reading.
+    """
+    found = scan(
+        """
+        from difflib import get_close_matches
+
+        def closest_match(name, candidates, cutoff: float = 0.7):
+            matches = get_close_matches(name.lower(), candidates, n=1, cutoff=cutoff)
+            return matches[0] if matches else None
+
+        def closest_example(store, question, min_similarity: float = 0.35):
+            return store.similarity_search(question, score_threshold=min_similarity)
+        """,
+        path="sql/validation.py",
+    )
+    assert set(found) == {(8, 0.35)}
+
+
 def test_a_threshold_compared_with_a_string_ratio_call_is_that_ratios():
     """``jaccard(tokens, seen) >= similarity_threshold``: a word-set ratio, whatever the name.
 
