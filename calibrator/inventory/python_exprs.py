@@ -173,7 +173,8 @@ def _named(identifier: str) -> ScoreExpr | None:
     return None
 
 
-_FLIP = {Direction.ABOVE: Direction.BELOW, Direction.BELOW: Direction.ABOVE}
+OPPOSITE = {Direction.ABOVE: Direction.BELOW, Direction.BELOW: Direction.ABOVE}
+"""The direction a condition keeps when negated (or a similarity read as a distance)."""
 
 
 def condition_direction(op: ast.cmpop, score_on_left: bool) -> Direction | None:
@@ -184,7 +185,7 @@ def condition_direction(op: ast.cmpop, score_on_left: bool) -> Direction | None:
         direction = Direction.BELOW
     else:
         return None
-    return direction if score_on_left else _FLIP[direction]
+    return direction if score_on_left else OPPOSITE[direction]
 
 
 def kept_direction(condition: Direction, parents: list[ast.AST]) -> Direction:
@@ -198,17 +199,17 @@ def kept_direction(condition: Direction, parents: list[ast.AST]) -> Direction:
     direction = condition
     for parent in parents:
         if isinstance(parent, ast.UnaryOp) and isinstance(parent.op, ast.Not):
-            direction = _FLIP.get(direction, direction)
+            direction = OPPOSITE.get(direction, direction)
         elif isinstance(parent, (ast.BoolOp, ast.Call)):
             continue
         elif isinstance(parent, (ast.If, ast.While)):
             if _rejects(parent.body[0]):
-                direction = _FLIP.get(direction, direction)
+                direction = OPPOSITE.get(direction, direction)
             break
         elif isinstance(parent, (ast.Assign, ast.AnnAssign)):
             targets = parent.targets if isinstance(parent, ast.Assign) else [parent.target]
             if any(_DROPPED & set(words(value_name(t) or "")) for t in targets):
-                direction = _FLIP.get(direction, direction)
+                direction = OPPOSITE.get(direction, direction)
             break
         else:
             break

@@ -49,6 +49,7 @@ from calibrator.inventory.python_compare import judge_literal, outcome_name
 from calibrator.inventory.python_exprs import (
     CONVERSIONS,
     FIELD_CALLS,
+    OPPOSITE,
     ScoreExpr,
     call_name,
     condition_direction,
@@ -86,7 +87,6 @@ CLUSTERING_CALLS = frozenset({"DBSCAN", "dbscan", "OPTICS", "HDBSCAN"})
 """Density clustering (scikit-learn, hdbscan), whose radius bounds the distance of neighbours."""
 CLUSTERING_RADII = frozenset({"eps", "max_eps", "cluster_selection_epsilon"})
 """The keyword arguments of :data:`CLUSTERING_CALLS` that are a radius."""
-_OPPOSITE = {Direction.ABOVE: Direction.BELOW, Direction.BELOW: Direction.ABOVE}
 TREE_CUTS = frozenset({"fcluster", "fclusterdata"})
 """SciPy's cuts of a hierarchical clustering: ``t`` (the second argument) is the greatest
 distance within a cluster where ``criterion="distance"``."""
@@ -780,14 +780,10 @@ class _Scanner(Visitor, Values):
         an optimiser, not a similarity's cutoff. One compared as a complement (``S >= 1 - eps``,
         SemDeDup's) is the greatest distance kept.
         """
-        complement = (
-            isinstance(value, ast.BinOp)
-            and isinstance(value.op, ast.Sub)
-            and number(value.left) == 1
-            and isinstance(value.right, ast.Name | ast.Attribute)
-        )
-        if isinstance(value, ast.BinOp) and complement:
-            value = value.right
+        inner = self._complement(value) if isinstance(value, ast.BinOp) else None
+        complement = isinstance(inner, ast.Name | ast.Attribute)
+        if inner is not None and complement:
+            value = inner
         slots = self._threshold_slots(value)
         bare = isinstance(value, ast.Name | ast.Attribute)
         bound = self._latest_binding(other) if bare and isinstance(other, ast.Name) else None
@@ -805,7 +801,7 @@ class _Scanner(Visitor, Values):
                 return
             kept = kept_direction(condition, [node, *reversed(self.stack)][1:])
             if complement:  # a similarity at least 1 - eps: a distance at most eps
-                kept = _OPPOSITE.get(kept, kept)
+                kept = OPPOSITE.get(kept, kept)
         elif found in NOT_SIMILARITY:
             kept = Direction.UNKNOWN
         else:
