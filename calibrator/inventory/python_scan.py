@@ -76,11 +76,16 @@ from calibrator.inventory.python_origin import origin as score_origin
 from calibrator.inventory.python_scopes import PASS_THROUGH, Scope, getter_default
 from calibrator.inventory.python_values import UI_EVENTS, Values
 from calibrator.inventory.python_walk import Visitor, walk
-from calibrator.inventory.sql_scan import read_sql
+from calibrator.inventory.sql_scan import POSITIONAL, Bound, read_sql
 from calibrator.inventory.sql_tokens import looks_like_sql
 from calibrator.inventory.vocabulary import COMPUTING_WORDS, SETTINGS_WORDS, THRESHOLD_WORDS
 
 _QUERY_METHODS = frozenset({"query", "filter", "where", "eval"})
+QUERY_RUNNERS = frozenset(
+    {"execute", "executemany", "fetch", "fetchrow", "fetchval", "fetchall", "fetchone", "sql",
+     "query", "exec_driver_sql", "read_sql", "read_sql_query"}
+)  # fmt: skip
+"""Calls that run a query with its arguments by position (DB-API, asyncpg, DuckDB, pandas)."""
 RADIUS_ARGUMENTS = {"range_search": 1}
 """Search calls that take their cutoff by position: faiss's ``range_search(x, radius)``."""
 CLUSTERING_CALLS = frozenset({"DBSCAN", "dbscan", "OPTICS", "HDBSCAN"})
@@ -403,6 +408,8 @@ class _Scanner(Visitor, Values):
             self._wired(node)
         if name in _QUERY_METHODS and node.args:
             self._query_string(node.args[0])
+        if name in QUERY_RUNNERS and len(node.args) >= 2:
+            self._run_query(node)
         if name in RADIUS_ARGUMENTS and len(node.args) > RADIUS_ARGUMENTS[name]:
             self._radius(node, node.args[RADIUS_ARGUMENTS[name]])
         if name in CLUSTERING_CALLS:
@@ -833,12 +840,51 @@ class _Scanner(Visitor, Values):
         findings, bounds = read_sql(text, self.path, first_line=line, language="python")
         self.findings.extend(findings)
         for bound in bounds:  # `WHERE score >= $threshold`, run with `{"threshold": 0.95}`
-            vector = bound.score.startswith("pgvector")  # `1 - (embedding <=> $1) > :min`
-            origin = Origin.SIMILARITY if vector else Origin.UNKNOWN
-            self.facts.uses.append(
-                Use(f"k:{bound.name}", bound.direction, bound.metric, origin, self.path,
-                    bound.line, bound.score.split()[0])
-            )  # fmt: skip
+            if not bound.name.startswith(POSITIONAL):  # by position: see _run_query
+                self._bound_use(f"k:{bound.name}", bound)
+
+    def _bound_use(self, slot: str, bound: Bound) -> None:
+        """What a query's parameter compared with a score is handed, as a use of ``slot``."""
+        vector = bound.score.startswith("pgvector")  # `1 - (embedding <=> $1) > :min`
+        origin = Origin.SIMILARITY if vector else Origin.UNKNOWN
+        self.facts.uses.append(
+            Use(slot, bound.direction, bound.metric, origin, self.path, bound.line,
+                bound.score.split()[0])
+        )  # fmt: skip
+
+    def _run_query(self, node: ast.Call) -> None:
+        """``conn.execute(sql, [embedding, threshold])``: arguments by position to ``?``/``$2``.
+
+        The query is a string (or f-string) written there or bound to the name passed; its
+        arguments a list or tuple written there or so bound (``params = [...]``), or the
+        call's further arguments (asyncpg's ``fetch(sql, vector, threshold)``). Each argument
+        compared with a score in the query is a use of what gives it
+        (``raw_threshold = threshold * 2.0 - 1.0``: the parameter ``threshold``).
+        """
+        text = _query_text(self._bound_value(node.args[0]))
+        if text is None or not looks_like_sql(text):
+            return
+        _, bounds = read_sql(text, self.path, first_line=node.lineno, language="python")
+        positional = [b for b in bounds if b.name.startswith(POSITIONAL) and _vector_bound(b)]
+        if not positional:
+            return
+        given = self._bound_value(node.args[1]) if len(node.args) == 2 else None
+        if isinstance(given, (ast.List, ast.Tuple)):
+            arguments = list(given.elts)
+        else:
+            arguments = list(node.args[1:])
+        for bound in positional:
+            index = int(bound.name[len(POSITIONAL) :])
+            if 0 <= index < len(arguments):
+                for slot in self.scope.sources(arguments[index]):
+                    self._bound_use(slot, bound._replace(line=node.lineno))
+
+    def _bound_value(self, expr: ast.expr) -> ast.expr:
+        """``expr``, or what the name ``expr`` was last bound to in its function."""
+        if isinstance(expr, ast.Name):
+            bound = self._latest_binding(expr)
+            return bound if bound is not None else expr
+        return expr
 
     # -- output ------------------------------------------------------------------------
     def _finding(
@@ -999,3 +1045,26 @@ def _computed_similarity(expr: ast.expr) -> bool:
     if isinstance(expr, ast.Call) and len(expr.args) >= 2:
         return bool(set(words(call_name(expr))) & COMPUTING_WORDS)
     return False
+
+
+def _vector_bound(bound: Bound) -> bool:
+    """Whether a query compares the parameter with vectors' scores it computes.
+
+    pgvector's operators, a similarity or distance function or column (``vec_distance_cosine``,
+    ``array_cosine_similarity``, sqlite-vec's ``distance``); not a stored ``relevance_score``
+    whose meaning only the code that wrote it knows.
+    """
+    said = set(words(bound.score.split()[0]))
+    return bound.score.startswith("pgvector") or bool(said & (COMPUTING_WORDS | {"distance"}))
+
+
+def _query_text(expr: ast.expr) -> str | None:
+    """A query's text: a string, or an f-string's literal parts (each value stands as ``x``)."""
+    if isinstance(expr, ast.Constant) and isinstance(expr.value, str):
+        return expr.value
+    if isinstance(expr, ast.JoinedStr):
+        return "".join(
+            part.value if isinstance(part, ast.Constant) and isinstance(part.value, str) else "x"
+            for part in expr.values
+        )
+    return None

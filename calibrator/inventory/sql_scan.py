@@ -27,15 +27,22 @@ from calibrator.inventory.sql_tokens import (
     Token,
     operand,
     parameter_name,
+    positional_parameters,
     score_of,
     token_value,
     tokenize,
 )
 from calibrator.inventory.vocabulary import KEY_COLUMNS, VALUE_COLUMNS
 
+POSITIONAL = "#"
+"""The name of a positional parameter's :class:`Bound`: ``#1`` for the second argument."""
+
 
 class Bound(NamedTuple):
-    """A named query parameter compared with a score: ``WHERE score >= $threshold``."""
+    """A query parameter compared with a score: ``WHERE score >= $threshold``, ``>= ?``.
+
+    A positional one (``?``, ``%s``, ``$2``) is named for its argument's index (``#1``).
+    """
 
     name: str
     direction: Direction
@@ -77,6 +84,7 @@ class _Reader:
         self.language = language
         self.findings: list[Finding] = []
         self.bounds: list[Bound] = []
+        self.positions = positional_parameters(tokens)
 
     def add(
         self,
@@ -138,9 +146,12 @@ class _Reader:
             self.add(number_token, value, direction, metric, confidence, None, reason)
 
     def _parameter(self, i: int, token: Token) -> None:
-        """``score >= $threshold`` (or ``$threshold <= score``): a bound passed in by name."""
-        after = parameter_name(self.tokens[i + 1]) if i + 1 < len(self.tokens) else None
-        before = parameter_name(self.tokens[i - 1]) if i >= 1 else None
+        """``score >= $threshold`` (or ``$threshold <= score``): a bound passed in by name.
+
+        Or by position (``score >= ?``, ``%s``, ``$2``): named for the argument's index.
+        """
+        after = self._parameter_at(i + 1) if i + 1 < len(self.tokens) else None
+        before = self._parameter_at(i - 1) if i >= 1 else None
         if after is not None:
             score, above, name = self._score_before(i), token.text.startswith(">"), after
         elif before is not None:
@@ -150,6 +161,12 @@ class _Reader:
         if score is not None:
             direction = Direction.ABOVE if above else Direction.BELOW
             self.bounds.append(Bound(name, direction, score[0], token.line, score[1]))
+
+    def _parameter_at(self, i: int) -> str | None:
+        name = parameter_name(self.tokens[i])
+        if name is None and i in self.positions:
+            return f"{POSITIONAL}{self.positions[i]}"
+        return name
 
     def _number_at(self, i: int) -> tuple[Token, float] | None:
         sign = 1.0

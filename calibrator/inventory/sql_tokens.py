@@ -124,6 +124,26 @@ def operand(tokens: list[Token], start: int, step: int) -> list[Token]:
     return out if step > 0 else out[::-1]
 
 
+def positional_parameters(tokens: list[Token]) -> dict[int, int]:
+    """Token index to argument index of positional parameters: ``?``/``%s`` in order, ``$2``.
+
+    A query run as ``execute(sql, [vector, threshold])`` takes its arguments by position:
+    ``... >= ?`` is the second ``?``'s argument; PostgreSQL's ``$2`` names the second itself.
+    """
+    out: dict[int, int] = {}
+    counted = 0
+    for i, token in enumerate(tokens):
+        if token.kind != "param":
+            continue
+        text = token.text
+        if text in ("?", "%s"):
+            out[i] = counted
+            counted += 1
+        elif text[0] == "$" and text[1:].isdigit():
+            out[i] = int(text[1:]) - 1
+    return out
+
+
 def parameter_name(token: Token) -> str | None:
     """The name of a named query parameter: ``$threshold``, ``:threshold``, ``%(threshold)s``."""
     if token.kind != "param":
@@ -139,9 +159,11 @@ def parameter_name(token: Token) -> str | None:
 def score_of(operand: list[Token]) -> tuple[Metric, str] | None:
     """The metric and a reason when an operand is a score: pgvector operators or a score name."""
     texts = [t.text for t in operand]
+    opened = texts[next((i for i, t in enumerate(texts) if t != "("), len(texts)) :]
     for op, meaning in VECTOR_OPERATORS.items():
         if op in texts:
-            flipped = len(texts) >= 2 and texts[0] == "1" and texts[1] == "-"
+            # `1 - (e <=> q)`, also in parentheses: `(1 - (e <=> q)) > %s`
+            flipped = len(opened) >= 2 and opened[0] == "1" and opened[1] == "-"
             if op == "<#>":  # <#> is the negated inner product: lower is more similar
                 return Metric.DISTANCE, f"pgvector {op} ({meaning})"
             metric = Metric.SIMILARITY if flipped else Metric.DISTANCE

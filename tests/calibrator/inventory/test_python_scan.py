@@ -2678,6 +2678,54 @@ def test_a_setting_handed_to_a_string_matcher_is_that_matchers():
     assert set(found) == {(8, 0.35)}
 
 
+def test_a_querys_positional_arguments_reach_what_it_compares_them_with():
+    """``conn.execute(sql, params)`` with ``... >= ?``: the argument in that place is a cutoff.
+
+    DB-API (``?``, ``%s``), DuckDB and asyncpg (``$2``, arguments after the query) take a
+    query's arguments by position: the one compared with a similarity the query computes
+    (pgvector's ``<=>``, ``array_cosine_similarity``) is that similarity's cutoff, however it is
+    named and however it was rescaled on the way (``threshold * 2.0 - 1.0``), with the
+    comparison's direction; a query built as an f-string and its arguments bound to names are
+    followed. A stored column compared the same way (``relevance_score < $2``) says nothing of
+    the model, and the limit passed beside is no threshold.
+    """
+    found = scan(
+        """
+        def near(cur, vector, max_distance=0.3):
+            cur.execute(
+                "SELECT id FROM items WHERE embedding <=> %s < %s ORDER BY embedding <=> %s",
+                (vector, max_distance, vector),
+            )
+            return cur.fetchall()
+
+        def similar(conn, vector, dims, threshold=0.75, limit=5):
+            sql = (
+                f"SELECT id FROM entries "
+                f"WHERE array_cosine_similarity(embedding, ?::FLOAT[{dims}]) >= ? "
+                f"LIMIT ?"
+            )
+            raw_threshold = threshold * 2.0 - 1.0
+            params = [vector, raw_threshold, limit]
+            return conn.execute(sql, params).fetchall()
+
+        async def recall(db, vector, floor=0.8, agent="a", cutoff=0.05):
+            close = await db.fetch(
+                "SELECT id FROM memories WHERE 1 - (embedding <=> $1) > $2", vector, floor
+            )
+            stale = await db.fetch(
+                "SELECT id FROM memories WHERE agent = $1 AND relevance_score < $2", agent, cutoff
+            )
+            return close, stale
+        """,
+        path="store/sql.py",
+    )
+    assert set(found) == {(2, 0.3), (9, 0.75), (19, 0.8)}
+    directions = {k: (f.direction, f.metric) for k, f in found.items()}
+    assert directions[(2, 0.3)] == (Direction.BELOW, Metric.DISTANCE)
+    assert directions[(9, 0.75)][0] is Direction.ABOVE
+    assert directions[(19, 0.8)] == (Direction.ABOVE, Metric.SIMILARITY)
+
+
 def test_a_threshold_compared_with_a_string_ratio_call_is_that_ratios():
     """``jaccard(tokens, seen) >= similarity_threshold``: a word-set ratio, whatever the name.
 

@@ -46,3 +46,14 @@ def test_sql_settings_defaults_and_comparisons():
     assert found[(13, 0.3)].direction is Direction.BELOW
     assert found[(13, 0.65)].metric is Metric.SIMILARITY
     assert found[(13, 0.65)].library == "pgvector"
+
+
+def test_a_parenthesised_complement_of_a_pgvector_distance_is_a_similarity():
+    """``(1 - (e.embedding <=> $1)) > 0.7``: kept above, a similarity, parentheses or not."""
+    text = "SELECT id FROM chunks e WHERE (1 - (e.embedding <=> $1::vector)) > 0.7;\n"
+    (found,) = scan_sql_text(text, "db/search.sql")
+    assert (found.value, found.direction, found.metric) == (
+        0.7,
+        Direction.ABOVE,
+        Metric.SIMILARITY,
+    )
