@@ -441,7 +441,15 @@ def _overruled(good: Evidence | None, bad: Evidence | None, value: Value, name: 
     ):
         return True  # a model's confidence or output (`min_langid_score`), unless a distance
     if value.origin is Origin.EVALUATION:
-        return True  # an evaluation metric's pass bar, not seen compared with a similarity
+        # an evaluation metric's pass bar, not seen compared with a similarity; unless code
+        # elsewhere compares it with one by name (an agent's `min_similarity` handed to the
+        # engine's `similarity >= min_similarity`)
+        return not (
+            good is not None
+            and good.place is not None
+            and good.place[0] != value.path
+            and bool(set(words(good.where)) & SIMILARITY_OF_MODEL_WORDS)
+        )
     if bad is not None and bad.origin in (Origin.COUNT, Origin.OTHER):
         return good is None or good.where.startswith("'")
     return bad is not None

@@ -2726,6 +2726,39 @@ def test_a_querys_positional_arguments_reach_what_it_compares_them_with():
     assert directions[(19, 0.8)] == (Direction.ABOVE, Metric.SIMILARITY)
 
 
+def test_an_evaluations_setting_compared_with_a_similarity_elsewhere_is_its_cutoff():
+    """``eval.py`` handing ``threshold`` to an aligner that keeps ``sim >= threshold``.
+
+    A module named for evaluation (or an agent) writes pass bars on its metrics' scores; a
+    value it hands to code in another module that compares it with a score named a similarity
+    is that similarity's cutoff. A pass bar compared with a metric's plain ``score`` stays one.
+    """
+    code = {
+        "ryo/sim/align.py": """
+            def align(pairs, threshold):
+                return [(a, b) for a, b, sim in pairs if sim >= threshold]
+            """,
+        "ryo/metrics/base.py": """
+            class Metric:
+                def passed(self, score, threshold):
+                    return score >= threshold
+            """,
+    }
+    found = scan(
+        """
+        from ryo.metrics.base import Metric
+        from ryo.sim.align import align
+
+        def evaluate_aligner(pairs, threshold: float = 0.5, pass_bar: float = 0.7):
+            aligned = align(pairs, threshold=threshold)
+            return Metric().passed(len(aligned) / max(len(pairs), 1), threshold=pass_bar)
+        """,
+        path="ryo/eval.py",
+        **code,
+    )
+    assert set(found) == {(5, 0.5)}
+
+
 def test_a_threshold_compared_with_a_string_ratio_call_is_that_ratios():
     """``jaccard(tokens, seen) >= similarity_threshold``: a word-set ratio, whatever the name.
 
