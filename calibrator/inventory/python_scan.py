@@ -86,6 +86,8 @@ QUERY_RUNNERS = frozenset(
      "query", "exec_driver_sql", "read_sql", "read_sql_query"}
 )  # fmt: skip
 """Calls that run a query with its arguments by position (DB-API, asyncpg, DuckDB, pandas)."""
+TRIGRAM_FUNCTIONS = frozenset({"similarity", "word_similarity", "strict_word_similarity"})
+"""PostgreSQL's pg_trgm functions: a bare ``similarity(...)`` in SQL is a trigram overlap."""
 RADIUS_ARGUMENTS = {"range_search": 1}
 """Search calls that take their cutoff by position: faiss's ``range_search(x, radius)``."""
 CLUSTERING_CALLS = frozenset({"DBSCAN", "dbscan", "OPTICS", "HDBSCAN"})
@@ -843,9 +845,12 @@ class _Scanner(Visitor, Values):
             if not bound.name.startswith(POSITIONAL):  # by position: see _run_query
                 self._bound_use(f"k:{bound.name}", bound)
 
-    def _bound_use(self, slot: str, bound: Bound) -> None:
-        """What a query's parameter compared with a score is handed, as a use of ``slot``."""
-        vector = bound.score.startswith("pgvector")  # `1 - (embedding <=> $1) > :min`
+    def _bound_use(self, slot: str, bound: Bound, *, computed: bool = False) -> None:
+        """What a query's parameter compared with a score is handed, as a use of ``slot``.
+
+        ``computed``: the query computes the score from vectors (:func:`_vector_bound`).
+        """
+        vector = computed or bound.score.startswith("pgvector")  # `1 - (e <=> $1) > :min`
         origin = Origin.SIMILARITY if vector else Origin.UNKNOWN
         self.facts.uses.append(
             Use(slot, bound.direction, bound.metric, origin, self.path, bound.line,
@@ -876,8 +881,10 @@ class _Scanner(Visitor, Values):
         for bound in positional:
             index = int(bound.name[len(POSITIONAL) :])
             if 0 <= index < len(arguments):
+                # pg_trgm's `similarity(a, b)` compares trigrams: no vectors' score
+                computed = bound.score.split()[0].lower() not in TRIGRAM_FUNCTIONS
                 for slot in self.scope.sources(arguments[index]):
-                    self._bound_use(slot, bound._replace(line=node.lineno))
+                    self._bound_use(slot, bound._replace(line=node.lineno), computed=computed)
 
     def _bound_value(self, expr: ast.expr) -> ast.expr:
         """``expr``, or what the name ``expr`` was last bound to in its function."""

@@ -2726,6 +2726,35 @@ def test_a_querys_positional_arguments_reach_what_it_compares_them_with():
     assert directions[(19, 0.8)] == (Direction.ABOVE, Metric.SIMILARITY)
 
 
+def test_a_query_computing_a_cosine_beats_a_models_context_and_a_trigram_one_does_not():
+    """Where a module's place says model (``classification/``), the query says cosine.
+
+    A parameter compared in the query with ``array_cosine_similarity(...)`` is that cosine's
+    cutoff whatever the module is about; one compared with pg_trgm's ``similarity(...)`` (a
+    trigram overlap) is not.
+    """
+    found = scan(
+        """
+        class ClassificationStore:
+            def __init__(self, conn, cur, conflict_threshold=0.6, label_threshold=0.3):
+                self.conn, self.cur = conn, cur
+                self.conflict_threshold = conflict_threshold
+                self.label_threshold = label_threshold
+
+            def conflicts(self, v):
+                sql = "SELECT id FROM entries WHERE array_cosine_similarity(e, ?) >= ?"
+                return self.conn.execute(sql, [v, self.conflict_threshold]).fetchall()
+
+            def labels(self, text):
+                sql = "SELECT id FROM labels WHERE similarity(lower(name), %s) >= %s"
+                self.cur.execute(sql, (text, self.label_threshold))
+                return self.cur.fetchall()
+        """,
+        path="notes/store.py",
+    )
+    assert set(found) == {(3, 0.6)}
+
+
 def test_an_evaluations_setting_compared_with_a_similarity_elsewhere_is_its_cutoff():
     """``eval.py`` handing ``threshold`` to an aligner that keeps ``sim >= threshold``.
 
