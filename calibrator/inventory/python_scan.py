@@ -495,9 +495,7 @@ class _Scanner(Visitor, Values):
 
     def _complement(self, expr: ast.expr) -> ast.expr | None:
         """``x`` of ``1 - x``, written there or bound to the name read there (else ``None``)."""
-        if isinstance(expr, ast.Name):
-            bound = self._latest_binding(expr)
-            expr = bound if bound is not None else expr
+        expr = self._bound_value(expr)
         if isinstance(expr, ast.BinOp) and isinstance(expr.op, ast.Sub) and number(expr.left) == 1:
             return expr.right
         return None
