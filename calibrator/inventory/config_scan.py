@@ -19,7 +19,12 @@ import yaml
 
 from calibrator.inventory.facts import FileFacts, FileScan, Value, origin_of_context
 from calibrator.inventory.findings import Kind, ScanError
-from calibrator.inventory.names import names_embedding_model, threshold_name, words
+from calibrator.inventory.names import (
+    names_embedding_model,
+    path_words,
+    threshold_name,
+    words,
+)
 
 _NUMBER = r"[-+]?(?:\d[\d_]*\.?[\d_]*|\.\d+)(?:[eE][-+]?\d+)?"
 _TOML_KEY = re.compile(rf"(?:^|[{{,])\s*([A-Za-z0-9_\-.\"']+)\s*=\s*({_NUMBER})\s*(?=[,}}#]|$)")
@@ -75,9 +80,7 @@ def scan_config(text: str, path: str, fmt: str) -> FileScan:
     lines = text.splitlines()
     values: list[Value] = []
     stem_words = words(PurePath(path).stem)
-    place = tuple(
-        w for part in (*PurePath(path).parent.parts, PurePath(path).stem) for w in words(part)
-    )
+    place = path_words(path)
     for path_keys, value, line in entries:
         # a map of levels (`score_thresholds: {1: 0.5, 2: 0.6}`): the numbers' name is the map's
         keys = _named_keys(path_keys)

@@ -38,6 +38,7 @@ from calibrator.inventory.facts import (
 from calibrator.inventory.findings import Direction, Finding, Kind, Metric
 from calibrator.inventory.names import (
     is_score_like,
+    path_words,
     plausible,
     specific,
     threshold_name,
@@ -463,8 +464,7 @@ def _default_settings(value: Value) -> bool:
     """
     if value.kind is not Kind.KEYWORD or value.node[:2] != "k:":
         return False
-    place = {w for part in value.path.split("/") for w in words(part.removesuffix(".py"))}
-    return bool(place & DEFAULTS_MODULE_WORDS)
+    return bool(set(path_words(value.path)) & DEFAULTS_MODULE_WORDS)
 
 
 def _owned(slot: str, annotated: set[str], written: set[str]) -> str:

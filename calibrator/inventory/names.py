@@ -12,6 +12,7 @@ from bisect import bisect_right
 from dataclasses import dataclass
 from functools import lru_cache
 from itertools import accumulate, pairwise
+from pathlib import PurePosixPath
 
 from calibrator.inventory import vocabulary
 from calibrator.inventory.findings import Direction, Metric
@@ -52,6 +53,16 @@ _FUSED = re.compile(
 
 
 @lru_cache(maxsize=8192)
+def path_words(path: str) -> tuple[str, ...]:
+    """The words of a file's folders and name without its suffix: its place as context.
+
+    ``library/sensitive_data_detection/actions.py`` gives ``library sensitive data detection
+    actions``: thresholds written there are about what the place says.
+    """
+    where = PurePosixPath(path)
+    return tuple(w for part in (*where.parent.parts, where.stem) for w in words(part))
+
+
 def words(identifier: str) -> tuple[str, ...]:
     """The lower-case words of a snake_case, kebab-case, dotted or camelCase identifier.
 

@@ -12,10 +12,9 @@ from __future__ import annotations
 import ast
 import re
 from dataclasses import dataclass, field
-from pathlib import PurePosixPath
 
 from calibrator.inventory.facts import CONTEXTS_THAT_RULE, Origin, origin_of_context
-from calibrator.inventory.names import threshold_name, words
+from calibrator.inventory.names import path_words, threshold_name, words
 from calibrator.inventory.python_bindings import (
     Definition,
     assignments,
@@ -86,8 +85,7 @@ class Scope:
         ``library/sensitive_data_detection/actions.py`` apply to a detector's scores.
         """
         names = set(imports.imported) | statement_bindings(tree)[0]
-        where = PurePosixPath(path)
-        place = tuple(w for part in (*where.parent.parts, where.stem) for w in words(part))
+        place = path_words(path)
         origin = origin_of_context(place, evaluation=True)
         if (
             origin is Origin.MODEL
