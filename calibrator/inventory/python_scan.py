@@ -73,7 +73,7 @@ from calibrator.inventory.python_origin import (
     self_product,
 )
 from calibrator.inventory.python_origin import origin as score_origin
-from calibrator.inventory.python_scopes import PASS_THROUGH, Scope, getter_default
+from calibrator.inventory.python_scopes import PASS_THROUGH, Scope
 from calibrator.inventory.python_values import UI_EVENTS, Values
 from calibrator.inventory.python_walk import Visitor, walk
 from calibrator.inventory.sql_scan import POSITIONAL, Bound, read_sql
@@ -373,10 +373,10 @@ class _Scanner(Visitor, Values):
             # and read back as `args.min_score`
             self._written(f"a:*.{name}", default, Kind.DEFAULT, name, context, call=node)
         name = call_name(node)
-        key = self.scope.getter_key(node)
-        fallback = getter_default(node) if key is not None else None
-        if key is not None and fallback is not None:
-            self._written(key, numeric_string(fallback), Kind.DEFAULT, key[2:], context)
+        getter = self.scope.getter(node)
+        fallback = getter[1] if getter is not None else None
+        if getter is not None and fallback is not None:
+            self._written(getter[0], numeric_string(fallback), Kind.DEFAULT, getter[0][2:], context)
         elif callee and node.args and name not in PASS_THROUGH:
             self._positional(callee, node, context)
         self._known_call(node, name)
@@ -564,7 +564,7 @@ class _Scanner(Visitor, Values):
             if (
                 literal_node(value) is not None
                 or (isinstance(value, ast.Name) and value.id in params)
-                or (isinstance(value, ast.Call) and self.scope.getter_key(value) is not None)
+                or (isinstance(value, ast.Call) and self.scope.getter(value) is not None)
             ):
                 return True
         return False

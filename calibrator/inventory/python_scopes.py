@@ -12,6 +12,7 @@ from __future__ import annotations
 import ast
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from calibrator.inventory.facts import CONTEXTS_THAT_RULE, Origin, origin_of_context
 from calibrator.inventory.names import path_words, threshold_name, words
@@ -309,12 +310,54 @@ class Scope:
             return func.attr
         return None
 
+    def getter(self, call: ast.Call) -> tuple[str, ast.expr | None] | None:
+        """The slot a getter reads and the default it falls back to (``None``: no default)."""
+        own = self._own_reader(call)
+        if own is not None:
+            return own
+        key = self.getter_key(call)
+        return (key, getter_default(call)) if key is not None else None
+
+    def _own_reader(self, call: ast.Call) -> tuple[str, ast.expr] | None:
+        """A call of the module's own reader of settings, with its key and default.
+
+        ``_parse_float_field(raw, "dedup_threshold", 0.92, "defaults.dedup_threshold")``, whose
+        body reads ``raw.get(key, default)``: the key and the default are the arguments in
+        the places of the parameters it hands to ``get`` (or ``getenv``), whatever its name;
+        ``self._read(raw, "min_score", 0.35)`` for a method of the caller's class.
+        """
+        func = call.func
+        method = False
+        if isinstance(func, ast.Name):
+            name = func.id
+        elif isinstance(func, ast.Attribute) and value_name(func.value) in ("self", "cls"):
+            name, method = func.attr, True
+        else:
+            return None
+        found = self.definitions.get(name, [])
+        if len(found) != 1 or len(call.args) < 2 or (found[0][0] is not None) != method:
+            return None
+        places = reader_places(found[0][1])
+        if places is None:
+            return None
+        at_key, at_default = (place - method for place in places)
+        key = call.args[at_key] if 0 <= at_key < len(call.args) else None
+        if (
+            at_default < len(call.args)
+            and isinstance(key, ast.Constant)
+            and isinstance(key.value, str)
+            and _KEY.fullmatch(key.value)
+        ):
+            return f"k:{key.value}", call.args[at_default]
+        return None
+
     def getter_key(self, call: ast.Call) -> str | None:
         """The slot a getter reads: ``k:KEY``, ``a:*.x`` or ``a:Class.*``.
 
         ``k:KEY`` for ``cfg.get("KEY", d)`` and environment readers (``os.getenv``, a
         project's ``_env_float``); ``a:*.x`` for ``getattr``, and ``a:Class.*`` (any field of
-        the caller's own class) for ``getattr(self, name)``.
+        the caller's own class) for ``getattr(self, name)``. The module's own readers of
+        settings are :meth:`getter`'s.
         """
         name = call_name(call)
         args = call.args
@@ -358,10 +401,10 @@ class Scope:
                 return [f"k:{key.value}"]
             return self.sources(expr.value)  # `thresholds[model][metric]`: the table's
         if isinstance(expr, ast.Call):
-            getter = self.getter_key(expr)
+            getter = self.getter(expr)
             if getter is not None:
-                default = getter_default(expr)
-                return [getter, *(self.sources(default) if default is not None else [])]
+                slot, default = getter
+                return [slot, *(self.sources(default) if default is not None else [])]
             name = call_name(expr)
             found = []
             if name == "get" and isinstance(expr.func, ast.Attribute):
@@ -550,6 +593,32 @@ def _sectioned(call: ast.Call) -> bool:
         and len(args) >= 2
         and all(isinstance(a, ast.Constant) and isinstance(a.value, str) for a in args[:2])
     )
+
+
+@lru_cache(maxsize=256)
+def reader_places(node: ast.FunctionDef | ast.AsyncFunctionDef) -> tuple[int, int] | None:
+    """Where a function's key and default parameters are, if it reads settings with them.
+
+    ``def _parse_float_field(raw, key, default, label)`` whose body calls
+    ``raw.get(key, default)`` (or ``os.getenv(key, default)``): ``(1, 2)``. Its callers pass a
+    key and its fallback as a getter's are passed. Cached: a module's calls of one reader
+    ask for the same definition.
+    """
+    positional = [a.arg for a in (*node.args.posonlyargs, *node.args.args)]
+    if len(positional) < 2:
+        return None
+    for inner in walk(node):
+        if (
+            isinstance(inner, ast.Call)
+            and len(inner.args) == 2
+            and call_name(inner) in ("get", "getenv")
+            and all(isinstance(a, ast.Name) and a.id in positional for a in inner.args)
+        ):
+            key, default = inner.args
+            assert isinstance(key, ast.Name)
+            assert isinstance(default, ast.Name)
+            return positional.index(key.id), positional.index(default.id)
+    return None
 
 
 def getter_default(call: ast.Call) -> ast.expr | None:

@@ -3764,6 +3764,53 @@ def test_a_reader_of_settings_by_key_with_a_default_keyword_is_a_getter():
     assert set(found) == {(5, 0.2), (5, 0.4), (11, 0.15), (12, 0.5), (22, 0.15)}
 
 
+def test_a_modules_own_reader_of_settings_is_a_getter_whatever_its_name():
+    """``_parse_float_field(raw, "dedup_threshold", 0.92, label)``: a key and its default.
+
+    A module's helper that hands two of its parameters to ``raw.get(key, default)`` reads a
+    setting: its callers' key and default are in those parameters' places (the last argument
+    here is a label), the same through a method called on ``self``. A key that no similarity
+    reads (``retries``) and a string that names no key make no threshold; a helper that gets
+    its key from elsewhere is no reader.
+    """
+    found = scan(
+        """
+        from dataclasses import dataclass
+
+        @dataclass
+        class Defaults:
+            dedup_threshold: float = 0.5
+            min_score: float = 0.3
+
+        def _parse_float_field(raw, key, default, label):
+            value_raw = raw.get(key, default)
+            return float(value_raw)
+
+        def _fixed(raw, default):
+            return raw.get("retries", default)
+
+        class Loader:
+            def load(self, raw):
+                dedup_threshold = _parse_float_field(raw, "dedup_threshold", 0.92, "a label")
+                retries = _parse_float_field(raw, "retries", 3, "defaults.retries")
+                width = _parse_float_field(raw, "Report width, in columns", 0.8, "width")
+                other = _fixed(raw, 0.75)
+                min_score = self._read(raw, "min_score", 0.35)
+                return Defaults(dedup_threshold=dedup_threshold, min_score=min_score)
+
+            def _read(self, raw, key, default):
+                return float(raw.get(key, default))
+
+        def find(store, cfg, q):
+            hits = store.search(q)
+            near = [h for h in hits if h.similarity >= cfg.defaults.dedup_threshold]
+            return [h for h in near if h.score >= cfg.defaults.min_score]
+        """
+    )
+    assert set(found) == {(6, 0.5), (7, 0.3), (18, 0.92), (22, 0.35)}
+    assert found[(18, 0.92)].kind is Kind.DEFAULT
+
+
 def test_a_score_named_attribute_the_constructor_sets_from_config_is_a_bound():
     """``cos_max < self.gallery_dupe_cos``: two score names, but one is a setting.
 
