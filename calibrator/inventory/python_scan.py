@@ -178,6 +178,12 @@ _ORM_OPS: dict[str, ast.cmpop] = {
 }
 
 
+_LIBRARY_KEYWORD = 0.55
+"""How strongly a keyword's name, with the called name's words, must say threshold before a
+retrieval library's keyword counts as compared with a similarity (a bare ``threshold`` passed
+to a ``Semantic...`` class does)."""
+
+
 class _Scanner(Visitor, Values):
     def __init__(self, source: str, path: str, tree: ast.Module, *, include_tests: bool) -> None:
         self.lines = source.splitlines()
@@ -366,6 +372,7 @@ class _Scanner(Visitor, Values):
                 self._written(slot, keyword.value, Kind.KEYWORD, keyword.arg, context, call=node)
                 # a callee taking `**kwargs` reads it back as `kwargs["init_threshold"]`
                 self.facts.flow(f"k:{keyword.arg}", self.scope.sources(keyword.value))
+                self._library_keyword(node, keyword.arg, slot, callee)
         option = _option(node)
         if option is not None:  # `add_argument("--min-score", type=float, default=0.5)`
             name, default = option
@@ -382,6 +389,31 @@ class _Scanner(Visitor, Values):
         self._known_call(node, name)
         self._lexical_arguments(node)
         self.generic_visit(node)
+
+    def _library_keyword(self, node: ast.Call, keyword: str, slot: str, callee: str) -> None:
+        """``SemanticDoubleMergingSplitterNodeParser(initial_threshold=initial)``: a library's.
+
+        A threshold keyword handed to a retrieval library's class or function (one the file
+        imports from llama-index, LangChain, a vector store's client), whose name or the
+        called one says it works by similarity (``Semantic...``), is compared inside the
+        library with that similarity: what the caller passes there is such a cutoff. Not the
+        caller's own words: a retriever handing its ``threshold`` to ``default_to_dict``
+        serializes it.
+        """
+        if root_name(node.func) not in self.scope.imports.names:
+            return
+        name = threshold_name(keyword, words(callee))
+        if name.strength < _LIBRARY_KEYWORD:
+            return
+        metric = Metric.SIMILARITY if name.metric is Metric.UNKNOWN else name.metric
+        direction = name.direction
+        if direction is Direction.UNKNOWN:  # a similarity's cutoff keeps what reaches it
+            direction = Direction.ABOVE if metric is Metric.SIMILARITY else Direction.BELOW
+        use = Use(
+            slot, direction, metric, Origin.SIMILARITY, self.path, node.lineno,
+            f"{call_name(node)}({keyword})",
+        )  # fmt: skip
+        self.facts.uses.append(use)
 
     def _lexical_arguments(self, node: ast.Call) -> None:
         """``get_close_matches(w, names, cutoff=cutoff)``: what a string matcher is handed.

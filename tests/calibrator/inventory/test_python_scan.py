@@ -3811,6 +3811,36 @@ def test_a_modules_own_reader_of_settings_is_a_getter_whatever_its_name():
     assert found[(18, 0.92)].kind is Kind.DEFAULT
 
 
+def test_a_threshold_keyword_to_a_libraries_semantic_class_is_a_similarity_cutoff():
+    """``SemanticDoubleMergingSplitterNodeParser(initial_threshold=initial_threshold)``.
+
+    llama-index compares what a caller hands a similarity-named class's threshold keyword with
+    a similarity: the caller's defaults and the values it passes are those cutoffs, kept above.
+    A threshold handed to a library's class that does not say similarity (a sentence
+    splitter) is not.
+    """
+    found = scan(
+        """
+        from llama_index.core.node_parser import SemanticDoubleMergingSplitterNodeParser
+        from llama_index.core.node_parser import SentenceSplitter
+
+        def compute(model_name, initial_threshold=0.45, merging_threshold=0.35, size=1200):
+            splitter = SemanticDoubleMergingSplitterNodeParser(
+                initial_threshold=initial_threshold,
+                merging_threshold=merging_threshold,
+                max_chunk_size=size,
+            )
+            return splitter, SentenceSplitter(chunk_size=size, threshold=0.6)
+
+        if __name__ == "__main__":
+            compute("minilm", initial_threshold=0.9, merging_threshold=0.4)
+        """
+    )
+    assert set(found) == {(5, 0.45), (5, 0.35), (14, 0.9), (14, 0.4)}
+    assert {f.direction for f in found.values()} == {Direction.ABOVE}
+    assert {f.metric for f in found.values()} == {Metric.SIMILARITY}
+
+
 def test_a_score_named_attribute_the_constructor_sets_from_config_is_a_bound():
     """``cos_max < self.gallery_dupe_cos``: two score names, but one is a setting.
 
