@@ -88,8 +88,13 @@ QUERY_RUNNERS = frozenset(
 """Calls that run a query with its arguments by position (DB-API, asyncpg, DuckDB, pandas)."""
 TRIGRAM_FUNCTIONS = frozenset({"similarity", "word_similarity", "strict_word_similarity"})
 """PostgreSQL's pg_trgm functions: a bare ``similarity(...)`` in SQL is a trigram overlap."""
-RADIUS_ARGUMENTS = {"range_search": 1}
-"""Search calls that take their cutoff by position: faiss's ``range_search(x, radius)``."""
+RADIUS_ARGUMENTS = {
+    "range_search": (1, Direction.UNKNOWN, Metric.UNKNOWN),
+    "community_detection": (1, Direction.ABOVE, Metric.SIMILARITY),
+}
+"""Library calls that take a similarity's cutoff by position: faiss's ``range_search(x,
+radius)`` (a similarity or a distance, by the index), sentence-transformers'
+``util.community_detection(embeddings, threshold)`` (a cosine, kept above)."""
 CLUSTERING_CALLS = frozenset({"DBSCAN", "dbscan", "OPTICS", "HDBSCAN"})
 """Density clustering (scikit-learn, hdbscan), whose radius bounds the distance of neighbours."""
 CLUSTERING_RADII = frozenset({"eps", "max_eps", "cluster_selection_epsilon"})
@@ -444,19 +449,21 @@ class _Scanner(Visitor, Values):
             self._query_string(node.args[0])
         if name in QUERY_RUNNERS and len(node.args) >= 2:
             self._run_query(node)
-        if name in RADIUS_ARGUMENTS and len(node.args) > RADIUS_ARGUMENTS[name]:
-            self._radius(node, node.args[RADIUS_ARGUMENTS[name]])
+        if name in RADIUS_ARGUMENTS and len(node.args) > RADIUS_ARGUMENTS[name][0]:
+            self._radius(node, *RADIUS_ARGUMENTS[name])
         if name in CLUSTERING_CALLS:
             self._clustering_radius(node)
         if name in TREE_CUTS:
             self._tree_cut(node)
 
-    def _radius(self, node: ast.Call, radius: ast.expr) -> None:
+    def _radius(self, node: ast.Call, place: int, direction: Direction, metric: Metric) -> None:
         """``index.range_search(x, threshold)``: faiss keeps what is within the radius.
 
         The radius is compared with the index's similarities (inner product) or distances (L2)
-        by the library; the direction and metric depend on the index.
+        by the library; the direction and metric depend on the index (and are known for
+        ``community_detection``'s cosine).
         """
+        radius = node.args[place]
         literal = literal_node(radius)
         if literal is not None:
             slots = [f"c:{self.path}:{literal.lineno}:{literal.col_offset + 1}"]
@@ -464,8 +471,8 @@ class _Scanner(Visitor, Values):
             slots = self.scope.sources(radius)
         for slot in slots:
             use = Use(
-                slot, Direction.UNKNOWN, Metric.UNKNOWN, Origin.SIMILARITY, self.path,
-                node.lineno, call_name(node),
+                slot, direction, metric, Origin.SIMILARITY, self.path, node.lineno,
+                call_name(node),
             )  # fmt: skip
             self.facts.uses.append(use)
 

@@ -3841,6 +3841,34 @@ def test_a_threshold_keyword_to_a_libraries_semantic_class_is_a_similarity_cutof
     assert {f.metric for f in found.values()} == {Metric.SIMILARITY}
 
 
+def test_community_detections_threshold_by_position_is_a_cosine_kept_above():
+    """``util.community_detection(embeddings, threshold, min_size)``: sentence-transformers.
+
+    Its second argument is the cosine two sentences need to be neighbours, by position as by
+    keyword: the constant a method's default passes there is that cutoff, as is a number
+    written in the call. The third (a community's size) is not.
+    """
+    found = scan(
+        """
+        from sentence_transformers import util
+
+        DEFAULT_CLUSTER_THRESHOLD = 0.70
+
+        class Clusterer:
+            def get_clusters(self, sentences, threshold=DEFAULT_CLUSTER_THRESHOLD, size=5):
+                embeddings = self.model.encode(sentences)
+                return util.community_detection(embeddings, threshold, size)
+
+        def direct(embeddings):
+            return util.community_detection(embeddings, 0.8, 10)
+        """
+    )
+    assert set(found) == {(4, 0.7), (12, 0.8)}
+    assert {(f.direction, f.metric) for f in found.values()} == {
+        (Direction.ABOVE, Metric.SIMILARITY)
+    }
+
+
 def test_a_score_named_attribute_the_constructor_sets_from_config_is_a_bound():
     """``cos_max < self.gallery_dupe_cos``: two score names, but one is a setting.
 
