@@ -561,11 +561,13 @@ class _Scanner(Visitor, Values):
         self.generic_visit(node)
 
     def _set_in_constructor(self, expr: ast.expr) -> bool:
-        """``self.gallery_dupe_cos``, set in ``__init__`` from a setting: no second score.
+        """``self.gallery_dupe_cos``, set from a setting: no second score.
 
         An attribute named like a score (``dupe_cos``) that the constructor takes from a
         literal, a parameter or a config getter (``float(cfg.get("gallery_dupe_cos", 0.995))``)
-        is a bound that scores are compared with.
+        is a bound that scores are compared with; so is one another method takes from a
+        parameter with a default (``def pre_train(self, min_similarity_zeroshot=0.8)``): a
+        running best is set from a score computed there, not from a setting's default.
         """
         if not (
             isinstance(expr, ast.Attribute)
@@ -574,17 +576,20 @@ class _Scanner(Visitor, Values):
         ):
             return False
         owner = next((s.node for s in reversed(self.scopes) if s.kind == "class"), None)
-        init = next(
-            (
-                s for s in getattr(owner, "body", [])
-                if isinstance(s, ast.FunctionDef) and s.name == "__init__"
-            ),
-            None,
-        )  # fmt: skip
-        if init is None:
-            return False
-        params = {name for name, _, _ in parameters(init.args)}
-        for node in walk(init):
+        methods = [
+            s for s in getattr(owner, "body", [])
+            if isinstance(s, (ast.FunctionDef, ast.AsyncFunctionDef))
+        ]  # fmt: skip
+        return any(self._sets_from_setting(method, expr.attr) for method in methods)
+
+    def _sets_from_setting(self, method: ast.FunctionDef | ast.AsyncFunctionDef, attr: str) -> bool:
+        """Whether ``method`` sets ``self.attr`` from a literal, a setting or a config getter."""
+        init = method.name == "__init__"
+        params = {
+            name for name, default, _ in parameters(method.args)
+            if init or literal_node(default) is not None
+        }  # fmt: skip
+        for node in walk(method):
             if isinstance(node, ast.Assign):
                 targets, value = node.targets, node.value
             elif isinstance(node, ast.AnnAssign) and node.value is not None:
@@ -592,7 +597,7 @@ class _Scanner(Visitor, Values):
             else:
                 continue
             if not any(
-                isinstance(t, ast.Attribute) and t.attr == expr.attr and root_name(t) == "self"
+                isinstance(t, ast.Attribute) and t.attr == attr and root_name(t) == "self"
                 for t in targets
             ):
                 continue
@@ -600,10 +605,12 @@ class _Scanner(Visitor, Values):
                 isinstance(value, ast.Call) and call_name(value) in ("float", "int") and value.args
             ):
                 value = value.args[0]
-            if (
-                literal_node(value) is not None
-                or (isinstance(value, ast.Name) and value.id in params)
-                or (isinstance(value, ast.Call) and self.scope.getter(value) is not None)
+            if (isinstance(value, ast.Name) and value.id in params) or (
+                init
+                and (
+                    literal_node(value) is not None
+                    or (isinstance(value, ast.Call) and self.scope.getter(value) is not None)
+                )
             ):
                 return True
         return False

@@ -3869,6 +3869,41 @@ def test_community_detections_threshold_by_position_is_a_cosine_kept_above():
     }
 
 
+def test_a_score_named_attribute_a_method_sets_from_a_defaulted_parameter_is_a_bound():
+    """``self.minimal_similarity_zeroshot``, set by ``zeroshot_pre_train(..., 0.8)``.
+
+    Not only the constructor takes settings: a method's parameter with a default, kept on
+    ``self``, is the bound the similarities are compared with later. One a method keeps from
+    a score it computes (a running best) is still a second score.
+    """
+    found = scan(
+        """
+        import numpy as np
+        from sklearn.metrics.pairwise import cosine_similarity
+
+        class KeywordAdapter:
+            def zeroshot_pre_train(self, words, minimal_similarity_zeroshot: float = 0.8):
+                self.word_embeddings = self.model.embed(words)
+                self.minimal_similarity_zeroshot = minimal_similarity_zeroshot
+
+            def track(self, candidate):
+                self.best_similarity = np.max(cosine_similarity(candidate, self.word_embeddings))
+
+            def adapt(self, candidates):
+                kept = []
+                for candidate in candidates:
+                    max_similarity = np.max(cosine_similarity(candidate, self.word_embeddings))
+                    if max_similarity >= self.minimal_similarity_zeroshot:
+                        kept.append(candidate)
+                    if max_similarity > self.best_similarity + 0.05:
+                        kept.append(candidate)
+                return kept
+        """
+    )
+    assert set(found) == {(6, 0.8)}
+    assert found[(6, 0.8)].direction is Direction.ABOVE
+
+
 def test_a_score_named_attribute_the_constructor_sets_from_config_is_a_bound():
     """``cos_max < self.gallery_dupe_cos``: two score names, but one is a setting.
 
