@@ -99,6 +99,7 @@ class Use(NamedTuple):
     score: str
     callee: str | None = None  # the imported function the score comes from, origin unknown here
     scale: float = 1.0  # 100 for a similarity computed as a percentage (`cosine(a, b) * 100`)
+    complement: bool = False  # compared as `1 - x` (`S >= 1 - eps`): a distance, however small
 
 
 class Call(NamedTuple):

@@ -86,6 +86,7 @@ class Evidence(NamedTuple):
     climbed: bool = False  # reached a base class from a subclass
     named: bool = False  # came through a threshold-named slot (`similarity_threshold=x`)
     scale: float = 1.0  # the compared score's scale: 100 for a percentage
+    complement: bool = False  # compared as `1 - x` with a similarity (SemDeDup's `1 - eps`)
 
 
 class Graph:
@@ -252,6 +253,7 @@ class Graph:
                 0,
                 (use.path, use.line),
                 scale=use.scale,
+                complement=use.complement,
             )
             found.append((use.node, seen, True))
         for slot, callee in self.searched:
@@ -562,10 +564,18 @@ def _named_otherwise(value: Value, name: str, good: Evidence | None) -> str:
     """
     similar = good is not None and good.origin is Origin.SIMILARITY
     # a numerical tolerance even near a cosine (sympy's collinearity `eps=1e-3`); a matching
-    # tolerance bounds the distance it is compared with (`face_distance(a, b) <= tolerance`)
-    if set(words(name)) & TOLERANCE_WORDS and not (similar and abs(value.value) >= MATCHING):
+    # tolerance bounds the distance it is compared with (`face_distance(a, b) <= tolerance`),
+    # and so does one a similarity must reach the complement of (`sim >= 1 - eps`), however small
+    complement = good is not None and good.complement and good.origin not in NOT_SIMILARITY
+    matching = (similar and abs(value.value) >= MATCHING) or complement
+    if set(words(name)) & TOLERANCE_WORDS and not matching:
         return f"{name} is a numerical tolerance"
-    if name and _vetoed(name) and threshold_name(name, value.context).strength <= 0 and not similar:
+    if (
+        name
+        and _vetoed(name)
+        and threshold_name(name, value.context).strength <= 0
+        and not (similar or complement)
+    ):
         return f"{name} names a ratio, size or weight, not seen bounding a similarity"
     return ""
 

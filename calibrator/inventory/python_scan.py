@@ -175,6 +175,12 @@ a method (``Scope.child_class`` looks no further); plain ``in`` tests, faster th
 
 _ORM_LOOKUP = re.compile(r"([A-Za-z_][A-Za-z0-9_]*?)__(lt|lte|gt|gte)")
 """A keyword that compares a model field in an ORM query (``distance__lte``)."""
+_FLIPPED = {Metric.SIMILARITY: Metric.DISTANCE, Metric.DISTANCE: Metric.SIMILARITY}
+"""What a score's metric becomes when a setting is compared as its complement (``1 - eps``)."""
+_FILTER_OPS: dict[object, ast.cmpop] = {
+    ">": ast.Gt(), ">=": ast.GtE(), "<": ast.Lt(), "<=": ast.LtE(), "=>": ast.GtE(), "=<": ast.LtE()
+}  # fmt: skip
+"""The operators of a filter written as a tuple (``("score", ">=", 0.8)``)."""
 _ORM_OPS: dict[str, ast.cmpop] = {
     "lt": ast.Lt(),
     "lte": ast.LtE(),
@@ -220,6 +226,7 @@ class _Scanner(Visitor, Values):
                 ast.Dict: self.visit_dict,
                 ast.Constant: self.visit_constant,
                 ast.Assert: self.visit_assert,
+                ast.Tuple: self.visit_tuple,
             }
         )
 
@@ -693,6 +700,24 @@ class _Scanner(Visitor, Values):
         bound = [v for at, v in around.assigned().get(name.id, []) if at <= name.lineno]
         return bound[-1] if bound else None
 
+    def visit_tuple(self, node: ast.Tuple) -> None:
+        """``("cosine_sim_score", ">=", 1.0 - self.eps)``: a filter, as a comparison.
+
+        pyarrow's and pandas' ``read_parquet(filters=[...])`` (and the query builders that
+        copy them) take a column, an operator and a value: a comparison of that column.
+        """
+        elts = node.elts
+        if len(elts) == len(("column", "operator", "value")):
+            column, operator, value = elts
+            op = _FILTER_OPS.get(operator.value) if isinstance(operator, ast.Constant) else None
+            named = isinstance(column, ast.Constant) and isinstance(column.value, str)
+            if op is not None and named:
+                assert isinstance(column, ast.Constant)
+                field = ast.copy_location(ast.Name(str(column.value), ast.Load()), column)
+                compare = ast.copy_location(ast.Compare(field, [op], [value]), node)
+                self._compared(compare, op, field, value, on_left=True)
+        self.generic_visit(node)
+
     def _orm_lookup(self, keyword: ast.keyword) -> None:
         """``filter(distance__lte=max_distance)``: an ORM's comparison of a field, as ``<=``.
 
@@ -752,21 +777,7 @@ class _Scanner(Visitor, Values):
         if counted and literal is not None:
             return  # a ratio of counts compared with a number: nothing to recalibrate
         if literal is None:
-            callee = imported_callee(self.scope, score_side)
-            for slot in self.scope.sources(value_side):
-                self.facts.uses.append(
-                    Use(
-                        slot,
-                        kept,
-                        score.metric,
-                        origin,
-                        self.path,
-                        node.lineno,
-                        score.identifier,
-                        callee,
-                        percent_scale(self.scope, score_side),
-                    )
-                )
+            self._compared_setting(node, score_side, value_side, score, kept, origin)
             return
         amount = number(literal)
         assert amount is not None
@@ -777,6 +788,40 @@ class _Scanner(Visitor, Values):
         self._finding(literal, amount, kept, score.metric, confidence, reason)
         if origin not in NOT_SIMILARITY:
             self._compared_with_import(literal, score_side)
+
+    def _compared_setting(  # noqa: PLR0913: a comparison's parts, as _compared read them
+        self,
+        node: ast.Compare,
+        score_side: ast.expr,
+        value_side: ast.expr,
+        score: ScoreExpr,
+        kept: Direction,
+        origin: Origin,
+    ) -> None:
+        """A score compared with a setting (not a number written there): the setting's use.
+
+        ``cosine_sim_score >= 1.0 - self.eps`` keeps a distance of at most ``eps``; not a
+        collinearity test (``abs(cos) >= 1 - eps``: parallel either way, within slack).
+        """
+        callee = imported_callee(self.scope, score_side)
+        inner = self._complement(value_side) if isinstance(value_side, ast.BinOp) else None
+        absolute = isinstance(score_side, ast.Call) and call_name(score_side) in ("abs", "fabs")
+        complement = (
+            isinstance(inner, ast.Name | ast.Attribute)
+            and score.metric in _FLIPPED
+            and not absolute
+        )
+        if complement:
+            assert inner is not None
+            value_side, kept = inner, OPPOSITE.get(kept, kept)
+        metric = _FLIPPED[score.metric] if complement else score.metric
+        scale = percent_scale(self.scope, score_side)
+        for slot in self.scope.sources(value_side):
+            use = Use(
+                slot, kept, metric, origin, self.path, node.lineno, score.identifier, callee,
+                scale, complement,
+            )  # fmt: skip
+            self.facts.uses.append(use)
 
     def _compared_with_import(self, literal: ast.expr, score_side: ast.expr) -> None:
         """A number compared with what an imported function returns: for the linker to judge.
@@ -862,7 +907,10 @@ class _Scanner(Visitor, Values):
         metric = Metric.DISTANCE if complement and found is Origin.SIMILARITY else Metric.UNKNOWN
         shown = value_name(other) or ast.unparse(other)[:40]
         for slot in slots:
-            self.facts.uses.append(Use(slot, kept, metric, found, self.path, node.lineno, shown))
+            use = Use(
+                slot, kept, metric, found, self.path, node.lineno, shown, complement=complement
+            )
+            self.facts.uses.append(use)
 
     def _threshold_slots(self, value: ast.expr) -> list[str]:
         """The threshold-named settings ``value`` reads (``self.vector_threshold``)."""

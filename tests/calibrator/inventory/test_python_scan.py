@@ -3904,6 +3904,43 @@ def test_a_score_named_attribute_a_method_sets_from_a_defaulted_parameter_is_a_b
     assert found[(6, 0.8)].direction is Direction.ABOVE
 
 
+def test_a_filter_tuple_compares_its_column_and_a_complement_is_a_distance_however_small():
+    """``filters=[("cosine_sim_score", ">=", 1.0 - self.eps)]``: NeMo Curator's SemDeDup.
+
+    A filter written as a column, an operator and a value (pyarrow's and pandas'
+    ``read_parquet``) compares that column: a number there is a cutoff of the score the column
+    names. A setting a similarity must reach the complement of is the greatest distance kept,
+    however small (``eps = 0.01``): no float-equality slack, whatever the name says. A filter
+    on a column that is no score (``size``), and a tolerance in a closeness test, are not.
+    """
+    found = scan(
+        """
+        import numpy as np
+        import pandas as pd
+        from dataclasses import dataclass
+
+        @dataclass
+        class IdentifyDuplicatesStage:
+            eps: float
+
+            def process(self, path):
+                filters = [("cosine_sim_score", ">=", 1.0 - self.eps)]
+                return pd.read_parquet(path, filters=filters)
+
+        def run(path, eps: float = 0.01, rows: int = 5, atol: float = 1e-6):
+            kept = pd.read_parquet(path, filters=[("similarity", ">", 0.8), ("size", ">", 0.5)])
+            same = np.abs(kept.similarity - 1.0) < atol
+            return IdentifyDuplicatesStage(eps=eps).process(path), same
+        """
+    )
+    assert set(found) == {(14, 0.01), (15, 0.8)}
+    assert (found[(14, 0.01)].direction, found[(14, 0.01)].metric) == (
+        Direction.BELOW,
+        Metric.DISTANCE,
+    )
+    assert found[(15, 0.8)].direction is Direction.ABOVE
+
+
 def test_a_score_named_attribute_the_constructor_sets_from_config_is_a_bound():
     """``cos_max < self.gallery_dupe_cos``: two score names, but one is a setting.
 
