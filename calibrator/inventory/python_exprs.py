@@ -197,7 +197,13 @@ def kept_direction(condition: Direction, parents: list[ast.AST]) -> Direction:
     (``redundant = np.where(sim > t)``); comprehension filters and everything else keep it.
     """
     direction = condition
-    for parent in parents:
+    for at, parent in enumerate(parents):
+        if isinstance(parent, ast.Subscript):
+            # `distances[distances > cut] = np.nan`: what the mask selects is blanked out
+            outer = parents[at + 1] if at + 1 < len(parents) else None
+            if _blanked(parent, outer):
+                direction = OPPOSITE.get(direction, direction)
+            break
         if isinstance(parent, ast.UnaryOp) and isinstance(parent.op, ast.Not):
             direction = OPPOSITE.get(direction, direction)
         elif isinstance(parent, (ast.BoolOp, ast.Call)):
@@ -214,6 +220,21 @@ def kept_direction(condition: Direction, parents: list[ast.AST]) -> Direction:
         else:
             break
     return direction
+
+
+def _blanked(mask: ast.Subscript, statement: ast.AST | None) -> bool:
+    """``x[mask] = np.nan`` (or ``None``, ``0``, ``-np.inf``): the masked entries are dropped."""
+    if not (isinstance(statement, ast.Assign) and mask in statement.targets):
+        return False
+    value = statement.value
+    if isinstance(value, ast.UnaryOp) and isinstance(value.op, ast.USub):
+        value = value.operand
+    if isinstance(value, ast.Constant):
+        return value.value is None or value.value == 0
+    if isinstance(value, ast.Call) and value.args:  # `float("nan")`, `float("-inf")`
+        value = value.args[0]
+        return isinstance(value, ast.Constant) and str(value.value).lstrip("+-") in ("nan", "inf")
+    return value_name(value) in ("nan", "NaN", "NAN", "inf", "Inf", "NINF")
 
 
 _DROPPED = frozenset(

@@ -3941,6 +3941,35 @@ def test_a_filter_tuple_compares_its_column_and_a_complement_is_a_distance_howev
     assert found[(15, 0.8)].direction is Direction.ABOVE
 
 
+def test_a_mask_assigned_a_blank_drops_what_it_selects():
+    """``distances[distances > 1 - similarity_threshold] = np.nan``: dup-hawk's duplicates.
+
+    Entries a comparison selects and then blanks out (NaN, None, zero, minus infinity) are
+    dropped: the comparison keeps the other side (similarities at least the threshold, here,
+    and those at least ``floor``); a mask assigned a value (``= 1``) keeps what it selects.
+    """
+    found = scan(
+        """
+        import numpy as np
+
+        def dedup(embeddings, similarity_threshold: float = 0.85, floor=0.3, cut=0.6):
+            distances = 1 - embeddings @ embeddings.T
+            distances[distances > 1 - similarity_threshold] = np.nan
+            sims = embeddings @ embeddings.T
+            sims[sims < floor] = 0
+            linked = np.zeros_like(sims)
+            linked[sims >= cut] = 1
+            return distances, sims, linked
+        """
+    )
+    assert {key: f.direction for key, f in found.items()} == {
+        (4, 0.85): Direction.ABOVE,
+        (4, 0.3): Direction.ABOVE,
+        (4, 0.6): Direction.ABOVE,
+    }
+    assert found[(4, 0.85)].metric is Metric.SIMILARITY
+
+
 def test_a_score_named_attribute_the_constructor_sets_from_config_is_a_bound():
     """``cos_max < self.gallery_dupe_cos``: two score names, but one is a setting.
 
