@@ -187,12 +187,26 @@ _LABEL_NODES = (ast.Constant, ast.Name, ast.Attribute, ast.JoinedStr)
 
 
 def _labels(body: list[ast.stmt]) -> bool:
-    """A branch that only returns or assigns a label (a constant, a name, an enum member)."""
-    if len(body) != 1:
-        return False
-    statement = body[0]
-    value = statement.value if isinstance(statement, (ast.Return, ast.Assign)) else None
-    return isinstance(value, _LABEL_NODES)
+    """A branch that only returns, assigns or writes down labels.
+
+    A constant, a name or an enum member returned or assigned (``return POOR``; ``level =
+    cred.High`` and ``kind = cred.HighInfo``), or a message handed on (``summary.append("HIGH
+    credibility")``, ``print(f"...")``): nothing is kept or dropped by it.
+    """
+    return bool(body) and all(_label_statement(statement) for statement in body)
+
+
+def _label_statement(statement: ast.stmt) -> bool:
+    if isinstance(statement, (ast.Return, ast.Assign)):
+        return isinstance(statement.value, _LABEL_NODES)
+    if isinstance(statement, ast.Expr) and isinstance(statement.value, ast.Call):
+        call = statement.value
+        return bool(call.args) and all(isinstance(a, _MESSAGE_NODES) for a in call.args)
+    return False
+
+
+_MESSAGE_NODES = (ast.Constant, ast.JoinedStr)
+"""What a branch writes down as a message (not an item it keeps: ``kept.append(doc)``)."""
 
 
 def clamps(parents: list[ast.AST], score: ast.expr) -> bool:

@@ -3970,6 +3970,50 @@ def test_a_mask_assigned_a_blank_drops_what_it_selects():
     assert found[(4, 0.85)].metric is Metric.SIMILARITY
 
 
+def test_a_ladder_whose_rungs_write_messages_or_assign_labels_grades_a_score():
+    """``if overall_score > 0.75: summary.append("HIGH credibility") elif ...``: a grading.
+
+    A score of unknown origin turned into levels by rungs that write a message down or assign
+    several labels keeps and drops nothing; rungs that put the item itself somewhere
+    (``strong.append(doc)``) sort it by the score, and stay reported.
+    """
+    found = scan(
+        """
+        def summarize(overall_score, summary):
+            if overall_score > 0.75:
+                summary.append("credibility HIGH")
+            elif overall_score > 0.55:
+                summary.append(f"credibility MEDIUM to HIGH ({overall_score})")
+            elif overall_score > 0.25:
+                summary.append("credibility LOW to MEDIUM")
+            else:
+                summary.append("credibility LOW")
+
+        def level(cred, score):
+            if score >= 0.7:
+                level_uri = cred.High
+                info_class = cred.HighInformation
+            elif score >= 0.4:
+                level_uri = cred.Medium
+                info_class = cred.MediumInformation
+            else:
+                level_uri = cred.Low
+                info_class = cred.LowInformation
+            return level_uri, info_class
+
+        def sort(docs, strong, weak, rest):
+            for doc in docs:
+                if doc.score > 0.8:
+                    strong.append(doc)
+                elif doc.score > 0.5:
+                    weak.append(doc)
+                else:
+                    rest.append(doc)
+        """
+    )
+    assert set(found) == {(26, 0.8), (28, 0.5)}
+
+
 def test_a_score_named_attribute_the_constructor_sets_from_config_is_a_bound():
     """``cos_max < self.gallery_dupe_cos``: two score names, but one is a setting.
 
