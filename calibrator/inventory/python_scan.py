@@ -89,11 +89,11 @@ QUERY_RUNNERS = frozenset(
 TRIGRAM_FUNCTIONS = frozenset({"similarity", "word_similarity", "strict_word_similarity"})
 """PostgreSQL's pg_trgm functions: a bare ``similarity(...)`` in SQL is a trigram overlap."""
 RADIUS_ARGUMENTS = {
-    "range_search": (1, Direction.UNKNOWN, Metric.UNKNOWN),
-    "community_detection": (1, Direction.ABOVE, Metric.SIMILARITY),
+    "range_search": (1, "thresh", Direction.UNKNOWN, Metric.UNKNOWN),
+    "community_detection": (1, "threshold", Direction.ABOVE, Metric.SIMILARITY),
 }
-"""Library calls that take a similarity's cutoff by position: faiss's ``range_search(x,
-radius)`` (a similarity or a distance, by the index), sentence-transformers'
+"""Library calls that take a similarity's cutoff by position or keyword: faiss's
+``range_search(x, thresh)`` (a similarity or a distance, by the index), sentence-transformers'
 ``util.community_detection(embeddings, threshold)`` (a cosine, kept above)."""
 CLUSTERING_CALLS = frozenset({"DBSCAN", "dbscan", "OPTICS", "HDBSCAN"})
 """Density clustering (scikit-learn, hdbscan), whose radius bounds the distance of neighbours."""
@@ -456,21 +456,28 @@ class _Scanner(Visitor, Values):
             self._query_string(node.args[0])
         if name in QUERY_RUNNERS and len(node.args) >= 2:
             self._run_query(node)
-        if name in RADIUS_ARGUMENTS and len(node.args) > RADIUS_ARGUMENTS[name][0]:
+        if name in RADIUS_ARGUMENTS:
             self._radius(node, *RADIUS_ARGUMENTS[name])
         if name in CLUSTERING_CALLS:
             self._clustering_radius(node)
         if name in TREE_CUTS:
             self._tree_cut(node)
 
-    def _radius(self, node: ast.Call, place: int, direction: Direction, metric: Metric) -> None:
+    def _radius(  # noqa: PLR0913: a call and where its radius is, as RADIUS_ARGUMENTS says
+        self, node: ast.Call, place: int, keyword: str, direction: Direction, metric: Metric
+    ) -> None:
         """``index.range_search(x, threshold)``: faiss keeps what is within the radius.
 
         The radius is compared with the index's similarities (inner product) or distances (L2)
         by the library; the direction and metric depend on the index (and are known for
-        ``community_detection``'s cosine).
+        ``community_detection``'s cosine). Given by position or by keyword (``thresh=t``).
         """
-        radius = node.args[place]
+        given = [k.value for k in node.keywords if k.arg == keyword]
+        if len(node.args) > place:
+            given.append(node.args[place])
+        if not given:
+            return
+        radius = given[0]
         literal = literal_node(radius)
         if literal is not None:
             slots = [f"c:{self.path}:{literal.lineno}:{literal.col_offset + 1}"]

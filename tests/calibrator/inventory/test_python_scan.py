@@ -4014,6 +4014,22 @@ def test_a_ladder_whose_rungs_write_messages_or_assign_labels_grades_a_score():
     assert set(found) == {(26, 0.8), (28, 0.5)}
 
 
+def test_a_range_searchs_radius_given_by_keyword_is_compared_too():
+    """``index.range_search(batch, thresh=threshold)``: faiss's radius, by keyword.
+
+    As by position, the setting handed there is the radius of what the index keeps; a
+    keyword that is no radius (``params=``) is not, nor is a call that gives none.
+    """
+    found = scan(
+        """
+        def find_matches(embeddings, index, threshold: float = 0.7, batch_size: float = 0.5):
+            limits, distances, indices = index.range_search(embeddings, thresh=threshold)
+            return index.range_search(embeddings, params=batch_size), limits
+        """
+    )
+    assert set(found) == {(2, 0.7)}
+
+
 def test_a_score_named_attribute_the_constructor_sets_from_config_is_a_bound():
     """``cos_max < self.gallery_dupe_cos``: two score names, but one is a setting.
 
