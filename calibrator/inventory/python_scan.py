@@ -178,7 +178,7 @@ _ORM_LOOKUP = re.compile(r"([A-Za-z_][A-Za-z0-9_]*?)__(lt|lte|gt|gte)")
 _FLIPPED = {Metric.SIMILARITY: Metric.DISTANCE, Metric.DISTANCE: Metric.SIMILARITY}
 """What a score's metric becomes when a setting is compared as its complement (``1 - eps``)."""
 _FILTER_OPS: dict[object, ast.cmpop] = {
-    ">": ast.Gt(), ">=": ast.GtE(), "<": ast.Lt(), "<=": ast.LtE(), "=>": ast.GtE(), "=<": ast.LtE()
+    ">": ast.Gt(), ">=": ast.GtE(), "<": ast.Lt(), "<=": ast.LtE()
 }  # fmt: skip
 """The operators of a filter written as a tuple (``("score", ">=", 0.8)``)."""
 _ORM_OPS: dict[str, ast.cmpop] = {
@@ -553,6 +553,11 @@ class _Scanner(Visitor, Values):
             return expr.right
         return None
 
+    def _complemented_setting(self, value: ast.expr) -> ast.Name | ast.Attribute | None:
+        """``eps`` of ``1 - eps`` (there or bound): a setting compared as a complement."""
+        inner = self._complement(value) if isinstance(value, ast.BinOp) else None
+        return inner if isinstance(inner, ast.Name | ast.Attribute) else None
+
     def visit_dict(self, node: ast.Dict) -> None:
         call = next((p for p in reversed(self.stack) if isinstance(p, ast.Call)), None)
         for key, value in zip(node.keys, node.values, strict=True):
@@ -574,7 +579,7 @@ class _Scanner(Visitor, Values):
                 self._compared(node, op, score_side, value_side, on_left=on_left)
         self.generic_visit(node)
 
-    def _set_in_constructor(self, expr: ast.expr) -> bool:
+    def _set_from_a_setting(self, expr: ast.expr) -> bool:
         """``self.gallery_dupe_cos``, set from a setting: no second score.
 
         An attribute named like a score (``dupe_cos``) that the constructor takes from a
@@ -597,7 +602,11 @@ class _Scanner(Visitor, Values):
         return any(self._sets_from_setting(method, expr.attr) for method in methods)
 
     def _sets_from_setting(self, method: ast.FunctionDef | ast.AsyncFunctionDef, attr: str) -> bool:
-        """Whether ``method`` sets ``self.attr`` from a literal, a setting or a config getter."""
+        """Whether ``method`` sets ``self.attr`` from a setting.
+
+        A parameter (one with a default, outside the constructor); in the constructor, a
+        literal or a config getter too.
+        """
         init = method.name == "__init__"
         params = {
             name for name, default, _ in parameters(method.args)
@@ -767,7 +776,7 @@ class _Scanner(Visitor, Values):
             score_expr(value_side) is not None
             and not self.scope.is_parameter(value_side)
             and not _configured(value_side)
-            and not self._set_in_constructor(value_side)
+            and not self._set_from_a_setting(value_side)
             and not self._seeded_best(value_side, score_side, node.lineno)
         ):
             return  # two scores compared (a running best), unless one is a setting
@@ -811,13 +820,9 @@ class _Scanner(Visitor, Values):
         collinearity test (``abs(cos) >= 1 - eps``: parallel either way, within slack).
         """
         callee = imported_callee(self.scope, score_side)
-        inner = self._complement(value_side) if isinstance(value_side, ast.BinOp) else None
+        inner = self._complemented_setting(value_side)
         absolute = isinstance(score_side, ast.Call) and call_name(score_side) in ("abs", "fabs")
-        complement = (
-            isinstance(inner, ast.Name | ast.Attribute)
-            and score.metric in _FLIPPED
-            and not absolute
-        )
+        complement = inner is not None and score.metric in _FLIPPED and not absolute
         if complement:
             assert inner is not None
             value_side, kept = inner, OPPOSITE.get(kept, kept)
@@ -885,9 +890,9 @@ class _Scanner(Visitor, Values):
         an optimiser, not a similarity's cutoff. One compared as a complement (``S >= 1 - eps``,
         SemDeDup's) is the greatest distance kept.
         """
-        inner = self._complement(value) if isinstance(value, ast.BinOp) else None
-        complement = isinstance(inner, ast.Name | ast.Attribute)
-        if inner is not None and complement:
+        inner = self._complemented_setting(value)
+        complement = inner is not None
+        if inner is not None:
             value = inner
         slots = self._threshold_slots(value)
         bare = isinstance(value, ast.Name | ast.Attribute)
