@@ -286,8 +286,11 @@ class _Scanner(Visitor, Values):
             self._returns(scope, node)
         self._returned_to_callers(node, scope, owner, plain=plain)
         self._parameters(node, scope, params)
+        names = {name for name, _, _ in params}
         for decorator in node.decorator_list:
             self.visit(decorator)
+            if self._command_option(decorator, scope, names):
+                plain = False  # the body passes the option's value on
         if plain:
             return  # no vocabulary word and no decimal in it: nothing to find or pass on
         self.scopes.append(scope)
@@ -297,6 +300,23 @@ class _Scanner(Visitor, Values):
                 self.visit(statement)
         self.stack.pop()
         self.scopes.pop()
+
+    def _command_option(self, decorator: ast.expr, scope: Scope, params: set[str]) -> bool:
+        """``@click.option("--tolerance", default=0.6)`` over ``def main(..., tolerance)``.
+
+        click hands an option's value to the parameter of the command it decorates: the
+        option's default is that parameter's value, wherever the command passes it on.
+        Whether the decorator is such an option with a number for its default.
+        """
+        if not isinstance(decorator, ast.Call):
+            return False
+        option = _option(decorator)
+        if option is None or option[0] not in params or literal_node(option[1]) is None:
+            return False
+        name, default = option
+        slot = f"p:{scope.callee}.{name}"
+        self._written(slot, default, Kind.DEFAULT, name, scope.words, call=decorator)
+        return True
 
     def _returned_to_callers(
         self,

@@ -4030,6 +4030,37 @@ def test_a_range_searchs_radius_given_by_keyword_is_compared_too():
     assert set(found) == {(2, 0.7)}
 
 
+def test_a_click_options_default_is_the_decorated_commands_parameter():
+    """``@click.option("--tolerance", default=0.6)`` over ``def main(..., tolerance)``.
+
+    click hands the option's value to the command's parameter of that name, which passes it on
+    to where a face distance is compared with it; an option the command names otherwise
+    (``--cpus``, a count) is no threshold, nor is one whose parameter compares nothing.
+    """
+    found = scan(
+        """
+        import click
+
+        def face_distance(known, face):
+            return np.linalg.norm(known - face, axis=1)
+
+        def test_image(image, known, tolerance=0.5):
+            distances = face_distance(known, image)
+            return list(distances <= tolerance)
+
+        @click.command()
+        @click.option("--tolerance", default=0.6, help="Tolerance for face comparisons.")
+        @click.option("--cpus", default=1)
+        @click.option("--width", default=0.8)
+        def main(image, known, tolerance, cpus, width):
+            print(width)
+            return test_image(image, known, tolerance)
+        """
+    )
+    assert set(found) == {(7, 0.5), (12, 0.6)}
+    assert found[(12, 0.6)].direction is Direction.BELOW
+
+
 def test_a_score_named_attribute_the_constructor_sets_from_config_is_a_bound():
     """``cos_max < self.gallery_dupe_cos``: two score names, but one is a setting.
 
