@@ -220,14 +220,19 @@ class Graph:
         """Names read through an object: a module's constant, a config file's key.
 
         ``config.BOUNDARY_THRESHOLD`` is the module's constant; ``settings.retrieval.threshold``
-        or ``trigger.threshold`` reads a config file's ``threshold`` key.
+        or ``trigger.threshold`` reads a config file's ``threshold`` key, and
+        ``CONFIG.vector_threshold`` a settings key written ``VECTOR_THRESHOLD`` (as an
+        environment variable is read into a settings object's field).
         """
         for slot in slots:
             if slot.startswith("g:") and slot[2:].isupper():
                 self.sources[f"a:*.{slot[2:]}"].add(slot)
         for value in self.values:
             if value.kind is Kind.CONFIG or _default_settings(value):
-                self.sources[f"a:*.{value.node[2:]}"].add(value.node)
+                key = value.node[2:]
+                self.sources[f"a:*.{key}"].add(value.node)
+                if key.isupper():
+                    self.sources[f"a:*.{key.lower()}"].add(value.node)
 
     def seeds(self) -> list[tuple[str, Evidence, bool]]:
         """Where evidence starts: comparisons with scores (for or against), threshold names."""

@@ -3663,6 +3663,29 @@ def test_a_settings_modules_defaults_dict_is_read_as_attributes():
     assert scan(defaults, path="kg/report/figures.py", **{"kg/resolve.py": resolve}) == {}
 
 
+def test_a_settings_key_written_in_capitals_is_read_as_its_lowercase_field():
+    """``DEFAULT_CONFIG = {"VECTOR_THRESHOLD": 0.7}`` read as ``CONFIG.vector_threshold``.
+
+    A settings object takes keys written as environment variables into lowercase fields
+    (pydantic-settings, a config loader's ``__getattr__``): the key's value is what the code
+    reads there. A key the code reads nowhere (``"BATCH_SIZE"``) is not.
+    """
+    check = """
+        from app.config import CONFIG
+
+        def is_duplicate(store, front):
+            hits = store.search(front)
+            return any(hit.similarity >= CONFIG.vector_threshold for hit in hits)
+        """
+    defaults = """
+        DEFAULT_CONFIG = {
+            "VECTOR_THRESHOLD": 0.7,
+            "BATCH_SIZE": 0.5,
+        }
+        """
+    assert set(scan(defaults, path="app/config.py", **{"app/check.py": check})) == {(3, 0.7)}
+
+
 def test_a_constant_named_a_bound_reaches_a_local_that_names_nothing():
     """``t = DUP_MIN_COSINE.get(kind)``, then ``best_cos < t``: the constant is the cutoff.
 
