@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_right
+from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 from itertools import accumulate, pairwise
@@ -63,6 +64,7 @@ def path_words(path: str) -> tuple[str, ...]:
     return tuple(w for part in (*where.parent.parts, where.stem) for w in words(part))
 
 
+@lru_cache(maxsize=65536)
 def words(identifier: str) -> tuple[str, ...]:
     """The lower-case words of a snake_case, kebab-case, dotted or camelCase identifier.
 
@@ -277,19 +279,33 @@ def interesting_lines(text: str) -> list[int]:
         line = bisect_right(ends, position)
         marked[line + 1] = 1
         position = _sim_word(lower, ends[line]) if line < last else -1
-    for found in _POINT_DIGIT.finditer(lower):
-        start = found.start()
-        before = lower[start - 1] if start else " "
-        if before == "0":
-            before = lower[start - 2] if start > 1 else " "
-        elif before.isdigit():
-            continue
-        if not (before.isalnum() or before in "_."):
-            marked[bisect_right(ends, start) + 1] = 1
+    for start in _fractions(lower):
+        marked[bisect_right(ends, start) + 1] = 1
     return list(accumulate(marked))
 
 
 _POINT_DIGIT = re.compile(r"\.[0-9]")
+
+
+def _fractions(text: str) -> Iterator[int]:
+    """Where numbers below one are written: ``0.8`` or ``.8``, not ``10.8`` nor ``v1.8``.
+
+    A point with a digit after it, and before it nothing of a name or a number (or a lone
+    ``0`` with nothing of one before that). Finding the points first is much faster than a
+    pattern with a look-behind, which is tried at every position of a file.
+    """
+    for found in _POINT_DIGIT.finditer(text):
+        start = found.start()
+        before = text[start - 1] if start else " "
+        if before == "0":
+            before = text[start - 2] if start > 1 else " "
+        if not (before.isalnum() or before in "_."):
+            yield start
+
+
+def has_fraction(text: str) -> bool:
+    """Whether a number below one is written in ``text`` (``0.8``, ``.8``)."""
+    return next(_fractions(text), -1) != -1
 
 
 def interesting(text: str) -> bool:
@@ -299,7 +315,7 @@ def interesting(text: str) -> bool:
     parsed. Plain substring tests on the lower-cased text, then one simple pattern: much
     faster than parsing, and this runs on every file.
     """
-    return speaks_of_scores(text) or _FRACTION.search(text) is not None
+    return speaks_of_scores(text) or has_fraction(text)
 
 
 def speaks_of_scores(text: str) -> bool:
@@ -323,9 +339,6 @@ def _sim_word(lower: str, start: int) -> int:
             return position
         position = lower.find("sim", position + 3)
     return -1
-
-
-_FRACTION = re.compile(r"(?<![\w.])0?\.[0-9]")
 
 
 def specific(identifier: str) -> bool:

@@ -36,7 +36,7 @@ from calibrator.inventory.facts import (
 )
 from calibrator.inventory.findings import Direction, Finding, Kind, Metric, ScanError
 from calibrator.inventory.names import (
-    interesting,
+    has_fraction,
     interesting_lines,
     is_score_like,
     metric_of,
@@ -113,8 +113,9 @@ def scan_python(source: str, path: str, *, include_tests: bool = False) -> FileS
     someone's regular expression) are not ours to show, and where warnings are errors (``-W
     error``, a test run) they would make a readable file unreadable: they are silenced here.
     """
-    if not interesting(source):
-        return FileScan()
+    speaks = speaks_of_scores(source)
+    if not (speaks or has_fraction(source)):
+        return FileScan()  # no vocabulary word, no number below one: nothing to find
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         try:
@@ -123,7 +124,7 @@ def scan_python(source: str, path: str, *, include_tests: bool = False) -> FileS
             line = getattr(e, "lineno", None)
             error = ScanError(path, f"syntax error: {getattr(e, 'msg', e)}", line)
             return FileScan(errors=(error,))
-        scanner = _Scanner(source, path, tree, include_tests=include_tests)
+        scanner = _Scanner(source, path, tree, include_tests=include_tests, light=not speaks)
         scanner.visit(tree)
     scanner.facts.annotated = scanner.imports.annotated
     scanned = FileScan(tuple(scanner.findings), (), scanner.facts.build())
@@ -196,12 +197,14 @@ to a ``Semantic...`` class does)."""
 
 
 class _Scanner(Visitor, Values):
-    def __init__(self, source: str, path: str, tree: ast.Module, *, include_tests: bool) -> None:
+    def __init__(
+        self, source: str, path: str, tree: ast.Module, *, include_tests: bool, light: bool
+    ) -> None:
         self.lines = source.splitlines()
         self.marked = interesting_lines(source)
         # a file that never speaks of scores only matters for what other files read from it:
         # its constants, fields, defaults and attributes, not its functions' insides
-        self.light = not speaks_of_scores(source)
+        self.light = light
         self.path = path
         self.include_tests = include_tests
         self.imports = Imports()
@@ -483,7 +486,7 @@ class _Scanner(Visitor, Values):
         if name in TREE_CUTS:
             self._tree_cut(node)
 
-    def _radius(  # noqa: PLR0913: a call and where its radius is, as RADIUS_ARGUMENTS says
+    def _radius(
         self, node: ast.Call, place: int, keyword: str, direction: Direction, metric: Metric
     ) -> None:
         """``index.range_search(x, threshold)``: faiss keeps what is within the radius.
@@ -722,10 +725,12 @@ class _Scanner(Visitor, Values):
         other scores computed here (``[m.quality_score for m in memories]``) are not.
         """
         bound = self._latest_binding(name)
-        if bound is not None and (
-            self.scope.is_parameter(bound) or score_origin(self.scope, bound) is Origin.SIMILARITY
-        ):
-            return score_expr(bound)
+        score = score_expr(bound) if bound is not None else None
+        if score is None:  # what it was bound to names no score: no need to follow it
+            return None
+        assert bound is not None
+        if self.scope.is_parameter(bound) or score_origin(self.scope, bound) is Origin.SIMILARITY:
+            return score
         return None
 
     def _latest_binding(self, name: ast.Name) -> ast.expr | None:
@@ -825,7 +830,7 @@ class _Scanner(Visitor, Values):
         if origin not in NOT_SIMILARITY:
             self._compared_with_import(literal, score_side)
 
-    def _compared_setting(  # noqa: PLR0913: a comparison's parts, as _compared read them
+    def _compared_setting(
         self,
         node: ast.Compare,
         score_side: ast.expr,
