@@ -99,8 +99,12 @@ REPORTED = {
     "held-out-72": (7 / 13, 7 / 19),
     "held-out-73": (10 / 15, 10 / 10),
     "held-out-74": (9 / 9, 9 / 21),
-    # run with the rules of the commit before its list (the tree cuts' correction)
-    "held-out-75": (8 / 68, 8 / 10),
+    # run with the rules of the commit before its list (the tree cuts' correction): 68
+    # reported, 8 of 10. One report more since 14a61bd (a click option's default is its
+    # command's parameter): arango-entity-resolution's `--min-coherence`, the command-line twin
+    # of two field defaults of the same setting that were reported and not listed before it;
+    # the floor takes that one report (8 / 69) and nothing else
+    "held-out-75": (8 / 69, 8 / 10),
     # run with the rules of the commit before its list (6eb97f2)
     "held-out-76": (16 / 17, 16 / 23),
     "held-out-77": (17 / 24, 17 / 17),
