@@ -83,9 +83,10 @@ def fetch_all(packages: dict[str, str]) -> dict[str, Path]:
     return {name: fetch(name, version) for name, version in packages.items()}
 
 
-DOWNLOADS = 6
+DOWNLOADS = 3
 """pip processes that download at once: each waits on the index most of the time (a second or
-so per package, one after another), so a few side by side take a fraction of the time."""
+so per package, one after another), so a few side by side take a fraction of the time; not
+more, as CI downloads beside its other installs (six finished with the slowest of them)."""
 
 
 def _download_together(packages: dict[str, str]) -> None:
