@@ -725,11 +725,12 @@ class _Scanner(Visitor, Values):
         other scores computed here (``[m.quality_score for m in memories]``) are not.
         """
         bound = self._latest_binding(name)
-        score = score_expr(bound) if bound is not None else None
-        if score is None:  # what it was bound to names no score: no need to follow it
+        if bound is None:
             return None
-        assert bound is not None
-        if self.scope.is_parameter(bound) or score_origin(self.scope, bound) is Origin.SIMILARITY:
+        score = score_expr(bound)  # what names no score is not followed back to a search
+        if score is not None and (
+            self.scope.is_parameter(bound) or score_origin(self.scope, bound) is Origin.SIMILARITY
+        ):
             return score
         return None
 
