@@ -30,7 +30,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from calibrator.inventory.findings import MEDIUM, dedupe  # noqa: E402
-from calibrator.inventory.walk import collect, scan_sources  # noqa: E402
+from calibrator.inventory.walk import iter_sources, scan_sources  # noqa: E402
 from tests.calibrator.inventory.benchmark import expectations, fetch_all  # noqa: E402
 
 BUDGET_S = 10.0
@@ -76,7 +76,7 @@ def main() -> int:
         start = time.perf_counter()
         before = resource.getrusage(resource.RUSAGE_CHILDREN)
         own_before = resource.getrusage(resource.RUSAGE_SELF)
-        result = scan_sources(collect([folder]), jobs=args.jobs)
+        result = scan_sources(iter_sources([folder]), jobs=args.jobs)
         inventory_s = time.perf_counter() - start
         after = resource.getrusage(resource.RUSAGE_CHILDREN)
         own_after = resource.getrusage(resource.RUSAGE_SELF)

@@ -97,7 +97,7 @@ def run(args: Any) -> int:  # noqa: C901, PLR0912 - argument checks, then one sc
     from calibrator.inventory.db_scan import scan_database
     from calibrator.inventory.findings import ScanResult, dedupe
     from calibrator.inventory.translated import add_to_json, add_to_sarif
-    from calibrator.inventory.walk import collect, scan_sources
+    from calibrator.inventory.walk import iter_sources, scan_sources
     from proxy import __version__
 
     paths: list[Path] = list(args.paths)
@@ -115,8 +115,8 @@ def run(args: Any) -> int:  # noqa: C901, PLR0912 - argument checks, then one sc
         raise ConfigError(f"inventory: --output {args.output}: its folder does not exist")
     if args.jobs < 0:
         raise ConfigError(f"inventory: --jobs {args.jobs}: give 0 (one per core) or more")
-    sources = collect(paths, args.exclude, root=root, include_tests=args.include_tests)
-    result = scan_sources(sources, jobs=args.jobs)
+    sources = iter_sources(paths, args.exclude, root=root, include_tests=args.include_tests)
+    result = scan_sources(sources, jobs=args.jobs)  # scanned while the walk goes on
     for url in args.db:
         found, failed = scan_database(url)
         result = result.merged(ScanResult(tuple(found), tuple(failed)))

@@ -256,6 +256,16 @@ pgvector's operators, and a matrix product (``a @ b``: dot products, spaced as P
 it; a decorator's ``@`` starts its line with no space after)."""
 
 
+_ANCHORS = ("dist", "cos")
+_GROUPED: tuple[tuple[str, tuple[str, ...]], ...] = (
+    *((word, ()) for word in _INTERESTING if not any(a in word for a in _ANCHORS)),
+    *((a, tuple(word for word in _INTERESTING if a in word)) for a in _ANCHORS),
+)
+""":data:`_INTERESTING` under the text every word of a group holds (``dist`` for ``_dist``,
+``dists``, ``maxdist``...; a lone word is its own): where that text is missing, one search
+instead of one per word of the group."""
+
+
 def interesting_lines(text: str) -> list[int]:
     """Prefix counts of lines holding a vocabulary word or a number below one.
 
@@ -268,12 +278,15 @@ def interesting_lines(text: str) -> list[int]:
     ends = list(accumulate(map(len, lower.splitlines(keepends=True))))
     marked = bytearray(len(ends) + 2)
     last = len(ends)
-    for word in _INTERESTING:
-        position = lower.find(word)
-        while position != -1:
-            line = bisect_right(ends, position)
-            marked[line + 1] = 1
-            position = lower.find(word, ends[line]) if line < last else -1
+    for anchor, group in _GROUPED:
+        if group and anchor not in lower:
+            continue
+        for word in group or (anchor,):
+            position = lower.find(word)
+            while position != -1:
+                line = bisect_right(ends, position)
+                marked[line + 1] = 1
+                position = lower.find(word, ends[line]) if line < last else -1
     position = _sim_word(lower, 0)
     while position != -1:
         line = bisect_right(ends, position)
@@ -321,7 +334,10 @@ def interesting(text: str) -> bool:
 def speaks_of_scores(text: str) -> bool:
     """Whether a text holds a word of the vocabulary (``score``, ``threshold``, ``cos_``...)."""
     lower = text.lower()
-    return any(word in lower for word in _INTERESTING) or _sim_word(lower, 0) != -1
+    for anchor, group in _GROUPED:
+        if anchor in lower and (not group or any(word in lower for word in group)):
+            return True
+    return _sim_word(lower, 0) != -1
 
 
 def _sim_word(lower: str, start: int) -> int:

@@ -18,9 +18,10 @@ import gc
 import multiprocessing
 import os
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
+from itertools import chain, islice
 from pathlib import Path, PurePath
 
 from calibrator.inventory.config_scan import config_format, scan_config
@@ -106,18 +107,32 @@ def collect(
     ``root`` defaults to the one path given when it is a folder (so a scanned package's
     findings read ``pkg/mod.py``), else to the current folder.
     """
+    return list(iter_sources(paths, exclude, root=root, include_tests=include_tests))
+
+
+def iter_sources(
+    paths: Iterable[Path],
+    exclude: Sequence[str] = (),
+    *,
+    root: Path | None = None,
+    include_tests: bool = False,
+) -> Iterator[Source]:
+    """:func:`collect`'s files one by one, as the walk finds them.
+
+    :func:`scan_sources` hands them to its workers a batch at a time, so the first batches
+    are scanned while the walk goes on (on 10,000 files the walk takes about 0.4 s).
+    """
     paths = list(paths)
     if root is None:
         root = paths[0] if len(paths) == 1 and paths[0].is_dir() else Path.cwd()
     root = root.resolve()
-    sources: list[Source] = []
     seen: set[str] = set()
     for given in paths:
         if given.is_file():
             shown = shown_path(given, root)
             if shown not in seen:
                 seen.add(shown)
-                sources.append(Source(given, shown, include_tests))
+                yield Source(given, shown, include_tests)
             continue
         for folder, dirs, files in os.walk(given):
             dirs[:] = sorted(d for d in dirs if d not in SKIPPED_DIRS and not d.startswith("."))
@@ -133,8 +148,7 @@ def collect(
                 ):
                     continue
                 seen.add(shown)
-                sources.append(Source(path, shown, include_tests))
-    return sources
+                yield Source(path, shown, include_tests)
 
 
 def _excluded(shown: str, exclude: Sequence[str]) -> bool:
@@ -209,6 +223,13 @@ def scan_texts(texts: Mapping[str, str], *, include_tests: bool = False) -> Scan
     return ScanResult(tuple(findings), tuple(e for scanned in scans for e in scanned.errors))
 
 
+def _batches(sources: Iterable[Source]) -> Iterator[list[Source]]:
+    """``sources`` in lists of :data:`BATCH`, in order."""
+    iterator = iter(sources)
+    while batch := list(islice(iterator, BATCH)):
+        yield batch
+
+
 def _scan_batch(batch: list[Source]) -> tuple[ScanResult, list[FileFacts]]:
     findings: list[Finding] = []
     errors: list[ScanError] = []
@@ -231,21 +252,24 @@ def _scan_batch(batch: list[Source]) -> tuple[ScanResult, list[FileFacts]]:
     return ScanResult(tuple(findings), tuple(errors)), facts
 
 
-def scan_sources(sources: list[Source], jobs: int = 0) -> ScanResult:
+def scan_sources(sources: Iterable[Source], jobs: int = 0) -> ScanResult:
     """Scan every source, with ``jobs`` worker processes (0: one per core; 1: in-process).
 
     Findings at every confidence: those each file tells alone, then the values the linker
-    joins to a comparison or a threshold name across files.
+    joins to a comparison or a threshold name across files. ``sources`` may be
+    :func:`iter_sources`: the workers start on the first batches while the walk goes on.
     """
     jobs = jobs or os.cpu_count() or 1
-    batches = [sources[i : i + BATCH] for i in range(0, len(sources), BATCH)]
+    batches = _batches(sources)
+    first = list(islice(batches, 2))
     parts: list[tuple[ScanResult, list[FileFacts]]] = []
-    if jobs == 1 or len(batches) <= 1:
-        parts = [_scan_batch(batch) for batch in batches]
+    if jobs == 1 or len(first) <= 1:
+        parts = [_scan_batch(batch) for batch in chain(first, batches)]
     else:
         context = multiprocessing.get_context("fork")
         with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
-            parts = list(pool.map(_scan_batch, batches))
+            # `map` submits each batch as it is taken from the walk, in order
+            parts = list(pool.map(_scan_batch, chain(first, batches)))
     alone = [f for part, _ in parts for f in part.findings]
     errors = tuple(e for part, _ in parts for e in part.errors)
     findings = link((facts for _, batch_facts in parts for facts in batch_facts), alone)

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from calibrator.inventory.walk import collect, scan_sources
+from calibrator.inventory.walk import collect, iter_sources, scan_sources
 from proxy.cli import main
 
 FILES = {
@@ -118,18 +118,19 @@ def test_user_mistakes_are_one_line_and_exit_2(
 
 
 def test_parallel_scan_matches_serial(project: Path):
-    """Two worker processes find exactly what one process finds."""
+    """Two worker processes find exactly what one process finds, fed from the walk as it goes."""
     for i in range(150):  # enough files for several batches
         (project / f"gen/m{i}.py").parent.mkdir(exist_ok=True)
         (project / f"gen/m{i}.py").write_text(f"CUTOFF_SCORE = 0.{i % 9 + 1}\n")
     sources = collect([project])
+    assert list(iter_sources([project])) == sources
     serial = scan_sources(sources, jobs=1)
-    parallel = scan_sources(sources, jobs=2)
-    assert sorted(f.sort_key() for f in parallel.findings) == sorted(
-        f.sort_key() for f in serial.findings
-    )
+    for parallel in (scan_sources(sources, jobs=2), scan_sources(iter_sources([project]), jobs=2)):
+        assert sorted(f.sort_key() for f in parallel.findings) == sorted(
+            f.sort_key() for f in serial.findings
+        )
+        assert {e.path for e in parallel.errors} == {e.path for e in serial.errors}
     assert len(serial.findings) >= 150
-    assert {e.path for e in parallel.errors} == {e.path for e in serial.errors}
 
 
 def test_table_is_the_default(project: Path, capsys: pytest.CaptureFixture[str]):

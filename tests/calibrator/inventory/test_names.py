@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from calibrator.inventory.names import is_score_like, threshold_name, words
+from calibrator.inventory.names import (
+    _INTERESTING,
+    interesting_lines,
+    is_score_like,
+    speaks_of_scores,
+    threshold_name,
+    words,
+)
 
 
 @pytest.mark.parametrize(
@@ -74,3 +81,29 @@ def test_a_floor_cap_or_ceiling_of_a_score_is_a_limit_a_comparison_decides(ident
     """
     assert threshold_name(identifier).strength == strength
     assert not is_score_like(identifier)
+
+
+def _plain_marks(text: str) -> set[int]:
+    """The lines holding a word of the vocabulary, found one word at a time (no grouping)."""
+    lower = text.lower().splitlines()
+    return {n for n, line in enumerate(lower, start=1) if any(w in line for w in _INTERESTING)}
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "x = 1\n",
+        "d = maxdist(a)\n",
+        "dist = 3\nd = q.distances\n",  # `dist` alone is no word of the vocabulary
+        "from os import path\ncost = 2\nc = cos_sim(a, b)\n",
+        "c = cosine(a, b)\nt = THRESHOLD\n",
+        "cost = 1\nd = distribute(x)\n",  # both anchors, no word of either group
+        "r = a @ b\n",
+    ],
+)
+def test_the_grouped_vocabulary_search_marks_what_a_word_by_word_search_marks(text):
+    """Words sharing ``dist`` or ``cos`` are searched only where that text is: same result."""
+    counts = interesting_lines(text)
+    marked = {n for n in range(1, len(counts) - 1) if counts[n] > counts[n - 1]}
+    assert marked == _plain_marks(text)
+    assert speaks_of_scores(text) == bool(_plain_marks(text))
