@@ -272,5 +272,14 @@ def scan_sources(sources: Iterable[Source], jobs: int = 0) -> ScanResult:
             parts = list(pool.map(_scan_batch, chain(first, batches)))
     alone = [f for part, _ in parts for f in part.findings]
     errors = tuple(e for part, _ in parts for e in part.errors)
-    findings = link((facts for _, batch_facts in parts for facts in batch_facts), alone)
+    # the linker builds sets and dicts over every file's facts, all alive until it is done:
+    # the cycle collector, triggered by those allocations, would walk them again and again
+    # (on 10,000 files the linking took 1.35 s with it, 0.88 s without)
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        findings = link((facts for _, batch_facts in parts for facts in batch_facts), alone)
+    finally:
+        if enabled:
+            gc.enable()
     return ScanResult(tuple(findings), errors)
