@@ -20,6 +20,7 @@ import yaml
 from calibrator.inventory.facts import FileFacts, FileScan, Value, origin_of_context
 from calibrator.inventory.findings import Kind, ScanError
 from calibrator.inventory.names import (
+    may_name_a_threshold,
     names_embedding_model,
     path_words,
     threshold_name,
@@ -84,7 +85,7 @@ def scan_config(text: str, path: str, fmt: str) -> FileScan:
     for path_keys, value, line in entries:
         # a map of levels (`score_thresholds: {1: 0.5, 2: 0.6}`): the numbers' name is the map's
         keys = _named_keys(path_keys)
-        if not keys:
+        if not keys or not may_name_a_threshold(keys[-1]):
             continue
         section = tuple(w for key in keys[:-1] for w in words(key))
         if any(names_embedding_model(key) for key in keys[:-1]):

@@ -140,6 +140,22 @@ class ThresholdName:
 NOT_A_THRESHOLD = ThresholdName(0.0, Metric.UNKNOWN, Direction.UNKNOWN)
 
 
+_NAMING_TEXTS = ("thr", "cut", "score", "sim", "cos", "dist", "relevan", "certainty")
+"""Text that every name :func:`threshold_name` gives a strength holds: each word of
+``THRESHOLD_WORDS`` and ``SCORE_WORDS`` (and so each known keyword) holds one of these."""
+
+
+def may_name_a_threshold(identifier: str) -> bool:
+    """Whether :func:`threshold_name` can give ``identifier`` any strength (a quick no).
+
+    Without one of :data:`_NAMING_TEXTS` in its lower case, no word of the name is a word of
+    a threshold or a score, and no known keyword ends it. A config file's keys are tested
+    this way first: a tokenizer's vocabulary is hundreds of thousands of keys with numbers.
+    """
+    lower = identifier.lower()
+    return any(text in lower for text in _NAMING_TEXTS)
+
+
 @lru_cache(maxsize=16384)
 def threshold_name(identifier: str, context: tuple[str, ...] = ()) -> ThresholdName:  # noqa: PLR0911
     """Judge a constant, parameter, keyword or config key name.

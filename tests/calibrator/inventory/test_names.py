@@ -8,6 +8,7 @@ from calibrator.inventory.names import (
     _INTERESTING,
     interesting_lines,
     is_score_like,
+    may_name_a_threshold,
     speaks_of_scores,
     threshold_name,
     words,
@@ -107,3 +108,21 @@ def test_the_grouped_vocabulary_search_marks_what_a_word_by_word_search_marks(te
     marked = {n for n in range(1, len(counts) - 1) if counts[n] > counts[n - 1]}
     assert marked == _plain_marks(text)
     assert speaks_of_scores(text) == bool(_plain_marks(text))
+
+
+@pytest.mark.parametrize(
+    "identifier",
+    ["similarity_threshold", "MIN_SCORE", "maxDist", "cutoff", "cut_off", "thr", "relevancy_floor",
+     "certainty", "min_sim", "CosineCap", "match_threshold"],
+)  # fmt: skip
+def test_the_quick_no_keeps_every_name_with_strength(identifier):
+    """Names :func:`threshold_name` gives a strength pass :func:`may_name_a_threshold`."""
+    assert threshold_name(identifier).strength > 0
+    assert may_name_a_threshold(identifier)
+
+
+@pytest.mark.parametrize("identifier", ["\u0120the", "learning_rate", "ef_search", "vocab_size"])
+def test_the_quick_no_says_no_to_names_without_strength(identifier):
+    """A tokenizer's token or an unrelated setting is dropped before it is judged."""
+    assert threshold_name(identifier).strength == 0
+    assert not may_name_a_threshold(identifier)
