@@ -6,6 +6,7 @@ import pytest
 
 from calibrator.inventory.names import (
     _INTERESTING,
+    _NAMING_TEXTS,
     interesting_lines,
     is_score_like,
     may_name_a_threshold,
@@ -13,6 +14,7 @@ from calibrator.inventory.names import (
     threshold_name,
     words,
 )
+from calibrator.inventory.vocabulary import KNOWN_KEYWORDS, SCORE_WORDS, THRESHOLD_WORDS
 
 
 @pytest.mark.parametrize(
@@ -126,3 +128,9 @@ def test_the_quick_no_says_no_to_names_without_strength(identifier):
     """A tokenizer's token or an unrelated setting is dropped before it is judged."""
     assert threshold_name(identifier).strength == 0
     assert not may_name_a_threshold(identifier)
+
+
+def test_every_threshold_score_and_keyword_word_holds_a_naming_text():
+    """The quick no's texts cover the vocabulary: a word added to it without one would be lost."""
+    for word in (*THRESHOLD_WORDS, *SCORE_WORDS, *KNOWN_KEYWORDS):
+        assert any(text in word for text in _NAMING_TEXTS), word
