@@ -38,10 +38,10 @@ def _serve(args: argparse.Namespace) -> int:
 
     # a config that does not validate is reported before the server's libraries (aiohttp,
     # the admin API, the search routes) are imported: a third of a second less to say so
-    load_config(args.config)
+    config = load_config(args.config)
     from proxy.server.serve import run
 
-    return run(args.config)
+    return run(args.config, config)
 
 
 def register_check_config(subparsers: Any) -> None:

@@ -186,9 +186,12 @@ def _stdlib_logs_as_json(fmt: str) -> None:
         handler.setFormatter(formatter)
 
 
-def run(config_path: Path) -> int:
-    """Validate and check the config, bind, configure logging, and serve; the exit status."""
-    config = load_config(config_path)
+def run(config_path: Path, config: Config) -> int:
+    """Check the config, bind, configure logging, and serve; the exit status.
+
+    ``config`` is the one ``serve`` loaded and validated from ``config_path`` before importing
+    this module: it is not read and validated a second time.
+    """
     where = Where(str(config_path), config_path.read_text("utf-8"))
     preflight.check(config, where)
     bound = preflight.bind_listeners(config, where)
