@@ -32,6 +32,7 @@ from calibrator.inventory.facts import (
     Signature,
     Use,
     classify,
+    origin_of_context,
     slot_name,
 )
 from calibrator.inventory.findings import Direction, Finding, Kind, Metric, ScanError
@@ -583,11 +584,31 @@ class _Scanner(Visitor, Values):
 
     def visit_dict(self, node: ast.Dict) -> None:
         call = next((p for p in reversed(self.stack) if isinstance(p, ast.Call)), None)
+        section = self._section(node)
         for key, value in zip(node.keys, node.values, strict=True):
             if isinstance(key, ast.Constant) and isinstance(key.value, str):
                 slot = f"k:{key.value}"
-                self._written(slot, value, Kind.KEYWORD, key.value, self.scope.words, call=call)
+                self._written(
+                    slot, value, Kind.KEYWORD, key.value, self.scope.words, call=call,
+                    origin=section,
+                )  # fmt: skip
         self.generic_visit(node)
+
+    def _section(self, node: ast.Dict) -> Origin | None:
+        """What the key a mapping sits under says its settings are for, as a config section's.
+
+        ``{"last_name_levenshtein": {"threshold": 0.6}}``: that threshold bounds an edit
+        distance's ratio; ``{"bm25": {"min_score": 2.0}}`` a keyword rank. ``None``: the key
+        says nothing (``"dense"``), or the mapping sits under no key.
+        """
+        parent = self.stack[-1] if self.stack else None
+        if not isinstance(parent, ast.Dict):
+            return None
+        for key, value in zip(parent.keys, parent.values, strict=True):
+            if value is node and isinstance(key, ast.Constant) and isinstance(key.value, str):
+                origin = origin_of_context(words(key.value))
+                return origin if origin in NOT_SIMILARITY else None
+        return None
 
     def visit_constant(self, node: ast.Constant) -> None:
         if isinstance(node.value, str) and looks_like_sql(node.value):

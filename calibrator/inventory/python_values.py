@@ -61,20 +61,24 @@ class Values:
         context: tuple[str, ...],
         scope: Scope | None = None,
         call: ast.Call | None = None,
+        origin: Origin | None = None,
     ) -> None:
-        """A value expression written for ``slot``: numbers become values, names flows."""
+        """A value expression written for ``slot``: numbers become values, names flows.
+
+        ``origin``: what the number is about when its place says so (a mapping's section).
+        """
         scope = scope or self.scope
         literal = literal_node(value)
         if literal is not None:
-            self._value(slot, literal, kind, name, context, call)
+            self._value(slot, literal, kind, name, context, call, origin)
             return
         if isinstance(value, ast.IfExp):
-            self._written(slot, value.body, kind, name, context, scope, call)
-            self._written(slot, value.orelse, kind, name, context, scope, call)
+            self._written(slot, value.body, kind, name, context, scope, call, origin)
+            self._written(slot, value.orelse, kind, name, context, scope, call, origin)
             return
         if isinstance(value, ast.BoolOp):
             for inner in value.values:
-                self._written(slot, inner, kind, name, context, scope, call)
+                self._written(slot, inner, kind, name, context, scope, call, origin)
             return
         if _table(value):
             # a table of thresholds (`thresholds = {"VGG-Face": {"cosine": 0.68, ...}}`) or a
@@ -130,6 +134,7 @@ class Values:
         name: str,
         context: tuple[str, ...],
         call: ast.Call | None = None,
+        origin: Origin | None = None,
     ) -> None:
         amount = number(literal)
         assert amount is not None
@@ -146,7 +151,7 @@ class Values:
                 self._snippet(line),
                 context,
                 self.imports.library(call, name),
-                origin=self._origin(call),
+                origin=self._origin(call) if origin is None else origin,
                 integer=is_integer(literal),
             )
         )

@@ -276,6 +276,22 @@ def test_library_keywords_and_dict_keys():
     assert (8, 5.0) not in found
 
 
+def test_a_mapping_under_a_string_matchers_key_holds_that_matchers_settings():
+    """``{"fuzzy": {"min_similarity": 0.6}}`` is a fuzzy match's; ``{"dense": {...}}`` is not."""
+    found = scan(
+        """
+        DEFAULTS = {
+            "fuzzy": {"min_similarity": 0.6, "n_gram_size": 3},
+            "last_name_levenshtein": {"threshold": 0.7, "m_prob": 0.9},
+            "dense": {"min_similarity": 0.75},
+        }
+        """
+    )
+    assert (3, 0.6) not in found
+    assert (4, 0.7) not in found
+    assert found[(5, 0.75)].metric is Metric.SIMILARITY
+
+
 def test_a_value_passed_on_as_a_distance_threshold_keeps_below():
     """``score_threshold`` handed to a ``distance_threshold`` parameter is a distance cutoff."""
     found = scan(
