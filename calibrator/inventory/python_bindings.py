@@ -152,8 +152,11 @@ def assignments(root: ast.AST) -> dict[str, list[tuple[int, ast.expr]]]:  # noqa
             pairs = [(node.target, node.iter)]
         elif isinstance(node, ast.withitem) and node.optional_vars is not None:
             pairs = [(node.optional_vars, node.context_expr)]
+        iterated = isinstance(node, (ast.For, ast.AsyncFor, ast.comprehension))
         for target, value in pairs:
             if _enumerated(target, value, found):
+                continue
+            if iterated and _zipped(target, value, found):
                 continue
             if (
                 isinstance(target, (ast.Tuple, ast.List))
@@ -208,8 +211,36 @@ def _enumerated(
     count = ast.copy_location(ast.Call(ast.Name("len", ast.Load()), [], []), value)
     for name in target_names(target.elts[0]):
         found.setdefault(name, []).append((value.lineno, count))
-    for name in target_names(target.elts[1]):
-        found.setdefault(name, []).append((value.lineno, value.args[0]))
+    if not _zipped(target.elts[1], value.args[0], found):
+        for name in target_names(target.elts[1]):
+            found.setdefault(name, []).append((value.lineno, value.args[0]))
+    return True
+
+
+def _zipped(
+    target: ast.expr, value: ast.expr, found: dict[str, list[tuple[int, ast.expr]]]
+) -> bool:
+    """Bind ``for i, j, score in zip(range(n), cols, best_scores)``'s names, one per iterable.
+
+    Each name is an element of its own iterable (``score`` of ``best_scores``, a cosine's),
+    not of all of them: ``i`` of ``range(n)`` counts, ``score`` does not. An unpacked
+    element is bound the same way (``for i, (doc, score) in enumerate(zip(docs, sims))``).
+    """
+    if not (
+        isinstance(target, (ast.Tuple, ast.List))
+        and isinstance(value, ast.Call)
+        and isinstance(value.func, ast.Name)
+        and value.func.id == "zip"
+        and len(value.args) == len(target.elts)
+        and not any(isinstance(a, ast.Starred) for a in value.args)
+        and not any(isinstance(t, ast.Starred) for t in target.elts)
+    ):
+        return False
+    for element, iterable in zip(target.elts, value.args, strict=True):
+        if _enumerated(element, iterable, found) or _zipped(element, iterable, found):
+            continue
+        for name in target_names(element):
+            found.setdefault(name, []).append((iterable.lineno, iterable))
     return True
 
 

@@ -292,6 +292,29 @@ def test_a_mapping_under_a_string_matchers_key_holds_that_matchers_settings():
     assert found[(5, 0.75)].metric is Metric.SIMILARITY
 
 
+def test_names_unpacked_from_zip_are_each_an_element_of_their_own_iterable():
+    """``score`` of ``zip(range(n), cols, best)`` is a cosine's, only ``i`` counts."""
+    found = scan(
+        """
+        from sklearn.metrics.pairwise import cosine_similarity
+
+        def match(left, right, threshold=0.8):
+            sims = cosine_similarity(left, right)
+            best = sims.max(axis=1)
+            for i, j, score in zip(range(len(left)), sims.argmax(axis=1), best):
+                if score >= threshold:
+                    yield i, j
+
+        def pairs(items, scores, floor=0.3):
+            for n, (item, score) in enumerate(zip(items, scores)):
+                if n >= floor:
+                    yield item
+        """
+    )
+    assert found[(4, 0.8)].metric is Metric.SIMILARITY
+    assert (12, 0.3) not in found
+
+
 def test_a_value_passed_on_as_a_distance_threshold_keeps_below():
     """``score_threshold`` handed to a ``distance_threshold`` parameter is a distance cutoff."""
     found = scan(
