@@ -49,6 +49,7 @@ from calibrator.inventory.vocabulary import (
     MODEL_CONTEXTS,
     MODEL_NAMES,
     SIMILARITY_OF_MODEL_WORDS,
+    SPECIFIC_WORDS,
     THRESHOLD_WORDS,
     TOLERANCE_WORDS,
     VETO_WORDS,
@@ -401,7 +402,9 @@ def _overruled(good: Evidence | None, bad: Evidence | None, value: Value, name: 
     Written inside a class or function that computes string ratios or serves a detector,
     classifier or QA model, or named for a model's confidence: never. A model's, a string
     ratio's or a keyword-search score seen compared with the slot overrules everything but a
-    comparison with a known similarity; a ratio of counts overrules a name.
+    comparison with a known similarity; a ratio of counts overrules a name, and so does an
+    outcome's (``confidence``), unless the name says similarity and is seen compared with it
+    (``sigmoid_prob >= self.enhance_similarity_threshold``: a similarity transformed).
     """
     named = set(words(name))
     # a setting named a similarity of a model's embeddings and compared with one by name
@@ -459,7 +462,8 @@ def _overruled(good: Evidence | None, bad: Evidence | None, value: Value, name: 
             and bool(set(words(good.where)) & SIMILARITY_OF_MODEL_WORDS)
         )
     if bad is not None and bad.origin in (Origin.COUNT, Origin.OTHER):
-        return good is None or good.where.startswith("'")
+        said = bad.origin is Origin.OTHER and bool(named & SPECIFIC_WORDS)
+        return good is None or (good.where.startswith("'") and not said)
     return bad is not None
 
 

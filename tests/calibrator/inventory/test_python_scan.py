@@ -315,6 +315,30 @@ def test_names_unpacked_from_zip_are_each_an_element_of_their_own_iterable():
     assert (12, 0.3) not in found
 
 
+def test_a_threshold_named_a_similarity_bounds_a_transformed_similarity():
+    """``sigmoid_prob >= self.enhance_similarity_threshold``: its name says what it bounds.
+
+    A probability (by its name) compared with a setting named only ``min_prob`` is no
+    similarity's cutoff; one named ``..._similarity_threshold`` still is.
+    """
+    found = scan(
+        """
+        class Memory:
+            def __init__(self, enhance_similarity_threshold: float = 0.7, min_prob: float = 0.4):
+                self.enhance_similarity_threshold = enhance_similarity_threshold
+                self.min_prob = min_prob
+
+            def enhance(self, similarity):
+                sigmoid_prob = sigmoid_function(similarity)
+                if sigmoid_prob >= self.enhance_similarity_threshold:
+                    return True
+                return sigmoid_prob >= self.min_prob
+        """
+    )
+    assert found[(3, 0.7)].metric is Metric.SIMILARITY
+    assert (3, 0.4) not in found
+
+
 def test_a_value_passed_on_as_a_distance_threshold_keeps_below():
     """``score_threshold`` handed to a ``distance_threshold`` parameter is a distance cutoff."""
     found = scan(
