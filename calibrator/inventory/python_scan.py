@@ -338,14 +338,35 @@ class _Scanner(Visitor, Values):
         self.floor is None else self.floor``), as it would an attribute written there, even
         where the property's lines hold no word of the vocabulary (``plain``).
         """
+        returned = f"r:{owner}.{node.name}" if owner else f"r:{node.name}"
         if not plain and threshold_name(node.name).strength > 0:
-            returned = f"r:{owner}.{node.name}" if owner else f"r:{node.name}"
             for value in returned_values(node):
                 self._written(returned, value, Kind.DEFAULT, node.name, scope.words, scope)
+        elif not plain:
+            self._returned_settings(node, scope, returned)
         if owner is not None and _is_property(node):
             for value in returned_values(node):
                 slot = f"a:{owner}.{node.name}"
                 self._written(slot, value, Kind.DEFAULT, node.name, scope.words, scope)
+
+    def _returned_settings(
+        self, node: ast.FunctionDef | ast.AsyncFunctionDef, scope: Scope, returned: str
+    ) -> None:
+        """What any function returns by name, for a caller that binds a threshold to it.
+
+        ``return merged, ttl`` in ``_load_cache_policy``: ``thresholds, ttl =
+        _load_cache_policy()`` holds ``merged`` (``r:_load_cache_policy#0``), whatever the
+        function is called. A module's constant or a local it built only: a parameter or an
+        attribute handed back says nothing new, and a number a function returns is no setting
+        unless its name says so (``get_threshold``, above).
+        """
+        for value in returned_values(node):
+            parts = value.elts if isinstance(value, ast.Tuple) else [value]
+            for index, part in enumerate(parts):
+                if isinstance(part, ast.Name | ast.Dict):
+                    slot = f"{returned}#{index}" if isinstance(value, ast.Tuple) else returned
+                    sources = [s for s in scope.sources(part) if s[:2] in ("l:", "g:")]
+                    self.facts.flow(slot, sources)
 
     def _parameters(
         self,

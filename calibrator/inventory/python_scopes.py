@@ -437,7 +437,14 @@ class Scope:
             return self.sources(expr.operand)
         if isinstance(expr, ast.NamedExpr):
             return self.sources(expr.value)
+        if isinstance(expr, ast.Dict):  # `{**DEFAULT_THRESHOLDS, **configured}`: both merged
+            return [s for k, v in zip(expr.keys, expr.values, strict=True) if k is None
+                    for s in self.sources(v)]  # fmt: skip
         return []
+
+    def returned_slots(self, func: ast.expr) -> list[str]:
+        """The slot of what a called function returns (:meth:`_returned`), whatever its name."""
+        return self._returned(func)
 
     def _returned(self, func: ast.expr) -> list[str]:
         """The slot of what a threshold-named function returns: ``r:f``, ``r:Class.m``, ``r:*.m``.

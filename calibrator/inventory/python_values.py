@@ -11,13 +11,20 @@ from __future__ import annotations
 
 import ast
 
-from calibrator.inventory.facts import Call, FactsBuilder, Origin, Value, classify
+from calibrator.inventory.facts import Call, FactsBuilder, Origin, Value, classify, slot_name
 from calibrator.inventory.findings import Kind
 from calibrator.inventory.names import names_embedding_model, words
-from calibrator.inventory.python_exprs import call_name, is_integer, literal_node, number, root_name
+from calibrator.inventory.python_exprs import (
+    FIELD_CALLS,
+    call_name,
+    is_integer,
+    literal_node,
+    number,
+    root_name,
+)
 from calibrator.inventory.python_imports import Imports
 from calibrator.inventory.python_scopes import Scope
-from calibrator.inventory.vocabulary import SIMILARITY_SEARCH_CALLS
+from calibrator.inventory.vocabulary import SIMILARITY_SEARCH_CALLS, THRESHOLD_WORDS
 
 
 class Values:
@@ -38,10 +45,15 @@ class Values:
             if isinstance(value, (ast.Tuple, ast.List)) and len(value.elts) == len(target.elts):
                 for inner_target, inner_value in zip(target.elts, value.elts, strict=True):
                     self._assigned(inner_target, inner_value)
+            elif isinstance(value, ast.Call):
+                for index, inner_target in enumerate(target.elts):
+                    self._returned_setting(inner_target, value, f"#{index}")
             return
         slot = self.scope.target_slot(target)
         if slot is None:
             return
+        if isinstance(value, ast.Call):
+            self._returned_setting(target, value, "")
         name = slot.rsplit(".", 1)[-1].rsplit(":", 1)[-1]
         scope = self.scope
         if scope.kind == "class" or slot.startswith("a:"):
@@ -51,6 +63,19 @@ class Values:
         else:
             kind = Kind.CONSTANT
         self._written(slot, value, kind, name, scope.words)
+
+    def _returned_setting(self, target: ast.expr, call: ast.Call, part: str) -> None:
+        """``thresholds, ttl = _load_cache_policy()``: a threshold-named name takes what it returns.
+
+        ``part``: ``#0`` for the first of a returned tuple, ``""`` for what is returned whole.
+        """
+        slot = self.scope.target_slot(target)
+        if slot is None or not set(words(slot_name(slot))) & THRESHOLD_WORDS:
+            return
+        name = call_name(call)
+        if not name.lstrip("_")[:1].islower() or name in FIELD_CALLS or self.scope.sources(call):
+            return  # a class builds an object; a field, getter or conversion passes its own on
+        self.facts.flow(slot, [f"{r}{part}" for r in self.scope.returned_slots(call.func)])
 
     def _written(
         self,

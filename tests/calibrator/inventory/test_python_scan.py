@@ -339,6 +339,50 @@ def test_a_threshold_named_a_similarity_bounds_a_transformed_similarity():
     assert (3, 0.4) not in found
 
 
+def test_a_table_of_thresholds_merged_returned_and_handed_to_the_class_that_compares():
+    """A table of thresholds reaches the comparison through a loader of any name.
+
+    Defaults merged with a config's (``{**DEFAULTS, **read}``), returned in a tuple, bound by
+    name (``thresholds, ttl = load_policy()``) and passed on to the class that compares.
+    """
+    found = scan(
+        """
+        _DEFAULT_THRESHOLDS = {"qa": 0.91, "code": 0.93}
+        _DECAY = 0.25
+
+        def load_policy():
+            try:
+                merged = {**_DEFAULT_THRESHOLDS, **read("task_thresholds")}
+                return merged, _DECAY
+            except OSError:
+                return _DEFAULT_THRESHOLDS, _DECAY
+
+        def build():
+            thresholds, ttl = load_policy()
+            return SemanticCache(thresholds, ttl)
+        """,
+        path="app/policy.py",
+        **{
+            "app/cache.py": """
+            class SemanticCache:
+                def __init__(self, thresholds, ttl):
+                    self._thresholds = thresholds
+                    self._ttl = ttl
+
+                def lookup(self, vector, task):
+                    threshold = self._thresholds.get(task, 0.9)
+                    similarity, entry = self._store.search(vector, k=1)[0]
+                    if similarity < threshold:
+                        return None
+                    return entry
+            """
+        },
+    )
+    assert found[(2, 0.91)].metric is Metric.SIMILARITY
+    assert found[(2, 0.93)].metric is Metric.SIMILARITY
+    assert (3, 0.25) not in found  # the decay returned beside the table is no threshold
+
+
 def test_a_value_passed_on_as_a_distance_threshold_keeps_below():
     """``score_threshold`` handed to a ``distance_threshold`` parameter is a distance cutoff."""
     found = scan(
