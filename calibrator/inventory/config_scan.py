@@ -26,6 +26,7 @@ from calibrator.inventory.names import (
     threshold_name,
     words,
 )
+from calibrator.inventory.vocabulary import THRESHOLD_WORDS
 
 _NUMBER = r"[-+]?(?:\d[\d_]*\.?[\d_]*|\.\d+)(?:[eE][-+]?\d+)?"
 _TOML_KEY = re.compile(rf"(?:^|[{{,])\s*([A-Za-z0-9_\-.\"']+)\s*=\s*({_NUMBER})\s*(?=[,}}#]|$)")
@@ -48,6 +49,19 @@ def _named_keys(keys: tuple[str, ...]) -> tuple[str, ...]:
     while end and keys[end - 1].lstrip("-").isdigit():
         end -= 1
     return keys[:end]
+
+
+def _thresholds_by_name(keys: tuple[str, ...]) -> bool:
+    """Whether the last key names an entry of a map of thresholds, not a threshold itself.
+
+    ``task_thresholds.conversation``: the map's name says thresholds, the entry's says
+    nothing of one; ``thresholds.min_similarity`` names its own.
+    """
+    return (
+        bool(set(words(keys[-2])) & THRESHOLD_WORDS)
+        and keys[-2].lower().endswith(("thresholds", "cutoffs"))
+        and not may_name_a_threshold(keys[-1])
+    )
 
 
 def config_format(path: PurePath) -> str | None:
@@ -85,6 +99,10 @@ def scan_config(text: str, path: str, fmt: str) -> FileScan:
     for path_keys, value, line in entries:
         # a map of levels (`score_thresholds: {1: 0.5, 2: 0.6}`): the numbers' name is the map's
         keys = _named_keys(path_keys)
+        if len(keys) >= 2 and _thresholds_by_name(keys):
+            # `task_thresholds: {conversation: 0.75}`: a map of thresholds keyed by a task
+            # (or a model, a tenant): each number is the map's, which code reads whole
+            keys = keys[:-1]
         if not keys or not may_name_a_threshold(keys[-1]):
             continue
         section = tuple(w for key in keys[:-1] for w in words(key))
@@ -93,8 +111,8 @@ def scan_config(text: str, path: str, fmt: str) -> FileScan:
             section = (*section, "embedding")
         context = section + stem_words
         verdict = threshold_name(keys[-1], context)
-        if verdict.strength <= 0:
-            continue
+        if verdict.strength <= 0 and not set(words(keys[-1])) & THRESHOLD_WORDS:
+            continue  # a key that code reading it may still show a cutoff: `quality_threshold`
         snippet = lines[line - 1].strip()[:160] if 0 < line <= len(lines) else ""
         values.append(
             Value(

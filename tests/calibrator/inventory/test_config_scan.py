@@ -201,3 +201,51 @@ def test_a_threshold_under_an_embedding_models_name_is_that_models_cutoff():
         "foley/data/prompt_match/thresholds.json",
     )
     assert set(found) == {(5, 0.1446)}
+
+
+def test_a_map_of_thresholds_by_task_is_read_whole_by_the_code_that_compares():
+    """``task_thresholds: {qa: 0.9}``: each number is the map's, judged where code uses it.
+
+    So is a key whose name alone says no similarity (``quality_threshold``): the code that
+    reads it compares it with a cosine. A map nothing reads, and a key named for its own
+    entry (``limits.max_tokens``), stay unreported.
+    """
+    policy = scan_config(
+        textwrap.dedent(
+            """
+            cache:
+              task_thresholds:
+                qa: 0.90
+                code: 0.92
+            compression:
+              quality_threshold: 0.85
+            unused_thresholds:
+              chat: 0.4
+            """
+        ).lstrip(),
+        "config/policy.yaml",
+        "yaml",
+    )
+    code = scan_text(
+        textwrap.dedent(
+            """
+            from sklearn.metrics.pairwise import cosine_similarity
+
+            def cached(policy, task, query_vec, cached_vec):
+                thresholds = policy["cache"].get("task_thresholds", {})
+                similarity = cosine_similarity([query_vec], [cached_vec])[0][0]
+                return similarity >= thresholds.get(task, 0.95)
+
+            def keep(policy, original, compressed):
+                quality_threshold = policy["compression"]["quality_threshold"]
+                return cosine_similarity([original], [compressed])[0][0] >= quality_threshold
+            """
+        ),
+        "app/cache.py",
+    )
+    found = {(f.path, f.line): f for f in link([policy.facts, code.facts]) if f.level != "low"}
+    assert found["config/policy.yaml", 3].value == 0.9
+    assert found["config/policy.yaml", 3].name == "cache.task_thresholds"
+    assert found["config/policy.yaml", 4].value == 0.92
+    assert found["config/policy.yaml", 6].value == 0.85
+    assert ("config/policy.yaml", 8) not in found
