@@ -328,11 +328,15 @@ def _first_found(
 def _count_or_length(call: ast.Call, name: str) -> Origin | None:
     """What a count or a vector's length is, if the call computes one.
 
-    A count: ``len(a)``, ``Counter(tokens)``, ``_sqlite_embedding_count(path)``. A length
-    (``np.dot(c, c)``, ``xp_vector_norm(x)``) is no similarity, whatever "vector" says.
+    A count: ``len(a)``, ``Counter(tokens)``, ``_sqlite_embedding_count(path)``; so is an
+    intersection over union of boxes or masks (``_pairwise_iou(masks_a, masks_b)``), a ratio
+    of pixel counts however it is computed (a product of masks). A length (``np.dot(c, c)``,
+    ``xp_vector_norm(x)``) is no similarity, whatever "vector" says.
     """
     named = words(name)
     if name in ("len", "Counter") or {"count", "counts"} & {*named[:1], *named[-1:]}:
+        return Origin.COUNT
+    if {"iou", "giou", "ious"} & set(named):
         return Origin.COUNT
     if self_product(call) or {"norm", "norms"} & set(named):
         return Origin.UNKNOWN

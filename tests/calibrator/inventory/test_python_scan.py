@@ -383,6 +383,32 @@ def test_a_table_of_thresholds_merged_returned_and_handed_to_the_class_that_comp
     assert (3, 0.25) not in found  # the decay returned beside the table is no threshold
 
 
+def test_an_intersection_over_union_of_masks_is_no_similarity_even_as_a_product():
+    """IoU of masks computed with a matrix product is a ratio of pixel counts."""
+    found = scan(
+        """
+        def _pairwise_iou(masks_a, masks_b):
+            inter = masks_a.float() @ masks_b.float().T
+            union = masks_a.sum(1)[:, None] + masks_b.sum(1)[None, :] - inter
+            return inter / union
+
+        class Segmenter:
+            def __init__(self, iou_confirm_threshold: float = 0.4, match_threshold: float = 0.8):
+                self.iou_threshold = iou_confirm_threshold
+                self.match_threshold = match_threshold
+
+            def confirm(self, masks_a, masks_b, emb_a, emb_b):
+                iou_matrix = _pairwise_iou(masks_a, masks_b)
+                iou_val = float(iou_matrix.max())
+                sims = emb_a @ emb_b.T
+                best = float(sims.max())
+                return iou_val >= self.iou_threshold and best >= self.match_threshold
+        """
+    )
+    assert (8, 0.4) not in found
+    assert found[(8, 0.8)].metric is Metric.SIMILARITY
+
+
 def test_a_value_passed_on_as_a_distance_threshold_keeps_below():
     """``score_threshold`` handed to a ``distance_threshold`` parameter is a distance cutoff."""
     found = scan(
