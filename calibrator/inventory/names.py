@@ -105,6 +105,15 @@ def names_embedding_model(key: str) -> bool:
     return any(part in lower for part in EMBEDDING_MODEL_NAMES)
 
 
+def says_threshold(identifier: str) -> bool:
+    """Whether a name says it holds a threshold (``quality_threshold``), whatever it bounds.
+
+    Looser than :func:`threshold_name`'s strength, which is nothing for a name that says no
+    similarity: what such a getter returns still goes where code may show it compared.
+    """
+    return any(w in THRESHOLD_WORDS for w in words(identifier))
+
+
 def is_score_like(identifier: str) -> bool:
     """A name for a score itself (``node.score``, ``cos_sim``), not for a threshold on it."""
     name_words = words(identifier)

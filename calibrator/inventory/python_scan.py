@@ -41,6 +41,7 @@ from calibrator.inventory.names import (
     interesting_lines,
     is_score_like,
     metric_of,
+    says_threshold,
     speaks_of_scores,
     threshold_name,
     words,
@@ -64,6 +65,7 @@ from calibrator.inventory.python_exprs import (
 )
 from calibrator.inventory.python_imports import Imports
 from calibrator.inventory.python_origin import (
+    DEFERRED,
     DEPTH,
     follow,
     from_search,
@@ -231,6 +233,7 @@ class _Scanner(Visitor, Values):
                 ast.Constant: self.visit_constant,
                 ast.Assert: self.visit_assert,
                 ast.Tuple: self.visit_tuple,
+                ast.ImportFrom: self.visit_import_from,
             }
         )
 
@@ -241,6 +244,11 @@ class _Scanner(Visitor, Values):
     def visit_assert(self, node: ast.Assert) -> None:
         if self.include_tests:
             self.generic_visit(node)
+
+    def visit_import_from(self, node: ast.ImportFrom) -> None:
+        """A function's own ``from m import check as quality_check``: calls name ``check``."""
+        if node.col_offset > 0:
+            self.imports.aliases.update((a.asname, a.name) for a in node.names if a.asname)
 
     def visit_class(self, node: ast.ClassDef) -> None:
         scope = self.scope.child_class(node)
@@ -339,7 +347,7 @@ class _Scanner(Visitor, Values):
         where the property's lines hold no word of the vocabulary (``plain``).
         """
         returned = f"r:{owner}.{node.name}" if owner else f"r:{node.name}"
-        if not plain and threshold_name(node.name).strength > 0:
+        if not plain and (threshold_name(node.name).strength > 0 or says_threshold(node.name)):
             for value in returned_values(node):
                 self._written(returned, value, Kind.DEFAULT, node.name, scope.words, scope)
         elif not plain:
@@ -403,6 +411,20 @@ class _Scanner(Visitor, Values):
                     values = self.facts.values
                     values[written:] = [v._replace(unread=True) for v in values[written:]]
 
+    def _deferred(self, node: ast.Call, name: str, context: tuple[str, ...]) -> None:
+        """``asyncio.to_thread(check, a, b, THRESHOLD)``: ``check`` is called with the rest.
+
+        So are ``executor.submit(f, *args)`` and ``loop.run_in_executor(pool, f, *args)``:
+        the arguments after the function are its positional ones.
+        """
+        at = 1 if name == "run_in_executor" else 0
+        if len(node.args) <= at + 1 or isinstance(node.args[at], ast.Starred):
+            return
+        call = ast.Call(func=node.args[at], args=node.args[at + 1 :], keywords=[])
+        callee = self.scope.callee_of(ast.copy_location(call, node))
+        if callee:
+            self._positional(callee, call, context)
+
     def visit_lambda(self, node: ast.Lambda) -> None:
         self.scopes.append(self.scope.child_lambda(node))
         self.visit(node.body)
@@ -443,6 +465,8 @@ class _Scanner(Visitor, Values):
             self._written(getter[0], numeric_string(fallback), Kind.DEFAULT, getter[0][2:], context)
         elif callee and node.args and name not in PASS_THROUGH:
             self._positional(callee, node, context)
+        if name in DEFERRED:
+            self._deferred(node, name, context)
         self._known_call(node, name)
         self._lexical_arguments(node)
         self.generic_visit(node)

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 from calibrator.inventory.facts import CONTEXTS_THAT_RULE, Origin, origin_of_context
-from calibrator.inventory.names import path_words, threshold_name, words
+from calibrator.inventory.names import path_words, says_threshold, threshold_name, words
 from calibrator.inventory.python_bindings import (
     Definition,
     assignments,
@@ -418,7 +418,8 @@ class Scope:
             if name in FIELD_CALLS:
                 given = [k.value for k in expr.keywords if k.arg == "default"] + expr.args[:1]
                 return self.sources(given[0]) if given else []
-            if threshold_name(name).strength > 0:  # `_get_dedup_threshold(n)`: what it returns
+            if threshold_name(name).strength > 0 or says_threshold(name):
+                # `_get_dedup_threshold(n)`, `_load_quality_threshold()`: what it returns
                 return self._returned(expr.func)
             return []
         if isinstance(expr, ast.IfExp):

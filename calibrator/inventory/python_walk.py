@@ -16,7 +16,7 @@ from typing import Any
 
 LEAVES = frozenset(
     {ast.Name, ast.Load, ast.Store, ast.Del, ast.alias, ast.Pass, ast.Break, ast.Continue,
-     ast.Import, ast.ImportFrom, ast.Global, ast.Nonlocal, type(None), str, int, float,
+     ast.Import, ast.Global, ast.Nonlocal, type(None), str, int, float,
      bool, bytes, complex, type(...), ast.JoinedStr, ast.Raise}
 )  # fmt: skip
 # names and flags, and type annotations (`Optional[Dict[str, Any]]` holds no threshold; an

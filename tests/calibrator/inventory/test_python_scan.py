@@ -409,6 +409,61 @@ def test_an_intersection_over_union_of_masks_is_no_similarity_even_as_a_product(
     assert found[(8, 0.8)].metric is Metric.SIMILARITY
 
 
+def test_arguments_handed_to_a_thread_or_executor_reach_the_function_run_there():
+    """``asyncio.to_thread(quality_check, a, b, THRESHOLD)`` calls ``check`` with them.
+
+    ``quality_check`` is ``check`` imported under another name inside the caller.
+    """
+    found = scan(
+        """
+        import asyncio
+
+        QUALITY_THRESHOLD = 0.92
+        PARAPHRASE_THRESHOLD = 0.8
+
+        async def gate(a, b, model, loop, pool):
+            from app.gate import check as quality_check
+            passed, _ = await asyncio.to_thread(quality_check, a, b, QUALITY_THRESHOLD, model)
+            same, _ = await loop.run_in_executor(pool, check, a, b, PARAPHRASE_THRESHOLD, model)
+            return passed and same
+        """,
+        path="app/run.py",
+        **{
+            "app/gate.py": """
+            def check(original, compressed, threshold, model):
+                sim = cosine_similarity(model.embed(original), model.embed(compressed))
+                return sim >= threshold, sim
+            """
+        },
+    )
+    assert found[(4, 0.92)].metric is Metric.SIMILARITY
+    assert found[(5, 0.8)].metric is Metric.SIMILARITY
+
+
+def test_what_a_threshold_getter_returns_whatever_else_its_name_says():
+    """``_threshold_for_kind(kind, thresholds)`` returns a field: its default is the cutoff."""
+    found = scan(
+        """
+        from dataclasses import dataclass
+
+        @dataclass
+        class Thresholds:
+            func: float = 0.92
+            window: float = 0.9
+
+        def _threshold_for_kind(kind, thresholds: Thresholds) -> float:
+            if kind == "FUNC":
+                return thresholds.func
+            return thresholds.window
+
+        def keep(kind, thresholds, a, b):
+            return cosine_similarity(a, b) >= _threshold_for_kind(kind, thresholds)
+        """
+    )
+    assert found[(6, 0.92)].metric is Metric.SIMILARITY
+    assert found[(7, 0.9)].metric is Metric.SIMILARITY
+
+
 def test_a_value_passed_on_as_a_distance_threshold_keeps_below():
     """``score_threshold`` handed to a ``distance_threshold`` parameter is a distance cutoff."""
     found = scan(
