@@ -81,7 +81,13 @@ from calibrator.inventory.python_values import UI_EVENTS, Values
 from calibrator.inventory.python_walk import Visitor, walk
 from calibrator.inventory.sql_scan import POSITIONAL, Bound, read_sql
 from calibrator.inventory.sql_tokens import looks_like_sql
-from calibrator.inventory.vocabulary import COMPUTING_WORDS, SETTINGS_WORDS, THRESHOLD_WORDS
+from calibrator.inventory.vocabulary import (
+    COMPUTING_WORDS,
+    DOC_VETO_WORDS,
+    DOCUMENTED_METRIC_WORDS,
+    SETTINGS_WORDS,
+    THRESHOLD_WORDS,
+)
 
 _QUERY_METHODS = frozenset({"query", "filter", "where", "eval"})
 QUERY_RUNNERS = frozenset(
@@ -161,6 +167,54 @@ def _parse(source: str, path: str) -> ast.Module:
         if older == source:
             raise
         return ast.parse(older, filename=path)
+
+
+def _documented(node: ast.FunctionDef | ast.AsyncFunctionDef, name: str) -> tuple[str, ...]:
+    """What a function's docstring says of a generically named threshold parameter.
+
+    ``threshold (float): Similarity measure in the range -1->1`` (Google style),
+    ``threshold : float`` with its description below (NumPy), ``:param threshold: ...``
+    (Sphinx): the entry's similarity or distance words, as a class's name would be
+    context. Nothing for a name that says its metric already, nor for an entry that speaks
+    of a string, keyword or model score (``minimum fuzzy ratio``) or of a share of them
+    (``similarity percentile``).
+    """
+    if not set(words(name)) & THRESHOLD_WORDS or threshold_name(name).metric is not Metric.UNKNOWN:
+        return ()
+    body = node.body
+    first = body[0] if body else None
+    if not (
+        isinstance(first, ast.Expr)
+        and isinstance(first.value, ast.Constant)
+        and isinstance(first.value.value, str)
+        and name in first.value.value
+    ):
+        return ()
+    entry = _doc_entry(first.value.value, name)
+    found = words(entry)
+    if origin_of_context(found) is not Origin.UNKNOWN or set(found) & DOC_VETO_WORDS:
+        return ()
+    return tuple(w for w in found if w in DOCUMENTED_METRIC_WORDS)
+
+
+def _doc_entry(doc: str, name: str) -> str:
+    """A parameter's entry in a docstring: its line and the more indented lines after it."""
+    lines = doc.splitlines()
+    for at, line in enumerate(lines):
+        text = line.strip()
+        if not (
+            re.match(rf"{re.escape(name)}\s*(\(|:)", text)
+            or re.match(rf":param\s+(\w+\s+)?{re.escape(name)}\s*:", text)
+        ):
+            continue
+        indent = len(line) - len(line.lstrip())
+        entry = [text]
+        for following in lines[at + 1 : at + 4]:
+            if not following.strip() or len(following) - len(following.lstrip()) <= indent:
+                break
+            entry.append(following.strip())
+        return " ".join(entry)
+    return ""
 
 
 def _older(match: re.Match[str]) -> str:
@@ -401,7 +455,8 @@ class _Scanner(Visitor, Values):
                 written = len(self.facts.values)
                 # read in the outer scope, about what the function serves (`TfidfVectorizer`)
                 self.scopes.append(scope)
-                self._written(slot, default, Kind.DEFAULT, name, scope.words, outer)
+                context = (*scope.words, *_documented(node, name))
+                self._written(slot, default, Kind.DEFAULT, name, context, outer)
                 self.scopes.pop()
                 if (
                     len(self.facts.values) > written

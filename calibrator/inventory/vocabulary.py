@@ -31,6 +31,17 @@ SPECIFIC_WORDS = frozenset(
 """Score words that name an embedding similarity; ``score`` and ``distance`` alone are said of
 many other things (a model's evaluation, a geometric distance)."""
 SCORE_WORDS = SIMILARITY_WORDS | DISTANCE_WORDS
+DOCUMENTED_METRIC_WORDS = frozenset(
+    {"similarity", "similarities", "cosine", "distance", "distances", "embedding", "embeddings",
+     "similar"}
+)  # fmt: skip
+"""Words of a parameter's docstring entry that say what its generic ``threshold`` bounds."""
+DOC_VETO_WORDS = frozenset(
+    {"percentile", "percentiles", "percent", "percentage", "quantile", "fraction", "ratio",
+     "proportion", "share", "weight", "count"}
+)  # fmt: skip
+"""Words of a docstring entry that make a threshold a share or a weight of similarities, not
+a cutoff on one (``Similarity percentile measure``)."""
 THRESHOLD_WORDS = frozenset(
     {"threshold", "thresholds", "thresh", "thres", "thr", "cutoff", "cutoffs", "cut"}
 )

@@ -464,6 +464,49 @@ def test_what_a_threshold_getter_returns_whatever_else_its_name_says():
     assert found[(7, 0.9)].metric is Metric.SIMILARITY
 
 
+def test_a_generic_threshold_parameter_is_what_its_docstring_entry_says():
+    """Google, NumPy and Sphinx entries; a fuzzy ratio's and a percentile's are not cutoffs.
+
+    The values go to a native engine, so no comparison in the code says what they bound.
+    """
+    found = scan(
+        '''
+        def run(images, threshold=0.9, lower_threshold=0.05):
+            """Find near-duplicate images.
+
+            Args:
+                threshold (float): Similarity measure in the range -1->1, where 1 is
+                    totally identical.
+                lower_threshold (float): Similarity percentile to outline outliers.
+            """
+            return _engine.run(images, f"threshold={threshold},lower={lower_threshold}")
+
+        def group(faces, threshold=0.5):
+            """Group faces.
+
+            Parameters
+            ----------
+            threshold : float
+                Greatest cosine distance between two faces of one person.
+            """
+            return _engine.group(faces, threshold)
+
+        def names(rows, threshold=0.8, cutoff=0.7):
+            """Match names.
+
+            :param threshold: minimum fuzzy similarity ratio of two names
+            :param float cutoff: least embedding similarity of two rows
+            """
+            return _engine.match(rows, threshold, cutoff)
+        '''
+    )
+    assert found[(2, 0.9)].metric is Metric.SIMILARITY
+    assert (2, 0.05) not in found
+    assert found[(12, 0.5)].metric is Metric.DISTANCE
+    assert (22, 0.8) not in found
+    assert found[(22, 0.7)].metric is Metric.SIMILARITY
+
+
 def test_a_value_passed_on_as_a_distance_threshold_keeps_below():
     """``score_threshold`` handed to a ``distance_threshold`` parameter is a distance cutoff."""
     found = scan(
