@@ -311,7 +311,32 @@ def _call_origin(scope: Scope, call: ast.Call, depth: int, seen: set[str], line:
         # what it is given, else what it is called on (`scores.clip(0, 1)`)
         receiver = [func.value] if isinstance(func, ast.Attribute) else []
         return _first_found(scope, [*call.args, *receiver], depth, seen, line)
-    return _named_origin(scope, name, func)
+    found = _named_origin(scope, name, func)
+    if found is Origin.UNKNOWN and isinstance(func, ast.Name):
+        return _chosen_function(scope, func.id, line)
+    return found
+
+
+def _chosen_function(scope: Scope, name: str, line: int) -> Origin:
+    """What a local that holds a function calls: the first origin its options' names show.
+
+    ``dist_fn = cosine_distances if metric == "cosine" else euclidean_distances``, then
+    ``dist_fn(a, b)``: a distance between embeddings either way.
+    """
+    around = scope.function_scope()
+    bindings = around.assigned().get(name) if around is not None else None
+    if not bindings:
+        return Origin.UNKNOWN
+    before = [b for b in bindings if b[0] <= line] or bindings
+    value = before[-1][1]
+    options = [value.body, value.orelse] if isinstance(value, ast.IfExp) else [value]
+    for option in options:
+        if isinstance(option, ast.Name | ast.Attribute):
+            named = option.id if isinstance(option, ast.Name) else option.attr
+            found = _named_origin(scope, named, option)
+            if found is not Origin.UNKNOWN:
+                return found
+    return Origin.UNKNOWN
 
 
 def _first_found(

@@ -85,6 +85,7 @@ from calibrator.inventory.vocabulary import (
     COMPUTING_WORDS,
     DOC_VETO_WORDS,
     DOCUMENTED_METRIC_WORDS,
+    SCORE_WORDS,
     SETTINGS_WORDS,
     THRESHOLD_WORDS,
 )
@@ -1047,10 +1048,13 @@ class _Scanner(Visitor, Values):
         computed = _computed_similarity(other) or (
             bound is not None and _computed_similarity(bound)
         )
-        if not slots and not computed:
+        measured = bare and self._measured_here(other)
+        if not slots and not computed and not measured:
             return
         found = follow(self.scope, other, DEPTH, set(), node.lineno)
-        if computed:  # `(V @ t) >= AGREES`: similarities computed here, whatever bounds them
+        if computed or measured:
+            # `(V @ t) >= AGREES`: similarities computed here, whatever bounds them; so is
+            # `min_dist > eps` after `for min_dist, ... in candidates`, a distance found here
             slots = [s for s in self.scope.sources(value) if s[:2] in ("g:", "p:", "a:")]
         if found is Origin.SIMILARITY:
             condition = condition_direction(op, on_left)
@@ -1064,12 +1068,28 @@ class _Scanner(Visitor, Values):
         else:
             return
         metric = Metric.DISTANCE if complement and found is Origin.SIMILARITY else Metric.UNKNOWN
+        if measured and not complement and found is Origin.SIMILARITY:
+            assert isinstance(other, ast.Name)
+            metric = metric_of(words(other.id))
         shown = value_name(other) or ast.unparse(other)[:40]
         for slot in slots:
             use = Use(
                 slot, kept, metric, found, self.path, node.lineno, shown, complement=complement
             )
             self.facts.uses.append(use)
+
+    def _measured_here(self, other: ast.expr) -> bool:
+        """``min_dist`` bound in this function: a score found here, not a setting.
+
+        A name of a setting (``min_similarity``) says it bounds scores; a local of that shape
+        (``for min_dist, ref, label in candidates``) holds one, and what it is compared with
+        is followed back to see whether it is a similarity's.
+        """
+        return (
+            isinstance(other, ast.Name)
+            and bool(set(words(other.id)) & SCORE_WORDS)
+            and (self.scope.resolve(other.id) or "").startswith("l:")
+        )
 
     def _threshold_slots(self, value: ast.expr) -> list[str]:
         """The threshold-named settings ``value`` reads (``self.vector_threshold``)."""

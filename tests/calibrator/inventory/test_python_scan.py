@@ -507,6 +507,40 @@ def test_a_generic_threshold_parameter_is_what_its_docstring_entry_says():
     assert found[(22, 0.7)].metric is Metric.SIMILARITY
 
 
+def test_a_distance_found_here_bounds_whatever_setting_it_is_compared_with():
+    """``min_dist > eps`` after ``for min_dist, ref in candidates``: eps is the cutoff.
+
+    The distances come from a function chosen by metric (``dist_fn = cosine_distances if
+    ... else euclidean_distances``); an edit distance's (``levenshtein``) bound is not one.
+    """
+    found = scan(
+        """
+        from sklearn.metrics.pairwise import cosine_distances, euclidean_distances
+        from rapidfuzz.distance import Levenshtein
+
+        def resolve(embeddings, refs, metric="cosine", eps=0.5):
+            dist_fn = cosine_distances if metric == "cosine" else euclidean_distances
+            candidates = []
+            for ref_name, ref_embs in refs.items():
+                dists = dist_fn(ref_embs, embeddings)
+                candidates.append((float(dists.min()), ref_name))
+            for min_dist, ref_name in sorted(candidates):
+                if min_dist > eps:
+                    break
+                yield ref_name
+
+        def spell(words, target, slack=0.3):
+            for word in words:
+                edit_dist = Levenshtein.normalized_distance(word, target)
+                if edit_dist < slack:
+                    yield word
+        """
+    )
+    assert found[(5, 0.5)].metric is Metric.DISTANCE
+    assert found[(5, 0.5)].direction is Direction.BELOW
+    assert (16, 0.3) not in found
+
+
 def test_a_value_passed_on_as_a_distance_threshold_keeps_below():
     """``score_threshold`` handed to a ``distance_threshold`` parameter is a distance cutoff."""
     found = scan(
