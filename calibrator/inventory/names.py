@@ -299,27 +299,50 @@ def interesting_lines(text: str) -> list[int]:
     threshold-like name, and its body is not walked. Plain substring searches that skip to
     the next line once a line is marked: this runs on every parsed file.
     """
-    lower = text.lower()
-    ends = list(accumulate(map(len, lower.splitlines(keepends=True))))
-    marked = bytearray(len(ends) + 2)
-    last = len(ends)
-    for anchor, group in _GROUPED:
-        if group and anchor not in lower:
-            continue
-        for word in group or (anchor,):
-            position = lower.find(word)
+    return LowerText(text).interesting_lines()
+
+
+class LowerText:
+    """A file's text in lower case with its lines' ends, for substring searches by line."""
+
+    def __init__(self, text: str) -> None:
+        """Lower-case ``text`` once; the searches below share it."""
+        self.lower = text.lower()
+        self.ends = list(accumulate(map(len, self.lower.splitlines(keepends=True))))
+
+    def lines_holding(self, parts: tuple[str, ...]) -> list[int]:
+        """The 1-based numbers of the lines that hold any of ``parts``, in order."""
+        lower, ends = self.lower, self.ends
+        found = set()
+        for part in parts:
+            position = lower.find(part)
             while position != -1:
-                line = bisect_right(ends, position)
-                marked[line + 1] = 1
-                position = lower.find(word, ends[line]) if line < last else -1
-    position = _sim_word(lower, 0)
-    while position != -1:
-        line = bisect_right(ends, position)
-        marked[line + 1] = 1
-        position = _sim_word(lower, ends[line]) if line < last else -1
-    for start in _fractions(lower):
-        marked[bisect_right(ends, start) + 1] = 1
-    return list(accumulate(marked))
+                found.add(bisect_right(ends, position) + 1)
+                position = lower.find(part, position + 1)
+        return sorted(found)
+
+    def interesting_lines(self) -> list[int]:
+        """:func:`interesting_lines` of this text."""
+        lower, ends = self.lower, self.ends
+        marked = bytearray(len(ends) + 2)
+        last = len(ends)
+        for anchor, group in _GROUPED:
+            if group and anchor not in lower:
+                continue
+            for word in group or (anchor,):
+                position = lower.find(word)
+                while position != -1:
+                    line = bisect_right(ends, position)
+                    marked[line + 1] = 1
+                    position = lower.find(word, ends[line]) if line < last else -1
+        position = _sim_word(lower, 0)
+        while position != -1:
+            line = bisect_right(ends, position)
+            marked[line + 1] = 1
+            position = _sim_word(lower, ends[line]) if line < last else -1
+        for start in _fractions(lower):
+            marked[bisect_right(ends, start) + 1] = 1
+        return list(accumulate(marked))
 
 
 _POINT_DIGIT = re.compile(r"\.[0-9]")

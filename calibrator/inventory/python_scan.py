@@ -23,6 +23,7 @@ from __future__ import annotations
 import ast
 import re
 import warnings
+from bisect import bisect_left
 
 from calibrator.inventory.facts import (
     NOT_SIMILARITY,
@@ -37,8 +38,8 @@ from calibrator.inventory.facts import (
 )
 from calibrator.inventory.findings import Direction, Finding, Kind, Metric, ScanError
 from calibrator.inventory.names import (
+    LowerText,
     has_fraction,
-    interesting_lines,
     is_score_like,
     metric_of,
     says_threshold,
@@ -232,6 +233,9 @@ _BUILDS_MODELS = (
 """Text without which no class of a file builds a classifier or imports a string library in
 a method (``Scope.child_class`` looks no further); plain ``in`` tests, faster than a regex."""
 
+_THRESHOLD_TEXTS = ("thresh", "cutoff")
+"""A function that returns a setting to a threshold-named caller says so somewhere
+(``task_thresholds``): only such functions' returns are recorded (``_returned_settings``)."""
 _ORM_LOOKUP = re.compile(r"([A-Za-z_][A-Za-z0-9_]*?)__(lt|lte|gt|gte)")
 """A keyword that compares a model field in an ORM query (``distance__lte``)."""
 _FLIPPED = {Metric.SIMILARITY: Metric.DISTANCE, Metric.DISTANCE: Metric.SIMILARITY}
@@ -259,7 +263,9 @@ class _Scanner(Visitor, Values):
         self, source: str, path: str, tree: ast.Module, *, include_tests: bool, light: bool
     ) -> None:
         self.lines = source.splitlines()
-        self.marked = interesting_lines(source)
+        self.text = LowerText(source)
+        self.marked = self.text.interesting_lines()
+        self._threshold_lines: list[int] | None = None
         # a file that never speaks of scores only matters for what other files read from it:
         # its constants, fields, defaults and attributes, not its functions' insides
         self.light = light
@@ -405,12 +411,20 @@ class _Scanner(Visitor, Values):
         if not plain and (threshold_name(node.name).strength > 0 or says_threshold(node.name)):
             for value in returned_values(node):
                 self._written(returned, value, Kind.DEFAULT, node.name, scope.words, scope)
-        elif not plain:
+        elif not plain and self._mentions_threshold(node):
             self._returned_settings(node, scope, returned)
         if owner is not None and _is_property(node):
             for value in returned_values(node):
                 slot = f"a:{owner}.{node.name}"
                 self._written(slot, value, Kind.DEFAULT, node.name, scope.words, scope)
+
+    def _mentions_threshold(self, node: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
+        """Whether a line of the function says threshold or cutoff (found once per file)."""
+        if self._threshold_lines is None:
+            self._threshold_lines = self.text.lines_holding(_THRESHOLD_TEXTS)
+        found = self._threshold_lines
+        at = bisect_left(found, node.lineno)
+        return at < len(found) and found[at] <= (node.end_lineno or node.lineno)
 
     def _returned_settings(
         self, node: ast.FunctionDef | ast.AsyncFunctionDef, scope: Scope, returned: str
