@@ -45,6 +45,7 @@ from calibrator.inventory.names import (
     words,
 )
 from calibrator.inventory.vocabulary import (
+    COSINE_WORDS,
     DEFAULTS_MODULE_WORDS,
     MODEL_CONTEXTS,
     MODEL_NAMES,
@@ -464,7 +465,9 @@ def _overruled(good: Evidence | None, bad: Evidence | None, value: Value, name: 
     if bad is not None and bad.origin in (Origin.COUNT, Origin.OTHER):
         said = bad.origin is Origin.OTHER and bool(named & SPECIFIC_WORDS)
         return good is None or (good.where.startswith("'") and not said)
-    return bad is not None
+    # an evaluation kit's pass bar named a similarity (`REFALIGN_SIMILARITY_THRESHOLD`)
+    # bounds the embedding similarity its metric computes, not a judge's grade
+    return bad is not None and not (bad.origin is Origin.EVALUATION and bool(named & COSINE_WORDS))
 
 
 def _default_settings(value: Value) -> bool:

@@ -30,6 +30,9 @@ SPECIFIC_WORDS = frozenset(
 )  # fmt: skip
 """Score words that name an embedding similarity; ``score`` and ``distance`` alone are said of
 many other things (a model's evaluation, a geometric distance)."""
+COSINE_WORDS = frozenset({"similarity", "similarities", "sim", "sims", "cosine", "cos"})
+"""Score words that name an embedding similarity and nothing a judge grades (``relevance``
+is both)."""
 SCORE_WORDS = SIMILARITY_WORDS | DISTANCE_WORDS
 DOCUMENTED_METRIC_WORDS = frozenset(
     {"similarity", "similarities", "cosine", "distance", "distances", "embedding", "embeddings",

@@ -541,6 +541,40 @@ def test_a_distance_found_here_bounds_whatever_setting_it_is_compared_with():
     assert (16, 0.3) not in found
 
 
+def test_an_evaluation_kits_pass_bar_named_a_similarity_is_a_similarity_threshold():
+    """An evaluation metric's verdict on an embedding similarity is a cutoff on it.
+
+    ``ALIGN_SIMILARITY_THRESHOLD`` passed to the kit's ``verdict(score, threshold)``; the
+    faithfulness bar beside it, on a judge's grade, is not.
+    """
+    found = scan(
+        """
+        ALIGN_SIMILARITY_THRESHOLD = 0.8
+        FAITHFULNESS_THRESHOLD = 0.7
+        """,
+        path="app/constants.py",
+        **{
+            "app/metrics/scoring.py": """
+            def verdict(score, threshold):
+                return "pass" if score >= threshold else "fail"
+            """,
+            "app/metrics/align.py": """
+            from app.constants import ALIGN_SIMILARITY_THRESHOLD, FAITHFULNESS_THRESHOLD
+            from app.metrics.scoring import verdict
+
+            def align(output_units, reference_units, embed):
+                sims = embed(output_units) @ embed(reference_units).T
+                return verdict(float(sims.max(axis=1).mean()), ALIGN_SIMILARITY_THRESHOLD)
+
+            def faithfulness(claims, judge):
+                return verdict(judge.grade(claims), FAITHFULNESS_THRESHOLD)
+            """,
+        },
+    )
+    assert found[(2, 0.8)].metric is Metric.SIMILARITY
+    assert (3, 0.7) not in found
+
+
 def test_a_value_passed_on_as_a_distance_threshold_keeps_below():
     """``score_threshold`` handed to a ``distance_threshold`` parameter is a distance cutoff."""
     found = scan(
