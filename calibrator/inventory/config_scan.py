@@ -57,10 +57,8 @@ def _thresholds_by_name(keys: tuple[str, ...]) -> bool:
     ``task_thresholds.conversation``: the map's name says thresholds, the entry's says
     nothing of one; ``thresholds.min_similarity`` names its own.
     """
-    return (
-        bool(set(words(keys[-2])) & THRESHOLD_WORDS)
-        and keys[-2].lower().endswith(("thresholds", "cutoffs"))
-        and not may_name_a_threshold(keys[-1])
+    return keys[-2].lower().endswith(("thresholds", "cutoffs")) and not may_name_a_threshold(
+        keys[-1]
     )
 
 

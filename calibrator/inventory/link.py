@@ -405,7 +405,8 @@ def _overruled(good: Evidence | None, bad: Evidence | None, value: Value, name: 
     ratio's or a keyword-search score seen compared with the slot overrules everything but a
     comparison with a known similarity; a ratio of counts overrules a name, and so does an
     outcome's (``confidence``), unless the name says similarity and is seen compared with it
-    (``sigmoid_prob >= self.enhance_similarity_threshold``: a similarity transformed).
+    (``sigmoid_prob >= self.enhance_similarity_threshold``: a similarity transformed); an
+    evaluation metric's score does not overrule a name that says similarity or cosine.
     """
     named = set(words(name))
     # a setting named a similarity of a model's embeddings and compared with one by name

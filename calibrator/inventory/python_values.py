@@ -114,7 +114,7 @@ class Values:
                 # per embedding model is about that model's similarities
                 context = (*context, "embedding")
             for inner in value.values if isinstance(value, ast.Dict) else value.elts:
-                self._written(slot, inner, kind, name, context, scope, call)
+                self._written(slot, inner, kind, name, context, scope, call, origin)
             return
         start = widget_start(value)
         if start is not None:  # `threshold = st.slider("Threshold", 0.0, 1.0, 0.3)`
