@@ -16,7 +16,7 @@ import pytest
 
 from tests.calibrator.inventory.benchmark import Score, total
 
-# scans the 585 pinned real packages once per session: about 90 s of one core, more if busy
+# scans the 621 pinned real packages once per session: about 140 s of one core, more if busy
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(600)]
 
 HELD_TO_THE_BAR = ("development", "held-out", "held-out-2")
@@ -55,7 +55,12 @@ REPORTED = {
     "held-out-30": (8 / 8, 8 / 12),
     "held-out-31": (17 / 21, 17 / 19),
     "held-out-32": (19 / 24, 19 / 25),
-    "held-out-33": (13 / 13, 13 / 18),
+    # 13 reported, 13 of 18 at its first run. One report more since 1eec7ea (names unpacked
+    # from zip(...) are each an element of their own iterable, which found 3 thresholds
+    # elsewhere): newsrag's leak_impact(similarity, correct, threshold=0.6) now compares the
+    # parameter named similarity with it, fed by TF-IDF in code that calls it nowhere in the
+    # package; the floor takes that one report (13 / 14) and nothing else
+    "held-out-33": (13 / 14, 13 / 18),
     "held-out-34": (6 / 9, 6 / 10),
     "held-out-35": (22 / 22, 22 / 33),
     "held-out-36": (35 / 37, 35 / 40),
