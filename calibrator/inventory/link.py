@@ -471,6 +471,21 @@ def _overruled(good: Evidence | None, bad: Evidence | None, value: Value, name: 
     return bad is not None and not (bad.origin is Origin.EVALUATION and bool(named & COSINE_WORDS))
 
 
+def _raw_euclidean(value: Value, metric: Metric) -> bool:
+    """A Euclidean distance between embeddings not normalised: any positive size, in units too.
+
+    ``{"Facenet": {"euclidean": 10, "euclidean_l2": 0.80}}``: the first bounds raw L2
+    distances, which grow with the embeddings' norms; the second, of unit vectors, stays below 2.
+    """
+    context = set(value.context)
+    return (
+        metric is Metric.DISTANCE
+        and value.value > 0
+        and "euclidean" in context
+        and not context & {"l2", "norm", "normalized", "normalised"}
+    )
+
+
 def _default_settings(value: Value) -> bool:
     """A key of a dict in a settings module (``settings/defaults.py``), a config file's twin.
 
@@ -552,9 +567,10 @@ def _doubt(
         why = bad.origin if bad is not None and value.origin is Origin.UNKNOWN else value.origin
         return f"it is about a {why.value if why is not Origin.UNKNOWN else 'model'} score"
     scale = good.scale if good is not None else 1.0  # `similarity * 100 >= 40`
-    if value.integer and value.value != 0 and scale == 1.0:
+    raw = _raw_euclidean(value, metric)
+    if value.integer and value.value != 0 and scale == 1.0 and not raw:
         return "similarities and distances are not counted in whole units"
-    if not plausible(value.value / scale, metric):
+    if not plausible(value.value / scale, metric) and not raw:
         return "the value bounds a range or turns filtering off"
     named = _named_otherwise(value, name, good)
     if named:

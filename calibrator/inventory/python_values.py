@@ -24,7 +24,11 @@ from calibrator.inventory.python_exprs import (
 )
 from calibrator.inventory.python_imports import Imports
 from calibrator.inventory.python_scopes import Scope
-from calibrator.inventory.vocabulary import SIMILARITY_SEARCH_CALLS, THRESHOLD_WORDS
+from calibrator.inventory.vocabulary import (
+    METRIC_KEY_WORDS,
+    SIMILARITY_SEARCH_CALLS,
+    THRESHOLD_WORDS,
+)
 
 
 class Values:
@@ -106,21 +110,43 @@ class Values:
                 self._written(slot, inner, kind, name, context, scope, call, origin)
             return
         if _table(value):
-            # a table of thresholds (`thresholds = {"VGG-Face": {"cosine": 0.68, ...}}`) or a
-            # list of levels (`thresholds=[0.9, 0.8, 0.7]`): each number is one
             assert isinstance(value, (ast.List, ast.Tuple, ast.Set, ast.Dict))
-            if isinstance(value, ast.Dict) and _keyed_by_embedding_models(value):
-                # `{"all-MiniLM-L6-v2": 0.23, "BAAI/bge-small-en-v1.5": 0.21}`: a threshold
-                # per embedding model is about that model's similarities
-                context = (*context, "embedding")
-            for inner in value.values if isinstance(value, ast.Dict) else value.elts:
-                self._written(slot, inner, kind, name, context, scope, call, origin)
+            self._written_table(slot, value, kind, name, context, scope, call, origin)
             return
         start = widget_start(value)
         if start is not None:  # `threshold = st.slider("Threshold", 0.0, 1.0, 0.3)`
             self._written(slot, start, Kind.DEFAULT, name, context, scope)
             return
         self.facts.flow(slot, scope.sources(value))
+
+    def _written_table(
+        self,
+        slot: str,
+        value: ast.List | ast.Tuple | ast.Set | ast.Dict,
+        kind: Kind,
+        name: str,
+        context: tuple[str, ...],
+        scope: Scope,
+        call: ast.Call | None,
+        origin: Origin | None,
+    ) -> None:
+        """A table of thresholds or a list of levels: each number is one.
+
+        ``{"VGG-Face": {"cosine": 0.68, ...}}``, ``thresholds=[0.9, 0.8, 0.7]``; a number
+        under a key that names a metric (``"euclidean"``) has that key's words as context.
+        """
+        if not isinstance(value, ast.Dict):
+            for inner in value.elts:
+                self._written(slot, inner, kind, name, context, scope, call, origin)
+            return
+        if _keyed_by_embedding_models(value):
+            # `{"all-MiniLM-L6-v2": 0.23, "BAAI/bge-small-en-v1.5": 0.21}`: a threshold per
+            # embedding model is about that model's similarities
+            context = (*context, "embedding")
+        for key, inner in zip(value.keys, value.values, strict=True):
+            # `{"cosine": 0.68, "euclidean": 10}`: each key says what its number bounds
+            keyed = (*context, *_key_words(key))
+            self._written(slot, inner, kind, name, keyed, scope, call, origin)
 
     def _wired(self, node: ast.Call) -> None:
         """A UI event that calls a function with its input widgets' values, in order.
@@ -293,6 +319,14 @@ def _table(value: ast.expr) -> bool:
     else:
         return False
     return bool(parts) and all(literal_node(p) is not None or _table(p) for p in parts)
+
+
+def _key_words(key: ast.expr | None) -> tuple[str, ...]:
+    """The metric words of a table's key (``"euclidean_l2"``: euclidean, l2), else none."""
+    if not (isinstance(key, ast.Constant) and isinstance(key.value, str)):
+        return ()
+    found = tuple(w for w in words(key.value) if w in METRIC_KEY_WORDS)
+    return (*found, "l2") if "l2" in key.value.lower() else found
 
 
 def _keyed_by_embedding_models(table: ast.Dict) -> bool:

@@ -45,6 +45,12 @@ DOC_VETO_WORDS = frozenset(
 )  # fmt: skip
 """Words of a docstring entry that make a threshold a share or a weight of similarities, not
 a cutoff on one (``Similarity percentile measure``)."""
+METRIC_KEY_WORDS = frozenset(
+    {"cosine", "euclidean", "angular", "dot", "manhattan", "normalized", "normalised", "norm"}
+)  # fmt: skip
+"""Words of a table's key that say which metric its number bounds (``"euclidean"``); an
+``l2`` in the key (``"euclidean_l2"``, unit vectors) is found in its text, as identifiers split
+it into ``l`` and ``2``."""
 THRESHOLD_WORDS = frozenset(
     {"threshold", "thresholds", "thresh", "thres", "thr", "cutoff", "cutoffs", "cut"}
 )

@@ -575,6 +575,29 @@ def test_an_evaluation_kits_pass_bar_named_a_similarity_is_a_similarity_threshol
     assert (3, 0.7) not in found
 
 
+def test_a_raw_euclidean_distance_threshold_may_be_any_positive_size():
+    """``{"euclidean": 10}`` bounds distances of embeddings not normalised.
+
+    ``euclidean_l2`` (unit vectors) stays below 2, so a 5 there is no cutoff.
+    """
+    found = scan(
+        """
+        thresholds = {
+            "Facenet": {"cosine": 0.40, "euclidean": 10, "euclidean_l2": 0.80},
+            "DeepID": {"cosine": 0.015, "euclidean": 45.5, "euclidean_l2": 5.0},
+        }
+
+        def verify(a, b, model, metric):
+            distance = find_distance(a, b, metric)
+            return distance <= thresholds[model][metric]
+        """
+    )
+    assert found[(3, 10.0)].metric is Metric.DISTANCE
+    assert found[(4, 45.5)].metric is Metric.DISTANCE
+    assert found[(3, 0.8)].metric is Metric.DISTANCE
+    assert (4, 5.0) not in found
+
+
 def test_a_value_passed_on_as_a_distance_threshold_keeps_below():
     """``score_threshold`` handed to a ``distance_threshold`` parameter is a distance cutoff."""
     found = scan(
