@@ -4,7 +4,7 @@ Per package and overall, for the packages the rules were developed on and for th
 out; near misses (detector and classifier cutoffs, fuzzy ratios, range checks, clamps, BM25
 parameters) are never reported; the article's grep is measured beside.
 
-The later held-out batches (held-out-3 to held-out-96) are measured and reported, not held to
+The later held-out batches (held-out-3 to held-out-98) are measured and reported, not held to
 the bar: their lists were committed before the inventory first ran on them, and most of those
 first runs scored below 0.9 (docs/inventory.md). Their figures may not fall below their first
 run's.
@@ -149,6 +149,10 @@ REPORTED = {
     "held-out-95": (10 / 13, 10 / 17),
     # the same rules: 2 reported, 2 of 4
     "held-out-96": (2 / 2, 2 / 4),
+    # run with the rules of 479ab52: 13 reported, 6 of 10
+    "held-out-97": (6 / 13, 6 / 10),
+    # the same rules: 9 reported, 8 of 18
+    "held-out-98": (8 / 9, 8 / 18),
 }
 """The batches measured and reported as they are, with the precision and recall of the
 inventory's first run on each, before any correction (held-out-3: 34 reported, 7 of its 9
