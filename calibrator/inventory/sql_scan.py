@@ -73,6 +73,42 @@ def read_sql(
     return reader.findings, reader.bounds
 
 
+def _score_aliases(tokens: list[Token]) -> dict[str, tuple[Metric, str] | None]:
+    """Names a query gives its scores and counts: ``score AS colScore``, ``count(*) AS n``.
+
+    ``colScore`` says ``col`` (a column's index elsewhere) before ``score``: what it names is
+    the score it was given as. A count's name (``count(*) AS hitScore``) names no score.
+    """
+    aliases: dict[str, tuple[Metric, str] | None] = {}
+    for i in range(1, len(tokens) - 1):
+        if tokens[i].upper != "AS" or tokens[i + 1].kind not in ("word", "quoted"):
+            continue
+        alias = tokens[i + 1].name
+        if _counted(tokens, i - 1):
+            aliases[alias.lower()] = None
+            continue
+        found = score_of([tokens[i - 1]])
+        if found is not None:
+            reason = f"{alias} ({tokens[i - 1].name}) compared with a number"
+            aliases[alias.lower()] = (found[0], reason)
+    return aliases
+
+
+def _counted(tokens: list[Token], end: int) -> bool:
+    """Whether the expression ending at ``end`` is a ``count(...)``."""
+    if tokens[end].text != ")":
+        return False
+    depth = 0
+    for i in range(end, -1, -1):
+        if tokens[i].text == ")":
+            depth += 1
+        elif tokens[i].text == "(":
+            depth -= 1
+            if depth == 0:
+                return i >= 1 and tokens[i - 1].upper == "COUNT"
+    return False
+
+
 class _Reader:
     def __init__(
         self, tokens: list[Token], path: str, language: str, lines: list[str], first_line: int
@@ -85,6 +121,7 @@ class _Reader:
         self.findings: list[Finding] = []
         self.bounds: list[Bound] = []
         self.positions = positional_parameters(tokens)
+        self.aliases = _score_aliases(tokens)
 
     def add(
         self,
@@ -186,10 +223,19 @@ class _Reader:
         return None
 
     def _score_before(self, i: int) -> tuple[Metric, str] | None:
-        return score_of(operand(self.tokens, i - 1, -1))
+        return self._score(operand(self.tokens, i - 1, -1))
 
     def _score_after(self, i: int) -> tuple[Metric, str] | None:
-        return score_of(operand(self.tokens, i + 1, 1))
+        return self._score(operand(self.tokens, i + 1, 1))
+
+    def _score(self, tokens: list[Token]) -> tuple[Metric, str] | None:
+        """A score by its name or operators, or a name the query gave one (``AS colScore``).
+
+        A name the query gave a count (``count(*) AS hitScore``) is none, whatever it says.
+        """
+        if len(tokens) == 1 and tokens[0].name.lower() in self.aliases:
+            return self.aliases[tokens[0].name.lower()]
+        return score_of(tokens)
 
     def statements(self) -> None:
         for i, token in enumerate(self.tokens):

@@ -46,7 +46,7 @@ class Token:
 
 
 _SQL_START = re.compile(
-    r"\s*(?:--[^\n]*\n\s*|/\*.*?\*/\s*)*\(?\s*"
+    r"\s*(?:--[^\n]*\n\s*|//[^\n]*\n\s*|/\*.*?\*/\s*)*\(?\s*"
     r"(?:select|with|insert|update|delete|create|alter|where|and|or|order|match|call)\b",
     re.IGNORECASE | re.DOTALL,
 )
@@ -56,8 +56,9 @@ def looks_like_sql(text: str) -> bool:
     """Whether a string in code is worth reading as SQL: it starts as a statement or clause.
 
     ``SELECT ... WHERE``, ``WITH``, ``INSERT``, ``UPDATE``, DDL, a ``WHERE``/``AND`` fragment,
-    or Cypher's ``MATCH``/``CALL``. A string that only mentions SQL further in (a code sample
-    holding a query) is not read as SQL: its other comparisons are not SQL's.
+    or Cypher's ``MATCH``/``CALL``, after comments (``--``, ``/* */``, Cypher's ``//``). A
+    string that only mentions SQL further in (a code sample holding a query) is not read as
+    SQL: its other comparisons are not SQL's.
     """
     return (
         len(text) > 12 and _SQL_START.match(text) is not None and _SQL_HINT.search(text) is not None

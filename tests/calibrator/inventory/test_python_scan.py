@@ -4894,3 +4894,31 @@ def test_a_pytest_ini_option_default_is_read_back_by_getini():
         },
     )
     assert set(found) == {(3, 0.85)}
+
+
+def test_cypher_after_its_own_comments_and_a_score_under_another_name():
+    """A Cypher query opening with ``//`` is read; ``score as colScore`` names the score.
+
+    ``col`` alone names a column elsewhere, so ``colScore`` is a score only by its alias; a
+    count aliased the same way (``count(*) AS hitScore``) is not one.
+    """
+    found = scan(
+        '''
+        COLUMNS = """
+        // Find similar columns by embedding
+        CALL db.index.vector.queryNodes('column_vector_index', $k, $embedding)
+        YIELD node AS col, score AS colScore
+        WHERE colScore > 0.5
+        RETURN col
+        """
+
+        HITS = """
+        MATCH (d:Doc)-[:CITES]->(c)
+        WITH c, count(*) AS hitScore
+        WHERE hitScore > 0.2
+        RETURN c
+        """
+        '''
+    )
+    assert found[(6, 0.5)].metric is Metric.SIMILARITY
+    assert (13, 0.2) not in found
