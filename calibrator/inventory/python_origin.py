@@ -17,7 +17,7 @@ from calibrator.inventory.python_scopes import PASS_THROUGH, Scope
 from calibrator.inventory.python_walk import walk
 from calibrator.inventory.vocabulary import SCORE_WORDS, SEARCH_SOURCES, SPECIFIC_WORDS
 
-DEPTH = 6
+DEPTH = 8
 """How many steps (bindings, calls) a score is followed back."""
 
 ACCESSORS = frozenset(

@@ -4922,3 +4922,35 @@ def test_cypher_after_its_own_comments_and_a_score_under_another_name():
     )
     assert found[(6, 0.5)].metric is Metric.SIMILARITY
     assert (13, 0.2) not in found
+
+
+def test_a_score_followed_through_records_built_from_a_searchs_distances():
+    """Novelty bands on ``1 - max(similarity)`` of records built from a search's distances.
+
+    Eight steps back from the comparison to the search: the record list, its dicts, the
+    rounding, the conversion from distance; an evaluation module's context does not rule.
+    """
+    found = scan(
+        """
+        def evaluate(idea, store, llm):
+            similar = []
+            embedding = llm.get_embedding(idea)
+            results = store.search_patents(embedding, limit=5)
+            for patent, distance in results:
+                similarity = max(0.0, 1.0 - distance)
+                similar.append({"id": patent.id, "similarity": round(similarity, 3)})
+            if similar:
+                best = max(p["similarity"] for p in similar)
+                novelty_score = 1.0 - best
+            else:
+                novelty_score = 1.0
+            if novelty_score > 0.8:
+                return "highly novel"
+            if novelty_score > 0.5:
+                return "moderately novel"
+            return "low novelty"
+        """,
+        path="app/engine/evaluator.py",
+    )
+    assert found[(14, 0.8)].metric is Metric.SIMILARITY
+    assert found[(16, 0.5)].metric is Metric.SIMILARITY
