@@ -16,7 +16,7 @@ import pytest
 
 from tests.calibrator.inventory.benchmark import Score, total
 
-# scans the 621 pinned real packages once per session: about 140 s of one core, more if busy
+# scans the 633 pinned real packages once per session: about 140 s of one core, more if busy
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(600)]
 
 HELD_TO_THE_BAR = ("development", "held-out", "held-out-2")
