@@ -951,6 +951,8 @@ class _Scanner(Visitor, Values):
             score_side.id, node.lineno
         )
         origin = Origin.COUNT if counted else score_origin(self.scope, score_side)
+        if origin is Origin.UNKNOWN and classify(words(score.identifier)) is Origin.STRING:
+            origin = Origin.STRING  # `matches.score_lev`: an edit distance's ratio by its name
         literal = literal_node(value_side)
         if counted and literal is not None:
             return  # a ratio of counts compared with a number: nothing to recalibrate

@@ -330,6 +330,8 @@ STRING_SOURCES = frozenset(
         "fuzzywuzzy",
         "thefuzz",
         "levenshtein",
+        "lev",
+        "grapheme",
         "jaro",
         "winkler",
         "jaccard",

@@ -4954,3 +4954,21 @@ def test_a_score_followed_through_records_built_from_a_searchs_distances():
     )
     assert found[(14, 0.8)].metric is Metric.SIMILARITY
     assert found[(16, 0.5)].metric is Metric.SIMILARITY
+
+
+def test_a_score_named_for_an_edit_distance_is_a_string_ratio():
+    """``matches.score_lev > threshold_grapheme`` bounds a Levenshtein ratio, not embeddings.
+
+    The embedding cosine beside it (``matches.score``) keeps its threshold.
+    """
+    found = scan(
+        """
+        def duplicate_types(matches, threshold_grapheme=0.693, threshold_semantic=0.85):
+            matches["score_lev"] = [similarity_levenshtein(a, b) for a, b in matches.pairs]
+            copies = matches[matches.score_lev > threshold_grapheme]
+            near = matches[matches.score > threshold_semantic]
+            return copies, near
+        """
+    )
+    assert (2, 0.693) not in found
+    assert found[(2, 0.85)].direction is Direction.ABOVE
