@@ -23,10 +23,10 @@ from calibrator.inventory.names import (
     may_name_a_threshold,
     names_embedding_model,
     path_words,
+    says_threshold,
     threshold_name,
     words,
 )
-from calibrator.inventory.vocabulary import THRESHOLD_WORDS
 
 _NUMBER = r"[-+]?(?:\d[\d_]*\.?[\d_]*|\.\d+)(?:[eE][-+]?\d+)?"
 _TOML_KEY = re.compile(rf"(?:^|[{{,])\s*([A-Za-z0-9_\-.\"']+)\s*=\s*({_NUMBER})\s*(?=[,}}#]|$)")
@@ -109,7 +109,7 @@ def scan_config(text: str, path: str, fmt: str) -> FileScan:
             section = (*section, "embedding")
         context = section + stem_words
         verdict = threshold_name(keys[-1], context)
-        if verdict.strength <= 0 and not set(words(keys[-1])) & THRESHOLD_WORDS:
+        if verdict.strength <= 0 and not says_threshold(keys[-1]):
             continue  # a key that code reading it may still show a cutoff: `quality_threshold`
         snippet = lines[line - 1].strip()[:160] if 0 < line <= len(lines) else ""
         values.append(

@@ -88,7 +88,6 @@ from calibrator.inventory.vocabulary import (
     DOCUMENTED_METRIC_WORDS,
     SCORE_WORDS,
     SETTINGS_WORDS,
-    THRESHOLD_WORDS,
 )
 
 _QUERY_METHODS = frozenset({"query", "filter", "where", "eval"})
@@ -181,7 +180,7 @@ def _documented(node: ast.FunctionDef | ast.AsyncFunctionDef, name: str) -> tupl
     of a string, keyword or model score (``minimum fuzzy ratio``) or of a share of them
     (``similarity percentile``).
     """
-    if not set(words(name)) & THRESHOLD_WORDS or threshold_name(name).metric is not Metric.UNKNOWN:
+    if not says_threshold(name) or threshold_name(name).metric is not Metric.UNKNOWN:
         return ()
     body = node.body
     first = body[0] if body else None
@@ -1109,7 +1108,7 @@ class _Scanner(Visitor, Values):
 
     def _threshold_slots(self, value: ast.expr) -> list[str]:
         """The threshold-named settings ``value`` reads (``self.vector_threshold``)."""
-        return [s for s in self.scope.sources(value) if set(words(slot_name(s))) & THRESHOLD_WORDS]
+        return [s for s in self.scope.sources(value) if says_threshold(slot_name(s))]
 
     # -- strings -----------------------------------------------------------------------
     def _query_string(self, node: ast.expr) -> None:

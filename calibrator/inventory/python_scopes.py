@@ -420,7 +420,7 @@ class Scope:
                 return self.sources(given[0]) if given else []
             if threshold_name(name).strength > 0 or says_threshold(name):
                 # `_get_dedup_threshold(n)`, `_load_quality_threshold()`: what it returns
-                return self._returned(expr.func)
+                return self.returned_slots(expr.func)
             return []
         if isinstance(expr, ast.IfExp):
             return self.sources(expr.body) + self.sources(expr.orelse)
@@ -444,11 +444,7 @@ class Scope:
         return []
 
     def returned_slots(self, func: ast.expr) -> list[str]:
-        """The slot of what a called function returns (:meth:`_returned`), whatever its name."""
-        return self._returned(func)
-
-    def _returned(self, func: ast.expr) -> list[str]:
-        """The slot of what a threshold-named function returns: ``r:f``, ``r:Class.m``, ``r:*.m``.
+        """The slot of what a called function returns: ``r:f``, ``r:Class.m``, ``r:*.m``.
 
         A module's function by name, a method of the caller's own class (``_set_threshold`` in
         two classes are two slots), or a method of another object, which stands for every

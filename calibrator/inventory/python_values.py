@@ -13,7 +13,7 @@ import ast
 
 from calibrator.inventory.facts import Call, FactsBuilder, Origin, Value, classify, slot_name
 from calibrator.inventory.findings import Kind
-from calibrator.inventory.names import names_embedding_model, words
+from calibrator.inventory.names import names_embedding_model, says_threshold, words
 from calibrator.inventory.python_exprs import (
     FIELD_CALLS,
     call_name,
@@ -27,7 +27,6 @@ from calibrator.inventory.python_scopes import Scope
 from calibrator.inventory.vocabulary import (
     METRIC_KEY_WORDS,
     SIMILARITY_SEARCH_CALLS,
-    THRESHOLD_WORDS,
 )
 
 
@@ -51,13 +50,13 @@ class Values:
                     self._assigned(inner_target, inner_value)
             elif isinstance(value, ast.Call):
                 for index, inner_target in enumerate(target.elts):
-                    self._returned_setting(inner_target, value, f"#{index}")
+                    self._returned_setting(self.scope.target_slot(inner_target), value, f"#{index}")
             return
         slot = self.scope.target_slot(target)
         if slot is None:
             return
         if isinstance(value, ast.Call):
-            self._returned_setting(target, value, "")
+            self._returned_setting(slot, value, "")
         name = slot.rsplit(".", 1)[-1].rsplit(":", 1)[-1]
         scope = self.scope
         if scope.kind == "class" or slot.startswith("a:"):
@@ -68,13 +67,12 @@ class Values:
             kind = Kind.CONSTANT
         self._written(slot, value, kind, name, scope.words)
 
-    def _returned_setting(self, target: ast.expr, call: ast.Call, part: str) -> None:
-        """``thresholds, ttl = _load_cache_policy()``: a threshold-named name takes what it returns.
+    def _returned_setting(self, slot: str | None, call: ast.Call, part: str) -> None:
+        """``thresholds, ttl = _load_cache_policy()``: a threshold-named slot takes what it returns.
 
         ``part``: ``#0`` for the first of a returned tuple, ``""`` for what is returned whole.
         """
-        slot = self.scope.target_slot(target)
-        if slot is None or not set(words(slot_name(slot))) & THRESHOLD_WORDS:
+        if slot is None or not says_threshold(slot_name(slot)):
             return
         name = call_name(call)
         if not name.lstrip("_")[:1].islower() or name in FIELD_CALLS or self.scope.sources(call):
