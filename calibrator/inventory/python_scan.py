@@ -176,9 +176,10 @@ def _documented(node: ast.FunctionDef | ast.AsyncFunctionDef, name: str) -> tupl
     ``threshold (float): Similarity measure in the range -1->1`` (Google style),
     ``threshold : float`` with its description below (NumPy), ``:param threshold: ...``
     (Sphinx): the entry's similarity or distance words, as a class's name would be
-    context. Nothing for a name that says its metric already, nor for an entry that speaks
-    of a string, keyword or model score (``minimum fuzzy ratio``) or of a share of them
-    (``similarity percentile``).
+    context; so are those of a line of prose naming it (``Its similarity score >=
+    ``auto_accept_threshold``, or``). Nothing for a name that says its metric already, nor
+    for an entry that speaks of a string, keyword or model score (``minimum fuzzy ratio``)
+    or of a share of them (``similarity percentile``).
     """
     if not says_threshold(name) or threshold_name(name).metric is not Metric.UNKNOWN:
         return ()
@@ -191,8 +192,10 @@ def _documented(node: ast.FunctionDef | ast.AsyncFunctionDef, name: str) -> tupl
         and name in first.value.value
     ):
         return ()
-    entry = _doc_entry(first.value.value, name)
-    found = words(entry)
+    doc = first.value.value
+    mention = re.compile(rf"\b{re.escape(name)}\b")
+    prose = [line for line in doc.splitlines() if mention.search(line)]
+    found = words(" ".join((_doc_entry(doc, name), *prose)))
     if origin_of_context(found) is not Origin.UNKNOWN or set(found) & DOC_VETO_WORDS:
         return ()
     return tuple(w for w in found if w in DOCUMENTED_METRIC_WORDS)

@@ -507,6 +507,32 @@ def test_a_generic_threshold_parameter_is_what_its_docstring_entry_says():
     assert found[(22, 0.7)].metric is Metric.SIMILARITY
 
 
+def test_a_threshold_named_in_a_docstring_line_has_that_lines_metric():
+    """``1. Its similarity score >= ``auto_accept_threshold``, or``: the prose says what it bounds.
+
+    The comparison reads a column named by another parameter, so nothing else does; a line
+    that names a fuzzy ratio says no embedding similarity.
+    """
+    found = scan(
+        '''
+        def accept(matches, auto_accept_threshold=0.85, score_col="score", review_threshold=0.6):
+            """Keep the accepted matches.
+
+            A match is accepted if its similarity score >= ``auto_accept_threshold``.
+            A match is reviewed if its fuzzy ratio >= ``review_threshold``.
+
+            Parameters
+            ----------
+            auto_accept_threshold : float
+                Score at or above which matches are accepted.
+            """
+            return matches[matches[score_col] >= auto_accept_threshold]
+        '''
+    )
+    assert found[(2, 0.85)].metric is Metric.SIMILARITY
+    assert (2, 0.6) not in found
+
+
 def test_a_distance_found_here_bounds_whatever_setting_it_is_compared_with():
     """``min_dist > eps`` after ``for min_dist, ref in candidates``: eps is the cutoff.
 
