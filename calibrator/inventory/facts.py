@@ -138,12 +138,32 @@ class FileFacts:
 
 
 @dataclass(frozen=True, slots=True)
+class Mentions:
+    """What files' text names, which a whole scan is judged by (:func:`link.link`)."""
+
+    embeddings: bool = False  # anything of vocabulary.EMBEDDING_TEXTS
+    string_matching: bool = False  # a string-similarity library (vocabulary.STRING_LIBRARY_TEXTS)
+
+    def __or__(self, other: Mentions) -> Mentions:
+        """What either names."""
+        return Mentions(
+            self.embeddings or other.embeddings, self.string_matching or other.string_matching
+        )
+
+    @property
+    def only_strings(self) -> bool:
+        """Whether the only similarities named are strings' (``book_match``'s Jaro-Winkler)."""
+        return self.string_matching and not self.embeddings
+
+
+@dataclass(frozen=True, slots=True)
 class FileScan:
     """What scanning one file gives: findings it could tell alone, errors, and facts."""
 
     findings: tuple[Finding, ...] = ()
     errors: tuple[ScanError, ...] = ()
     facts: FileFacts = FileFacts()
+    mentions: Mentions = Mentions()
 
 
 @dataclass

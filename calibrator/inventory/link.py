@@ -27,6 +27,7 @@ from calibrator.inventory.facts import (
     NOT_SIMILARITY,
     Call,
     FileFacts,
+    Mentions,
     Origin,
     Signature,
     Use,
@@ -517,21 +518,35 @@ def _hop(found: Evidence, *, bridged: bool) -> Evidence:
     return found._replace(confidence=confidence, hops=found.hops + 1)
 
 
-def link(files: Iterable[FileFacts], found: Iterable[Finding] = ()) -> list[Finding]:
+def link(
+    files: Iterable[FileFacts], found: Iterable[Finding] = (), mentions: Mentions | None = None
+) -> list[Finding]:
     """Every value judged a threshold (at any confidence), as findings where it is written.
 
     ``found``: the findings each file told alone; a number compared there with what an
     imported function returns is judged again by what that function's own module shows it
     returns (``find_similar`` computing a word overlap), and all of them are returned first.
+    ``mentions``: what the scanned files name. Where they name a string-similarity library
+    and nothing of embeddings, a similarity compared with a number is a string's.
     """
     graph = Graph(files)
     findings = _rejudged(list(found), graph)
+    if mentions is not None and mentions.only_strings:
+        findings = [_of_strings(finding) for finding in findings]
     positive, negative = graph.evidence()
     for value in graph.values:
         finding = _judge(value, positive.get(value.node), negative.get(value.node), graph)
         if finding is not None:
             findings.append(finding)
     return findings
+
+
+def _of_strings(finding: Finding) -> Finding:
+    """A comparison in code that computes string similarities only, at low confidence."""
+    if finding.kind is not Kind.COMPARISON or finding.confidence <= LOW:
+        return finding
+    reason = f"{finding.reason}; but the code names string similarities and no embeddings"
+    return replace(finding, confidence=LOW, reason=reason)
 
 
 def _rejudged(found: list[Finding], graph: Graph) -> list[Finding]:

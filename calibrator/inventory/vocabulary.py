@@ -588,3 +588,16 @@ SPARSE_PARTNERS = frozenset(
 TOLERANCE_WORDS = frozenset({"tol", "tolerance", "eps", "epsilon", "atol", "rtol"})
 """Names of numerical tolerances: compared with a score (``abs(cos - 1) < eps``), still no
 cutoff that a new embedding model moves."""
+EMBEDDING_TEXTS = (
+    "embed", "vector", "cosine", "faiss", "encoder", "clip", "hnsw", "knn", "qdrant", "chroma",
+    "pinecone", "weaviate", "milvus", "lancedb", "sentence_transformers",
+)  # fmt: skip
+"""Lower-cased text that says a file may deal with embeddings (``np.dot`` of ``vectors``, a
+vector store, a CLIP model): wide on purpose, since a scan with none of it anywhere has no
+embedding similarity to cut."""
+STRING_LIBRARY_TEXTS = (
+    "rapidfuzz", "fuzzywuzzy", "thefuzz", "jellyfish", "levenshtein", "difflib", "jaro",
+    "textdistance", "editdistance",
+)  # fmt: skip
+"""Lower-cased text of string-similarity libraries and algorithms: a scan that names one and
+nothing of :data:`EMBEDDING_TEXTS` compares string similarities."""

@@ -4998,3 +4998,33 @@ def test_a_score_named_for_an_edit_distance_is_a_string_ratio():
     )
     assert (2, 0.693) not in found
     assert found[(2, 0.85)].direction is Direction.ABOVE
+
+
+def test_code_that_names_string_similarities_and_no_embeddings_has_no_similarity_cutoffs(tmp_path):
+    """A book matcher's Jaro-Winkler ``similarity >= 0.80``: nothing scanned embeds anything.
+
+    The same comparisons are cutoffs once any file of the scan names embeddings; a threshold
+    named for a similarity (``similarity_threshold``) is judged as before.
+    """
+    (tmp_path / "similarity.py").write_text(
+        "from rapidfuzz.distance import JaroWinkler\n"
+        "\n"
+        "def title_similarity(a, b):\n"
+        "    return JaroWinkler.similarity(a, b)\n"
+    )
+    (tmp_path / "engine.py").write_text(
+        "from similarity import title_similarity\n"
+        "\n"
+        "def verdict(factor, similarity_threshold=0.85):\n"
+        "    if factor.similarity >= 0.80:\n"
+        "        return 'accept'\n"
+        "    return 'review' if factor.similarity >= similarity_threshold else 'reject'\n"
+    )
+
+    def reported():
+        result = scan_sources(collect([tmp_path]), jobs=1)
+        return {(f.path, f.line, f.value) for f in result.findings if f.level != "low"}
+
+    assert reported() == {("engine.py", 3, 0.85)}
+    (tmp_path / "index.py").write_text("def add(store, title, embedder):\n    ...\n")
+    assert reported() == {("engine.py", 3, 0.85), ("engine.py", 4, 0.8)}
