@@ -58,14 +58,41 @@ class Values:
         if isinstance(value, ast.Call):
             self._returned_setting(slot, value, "")
         name = slot.rsplit(".", 1)[-1].rsplit(":", 1)[-1]
+        if self._accumulates(target, value):
+            return  # `max_certainty = 0.5`, then `max(max_certainty, score)`: a start
+        self._written(slot, value, self._kind(slot, name), name, self.scope.words)
+
+    def _kind(self, slot: str, name: str) -> Kind:
+        """What an assignment of a number to ``slot`` writes: a constant or a default."""
+        if self.scope.kind == "class" or slot.startswith("a:"):
+            return Kind.CONSTANT if name.isupper() else Kind.DEFAULT
+        if slot.startswith("p:"):
+            return Kind.DEFAULT  # a parameter's fallback: `if threshold is None: threshold = 0.1`
+        return Kind.CONSTANT
+
+    def _accumulates(self, target: ast.expr, value: ast.expr) -> bool:
+        """Whether a function's local is later the best of itself and more (``max(best, s)``).
+
+        Its first number is where a running best starts, a floor of what is returned, not a
+        cutoff: nothing is dropped at it. (A best kept only from scores that beat it, ``if s >
+        best: best = s``, starts from a cutoff, see ``_seeded_best``; so does a threshold
+        adjusted from itself, ``threshold = threshold - 0.05``.)
+        """
         scope = self.scope
-        if scope.kind == "class" or slot.startswith("a:"):
-            kind = Kind.CONSTANT if name.isupper() else Kind.DEFAULT
-        elif slot.startswith("p:"):
-            kind = Kind.DEFAULT  # a parameter's fallback: `if threshold is None: threshold = 0.1`
-        else:
-            kind = Kind.CONSTANT
-        self._written(slot, value, kind, name, scope.words)
+        if not (
+            scope.kind == "function"
+            and isinstance(target, ast.Name)
+            and literal_node(value) is not None
+        ):
+            return False
+        line = target.lineno
+        return any(
+            at > line
+            and isinstance(v, ast.Call)
+            and call_name(v) in ("max", "min")
+            and any(isinstance(a, ast.Name) and a.id == target.id for a in v.args)
+            for at, v in scope.assigned().get(target.id, [])
+        )
 
     def _returned_setting(self, slot: str | None, call: ast.Call, part: str) -> None:
         """``thresholds, ttl = _load_cache_policy()``: a threshold-named slot takes what it returns.

@@ -5028,3 +5028,40 @@ def test_code_that_names_string_similarities_and_no_embeddings_has_no_similarity
     assert reported() == {("engine.py", 3, 0.85)}
     (tmp_path / "index.py").write_text("def add(store, title, embedder):\n    ...\n")
     assert reported() == {("engine.py", 3, 0.85), ("engine.py", 4, 0.8)}
+
+
+def test_where_a_running_best_starts_is_no_cutoff():
+    """``max_certainty = 0.5``, then ``max(max_certainty, score)``: the floor of what is returned.
+
+    A best kept only from scores that beat it starts from a cutoff (nothing below it
+    matches), and so does a threshold adjusted from itself.
+    """
+    found = scan(
+        """
+        def certainty(markers, text):
+            max_certainty = 0.5
+            for marker, score in markers.items():
+                if marker in text:
+                    max_certainty = max(max_certainty, score)
+            return max_certainty
+
+        def best_match(query, docs):
+            best_sim, match = 0.7, None
+            for doc in docs:
+                sim = cosine_similarity(query, doc.embedding)
+                if sim > best_sim:
+                    best_sim, match = sim, doc
+            return match
+
+        def keep(hits, short):
+            min_similarity = 0.8
+            if short:
+                min_similarity = min_similarity - 0.05
+            return [h for h in hits if h.similarity >= min_similarity]
+
+        answer = best_match("q", docs) if certainty(MARKERS, "t") >= 0.6 else None
+        """
+    )
+    assert (3, 0.5) not in found
+    assert found[(10, 0.7)].metric is Metric.SIMILARITY
+    assert found[(18, 0.8)].metric is Metric.SIMILARITY
