@@ -238,6 +238,8 @@ a method (``Scope.child_class`` looks no further); plain ``in`` tests, faster th
 _THRESHOLD_TEXTS = ("thresh", "cutoff")
 """A function that returns a setting to a threshold-named caller says so somewhere
 (``task_thresholds``): only such functions' returns are recorded (``_returned_settings``)."""
+OPTION_NAME_KEYS = ("name", "dest", "option", "param", "parameter", "flag", "arg", "argument")
+"""Keys that name an option in a record that declares it with a ``default``."""
 _ORM_LOOKUP = re.compile(r"([A-Za-z_][A-Za-z0-9_]*?)__(lt|lte|gt|gte)")
 """A keyword that compares a model field in an ORM query (``distance__lte``)."""
 _FLIPPED = {Metric.SIMILARITY: Metric.DISTANCE, Metric.DISTANCE: Metric.SIMILARITY}
@@ -709,6 +711,11 @@ class _Scanner(Visitor, Values):
                     slot, value, Kind.KEYWORD, key.value, self.scope.words, call=call,
                     origin=section,
                 )  # fmt: skip
+        declared = _declared_option(node)
+        if declared is not None:  # `{"name": "threshold", "type": float, "default": 0.8}`
+            name, default = declared
+            self._written(f"k:{name}", default, Kind.DEFAULT, name, self.scope.words)
+            self._written(f"a:*.{name}", default, Kind.DEFAULT, name, self.scope.words)
         self.generic_visit(node)
 
     def _section(self, node: ast.Dict) -> Origin | None:
@@ -1311,6 +1318,30 @@ def _option(call: ast.Call) -> tuple[str, ast.expr] | None:
     if default is None or not long:
         return None
     return long[-1][2:].replace("-", "_"), default
+
+
+def _declared_option(node: ast.Dict) -> tuple[str, ast.expr] | None:
+    """An option declared as a record: its name and default, read back as ``args.name``.
+
+    ``{"name": "threshold", "nickname": "t", "type": float, "default": 0.8}`` in a command's
+    table of arguments, as ``add_argument("--threshold", default=0.8)`` would declare it.
+    """
+    fields = {
+        key.value: value
+        for key, value in zip(node.keys, node.values, strict=True)
+        if isinstance(key, ast.Constant) and isinstance(key.value, str)
+    }
+    default = fields.get("default")
+    named = next((fields[k] for k in OPTION_NAME_KEYS if k in fields), None)
+    if (
+        default is None
+        or literal_node(default) is None
+        or not isinstance(named, ast.Constant)
+        or not isinstance(named.value, str)
+    ):
+        return None
+    name = named.value.lstrip("-").replace("-", "_")
+    return (name, default) if name.isidentifier() else None
 
 
 def _constructs(node: ast.ClassDef) -> bool:

@@ -5065,3 +5065,33 @@ def test_where_a_running_best_starts_is_no_cutoff():
     assert (3, 0.5) not in found
     assert found[(10, 0.7)].metric is Metric.SIMILARITY
     assert found[(18, 0.8)].metric is Metric.SIMILARITY
+
+
+def test_an_option_declared_as_a_record_is_read_back_by_its_name():
+    """``{"name": "threshold", "type": float, "default": 0.8}``, then ``args.threshold``.
+
+    A record naming something else (``top_k``) or holding no number is no cutoff.
+    """
+    found = scan(
+        """
+        import argparse
+
+        COMMANDS = {
+            "search": [
+                {"name": "top_k", "nickname": "k", "type": int, "default": 3},
+                {"name": "threshold", "nickname": "t", "type": float, "default": 0.8},
+                {"name": "remote", "type": bool, "default": False},
+            ],
+        }
+
+        def search(query, embeddings, top_k=3, threshold=None):
+            sims = embeddings @ embed(query)
+            return [i for i, s in enumerate(sims) if s >= threshold][:top_k]
+
+        def main(args: argparse.Namespace):
+            return search(args.query, load(), top_k=args.top_k, threshold=args.threshold)
+        """
+    )
+    assert found[(7, 0.8)].metric is Metric.SIMILARITY
+    assert found[(7, 0.8)].kind is Kind.DEFAULT
+    assert set(found) == {(7, 0.8)}
