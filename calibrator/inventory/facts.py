@@ -30,6 +30,8 @@ from typing import NamedTuple
 
 from calibrator.inventory.findings import Direction, Finding, Kind, Metric, ScanError
 from calibrator.inventory.vocabulary import (
+    DOC_VETO_WORDS,
+    DOCUMENTED_METRIC_WORDS,
     EVALUATION_CONTEXTS,
     KEYWORD_SOURCES,
     LEXICAL_CONTEXTS,
@@ -305,6 +307,18 @@ def classify(name_words: tuple[str, ...] | list[str]) -> Origin:
     if present & OUTCOME_WORDS:
         return Origin.OTHER
     return Origin.UNKNOWN
+
+
+def described(found: tuple[str, ...]) -> tuple[str, ...]:
+    """The similarity or distance words of a threshold's description, as its context.
+
+    ``found``: the words of a docstring's entry, a field's ``description``, an option's
+    ``help``. Nothing for one that speaks of a string, keyword or model score, or of a share
+    or a weight of similarities (``Similarity percentile``).
+    """
+    if origin_of_context(found) is not Origin.UNKNOWN or set(found) & DOC_VETO_WORDS:
+        return ()
+    return tuple(w for w in found if w in DOCUMENTED_METRIC_WORDS)
 
 
 def origin_of_context(context: tuple[str, ...], *, evaluation: bool = False) -> Origin:

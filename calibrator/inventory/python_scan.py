@@ -33,6 +33,7 @@ from calibrator.inventory.facts import (
     Signature,
     Use,
     classify,
+    described,
     origin_of_context,
     slot_name,
 )
@@ -78,14 +79,12 @@ from calibrator.inventory.python_origin import (
 )
 from calibrator.inventory.python_origin import origin as score_origin
 from calibrator.inventory.python_scopes import PASS_THROUGH, Scope
-from calibrator.inventory.python_values import UI_EVENTS, Values
+from calibrator.inventory.python_values import UI_EVENTS, Values, description
 from calibrator.inventory.python_walk import Visitor, walk
 from calibrator.inventory.sql_scan import POSITIONAL, Bound, read_sql
 from calibrator.inventory.sql_tokens import looks_like_sql
 from calibrator.inventory.vocabulary import (
     COMPUTING_WORDS,
-    DOC_VETO_WORDS,
-    DOCUMENTED_METRIC_WORDS,
     SCORE_WORDS,
     SETTINGS_WORDS,
 )
@@ -195,10 +194,7 @@ def _documented(node: ast.FunctionDef | ast.AsyncFunctionDef, name: str) -> tupl
     doc = first.value.value
     mention = re.compile(rf"\b{re.escape(name)}\b")
     prose = [line for line in doc.splitlines() if mention.search(line)]
-    found = words(" ".join((_doc_entry(doc, name), *prose)))
-    if origin_of_context(found) is not Origin.UNKNOWN or set(found) & DOC_VETO_WORDS:
-        return ()
-    return tuple(w for w in found if w in DOCUMENTED_METRIC_WORDS)
+    return described(words(" ".join((_doc_entry(doc, name), *prose))))
 
 
 def _doc_entry(doc: str, name: str) -> str:
@@ -529,9 +525,10 @@ class _Scanner(Visitor, Values):
         option = _option(node)
         if option is not None:  # `add_argument("--min-score", type=float, default=0.5)`
             name, default = option
-            self._written(f"k:{name}", default, Kind.DEFAULT, name, context, call=node)
+            helped = (*context, *description(node, name))  # `help="cosine cutoff"`
+            self._written(f"k:{name}", default, Kind.DEFAULT, name, helped, call=node)
             # and read back as `args.min_score`
-            self._written(f"a:*.{name}", default, Kind.DEFAULT, name, context, call=node)
+            self._written(f"a:*.{name}", default, Kind.DEFAULT, name, helped, call=node)
         name = call_name(node)
         getter = self.scope.getter(node)
         fallback = getter[1] if getter is not None else None

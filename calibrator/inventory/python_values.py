@@ -10,10 +10,19 @@ facts for the linker to pair with parameters.
 from __future__ import annotations
 
 import ast
+import re
 
-from calibrator.inventory.facts import Call, FactsBuilder, Origin, Value, classify, slot_name
-from calibrator.inventory.findings import Kind
-from calibrator.inventory.names import names_embedding_model, says_threshold, words
+from calibrator.inventory.facts import (
+    Call,
+    FactsBuilder,
+    Origin,
+    Value,
+    classify,
+    described,
+    slot_name,
+)
+from calibrator.inventory.findings import Kind, Metric
+from calibrator.inventory.names import names_embedding_model, says_threshold, threshold_name, words
 from calibrator.inventory.python_exprs import (
     FIELD_CALLS,
     call_name,
@@ -124,6 +133,8 @@ class Values:
         scope = scope or self.scope
         literal = literal_node(value)
         if literal is not None:
+            if isinstance(value, ast.Call):  # `Field(default=0.65, description="Min similarity")`
+                context = (*context, *description(value, name))
             self._value(slot, literal, kind, name, context, call, origin)
             return
         if isinstance(value, ast.IfExp):
@@ -359,3 +370,29 @@ def _keyed_by_embedding_models(table: ast.Dict) -> bool:
     keys = [k.value for k in table.keys if isinstance(k, ast.Constant) and isinstance(k.value, str)]
     named = sum(names_embedding_model(key) for key in keys)
     return named > 0 and 2 * named >= len(keys)
+
+
+DESCRIBING_KEYWORDS = ("description", "help", "title", "doc")
+"""Keywords of a field or an option that describe it in prose."""
+
+
+def description(call: ast.Call, name: str) -> tuple[str, ...]:
+    """What a field's or an option's description says a generic threshold bounds.
+
+    ``Field(default=0.65, description="Min similarity threshold")``,
+    ``add_argument("--threshold", default=0.8, help="cosine cutoff")``: as a docstring entry
+    would (``facts.described``), for a name that says no metric of its own.
+    """
+    if not says_threshold(name) or threshold_name(name).metric is not Metric.UNKNOWN:
+        return ()
+    text = " ".join(
+        k.value.value
+        for k in call.keywords
+        if k.arg in DESCRIBING_KEYWORDS
+        and isinstance(k.value, ast.Constant)
+        and isinstance(k.value.value, str)
+    )
+    if not text:
+        return ()
+    # `MinHash similarity` says minhash, which its split words (`min`, `hash`) do not
+    return described(tuple(dict.fromkeys((*words(text), *re.findall(r"[a-z]+", text.lower())))))

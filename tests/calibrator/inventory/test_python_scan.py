@@ -5095,3 +5095,33 @@ def test_an_option_declared_as_a_record_is_read_back_by_its_name():
     assert found[(7, 0.8)].metric is Metric.SIMILARITY
     assert found[(7, 0.8)].kind is Kind.DEFAULT
     assert set(found) == {(7, 0.8)}
+
+
+def test_a_generic_threshold_is_what_its_fields_or_options_description_says():
+    """``Field(default=0.65, description="Min similarity threshold")``, an option's ``help``.
+
+    The values go to a server, so nothing in the code compares them; a description that
+    names a string method (``MinHash similarity``) says no embedding similarity.
+    """
+    found = scan(
+        """
+        import argparse
+        from pydantic import BaseModel, Field
+
+        class ContextArgs(BaseModel):
+            context: str = Field(description="Current conversation context")
+            semantic_threshold: float = Field(default=0.65, description="Min similarity threshold")
+            dedup_threshold: float = Field(default=0.8, description="MinHash similarity threshold")
+
+        parser = argparse.ArgumentParser()
+        parser.add_argument("--threshold", type=float, default=0.75, help="cosine cutoff")
+        parser.add_argument("--keep-threshold", type=float, default=0.3, help="shown as kept")
+
+        def relevant(client, args: ContextArgs):
+            return client.post("/api/relevant", json=args.model_dump())
+        """
+    )
+    assert found[(7, 0.65)].metric is Metric.SIMILARITY
+    assert found[(11, 0.75)].metric is Metric.SIMILARITY
+    assert (8, 0.8) not in found
+    assert (12, 0.3) not in found
