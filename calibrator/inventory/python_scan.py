@@ -236,6 +236,8 @@ _THRESHOLD_TEXTS = ("thresh", "cutoff")
 (``task_thresholds``): only such functions' returns are recorded (``_returned_settings``)."""
 OPTION_NAME_KEYS = ("name", "dest", "option", "param", "parameter", "flag", "arg", "argument")
 """Keys that name an option in a record that declares it with a ``default``."""
+REDUCTIONS = ("max", "min", "amax", "amin", "nanmax", "nanmin")
+"""Calls that pick one of several similarities: still a similarity."""
 _ORM_LOOKUP = re.compile(r"([A-Za-z_][A-Za-z0-9_]*?)__(lt|lte|gt|gte)")
 """A keyword that compares a model field in an ORM query (``distance__lte``)."""
 _FLIPPED = {Metric.SIMILARITY: Metric.DISTANCE, Metric.DISTANCE: Metric.SIMILARITY}
@@ -1089,10 +1091,11 @@ class _Scanner(Visitor, Values):
             kept = Direction.UNKNOWN
         else:
             return
-        metric = Metric.DISTANCE if complement and found is Origin.SIMILARITY else Metric.UNKNOWN
-        if measured and not complement and found is Origin.SIMILARITY:
-            assert isinstance(other, ast.Name)
-            metric = metric_of(words(other.id))
+        metric = Metric.UNKNOWN
+        if found is Origin.SIMILARITY:
+            metric = _unnamed_metric(
+                other, complement=complement, measured=measured, computed=computed
+            )
         shown = value_name(other) or ast.unparse(other)[:40]
         for slot in slots:
             use = Use(
@@ -1350,6 +1353,20 @@ def _constructs(node: ast.ClassDef) -> bool:
     )
 
 
+def _unnamed_metric(other: ast.expr, *, complement: bool, measured: bool, computed: bool) -> Metric:
+    """What a similarity compared with an unnamed setting measures.
+
+    Its complement (``S >= 1 - eps``) is a distance; a local found here says its metric by
+    its name (``min_dist``); a product or a cosine computed here (``computed``), or their
+    best, is a similarity.
+    """
+    if complement:
+        return Metric.DISTANCE
+    if measured and isinstance(other, ast.Name):
+        return metric_of(words(other.id))
+    return Metric.SIMILARITY if computed else Metric.UNKNOWN
+
+
 def _computed_similarity(expr: ast.expr) -> bool:
     """Whether ``expr`` computes similarities here: ``V @ t``, ``np.dot(a, b)``, ``cos_sim(a, b)``.
 
@@ -1361,8 +1378,9 @@ def _computed_similarity(expr: ast.expr) -> bool:
         return False
     if isinstance(expr, ast.BinOp):
         return isinstance(expr.op, ast.MatMult)
-    if isinstance(expr, ast.Call) and call_name(expr) in CONVERSIONS:
-        # `float(embs[i] @ embs[j])`, `(a @ b).item()`: the product converted
+    if isinstance(expr, ast.Call) and call_name(expr) in (*CONVERSIONS, *REDUCTIONS):
+        # `float(embs[i] @ embs[j])`, `(a @ b).item()`: the product converted; the best of
+        # the products (`(oc @ theme).max()`) is one of them
         func = expr.func
         inner = [*expr.args, *([func.value] if isinstance(func, ast.Attribute) else [])]
         return any(_computed_similarity(a) for a in inner)

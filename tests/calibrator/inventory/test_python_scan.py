@@ -5125,3 +5125,29 @@ def test_a_generic_threshold_is_what_its_fields_or_options_description_says():
     assert found[(11, 0.75)].metric is Metric.SIMILARITY
     assert (8, 0.8) not in found
     assert (12, 0.3) not in found
+
+
+def test_the_best_of_similarities_computed_here_bounds_whatever_it_is_compared_with():
+    """``float((oc @ theme).max()) >= _GENERIC_TAU``: the best of the products is one of them.
+
+    So is the least of them (``np.min(a @ b.T)``); the metric is a similarity. A product of
+    a vector with itself is its squared length, and its best no similarity.
+    """
+    found = scan(
+        """
+        import numpy as np
+
+        _GENERIC_TAU = 0.5
+        _AGREEMENT = 0.6
+        _NORM_LIMIT = 4.0
+
+        def generic(others, theme, answers):
+            shared = sum(1 for oc in others if float((oc @ theme).max()) >= _GENERIC_TAU)
+            agreed = np.min(answers @ answers.T) >= _AGREEMENT
+            big = (theme @ theme).max() > _NORM_LIMIT
+            return shared, agreed, big
+        """
+    )
+    assert found[(4, 0.5)].metric is Metric.SIMILARITY
+    assert found[(5, 0.6)].metric is Metric.SIMILARITY
+    assert (6, 4.0) not in found
