@@ -226,6 +226,7 @@ class Values:
         amount = number(literal)
         assert amount is not None
         line = literal.lineno
+        context = (*context, *self._commented(line, name))
         self.facts.values.append(
             Value(
                 slot,
@@ -265,8 +266,9 @@ class Values:
         or one whose own name says string or keyword matching (``JaroWinklerLevel(col, 0.88)``,
         ``BM25Retriever(k1=1.2)``).
         """
-        if root_name(call.func) in self.imports.string_names:
-            return Origin.STRING
+        root = root_name(call.func)
+        if root in self.imports.string_names or (root and classify(words(root)) is Origin.STRING):
+            return Origin.STRING  # `difflib.get_close_matches`, imported in a function too
         called = classify(words(call_name(call)))
         return called if called in (Origin.STRING, Origin.KEYWORD) else None
 
@@ -295,6 +297,25 @@ class Values:
             )
             owner = self.scope.class_name if on_self else None
             self.facts.calls.append(Call(callee, tuple(args), owner))
+
+    def _commented(self, line: int, name: str) -> tuple[str, ...]:
+        """What the comments at a generic threshold say it bounds, as a docstring entry would.
+
+        The comment closing its line (``THRESHOLD = 0.8  # cosine of two faces``) and the
+        block of comment lines right above it (``#: Cosine floor for a confident match``).
+        """
+        if not says_threshold(name) or threshold_name(name).metric is not Metric.UNKNOWN:
+            return ()
+        if not 0 < line <= len(self.lines):
+            return ()
+        notes = [self.lines[line - 1].partition("#")[2]]
+        above = line - 2
+        while above >= 0 and self.lines[above].lstrip().startswith("#"):
+            notes.append(self.lines[above].lstrip().lstrip("#:"))
+            above -= 1
+        said = description_words(" ".join(notes))
+        # a distance alone in a comment may be any (`Distance from neutral below which...`)
+        return said if set(said) - {"distance", "distances"} else ()
 
     def _snippet(self, line: int) -> str:
         return self.lines[line - 1].strip()[:160] if 0 < line <= len(self.lines) else ""
@@ -392,7 +413,10 @@ def description(call: ast.Call, name: str) -> tuple[str, ...]:
         and isinstance(k.value, ast.Constant)
         and isinstance(k.value.value, str)
     )
-    if not text:
-        return ()
+    return description_words(text) if text else ()
+
+
+def description_words(text: str) -> tuple[str, ...]:
+    """The similarity or distance words a description says (``facts.described``)."""
     # `MinHash similarity` says minhash, which its split words (`min`, `hash`) do not
     return described(tuple(dict.fromkeys((*words(text), *re.findall(r"[a-z]+", text.lower())))))

@@ -5151,3 +5151,37 @@ def test_the_best_of_similarities_computed_here_bounds_whatever_it_is_compared_w
     assert found[(4, 0.5)].metric is Metric.SIMILARITY
     assert found[(5, 0.6)].metric is Metric.SIMILARITY
     assert (6, 4.0) not in found
+
+
+def test_a_generic_threshold_is_what_the_comments_at_it_say():
+    """``#: Cosine floor for a confident match`` above it, or a comment closing its line.
+
+    A distance alone in a comment may be any (``Distance from neutral``); a cutoff handed to
+    ``difflib`` imported in the function is a string ratio's, whatever its comment says.
+    """
+    found = scan(
+        """
+        import json
+
+        #: Cosine floor for a confident match: below it, routing abstains.
+        #: Calibrated for the default embedding model.
+        _BUILTIN_MIN_THRESHOLD = 0.30
+        DRIFT_THRESHOLD = 0.05  # cosine distance of the two centroids
+        # Distance from neutral below which an edge is pruned.
+        DELETE_THRESHOLD = 0.01
+
+        def route(matches):
+            send(matches, threshold=_BUILTIN_MIN_THRESHOLD, drift=DRIFT_THRESHOLD)
+            return prune(matches, DELETE_THRESHOLD)
+
+        def suggest(word, names):
+            import difflib
+
+            # closest names, with a similarity threshold of 0.3
+            return difflib.get_close_matches(word, names, n=3, cutoff=0.3)
+        """
+    )
+    assert found[(6, 0.3)].metric is Metric.SIMILARITY
+    assert found[(7, 0.05)].metric is Metric.DISTANCE
+    assert (9, 0.01) not in found
+    assert (19, 0.3) not in found
