@@ -100,10 +100,12 @@ TRIGRAM_FUNCTIONS = frozenset({"similarity", "word_similarity", "strict_word_sim
 RADIUS_ARGUMENTS = {
     "range_search": (1, "thresh", Direction.UNKNOWN, Metric.UNKNOWN),
     "community_detection": (1, "threshold", Direction.ABOVE, Metric.SIMILARITY),
+    "self_deduplicate": (0, "threshold", Direction.ABOVE, Metric.SIMILARITY),
 }
 """Library calls that take a similarity's cutoff by position or keyword: faiss's
 ``range_search(x, thresh)`` (a similarity or a distance, by the index), sentence-transformers'
-``util.community_detection(embeddings, threshold)`` (a cosine, kept above)."""
+``util.community_detection(embeddings, threshold)`` (a cosine, kept above), semhash's
+``SemHash.from_records(r).self_deduplicate(threshold=0.9)`` (a cosine: duplicates above)."""
 CLUSTERING_CALLS = frozenset({"DBSCAN", "dbscan", "OPTICS", "HDBSCAN"})
 """Density clustering (scikit-learn, hdbscan), whose radius bounds the distance of neighbours."""
 CLUSTERING_RADII = frozenset({"eps", "max_eps", "cluster_selection_epsilon"})

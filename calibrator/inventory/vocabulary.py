@@ -474,6 +474,7 @@ LIBRARY_CALLS: dict[str, str] = {
     "query_points": "qdrant-client",
     "community_detection": "sentence-transformers",
     "paraphrase_mining": "sentence-transformers",
+    "self_deduplicate": "semhash",
 }
 """Call names that identify a library even without an import in the same file."""
 

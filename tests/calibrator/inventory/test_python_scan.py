@@ -5185,3 +5185,23 @@ def test_a_generic_threshold_is_what_the_comments_at_it_say():
     assert found[(7, 0.05)].metric is Metric.DISTANCE
     assert (9, 0.01) not in found
     assert (19, 0.3) not in found
+
+
+def test_semhashs_self_deduplicate_threshold_is_a_cosine_kept_above():
+    """``SemHash.from_records(records).self_deduplicate(threshold=threshold)``, imported lazily.
+
+    What the caller's default is handed there is the duplicates' embedding cosine; a
+    ``top_k`` beside it is a count.
+    """
+    found = scan(
+        """
+        def deduplicate_surfaces(surfaces, *, threshold: float = 0.95, top_k: int = 5):
+            from semhash import SemHash
+
+            records = sorted(set(surfaces))
+            return SemHash.from_records(records=records).self_deduplicate(threshold=threshold)
+        """
+    )
+    assert found[(2, 0.95)].metric is Metric.SIMILARITY
+    assert found[(2, 0.95)].direction is Direction.ABOVE
+    assert set(found) == {(2, 0.95)}
