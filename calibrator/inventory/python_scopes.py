@@ -433,6 +433,8 @@ class Scope:
             if isinstance(expr.op, (ast.Add, ast.Sub)):  # `t - SLACK`, `1 - threshold`
                 main = expr.right if isinstance(expr.left, ast.Constant) else expr.left
                 return self.sources(main)
+            if isinstance(expr.op, (ast.Div, ast.FloorDiv)):
+                return self.sources(expr.left)  # `2.0 * HAMMING / bits`: the divisor scales
             return self.sources(expr.left) + self.sources(expr.right)
         if isinstance(expr, ast.UnaryOp):
             return self.sources(expr.operand)

@@ -5205,3 +5205,37 @@ def test_semhashs_self_deduplicate_threshold_is_a_cosine_kept_above():
     assert found[(2, 0.95)].metric is Metric.SIMILARITY
     assert found[(2, 0.95)].direction is Direction.ABOVE
     assert set(found) == {(2, 0.95)}
+
+
+def test_a_divisor_scales_a_threshold_and_passes_no_value_on():
+    """``threshold=1.0 - 2.0 * HAMMING / bits``: a hash's cutoff made a cosine, ``bits`` a scale.
+
+    The same parameter's other cutoffs (``threshold=0.92``) are not doubted for it, as they
+    are when a size is one of the values the parameter may hold.
+    """
+    found = scan(
+        """
+        from dataclasses import dataclass
+
+        HAMMING = 6
+
+        @dataclass
+        class Signature:
+            name: str
+            threshold: float
+
+        def phash_signature():
+            bits = 64
+            return Signature(name="phash", threshold=1.0 - 2.0 * HAMMING / bits)
+
+        def siglip_signature():
+            return Signature(name="siglip", threshold=0.92)
+        """,
+        **{
+            "app/sequence.py": """
+            def is_repeat(vector, chosen, signature=None):
+                return any(float(vector @ c) >= signature.threshold for c in chosen)
+            """
+        },
+    )
+    assert found[(16, 0.92)].metric is Metric.SIMILARITY
