@@ -4,7 +4,7 @@ Per package and overall, for the packages the rules were developed on and for th
 out; near misses (detector and classifier cutoffs, fuzzy ratios, range checks, clamps, BM25
 parameters) are never reported; the article's grep is measured beside.
 
-The later held-out batches (held-out-3 to held-out-106) are measured and reported, not held to
+The later held-out batches (held-out-3 to held-out-110) are measured and reported, not held to
 the bar: their lists were committed before the inventory first ran on them, and most of those
 first runs scored below 0.9 (docs/inventory.md). Their figures may not fall below their first
 run's.
@@ -21,7 +21,7 @@ pytestmark = [pytest.mark.slow, pytest.mark.timeout(600)]
 
 HELD_TO_THE_BAR = ("development", "held-out", "held-out-2")
 """Roles whose packages must reach precision and recall of 0.9."""
-REPORTED = {
+REPORTED: dict[str, tuple[float | None, float]] = {
     "held-out-3": (7 / 34, 7 / 9),
     "held-out-4": (32 / 44, 32 / 35),
     "held-out-5": (13 / 24, 13 / 18),
@@ -169,6 +169,10 @@ REPORTED = {
     "held-out-105": (7 / 9, 7 / 16),
     # the same rules: 3 reported, 2 of 7
     "held-out-106": (2 / 3, 2 / 7),
+    # run with the rules of c1aef15: 9 reported, 6 of 6
+    "held-out-107": (6 / 9, 6 / 6),
+    # the same rules: nothing reported (no precision), 0 of 9
+    "held-out-109": (None, 0 / 9),
 }
 """The batches measured and reported as they are, with the precision and recall of the
 inventory's first run on each, before any correction (held-out-3: 34 reported, 7 of its 9
@@ -229,10 +233,12 @@ def test_the_reported_batches_are_measured_and_not_worse_than_their_first_runs(
             f"{s.package}", f"P={s.precision} R={s.recall} {len(s.hits)}/{len(s.expected)}"
         )
     first_precision, first_recall = REPORTED[role]
-    assert merged.precision is not None
     assert merged.recall is not None
-    assert merged.precision >= first_precision, _detail(merged)
     assert merged.recall >= first_recall, _detail(merged)
+    if first_precision is None:  # nothing reported at first: whatever is reported now counts
+        return
+    assert merged.precision is not None
+    assert merged.precision >= first_precision, _detail(merged)
 
 
 def test_the_articles_grep_finds_less(corpus_scores):
