@@ -531,19 +531,20 @@ def link(
     """
     graph = Graph(files)
     findings = _rejudged(list(found), graph)
-    if mentions is not None and mentions.only_strings:
+    only_strings = mentions is not None and mentions.only_strings
+    if only_strings:
         findings = [_of_strings(finding) for finding in findings]
     positive, negative = graph.evidence()
     for value in graph.values:
         finding = _judge(value, positive.get(value.node), negative.get(value.node), graph)
         if finding is not None:
-            findings.append(finding)
+            findings.append(_of_strings(finding) if only_strings else finding)
     return findings
 
 
 def _of_strings(finding: Finding) -> Finding:
-    """A comparison in code that computes string similarities only, at low confidence."""
-    if finding.kind is not Kind.COMPARISON or finding.confidence <= LOW:
+    """A finding in code that computes string similarities only, at low confidence."""
+    if finding.confidence <= LOW:
         return finding
     reason = f"{finding.reason}; but the code names string similarities and no embeddings"
     return replace(finding, confidence=LOW, reason=reason)

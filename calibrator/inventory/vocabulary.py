@@ -591,11 +591,13 @@ TOLERANCE_WORDS = frozenset({"tol", "tolerance", "eps", "epsilon", "atol", "rtol
 cutoff that a new embedding model moves."""
 EMBEDDING_TEXTS = (
     "embed", "vector", "cosine", "faiss", "encoder", "clip", "hnsw", "knn", "qdrant", "chroma",
-    "pinecone", "weaviate", "milvus", "lancedb", "sentence_transformers",
+    "pinecone", "weaviate", "milvus", "lancedb", "sentence_transformers", "sentence-transformers",
+    "similarity_search", "minilm", "mpnet", "semantic_", "_semantic",
 )  # fmt: skip
 """Lower-cased text that says a file may deal with embeddings (``np.dot`` of ``vectors``, a
-vector store, a CLIP model): wide on purpose, since a scan with none of it anywhere has no
-embedding similarity to cut."""
+vector store and its ``similarity_search``, a CLIP or MiniLM model, a ``semantic_threshold``):
+wide on purpose, since a scan with none of it anywhere has no embedding similarity to cut.
+Not ``semantic`` alone, which prose says of anything (``AND semantics``)."""
 STRING_LIBRARY_TEXTS = (
     "rapidfuzz", "fuzzywuzzy", "thefuzz", "jellyfish", "levenshtein", "difflib", "jaro",
     "textdistance", "editdistance",

@@ -283,7 +283,7 @@ def test_a_mapping_under_a_string_matchers_key_holds_that_matchers_settings():
         DEFAULTS = {
             "fuzzy": {"min_similarity": 0.6, "n_gram_size": 3},
             "last_name_levenshtein": {"threshold": 0.7, "m_prob": 0.9},
-            "dense": {"min_similarity": 0.75},
+            "dense": {"min_similarity": 0.75, "model": "sentence-transformers/all-MiniLM-L6-v2"},
         }
         """
     )
@@ -5003,8 +5003,8 @@ def test_a_score_named_for_an_edit_distance_is_a_string_ratio():
 def test_code_that_names_string_similarities_and_no_embeddings_has_no_similarity_cutoffs(tmp_path):
     """A book matcher's Jaro-Winkler ``similarity >= 0.80``: nothing scanned embeds anything.
 
-    The same comparisons are cutoffs once any file of the scan names embeddings; a threshold
-    named for a similarity (``similarity_threshold``) is judged as before.
+    Nor is a setting compared with such a similarity (``similarity_threshold``) a cutoff of
+    embeddings. Both are, once any file of the scan names embeddings.
     """
     (tmp_path / "similarity.py").write_text(
         "from rapidfuzz.distance import JaroWinkler\n"
@@ -5025,7 +5025,7 @@ def test_code_that_names_string_similarities_and_no_embeddings_has_no_similarity
         result = scan_sources(collect([tmp_path]), jobs=1)
         return {(f.path, f.line, f.value) for f in result.findings if f.level != "low"}
 
-    assert reported() == {("engine.py", 3, 0.85)}
+    assert reported() == set()
     (tmp_path / "index.py").write_text("def add(store, title, embedder):\n    ...\n")
     assert reported() == {("engine.py", 3, 0.85), ("engine.py", 4, 0.8)}
 
