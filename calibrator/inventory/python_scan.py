@@ -106,6 +106,18 @@ RADIUS_ARGUMENTS = {
 ``range_search(x, thresh)`` (a similarity or a distance, by the index), sentence-transformers'
 ``util.community_detection(embeddings, threshold)`` (a cosine, kept above), semhash's
 ``SemHash.from_records(r).self_deduplicate(threshold=0.9)`` (a cosine: duplicates above)."""
+SCORE_KEYWORDS: dict[str, dict[str, tuple[Direction, Metric]]] = {
+    "mine_hard_negatives": {
+        "max_score": (Direction.BELOW, Metric.SIMILARITY),
+        "min_score": (Direction.ABOVE, Metric.SIMILARITY),
+        "absolute_margin": (Direction.BELOW, Metric.SIMILARITY),
+        "relative_margin": (Direction.BELOW, Metric.SIMILARITY),
+    },
+}
+"""Library calls that compare keyword arguments with their model's similarities:
+sentence-transformers' ``util.mine_hard_negatives(..., max_score=0.8, relative_margin=0.05)``
+keeps candidate negatives scored at most ``max_score`` (at least ``min_score``), and a margin
+below the positive's score."""
 CLUSTERING_CALLS = frozenset({"DBSCAN", "dbscan", "OPTICS", "HDBSCAN"})
 """Density clustering (scikit-learn, hdbscan), whose radius bounds the distance of neighbours."""
 CLUSTERING_RADII = frozenset({"eps", "max_eps", "cluster_selection_epsilon"})
@@ -602,6 +614,8 @@ class _Scanner(Visitor, Values):
             self._run_query(node)
         if name in RADIUS_ARGUMENTS:
             self._radius(node, *RADIUS_ARGUMENTS[name])
+        for keyword, (direction, metric) in SCORE_KEYWORDS.get(name, {}).items():
+            self._radius(node, len(node.args), keyword, direction, metric)  # by keyword only
         if name in CLUSTERING_CALLS:
             self._clustering_radius(node)
         if name in TREE_CUTS:

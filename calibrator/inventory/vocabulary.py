@@ -475,6 +475,7 @@ LIBRARY_CALLS: dict[str, str] = {
     "community_detection": "sentence-transformers",
     "paraphrase_mining": "sentence-transformers",
     "self_deduplicate": "semhash",
+    "mine_hard_negatives": "sentence-transformers",
 }
 """Call names that identify a library even without an import in the same file."""
 

@@ -5239,3 +5239,34 @@ def test_a_divisor_scales_a_threshold_and_passes_no_value_on():
         },
     )
     assert found[(16, 0.92)].metric is Metric.SIMILARITY
+
+
+def test_mine_hard_negatives_score_keywords_bound_the_miners_similarities():
+    """``mine_hard_negatives(..., max_score=config.max_score, relative_margin=...)``.
+
+    sentence-transformers keeps candidate negatives scored at most ``max_score`` and a margin
+    below the positive: the config's defaults are those cutoffs; ``range_max`` is a rank.
+    """
+    found = scan(
+        """
+        from dataclasses import dataclass
+
+        @dataclass(frozen=True)
+        class MiningConfig:
+            range_max: int = 50
+            max_score: float | None = 0.8
+            relative_margin: float | None = 0.05
+
+        def mine(dataset, model, config: MiningConfig):
+            from sentence_transformers.util import mine_hard_negatives
+
+            return mine_hard_negatives(
+                dataset, model, range_max=config.range_max, max_score=config.max_score,
+                relative_margin=config.relative_margin,
+            )
+        """
+    )
+    assert found[(7, 0.8)].direction is Direction.BELOW
+    assert found[(7, 0.8)].metric is Metric.SIMILARITY
+    assert found[(8, 0.05)].direction is Direction.BELOW
+    assert set(found) == {(7, 0.8), (8, 0.05)}
