@@ -4,7 +4,7 @@ Per package and overall, for the packages the rules were developed on and for th
 out; near misses (detector and classifier cutoffs, fuzzy ratios, range checks, clamps, BM25
 parameters) are never reported; the article's grep is measured beside.
 
-The later held-out batches (held-out-3 to held-out-110) are measured and reported, not held to
+The later held-out batches (held-out-3 to held-out-114) are measured and reported, not held to
 the bar: their lists were committed before the inventory first ran on them, and most of those
 first runs scored below 0.9 (docs/inventory.md). Their figures may not fall below their first
 run's.
@@ -177,6 +177,8 @@ REPORTED: dict[str, tuple[float | None, float]] = {
     "held-out-108": (9 / 12, 9 / 13),
     # the same rules: 14 reported, 7 of 7
     "held-out-110": (7 / 14, 7 / 7),
+    # run with the rules of c86e684: 15 reported, 15 of 23
+    "held-out-114": (15 / 15, 15 / 23),
 }
 """The batches measured and reported as they are, with the precision and recall of the
 inventory's first run on each, before any correction (held-out-3: 34 reported, 7 of its 9
