@@ -304,6 +304,7 @@ class _Scanner(Visitor, Values):
                 ast.Lambda: self.visit_lambda,
                 ast.Assign: self.visit_assign,
                 ast.AnnAssign: self.visit_ann_assign,
+                ast.For: self.visit_for,
                 ast.Compare: self.visit_compare,
                 ast.Call: self.visit_call,
                 ast.Dict: self.visit_dict,
@@ -524,6 +525,21 @@ class _Scanner(Visitor, Values):
     def visit_ann_assign(self, node: ast.AnnAssign) -> None:
         if node.value is not None:
             self._assigned(node.target, node.value)
+        self.generic_visit(node)
+
+    def visit_for(self, node: ast.For) -> None:
+        """``for threshold in [0.3, 0.45, 0.6]: verify(a, b, threshold=threshold)``: each one.
+
+        The loop's name holds each number of a literal list in turn, as a name assigned them
+        one after another would.
+        """
+        if (
+            isinstance(node.target, ast.Name)
+            and isinstance(node.iter, (ast.List, ast.Tuple))
+            and node.iter.elts
+            and all(literal_node(e) is not None for e in node.iter.elts)
+        ):
+            self._assigned(node.target, node.iter)
         self.generic_visit(node)
 
     def visit_call(self, node: ast.Call) -> None:

@@ -5270,3 +5270,24 @@ def test_mine_hard_negatives_score_keywords_bound_the_miners_similarities():
     assert found[(7, 0.8)].metric is Metric.SIMILARITY
     assert found[(8, 0.05)].direction is Direction.BELOW
     assert set(found) == {(7, 0.8), (8, 0.05)}
+
+
+def test_a_loops_name_holds_each_number_of_a_literal_list():
+    """``for threshold in [0.3, 0.45]: verify(a, b, threshold=threshold)``: each is a cutoff.
+
+    A loop over sizes handed as ``top_k`` is none.
+    """
+    found = scan(
+        """
+        def verify(a, b, threshold=0.45):
+            return cosine(a, b) >= threshold
+
+        def sweep(a, b, index, query):
+            for threshold in [0.3, 0.6]:
+                print(threshold, verify(a, b, threshold=threshold))
+            for k in (5, 10):
+                index.search(query, top_k=k)
+        """
+    )
+    assert set(found) == {(2, 0.45), (6, 0.3), (6, 0.6)}
+    assert found[(6, 0.3)].metric is Metric.SIMILARITY
