@@ -85,6 +85,7 @@ from calibrator.inventory.sql_scan import POSITIONAL, Bound, read_sql
 from calibrator.inventory.sql_tokens import looks_like_sql
 from calibrator.inventory.vocabulary import (
     COMPUTING_WORDS,
+    DISTANCE_WORDS,
     SCORE_WORDS,
     SETTINGS_WORDS,
 )
@@ -250,6 +251,8 @@ _THRESHOLD_TEXTS = ("thresh", "cutoff")
 (``task_thresholds``): only such functions' returns are recorded (``_returned_settings``)."""
 OPTION_NAME_KEYS = ("name", "dest", "option", "param", "parameter", "flag", "arg", "argument")
 """Keys that name an option in a record that declares it with a ``default``."""
+PROBABILITY_WORDS = frozenset({"prob", "probs", "proba", "probability", "probabilities", "logits"})
+"""Names of a model's outputs: a product of them is a sum of probabilities, no similarity."""
 REDUCTIONS = ("max", "min", "amax", "amin", "nanmax", "nanmin")
 """Calls that pick one of several similarities: still a similarity."""
 _ORM_LOOKUP = re.compile(r"([A-Za-z_][A-Za-z0-9_]*?)__(lt|lte|gt|gte)")
@@ -876,6 +879,28 @@ class _Scanner(Visitor, Values):
             return None
         return ScoreExpr(expr.id, metric)
 
+    def _score_of(self, score_side: ast.expr, value_side: ast.expr) -> ScoreExpr | None:
+        """The score on one side of a comparison, if it holds one."""
+        score = score_expr(score_side) or self._bound_score(score_side)
+        if score is None and literal_node(value_side) is not None:
+            score = self._computed_binding(score_side)
+        return score
+
+    def _computed_binding(self, expr: ast.expr) -> ScoreExpr | None:
+        """``weight = float(np.dot(a, b))``, then ``weight > 0.15``: a similarity by any name.
+
+        Only against a number: a setting scaled by what was computed (``wz <= self.min_curvature
+        * wMw``) is an optimiser's relative test. A ``cosine_distance(a, b)`` is a distance.
+        """
+        if not isinstance(expr, ast.Name):
+            return None
+        bound = self._latest_binding(expr)
+        if bound is None or not _computed_similarity(bound):
+            return None
+        calls = [n for n in ast.walk(bound) if isinstance(n, ast.Call)]
+        said = {w for call in calls for w in words(call_name(call))}
+        return ScoreExpr(expr.id, Metric.DISTANCE if said & DISTANCE_WORDS else Metric.SIMILARITY)
+
     def _best_of_scores(self, name: ast.Name) -> ScoreExpr | None:
         """``min_dist = min(distances)``, ``closest = np.max(sims)``: the best of scores.
 
@@ -970,7 +995,7 @@ class _Scanner(Visitor, Values):
             for part in parts:
                 self._compared(node, op, score_side, part, on_left=on_left)
             return
-        score = score_expr(score_side) or self._bound_score(score_side)
+        score = self._score_of(score_side, value_side)
         if score is None:
             self._compared_with_unscored(node, op, score_side, value_side, on_left=on_left)
             return
@@ -1409,7 +1434,9 @@ def _computed_similarity(expr: ast.expr) -> bool:
     if self_product(expr):
         return False
     if isinstance(expr, ast.BinOp):
-        return isinstance(expr.op, ast.MatMult)
+        # `probs @ _OUTDOOR` sums a classifier's probabilities over a mask
+        operands = {w for side in (expr.left, expr.right) for w in words(ast.unparse(side))}
+        return isinstance(expr.op, ast.MatMult) and not operands & PROBABILITY_WORDS
     if isinstance(expr, ast.Call) and call_name(expr) in (*CONVERSIONS, *REDUCTIONS):
         # `float(embs[i] @ embs[j])`, `(a @ b).item()`: the product converted; the best of
         # the products (`(oc @ theme).max()`) is one of them

@@ -5291,3 +5291,30 @@ def test_a_loops_name_holds_each_number_of_a_literal_list():
     )
     assert set(found) == {(2, 0.45), (6, 0.3), (6, 0.6)}
     assert found[(6, 0.3)].metric is Metric.SIMILARITY
+
+
+def test_a_name_bound_to_a_similarity_computed_here_holds_one_whatever_its_name():
+    """``weight = float(np.dot(a, b))``, then ``if weight > 0.15``: an edge's cosine cutoff.
+
+    ``d = cosine_distance(a, b)`` holds a distance; a product of a classifier's probabilities
+    with a mask (``p_out = float(probs @ OUTDOOR)``) is a probability, no similarity.
+    """
+    found = scan(
+        """
+        import numpy as np
+
+        def connect(graph, embs, ids, probs, vec, rows):
+            for i in range(len(ids)):
+                for j in range(i + 1, len(ids)):
+                    weight = float(np.dot(embs[i], embs[j]))
+                    if weight > 0.15:
+                        graph.add_edge(ids[i], ids[j], weight=weight)
+            p_out = float(probs @ OUTDOOR)
+            outdoor = p_out >= 0.5
+            d = cosine_distance(vec, rows[0])
+            return outdoor, d <= 0.35
+        """
+    )
+    assert found[(8, 0.15)].metric is Metric.SIMILARITY
+    assert (11, 0.5) not in found
+    assert found[(13, 0.35)].metric is Metric.DISTANCE
