@@ -355,14 +355,17 @@ def _count_or_length(call: ast.Call, name: str) -> Origin | None:
 
     A count: ``len(a)``, ``Counter(tokens)``, ``_sqlite_embedding_count(path)``; so is an
     intersection over union of boxes or masks (``_pairwise_iou(masks_a, masks_b)``), a ratio
-    of pixel counts however it is computed (a product of masks). A length (``np.dot(c, c)``,
-    ``xp_vector_norm(x)``) is no similarity, whatever "vector" says.
+    of pixel counts however it is computed (a product of masks), and an image's distance
+    transform (``ndimage.distance_transform_edt``, pixels to the nearest edge). A length
+    (``np.dot(c, c)``, ``xp_vector_norm(x)``) is no similarity, whatever "vector" says.
     """
     named = words(name)
     if name in ("len", "Counter") or {"count", "counts"} & {*named[:1], *named[-1:]}:
         return Origin.COUNT
     if {"iou", "giou", "ious"} & set(named):
         return Origin.COUNT
+    if {"distance", "transform"} <= set(named):
+        return Origin.COUNT  # `ndimage.distance_transform_edt(ink)`: pixels to the nearest edge
     if self_product(call) or {"norm", "norms"} & set(named):
         return Origin.UNKNOWN
     return None

@@ -5318,3 +5318,22 @@ def test_a_name_bound_to_a_similarity_computed_here_holds_one_whatever_its_name(
     assert found[(8, 0.15)].metric is Metric.SIMILARITY
     assert (11, 0.5) not in found
     assert found[(13, 0.35)].metric is Metric.DISTANCE
+
+
+def test_an_images_distance_transform_is_counted_in_pixels():
+    """``dt = ndimage.distance_transform_edt(ink)``, then ``dt >= 1.0``: pixels to an edge.
+
+    A cosine distance beside it keeps its cutoff.
+    """
+    found = scan(
+        """
+        from scipy import ndimage
+        from scipy.spatial.distance import cosine
+
+        def ridge(ink, a, b):
+            dt = ndimage.distance_transform_edt(ink)
+            d = cosine(a, b)
+            return (dt >= 1.0), d <= 0.3
+        """
+    )
+    assert set(found) == {(8, 0.3)}
