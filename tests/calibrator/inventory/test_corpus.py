@@ -4,7 +4,7 @@ Per package and overall, for the packages the rules were developed on and for th
 out; near misses (detector and classifier cutoffs, fuzzy ratios, range checks, clamps, BM25
 parameters) are never reported; the article's grep is measured beside.
 
-The later held-out batches (held-out-3 to held-out-118) are measured and reported, not held to
+The later held-out batches (held-out-3 to held-out-122) are measured and reported, not held to
 the bar: their lists were committed before the inventory first ran on them, and most of those
 first runs scored below 0.9 (docs/inventory.md). Their figures may not fall below their first
 run's.
@@ -193,6 +193,8 @@ REPORTED: dict[str, tuple[float | None, float]] = {
     "held-out-117": (14 / 18, 14 / 15),
     # the same rules: 10 reported, 10 of 10
     "held-out-118": (10 / 10, 10 / 10),
+    # the same rules: 2 reported, 0 of 5
+    "held-out-122": (0 / 2, 0 / 5),
 }
 """The batches measured and reported as they are, with the precision and recall of the
 inventory's first run on each, before any correction (held-out-3: 34 reported, 7 of its 9
