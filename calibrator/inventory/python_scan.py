@@ -672,10 +672,15 @@ class _Scanner(Visitor, Values):
 
         Density clustering by cosine distance runs on embeddings (a 2-D projection is
         clustered by euclidean distance): points within ``eps`` of each other are neighbours,
-        so ``eps`` is a distance cutoff of the model's, wherever it is written.
+        so ``eps`` is a distance cutoff of the model's, wherever it is written. So is one over a
+        ``"precomputed"`` matrix in a module that computes cosine distances.
         """
         metric = next((k.value for k in node.keywords if k.arg == "metric"), None)
-        if not (isinstance(metric, ast.Constant) and metric.value in ("cosine", "angular")):
+        if not isinstance(metric, ast.Constant):
+            return
+        # `metric="precomputed"` over a matrix the module builds from cosine distances
+        precomputed = metric.value == "precomputed" and "cosine" in self.text.lower
+        if metric.value not in ("cosine", "angular") and not precomputed:
             return
         for keyword in node.keywords:
             if keyword.arg in CLUSTERING_RADII:

@@ -5337,3 +5337,33 @@ def test_an_images_distance_transform_is_counted_in_pixels():
         """
     )
     assert set(found) == {(8, 0.3)}
+
+
+def test_a_precomputed_clustering_over_cosine_distances_has_a_distance_cutoff():
+    """``DBSCAN(eps=eps, metric="precomputed")`` over a matrix built from ``cosine_distances``.
+
+    In a module that computes no cosine, a precomputed matrix may hold any distance.
+    """
+    found = scan(
+        """
+        from sklearn.cluster import DBSCAN
+        from sklearn.metrics.pairwise import cosine_distances
+
+        def combined(X, G, alpha=0.4):
+            return alpha * cosine_distances(X) + (1 - alpha) * graph_distances(G)
+
+        def cluster(X, G, eps: float = 0.35):
+            D = combined(X, G)
+            return DBSCAN(eps=eps, min_samples=2, metric="precomputed").fit_predict(D)
+        """,
+        **{
+            "app/routes.py": """
+            from sklearn.cluster import DBSCAN
+
+            def cluster_stops(D, eps: float = 0.2):
+                return DBSCAN(eps=eps, metric="precomputed").fit_predict(D)
+            """
+        },
+    )
+    assert found[(8, 0.35)].metric is Metric.DISTANCE
+    assert found[(8, 0.35)].direction is Direction.BELOW
