@@ -79,7 +79,7 @@ from calibrator.inventory.python_origin import (
 )
 from calibrator.inventory.python_origin import origin as score_origin
 from calibrator.inventory.python_scopes import PASS_THROUGH, Scope
-from calibrator.inventory.python_values import UI_EVENTS, Values, description
+from calibrator.inventory.python_values import UI_EVENTS, Values, described_origin, description
 from calibrator.inventory.python_walk import Visitor, walk
 from calibrator.inventory.sql_scan import POSITIONAL, Bound, read_sql
 from calibrator.inventory.sql_tokens import looks_like_sql
@@ -561,9 +561,9 @@ class _Scanner(Visitor, Values):
         if option is not None:  # `add_argument("--min-score", type=float, default=0.5)`
             name, default = option
             helped = (*context, *description(node, name))  # `help="cosine cutoff"`
-            self._written(f"k:{name}", default, Kind.DEFAULT, name, helped, call=node)
-            # and read back as `args.min_score`
-            self._written(f"a:*.{name}", default, Kind.DEFAULT, name, helped, call=node)
+            about = described_origin(node)  # `help="Minimum detection score"`
+            for slot in (f"k:{name}", f"a:*.{name}"):  # and read back as `args.min_score`
+                self._written(slot, default, Kind.DEFAULT, name, helped, call=node, origin=about)
         name = call_name(node)
         getter = self.scope.getter(node)
         fallback = getter[1] if getter is not None else None

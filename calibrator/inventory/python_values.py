@@ -13,12 +13,14 @@ import ast
 import re
 
 from calibrator.inventory.facts import (
+    NOT_SIMILARITY,
     Call,
     FactsBuilder,
     Origin,
     Value,
     classify,
     described,
+    origin_of_context,
     slot_name,
 )
 from calibrator.inventory.findings import Kind, Metric
@@ -135,6 +137,7 @@ class Values:
         if literal is not None:
             if isinstance(value, ast.Call):  # `Field(default=0.65, description="Min similarity")`
                 context = (*context, *description(value, name))
+                origin = origin or described_origin(value)
             self._value(slot, literal, kind, name, context, call, origin)
             return
         if isinstance(value, ast.IfExp):
@@ -406,17 +409,37 @@ def description(call: ast.Call, name: str) -> tuple[str, ...]:
     """
     if not says_threshold(name) or threshold_name(name).metric is not Metric.UNKNOWN:
         return ()
-    text = " ".join(
+    text = _describing_text(call)
+    return description_words(text) if text else ()
+
+
+def described_origin(call: ast.Call) -> Origin | None:
+    """What a field's or an option's description says its number is about, if not a similarity.
+
+    ``click.option("--min-score", default=0.3, help="Minimum detection score")``: a detector's.
+    """
+    text = _describing_text(call)
+    if not text:
+        return None
+    found = origin_of_context(_description_tokens(text))
+    return found if found in NOT_SIMILARITY else None
+
+
+def _describing_text(call: ast.Call) -> str:
+    return " ".join(
         k.value.value
         for k in call.keywords
         if k.arg in DESCRIBING_KEYWORDS
         and isinstance(k.value, ast.Constant)
         and isinstance(k.value.value, str)
     )
-    return description_words(text) if text else ()
+
+
+def _description_tokens(text: str) -> tuple[str, ...]:
+    # `MinHash similarity` says minhash, which its split words (`min`, `hash`) do not
+    return tuple(dict.fromkeys((*words(text), *re.findall(r"[a-z]+", text.lower()))))
 
 
 def description_words(text: str) -> tuple[str, ...]:
     """The similarity or distance words a description says (``facts.described``)."""
-    # `MinHash similarity` says minhash, which its split words (`min`, `hash`) do not
-    return described(tuple(dict.fromkeys((*words(text), *re.findall(r"[a-z]+", text.lower())))))
+    return described(_description_tokens(text))

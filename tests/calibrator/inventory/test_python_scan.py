@@ -5367,3 +5367,31 @@ def test_a_precomputed_clustering_over_cosine_distances_has_a_distance_cutoff():
     )
     assert found[(8, 0.35)].metric is Metric.DISTANCE
     assert found[(8, 0.35)].direction is Direction.BELOW
+
+
+def test_an_options_help_that_names_a_model_or_string_score_says_it_is_none():
+    """``--min-score`` with ``help="Minimum detection score"`` bounds a detector's score.
+
+    So does a field described as a Levenshtein ratio; a search's ``--min-score`` described as
+    a cosine is a cutoff.
+    """
+    found = scan(
+        """
+        import click
+        from pydantic import BaseModel, Field
+
+        class MatchSettings(BaseModel):
+            similarity_threshold: float = Field(0.8, description="Levenshtein similarity of names")
+
+        @click.command()
+        @click.option("--min-score", default=0.3, type=float, help="Minimum detection score")
+        def detect(min_score):
+            return [d for d in run_detector() if d.score >= min_score]
+
+        @click.command()
+        @click.option("--min-similarity", default=0.6, type=float, help="Minimum cosine")
+        def search(min_similarity):
+            return [h for h in index.search(q) if h.score >= min_similarity]
+        """
+    )
+    assert set(found) == {(14, 0.6)}
