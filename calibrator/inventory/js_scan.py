@@ -211,7 +211,8 @@ class _Scanner(JsValues):
                 continue
             confidence = COMPARISON_CONFIDENCE if plausible(found[1], score[1]) else LOW
             reason = f"{score[0]} compared with a number"
-            if found[1] == 0.0 and origin is Origin.SIMILARITY:
+            if found[1] == 0.0 and origin is Origin.SIMILARITY and score[1] is not Metric.DISTANCE:
+                # a distance is never below zero: `plane.distanceToPoint(p) < 0` is a side test
                 confidence, reason = ZERO_FLOOR_CONFIDENCE, f"{score[0]} kept above zero"
             if origin in (Origin.MODEL, Origin.STRING) or (
                 found[1] != 0.0 and not any(c in text_of(found[0]) for c in ".eE")

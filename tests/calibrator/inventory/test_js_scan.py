@@ -192,3 +192,23 @@ def test_a_ratio_or_change_of_two_scores_is_no_cutoff():
         """
     )
     assert set(found) == {(6, 0.35)}
+
+
+def test_a_distance_below_zero_is_a_side_test_not_a_floor():
+    """``plane.distanceToPoint(p) < 0`` (three.js): a signed distance, no cutoff of embeddings.
+
+    A similarity kept above zero is a floor on a search's results.
+    """
+    found = scan(
+        """
+        function inside(planes, point) {
+          for (const plane of planes) {
+            if (plane.distanceToPoint(point) < 0) return false;
+          }
+          return true;
+        }
+        const kept = hits.filter((h) => cosineSimilarity(q, h.vector) > 0);
+        """,
+        path="static/geometry.js",
+    )
+    assert set(found) == {(8, 0.0)}
