@@ -79,7 +79,13 @@ from calibrator.inventory.python_origin import (
 )
 from calibrator.inventory.python_origin import origin as score_origin
 from calibrator.inventory.python_scopes import PASS_THROUGH, Scope
-from calibrator.inventory.python_values import UI_EVENTS, Values, described_origin, description
+from calibrator.inventory.python_values import (
+    UI_EVENTS,
+    Values,
+    described_origin,
+    description,
+    generic_threshold,
+)
 from calibrator.inventory.python_walk import Visitor, walk
 from calibrator.inventory.sql_scan import POSITIONAL, Bound, read_sql
 from calibrator.inventory.sql_tokens import looks_like_sql
@@ -195,7 +201,7 @@ def _documented(node: ast.FunctionDef | ast.AsyncFunctionDef, name: str) -> tupl
     for an entry that speaks of a string, keyword or model score (``minimum fuzzy ratio``)
     or of a share of them (``similarity percentile``).
     """
-    if not says_threshold(name) or threshold_name(name).metric is not Metric.UNKNOWN:
+    if not generic_threshold(name):
         return ()
     body = node.body
     first = body[0] if body else None
@@ -753,8 +759,8 @@ class _Scanner(Visitor, Values):
         declared = _declared_option(node)
         if declared is not None:  # `{"name": "threshold", "type": float, "default": 0.8}`
             name, default = declared
-            self._written(f"k:{name}", default, Kind.DEFAULT, name, self.scope.words)
-            self._written(f"a:*.{name}", default, Kind.DEFAULT, name, self.scope.words)
+            for slot in (f"k:{name}", f"a:*.{name}"):  # read back as `args.threshold`
+                self._written(slot, default, Kind.DEFAULT, name, self.scope.words)
         self.generic_visit(node)
 
     def _section(self, node: ast.Dict) -> Origin | None:

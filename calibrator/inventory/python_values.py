@@ -307,9 +307,7 @@ class Values:
         The comment closing its line (``THRESHOLD = 0.8  # cosine of two faces``) and the
         block of comment lines right above it (``#: Cosine floor for a confident match``).
         """
-        if not says_threshold(name) or threshold_name(name).metric is not Metric.UNKNOWN:
-            return ()
-        if not 0 < line <= len(self.lines):
+        if not generic_threshold(name) or not 0 < line <= len(self.lines):
             return ()
         notes = [self.lines[line - 1].partition("#")[2]]
         above = line - 2
@@ -400,6 +398,11 @@ DESCRIBING_KEYWORDS = ("description", "help", "title", "doc")
 """Keywords of a field or an option that describe it in prose."""
 
 
+def generic_threshold(name: str) -> bool:
+    """Whether a name says threshold and no metric: what its prose says, it bounds."""
+    return says_threshold(name) and threshold_name(name).metric is Metric.UNKNOWN
+
+
 def description(call: ast.Call, name: str) -> tuple[str, ...]:
     """What a field's or an option's description says a generic threshold bounds.
 
@@ -407,7 +410,7 @@ def description(call: ast.Call, name: str) -> tuple[str, ...]:
     ``add_argument("--threshold", default=0.8, help="cosine cutoff")``: as a docstring entry
     would (``facts.described``), for a name that says no metric of its own.
     """
-    if not says_threshold(name) or threshold_name(name).metric is not Metric.UNKNOWN:
+    if not generic_threshold(name):
         return ()
     text = _describing_text(call)
     return description_words(text) if text else ()
