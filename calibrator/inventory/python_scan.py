@@ -1027,8 +1027,8 @@ class _Scanner(Visitor, Values):
             score_side.id, node.lineno
         )
         origin = Origin.COUNT if counted else score_origin(self.scope, score_side)
-        if origin is Origin.UNKNOWN and classify(words(score.identifier)) is Origin.STRING:
-            origin = Origin.STRING  # `matches.score_lev`: an edit distance's ratio by its name
+        if origin is Origin.UNKNOWN:
+            origin = _origin_by_name(score.identifier)
         literal = literal_node(value_side)
         if counted and literal is not None:
             return  # a ratio of counts compared with a number: nothing to recalibrate
@@ -1419,6 +1419,17 @@ def _constructs(node: ast.ClassDef) -> bool:
         or (isinstance(s, (ast.FunctionDef, ast.AsyncFunctionDef)) and s.name == "__init__")
         for s in node.body
     )
+
+
+def _origin_by_name(identifier: str) -> Origin:
+    """What a score of unknown origin is by its own name, if that says no similarity.
+
+    ``matches.score_lev``: an edit distance's ratio; ``nli_score``: an entailment model's.
+    """
+    named = words(identifier)
+    if classify(named) is Origin.STRING:
+        return Origin.STRING
+    return Origin.MODEL if {"nli", "entailment"} & set(named) else Origin.UNKNOWN
 
 
 def _unnamed_metric(other: ast.expr, *, complement: bool, measured: bool, computed: bool) -> Metric:

@@ -317,6 +317,8 @@ MODEL_SOURCES = frozenset(
         "reranker",
         "rerankers",
         "reranking",
+        "nli",
+        "entailment",
     }
 )
 """Words in the name of a call whose scores come from a model's prediction, not embeddings (a

@@ -5395,3 +5395,19 @@ def test_an_options_help_that_names_a_model_or_string_score_says_it_is_none():
         """
     )
     assert set(found) == {(14, 0.6)}
+
+
+def test_a_score_named_for_an_entailment_model_is_that_models():
+    """``if 0.2 <= nli_score <= 0.8``: an NLI model's probability, not a similarity.
+
+    A cosine beside it keeps its cutoff.
+    """
+    found = scan(
+        """
+        def verdict(nli_score, cosine_score):
+            if 0.2 <= nli_score <= 0.8:
+                return "uncertain"
+            return "consistent" if cosine_score >= 0.82 else "inconsistent"
+        """
+    )
+    assert set(found) == {(5, 0.82)}
