@@ -124,6 +124,10 @@ class Scope:
         # its module's path or an outer class, or the string library it uses), then an
         # evaluation metric's or an agent's (by its own name or base, then by its module's)
         origin = origin_of_context(context)
+        # a `HybridFuzzyMatcher` (in `hybrid_fuzzy_matcher.py`) scoring `fuzz.WRatio` and
+        # `util.cos_sim` of embeddings: each comparison says which score it bounds
+        if origin is Origin.STRING and _embeds(_names_used(node)):
+            return self._class_scope(node, base, context, Origin.UNKNOWN)
         if origin is Origin.UNKNOWN and self.context_origin in CONTEXTS_THAT_RULE:
             origin = self.context_origin
         if origin is Origin.UNKNOWN and self.imports.string_names:
@@ -146,6 +150,11 @@ class Scope:
         ):  # a `SlotClassifier(embedder)`, a `ConflictDetector` or a dedup checker calling
             # `store.find_similar` ranks by embeddings
             origin = Origin.UNKNOWN
+        return self._class_scope(node, base, context, origin)
+
+    def _class_scope(
+        self, node: ast.ClassDef, base: str | None, context: tuple[str, ...], origin: Origin
+    ) -> Scope:
         return Scope(
             "class", self.path, node, self.imports, self, node.name, node.name, base,
             bound=frozenset(n for s in node.body for n in class_targets(s)),

@@ -5411,3 +5411,34 @@ def test_a_score_named_for_an_entailment_model_is_that_models():
         """
     )
     assert set(found) == {(5, 0.82)}
+
+
+def test_a_fuzzy_matchers_class_that_embeds_too_is_judged_by_each_comparison():
+    """``HybridFuzzyMatcher`` in ``hybrid_fuzzy_matcher.py``: fuzzy ratios and embedding cosines.
+
+    The module's and the class's names say fuzzy, but the class compares ``util.cos_sim`` of
+    embeddings too: that cutoff is reported, the fuzzy ratio's (``syntactic_threshold``) not.
+    """
+    found = scan(
+        """
+        from thefuzz import fuzz
+        from sentence_transformers import SentenceTransformer, util
+
+        class HybridFuzzyMatcher:
+            def __init__(self, syntactic_threshold: int = 60, semantic_threshold: float = 0.5):
+                self.model = SentenceTransformer("all-MiniLM-L6-v2")
+                self.syntactic_threshold = syntactic_threshold
+                self.semantic_threshold = semantic_threshold
+
+            def match(self, query, candidate):
+                if fuzz.WRatio(query, candidate) < self.syntactic_threshold:
+                    return False
+                query_embedding = self.model.encode(query, convert_to_tensor=True)
+                candidate_embedding = self.model.encode(candidate, convert_to_tensor=True)
+                semantic_score = util.cos_sim(query_embedding, candidate_embedding).item()
+                return semantic_score >= self.semantic_threshold
+        """,
+        path="hybrid_fuzzy_matcher/matcher.py",
+    )
+    assert set(found) == {(6, 0.5)}
+    assert found[(6, 0.5)].metric is Metric.SIMILARITY
