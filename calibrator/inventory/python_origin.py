@@ -417,7 +417,10 @@ def _named_origin(scope: Scope, name: str, func: ast.expr) -> Origin:
 
 
 def _receiver_origin(scope: Scope, func: ast.expr) -> Origin:
-    """What the objects a method is called on say: ``self.llm_gateway.ask`` is an LLM's."""
+    """What the objects a method is called on say: ``self.llm_gateway.ask`` is an LLM's.
+
+    A parameter's annotation speaks for it: ``scorer.search(q)`` with ``scorer: BM25``.
+    """
     chain: list[str] = []
     while isinstance(func, ast.Attribute):
         func = func.value
@@ -425,6 +428,7 @@ def _receiver_origin(scope: Scope, func: ast.expr) -> Origin:
             chain.extend(words(func.attr))
         elif isinstance(func, ast.Name):
             chain.extend(words(func.id))
+            chain.extend(scope.annotation_words(func.id))  # `scorer: BM25`
             if func.id in scope.imports.string_names:
                 return Origin.STRING
     return classify(chain)

@@ -274,6 +274,24 @@ class Scope:
                 return owner
         return None
 
+    def annotation_words(self, name: str) -> tuple[str, ...]:
+        """The words of the class a parameter of the enclosing function is annotated with.
+
+        ``def score(chunk, scorer: BM25)``: ``scorer.search(q)`` is a keyword index's search.
+        """
+        scope = self.function_scope()
+        if scope is None or scope.kind != "function" or name not in scope.params:
+            return ()
+        function = scope.node
+        if not isinstance(function, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            return ()
+        arguments = function.args
+        for argument in (*arguments.posonlyargs, *arguments.args, *arguments.kwonlyargs):
+            if argument.arg == name:
+                owner = _class_of(argument.annotation)
+                return words(owner) if owner else ()
+        return ()
+
     def _own_instance(self, name: str) -> bool:
         """Whether ``name`` is bound to a new instance of this class in a method of it.
 

@@ -5442,3 +5442,22 @@ def test_a_fuzzy_matchers_class_that_embeds_too_is_judged_by_each_comparison():
     )
     assert set(found) == {(6, 0.5)}
     assert found[(6, 0.5)].metric is Metric.SIMILARITY
+
+
+def test_a_receivers_annotation_says_whose_search_it_is():
+    """``scorer.search(q)`` with ``scorer: BM25``: a keyword index's hits, not a vector store's.
+
+    The same search on a parameter annotated with a vector store's class keeps its cutoff.
+    """
+    found = scan(
+        """
+        def heuristic(chunk, question, scorer: BM25):
+            _, score = scorer.search(question, k=1)[0]
+            return 4 if score > 0.3 else 1
+
+        def semantic(question, store: VectorStore):
+            _, score = store.search(question, k=1)[0]
+            return 4 if score > 0.6 else 1
+        """
+    )
+    assert set(found) == {(8, 0.6)}
