@@ -258,6 +258,14 @@ class Scope:
         field, not any class's attribute of that name. A class from elsewhere (a library's
         ``DictConfig``) says nothing of where its attributes are written.
         """
+        owner = _class_of(self._annotation(name))
+        if owner is None or owner not in self.imports.own_classes:
+            return None
+        self.imports.annotated.add(owner)  # the linker checks the class has fields
+        return owner
+
+    def _annotation(self, name: str) -> ast.expr | None:
+        """The annotation of a parameter of the enclosing function, if it is one."""
         scope = self.function_scope()
         if scope is None or scope.kind != "function" or name not in scope.params:
             return None
@@ -267,11 +275,7 @@ class Scope:
         arguments = function.args
         for argument in (*arguments.posonlyargs, *arguments.args, *arguments.kwonlyargs):
             if argument.arg == name:
-                owner = _class_of(argument.annotation)
-                if owner not in self.imports.own_classes:
-                    return None
-                self.imports.annotated.add(owner)  # the linker checks the class has fields
-                return owner
+                return argument.annotation
         return None
 
     def annotation_words(self, name: str) -> tuple[str, ...]:
@@ -279,18 +283,8 @@ class Scope:
 
         ``def score(chunk, scorer: BM25)``: ``scorer.search(q)`` is a keyword index's search.
         """
-        scope = self.function_scope()
-        if scope is None or scope.kind != "function" or name not in scope.params:
-            return ()
-        function = scope.node
-        if not isinstance(function, (ast.FunctionDef, ast.AsyncFunctionDef)):
-            return ()
-        arguments = function.args
-        for argument in (*arguments.posonlyargs, *arguments.args, *arguments.kwonlyargs):
-            if argument.arg == name:
-                owner = _class_of(argument.annotation)
-                return words(owner) if owner else ()
-        return ()
+        owner = _class_of(self._annotation(name))
+        return words(owner) if owner else ()
 
     def _own_instance(self, name: str) -> bool:
         """Whether ``name`` is bound to a new instance of this class in a method of it.
