@@ -13,12 +13,18 @@ same documents as an exhaustive scan.
   threshold at or below some query's floor.
 * :func:`pair_scores` scores given (query, document) pairs directly (the labelled ones).
 
-Scores are inner products of the rows given; cosine callers pass normalised rows.
+Scores are inner products of the rows given; cosine callers pass normalised rows. faiss runs
+on a fixed number of threads (:func:`faiss_threads`), whatever the calling thread was left
+with: its BLAS rounds the last bits of a score differently with the thread count, and a
+threshold or a quantile published must not depend on which thread ran the calibration (the
+command's main thread, the worker's pool thread, a process where the demo's backend set one).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import os
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import faiss
@@ -32,6 +38,27 @@ Ints = npt.NDArray[np.int64]
 
 QUERY_BLOCK = 4096  # faiss's own query block: fewer calls are much faster (one BLAS pass)
 _EXTEND_CELLS = 16_000_000  # queries x documents per matrix-product block in extend()
+
+
+def faiss_threads() -> int:
+    """The threads faiss runs on here: ``OMP_NUM_THREADS`` when set, else this process's cores."""
+    setting = os.environ.get("OMP_NUM_THREADS", "").split(",")[0].strip()
+    if setting.isdigit() and int(setting) > 0:
+        return int(setting)
+    if hasattr(os, "sched_getaffinity"):  # Linux: the cores this process may run on
+        return max(1, len(os.sched_getaffinity(0)))
+    return max(1, os.cpu_count() or 1)
+
+
+@contextmanager
+def _pinned_threads() -> Iterator[None]:
+    """Run faiss on :func:`faiss_threads` threads in this thread, then restore the setting."""
+    before = faiss.omp_get_max_threads()
+    faiss.omp_set_num_threads(faiss_threads())
+    try:
+        yield
+    finally:
+        faiss.omp_set_num_threads(before)
 
 
 @dataclass(frozen=True)
@@ -69,7 +96,8 @@ def search(
             found_docs.extend(np.zeros(0, np.int64) for _ in block)
             found_scores.extend(np.zeros(0, np.float32) for _ in block)
             continue
-        scores, index = faiss.knn(block, docs, k, metric=faiss.METRIC_INNER_PRODUCT)
+        with _pinned_threads():
+            scores, index = faiss.knn(block, docs, k, metric=faiss.METRIC_INNER_PRODUCT)
         for row in range(len(block)):
             found_docs.append(doc_rows[index[row]])
             found_scores.append(scores[row].copy())
@@ -101,9 +129,16 @@ def above(
     for a in range(0, n_queries, QUERY_BLOCK):
         block = np.ascontiguousarray(queries[a : a + QUERY_BLOCK], dtype=np.float32)
         result = faiss.RangeSearchResult(len(block))
-        faiss.range_search_inner_product(
-            faiss.swig_ptr(block), faiss.swig_ptr(docs), dim, len(block), len(docs), radius, result
-        )
+        with _pinned_threads():
+            faiss.range_search_inner_product(
+                faiss.swig_ptr(block),
+                faiss.swig_ptr(docs),
+                dim,
+                len(block),
+                len(docs),
+                radius,
+                result,
+            )
         limits = faiss.rev_swig_ptr(result.lims, len(block) + 1).astype(np.int64)
         total = int(limits[-1])
         scores = faiss.rev_swig_ptr(result.distances, total).copy() if total else np.zeros(0)
