@@ -331,7 +331,8 @@ class Graph:
                 # passed as `min_relevance_score=relevance` is one, whatever it is called, and
                 # so is a parameter's value passed by its own name (`low_score=0.3`), or by a
                 # constant of that name (`candidate_cos: float = CANDIDATE_COS`), and a module's
-                # constant passed as a threshold (`average_linkage(m, CLUSTER_DISTANCE)`)
+                # constant passed as a threshold (`average_linkage(m, CLUSTER_DISTANCE)`) or
+                # a parameter's default, whatever it is called
                 source_name = slot_name(source)
                 if (
                     named
@@ -344,6 +345,9 @@ class Graph:
                             threshold_name(name).strength > 0
                             # `t = DUP_MIN_COSINE.get(kind)`: a constant named a bound
                             or threshold_name(source_name).strength > 0
+                            # a parameter's default or argument (`similarity: float =
+                            # DEFAULT_SIMILARITY`): a module's constant is no running best
+                            or slot.startswith("p:")
                         )
                     )
                 ):

@@ -3582,6 +3582,46 @@ def test_a_matrix_of_dot_products_bound_just_before_bounds_its_cutoff():
     assert set(found) == {(4, 0.94)}
 
 
+def test_a_score_named_constant_as_a_parameters_default_is_its_threshold():
+    """A score-named constant that is a parameter's default is followed to its comparison.
+
+    ``DEFAULT_SIMILARITY = 0.65`` is the default of ``similarity``, passed on to a helper that
+    compares a centroid product with it: a module's constant is no running best score, whatever
+    its name says; a running best started from a number (``best_sim = -2.0``) is still none.
+    """
+    found = scan(
+        """
+        import numpy as np
+
+        DEFAULT_SIMILARITY = 0.65
+
+        def cluster(items, *, similarity: float = DEFAULT_SIMILARITY):
+            return _cluster(items, similarity)
+
+        def _cluster(items, similarity):
+            centroids = []
+            for vec in items:
+                if centroids:
+                    sims = np.asarray(centroids) @ vec
+                    best = int(np.argmax(sims))
+                    if float(sims[best]) >= similarity:
+                        continue
+                centroids.append(vec)
+            return centroids
+
+        def nearest(vec, centroids):
+            best, best_sim = None, -2.0
+            for i, c in enumerate(centroids):
+                sim = float(np.dot(vec, c))
+                if sim > best_sim:
+                    best, best_sim = i, sim
+            return best
+        """,
+        path="mailtool/embed.py",
+    )
+    assert set(found) == {(4, 0.65)}
+
+
 def test_a_setting_scaled_by_what_was_computed_is_no_similarity_cutoff():
     """A setting scaled by what was computed bounds no similarities.
 
