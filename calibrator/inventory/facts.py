@@ -137,6 +137,9 @@ class FileFacts:
     # classes of the package that parameters are annotated with (`config: FaceConfig`) and
     # whose attributes are read through them (as `a:FaceConfig.x`)
     annotated: tuple[str, ...] = ()
+    # (module-level function, the package's class its return annotation names): what
+    # `sel = select_threshold(...)` holds, read as `sel.threshold` (`a:select_threshold().x`)
+    made: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -182,6 +185,7 @@ class FactsBuilder:
     returns: list[tuple[str, Origin]] = field(default_factory=list)
     compared: list[tuple[str, int, int, str]] = field(default_factory=list)
     annotated: set[str] = field(default_factory=set)
+    made: list[tuple[str, str]] = field(default_factory=list)
 
     def flow(self, target: str, sources: tuple[str, ...] | list[str]) -> None:
         """Record that ``target`` takes its value from each of ``sources``."""
@@ -245,6 +249,7 @@ class FactsBuilder:
             tuple(self.returns),
             tuple(self.compared),
             tuple(sorted(self.annotated)),
+            tuple(self.made),
         )
 
 

@@ -110,7 +110,7 @@ class Graph:
         returns: dict[str, set[Origin]] = defaultdict(set)
         annotated: set[str] = set()
         self.compared: list[tuple[str, int, int, str]] = []
-        for facts in files:
+        for facts in _with_returned_objects(list(files), annotated):
             self.compared.extend(facts.compared)
             self.values.extend(facts.values)
             uses.extend(facts.uses)
@@ -500,6 +500,64 @@ def _default_settings(value: Value) -> bool:
     if value.kind is not Kind.KEYWORD or value.node[:2] != "k:":
         return False
     return bool(set(path_words(value.path)) & DEFAULTS_MODULE_WORDS)
+
+
+def _with_returned_objects(files: list[FileFacts], annotated: set[str]) -> list[FileFacts]:
+    """Each file's facts with ``a:f().x`` read as the field of what ``f`` returns."""
+    made: dict[str, set[str]] = defaultdict(set)
+    for facts in files:
+        for function, owner in facts.made:
+            made[function].add(owner)
+    return [
+        _returned_objects(facts, made, annotated)
+        if any("()." in slot for slot in _slots(facts))
+        else facts
+        for facts in files
+    ]
+
+
+def _slots(facts: FileFacts) -> Iterator[str]:
+    """Every slot a file's facts name."""
+    yield from (v.node for v in facts.values)
+    yield from (u.node for u in facts.uses)
+    for target, source in facts.flows:
+        yield target
+        yield source
+    yield from (s for call in facts.calls for sources in call.args for s in sources)
+
+
+def _returned_objects(
+    facts: FileFacts, made: dict[str, set[str]], annotated: set[str]
+) -> FileFacts:
+    """``a:f().x`` as the field ``x`` of the class ``f`` is annotated to return.
+
+    ``selection = select_threshold_unsupervised(scores)`` then ``row[2] >=
+    selection.threshold``: the ``threshold`` of a ``ThresholdSelection``, not of every class
+    (the linker falls back to any class's where nothing writes that field, as for a parameter
+    annotated with a class); a function without one such annotation returns anything.
+    """
+
+    def owned(slot: str) -> str:
+        if slot[:2] != "a:" or "()." not in slot:
+            return slot
+        function, _, name = slot[2:].partition("().")
+        owners = made.get(function, set())
+        if len(owners) != 1:
+            return f"a:*.{name}"
+        (owner,) = owners
+        annotated.add(owner)
+        return f"a:{owner}.{name}"
+
+    return replace(
+        facts,
+        values=tuple(v._replace(node=owned(v.node)) for v in facts.values),
+        uses=tuple(u._replace(node=owned(u.node)) for u in facts.uses),
+        flows=tuple((owned(t), owned(s)) for t, s in facts.flows),
+        calls=tuple(
+            c._replace(args=tuple(tuple(owned(s) for s in sources) for sources in c.args))
+            for c in facts.calls
+        ),
+    )
 
 
 def _owned(slot: str, annotated: set[str], written: set[str]) -> str:

@@ -78,7 +78,7 @@ from calibrator.inventory.python_origin import (
     self_product,
 )
 from calibrator.inventory.python_origin import origin as score_origin
-from calibrator.inventory.python_scopes import PASS_THROUGH, Scope
+from calibrator.inventory.python_scopes import PASS_THROUGH, Scope, class_of
 from calibrator.inventory.python_values import (
     UI_EVENTS,
     Values,
@@ -362,8 +362,19 @@ class _Scanner(Visitor, Values):
         self.generic_visit(node)
         self.scopes.pop()
 
-    def _returns(self, scope: Scope, node: ast.FunctionDef | ast.AsyncFunctionDef) -> None:
-        """Export what a module-level function returns, when its module shows it."""
+    def _returns(
+        self, scope: Scope, node: ast.FunctionDef | ast.AsyncFunctionDef, *, plain: bool
+    ) -> None:
+        """Export what a module-level function returns, when its module shows it.
+
+        The score it returns, where its body is read closely (not ``plain``); the class of
+        the package its return annotation names, always (``-> ThresholdSelection``).
+        """
+        made = class_of(node.returns)
+        if made is not None and made in self.imports.own_classes:
+            self.facts.made.append((node.name, made))
+        if plain:
+            return
         returned = returns_origin(scope, node)
         if returned is not Origin.UNKNOWN:
             self.facts.returns.append((node.name, returned))
@@ -381,8 +392,8 @@ class _Scanner(Visitor, Values):
         marked = self.marked
         first, last = node.lineno, node.end_lineno or node.lineno
         plain = marked[min(last, len(marked) - 1)] == marked[first - 1]
-        if outer.kind == "module" and not plain:
-            self._returns(scope, node)
+        if outer.kind == "module":
+            self._returns(scope, node, plain=plain)
         self._returned_to_callers(node, scope, owner, plain=plain)
         self._parameters(node, scope, params)
         names = {name for name, _, _ in params}

@@ -249,7 +249,33 @@ class Scope:
             annotated = self._annotated_class(owner.id)
             if annotated is not None:  # `config: FaceConfig`, then `config.strict_threshold`
                 return f"a:{annotated}.{node.attr}"
+            made = self._made_by(owner.id)
+            if made is not None and made in self.imports.own_classes:
+                self.imports.annotated.add(made)  # `cfg = FaceConfig(...)`: its field
+                return f"a:{made}.{node.attr}"
+            if made is not None:  # `sel = select_threshold(...)`: the class it returns
+                return f"a:{made}().{node.attr}"
         return f"a:*.{node.attr}"
+
+    def _made_by(self, name: str) -> str | None:
+        """The function or class a local of the enclosing function is the result of.
+
+        ``selection = select_threshold(scores)``, bound once: ``selection.threshold`` is a
+        field of what that function returns (the linker reads its return annotation), not
+        every class's ``threshold``.
+        """
+        scope = self.function_scope()
+        if scope is None or scope.kind != "function" or name in scope.params:
+            return None
+        bound = scope.assigned().get(name, [])
+        if len(bound) != 1:
+            return None
+        value = bound[0][1]
+        if isinstance(value, ast.Await):
+            value = value.value
+        if not isinstance(value, ast.Call) or not isinstance(value.func, ast.Name):
+            return None
+        return self.imports.aliases.get(value.func.id, value.func.id)
 
     def _annotated_class(self, name: str) -> str | None:
         """The class of this package a parameter of the enclosing function is annotated with.
@@ -258,7 +284,7 @@ class Scope:
         field, not any class's attribute of that name. A class from elsewhere (a library's
         ``DictConfig``) says nothing of where its attributes are written.
         """
-        owner = _class_of(self._annotation(name))
+        owner = class_of(self._annotation(name))
         if owner is None or owner not in self.imports.own_classes:
             return None
         self.imports.annotated.add(owner)  # the linker checks the class has fields
@@ -283,7 +309,7 @@ class Scope:
 
         ``def score(chunk, scorer: BM25)``: ``scorer.search(q)`` is a keyword index's search.
         """
-        owner = _class_of(self._annotation(name))
+        owner = class_of(self._annotation(name))
         return words(owner) if owner else ()
 
     def _own_instance(self, name: str) -> bool:
@@ -592,18 +618,18 @@ def _named_in(node: ast.AST) -> set[str]:
     return found
 
 
-def _class_of(annotation: ast.expr | None) -> str | None:
+def class_of(annotation: ast.expr | None) -> str | None:
     """The class an annotation names: ``FaceConfig``, ``"FaceConfig"``, ``FaceConfig | None``."""
     if annotation is None:
         return None
     if isinstance(annotation, ast.Constant) and isinstance(annotation.value, str):
         return annotation.value.strip() or None
     if isinstance(annotation, ast.Subscript) and value_name(annotation.value) == "Optional":
-        return _class_of(annotation.slice)
+        return class_of(annotation.slice)
     if isinstance(annotation, ast.BinOp) and isinstance(annotation.op, ast.BitOr):
         for side in (annotation.left, annotation.right):
             if not (isinstance(side, ast.Constant) and side.value is None):
-                return _class_of(side)
+                return class_of(side)
     return value_name(annotation)  # `FaceConfig`, `config.FaceConfig`
 
 

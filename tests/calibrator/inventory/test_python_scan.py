@@ -3622,6 +3622,57 @@ def test_a_score_named_constant_as_a_parameters_default_is_its_threshold():
     assert set(found) == {(4, 0.65)}
 
 
+def test_an_object_a_function_returns_is_of_the_class_its_annotation_names():
+    """What a local bound to a call holds: the class the callee returns, or the class called.
+
+    ``selection = select(sims)`` annotated ``-> Selection``: ``selection.threshold`` is that
+    class's field (computed there), not every class's ``threshold`` (a name matcher's 0.9);
+    ``settings = Settings()`` is an instance of that class, whose field is compared.
+    """
+    texts = {
+        "app/select.py": """
+            from dataclasses import dataclass
+
+            @dataclass
+            class Selection:
+                threshold: float
+                method: str
+
+            def select(scores) -> Selection:
+                return Selection(threshold=float(scores.mean()), method="mean")
+        """,
+        "app/names.py": """
+            class NameMatcher:
+                def __init__(self):
+                    self.threshold = 0.9
+        """,
+        "app/settings.py": """
+            from dataclasses import dataclass
+
+            @dataclass
+            class Settings:
+                min_similarity: float = 0.6
+        """,
+        "app/run.py": """
+            from app.select import select
+            from app.settings import Settings
+
+            def adaptive(query, docs):
+                sims = docs @ query
+                selection = select(sims)
+                return [i for i, s in enumerate(sims) if s >= selection.threshold]
+
+            def fixed(query, docs):
+                sims = docs @ query
+                settings = Settings()
+                return [i for i, s in enumerate(sims) if s >= settings.min_similarity]
+        """,
+    }
+    result = scan_texts({path: textwrap.dedent(text) for path, text in texts.items()})
+    found = {(f.path, f.line, f.value) for f in result.findings if f.level != "low"}
+    assert found == {("app/settings.py", 6, 0.6)}
+
+
 def test_a_setting_scaled_by_what_was_computed_is_no_similarity_cutoff():
     """A setting scaled by what was computed bounds no similarities.
 
