@@ -15,7 +15,12 @@ from calibrator.inventory.names import words
 from calibrator.inventory.python_exprs import call_name, reads_scores
 from calibrator.inventory.python_scopes import PASS_THROUGH, Scope
 from calibrator.inventory.python_walk import walk
-from calibrator.inventory.vocabulary import SCORE_WORDS, SEARCH_SOURCES, SPECIFIC_WORDS
+from calibrator.inventory.vocabulary import (
+    SCORE_WORDS,
+    SEARCH_SOURCES,
+    SPECIFIC_WORDS,
+    VECTOR_WORDS,
+)
 
 DEPTH = 8
 """How many steps (bindings, calls) a score is followed back."""
@@ -577,17 +582,58 @@ def _comprehension_origin(
     """The origin of a comprehension's elements: what is iterated, as a rule.
 
     ``h.score for h in hits`` is followed back through ``h``, unless each element says it is
-    no similarity (``(tag, trigram_similarity(a, b)) for tag in tags``) or, where the iterated
+    no similarity (``(tag, trigram_similarity(a, b)) for tag in tags``), or is a product of
+    two embeddings of the items (``float(np.dot(c["embedding"], p["embedding"])) for p in
+    picked``, whatever else the items hold: their rank, their quality), or, where the iterated
     says nothing, computes one (``(cid, _cosine(q, emb)) for cid, emb in vectors.items()``).
     """
     element = expr.value if isinstance(expr, ast.DictComp) else expr.elt
     found = follow(scope, element, depth, set(seen), line)
     if found in NOT_SIMILARITY:
         return found
+    if found is Origin.SIMILARITY and _embedding_product(element):
+        return found  # `np.dot(c["embedding"], p["embedding"]) for p in picked`: scored here
     iterated = follow(scope, expr.generators[0].iter, depth, seen, line)
     if iterated is Origin.UNKNOWN and found is Origin.SIMILARITY and _computes(element):
         return found
     return iterated
+
+
+def _embedding_product(element: ast.expr) -> bool:
+    """Whether an element is a dot product of two different embeddings it reads.
+
+    ``np.dot(cand["embedding"], p.embedding)`` or ``a.vector @ b.vector``: both operands
+    name an embedding or vector, and they are not the same (``v @ v`` is a squared length).
+    """
+    for node in walk(element):
+        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.MatMult):
+            operands = [node.left, node.right]
+        elif isinstance(node, ast.Call) and call_name(node) in ("dot", "inner", "vdot"):
+            operands = list(node.args)
+        else:
+            continue
+        if (
+            len(operands) == 2
+            and not self_product(node)
+            and all(_names_vectors(operand) for operand in operands)
+        ):
+            return True
+    return False
+
+
+def _names_vectors(expr: ast.expr) -> bool:
+    """Whether an expression reads an embedding or vector (a key, attribute or name)."""
+    for node in walk(expr):
+        named = ""
+        if isinstance(node, ast.Constant) and isinstance(node.value, str):
+            named = node.value
+        elif isinstance(node, ast.Attribute):
+            named = node.attr
+        elif isinstance(node, ast.Name):
+            named = node.id
+        if set(words(named)) & VECTOR_WORDS:
+            return True
+    return False
 
 
 def _computes(element: ast.expr) -> bool:

@@ -510,6 +510,10 @@ compares embeddings too (a class using only the string library computes its rati
 EMBEDDERS = EMBEDDING_WORDS | {"embedder", "embedders"}
 """Words of names that hold an embedding model or its vectors."""
 
+VECTOR_WORDS = EMBEDDING_WORDS | {"emb", "embs", "vector", "vectors", "vec", "vecs"}
+"""Words of the names an embedding vector is read by (``p["embedding"]``, ``doc.vector``): a
+dot product of two such is a similarity computed there."""
+
 DENSE_WORDS = EMBEDDING_WORDS | {"encoder", "encoders", "sbert", "dense", "retrieval", "retriever"}
 """Words of names that speak of dense retrieval beside a TF-IDF or BM25 builder."""
 

@@ -3673,6 +3673,39 @@ def test_an_object_a_function_returns_is_of_the_class_its_annotation_names():
     assert found == {("app/settings.py", 6, 0.6)}
 
 
+def test_a_dot_product_of_the_items_embeddings_is_a_similarity_whatever_they_hold():
+    """``max(float(np.dot(c["it"]["embedding"], p["it"]["embedding"])) for p in picked)``.
+
+    The picked items are records holding a rank from ``enumerate`` and a quality: what is
+    iterated would make the maximum a count, but each element is a product of two embeddings
+    computed there, so the ceiling it is compared with is a similarity cutoff; the same
+    comparison of the items' ranks stays none.
+    """
+    found = scan(
+        """
+        import numpy as np
+
+        def pick(scene, top_n):
+            DUP_CEILING = 0.88
+            items = [{"quality": it["iqa"], "rank_in": r, "it": it} for r, it in enumerate(scene)]
+            picked, remaining = [items[0]], items[1:]
+            for cand in remaining:
+                sim = max(
+                    float(np.dot(cand["it"]["embedding"], p["it"]["embedding"])) for p in picked
+                )
+                if sim >= DUP_CEILING:
+                    continue
+                rank = max(p["rank_in"] for p in picked)
+                if rank > 0.5 * top_n:
+                    break
+                picked.append(cand)
+            return picked
+        """,
+        path="photos/ml/stories.py",
+    )
+    assert set(found) == {(5, 0.88)}
+
+
 def test_a_setting_scaled_by_what_was_computed_is_no_similarity_cutoff():
     """A setting scaled by what was computed bounds no similarities.
 
