@@ -125,10 +125,12 @@ SCORE_KEYWORDS: dict[str, dict[str, tuple[Direction, Metric]]] = {
 sentence-transformers' ``util.mine_hard_negatives(..., max_score=0.8, relative_margin=0.05)``
 keeps candidate negatives scored at most ``max_score`` (at least ``min_score``), and a margin
 below the positive's score."""
-CLUSTERING_CALLS = frozenset({"DBSCAN", "dbscan", "OPTICS", "HDBSCAN"})
-"""Density clustering (scikit-learn, hdbscan), whose radius bounds the distance of neighbours."""
-CLUSTERING_RADII = frozenset({"eps", "max_eps", "cluster_selection_epsilon"})
-"""The keyword arguments of :data:`CLUSTERING_CALLS` that are a radius."""
+CLUSTERING_CALLS = frozenset({"DBSCAN", "dbscan", "OPTICS", "HDBSCAN", "AgglomerativeClustering"})
+"""Density clustering (scikit-learn, hdbscan), whose radius bounds the distance of neighbours,
+and agglomerative clustering, whose ``distance_threshold`` bounds the linkage distance of
+the clusters it merges."""
+CLUSTERING_RADII = frozenset({"eps", "max_eps", "cluster_selection_epsilon", "distance_threshold"})
+"""The keyword arguments of :data:`CLUSTERING_CALLS` that are a radius or a merge cutoff."""
 TREE_CUTS = frozenset({"fcluster", "fclusterdata"})
 """SciPy's cuts of a hierarchical clustering: ``t`` (the second argument) is the greatest
 distance within a cluster where ``criterion="distance"``."""
@@ -687,12 +689,15 @@ class _Scanner(Visitor, Values):
     def _clustering_radius(self, node: ast.Call) -> None:
         """``DBSCAN(eps=eps, metric="cosine")``: the radius is a cosine distance between vectors.
 
+        So is ``AgglomerativeClustering(distance_threshold=t, metric="cosine")``'s cutoff (the
+        ``affinity`` of older scikit-learn releases names the metric too).
+
         Density clustering by cosine distance runs on embeddings (a 2-D projection is
         clustered by euclidean distance): points within ``eps`` of each other are neighbours,
         so ``eps`` is a distance cutoff of the model's, wherever it is written. So is one over a
         ``"precomputed"`` matrix in a module that computes cosine distances.
         """
-        metric = next((k.value for k in node.keywords if k.arg == "metric"), None)
+        metric = next((k.value for k in node.keywords if k.arg in ("metric", "affinity")), None)
         if not isinstance(metric, ast.Constant):
             return
         # `metric="precomputed"` over a matrix the module builds from cosine distances

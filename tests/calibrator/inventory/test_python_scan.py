@@ -3706,6 +3706,39 @@ def test_a_dot_product_of_the_items_embeddings_is_a_similarity_whatever_they_hol
     assert set(found) == {(5, 0.88)}
 
 
+def test_an_agglomerative_clusterings_cosine_cutoff_is_a_distance_threshold():
+    """A cosine agglomerative clustering's ``distance_threshold`` is a distance cutoff.
+
+    ``AgglomerativeClustering(distance_threshold=T, metric="cosine")`` merges clusters whose
+    cosine distance is below ``T``: a cutoff of the model's, whatever the constant is called
+    (``PRECISION_THRESHOLD``, for the tight pass; ``affinity`` names the metric in older
+    scikit-learn releases).
+    """
+    found = scan(
+        """
+        from sklearn.cluster import AgglomerativeClustering
+
+        PRECISION_THRESHOLD = 0.55  # tight pass
+        RECALL_THRESHOLD = 0.65  # merging pass
+
+        def cluster_faces(embeddings, centroids):
+            faces = AgglomerativeClustering(
+                n_clusters=None, distance_threshold=PRECISION_THRESHOLD, metric="cosine",
+                linkage="complete",
+            ).fit_predict(embeddings)
+            merged = AgglomerativeClustering(
+                n_clusters=None, distance_threshold=RECALL_THRESHOLD, affinity="cosine",
+                linkage="complete",
+            ).fit_predict(centroids)
+            return faces, merged
+        """,
+        path="photos/ml/persons.py",
+    )
+    assert set(found) == {(4, 0.55), (5, 0.65)}
+    assert found[(4, 0.55)].direction is Direction.BELOW
+    assert found[(4, 0.55)].metric is Metric.DISTANCE
+
+
 def test_a_setting_scaled_by_what_was_computed_is_no_similarity_cutoff():
     """A setting scaled by what was computed bounds no similarities.
 
