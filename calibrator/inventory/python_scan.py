@@ -922,11 +922,36 @@ class _Scanner(Visitor, Values):
         if not isinstance(expr, ast.Name):
             return None
         bound = self._latest_binding(expr)
+        if bound is not None and self._score_margin(bound):
+            return ScoreExpr(expr.id, Metric.SIMILARITY)
         if bound is None or not _computed_similarity(bound):
             return None
         calls = [n for n in ast.walk(bound) if isinstance(n, ast.Call)]
         said = {w for call in calls for w in words(call_name(call))}
         return ScoreExpr(expr.id, Metric.DISTANCE if said & DISTANCE_WORDS else Metric.SIMILARITY)
+
+    def _score_margin(self, bound: ast.expr, hops: int = 1) -> bool:
+        """``gap = hits[0]["score"] - hits[1]["score"]``: the margin between two similarities.
+
+        A difference of two similarity scores (rounded or converted, or a name bound to one:
+        ``gap_rounded = round(gap, 3)``) is on the model's scale, and so is the number it is
+        compared with: how clear the best match must be.
+        """
+        while (
+            isinstance(bound, ast.Call)
+            and call_name(bound) in (*CONVERSIONS, "abs")
+            and len(bound.args) >= 1
+        ):
+            bound = bound.args[0]
+        if isinstance(bound, ast.Name) and hops > 0:
+            again = self._latest_binding(bound)
+            return again is not None and self._score_margin(again, hops - 1)
+        if not (isinstance(bound, ast.BinOp) and isinstance(bound.op, ast.Sub)):
+            return False
+        sides = [score_expr(side) for side in (bound.left, bound.right)]
+        return all(
+            side is not None and side.metric is Metric.SIMILARITY for side in sides
+        ) and ast.dump(bound.left) != ast.dump(bound.right)
 
     def _best_of_scores(self, name: ast.Name) -> ScoreExpr | None:
         """``min_dist = min(distances)``, ``closest = np.max(sims)``: the best of scores.

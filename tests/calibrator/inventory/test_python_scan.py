@@ -3739,6 +3739,33 @@ def test_an_agglomerative_clusterings_cosine_cutoff_is_a_distance_threshold():
     assert found[(4, 0.55)].metric is Metric.DISTANCE
 
 
+def test_the_margin_between_the_two_best_similarities_is_on_the_models_scale():
+    """``gap = top1_score - top2_score`` (rounded, then compared): a margin of similarities.
+
+    How clear the best match must be over the second is a number on the model's scale;
+    a difference of two latencies compared with a number is none.
+    """
+    found = scan(
+        """
+        def needs_context(rag_results):
+            top1_score = rag_results[0]["score"]
+            top2_score = rag_results[1]["score"]
+            gap = top1_score - top2_score
+            gap_rounded = round(gap, 3)
+            if gap_rounded > 0.10:
+                return False
+            return True
+
+        def slow(latencies):
+            gap = latencies[0] - latencies[1]
+            return gap > 0.25
+        """,
+        path="assistant/rag/context_injector.py",
+    )
+    assert set(found) == {(7, 0.1)}
+    assert found[(7, 0.1)].metric is Metric.SIMILARITY
+
+
 def test_a_setting_scaled_by_what_was_computed_is_no_similarity_cutoff():
     """A setting scaled by what was computed bounds no similarities.
 
