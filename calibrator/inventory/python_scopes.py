@@ -74,6 +74,7 @@ class Scope:
     module_names: frozenset[str] = frozenset()
     definitions: dict[str, list[Definition]] = field(default_factory=dict, repr=False)
     _assigned: dict[str, list[tuple[int, ast.expr]]] | None = field(default=None, repr=False)
+    _record_keys: frozenset[str] | None = field(default=None, repr=False)
     own: str = ""  # a method's own parameter slots (`Class.method`); else the callee's
     imported: frozenset[str] = frozenset()  # names a function imports in its own body
 
@@ -220,6 +221,57 @@ class Scope:
                 return f"a:{scope.class_name}.{name}"
             scope = scope.parent
         return f"g:{name}" if name in self.module_names else None
+
+    def own_key_slot(self, node: ast.Subscript) -> str | None:
+        """The slot of a key of a record this function builds itself, or ``None``.
+
+        ``point["threshold"] = t`` on a local, then ``best["threshold"]`` read from a local in
+        the same function (``best = max(curve, ...)``): a key of the function's own records,
+        not every mapping's of that name (a sweep's row is not a config file's setting). What
+        it writes still goes to the shared key as well (a record returned and read elsewhere).
+        """
+        key = node.slice
+        if not (
+            isinstance(key, ast.Constant)
+            and isinstance(key.value, str)
+            and isinstance(node.value, ast.Name)
+            and ":" not in key.value
+        ):
+            return None
+        scope = self.function_scope()
+        if scope is None or scope.kind != "function":
+            return None
+        name = node.value.id
+        if name in scope.params or name not in scope.local_names():
+            return None
+        if key.value not in scope.record_keys():
+            return None
+        line = getattr(scope.node, "lineno", 0)
+        return f"l:{self.path}#keys:{line}:{key.value}"
+
+    def record_keys(self) -> frozenset[str]:
+        """The keys this function writes on records of its own (``row["score"] = s``)."""
+        if self._record_keys is None:
+            keys = set()
+            for node in walk(self.node):
+                targets = (
+                    node.targets
+                    if isinstance(node, ast.Assign)
+                    else [node.target]
+                    if isinstance(node, ast.AugAssign | ast.AnnAssign)
+                    else []
+                )
+                for target in targets:
+                    if (
+                        isinstance(target, ast.Subscript)
+                        and isinstance(target.value, ast.Name)
+                        and target.value.id not in self.params
+                        and isinstance(target.slice, ast.Constant)
+                        and isinstance(target.slice.value, str)
+                    ):
+                        keys.add(target.slice.value)
+            self._record_keys = frozenset(keys)
+        return self._record_keys
 
     def target_slot(self, target: ast.expr) -> str | None:
         """The slot an assignment target writes: local, parameter, attribute, key or global."""
@@ -445,7 +497,8 @@ class Scope:
         if isinstance(expr, ast.Subscript):
             key = expr.slice
             if isinstance(key, ast.Constant) and isinstance(key.value, str):
-                return [f"k:{key.value}"]
+                own = self.own_key_slot(expr)
+                return [own] if own is not None else [f"k:{key.value}"]
             return self.sources(expr.value)  # `thresholds[model][metric]`: the table's
         if isinstance(expr, ast.Call):
             getter = self.getter(expr)

@@ -72,6 +72,9 @@ class Values:
         if self._accumulates(target, value):
             return  # `max_certainty = 0.5`, then `max(max_certainty, score)`: a start
         self._written(slot, value, self._kind(slot, name), name, self.scope.words)
+        own = self.scope.own_key_slot(target) if isinstance(target, ast.Subscript) else None
+        if own is not None:  # `row["threshold"] = t`, read back in this function: its own
+            self._written(own, value, self._kind(own, name), name, self.scope.words)
 
     def _kind(self, slot: str, name: str) -> Kind:
         """What an assignment of a number to ``slot`` writes: a constant or a default."""

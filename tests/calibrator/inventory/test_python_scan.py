@@ -3766,6 +3766,43 @@ def test_the_margin_between_the_two_best_similarities_is_on_the_models_scale():
     assert found[(7, 0.1)].metric is Metric.SIMILARITY
 
 
+def test_a_key_of_the_records_a_function_builds_is_that_functions_own():
+    """``point["threshold"] = t`` in a sweep, then ``best["threshold"]``: the sweep's own rows.
+
+    The cutoff a sweep picks from its own records is computed there; every other mapping of
+    the package with a ``"threshold"`` key (a field table's settings) is not what is compared
+    with the similarities it returns to.
+    """
+    texts = {
+        "app/sweep.py": """
+            import numpy as np
+
+            def best_cutoff(sims, labels):
+                curve = []
+                for i in range(1, 20):
+                    t = i / 20
+                    point = {"f1": float(np.mean((sims >= t) == labels))}
+                    point["threshold"] = t
+                    curve.append(point)
+                best = max(curve, key=lambda p: p["f1"])
+                return best["threshold"]
+
+            def dedupe(query, docs, labels):
+                sims = docs @ query
+                cutoff = best_cutoff(sims, labels)
+                return [i for i, s in enumerate(sims) if s >= cutoff]
+        """,
+        "app/fields.py": """
+            FIELDS = [
+                {"name": "surname", "type": "exact", "threshold": 0.92},
+                {"name": "city", "type": "prefix", "threshold": 0.8},
+            ]
+        """,
+    }
+    result = scan_texts({path: textwrap.dedent(text) for path, text in texts.items()})
+    assert [f for f in result.findings if f.level != "low"] == []
+
+
 def test_a_setting_scaled_by_what_was_computed_is_no_similarity_cutoff():
     """A setting scaled by what was computed bounds no similarities.
 
