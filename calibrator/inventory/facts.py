@@ -281,7 +281,7 @@ def bind_calls(call: Call, signatures: list[Signature]) -> Iterator[tuple[str, s
 
 def slot_name(node: str) -> str:
     """The identifier a slot is named by: ``minscore`` for ``p:addbatch.minscore``."""
-    if node.startswith(("l:", "c:")):
+    if node.startswith(("l:", "c:", "d:")):
         return node.rsplit(":", 1)[1]
     rest = node[2:]
     return rest.rsplit(".", 1)[-1] if node.startswith(("p:", "a:")) else rest

@@ -90,6 +90,7 @@ class Evidence(NamedTuple):
     named: bool = False  # came through a threshold-named slot (`similarity_threshold=x`)
     scale: float = 1.0  # the compared score's scale: 100 for a percentage
     complement: bool = False  # compared as `1 - x` with a similarity (SemDeDup's `1 - eps`)
+    keyed: bool = False  # came through a mapping key (`k:threshold`), which any mapping writes
 
 
 class Graph:
@@ -325,6 +326,8 @@ class Graph:
             )
             if named and not onward.named:
                 onward = onward._replace(named=True)
+            if slot.startswith("k:") and not onward.keyed:
+                onward = onward._replace(keyed=True)
             name = slot_name(slot)
             for source in self.sources.get(slot, ()):
                 # a running best score compared with scores is no threshold, but whatever is
@@ -453,7 +456,17 @@ def _overruled(good: Evidence | None, bad: Evidence | None, value: Value, name: 
             )
         )
     if good is not None and good.origin is Origin.SIMILARITY:
-        return False  # what the code does beats the name (`bi_encoder_confidence_threshold`)
+        # what the code does beats the name (`bi_encoder_confidence_threshold`); but a
+        # similarity reached only through a key any mapping writes (`{"threshold": t}` in a
+        # report, read back as `cfg.get("threshold")`) is weaker than a judge's or an
+        # evaluation's score compared with the value nearer, without such a key
+        return bool(
+            good.keyed
+            and bad is not None
+            and not bad.keyed
+            and bad.origin in NOT_SIMILARITY
+            and bad.hops < good.hops
+        )
     if named & (MODEL_NAMES | MODEL_CONTEXTS) and not (
         (good is not None and good.metric is Metric.DISTANCE) or model_similarity
     ):

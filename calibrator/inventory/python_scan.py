@@ -587,7 +587,8 @@ class _Scanner(Visitor, Values):
         getter = self.scope.getter(node)
         fallback = getter[1] if getter is not None else None
         if getter is not None and fallback is not None:
-            self._written(getter[0], numeric_string(fallback), Kind.DEFAULT, getter[0][2:], context)
+            slot = self.scope.fallback_slot(node, getter[0])
+            self._written(slot, numeric_string(fallback), Kind.DEFAULT, getter[0][2:], context)
         elif callee and node.args and name not in PASS_THROUGH:
             self._positional(callee, node, context)
         if name in DEFERRED:

@@ -417,6 +417,19 @@ class Scope:
         key = self.getter_key(call)
         return (key, getter_default(call)) if key is not None else None
 
+    def fallback_slot(self, call: ast.Call, slot: str) -> str:
+        """Where the default of a getter reading ``slot`` is written: that read's own place.
+
+        ``value.get("threshold", 0.7)`` falls back to 0.7 at this read only: what every other
+        mapping with a bare ``"threshold"`` key holds, or what reads it, says nothing of this
+        0.7. A key that says what it bounds (``"similarity_threshold"``) is one setting
+        wherever the package writes and reads it, and an environment variable's default
+        (``os.getenv("SIM_MIN", "0.7")``) the variable's: they stay shared.
+        """
+        if not slot.startswith("k:") or len(words(slot[2:])) > 1 or _environment(call):
+            return slot
+        return f"d:{self.path}:{call.lineno}:{call.col_offset}:{slot[2:]}"
+
     def _own_reader(self, call: ast.Call) -> tuple[str, ast.expr] | None:
         """A call of the module's own reader of settings, with its key and default.
 
@@ -504,7 +517,12 @@ class Scope:
             getter = self.getter(expr)
             if getter is not None:
                 slot, default = getter
-                return [slot, *(self.sources(default) if default is not None else [])]
+                own = self.fallback_slot(expr, slot)
+                return [
+                    slot,
+                    *([own] if own != slot else []),
+                    *(self.sources(default) if default is not None else []),
+                ]
             name = call_name(expr)
             found = []
             if name == "get" and isinstance(expr.func, ast.Attribute):
@@ -684,6 +702,14 @@ def class_of(annotation: ast.expr | None) -> str | None:
             if not (isinstance(side, ast.Constant) and side.value is None):
                 return class_of(side)
     return value_name(annotation)  # `FaceConfig`, `config.FaceConfig`
+
+
+def _environment(call: ast.Call) -> bool:
+    """``os.getenv(...)``, ``os.environ.get(...)``, a project's ``_env_float(...)``."""
+    func = call.func
+    receiver = value_name(func.value) if isinstance(func, ast.Attribute) else ""
+    name = call_name(call)
+    return name == "getenv" or "env" in words(name) or "environ" in words(receiver or "")
 
 
 SECTIONED_GETTERS = frozenset({"getfloat", "getint"})

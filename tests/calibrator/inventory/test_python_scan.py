@@ -3803,6 +3803,69 @@ def test_a_key_of_the_records_a_function_builds_is_that_functions_own():
     assert [f for f in result.findings if f.level != "low"] == []
 
 
+_EVALUATION_KIT = {
+    "kit/judge.py": """
+        from kit.results import record
+
+        def assert_llm(output, criteria, judge, threshold=0.7):
+            score = judge(criteria, output)
+            passed = score >= threshold
+            record("llm", passed, score, details={"threshold": threshold})
+            return score
+    """,
+    "kit/text.py": """
+        from kit.embed import encode
+        from kit.results import record
+
+        def assert_semantic(actual, expected, threshold=0.8):
+            a, b = encode(actual), encode(expected)
+            score = cosine_similarity(a, b)
+            passed = score >= threshold
+            record("semantic", passed, score, details={"threshold": threshold})
+            return score
+    """,
+    "kit/suites.py": """
+        from kit.judge import assert_llm
+        from kit.text import assert_semantic
+
+        def run_check(kind, output, value):
+            if kind == "semantic":
+                return assert_semantic(output, value["expected"], value.get("threshold", 0.8))
+            return assert_llm(output, value["criteria"], value["judge"], value.get("threshold", 0.7))
+    """,
+}
+
+
+def _reported(texts: dict[str, str]) -> set[tuple[str, int, float]]:
+    result = scan_texts({path: textwrap.dedent(text) for path, text in texts.items()})
+    assert result.errors == ()
+    return {(f.path, f.line, f.value) for f in result.findings if f.level != "low"}
+
+
+def test_a_similarity_reached_only_through_a_shared_key_yields_to_a_nearer_judge():
+    """A judge's pass bar, written into a report's ``{"threshold": ...}``, is no cutoff.
+
+    An evaluation kit records each assertion's threshold under one ``"threshold"`` key, and
+    its suites read ``value.get("threshold")`` for every assertion: through that key the LLM
+    judge's default meets the cosine assertion's comparison, while its own function compares
+    it with the judge's score directly. The cosine assertion's default stays reported.
+    """
+    found = _reported(_EVALUATION_KIT)
+    assert ("kit/text.py", 5, 0.8) in found
+    assert ("kit/judge.py", 4, 0.7) not in found
+
+
+def test_a_getters_default_of_a_bare_key_belongs_to_that_read():
+    """``value.get("threshold", 0.7)`` handed to the judge: that 0.7 is the judge's.
+
+    What other mappings' ``"threshold"`` keys hold or meet says nothing of a fallback that
+    only this read returns; the fallback handed to the cosine assertion stays reported.
+    """
+    found = _reported(_EVALUATION_KIT)
+    assert ("kit/suites.py", 7, 0.8) in found
+    assert ("kit/suites.py", 8, 0.7) not in found
+
+
 def test_a_setting_scaled_by_what_was_computed_is_no_similarity_cutoff():
     """A setting scaled by what was computed bounds no similarities.
 
