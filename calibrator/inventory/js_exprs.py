@@ -217,7 +217,12 @@ def _unwrapped(node: Node | None) -> Node | None:
 
 
 def _if_outcomes(node: Node) -> int | None:
-    """The branches of an ``if``/``else if``/``else`` chain, if each only sets a label."""
+    """The branches of an ``if``/``else if``/``else`` chain, if each only sets a label.
+
+    A chain without ``else`` has one more outcome, what was set before it (``let tier =
+    'low'; if (s >= 0.7) tier = 'high'; else if (s >= 0.5) tier = 'medium';``), as an
+    ``if``/``elif`` chain in Python does.
+    """
     count = 0
     current: Node | None = node
     while current is not None:
@@ -227,7 +232,7 @@ def _if_outcomes(node: Node) -> int | None:
         count += 1
         alternative = current.child_by_field_name("alternative")
         if alternative is None:
-            return count
+            return count + 1
         inner = alternative.named_children[0] if alternative.named_child_count else None
         if inner is not None and inner.type == "if_statement":
             current = inner

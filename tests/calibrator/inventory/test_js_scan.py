@@ -165,6 +165,28 @@ def test_a_ladder_with_its_rungs_in_parentheses_is_still_a_ladder():
     assert set(found) == {(5, 0.55)}
 
 
+def test_a_ladder_without_else_keeps_the_label_set_before_it():
+    """``let tier = 'low'`` then two rungs: three labels, as a Python ``if``/``elif`` chain.
+
+    One rung alone picks between two labels, as a filter would: it stays a threshold.
+    """
+    found = scan(
+        """
+        function badge(memory) {
+          const score = memory.quality_score || 0.5;
+          let tier = 'low';
+          if (score >= 0.7) tier = 'high';
+          else if (score >= 0.5) tier = 'medium';
+          let kept = 'drop';
+          if (score >= 0.65) kept = 'keep';
+          return [tier, kept];
+        }
+        """,
+        "static/app.js",
+    )
+    assert set(found) == {(8, 0.65)}
+
+
 def test_a_distance_graded_into_labels_is_a_threshold_in_javascript():
     """A search's nearest distance graded into confidence labels bounds embedding distances."""
     found = scan(
