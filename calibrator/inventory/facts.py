@@ -102,6 +102,7 @@ class Use(NamedTuple):
     callee: str | None = None  # the imported function the score comes from, origin unknown here
     scale: float = 1.0  # 100 for a similarity computed as a percentage (`cosine(a, b) * 100`)
     complement: bool = False  # compared as `1 - x` (`S >= 1 - eps`): a distance, however small
+    contextual: bool = False  # the origin is only the enclosing module's, class's or function's
 
 
 class Call(NamedTuple):

@@ -91,6 +91,7 @@ class Evidence(NamedTuple):
     scale: float = 1.0  # the compared score's scale: 100 for a percentage
     complement: bool = False  # compared as `1 - x` with a similarity (SemDeDup's `1 - eps`)
     keyed: bool = False  # came through a mapping key (`k:threshold`), which any mapping writes
+    contextual: bool = False  # a score's origin said only by the words around its comparison
 
 
 class Graph:
@@ -244,7 +245,9 @@ class Graph:
         for use in self.uses:
             where = f"{use.score} on {use.path}:{use.line}"
             if use.origin in NOT_SIMILARITY:
-                seed = Evidence(1.0, use.direction, use.metric, use.origin, where)
+                seed = Evidence(
+                    1.0, use.direction, use.metric, use.origin, where, contextual=use.contextual
+                )
                 found.append((use.node, seed, False))
                 continue
             if use.origin is Origin.SIMILARITY:
@@ -436,7 +439,7 @@ def _overruled(good: Evidence | None, bad: Evidence | None, value: Value, name: 
         value.kind is not Kind.CONFIG
         and named & SIMILARITY_OF_MODEL_WORDS
         and not named & MODEL_NAMES
-        and not (bad is not None and bad.origin is Origin.MODEL)
+        and not (bad is not None and bad.origin is Origin.MODEL and not bad.contextual)
     )
     if value.origin in CONTEXTS_THAT_RULE and not (
         value.origin is Origin.MODEL and (model_similarity or named_similarity)
@@ -486,7 +489,11 @@ def _overruled(good: Evidence | None, bad: Evidence | None, value: Value, name: 
         return good is None or (good.where.startswith("'") and not said)
     # an evaluation kit's pass bar named a similarity (`REFALIGN_SIMILARITY_THRESHOLD`)
     # bounds the embedding similarity its metric computes, not a judge's grade
-    return bad is not None and not (bad.origin is Origin.EVALUATION and bool(named & COSINE_WORDS))
+    return (
+        bad is not None
+        and not (bad.origin is Origin.EVALUATION and bool(named & COSINE_WORDS))
+        and not (bad.contextual and named_similarity)
+    )
 
 
 def _raw_euclidean(value: Value, metric: Metric) -> bool:

@@ -60,6 +60,11 @@ def origin(scope: Scope, expr: ast.expr) -> Origin:
     return found
 
 
+def traced(scope: Scope, expr: ast.expr) -> bool:
+    """Whether the code shows where the score ``expr`` comes from, beyond its context's words."""
+    return follow(scope, expr, DEPTH, set(), getattr(expr, "lineno", 0)) is not Origin.UNKNOWN
+
+
 def returns_origin(scope: Scope, function: ast.FunctionDef | ast.AsyncFunctionDef) -> Origin:
     """What a function returns, as far as its own module shows (``scope``: its body's scope).
 

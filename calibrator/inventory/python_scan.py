@@ -78,6 +78,7 @@ from calibrator.inventory.python_origin import (
     self_product,
 )
 from calibrator.inventory.python_origin import origin as score_origin
+from calibrator.inventory.python_origin import traced
 from calibrator.inventory.python_scopes import PASS_THROUGH, Scope, class_of
 from calibrator.inventory.python_values import (
     UI_EVENTS,
@@ -1110,10 +1111,11 @@ class _Scanner(Visitor, Values):
             value_side, kept = inner, OPPOSITE.get(kept, kept)
         metric = _FLIPPED[score.metric] if complement else score.metric
         scale = percent_scale(self.scope, score_side)
+        contextual = origin is self.scope.context_origin and not traced(self.scope, score_side)
         for slot in self.scope.sources(value_side):
             use = Use(
                 slot, kept, metric, origin, self.path, node.lineno, score.identifier, callee,
-                scale, complement,
+                scale, complement, contextual,
             )  # fmt: skip
             self.facts.uses.append(use)
 

@@ -3866,6 +3866,37 @@ def test_a_getters_default_of_a_bare_key_belongs_to_that_read():
     assert ("kit/suites.py", 8, 0.7) not in found
 
 
+def test_a_similarity_setting_compared_in_a_model_module_is_kept_by_its_name():
+    """``similarity_threshold`` of a voice matcher, compared with scores of unknown origin.
+
+    In a voice module a score compared there reads as a model's by the module's words alone;
+    that says nothing against a setting named a similarity (speaker embeddings' cosine), while
+    the module's ``confidence_threshold`` stays a model's.
+    """
+    texts = {
+        "app/config.py": """
+            from pydantic import BaseModel
+
+            class VoiceConfig(BaseModel):
+                backend: str = "ecapa"
+                similarity_threshold: float = 0.20
+                confidence_threshold: float = 0.6
+        """,
+        "app/voice.py": """
+            from app.config import VoiceConfig
+
+            def assign(scores: dict[str, float], config: VoiceConfig) -> bool:
+                ranked = sorted(scores.items(), key=lambda kv: kv[1], reverse=True)
+                best_id, best_score = ranked[0]
+                return best_score >= config.similarity_threshold
+
+            def accept(probability: float, config: VoiceConfig) -> bool:
+                return probability >= config.confidence_threshold
+        """,
+    }
+    assert _reported(texts) == {("app/config.py", 6, 0.2)}
+
+
 def test_a_setting_scaled_by_what_was_computed_is_no_similarity_cutoff():
     """A setting scaled by what was computed bounds no similarities.
 
