@@ -146,7 +146,9 @@ def score_expr(node: ast.expr) -> ScoreExpr | None:  # noqa: C901, PLR0911, PLR0
             return None
         if name in _PASS_THROUGH_CALLS:
             if node.args:
-                return score_expr(node.args[0])
+                # `max(0.0, min(1.0, similarity + boost))`: the clamped score, wherever it is
+                found = (score_expr(a) for a in node.args if number(a) is None)
+                return next((f for f in found if f is not None), None)
             func = node.func
             return score_expr(func.value) if isinstance(func, ast.Attribute) else None
         return _named(name)

@@ -3897,6 +3897,28 @@ def test_a_similarity_setting_compared_in_a_model_module_is_kept_by_its_name():
     assert _reported(texts) == {("app/config.py", 6, 0.2)}
 
 
+def test_a_similarity_clamped_into_a_confidence_is_still_a_similarity():
+    """``confidence = max(0.0, min(1.0, similarity + boost))``, then ``confidence >= 0.5``.
+
+    The clamp's bounds come first and the score last: whatever the name it is bound to, the
+    number compared with it is on the embeddings' scale.
+    """
+    found = scan(
+        """
+        import numpy as np
+
+        class Matcher:
+            def matches(self, rule_text, text):
+                a, b = self.model.encode(rule_text), self.model.encode(text)
+                similarity = float(np.dot(a, b) / (np.linalg.norm(a) * np.linalg.norm(b)))
+                confidence = max(0.0, min(1.0, similarity + self.boost))
+                return confidence >= 0.5, confidence
+        """
+    )
+    assert set(found) == {(9, 0.5)}
+    assert found[(9, 0.5)].metric is Metric.SIMILARITY
+
+
 def test_a_setting_scaled_by_what_was_computed_is_no_similarity_cutoff():
     """A setting scaled by what was computed bounds no similarities.
 
