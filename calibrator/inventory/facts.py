@@ -14,7 +14,9 @@ Facts name *slots* by strings, the same in every file:
 - ``g:NAME``: a module-level name (constants are shared by name across modules);
 - ``k:KEY``: a key of a config mapping, dict literal or environment variable;
 - ``l:PATH:LINE:NAME``: a local of the function defined at ``LINE``;
-- ``c:PATH:LINE:COL``: a literal passed as a positional argument.
+- ``c:PATH:LINE:COL``: a literal passed as a positional argument;
+- ``d:PATH:LINE:COL:KEY``: the fallback of one read of a bare key (``cfg.get("threshold",
+  0.7)``), which is that read's, not every mapping's.
 
 Plain immutable data (named tuples: worker processes hand facts back by pickling, and tuples
 unpickle fastest).
