@@ -76,9 +76,9 @@ from calibrator.inventory.python_origin import (
     returned_values,
     returns_origin,
     self_product,
+    traced,
 )
 from calibrator.inventory.python_origin import origin as score_origin
-from calibrator.inventory.python_origin import traced
 from calibrator.inventory.python_scopes import PASS_THROUGH, Scope, class_of
 from calibrator.inventory.python_values import (
     UI_EVENTS,

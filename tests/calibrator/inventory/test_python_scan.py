@@ -3831,12 +3831,13 @@ _EVALUATION_KIT = {
         def run_check(kind, output, value):
             if kind == "semantic":
                 return assert_semantic(output, value["expected"], value.get("threshold", 0.8))
-            return assert_llm(output, value["criteria"], value["judge"], value.get("threshold", 0.7))
+            threshold = value.get("threshold", 0.7)
+            return assert_llm(output, value["criteria"], value["judge"], threshold)
     """,
 }
 
 
-def _reported(texts: dict[str, str]) -> set[tuple[str, int, float]]:
+def _reported(texts: dict[str, str]) -> set[tuple[str, int | None, float]]:
     result = scan_texts({path: textwrap.dedent(text) for path, text in texts.items()})
     assert result.errors == ()
     return {(f.path, f.line, f.value) for f in result.findings if f.level != "low"}
