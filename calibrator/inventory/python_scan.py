@@ -528,12 +528,18 @@ class _Scanner(Visitor, Values):
         the arguments after the function are its positional ones.
         """
         at = 1 if name == "run_in_executor" else 0
-        if len(node.args) <= at + 1 or isinstance(node.args[at], ast.Starred):
+        if len(node.args) <= at or isinstance(node.args[at], ast.Starred):
             return
         call = ast.Call(func=node.args[at], args=node.args[at + 1 :], keywords=[])
         callee = self.scope.callee_of(ast.copy_location(call, node))
-        if callee:
+        if not callee:
+            return
+        if call.args:
             self._positional(callee, call, context)
+        for keyword in node.keywords:  # `asyncio.to_thread(f, threshold=t)` passes it to `f`
+            if keyword.arg is not None:
+                slot = f"p:{callee}.{keyword.arg}"
+                self._written(slot, keyword.value, Kind.KEYWORD, keyword.arg, context, call=node)
 
     def visit_lambda(self, node: ast.Lambda) -> None:
         self.scopes.append(self.scope.child_lambda(node))
@@ -592,8 +598,8 @@ class _Scanner(Visitor, Values):
             self._written(slot, numeric_string(fallback), Kind.DEFAULT, getter[0][2:], context)
         elif callee and node.args and name not in PASS_THROUGH:
             self._positional(callee, node, context)
-        if name in DEFERRED:
-            self._deferred(node, name, context)
+        if name.lstrip("_") in DEFERRED:  # and a project's `self._run_sync(fn, ...)`
+            self._deferred(node, name.lstrip("_"), context)
         self._known_call(node, name)
         self._lexical_arguments(node)
         self.generic_visit(node)

@@ -440,6 +440,39 @@ def test_arguments_handed_to_a_thread_or_executor_reach_the_function_run_there()
     assert found[(5, 0.8)].metric is Metric.SIMILARITY
 
 
+def test_keywords_handed_to_a_thread_or_a_projects_runner_reach_the_function_run_there():
+    """``asyncio.to_thread(f, threshold=t)`` and ``self._run_sync(f, threshold=t)`` pass ``t``.
+
+    A store runs its blocking work through its own ``_run_sync(fn, /, *args, **kwargs)``
+    around ``asyncio.to_thread``; the settings go by keyword to the function it runs.
+    """
+    found = scan(
+        """
+        import asyncio
+
+        class Store:
+            async def suggest(self, q, auto_threshold: float = 0.85, floor: float = 0.6):
+                return await self._run_sync(self._sync_suggest, q, auto_threshold=auto_threshold)
+
+            async def dedupe(self, q, cutoff: float = 0.92):
+                return await asyncio.to_thread(self._sync_dedupe, q, cutoff=cutoff)
+
+            async def _run_sync(self, fn, /, *args, **kwargs):
+                return await asyncio.to_thread(fn, *args, **kwargs)
+
+            def _sync_suggest(self, q, *, auto_threshold):
+                sims = self.embeddings @ q
+                return [i for i, s in enumerate(sims) if s >= auto_threshold]
+
+            def _sync_dedupe(self, q, *, cutoff):
+                sims = self.embeddings @ q
+                return [i for i, s in enumerate(sims) if s >= cutoff]
+        """
+    )
+    assert set(found) == {(5, 0.85), (8, 0.92)}
+    assert found[(5, 0.85)].metric is Metric.SIMILARITY
+
+
 def test_what_a_threshold_getter_returns_whatever_else_its_name_says():
     """``_threshold_for_kind(kind, thresholds)`` returns a field: its default is the cutoff."""
     found = scan(
