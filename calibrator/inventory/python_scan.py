@@ -286,6 +286,12 @@ retrieval library's keyword counts as compared with a similarity (a bare ``thres
 to a ``Semantic...`` class does)."""
 
 
+_ZIP_STEPS = 4
+"""Steps from a loop's records back to the ``zip`` that built them (a slice, ``sorted``, a name)."""
+_ORDERINGS = frozenset({"sorted", "list", "reversed", "tuple"})
+"""Calls that give the records they are handed, in some order."""
+
+
 class _Scanner(Visitor, Values):
     def __init__(
         self, source: str, path: str, tree: ast.Module, *, include_tests: bool, light: bool
@@ -909,7 +915,7 @@ class _Scanner(Visitor, Values):
             return best
         metric = metric_of(words(expr.id))
         if metric is Metric.UNKNOWN:
-            return self._element_of_scores(expr)
+            return self._element_of_scores(expr) or self._zipped_element(expr)
         if score_origin(self.scope, expr) is not Origin.SIMILARITY:
             return None
         return ScoreExpr(expr.id, metric)
@@ -994,6 +1000,54 @@ class _Scanner(Visitor, Values):
         ):
             return score
         return None
+
+    def _zipped_element(self, name: ast.Name) -> ScoreExpr | None:
+        """``s`` of ``for s, doc in ranked[:k]`` after ``ranked = sorted(zip(sims, docs))``.
+
+        A loop's target unpacked from records that ``zip`` built is the zipped iterable at its
+        place, through ``sorted``, ``list``, slices and the names the records are bound to: of
+        the scores a function is handed or of similarities computed here, as an element is.
+        """
+        for loop in reversed(self.stack):
+            if not (
+                isinstance(loop, (ast.For, ast.AsyncFor, ast.comprehension))
+                and isinstance(loop.target, ast.Tuple)
+            ):
+                continue
+            names = [e.id if isinstance(e, ast.Name) else "" for e in loop.target.elts]
+            if name.id not in names:
+                continue
+            at, records = names.index(name.id), self._built_from(loop.iter)
+            if not (
+                isinstance(records, ast.Call)
+                and call_name(records) == "zip"
+                and len(records.args) == len(names)
+                and not any(isinstance(a, ast.Starred) for a in records.args)
+            ):
+                return None
+            zipped = records.args[at]
+            score = score_expr(zipped)
+            if score is not None and (
+                self.scope.is_parameter(zipped)
+                or score_origin(self.scope, zipped) is Origin.SIMILARITY
+            ):
+                return ScoreExpr(name.id, score.metric)
+            return None
+        return None
+
+    def _built_from(self, records: ast.expr) -> ast.expr | None:
+        """What a loop's records were made by: back through slices, ``sorted`` and names."""
+        anchor: ast.expr | None = records
+        for _ in range(_ZIP_STEPS):
+            if isinstance(anchor, ast.Subscript) and isinstance(anchor.slice, ast.Slice):
+                anchor = anchor.value
+            elif isinstance(anchor, ast.Call) and call_name(anchor) in _ORDERINGS:
+                anchor = anchor.args[0] if anchor.args else None
+            elif isinstance(anchor, ast.Name):
+                anchor = self._latest_binding(ast.copy_location(ast.Name(anchor.id), records))
+            else:
+                break
+        return anchor
 
     def _latest_binding(self, name: ast.Name) -> ast.expr | None:
         """What ``name`` was last bound to in its function before it is read here, if anything."""

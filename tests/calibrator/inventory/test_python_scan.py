@@ -3953,6 +3953,30 @@ def test_a_similarity_clamped_into_a_confidence_is_still_a_similarity():
     assert found[(9, 0.5)].metric is Metric.SIMILARITY
 
 
+def test_a_loop_target_unpacked_from_zipped_records_is_the_iterable_at_its_place():
+    """``for s, eid in ranked[:k] if s > 0.2`` after ``ranked = sorted(zip(sims, ids))``.
+
+    ``s`` is an element of the similarities, by its place in the ``zip``; a name in the place
+    of counts is not, whatever it is called.
+    """
+    found = scan(
+        """
+        import numpy as np
+
+        def nearest(mat, q, ids, names, k=5):
+            sims = (mat / np.linalg.norm(mat, axis=1, keepdims=True)) @ q
+            ranked = sorted(zip(sims, ids, names), key=lambda x: x[0], reverse=True)
+            return [{"id": e, "name": n} for s, e, n in ranked[:k] if s > 0.2]
+
+        def busy(ids, counts):
+            ranked = sorted(zip(ids, counts), key=lambda x: x[1], reverse=True)
+            return [i for i, c in ranked if c > 0.5]
+        """
+    )
+    assert set(found) == {(7, 0.2)}
+    assert found[(7, 0.2)].metric is Metric.SIMILARITY
+
+
 def test_a_setting_scaled_by_what_was_computed_is_no_similarity_cutoff():
     """A setting scaled by what was computed bounds no similarities.
 
