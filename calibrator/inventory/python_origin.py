@@ -52,17 +52,19 @@ def origin(scope: Scope, expr: ast.expr) -> Origin:
     classifier's class apply to that model's scores. A similarity computed in a lexical
     scorer (a ``_LexicalScorer``'s cosine of TF-IDF vectors) is a keyword score.
     """
+    return traced_origin(scope, expr)[0]
+
+
+def traced_origin(scope: Scope, expr: ast.expr) -> tuple[Origin, bool]:
+    """:func:`origin`, and whether the code shows it.
+
+    ``False``: the origin is only the words of the score's context (or unknown).
+    """
     found = follow(scope, expr, DEPTH, set(), getattr(expr, "lineno", 0))
-    if found is Origin.UNKNOWN or (
-        found is Origin.SIMILARITY and scope.context_origin is Origin.KEYWORD
-    ):
-        return scope.context_origin
-    return found
-
-
-def traced(scope: Scope, expr: ast.expr) -> bool:
-    """Whether the code shows where the score ``expr`` comes from, beyond its context's words."""
-    return follow(scope, expr, DEPTH, set(), getattr(expr, "lineno", 0)) is not Origin.UNKNOWN
+    shown = found is not Origin.UNKNOWN
+    if not shown or (found is Origin.SIMILARITY and scope.context_origin is Origin.KEYWORD):
+        return scope.context_origin, shown
+    return found, shown
 
 
 def returns_origin(scope: Scope, function: ast.FunctionDef | ast.AsyncFunctionDef) -> Origin:

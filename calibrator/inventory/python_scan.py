@@ -76,7 +76,7 @@ from calibrator.inventory.python_origin import (
     returned_values,
     returns_origin,
     self_product,
-    traced,
+    traced_origin,
 )
 from calibrator.inventory.python_origin import origin as score_origin
 from calibrator.inventory.python_scopes import PASS_THROUGH, Scope, class_of
@@ -994,9 +994,16 @@ class _Scanner(Visitor, Values):
         bound = self._latest_binding(name)
         if bound is None:
             return None
-        score = score_expr(bound)  # what names no score is not followed back to a search
+        return self._handed_or_computed(bound)
+
+    def _handed_or_computed(self, scores: ast.expr) -> ScoreExpr | None:
+        """The score ``scores`` names, if a parameter's or similarities computed here.
+
+        What names no score is not followed back to a search.
+        """
+        score = score_expr(scores)
         if score is not None and (
-            self.scope.is_parameter(bound) or score_origin(self.scope, bound) is Origin.SIMILARITY
+            self.scope.is_parameter(scores) or score_origin(self.scope, scores) is Origin.SIMILARITY
         ):
             return score
         return None
@@ -1025,14 +1032,8 @@ class _Scanner(Visitor, Values):
                 and not any(isinstance(a, ast.Starred) for a in records.args)
             ):
                 return None
-            zipped = records.args[at]
-            score = score_expr(zipped)
-            if score is not None and (
-                self.scope.is_parameter(zipped)
-                or score_origin(self.scope, zipped) is Origin.SIMILARITY
-            ):
-                return ScoreExpr(name.id, score.metric)
-            return None
+            score = self._handed_or_computed(records.args[at])
+            return ScoreExpr(name.id, score.metric) if score is not None else None
         return None
 
     def _built_from(self, records: ast.expr) -> ast.expr | None:
@@ -1129,14 +1130,17 @@ class _Scanner(Visitor, Values):
         counted = isinstance(score_side, ast.Name) and self.scope.counted(
             score_side.id, node.lineno
         )
-        origin = Origin.COUNT if counted else score_origin(self.scope, score_side)
+        origin, shown = (Origin.COUNT, True) if counted else traced_origin(self.scope, score_side)
         if origin is Origin.UNKNOWN:
             origin = _origin_by_name(score.identifier)
         literal = literal_node(value_side)
         if counted and literal is not None:
             return  # a ratio of counts compared with a number: nothing to recalibrate
         if literal is None:
-            self._compared_setting(node, score_side, value_side, score, kept, origin)
+            contextual = origin is self.scope.context_origin and not shown
+            self._compared_setting(
+                node, score_side, value_side, score, kept, origin, contextual=contextual
+            )
             return
         amount = number(literal)
         assert amount is not None
@@ -1156,8 +1160,12 @@ class _Scanner(Visitor, Values):
         score: ScoreExpr,
         kept: Direction,
         origin: Origin,
+        *,
+        contextual: bool,
     ) -> None:
         """A score compared with a setting (not a number written there): the setting's use.
+
+        ``contextual``: the score's origin is only the words of the code around it.
 
         ``cosine_sim_score >= 1.0 - self.eps`` keeps a distance of at most ``eps``; not a
         collinearity test (``abs(cos) >= 1 - eps``: parallel either way, within slack).
@@ -1171,7 +1179,6 @@ class _Scanner(Visitor, Values):
             value_side, kept = inner, OPPOSITE.get(kept, kept)
         metric = _FLIPPED[score.metric] if complement else score.metric
         scale = percent_scale(self.scope, score_side)
-        contextual = origin is self.scope.context_origin and not traced(self.scope, score_side)
         for slot in self.scope.sources(value_side):
             use = Use(
                 slot, kept, metric, origin, self.path, node.lineno, score.identifier, callee,
