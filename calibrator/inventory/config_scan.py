@@ -133,6 +133,28 @@ def scan_config(text: str, path: str, fmt: str) -> FileScan:
     return FileScan(facts=FileFacts(values=tuple(values)))
 
 
+def scan_embedded_json(text: str, path: str, first_line: int) -> tuple[Value, ...]:
+    """The threshold keys of a JSON document written as a string literal in code.
+
+    ``Navigable_UX = '''{"nodes": [{"params": {"apply_threshold": 0.3}}]}'''``: a blueprint
+    the code parses later is a config file kept in a module; its numbers are read as the same
+    file's would be, at their lines of the module (the string starts on ``first_line``). Only
+    a whole document counts: an object or an array that parses; a prompt that shows JSON
+    among its words is prose, not a config.
+    """
+    stripped = text.strip()
+    if not stripped.startswith(("{", "[")) or not stripped.endswith(("}", "]")):
+        return ()
+    try:
+        document = json.loads(text)
+    except ValueError:
+        return ()
+    if not isinstance(document, dict | list):
+        return ()
+    scanned = scan_config(text, path, "json")
+    return tuple(value._replace(line=value.line + first_line - 1) for value in scanned.facts.values)
+
+
 class _InvalidError(Exception):
     def __init__(self, message: str, line: int | None) -> None:
         super().__init__(message)

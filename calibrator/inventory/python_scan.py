@@ -25,6 +25,7 @@ import re
 import warnings
 from bisect import bisect_left
 
+from calibrator.inventory.config_scan import scan_embedded_json
 from calibrator.inventory.facts import (
     NOT_SIMILARITY,
     FactsBuilder,
@@ -810,10 +811,15 @@ class _Scanner(Visitor, Values):
         return None
 
     def visit_constant(self, node: ast.Constant) -> None:
-        if isinstance(node.value, str) and looks_like_sql(node.value):
-            parent = self.stack[-1] if self.stack else None
-            if not isinstance(parent, ast.Expr):  # docstrings and bare strings are prose
-                self._sql(node.value, node.lineno)
+        if not isinstance(node.value, str):
+            return
+        parent = self.stack[-1] if self.stack else None
+        if isinstance(parent, ast.Expr):  # docstrings and bare strings are prose
+            return
+        if looks_like_sql(node.value):
+            self._sql(node.value, node.lineno)
+        elif node.value.lstrip()[:1] in ("{", "["):
+            self.facts.values.extend(scan_embedded_json(node.value, self.path, node.lineno))
 
     def visit_compare(self, node: ast.Compare) -> None:
         sides = [node.left, *node.comparators]

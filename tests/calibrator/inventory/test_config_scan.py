@@ -249,3 +249,47 @@ def test_a_map_of_thresholds_by_task_is_read_whole_by_the_code_that_compares():
     assert found["config/policy.yaml", 4].value == 0.92
     assert found["config/policy.yaml", 6].value == 0.85
     assert ("config/policy.yaml", 8) not in found
+
+
+def test_a_json_document_kept_in_a_string_is_a_config_at_its_module_lines():
+    """A blueprint written as a JSON string in a module is read as that JSON file would be.
+
+    Its keys join the code that reads them (``kwargs["apply_threshold"]`` handed to a filter of
+    search scores) at the module's own lines; a prompt that shows JSON among prose is not a
+    document, and its numbers are not read.
+    """
+    library = scan_text(
+        textwrap.dedent(
+            """
+            BLUEPRINT = '''{
+                "nodes": [
+                    {"name": "Focus", "params": {"apply_threshold": 0.6, "last_n": 4}},
+                    {"name": "Wide", "params": {"apply_threshold": 0.3}}
+                ]
+            }'''
+            PROMPT = '''Answer as JSON, e.g. {"apply_threshold": 0.9}'''
+            """
+        ),
+        "pkg/library.py",
+    )
+    code = scan_text(
+        textwrap.dedent(
+            """
+            def apply(results, **kwargs):
+                if "apply_threshold" in kwargs:
+                    return keep(results, kwargs["apply_threshold"])
+
+            def keep(results, threshold):
+                return [r for r in results.matches if r.similarity >= threshold]
+            """
+        ),
+        "pkg/search.py",
+    )
+    found = {(f.path, f.line, f.value): f for f in link([library.facts, code.facts])}
+    assert {k for k, f in found.items() if f.level != "low"} == {
+        ("pkg/library.py", 4, 0.6),
+        ("pkg/library.py", 5, 0.3),
+    }
+    assert found["pkg/library.py", 4, 0.6].kind is Kind.CONFIG
+    assert "compared with similarity on pkg/search.py:7" in found["pkg/library.py", 4, 0.6].reason
+    assert not any(value == 0.9 for _, _, value in found)
