@@ -94,6 +94,7 @@ from calibrator.inventory.sql_tokens import looks_like_sql
 from calibrator.inventory.vocabulary import (
     COMPUTING_WORDS,
     DISTANCE_WORDS,
+    PAIRWISE_DISTANCES,
     SCORE_WORDS,
     SETTINGS_WORDS,
 )
@@ -931,7 +932,35 @@ class _Scanner(Visitor, Values):
         score = score_expr(score_side) or self._bound_score(score_side)
         if score is None and literal_node(value_side) is not None:
             score = self._computed_binding(score_side)
+        if score is None and isinstance(value_side, (ast.Name, ast.Attribute, ast.Constant)):
+            score = self._computed_element(score_side)
         return score
+
+    def _computed_element(self, expr: ast.expr) -> ScoreExpr | None:
+        """``row[best] >= confidence`` after ``row = closest[i, :]``, ``closest = cdist(a, b)``.
+
+        An element of a matrix of similarities computed here, reached through the names its
+        rows and columns are bound to, is a similarity by any name, against a number or a
+        setting alike (a setting, not arithmetic: ``wz <= self.min_curvature * wMw`` is an
+        optimiser's relative test).
+        """
+        if not isinstance(expr, ast.Subscript):
+            return None
+        shown = ast.unparse(expr)
+        for _ in range(4):
+            while isinstance(expr, ast.Subscript):
+                expr = expr.value
+            if not isinstance(expr, ast.Name):
+                return None
+            bound = self._latest_binding(expr)
+            if bound is None:
+                return None
+            if _computed_similarity(bound):
+                return ScoreExpr(shown, _computed_metric(bound))
+            if not isinstance(bound, ast.Subscript):
+                return None
+            expr = bound
+        return None
 
     def _computed_binding(self, expr: ast.expr) -> ScoreExpr | None:
         """``weight = float(np.dot(a, b))``, then ``weight > 0.15``: a similarity by any name.
@@ -946,9 +975,7 @@ class _Scanner(Visitor, Values):
             return ScoreExpr(expr.id, Metric.SIMILARITY)
         if bound is None or not _computed_similarity(bound):
             return None
-        calls = [n for n in ast.walk(bound) if isinstance(n, ast.Call)]
-        said = {w for call in calls for w in words(call_name(call))}
-        return ScoreExpr(expr.id, Metric.DISTANCE if said & DISTANCE_WORDS else Metric.SIMILARITY)
+        return ScoreExpr(expr.id, _computed_metric(bound))
 
     def _score_margin(self, bound: ast.expr, hops: int = 1) -> bool:
         """``gap = hits[0]["score"] - hits[1]["score"]``: the margin between two similarities.
@@ -1585,6 +1612,13 @@ def _computed_similarity(expr: ast.expr) -> bool:
     if isinstance(expr, ast.Call) and len(expr.args) >= 2:
         return bool(set(words(call_name(expr))) & COMPUTING_WORDS)
     return False
+
+
+def _computed_metric(expr: ast.expr) -> Metric:
+    """A distance where a call computing ``expr`` says so (``cosine_distance``, ``cdist``)."""
+    calls = [n for n in ast.walk(expr) if isinstance(n, ast.Call)]
+    said = {w for call in calls for w in words(call_name(call))}
+    return Metric.DISTANCE if said & (DISTANCE_WORDS | PAIRWISE_DISTANCES) else Metric.SIMILARITY
 
 
 def _vector_bound(bound: Bound) -> bool:

@@ -533,9 +533,15 @@ SIMILARITY_OF_MODEL_WORDS = SPECIFIC_WORDS - {"relevance", "relevancy", "certain
 embeddings (``min_speech_sim`` compared with ``speech_sim`` in a speech module), not the
 model's confidence."""
 
-COMPUTING_WORDS = frozenset({"cosine", "cos", "dot", "inner", "similarity", "sim"})
-"""Words of a call that computes similarities from two arguments (``np.dot(a, b)``,
-``cos_sim(e, k)``): what it is compared with in place is a similarity cutoff."""
+PAIRWISE_DISTANCES = frozenset({"cdist", "pdist"})
+"""Names of calls that compute the distances between two sets of vectors (scipy's and torch's
+``cdist(a, b, "cosine")``)."""
+
+COMPUTING_WORDS = (
+    frozenset({"cosine", "cos", "dot", "inner", "similarity", "sim"}) | PAIRWISE_DISTANCES
+)
+"""Words of a call that computes similarities (or distances) from two arguments (``np.dot(a,
+b)``, ``cos_sim(e, k)``, ``cdist(a, b)``): what it is compared with in place is a cutoff."""
 
 SIMILARITY_NAMES = frozenset(
     {"similarity", "semantic", "cosine", "embedding", "embeddings", "clip", "clap"}

@@ -2449,6 +2449,43 @@ def test_command_options_and_similarities_computed_here_reach_their_thresholds()
     assert set(found) == {(5, 0.92), (9, 0.95), (13, 0.9)}
 
 
+def test_an_element_of_a_matrix_of_similarities_computed_here_is_a_score_by_any_name():
+    """``row[best] >= confidence`` after ``row = closest[i, :]``, ``closest = cdist(a, b)``.
+
+    An element of a matrix computed here from vectors is compared with a setting as with a
+    number; what a similarity matrix is indexed with (a histogram's ``bins[i]``) is not, and
+    arithmetic on the other side (an optimiser's relative test) is not a setting.
+    """
+    found = scan(
+        """
+        import numpy as np
+        from scipy.spatial import distance
+
+        def match(source, sink, confidence: float = 0.95, margin: float = 0.1):
+            closest = distance.cdist(source, sink, "cosine")
+            for i in range(len(source)):
+                row = closest[i, :]
+                best, second = row.argsort()[::-1][:2]
+                if row[best] >= confidence:
+                    yield best
+                elif row[best] - row[second] > margin:
+                    yield None
+
+        def pairs(vectors, limit=0.9, scale=0.5):
+            sims = vectors @ vectors.T
+            bins = [0.1, 0.5, 0.9]
+            for a in range(len(vectors)):
+                if sims[a][a + 1] >= limit and bins[a] < scale:
+                    yield a
+                if sims[a, 0] >= scale * np.mean(sims):
+                    yield None
+        """
+    )
+    assert set(found) == {(5, 0.95), (15, 0.9)}
+    assert found[(5, 0.95)].metric is Metric.DISTANCE
+    assert found[(15, 0.9)].metric is Metric.SIMILARITY
+
+
 def test_newer_syntax_without_numbers_is_read_around():
     """Python 3.12's type parameters and ``type`` aliases carry no numbers.
 
