@@ -2486,6 +2486,40 @@ def test_an_element_of_a_matrix_of_similarities_computed_here_is_a_score_by_any_
     assert found[(15, 0.9)].metric is Metric.SIMILARITY
 
 
+def test_a_constant_set_from_an_environment_variable_is_that_variables_default():
+    """``_LINK_COS = _env_float("APP_LINK_COS", 0.6)``, compared with a cosine computed here.
+
+    The default written for the variable is the threshold, though both names say a score:
+    a module's constant read once from the environment is not a running best; a local name
+    bound to a score and then compared with scores still is.
+    """
+    found = scan(
+        """
+        import os
+        import numpy as np
+
+        def _env_float(name, default):
+            raw = os.environ.get(name)
+            return default if raw is None else float(raw)
+
+        _LINK_COS = _env_float("APP_LINK_COS", 0.6)
+
+        def link(mat, vec, ids):
+            sims = mat @ vec
+            for other, sim in zip(ids, sims):
+                if float(sim) >= _LINK_COS:
+                    yield other
+
+        def best(mat, vec):
+            best_sim = float(np.max(mat @ vec))
+            top_sim = best_sim
+            return [s for s in mat @ vec if s >= top_sim]
+        """
+    )
+    assert set(found) == {(9, 0.6)}
+    assert found[(9, 0.6)].direction is Direction.ABOVE
+
+
 def test_newer_syntax_without_numbers_is_read_around():
     """Python 3.12's type parameters and ``type`` aliases carry no numbers.
 
