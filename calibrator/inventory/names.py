@@ -121,8 +121,11 @@ def is_score_like(identifier: str) -> bool:
         return False
     if any(w in THRESHOLD_WORDS or w in LIMIT_WORDS for w in name_words):
         return False
-    if name_words[0] in ("min", "max"):
-        return False
+    if name_words[0] in ("min", "max") or any(
+        word in ("min", "max") and following in SCORE_WORDS
+        for word, following in pairwise(name_words)
+    ):
+        return False  # `min_score`, `fallback_min_cosine()`: a bound on the score it names
     if identifier.isupper() and name_words[-1] in BOUNDS:
         return False  # a constant `SIMILARITY_MIN` bounds scores (a computed `sims_max` is one)
     return not any((w in VETO_WORDS and w not in _RANKED) or w in OUTCOME_WORDS for w in name_words)

@@ -86,6 +86,22 @@ def test_a_floor_cap_or_ceiling_of_a_score_is_a_limit_a_comparison_decides(ident
     assert not is_score_like(identifier)
 
 
+@pytest.mark.parametrize(
+    ("identifier", "score_like"),
+    [
+        ("min_cosine", False),
+        ("_chunk_fallback_min_cosine", False),
+        ("get_default_max_distance", False),
+        ("batch_similarities", True),
+        ("row_best_similarity", True),
+        ("min_max_normalized", False),
+    ],
+)
+def test_a_bound_word_before_a_score_word_names_a_bound_wherever_it_stands(identifier, score_like):
+    """``fallback_min_cosine()`` bounds the cosine it names, as ``min_cosine`` does."""
+    assert is_score_like(identifier) is score_like
+
+
 def _plain_marks(text: str) -> set[int]:
     """The lines holding a word of the vocabulary, found one word at a time (no grouping)."""
     lower = text.lower().splitlines()
