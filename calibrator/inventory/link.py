@@ -344,12 +344,13 @@ class Graph:
                     named
                     or source_name.lower() == name.lower()
                     or not is_score_like(source_name)
-                    # a module's constant set from an environment variable or another
-                    # constant (`_LINK_COS = _env_float("APP_LINK_COS", 0.6)`): no running best
+                    # an environment variable (`_env_float("APP_LINK_COS", 0.6)`), or a
+                    # module's constant set from another: no running best
+                    or (source.startswith("k:") and source_name.isupper())
                     or (
                         slot.startswith("g:")
                         and name.isupper()
-                        and source.startswith(("g:", "k:"))
+                        and source.startswith("g:")
                         and source_name.isupper()
                     )
                     or (

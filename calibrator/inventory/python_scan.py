@@ -459,8 +459,13 @@ class _Scanner(Visitor, Values):
         if not plain and (threshold_name(node.name).strength > 0 or says_threshold(node.name)):
             for value in returned_values(node):
                 self._written(returned, value, Kind.DEFAULT, node.name, scope.words, scope)
-        elif not plain and self._mentions_threshold(node):
-            self._returned_settings(node, scope, returned)
+        elif not plain:
+            if self._mentions_threshold(node):
+                self._returned_settings(node, scope, returned)
+            if _takes_nothing(node, owner):
+                for value in returned_values(node):
+                    if not isinstance(value, ast.Tuple):
+                        self._written(returned, value, Kind.DEFAULT, node.name, scope.words, scope)
         if owner is not None and _is_property(node):
             for value in returned_values(node):
                 slot = f"a:{owner}.{node.name}"
@@ -1612,6 +1617,19 @@ def _computed_similarity(expr: ast.expr) -> bool:
     if isinstance(expr, ast.Call) and len(expr.args) >= 2:
         return bool(set(words(call_name(expr))) & COMPUTING_WORDS)
     return False
+
+
+def _takes_nothing(node: ast.FunctionDef | ast.AsyncFunctionDef, owner: str | None) -> bool:
+    """Whether a function is called with no arguments (a method: but its ``self``).
+
+    What it returns is a constant or the environment's (``def _bridge_min(): return
+    float(os.environ.get("BRIDGE_MIN", "0.55"))``): a setting, whatever it is called.
+    """
+    args = node.args
+    every = [*args.posonlyargs, *args.args, *args.kwonlyargs]
+    if owner is not None and every and not _is_static(node):
+        every = every[1:]
+    return not every and args.vararg is None and args.kwarg is None
 
 
 def _computed_metric(expr: ast.expr) -> Metric:

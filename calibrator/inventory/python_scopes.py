@@ -539,6 +539,10 @@ class Scope:
             if threshold_name(name).strength > 0 or says_threshold(name):
                 # `_get_dedup_threshold(n)`, `_load_quality_threshold()`: what it returns
                 return self.returned_slots(expr.func)
+            if not expr.args and not expr.keywords:
+                # `floor = _chunk_fallback_min_cosine()`: a function of nothing returns a
+                # setting (a constant, the environment's), whatever it is called
+                return self.returned_slots(expr.func)
             return []
         if isinstance(expr, ast.IfExp):
             return self.sources(expr.body) + self.sources(expr.orelse)

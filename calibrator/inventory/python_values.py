@@ -116,7 +116,8 @@ class Values:
         if slot is None or not says_threshold(slot_name(slot)):
             return
         name = call_name(call)
-        if not name.lstrip("_")[:1].islower() or name in FIELD_CALLS or self.scope.sources(call):
+        passed = [s for s in self.scope.sources(call) if not s.startswith("r:")]
+        if not name.lstrip("_")[:1].islower() or name in FIELD_CALLS or passed:
             return  # a class builds an object; a field, getter or conversion passes its own on
         self.facts.flow(slot, [f"{r}{part}" for r in self.scope.returned_slots(call.func)])
 

@@ -2520,6 +2520,47 @@ def test_a_constant_set_from_an_environment_variable_is_that_variables_default()
     assert found[(9, 0.6)].direction is Direction.ABOVE
 
 
+def test_a_function_of_nothing_returns_a_setting_whatever_it_is_called():
+    """``floor = _chunk_fallback_min_cosine()``: what a function taking nothing returns is set.
+
+    Its numbers (the environment's default, the stand-in of its ``except``) reach the search's
+    scores the caller compares with what it returned, directly or handed on; a function of
+    arguments computes (a cosine's ``return 0.0`` for an empty vector is no threshold).
+    """
+    found = scan(
+        """
+        import os
+        import numpy as np
+
+        def _chunk_fallback_min_cosine():
+            try:
+                return float(os.environ.get("APP_FALLBACK_COS", "0.50"))
+            except ValueError:
+                return 0.45
+
+        def _bridge_limit():
+            return min(1.0, max(0.0, float(os.environ.get("APP_BRIDGE", "0.55"))))
+
+        def cosine(a, b):
+            if not a.any():
+                return 0.0
+            return float(np.dot(a, b))
+
+        def _pick(vec, candidates, thr):
+            return [c for c in candidates if cosine(vec, c) >= thr]
+
+        async def fallback(store, qvec, vecs):
+            hits = await store.search(qvec)
+            floor = _chunk_fallback_min_cosine()
+            kept = [h for h in hits if h.cosine is not None and h.cosine >= floor]
+            thr = _bridge_limit()
+            return kept, [_pick(v, vecs, thr) for v in vecs]
+        """
+    )
+    assert set(found) == {(7, 0.5), (9, 0.45), (12, 0.55)}
+    assert all(f.direction is Direction.ABOVE for f in found.values())
+
+
 def test_newer_syntax_without_numbers_is_read_around():
     """Python 3.12's type parameters and ``type`` aliases carry no numbers.
 
@@ -4519,9 +4560,9 @@ def test_a_constant_named_a_bound_reaches_a_local_that_names_nothing():
                 return False
             return True
 
-        def fast_path(hits):
+        def fast_path(index, query):
             floor = FTS_MIN_SCORE
-            return [h for h in hits if h.cos >= floor]
+            return [h for h in index.fulltext_search(query) if h.score >= floor]
         """
     )
     assert set(found) == {(2, 0.95), (2, 0.9)}
