@@ -927,7 +927,11 @@ class _Scanner(Visitor, Values):
             return best
         metric = metric_of(words(expr.id))
         if metric is Metric.UNKNOWN:
-            return self._element_of_scores(expr) or self._zipped_element(expr)
+            return (
+                self._element_of_scores(expr)
+                or self._zipped_element(expr)
+                or self._read_field(expr)
+            )
         if score_origin(self.scope, expr) is not Origin.SIMILARITY:
             return None
         return ScoreExpr(expr.id, metric)
@@ -1033,6 +1037,38 @@ class _Scanner(Visitor, Values):
         if bound is None:
             return None
         return self._handed_or_computed(bound)
+
+    def _read_field(self, name: ast.Name) -> ScoreExpr | None:
+        """``raw`` after ``raw = top["score"]``: one record's score field, under another name.
+
+        Compared as ``top["score"]`` itself would be; a field of many scores
+        (``hit.similarities``) is not one score.
+        """
+        bound = self._latest_binding(name)
+        field = _field_name(bound) if bound is not None else None
+        if field is None or field.lower().endswith("s"):
+            return None
+        assert bound is not None
+        record = bound.func if isinstance(bound, ast.Call) else bound
+        assert isinstance(record, (ast.Subscript, ast.Attribute))
+        if not (self._handed_record(record.value) or from_search(self.scope, record.value)):
+            return None  # `exposure_score(img).score`: a measure computed here, not a hit's
+        return score_expr(bound)
+
+    def _handed_record(self, record: ast.expr) -> bool:
+        """Whether ``record`` is one of what the function is handed (``top = results[0]``)."""
+        for _ in range(3):
+            while isinstance(record, ast.Subscript):
+                record = record.value
+            if not isinstance(record, ast.Name):
+                return False
+            if self.scope.is_parameter(record):
+                return True
+            bound = self._latest_binding(record)
+            if bound is None:
+                return False
+            record = bound
+        return False
 
     def _handed_or_computed(self, scores: ast.expr) -> ScoreExpr | None:
         """The score ``scores`` names, if a parameter's or similarities computed here.
@@ -1630,6 +1666,19 @@ def _takes_nothing(node: ast.FunctionDef | ast.AsyncFunctionDef, owner: str | No
     if owner is not None and every and not _is_static(node):
         every = every[1:]
     return not every and args.vararg is None and args.kwarg is None
+
+
+def _field_name(expr: ast.expr) -> str | None:
+    """The field ``expr`` reads of one record: ``top["score"]``, ``hit.score``, ``h.get("sim")``."""
+    if isinstance(expr, ast.Subscript):
+        key = expr.slice
+        return key.value if isinstance(key, ast.Constant) and isinstance(key.value, str) else None
+    if isinstance(expr, ast.Attribute):
+        return expr.attr
+    if isinstance(expr, ast.Call) and call_name(expr) == "get" and expr.args:
+        key = expr.args[0]
+        return key.value if isinstance(key, ast.Constant) and isinstance(key.value, str) else None
+    return None
 
 
 def _computed_metric(expr: ast.expr) -> Metric:

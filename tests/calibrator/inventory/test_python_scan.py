@@ -2561,6 +2561,38 @@ def test_a_function_of_nothing_returns_a_setting_whatever_it_is_called():
     assert all(f.direction is Direction.ABOVE for f in found.values())
 
 
+def test_a_hits_score_under_another_name_is_compared_as_the_field_itself():
+    """``raw = top["score"]`` with ``top = embedding_results[0]``, then ``raw >= THRESHOLD``.
+
+    The local is the handed hit's score field, as ``top["score"] >= THRESHOLD`` would be; a
+    measure computed here (``exposure_score(img).score``) and a field of many scores are not.
+    """
+    found = scan(
+        """
+        EMBEDDING_ONLY_THRESHOLD = 0.40
+        EXPOSURE_GOOD = 0.35
+        SPREAD_MIN = 0.2
+
+        def fuse(embedding_results):
+            top = embedding_results[0]
+            raw = top["score"]
+            if raw >= EMBEDDING_ONLY_THRESHOLD:
+                return min(0.5 + raw, 0.95)
+            return raw * 0.7
+
+        def frame(img):
+            exp = exposure_score(img).score
+            return exp >= EXPOSURE_GOOD
+
+        def spread(hit):
+            values = hit.similarities
+            return values >= SPREAD_MIN
+        """
+    )
+    assert set(found) == {(2, 0.4)}
+    assert found[(2, 0.4)].direction is Direction.ABOVE
+
+
 def test_newer_syntax_without_numbers_is_read_around():
     """Python 3.12's type parameters and ``type`` aliases carry no numbers.
 
