@@ -942,8 +942,26 @@ class _Scanner(Visitor, Values):
         if score is None and literal_node(value_side) is not None:
             score = self._computed_binding(score_side)
         if score is None and isinstance(value_side, (ast.Name, ast.Attribute, ast.Constant)):
-            score = self._computed_element(score_side)
+            score = self._computed_element(score_side) or self._hit_by_position(score_side)
         return score
+
+    def _hit_by_position(self, expr: ast.expr) -> ScoreExpr | None:
+        """``results[0][1] < 0.95`` after ``results = self._hnsw_search(q, k)``: a hit's score.
+
+        A field of a search's hit read by its position (an ``(id, score)`` row), compared with
+        a number or a setting, is the score the search ranked it by.
+        """
+        if not (
+            isinstance(expr, ast.Subscript)
+            and isinstance(expr.slice, ast.Constant)
+            and type(expr.slice.value) is int
+            and expr.slice.value > 0  # `hits[0]` is the best hit, not a field of one
+            and isinstance(expr.value, (ast.Name, ast.Subscript))
+        ):
+            return None
+        if not from_search(self.scope, expr.value):
+            return None
+        return ScoreExpr(ast.unparse(expr), Metric.SIMILARITY)
 
     def _computed_element(self, expr: ast.expr) -> ScoreExpr | None:
         """``row[best] >= confidence`` after ``row = closest[i, :]``, ``closest = cdist(a, b)``.

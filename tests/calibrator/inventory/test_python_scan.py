@@ -2593,6 +2593,29 @@ def test_a_hits_score_under_another_name_is_compared_as_the_field_itself():
     assert found[(2, 0.4)].direction is Direction.ABOVE
 
 
+def test_a_search_hits_field_read_by_position_is_its_score():
+    """``results[0][1] < 0.95`` after ``results = self._hnsw_search(q, k)``: the top hit's score.
+
+    So is ``r[1]`` of each hit; a position of rows that no search returned is not a score,
+    nor is the first of the hits (``results[0]``, a hit).
+    """
+    found = scan(
+        """
+        class Index:
+            def lookup(self, q, names, threshold=0.8):
+                results = self._hnsw_search(q, 5)
+                if results and results[0][1] < 0.95:
+                    results = results + self._names(names)
+                near = [r[0] for r in results[1:3] if r[1] > 0.1]
+                rows = self._load_rows(q)
+                wide = [r for r in rows if r[1] > 0.5]
+                return results[0] if results[0][1] >= threshold else None, near, wide
+        """
+    )
+    assert set(found) == {(3, 0.8), (5, 0.95), (7, 0.1)}
+    assert found[(5, 0.95)].direction is Direction.BELOW
+
+
 def test_newer_syntax_without_numbers_is_read_around():
     """Python 3.12's type parameters and ``type`` aliases carry no numbers.
 
