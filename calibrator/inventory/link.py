@@ -344,9 +344,10 @@ class Graph:
                     named
                     or source_name.lower() == name.lower()
                     or not is_score_like(source_name)
-                    # an environment variable (`_env_float("APP_LINK_COS", 0.6)`), or a
-                    # module's constant set from another: no running best
-                    or (source.startswith("k:") and source_name.isupper())
+                    # an environment variable (`_env_float("APP_LINK_COS", 0.6)`) or a
+                    # settings object's constant (`getattr(settings, "SEARCH_SIMILARITY",
+                    # 0.7)`), or a module's constant set from another: no running best
+                    or (source.startswith(("k:", "a:")) and source_name.isupper())
                     or (
                         slot.startswith("g:")
                         and name.isupper()

@@ -587,15 +587,7 @@ class _Scanner(Visitor, Values):
     def visit_call(self, node: ast.Call) -> None:
         callee = self.scope.callee_of(node)
         context = (*self.scope.words, *words(callee or ""))
-        for keyword in node.keywords:
-            if keyword.arg is not None and _ORM_LOOKUP.fullmatch(keyword.arg):
-                self._orm_lookup(keyword)
-            elif keyword.arg is not None and callee and callee not in FIELD_CALLS:
-                slot = f"p:{callee}.{keyword.arg}"
-                self._written(slot, keyword.value, Kind.KEYWORD, keyword.arg, context, call=node)
-                # a callee taking `**kwargs` reads it back as `kwargs["init_threshold"]`
-                self.facts.flow(f"k:{keyword.arg}", self.scope.sources(keyword.value))
-                self._library_keyword(node, keyword.arg, slot, callee)
+        self._keywords(node, callee, context)
         option = _option(node)
         if option is not None:  # `add_argument("--min-score", type=float, default=0.5)`
             name, default = option
@@ -616,6 +608,24 @@ class _Scanner(Visitor, Values):
         self._known_call(node, name)
         self._lexical_arguments(node)
         self.generic_visit(node)
+
+    def _keywords(self, node: ast.Call, callee: str | None, context: tuple[str, ...]) -> None:
+        """What a call's keywords hand its callee, and the ORM lookups among them."""
+        for keyword in node.keywords:
+            if keyword.arg is None and isinstance(keyword.value, ast.Dict):
+                for key, value in zip(keyword.value.keys, keyword.value.values, strict=True):
+                    # `Q(**{f"{distance_col}__lte": max_distance})`: a lookup built by name
+                    lookup = self._static_text(key) if key is not None else None
+                    if lookup is not None and _ORM_LOOKUP.fullmatch(lookup):
+                        self._orm_lookup(lookup, value)
+            elif keyword.arg is not None and _ORM_LOOKUP.fullmatch(keyword.arg):
+                self._orm_lookup(keyword.arg, keyword.value)
+            elif keyword.arg is not None and callee and callee not in FIELD_CALLS:
+                slot = f"p:{callee}.{keyword.arg}"
+                self._written(slot, keyword.value, Kind.KEYWORD, keyword.arg, context, call=node)
+                # a callee taking `**kwargs` reads it back as `kwargs["init_threshold"]`
+                self.facts.flow(f"k:{keyword.arg}", self.scope.sources(keyword.value))
+                self._library_keyword(node, keyword.arg, slot, callee)
 
     def _library_keyword(self, node: ast.Call, keyword: str, slot: str, callee: str) -> None:
         """``SemanticDoubleMergingSplitterNodeParser(initial_threshold=initial)``: a library's.
@@ -855,6 +865,48 @@ class _Scanner(Visitor, Values):
             if isinstance(s, (ast.FunctionDef, ast.AsyncFunctionDef))
         ]  # fmt: skip
         return any(self._sets_from_setting(method, expr.attr) for method in methods)
+
+    def _static_text(self, expr: ast.expr, depth: int = 1) -> str | None:
+        """A string key's text; an f-string's with what each name it formats was set to.
+
+        ``f"{distance_col_name}__lte"`` after ``distance_col_name = f"distance_{i}"`` reads
+        ``distance_i__lte``; a name set to nothing known stands for itself.
+        """
+        if isinstance(expr, ast.Constant) and isinstance(expr.value, str):
+            return expr.value
+        if not isinstance(expr, ast.JoinedStr):
+            return None
+        parts = []
+        for part in expr.values:
+            if isinstance(part, ast.Constant) and isinstance(part.value, str):
+                parts.append(part.value)
+            elif isinstance(part, ast.FormattedValue) and isinstance(part.value, ast.Name):
+                bound = self._latest_binding(part.value) if depth > 0 else None
+                text = self._static_text(bound, depth - 1) if bound is not None else None
+                parts.append(text if text is not None else part.value.id)
+            elif isinstance(part, ast.FormattedValue):
+                parts.append("x")
+            else:
+                return None
+        return "".join(parts)
+
+    def _read_from_a_setting(self, expr: ast.expr) -> bool:
+        """``similarity``, after ``similarity = getattr(settings, "SEARCH_SIMILARITY", 0.7)``.
+
+        A local named like a score that was read from a getter with a fallback (a config
+        mapping, the environment, a settings object) is the bound scores are compared with;
+        not a record's score with a stand-in for a missing one (``hit.get("score", 0)``).
+        """
+        if not isinstance(expr, ast.Name):
+            return False
+        bound = self._latest_binding(expr)
+        while isinstance(bound, ast.Call) and call_name(bound) in CONVERSIONS and bound.args:
+            bound = bound.args[0]
+        if not isinstance(bound, ast.Call):
+            return False
+        getter = self.scope.getter(bound)
+        fallback = number(numeric_string(getter[1])) if getter and getter[1] else None
+        return fallback is not None and fallback != 0.0
 
     def _sets_from_setting(self, method: ast.FunctionDef | ast.AsyncFunctionDef, attr: str) -> bool:
         """Whether ``method`` sets ``self.attr`` from a setting.
@@ -1168,19 +1220,18 @@ class _Scanner(Visitor, Values):
                 self._compared(compare, op, field, value, on_left=True)
         self.generic_visit(node)
 
-    def _orm_lookup(self, keyword: ast.keyword) -> None:
+    def _orm_lookup(self, lookup: str, value: ast.expr) -> None:
         """``filter(distance__lte=max_distance)``: an ORM's comparison of a field, as ``<=``.
 
         Django's lookups (and Tortoise's, Peewee's): ``field__lt``, ``__lte``, ``__gt``,
         ``__gte``; a comparison with a score when the field's name is one.
         """
-        assert keyword.arg is not None
-        match = _ORM_LOOKUP.fullmatch(keyword.arg)
+        match = _ORM_LOOKUP.fullmatch(lookup)
         assert match is not None
-        field = ast.copy_location(ast.Name(match.group(1), ast.Load()), keyword.value)
+        field = ast.copy_location(ast.Name(match.group(1), ast.Load()), value)
         op = _ORM_OPS[match.group(2)]
-        node = ast.copy_location(ast.Compare(field, [op], [keyword.value]), keyword.value)
-        self._compared(node, op, field, keyword.value, on_left=True)
+        node = ast.copy_location(ast.Compare(field, [op], [value]), value)
+        self._compared(node, op, field, value, on_left=True)
 
     # -- comparisons -------------------------------------------------------------------
     def _compared(
@@ -1211,6 +1262,7 @@ class _Scanner(Visitor, Values):
             and not self.scope.is_parameter(value_side)
             and not _configured(value_side)
             and not self._set_from_a_setting(value_side)
+            and not self._read_from_a_setting(value_side)
             and not self._seeded_best(value_side, score_side, node.lineno)
         ):
             return  # two scores compared (a running best), unless one is a setting

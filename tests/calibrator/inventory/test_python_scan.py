@@ -2616,6 +2616,38 @@ def test_a_search_hits_field_read_by_position_is_its_score():
     assert found[(5, 0.95)].direction is Direction.BELOW
 
 
+def test_a_settings_similarity_reaches_an_orm_lookup_built_by_name():
+    """``Q(**{f"{col}__lte": similarity})``, ``similarity = getattr(settings, "SIM", 0.7)``.
+
+    The lookup's key is the f-string with what its name was set to (``distance_{i}``); the
+    local named like a score is a setting read with its fallback, and a settings constant
+    is no running best. A report's score with a stand-in for a missing one is no setting.
+    """
+    found = scan(
+        """
+        from django.conf import settings
+        from django.db.models import Q
+
+        CLI_SCORE_EXCELLENT = 85
+
+        def semantic_filter(embeddings):
+            similarity = getattr(settings, "SEMANTIC_SEARCH_SIMILARITY", 0.7)
+            query = Q()
+            for i, embedding in enumerate(embeddings):
+                distance_col_name = f"distance_{i}"
+                query |= Q(**{f"{distance_col_name}__lte": similarity})
+            return query
+
+        def health(report):
+            score = report.get("score", 0)
+            return "EXCELLENT" if score >= CLI_SCORE_EXCELLENT else "POOR"
+        """
+    )
+    assert set(found) == {(8, 0.7)}
+    assert found[(8, 0.7)].metric is Metric.DISTANCE
+    assert found[(8, 0.7)].direction is Direction.BELOW
+
+
 def test_newer_syntax_without_numbers_is_read_around():
     """Python 3.12's type parameters and ``type`` aliases carry no numbers.
 
