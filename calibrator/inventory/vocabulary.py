@@ -406,7 +406,7 @@ question answering, classification), not to embedding similarities."""
 
 EVALUATION_CONTEXTS = frozenset(
     {"metric", "metrics", "evaluator", "evaluators", "evaluation", "evals", "eval", "grader",
-     "judge", "agent", "agents", "llm"}
+     "judge", "agent", "agents", "llm", "benchmark", "benchmarks"}
 )  # fmt: skip
 """Words of a module's folders or file, a class's name or its base's, that make it an evaluation
 metric (``class FaithfulnessMetric(BaseMetric)``, ``ragas/metrics/``): a threshold there is a

@@ -885,6 +885,26 @@ def test_an_evaluation_metrics_pass_bar_is_no_threshold_unless_it_bounds_a_simil
     assert found[(5, 0.8)].metric is Metric.SIMILARITY
 
 
+def test_a_benchmark_scripts_verdict_on_a_score_is_an_evaluations():
+    """``run_liar_benchmark.py``: a benchmark's verdict on the system's score is its pass bar.
+
+    A benchmark module scores the system it runs: a score of unknown origin compared there is
+    an evaluation figure, not a retrieval cutoff, as in any other evaluation module.
+    """
+    code = """
+        SYSCRED_THRESHOLD = 0.5
+
+        def run(system, claims):
+            verdicts = []
+            for claim in claims:
+                score = system.verify(claim)["score"]
+                verdicts.append("Real" if score >= SYSCRED_THRESHOLD else "Fake")
+            return verdicts
+        """
+    assert scan(code, path="syscred/run_liar_benchmark.py") == {}
+    assert set(scan(code, path="syscred/run_liar.py")) == {(2, 0.5)}
+
+
 def test_reranker_scores_and_judged_grades_are_no_similarity_thresholds():
     """A reranker's score (a cross-encoder's) and a trust grade stay when embeddings change."""
     found = scan(
