@@ -148,6 +148,15 @@ class Values:
             self._written(slot, value.body, kind, name, context, scope, call, origin)
             self._written(slot, value.orelse, kind, name, context, scope, call, origin)
             return
+        bounded = _bounded(value)
+        if bounded is not None and any(
+            says_threshold(slot_name(source)) for source in scope.sources(bounded[1])
+        ):
+            # `effective = min(threshold, 0.3)`, `max(FAISS_THRESHOLD * 0.5, 0.10)`: a cap or
+            # floor on a threshold is the threshold whenever it wins
+            self._value(slot, bounded[0], kind, name, context, call, origin)
+            self.facts.flow(slot, scope.sources(value))
+            return
         if isinstance(value, ast.BoolOp):
             for inner in value.values:
                 self._written(slot, inner, kind, name, context, scope, call, origin)
@@ -450,3 +459,23 @@ def _description_tokens(text: str) -> tuple[str, ...]:
 def description_words(text: str) -> tuple[str, ...]:
     """The similarity or distance words a description says (``facts.described``)."""
     return described(_description_tokens(text))
+
+
+def _bounded(value: ast.expr) -> tuple[ast.expr, ast.expr] | None:
+    """``min(threshold, 0.3)``: the number a setting is capped or floored by, and the setting.
+
+    ``None`` when ``value`` is no such call: a clamp to a range (``max(0.5, min(0.99, t))``,
+    ``max(0.0, t)``) validates, and ``max(bonus, 0.7)`` of ``bonus`` is a running best.
+    """
+    if not (isinstance(value, ast.Call) and call_name(value) in ("min", "max")):
+        return None
+    if len(value.args) != 2 or value.keywords:
+        return None
+    first, second = value.args
+    bound, other = (first, second) if literal_node(first) is not None else (second, first)
+    literal = literal_node(bound)
+    if literal is None or literal_node(other) is not None or number(literal) in (0.0, 1.0):
+        return None
+    if isinstance(other, ast.Call) and call_name(other) in ("min", "max"):
+        return None
+    return literal, other

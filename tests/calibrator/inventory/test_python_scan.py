@@ -2668,6 +2668,33 @@ def test_a_settings_similarity_reaches_an_orm_lookup_built_by_name():
     assert found[(8, 0.7)].direction is Direction.BELOW
 
 
+def test_a_cap_or_floor_on_a_threshold_is_one_a_clamp_to_a_range_is_not():
+    """``effective = min(threshold, 0.3)``: whenever the cap wins, it is the threshold.
+
+    So is a floor under a scaled setting (``max(FAISS_THRESHOLD * 0.5, 0.10)``); a clamp to a
+    range (``max(0.5, min(0.99, t))``) validates, and a running best is no setting.
+    """
+    found = scan(
+        """
+        FAISS_THRESHOLD = 0.4
+
+        def search(store, query, threshold=0.1, dedup_threshold=0.9):
+            effective_threshold = min(threshold, 0.3)
+            semantic_threshold = max(FAISS_THRESHOLD * 0.5, 0.10)
+            dedup = max(0.5, min(0.99, dedup_threshold))
+            hits = store.similarity_search(query)
+            kept = [h for h in hits if h.similarity >= effective_threshold]
+            wide = [h for h in hits if h.similarity >= semantic_threshold]
+            bonus = 0.0
+            for h in hits:
+                bonus = max(bonus, 0.7)
+            return kept, wide, [h for h in hits if h.similarity < dedup]
+        """
+    )
+    assert {(5, 0.3), (6, 0.1)} <= set(found)
+    assert not {(7, 0.5), (7, 0.99), (12, 0.7)} & set(found)
+
+
 def test_newer_syntax_without_numbers_is_read_around():
     """Python 3.12's type parameters and ``type`` aliases carry no numbers.
 
