@@ -24,6 +24,7 @@ import ast
 import re
 import warnings
 from bisect import bisect_left
+from collections.abc import Callable
 
 from calibrator.inventory.config_scan import scan_embedded_json
 from calibrator.inventory.facts import (
@@ -529,10 +530,34 @@ class _Scanner(Visitor, Values):
                 if (
                     len(self.facts.values) > written
                     and (threshold_name(name).strength > 0 or is_score_like(name))
-                    and _unread(node, name, outer.node)
+                    and _unread(node, name, outer.node, self._read_by_class)
                 ):
                     values = self.facts.values
                     values[written:] = [v._replace(unread=True) for v in values[written:]]
+
+    def _read_by_class(self, owner: ast.ClassDef) -> frozenset[str]:
+        """The attribute names a class reads, itself or through the bases the module defines.
+
+        A mixin's method (``self._low_confidence_threshold`` in ``_ResultPanelMixin``) reads
+        what the class it is mixed into keeps.
+        """
+        classes = {c.name: c for c in walk(self.module.node) if isinstance(c, ast.ClassDef)}
+        pending: list[ast.ClassDef] = [owner]
+        seen: set[str] = set()
+        read: set[str] = set()
+        while pending:
+            cls = pending.pop()
+            if cls.name in seen:
+                continue
+            seen.add(cls.name)
+            read.update(
+                node.attr
+                for node in walk(cls)
+                if isinstance(node, ast.Attribute) and isinstance(node.ctx, ast.Load)
+            )
+            bases = (b.id for b in cls.bases if isinstance(b, ast.Name))
+            pending.extend(classes[b] for b in bases if b in classes)
+        return frozenset(read)
 
     def _deferred(self, node: ast.Call, name: str, context: tuple[str, ...]) -> None:
         """``asyncio.to_thread(check, a, b, THRESHOLD)``: ``check`` is called with the rest.
@@ -1568,13 +1593,19 @@ def _is_property(node: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
     )
 
 
-def _unread(function: ast.FunctionDef | ast.AsyncFunctionDef, name: str, owner: ast.AST) -> bool:
+def _unread(
+    function: ast.FunctionDef | ast.AsyncFunctionDef,
+    name: str,
+    owner: ast.AST,
+    read: Callable[[ast.ClassDef], frozenset[str]],
+) -> bool:
     """Whether nothing reads a parameter: not its body, nor the private attribute it is kept in.
 
     ``similarity_threshold: Not used currently`` in a function that never reads it, or kept
-    as ``self._similarity_threshold`` that no method of the class reads, changes nothing. A
-    stub's body (``...``, ``pass``, ``raise NotImplementedError``: a signature for others to
-    implement) and a body calling ``locals()`` or ``vars()`` read everything.
+    as ``self._similarity_threshold`` that neither the class nor a base the module defines (a
+    mixin) reads, changes nothing. A stub's body (``...``, ``pass``, ``raise
+    NotImplementedError``: a signature for others to implement) and a body calling
+    ``locals()`` or ``vars()`` read everything. ``read``: the attributes a class reads.
     """
     body = function.body
     if all(isinstance(s, (ast.Expr, ast.Pass, ast.Raise)) for s in body):
@@ -1589,10 +1620,7 @@ def _unread(function: ast.FunctionDef | ast.AsyncFunctionDef, name: str, owner: 
                 return False
     if not kept or not isinstance(owner, ast.ClassDef):
         return True
-    return not any(
-        isinstance(node, ast.Attribute) and node.attr in kept and isinstance(node.ctx, ast.Load)
-        for node in walk(owner)
-    )
+    return not kept & read(owner)
 
 
 def _kept_private(statement: ast.stmt, name: str, kept: set[str]) -> bool:

@@ -1270,7 +1270,7 @@ def test_a_default_nothing_reads_is_no_threshold_but_a_stubs_and_a_kept_ones_are
     """A parameter its body never reads, or keeps in a private attribute nobody reads.
 
     An interface's stub (``...``) declares the default its implementations honour, and an
-    attribute some method reads is read.
+    attribute some method reads is read: the class's own, or a mixin's it is built on.
     """
     found = scan(
         """
@@ -1291,9 +1291,21 @@ def test_a_default_nothing_reads_is_no_threshold_but_a_stubs_and_a_kept_ones_are
 
             def keep(self, hits):
                 return [h for h in hits if h.score >= self._similarity_threshold]
+
+        def low_confidence(results, threshold):
+            return bool(results) and results[0].score < threshold
+
+        class _PanelMixin:
+            def banner(self):
+                return low_confidence(self.hits, self._low_score_threshold)
+
+        class Panel(_PanelMixin):
+            def __init__(self, hits, low_score_threshold: float = 0.4):
+                self.hits = hits
+                self._low_score_threshold = low_score_threshold
         """
     )
-    assert set(found) == {(11, 0.7), (14, 0.8)}
+    assert set(found) == {(11, 0.7), (14, 0.8), (28, 0.4)}
 
 
 def test_a_value_handed_to_a_classifiers_class_is_its_threshold_and_a_gain_is_no_score():
