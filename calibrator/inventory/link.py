@@ -745,7 +745,10 @@ def _judge(
         if good.metric is not Metric.UNKNOWN:
             metric = good.metric
         confidence = max(confidence, good.confidence)
-    doubt = "nothing reads it" if value.unread else _doubt(value, name, metric, good, bad, graph)
+    # a comparison the value reaches is a read its own file could not see (a subclass's in
+    # another module reading the attribute it is kept in)
+    unread = value.unread and not (good is not None and good.place is not None)
+    doubt = "nothing reads it" if unread else _doubt(value, name, metric, good, bad, graph)
     if doubt:
         confidence = min(confidence, LOW)
         reason = f"{reason}; but {doubt}"

@@ -1308,6 +1308,38 @@ def test_a_default_nothing_reads_is_no_threshold_but_a_stubs_and_a_kept_ones_are
     assert set(found) == {(11, 0.7), (14, 0.8), (28, 0.4)}
 
 
+def test_a_kept_attribute_a_subclass_elsewhere_reads_is_read():
+    """``self._context_similarity_threshold`` kept by a base, read by a subclass's module.
+
+    Its own file shows nothing reading it; the comparison it reaches in another module does.
+    """
+    found = scan(
+        """
+        class _Generator:
+            def __init__(self, neighbors: int = 4, context_similarity_threshold: float = 0.2):
+                self._neighbors = neighbors
+                self._context_similarity_threshold = context_similarity_threshold
+        """,
+        path="app/base.py",
+        **{
+            "app/double.py": """
+                from app.base import _Generator
+
+                class DoubleGenerator(_Generator):
+                    def neighbors(self, kb, seed):
+                        return kb.get_neighbors(seed, self._context_similarity_threshold)
+                """,
+            "app/kb.py": """
+                class KnowledgeBase:
+                    def get_neighbors(self, seed, similarity_threshold):
+                        hits = self.index.search(seed.embeddings)
+                        return [h for h in hits if h.score >= similarity_threshold]
+                """,
+        },
+    )
+    assert set(found) == {(3, 0.2)}
+
+
 def test_a_value_handed_to_a_classifiers_class_is_its_threshold_and_a_gain_is_no_score():
     """``BanTopics(topics, threshold=threshold)`` makes the caller's default a classifier's.
 
