@@ -1282,14 +1282,9 @@ class _Scanner(Visitor, Values):
         if score is None:
             self._compared_with_unscored(node, op, score_side, value_side, on_left=on_left)
             return
-        if (
-            score_expr(value_side) is not None
-            and not self.scope.is_parameter(value_side)
-            and not _configured(value_side)
-            and not self._set_from_a_setting(value_side)
-            and not self._read_from_a_setting(value_side)
-            and not self._seeded_best(value_side, score_side, node.lineno)
-        ):
+        # `score < nvembed_threshold * positive_score`: the setting, relative to a score
+        value_side = self._relative_setting(value_side) or value_side
+        if self._second_score(value_side, score_side, node.lineno):
             return  # two scores compared (a running best), unless one is a setting
         condition = condition_direction(op, on_left)
         if condition is None:
@@ -1320,6 +1315,34 @@ class _Scanner(Visitor, Values):
         self._finding(literal, amount, kept, score.metric, confidence, reason)
         if origin not in NOT_SIMILARITY:
             self._compared_with_import(literal, score_side)
+
+    def _second_score(self, value: ast.expr, score: ast.expr, line: int) -> bool:
+        """Whether ``value`` is a score too (a running best), not a setting named like one."""
+        return (
+            score_expr(value) is not None
+            and not self.scope.is_parameter(value)
+            and not _configured(value)
+            and not self._set_from_a_setting(value)
+            and not self._read_from_a_setting(value)
+            and not self._seeded_best(value, score, line)
+        )
+
+    def _relative_setting(self, value: ast.expr) -> ast.expr | None:
+        """``threshold`` in ``score < threshold * positive_score`` or ``pos_sim - margin``.
+
+        A threshold-named setting scaling or shifting another score is a cutoff relative to
+        that score, on the same model's scale; arithmetic of scores alone is not.
+        """
+        if not (isinstance(value, ast.BinOp) and isinstance(value.op, (ast.Mult, ast.Sub))):
+            return None
+        for setting, other in ((value.left, value.right), (value.right, value.left)):
+            if isinstance(value.op, ast.Sub) and setting is value.left:
+                continue  # `threshold - score` is no cutoff on score
+            if score_expr(other) is None or score_expr(setting) is not None:
+                continue
+            if any(says_threshold(slot_name(s)) for s in self.scope.sources(setting)):
+                return setting
+        return None
 
     def _compared_setting(
         self,

@@ -2739,6 +2739,28 @@ def test_a_cap_or_floor_on_a_threshold_is_one_a_clamp_to_a_range_is_not():
     assert not {(7, 0.5), (7, 0.99), (12, 0.7)} & set(found)
 
 
+def test_a_threshold_relative_to_another_score_is_a_cutoff_on_its_scale():
+    """``score < nvembed_threshold * positive_score``, ``sims < positive_sim - margin_threshold``.
+
+    A threshold-named setting scaling or shifting a score bounds the other score relative to
+    it, on the same model's scale; arithmetic of scores alone (a running margin), or a scale
+    named for no threshold, bounds nothing here.
+    """
+    found = scan(
+        """
+        def mine(pairs, nvembed_threshold: float = 0.95, margin_threshold: float = 0.1,
+                 weight: float = 0.5):
+            for positive_score, negatives in pairs:
+                kept = [n for n in negatives if n.score < nvembed_threshold * positive_score]
+                guided = [n for n in negatives if n.sim < positive_score - margin_threshold]
+                scaled = [n for n in negatives if n.sim < weight * positive_score]
+                yield kept, guided, scaled
+        """
+    )
+    assert set(found) == {(2, 0.95), (2, 0.1)}
+    assert found[(2, 0.95)].direction is Direction.BELOW
+
+
 def test_newer_syntax_without_numbers_is_read_around():
     """Python 3.12's type parameters and ``type`` aliases carry no numbers.
 
