@@ -24,7 +24,7 @@ import ast
 import re
 import warnings
 from bisect import bisect_left
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 from calibrator.inventory.config_scan import scan_embedded_json
 from calibrator.inventory.facts import (
@@ -1046,25 +1046,37 @@ class _Scanner(Visitor, Values):
         An element of a matrix of similarities computed here, reached through the names its
         rows and columns are bound to, is a similarity by any name, against a number or a
         setting alike (a setting, not arithmetic: ``wz <= self.min_curvature * wMw`` is an
-        optimiser's relative test).
+        optimiser's relative test). So is the best of a row (``s[i].max()``, ``np.max(s[i])``).
         """
+        shown = ast.unparse(expr)
+        expr = _reduced(expr)
         if not isinstance(expr, ast.Subscript):
             return None
-        shown = ast.unparse(expr)
-        for _ in range(4):
-            while isinstance(expr, ast.Subscript):
-                expr = expr.value
-            if not isinstance(expr, ast.Name):
-                return None
-            bound = self._latest_binding(expr)
-            if bound is None:
-                return None
-            if _computed_similarity(bound):
+        for _, bound in self._indexed_back(expr, 4):
+            if bound is not None and _computed_similarity(bound):
                 return ScoreExpr(shown, _computed_metric(bound))
             if not isinstance(bound, ast.Subscript):
                 return None
-            expr = bound
         return None
+
+    def _indexed_back(
+        self, expr: ast.expr, steps: int
+    ) -> Iterator[tuple[ast.Name, ast.expr | None]]:
+        """Each name ``expr`` indexes and what it was bound to, followed back ``steps`` times.
+
+        ``row[best]`` after ``row = closest[i, :]``: ``row`` and ``closest[i, :]``, then
+        ``closest`` and what it was computed by; it stops at a name bound to nothing here.
+        """
+        for _ in range(steps):
+            while isinstance(expr, ast.Subscript):
+                expr = expr.value
+            if not isinstance(expr, ast.Name):
+                return
+            bound = self._latest_binding(expr)
+            yield expr, bound
+            if bound is None:
+                return
+            expr = bound
 
     def _computed_binding(self, expr: ast.expr) -> ScoreExpr | None:
         """``weight = float(np.dot(a, b))``, then ``weight > 0.15``: a similarity by any name.
@@ -1152,18 +1164,7 @@ class _Scanner(Visitor, Values):
 
     def _handed_record(self, record: ast.expr) -> bool:
         """Whether ``record`` is one of what the function is handed (``top = results[0]``)."""
-        for _ in range(3):
-            while isinstance(record, ast.Subscript):
-                record = record.value
-            if not isinstance(record, ast.Name):
-                return False
-            if self.scope.is_parameter(record):
-                return True
-            bound = self._latest_binding(record)
-            if bound is None:
-                return False
-            record = bound
-        return False
+        return any(self.scope.is_parameter(name) for name, _ in self._indexed_back(record, 3))
 
     def _handed_or_computed(self, scores: ast.expr) -> ScoreExpr | None:
         """The score ``scores`` names, if a parameter's or similarities computed here.
@@ -1800,6 +1801,19 @@ def _field_name(expr: ast.expr) -> str | None:
         key = expr.args[0]
         return key.value if isinstance(key, ast.Constant) and isinstance(key.value, str) else None
     return None
+
+
+def _reduced(expr: ast.expr) -> ast.expr:
+    """What a conversion or a reduction is taken of: ``s[i]`` of ``s[i].max()``, ``float(x)``."""
+    while isinstance(expr, ast.Call) and call_name(expr) in (*CONVERSIONS, *REDUCTIONS):
+        func = expr.func
+        if expr.args:
+            expr = expr.args[0]
+        elif isinstance(func, ast.Attribute):
+            expr = func.value
+        else:
+            break
+    return expr
 
 
 def _computed_metric(expr: ast.expr) -> Metric:

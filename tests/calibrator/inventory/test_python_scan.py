@@ -2548,6 +2548,19 @@ def test_an_element_of_a_matrix_of_similarities_computed_here_is_a_score_by_any_
     assert set(found) == {(5, 0.95), (15, 0.9)}
     assert found[(5, 0.95)].metric is Metric.DISTANCE
     assert found[(15, 0.9)].metric is Metric.SIMILARITY
+    found = scan(
+        """
+        import numpy as np
+
+        def align_by_similarity(labels, n1, n2, prefix):
+            s = np.dot(n1, n2.T)
+            return {
+                label: f"{prefix}_{np.argmax(s[i])}" if s[i].max() >= 0.65 else label
+                for i, label in enumerate(labels)
+            }
+        """
+    )
+    assert set(found) == {(7, 0.65)}  # the best of a row of the matrix
 
 
 def test_a_constant_set_from_an_environment_variable_is_that_variables_default():
