@@ -148,6 +148,13 @@ class Values:
             self._written(slot, value.body, kind, name, context, scope, call, origin)
             self._written(slot, value.orelse, kind, name, context, scope, call, origin)
             return
+        fallback = _table_fallback(value)
+        if fallback is not None:
+            # `CALIBRATED_THRESHOLDS.get(self.embedding_model, 0.92)`: what the table gives
+            # a key it lacks is this slot's value as much as the table's own numbers are
+            self._value(slot, fallback, kind, name, context, call, origin)
+            self.facts.flow(slot, scope.sources(value))
+            return
         bounded = _bounded(value)
         if bounded is not None and any(
             says_threshold(slot_name(source)) for source in scope.sources(bounded[1])
@@ -479,3 +486,24 @@ def _bounded(value: ast.expr) -> tuple[ast.expr, ast.expr] | None:
     if isinstance(other, ast.Call) and call_name(other) in ("min", "max"):
         return None
     return literal, other
+
+
+def _table_fallback(value: ast.expr) -> ast.expr | None:
+    """The number a lookup by a computed key falls back to: ``0.92`` of ``T.get(model, 0.92)``.
+
+    Not a getter of a named key (``cfg.get("threshold", 0.7)``, the scope's own), nor a
+    missing record's zero.
+    """
+    if not (
+        isinstance(value, ast.Call)
+        and isinstance(value.func, ast.Attribute)
+        and value.func.attr == "get"
+        and len(value.args) == 2
+        and not value.keywords
+    ):
+        return None
+    key, default = value.args
+    if isinstance(key, ast.Constant):
+        return None
+    literal = literal_node(default)
+    return literal if literal is not None and number(literal) != 0.0 else None

@@ -2774,6 +2774,34 @@ def test_a_threshold_relative_to_another_score_is_a_cutoff_on_its_scale():
     assert found[(2, 0.95)].direction is Direction.BELOW
 
 
+def test_a_tables_fallback_for_a_key_it_lacks_is_a_threshold_too():
+    """``CALIBRATED_THRESHOLDS.get(self.embedding_model, 0.92)``: the uncalibrated model's.
+
+    A lookup by a computed key falls back to its number for every model the table lacks; a
+    missing record's zero (``scores.get(i, 0.0)``) is no setting.
+    """
+    found = scan(
+        """
+        CALIBRATED_THRESHOLDS = {"all-MiniLM-L6-v2": 0.89}
+
+        class Settings:
+            def __init__(self, embedding_model):
+                self.embedding_model = embedding_model
+
+            @property
+            def calibrated_threshold(self):
+                return CALIBRATED_THRESHOLDS.get(self.embedding_model, 0.92)
+
+        def lookup(cache, settings, query_vec, scores):
+            best_sim = max(scores.get(i, 0.0) for i in cache.ids)
+            hit = cache.search(query_vec)[0]
+            return hit if hit.similarity >= settings.calibrated_threshold else None
+        """
+    )
+    assert {(2, 0.89), (10, 0.92)} <= set(found)
+    assert (13, 0.0) not in found
+
+
 def test_newer_syntax_without_numbers_is_read_around():
     """Python 3.12's type parameters and ``type`` aliases carry no numbers.
 
