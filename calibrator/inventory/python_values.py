@@ -148,20 +148,9 @@ class Values:
             self._written(slot, value.body, kind, name, context, scope, call, origin)
             self._written(slot, value.orelse, kind, name, context, scope, call, origin)
             return
-        fallback = _table_fallback(value)
-        if fallback is not None:
-            # `CALIBRATED_THRESHOLDS.get(self.embedding_model, 0.92)`: what the table gives
-            # a key it lacks is this slot's value as much as the table's own numbers are
-            self._value(slot, fallback, kind, name, context, call, origin)
-            self.facts.flow(slot, scope.sources(value))
-            return
-        bounded = _bounded(value)
-        if bounded is not None and any(
-            says_threshold(slot_name(source)) for source in scope.sources(bounded[1])
-        ):
-            # `effective = min(threshold, 0.3)`, `max(FAISS_THRESHOLD * 0.5, 0.10)`: a cap or
-            # floor on a threshold is the threshold whenever it wins
-            self._value(slot, bounded[0], kind, name, context, call, origin)
+        inner = self._number_it_may_take(value, scope)
+        if inner is not None:
+            self._value(slot, inner, kind, name, context, call, origin)
             self.facts.flow(slot, scope.sources(value))
             return
         if isinstance(value, ast.BoolOp):
@@ -177,6 +166,23 @@ class Values:
             self._written(slot, start, Kind.DEFAULT, name, context, scope)
             return
         self.facts.flow(slot, scope.sources(value))
+
+    def _number_it_may_take(self, value: ast.expr, scope: Scope) -> ast.expr | None:
+        """A number a computed value takes in some cases, written inside it.
+
+        ``CALIBRATED_THRESHOLDS.get(self.embedding_model, 0.92)``: what the table gives a key
+        it lacks; ``min(threshold, 0.3)``, ``max(FAISS_THRESHOLD * 0.5, 0.10)``: a cap or
+        floor on a threshold, the threshold whenever it wins.
+        """
+        fallback = _table_fallback(value)
+        if fallback is not None:
+            return fallback
+        bounded = _bounded(value)
+        if bounded is not None and any(
+            says_threshold(slot_name(source)) for source in scope.sources(bounded[1])
+        ):
+            return bounded[0]
+        return None
 
     def _written_table(
         self,
