@@ -97,6 +97,7 @@ from calibrator.inventory.vocabulary import (
     DISTANCE_WORDS,
     PAIRWISE_DISTANCES,
     SCORE_WORDS,
+    SEARCH_SOURCES,
     SETTINGS_WORDS,
 )
 
@@ -1008,6 +1009,7 @@ class _Scanner(Visitor, Values):
                 self._element_of_scores(expr)
                 or self._zipped_element(expr)
                 or self._read_field(expr)
+                or self._searched_scores(expr)
             )
         if score_origin(self.scope, expr) is not Origin.SIMILARITY:
             return None
@@ -1161,6 +1163,30 @@ class _Scanner(Visitor, Values):
         if not (self._handed_record(record.value) or from_search(self.scope, record.value)):
             return None  # `exposure_score(img).score`: a measure computed here, not a hit's
         return score_expr(bound)
+
+    def _searched_scores(self, name: ast.Name) -> ScoreExpr | None:
+        """``Dq`` of ``Dq, Iq = index.search(Q, k)``: the scores a search returns first.
+
+        A vector index's search (faiss's, and the clients shaped like it) returns the scores
+        (or distances) and the ids as a pair, scores first, whatever the names.
+        """
+        around = self.scope.function_scope()
+        if around is None:
+            return None
+        for node in walk(around.node):
+            if (
+                isinstance(node, ast.Assign)
+                and node.lineno <= name.lineno
+                and len(node.targets) == 1
+                and isinstance(node.targets[0], ast.Tuple)
+                and len(node.targets[0].elts) == 2
+                and isinstance(node.targets[0].elts[0], ast.Name)
+                and node.targets[0].elts[0].id == name.id
+                and isinstance(node.value, ast.Call)
+                and set(words(call_name(node.value))) & SEARCH_SOURCES
+            ):
+                return ScoreExpr(name.id, Metric.UNKNOWN)
+        return None
 
     def _handed_record(self, record: ast.expr) -> bool:
         """Whether ``record`` is one of what the function is handed (``top = results[0]``)."""

@@ -2802,6 +2802,28 @@ def test_a_tables_fallback_for_a_key_it_lacks_is_a_threshold_too():
     assert (13, 0.0) not in found
 
 
+def test_the_first_of_what_a_vector_search_returns_is_its_scores():
+    """``Dq, Iq = index.search(Q, k)``, then ``Dq >= cfg.tau_edge``: faiss's scores first.
+
+    The ids it returns second are no scores.
+    """
+    found = scan(
+        """
+        from dataclasses import dataclass
+
+        @dataclass
+        class Config:
+            tau_edge: float = 0.68
+            min_rows: float = 0.5
+
+        def vote_by_similarity(index, Q, cfg: Config):
+            Dq, Iq = index.search(Q, 10)
+            return (Dq >= cfg.tau_edge) & (Iq >= cfg.min_rows)
+        """
+    )
+    assert set(found) == {(6, 0.68)}
+
+
 def test_newer_syntax_without_numbers_is_read_around():
     """Python 3.12's type parameters and ``type`` aliases carry no numbers.
 
