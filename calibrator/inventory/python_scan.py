@@ -315,6 +315,7 @@ class _Scanner(Visitor, Values):
         if "Tfidf" in source:  # imported lazily, inside the function that builds the vectors
             self.imports.scan_lazy_lexical(tree)
         self.module = Scope.module(tree, path, self.imports)
+        self._search_pairs: dict[int, dict[str, int]] = {}
         self.scopes: list[Scope] = [self.module]
         self.findings: list[Finding] = []
         self.facts = FactsBuilder()
@@ -1173,20 +1174,11 @@ class _Scanner(Visitor, Values):
         around = self.scope.function_scope()
         if around is None:
             return None
-        for node in walk(around.node):
-            if (
-                isinstance(node, ast.Assign)
-                and node.lineno <= name.lineno
-                and len(node.targets) == 1
-                and isinstance(node.targets[0], ast.Tuple)
-                and len(node.targets[0].elts) == 2
-                and isinstance(node.targets[0].elts[0], ast.Name)
-                and node.targets[0].elts[0].id == name.id
-                and isinstance(node.value, ast.Call)
-                and set(words(call_name(node.value))) & SEARCH_SOURCES
-            ):
-                return ScoreExpr(name.id, Metric.UNKNOWN)
-        return None
+        found = self._search_pairs.get(id(around.node))
+        if found is None:
+            found = self._search_pairs[id(around.node)] = _search_pairs(around.node)
+        line = found.get(name.id)
+        return ScoreExpr(name.id, Metric.UNKNOWN) if line and line <= name.lineno else None
 
     def _handed_record(self, record: ast.expr) -> bool:
         """Whether ``record`` is one of what the function is handed (``top = results[0]``)."""
@@ -1827,6 +1819,28 @@ def _field_name(expr: ast.expr) -> str | None:
         key = expr.args[0]
         return key.value if isinstance(key, ast.Constant) and isinstance(key.value, str) else None
     return None
+
+
+def _search_pairs(function: ast.AST) -> dict[str, int]:
+    """The names bound first of a pair a search returns (``D, I = index.search(q, k)``).
+
+    Each with the first line it is so bound on; found once per function.
+    """
+    found: dict[str, int] = {}
+    for node in walk(function):
+        if not (
+            isinstance(node, ast.Assign)
+            and len(node.targets) == 1
+            and isinstance(node.targets[0], ast.Tuple)
+            and len(node.targets[0].elts) == 2
+            and isinstance(node.targets[0].elts[0], ast.Name)
+            and isinstance(node.value, ast.Call)
+        ):
+            continue
+        if set(words(call_name(node.value))) & SEARCH_SOURCES:
+            name = node.targets[0].elts[0].id
+            found[name] = min(found.get(name, node.lineno), node.lineno)
+    return found
 
 
 def _reduced(expr: ast.expr) -> ast.expr:
