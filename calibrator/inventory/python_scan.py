@@ -899,23 +899,15 @@ class _Scanner(Visitor, Values):
         ``f"{distance_col_name}__lte"`` after ``distance_col_name = f"distance_{i}"`` reads
         ``distance_i__lte``; a name set to nothing known stands for itself.
         """
-        if isinstance(expr, ast.Constant) and isinstance(expr.value, str):
-            return expr.value
-        if not isinstance(expr, ast.JoinedStr):
-            return None
-        parts = []
-        for part in expr.values:
-            if isinstance(part, ast.Constant) and isinstance(part.value, str):
-                parts.append(part.value)
-            elif isinstance(part, ast.FormattedValue) and isinstance(part.value, ast.Name):
-                bound = self._latest_binding(part.value) if depth > 0 else None
-                text = self._static_text(bound, depth - 1) if bound is not None else None
-                parts.append(text if text is not None else part.value.id)
-            elif isinstance(part, ast.FormattedValue):
-                parts.append("x")
-            else:
-                return None
-        return "".join(parts)
+
+        def formatted(value: ast.expr) -> str:
+            if not isinstance(value, ast.Name):
+                return "x"
+            bound = self._latest_binding(value) if depth > 0 else None
+            text = self._static_text(bound, depth - 1) if bound is not None else None
+            return text if text is not None else value.id
+
+        return _query_text(expr, formatted)
 
     def _read_from_a_setting(self, expr: ast.expr) -> bool:
         """``similarity``, after ``similarity = getattr(settings, "SEARCH_SIMILARITY", 0.7)``.
@@ -1874,13 +1866,20 @@ def _vector_bound(bound: Bound) -> bool:
     return bound.score.startswith("pgvector") or bool(said & (COMPUTING_WORDS | {"distance"}))
 
 
-def _query_text(expr: ast.expr) -> str | None:
-    """A query's text: a string, or an f-string's literal parts (each value stands as ``x``)."""
+def _query_text(expr: ast.expr, formatted: Callable[[ast.expr], str] = lambda _: "x") -> str | None:
+    """A query's text: a string, or an f-string's literal parts and its values as ``x``.
+
+    ``formatted`` reads a value otherwise (``_static_text``: a name as what it was set to).
+    """
     if isinstance(expr, ast.Constant) and isinstance(expr.value, str):
         return expr.value
     if isinstance(expr, ast.JoinedStr):
         return "".join(
-            part.value if isinstance(part, ast.Constant) and isinstance(part.value, str) else "x"
+            part.value
+            if isinstance(part, ast.Constant) and isinstance(part.value, str)
+            else formatted(part.value)
+            if isinstance(part, ast.FormattedValue)
+            else "x"
             for part in expr.values
         )
     return None
