@@ -10,6 +10,8 @@ fixtures live here and in each folder's ``conftest.py``.
 
 from __future__ import annotations
 
+import socket
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -29,6 +31,34 @@ def _run_in_a_temporary_folder(
     through the project's own ``var/``.
     """
     monkeypatch.chdir(tmp_path_factory.mktemp("cwd"))
+
+
+@pytest.fixture
+def dead_port_factory() -> Iterator[Callable[[], int]]:
+    """Makes loopback ports where nothing answers, for as long as the test runs.
+
+    Each port is bound by a socket that never listens, so a connection to it is refused. A port
+    found free and closed again (``unused_tcp_port``) is not dead: under a parallel run another
+    test's server, or a client's ephemeral port connecting to itself, can take it before the test
+    connects, and the "down" upstream answers.
+    """
+    held: list[socket.socket] = []
+
+    def make() -> int:
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        sock.bind(("127.0.0.1", 0))
+        held.append(sock)
+        return int(sock.getsockname()[1])
+
+    yield make
+    for sock in held:
+        sock.close()
+
+
+@pytest.fixture
+def dead_port(dead_port_factory: Callable[[], int]) -> int:
+    """One loopback port where nothing answers (see ``dead_port_factory``)."""
+    return dead_port_factory()
 
 
 @pytest.fixture

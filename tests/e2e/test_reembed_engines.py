@@ -277,7 +277,7 @@ async def test_embedding_failures_never_reach_clients(
     scifact,
     tmp_path,
     aiohttp_server,
-    unused_tcp_port_factory,
+    dead_port_factory,
 ):
     """Embedding server slow, down, or of the wrong dimension: clients never notice.
 
@@ -292,7 +292,7 @@ async def test_embedding_failures_never_reach_clients(
         section = embedding_section(str(server.make_url("/v1")), timeout_s=0.3)
         kind = "timeout"
     elif case == "down":
-        section = embedding_section(f"http://127.0.0.1:{unused_tcp_port_factory()}/v1")
+        section = embedding_section(f"http://127.0.0.1:{dead_port_factory()}/v1")
         kind = "unreachable"
     else:
         section = embedding_section(infinity_url, model=OLD_MODEL, dimension=768)

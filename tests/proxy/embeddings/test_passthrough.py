@@ -207,10 +207,10 @@ async def test_prefixes_of_the_old_model_are_stripped(provider, sidecar):
     assert running.memory.recall(made.vector("passage: kept whole")) == "passage: kept whole"
 
 
-async def test_an_unreachable_provider_is_a_502(sidecar, unused_tcp_port):
+async def test_an_unreachable_provider_is_a_502(sidecar, dead_port):
     """The provider down: 502 with a JSON body naming the upstream, nothing remembered."""
     proxy, running, _ = await sidecar(
-        extra=f'[upstreams.down]\nurl = "http://127.0.0.1:{unused_tcp_port}"\n',
+        extra=f'[upstreams.down]\nurl = "http://127.0.0.1:{dead_port}"\n',
         section='upstream = "down"',
     )
     async with aiohttp.ClientSession() as session:

@@ -144,10 +144,10 @@ async def test_failures_have_a_kind_and_are_counted(served, case):
     assert metric(registry, "embedshift_query_embed_cache_hits_total") == 0
 
 
-async def test_down_server_is_unreachable(unused_tcp_port_factory):
+async def test_down_server_is_unreachable(dead_port_factory):
     """Nothing listening: kind 'unreachable'."""
     registry = CollectorRegistry()
-    url = f"http://127.0.0.1:{unused_tcp_port_factory()}/v1"
+    url = f"http://127.0.0.1:{dead_port_factory()}/v1"
     embedder = QueryEmbedder(settings(url), EmbedderMetrics(registry))
     try:
         with pytest.raises(QueryEmbedError) as caught:

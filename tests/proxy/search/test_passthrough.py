@@ -136,9 +136,9 @@ async def test_body_over_limit_gets_413(aiohttp_server):
     assert status == 413
 
 
-async def test_primary_unreachable_gives_502(aiohttp_server, unused_tcp_port):
+async def test_primary_unreachable_gives_502(aiohttp_server, dead_port):
     """A primary that refuses connections gives 502 with a JSON body naming it."""
-    dead = f"http://127.0.0.1:{unused_tcp_port}"
+    dead = f"http://127.0.0.1:{dead_port}"
     config = make_config(dead, dead)
     proxy_server = await aiohttp_server(create_app(config, CollectorRegistry()))
     async with aiohttp.ClientSession() as session:

@@ -12,10 +12,10 @@ from tests.support.config import make_config
 TOKEN = "readiness-token"  # noqa: S105 - a test token
 
 
-async def test_new_down_matters_only_once_it_answers(aiohttp_server, unused_tcp_port):
+async def test_new_down_matters_only_once_it_answers(aiohttp_server, dead_port):
     """Shadow with new down: ready. Canary with new down: 503 naming new. Back to shadow: ready."""
     old = await aiohttp_server(FakeQdrant().app())
-    config = make_config(str(old.make_url("")), f"http://127.0.0.1:{unused_tcp_port}")
+    config = make_config(str(old.make_url("")), f"http://127.0.0.1:{dead_port}")
     app = create_app(config, CollectorRegistry(), env={"EMBEDSHIFT_ADMIN_TOKEN": TOKEN})
     await aiohttp_server(app)
     sidecar = app[SIDECAR]

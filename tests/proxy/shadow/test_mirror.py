@@ -56,7 +56,7 @@ class Rig:
 
 
 @pytest.fixture
-def rig_factory(aiohttp_server, unused_tcp_port_factory):
+def rig_factory(aiohttp_server, dead_port_factory):
     """Builds a Rig: backends as given (or default), the new one possibly down."""
 
     async def make(old=None, new=None, extra="", new_down=False, routes=None):
@@ -65,7 +65,7 @@ def rig_factory(aiohttp_server, unused_tcp_port_factory):
         old_server = await aiohttp_server(old.app())
         new_server = None
         if new_down:
-            new_url = f"http://127.0.0.1:{unused_tcp_port_factory()}"
+            new_url = f"http://127.0.0.1:{dead_port_factory()}"
         else:
             new_server = await aiohttp_server(new.app())
             new_url = str(new_server.make_url(""))

@@ -29,7 +29,7 @@ BODY = json.dumps({"vector": [0.1, 0.2, 0.3], "limit": 10}).encode()
 
 
 @pytest.fixture
-async def rewriter(aiohttp_server, unused_tcp_port):
+async def rewriter(aiohttp_server, dead_port):
     """Builds (rewriter, fake, jobs) for a route's TOML; embedder and clients closed after."""
     made = []
 
@@ -38,7 +38,7 @@ async def rewriter(aiohttp_server, unused_tcp_port):
         if embeddings_up:
             base = str((await aiohttp_server(fake.app())).make_url("/v1"))
         else:
-            base = f"http://127.0.0.1:{unused_tcp_port}/v1"
+            base = f"http://127.0.0.1:{dead_port}/v1"
         extra = f'[embedding]\nbase_url = "{base}"\nmodel = "m"\ndimension = 4\n'
         config = make_config(
             "http://127.0.0.1:1", "http://127.0.0.1:2", extra, textwrap.dedent(route)

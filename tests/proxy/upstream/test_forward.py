@@ -33,7 +33,7 @@ async def _upstream_echo(request: web.Request) -> web.Response:
 
 
 @pytest.fixture
-async def front(aiohttp_server, unused_tcp_port_factory):
+async def front(aiohttp_server, dead_port_factory):
     """Builds (front server, answers) forwarding with ``how`` to the echo or to nothing."""
     clients: list[UpstreamClient] = []
     answers: list[object] = []
@@ -44,7 +44,7 @@ async def front(aiohttp_server, unused_tcp_port_factory):
             upstream_app.router.add_route("*", "/{tail:.*}", _upstream_echo)
             base = str((await aiohttp_server(upstream_app)).make_url(""))
         else:
-            base = f"http://127.0.0.1:{unused_tcp_port_factory()}"
+            base = f"http://127.0.0.1:{dead_port_factory()}"
         settings = Upstream(
             url=base, timeout_s=timeout_s, connect_timeout_s=1.0, headers_env=headers_env or {}
         )

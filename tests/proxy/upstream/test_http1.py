@@ -144,9 +144,9 @@ async def test_stale_keep_alive_connection_is_retried_once():
     assert server.connections == 2
 
 
-async def test_unreachable_timeout_and_malformed(unused_tcp_port):
+async def test_unreachable_timeout_and_malformed(dead_port):
     """No listener: unreachable; silence: timeout; garbage: protocol. Each an UpstreamError."""
-    pool = Http1Pool(f"http://127.0.0.1:{unused_tcp_port}", 4, 1.0)
+    pool = Http1Pool(f"http://127.0.0.1:{dead_port}", 4, 1.0)
     with pytest.raises(UpstreamError) as caught:
         await pool.request("GET", b"/", [], b"", 1.0)
     assert caught.value.kind == "unreachable"
