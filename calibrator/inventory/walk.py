@@ -141,11 +141,11 @@ def iter_sources(
             dirs[:] = sorted(d for d in dirs if d not in SKIPPED_DIRS and not d.startswith("."))
             for name in sorted(files):
                 path = Path(folder, name)
+                if name in SKIPPED_FILES or (kind_of(path) is None and not python_script(path)):
+                    continue  # before its shown path: resolving costs a call per folder
                 shown = shown_path(path, root)
                 if (
-                    name in SKIPPED_FILES
-                    or (kind_of(path) is None and not python_script(path))
-                    or _excluded(shown, exclude)
+                    _excluded(shown, exclude)
                     or (not include_tests and is_test(path.relative_to(given).as_posix()))
                     or shown in seen
                 ):
