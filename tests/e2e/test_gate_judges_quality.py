@@ -234,6 +234,11 @@ def sidecar_config(
         old = {OLD_THRESHOLD}
         [gate]
         max_latency_ratio = 1000.0  # loopback latency on a shared 2-core machine is noise
+        # every compared search's ids looked up: at the default 20 a second the lookups a run
+        # gets depend on how long its traffic takes (a quiet machine sent it all in a second or
+        # two: 190 ids, bounds [0.986, 1] straddling 0.99, "inconclusive" for a healthy index)
+        coverage_rate = 100000.0
+        coverage_max_in_flight = 64
         [[routes]]
         name = "chroma"
         path = "/api/v2/tenants/{{tenant}}/databases/{{database}}/collections/{{collection}}/query"
