@@ -4,7 +4,7 @@ An application embeds its query with the official ``openai`` client (base URL: t
 ``[embeddings_api]`` prefix, real infinity-emb behind it serving all-MiniLM-L6-v2) and searches
 with the vector it got, through the sidecar, with the engine's official client and no text at
 all. The routes say ``query_text = { learned = true }``. Each engine is run twice with the same
-application and 200 SciFact test queries: once as is (learned text), once with the text sent by
+application and 100 SciFact test queries: once as is (learned text), once with the text sent by
 the means that needed a client change (Chroma: the ``X-Query-Text`` header set on the client's
 private session; Typesense: a ``query_text`` field read by a JSON pointer); Chroma once more
 with its own ``OpenAIEmbeddingFunction`` embedding the texts. Every search of the
@@ -35,7 +35,7 @@ from tests.support.sidecar import Sidecar
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow, pytest.mark.timeout(600)]
 
-N = 200
+N = 100
 PREFIX = "/embeddings-api"
 CHROMA_ROUTE = "/api/v2/tenants/{tenant}/databases/{database}/collections/{collection}/query"
 
