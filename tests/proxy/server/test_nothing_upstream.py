@@ -13,7 +13,6 @@ import urllib.request
 
 import pytest
 
-from tests.support.components import free_port
 from tests.support.sidecar import Sidecar, qdrant_config, wait_until
 
 pytestmark = pytest.mark.slow
@@ -29,9 +28,11 @@ def _answer(url, body=None):
         return e.code, json.loads(e.read())
 
 
-def test_serve_with_nothing_upstream_warns_and_every_error_reads_plainly(tmp_path):
+def test_serve_with_nothing_upstream_warns_and_every_error_reads_plainly(
+    tmp_path, dead_port_factory
+):
     """Start-up warns per upstream with the fix; 502 and /readyz say 'cannot connect ...'."""
-    old_port, new_port = free_port(), free_port()
+    old_port, new_port = dead_port_factory(), dead_port_factory()
     old_url, new_url = f"http://127.0.0.1:{old_port}", f"http://127.0.0.1:{new_port}"
     with Sidecar(tmp_path, qdrant_config(old_url, new_url)).start() as sidecar:
         assert wait_until(lambda: len(sidecar.log_events("upstream_unreachable")) == 2)

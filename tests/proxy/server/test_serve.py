@@ -11,7 +11,6 @@ import urllib.request
 import pytest
 
 from tests.support.backends import start_backend, stop_process
-from tests.support.components import free_port
 from tests.support.sidecar import Sidecar, qdrant_config, wait_until
 
 PRIVATE_QUERY_TEXT = "confidential merger plans of ACME"
@@ -67,9 +66,9 @@ def test_probes(sidecar):
     assert get_status(f"{sidecar.metrics_url}/readyz") == 200
 
 
-def test_readyz_fails_when_primary_is_down(tmp_path, backends):
+def test_readyz_fails_when_primary_is_down(tmp_path, backends, dead_port):
     """/readyz answers 503 when the primary cannot be reached, /healthz still 200."""
-    process = Sidecar(tmp_path, qdrant_config(f"http://127.0.0.1:{free_port()}", backends[1]))
+    process = Sidecar(tmp_path, qdrant_config(f"http://127.0.0.1:{dead_port}", backends[1]))
     process.start()
     try:
         assert get_status(f"{process.metrics_url}/readyz") == 503
