@@ -26,6 +26,9 @@ k = 10
 segment = { header = "X-Segment" }
 """
 """The test suite's usual search route: Qdrant, segment in ``X-Segment``."""
+_SCRATCH = tempfile.TemporaryDirectory(prefix="embedshift-test-")
+"""Where configs' databases go: one folder per test process, removed when the process exits
+(a folder per config left in the system's temp folder added about 1,200 to it per run)."""
 
 
 def make_config(old_url: str, new_url: str, extra: str = "", routes: str | None = None) -> Config:
@@ -44,10 +47,10 @@ def make_config(old_url: str, new_url: str, extra: str = "", routes: str | None 
         """
     )
     if "[examples]" not in extra:  # never the project's var/: each config its own database
-        examples = Path(tempfile.mkdtemp(prefix="embedshift-test-")) / "examples.sqlite"
+        examples = Path(tempfile.mkdtemp(dir=_SCRATCH.name)) / "examples.sqlite"
         text += f'[examples]\npath = "{examples}"\n'
     if "[modes]" not in extra:  # never the project's var/: each config its own mode and audit
-        modes = Path(tempfile.mkdtemp(prefix="embedshift-test-")) / "modes.sqlite"
+        modes = Path(tempfile.mkdtemp(dir=_SCRATCH.name)) / "modes.sqlite"
         text += f'[modes]\nstate_path = "{modes}"\n'
     return parse_config(text + never_shed(textwrap.dedent(extra)) + routes, "test.toml")
 
