@@ -89,7 +89,7 @@ from calibrator.inventory.python_values import (
     description,
     generic_threshold,
 )
-from calibrator.inventory.python_walk import Visitor, walk
+from calibrator.inventory.python_walk import Visitor, statements, walk
 from calibrator.inventory.sql_scan import POSITIONAL, Bound, read_sql
 from calibrator.inventory.sql_tokens import looks_like_sql
 from calibrator.inventory.vocabulary import (
@@ -1819,7 +1819,7 @@ def _search_pairs(function: ast.AST) -> dict[str, int]:
     Each with the first line it is so bound on; found once per function.
     """
     found: dict[str, int] = {}
-    for node in walk(function):
+    for node in statements(function):
         if not (
             isinstance(node, ast.Assign)
             and len(node.targets) == 1

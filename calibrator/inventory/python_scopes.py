@@ -32,7 +32,7 @@ from calibrator.inventory.python_exprs import (
     value_name,
 )
 from calibrator.inventory.python_imports import Imports
-from calibrator.inventory.python_walk import walk
+from calibrator.inventory.python_walk import statements, walk
 from calibrator.inventory.vocabulary import (
     CLASSIFIER_CALLS,
     DENSE_MODULE_WORDS,
@@ -253,7 +253,7 @@ class Scope:
         """The keys this function writes on records of its own (``row["score"] = s``)."""
         if self._record_keys is None:
             keys = set()
-            for node in walk(self.node):
+            for node in statements(self.node):
                 targets = (
                     node.targets
                     if isinstance(node, ast.Assign)

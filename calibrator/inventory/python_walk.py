@@ -109,3 +109,26 @@ def walk(node: ast.AST) -> Iterator[ast.AST]:
                 extend([v for v in value if isinstance(v, ast.AST)])
             elif isinstance(value, ast.AST):
                 pending.append(value)
+
+
+_BLOCKS = ("body", "orelse", "finalbody", "handlers", "cases")
+"""The fields of a statement that hold statements (or handlers and cases, which hold some)."""
+
+
+def statements(root: ast.AST) -> Iterator[ast.AST]:
+    """Every statement under ``root`` (not itself), nested functions and classes included.
+
+    In no particular order, with the ``except`` handlers and ``match`` cases that hold some.
+    What binds a name by assignment is a statement, and statements are never inside
+    expressions: where only assignments matter this is :func:`walk` without the expressions
+    (a tenth of the nodes).
+    """
+    pending: list[Any] = [root]
+    while pending:
+        node = pending.pop()
+        for name in _BLOCKS:
+            block = getattr(node, name, None)
+            if type(block) is list:
+                pending.extend(block)
+        if node is not root:
+            yield node  # an `except` handler or a `match` case too: no statement, but cheap

@@ -294,11 +294,25 @@ def scan_sources(sources: Iterable[Source], jobs: int = 0) -> ScanResult:
     parts: list[tuple[ScanResult, list[FileFacts], Mentions]] = []
     if jobs == 1 or len(first) <= 1:
         parts = [_scan_batch(batch) for batch in chain(first, batches)]
-    else:
-        context = multiprocessing.get_context("fork")
+        return _linked(parts)
+    context = multiprocessing.get_context("fork")
+    # the facts the workers send back are unpickled here, all alive until the linking is
+    # done: the cycle collector, triggered by those allocations, would walk them again and
+    # again (10,000 files: 0.33 s of unpickling with it, 0.11 s without)
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
         with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
             # `map` submits each batch as it is taken from the walk, in order
             parts = list(pool.map(_scan_batch, chain(first, batches)))
+    finally:
+        if enabled:
+            gc.enable()
+    return _linked(parts)
+
+
+def _linked(parts: list[tuple[ScanResult, list[FileFacts], Mentions]]) -> ScanResult:
+    """The batches' findings, and the findings their facts give once linked across files."""
     alone = [f for part, _, _ in parts for f in part.findings]
     errors = tuple(e for part, _, _ in parts for e in part.errors)
     mentions = reduce(operator.or_, (part_mentions for _, _, part_mentions in parts), Mentions())
