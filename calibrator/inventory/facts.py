@@ -105,6 +105,18 @@ class Use(NamedTuple):
     scale: float = 1.0  # 100 for a similarity computed as a percentage (`cosine(a, b) * 100`)
     complement: bool = False  # compared as `1 - x` (`S >= 1 - eps`): a distance, however small
     contextual: bool = False  # the origin is only the enclosing module's, class's or function's
+    # the parameter compared, where the code shows no origin: what callers hand it tells
+    param: str | None = None
+
+
+HANDED_SIMILARITY = "s:similarity"
+"""The slot a similarity handed to a callee comes from (``_confidence(results[0].score)``,
+``relevant(text, score)`` in a loop over a search's hits): among a parameter's sources, it
+says what comparing that parameter compares."""
+HANDED_OTHER = "s:other"
+"""The slot any other score handed to a callee comes from (a classifier's, or one whose code
+shows no origin): a shared helper (``risk_score(score, threshold)``) handed a similarity by
+one caller and a toxicity by ten compares no similarity as such."""
 
 
 class Call(NamedTuple):

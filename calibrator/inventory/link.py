@@ -24,6 +24,8 @@ from typing import NamedTuple
 
 from calibrator.inventory.facts import (
     CONTEXTS_THAT_RULE,
+    HANDED_OTHER,
+    HANDED_SIMILARITY,
     NOT_SIMILARITY,
     Call,
     FileFacts,
@@ -163,6 +165,30 @@ class Graph:
         )
         self._share_attributes(bases)
         self._inherit_constructors(bases, inherited)
+        self.uses = [self._handed(use) for use in self.uses]
+
+    def _handed(self, use: Use) -> Use:
+        """A parameter's comparison, where its callers hand it similarities: a similarity's.
+
+        ``top_score >= HIGH`` in ``def _confidence(top_score)``, which the module calls as
+        ``_confidence(results[0].score)``: the call shows what the comparison compares, where
+        the function's own code could not; unless another caller hands it another score (a
+        shared helper). A method's parameter is reached through a call by name too
+        (``p:method.x`` flows to ``p:Class.method.x``).
+        """
+        if use.param is None:
+            return use
+        handed: set[str] = set()
+        pending, seen = [use.param], {use.param}
+        while pending:
+            found = self.sources.get(pending.pop(), set())
+            handed |= found & {HANDED_SIMILARITY, HANDED_OTHER}
+            onward = {s for s in found if s.startswith("p:")} - seen
+            seen |= onward
+            pending.extend(onward)
+        if handed == {HANDED_SIMILARITY}:
+            return use._replace(origin=Origin.SIMILARITY, contextual=False)
+        return use
 
     def _inherit_constructors(self, bases: list[tuple[str, str]], inherited: set[str]) -> None:
         """What a class without ``__init__`` is constructed with goes to its base's constructor.
@@ -459,7 +485,7 @@ def _overruled(good: Evidence | None, bad: Evidence | None, value: Value, name: 
         # a string or keyword module's "similarities" are its library's own (a cosine of
         # TF-IDF vectors) unless the comparison is in another module
         # (`matcher.find_match(entity, entities, threshold=0.5)` in an extractor's module)
-        return not (
+        return _shared_key(value) or not (
             good is not None
             and good.origin is Origin.SIMILARITY
             and (
@@ -504,6 +530,15 @@ def _overruled(good: Evidence | None, bad: Evidence | None, value: Value, name: 
         and not (bad.origin is Origin.EVALUATION and bool(named & COSINE_WORDS))
         and not (bad.contextual and named_similarity)
     )
+
+
+def _shared_key(value: Value) -> bool:
+    """Whether a number is written under a bare key that every mapping shares (``"threshold"``).
+
+    ``{"first_name_levenshtein": {"threshold": 0.6}}`` in a string matcher's weights: what
+    reads some mapping's ``"threshold"`` elsewhere says nothing of this record's.
+    """
+    return value.node.startswith("k:") and len(words(value.node[2:])) == 1
 
 
 def _raw_euclidean(value: Value, metric: Metric) -> bool:

@@ -10,9 +10,15 @@ from __future__ import annotations
 
 import ast
 
-from calibrator.inventory.facts import NOT_SIMILARITY, Origin, classify
+from calibrator.inventory.facts import (
+    HANDED_OTHER,
+    HANDED_SIMILARITY,
+    NOT_SIMILARITY,
+    Origin,
+    classify,
+)
 from calibrator.inventory.names import words
-from calibrator.inventory.python_exprs import call_name, reads_scores
+from calibrator.inventory.python_exprs import call_name, reads_scores, score_expr
 from calibrator.inventory.python_scopes import PASS_THROUGH, Scope
 from calibrator.inventory.python_walk import walk
 from calibrator.inventory.vocabulary import (
@@ -65,6 +71,43 @@ def traced_origin(scope: Scope, expr: ast.expr) -> tuple[Origin, bool]:
     if not shown or (found is Origin.SIMILARITY and scope.context_origin is Origin.KEYWORD):
         return scope.context_origin, shown
     return found, shown
+
+
+def handed_score(scope: Scope, expr: ast.expr) -> str | None:
+    """The slot an argument that holds a score comes from: a similarity's or another's.
+
+    ``results[0].score`` after a vector search, ``score`` of ``for hit, score in
+    index.query(q)``: :data:`HANDED_SIMILARITY`, the callee's parameter holds a similarity
+    whatever its module's words. :data:`HANDED_OTHER` for any other score, named so
+    (``toxicity_score``, ``max_prob``, ``item["confidence"]``): a caller handing one keeps
+    the parameter from being taken for a similarity. ``None``: nothing named a score.
+    """
+    if score_expr(expr) is not None:
+        found, shown = traced_origin(scope, expr)
+        if shown and found is Origin.SIMILARITY:
+            return HANDED_SIMILARITY
+    named = _handed_name(expr)
+    return HANDED_OTHER if named is not None and set(words(named)) & HANDED_WORDS else None
+
+
+_UNWRAPPED = frozenset({"float", "abs", "round", "max", "min"})
+"""Calls that hand on the score they are given (``float(hit.score)``)."""
+HANDED_WORDS = SCORE_WORDS | {"score", "scores", "conf", "confidence", "prob", "probability"}
+"""Words of an argument that hands its callee a score of some kind."""
+
+
+def _handed_name(expr: ast.expr) -> str | None:
+    """The name an argument is read by: ``x``, ``hit.score``, ``row["score"]``, ``max(sims)``."""
+    while isinstance(expr, ast.Call) and expr.args and call_name(expr) in _UNWRAPPED:
+        expr = expr.args[0]
+    if isinstance(expr, ast.Subscript) and isinstance(expr.slice, ast.Constant):
+        key = expr.slice.value
+        return key if isinstance(key, str) else _handed_name(expr.value)
+    if isinstance(expr, ast.Subscript):
+        return _handed_name(expr.value)
+    if isinstance(expr, ast.Attribute):
+        return expr.attr
+    return expr.id if isinstance(expr, ast.Name) else None
 
 
 def returns_origin(scope: Scope, function: ast.FunctionDef | ast.AsyncFunctionDef) -> Origin:

@@ -73,6 +73,7 @@ from calibrator.inventory.python_origin import (
     DEPTH,
     follow,
     from_search,
+    handed_score,
     imported_callee,
     percent_scale,
     returned_values,
@@ -580,6 +581,9 @@ class _Scanner(Visitor, Values):
             if keyword.arg is not None:
                 slot = f"p:{callee}.{keyword.arg}"
                 self._written(slot, keyword.value, Kind.KEYWORD, keyword.arg, context, call=node)
+                handed = handed_score(self.scope, keyword.value)
+                if handed is not None:
+                    self.facts.flow(slot, [handed])
 
     def visit_lambda(self, node: ast.Lambda) -> None:
         self.scopes.append(self.scope.child_lambda(node))
@@ -1313,9 +1317,12 @@ class _Scanner(Visitor, Values):
             return  # a ratio of counts compared with a number: nothing to recalibrate
         if literal is None:
             contextual = origin is self.scope.context_origin and not shown
+            # `top_score >= HIGH` in `def _confidence(top_score)`: its callers may show more
+            param = None if shown or counted else self._compared_parameter(score_side)
             self._compared_setting(
-                node, score_side, value_side, score, kept, origin, contextual=contextual
-            )
+                node, score_side, value_side, score, kept, origin, contextual=contextual,
+                param=param,
+            )  # fmt: skip
             return
         amount = number(literal)
         assert amount is not None
@@ -1365,10 +1372,12 @@ class _Scanner(Visitor, Values):
         origin: Origin,
         *,
         contextual: bool,
+        param: str | None = None,
     ) -> None:
         """A score compared with a setting (not a number written there): the setting's use.
 
-        ``contextual``: the score's origin is only the words of the code around it.
+        ``contextual``: the score's origin is only the words of the code around it; ``param``:
+        the function's parameter the score is, for the linker to ask what callers hand it.
 
         ``cosine_sim_score >= 1.0 - self.eps`` keeps a distance of at most ``eps``; not a
         collinearity test (``abs(cos) >= 1 - eps``: parallel either way, within slack).
@@ -1385,9 +1394,16 @@ class _Scanner(Visitor, Values):
         for slot in self.scope.sources(value_side):
             use = Use(
                 slot, kept, metric, origin, self.path, node.lineno, score.identifier, callee,
-                scale, complement, contextual,
+                scale, complement, contextual, param,
             )  # fmt: skip
             self.facts.uses.append(use)
+
+    def _compared_parameter(self, score: ast.expr) -> str | None:
+        """The slot of the enclosing function's parameter ``score`` names, if it is one."""
+        if not isinstance(score, ast.Name):
+            return None
+        slot = self.scope.resolve(score.id)
+        return slot if slot is not None and slot.startswith("p:") else None
 
     def _compared_with_import(self, literal: ast.expr, score_side: ast.expr) -> None:
         """A number compared with what an imported function returns: for the linker to judge.

@@ -34,6 +34,7 @@ from calibrator.inventory.python_exprs import (
     root_name,
 )
 from calibrator.inventory.python_imports import Imports
+from calibrator.inventory.python_origin import handed_score
 from calibrator.inventory.python_scopes import Scope
 from calibrator.inventory.vocabulary import (
     METRIC_KEY_WORDS,
@@ -315,6 +316,9 @@ class Values:
                 useful = True
                 continue
             sources = tuple(self.scope.sources(arg))
+            handed = handed_score(self.scope, arg)
+            if handed is not None:
+                sources = (*sources, handed)
             useful = useful or bool(sources)
             args.append(sources)
         if useful:

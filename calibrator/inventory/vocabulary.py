@@ -348,6 +348,9 @@ STRING_SOURCES = frozenset(
         "bleu",
         "trgm",
         "trigram",
+        "ngram",
+        "phonetic",
+        "soundex",
         "minhash",
         "simhash",
         "datasketch",
@@ -356,8 +359,8 @@ STRING_SOURCES = frozenset(
     }
 )
 """Words of string-similarity calls and libraries: edit distances, fuzzy ratios and n-gram
-overlaps (ROUGE, BLEU, Postgres's pg_trgm trigram similarity), and pattern matching (a regex
-layer's rule score)."""
+overlaps (ROUGE, BLEU, Postgres's pg_trgm trigram similarity, ArangoDB's ``NGRAM_SIMILARITY``),
+sounds-alike codes (Soundex), and pattern matching (a regex layer's rule score)."""
 
 MODEL_CONTEXTS = frozenset(
     {

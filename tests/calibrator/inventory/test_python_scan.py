@@ -292,6 +292,86 @@ def test_a_mapping_under_a_string_matchers_key_holds_that_matchers_settings():
     assert found[(5, 0.75)].metric is Metric.SIMILARITY
 
 
+def test_a_bare_key_in_a_string_matchers_mapping_is_not_what_other_mappings_bound():
+    """A bare ``"threshold"`` under an n-gram, Jaro-Winkler or Soundex key is that match's.
+
+    Wherever some other mapping's ``"threshold"`` is compared with a cosine; under ``"dense"``
+    it is that cosine's.
+    """
+    pipeline = """
+        def keep(pairs, cfg):
+            for pair in pairs:
+                if pair.cosine_similarity >= cfg["threshold"]:
+                    yield pair
+        """
+    found = scan(
+        """
+        WEIGHTS = {
+            "first_name_ngram": {"threshold": 0.7, "m_prob": 0.9},
+            "last_name_jaro_winkler": {"threshold": 0.75, "m_prob": 0.9},
+            "city_soundex": {"threshold": 0.6, "m_prob": 0.9},
+            "dense": {"threshold": 0.8},
+        }
+        """,
+        **{"app/pipeline.py": pipeline},
+    )
+    assert (3, 0.7) not in found
+    assert (4, 0.75) not in found
+    assert (5, 0.6) not in found
+    assert found[(6, 0.8)].metric is Metric.SIMILARITY
+
+
+def test_a_parameter_compared_where_its_callers_hand_it_similarities():
+    """A parameter compared with a setting is what its callers hand it.
+
+    ``def _confidence(top_score)`` compared with ``_HIGH_CONFIDENCE``: a model's confidence by
+    its name, but its one caller hands it a search hit's score. A helper that one caller hands
+    a classifier's score and another a similarity compares no similarity as such.
+    """
+    found = scan(
+        """
+        from .store import store
+
+        _HIGH_CONFIDENCE_SCORE = 0.72
+
+        def _confidence(top_score):
+            return "high" if top_score >= _HIGH_CONFIDENCE_SCORE else "low"
+
+        def _relevant(text, score, floor=0.55):
+            return score >= floor
+
+        def answer(query):
+            results = store.similarity_search_with_score(query, k=5)
+            kept = [doc for doc, score in results if _relevant(doc.text, score)]
+            return kept, _confidence(results[0].score)
+        """
+    )
+    assert found[(4, 0.72)].metric is Metric.SIMILARITY
+    assert found[(4, 0.72)].direction is Direction.ABOVE
+    assert found[(9, 0.55)].metric is Metric.SIMILARITY
+    shared = scan(
+        """
+        from .classifier import classify
+        from .store import store
+
+        TOXICITY_CONFIDENCE = 0.9
+        RELEVANCE_CONFIDENCE = 0.6
+
+        def risk(score, limit):
+            return score >= limit
+
+        def toxic(text):
+            toxicity_score = classify(text)["score"]
+            return risk(toxicity_score, TOXICITY_CONFIDENCE)
+
+        def relevant(query, text):
+            similarity = store.similarity_search_with_score(query, k=1)[0][1]
+            return risk(similarity, RELEVANCE_CONFIDENCE)
+        """
+    )
+    assert (5, 0.9) not in shared
+
+
 def test_names_unpacked_from_zip_are_each_an_element_of_their_own_iterable():
     """``score`` of ``zip(range(n), cols, best)`` is a cosine's, only ``i`` counts."""
     found = scan(
