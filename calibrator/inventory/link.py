@@ -50,6 +50,7 @@ from calibrator.inventory.names import (
 from calibrator.inventory.vocabulary import (
     COSINE_WORDS,
     DEFAULTS_MODULE_WORDS,
+    LIMIT_WORDS,
     MODEL_CONTEXTS,
     MODEL_NAMES,
     SIMILARITY_OF_MODEL_WORDS,
@@ -507,7 +508,9 @@ def _overruled(good: Evidence | None, bad: Evidence | None, value: Value, name: 
             and bad.hops < good.hops
         )
     if named & (MODEL_NAMES | MODEL_CONTEXTS) and not (
-        (good is not None and good.metric is Metric.DISTANCE) or model_similarity
+        (good is not None and good.metric is Metric.DISTANCE)
+        or model_similarity
+        or _names_a_similarity_last(name)
     ):
         return True  # a model's confidence or output (`min_langid_score`), unless a distance
     if value.origin is Origin.EVALUATION:
@@ -530,6 +533,16 @@ def _overruled(good: Evidence | None, bad: Evidence | None, value: Value, name: 
         and not (bad.origin is Origin.EVALUATION and bool(named & COSINE_WORDS))
         and not (bad.contextual and named_similarity)
     )
+
+
+def _names_a_similarity_last(name: str) -> bool:
+    """Whether a name says what it bounds last, and that is a similarity.
+
+    ``COLD_START_HIGH_CONFIDENCE_SIMILARITY``: the similarity a confident route needs, not a
+    model's confidence (``similarity_confidence_threshold`` is a confidence).
+    """
+    kept = [w for w in words(name) if w not in THRESHOLD_WORDS and w not in LIMIT_WORDS]
+    return bool(kept) and kept[-1] in SIMILARITY_OF_MODEL_WORDS
 
 
 def _shared_key(value: Value) -> bool:

@@ -1013,13 +1013,52 @@ class _Scanner(Visitor, Values):
         return ScoreExpr(expr.id, metric)
 
     def _score_of(self, score_side: ast.expr, value_side: ast.expr) -> ScoreExpr | None:
-        """The score on one side of a comparison, if it holds one."""
+        """The score on one side of a comparison, if it holds one.
+
+        A constant is the setting, whatever its name, where the other side is read at run
+        time: in ``max_sim > self.HIGH_CONFIDENCE_SIMILARITY``, after ``max_sim =
+        features.get("max_similarity", 0.0)``, the score is the measured ``max_sim``.
+        """
+        if _constant(score_side) and not (_constant(value_side) or literal_node(value_side)):
+            return None
+        if _constant(value_side):
+            measured = self._measured(score_side)
+            if measured is not None:
+                return measured
         score = score_expr(score_side) or self._bound_score(score_side)
         if score is None and literal_node(value_side) is not None:
             score = self._computed_binding(score_side)
         if score is None and isinstance(value_side, (ast.Name, ast.Attribute, ast.Constant)):
             score = self._computed_element(score_side) or self._hit_by_position(score_side)
         return score
+
+    def _measured(self, expr: ast.expr) -> ScoreExpr | None:
+        """``max_sim`` after ``max_sim = features.get("max_similarity", 0.0)``: a measured score.
+
+        A local named for a score, with a bound word or not, read from a record's field (a
+        features mapping, a row, a hit): not from settings (``cfg.get("min_score")``, kwargs).
+        """
+        if not isinstance(expr, ast.Name) or not set(words(expr.id)) & SCORE_WORDS:
+            return None
+        bound = self._latest_binding(expr)
+        while isinstance(bound, ast.Call) and call_name(bound) in CONVERSIONS and bound.args:
+            bound = bound.args[0]
+        if isinstance(bound, ast.Call) and call_name(bound) == "get" and bound.args:
+            record, key = getattr(bound.func, "value", None), bound.args[0]
+        elif isinstance(bound, ast.Subscript):
+            record, key = bound.value, bound.slice
+        else:
+            return None
+        name = value_name(record) if record is not None else None
+        if not (
+            name
+            and isinstance(key, ast.Constant)
+            and isinstance(key.value, str)
+            and set(words(key.value)) & SCORE_WORDS
+            and not set(words(name)) & (SETTINGS_WORDS | _ARGUMENT_WORDS)
+        ):
+            return None
+        return ScoreExpr(expr.id, metric_of(words(key.value)))
 
     def _hit_by_position(self, expr: ast.expr) -> ScoreExpr | None:
         """``results[0][1] < 0.95`` after ``results = self._hnsw_search(q, k)``: a hit's score.
@@ -1340,6 +1379,7 @@ class _Scanner(Visitor, Values):
             score_expr(value) is not None
             and not self.scope.is_parameter(value)
             and not _configured(value)
+            and not _constant(value)
             and not self._set_from_a_setting(value)
             and not self._read_from_a_setting(value)
             and not self._seeded_best(value, score, line)
@@ -1612,6 +1652,16 @@ class _Scanner(Visitor, Values):
                 column=literal.col_offset + 1,
             )
         )
+
+
+def _constant(expr: ast.expr) -> bool:
+    """A constant by its name: ``HIGH_SIM``, ``self.COLD_START_SIMILARITY``, ``config.MIN``."""
+    name = value_name(expr)
+    return name is not None and name.isupper() and any(c.isalpha() for c in name)
+
+
+_ARGUMENT_WORDS = frozenset({"kwargs", "args", "arguments", "payload", "request", "body", "data"})
+"""Words of mappings that hand a function its settings (``kwargs.get("min_score")``)."""
 
 
 def _configured(expr: ast.expr) -> bool:

@@ -372,6 +372,43 @@ def test_a_parameter_compared_where_its_callers_hand_it_similarities():
     assert (5, 0.9) not in shared
 
 
+def test_a_constant_is_the_setting_a_measured_local_is_compared_with():
+    """``max_sim > self.HIGH_CONFIDENCE_SIMILARITY`` after ``max_sim = features.get(...)``.
+
+    The constant is the setting, whatever its name (a similarity named last bounds a
+    similarity, however confident); the local, read from a record of measurements, is the
+    score, bound word or not; its stand-in ``0.0`` is no threshold. A bound read from the
+    settings a function is handed (``kwargs.get("min_score")``) stays a setting.
+    """
+    found = scan(
+        """
+        class Router:
+            HIGH_CONFIDENCE_SIMILARITY = 0.85
+            HARD_RETRIEVAL_SIMILARITY = 0.5
+
+            def route(self, features):
+                max_sim = features.get("max_similarity", 0.0)
+                if max_sim > self.HIGH_CONFIDENCE_SIMILARITY:
+                    return "direct"
+                if max_sim < self.HARD_RETRIEVAL_SIMILARITY:
+                    return "multiquery"
+                return "rerank"
+
+        MIN_ALLOWED_SCORE = 0.05
+
+        def check(**kwargs):
+            min_score = kwargs.get("min_score", 0.2)
+            if min_score < MIN_ALLOWED_SCORE:
+                raise ValueError("min_score too low")
+        """
+    )
+    assert found[(3, 0.85)].metric is Metric.SIMILARITY
+    assert found[(3, 0.85)].direction is Direction.ABOVE
+    assert found[(4, 0.5)].metric is Metric.SIMILARITY
+    assert (7, 0.0) not in found
+    assert "compared with" not in found[(14, 0.05)].reason
+
+
 def test_names_unpacked_from_zip_are_each_an_element_of_their_own_iterable():
     """``score`` of ``zip(range(n), cols, best)`` is a cosine's, only ``i`` counts."""
     found = scan(
