@@ -516,12 +516,16 @@ def _overruled(good: Evidence | None, bad: Evidence | None, value: Value, name: 
     if value.origin is Origin.EVALUATION:
         # an evaluation metric's pass bar, not seen compared with a similarity; unless code
         # elsewhere compares it with one by name (an agent's `min_similarity` handed to the
-        # engine's `similarity >= min_similarity`)
+        # engine's `similarity >= min_similarity`), or its own name says a cosine (`cos_min`
+        # of a retrieval evaluation: the embeddings' cosine it bounds, not a judge's grade)
         return not (
-            good is not None
-            and good.place is not None
-            and good.place[0] != value.path
-            and bool(set(words(good.where)) & SIMILARITY_OF_MODEL_WORDS)
+            (
+                good is not None
+                and good.place is not None
+                and good.place[0] != value.path
+                and bool(set(words(good.where)) & SIMILARITY_OF_MODEL_WORDS)
+            )
+            or bool(named & {"cos", "cosine"})
         )
     if bad is not None and bad.origin in (Origin.COUNT, Origin.OTHER):
         said = bad.origin is Origin.OTHER and bool(named & SPECIFIC_WORDS)

@@ -409,6 +409,32 @@ def test_a_constant_is_the_setting_a_measured_local_is_compared_with():
     assert "compared with" not in found[(14, 0.05)].reason
 
 
+def test_a_setting_named_a_cosine_in_an_evaluation_module_bounds_that_cosine():
+    """A setting named a cosine bounds the embeddings' cosine, in an evaluation module too.
+
+    In ``evaluation/metrics.py`` a ``pass_threshold`` is a metric's pass bar, but ``cos_min``
+    bounds a cosine, which no judge grades.
+    """
+    found = scan(
+        """
+        from dataclasses import dataclass
+
+        @dataclass
+        class MetricParams:
+            cos_min: float = 0.90
+            pass_threshold: float = 0.5
+
+        def outcome(row, p: MetricParams):
+            if row["matched"] < p.cos_min:
+                return "weak"
+            return "pass" if row["accuracy"] >= p.pass_threshold else "fail"
+        """,
+        path="app/evaluation/metrics.py",
+    )
+    assert found[(6, 0.9)].metric is Metric.SIMILARITY
+    assert (7, 0.5) not in found
+
+
 def test_names_unpacked_from_zip_are_each_an_element_of_their_own_iterable():
     """``score`` of ``zip(range(n), cols, best)`` is a cosine's, only ``i`` counts."""
     found = scan(
