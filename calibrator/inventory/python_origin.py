@@ -78,18 +78,40 @@ def handed_score(scope: Scope, expr: ast.expr) -> str | None:
 
     ``results[0].score`` after a vector search, ``score`` of ``for hit, score in
     index.query(q)``: :data:`HANDED_SIMILARITY`, the callee's parameter holds a similarity
-    whatever its module's words. :data:`HANDED_OTHER` for any other score, named so
-    (``toxicity_score``, ``max_prob``, ``item["confidence"]``): a caller handing one keeps
-    the parameter from being taken for a similarity. ``None``: nothing named a score.
+    whatever its module's words; so do a search's hits themselves (``candidates`` after
+    ``candidates = self.search(q)``), whose scores the callee reads. :data:`HANDED_OTHER` for
+    any other score, named so (``toxicity_score``, ``max_prob``, ``item["confidence"]``): a
+    caller handing one keeps the parameter from being taken for a similarity. ``None``:
+    nothing named a score.
     """
+    if type(expr) in _NO_SCORES:
+        return None
     if score_expr(expr) is not None:
         found, shown = traced_origin(scope, expr)
         if shown and found is Origin.SIMILARITY:
             return HANDED_SIMILARITY
     named = _handed_name(expr)
-    return HANDED_OTHER if named is not None and set(words(named)) & HANDED_WORDS else None
+    if named is not None and set(words(named)) & HANDED_WORDS:
+        return HANDED_OTHER
+    hits = expr.value if isinstance(expr, ast.Subscript) else expr  # `results[:k]`
+    if isinstance(hits, ast.Name) and _searched(scope, hits):
+        return HANDED_SIMILARITY  # a search's hits (`route(q, candidates=candidates)`)
+    return None
 
 
+def _searched(scope: Scope, name: ast.Name) -> bool:
+    """Whether ``name`` was bound to what a search returns (``hits = store.search(q)``).
+
+    As the scanner noted it in the function's assignments (this is asked of every name handed
+    to a call: following bindings back for each would cost more than the rest of the call).
+    """
+    around = scope.function_scope()
+    line = around.searched.get(name.id) if around is not None and around.searched else None
+    return line is not None and line <= name.lineno
+
+
+_NO_SCORES = frozenset({ast.Constant, ast.JoinedStr, ast.Lambda, ast.Dict, ast.List, ast.Tuple})
+"""Arguments that hand no score (``"text"``, ``f"..."``, literals of collections)."""
 _UNWRAPPED = frozenset({"float", "abs", "round", "max", "min"})
 """Calls that hand on the score they are given (``float(hit.score)``)."""
 HANDED_WORDS = SCORE_WORDS | {"score", "scores", "conf", "confidence", "prob", "probability"}

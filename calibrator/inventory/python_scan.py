@@ -593,7 +593,22 @@ class _Scanner(Visitor, Values):
     def visit_assign(self, node: ast.Assign) -> None:
         for target in node.targets:
             self._assigned(target, node.value)
+        self._note_search(node)
         self.generic_visit(node)
+
+    def _note_search(self, node: ast.Assign) -> None:
+        """``hits = store.search(q)``: the names bound to a search's result, for its callees."""
+        call = node.value.value if isinstance(node.value, ast.Await) else node.value
+        if not isinstance(call, ast.Call) or not set(words(call_name(call))) & SEARCH_SOURCES:
+            return
+        scope = self.scope.function_scope()
+        if scope is None:
+            return
+        for target in node.targets:
+            if isinstance(target, ast.Name):
+                if scope.searched is None:
+                    scope.searched = {}
+                scope.searched.setdefault(target.id, target.lineno)
 
     def visit_ann_assign(self, node: ast.AnnAssign) -> None:
         if node.value is not None:
@@ -654,6 +669,9 @@ class _Scanner(Visitor, Values):
             elif keyword.arg is not None and callee and callee not in FIELD_CALLS:
                 slot = f"p:{callee}.{keyword.arg}"
                 self._written(slot, keyword.value, Kind.KEYWORD, keyword.arg, context, call=node)
+                handed = handed_score(self.scope, keyword.value)
+                if handed is not None:
+                    self.facts.flow(slot, [handed])
                 # a callee taking `**kwargs` reads it back as `kwargs["init_threshold"]`
                 self.facts.flow(f"k:{keyword.arg}", self.scope.sources(keyword.value))
                 self._library_keyword(node, keyword.arg, slot, callee)
@@ -1439,11 +1457,27 @@ class _Scanner(Visitor, Values):
             self.facts.uses.append(use)
 
     def _compared_parameter(self, score: ast.expr) -> str | None:
-        """The slot of the enclosing function's parameter ``score`` names, if it is one."""
-        if not isinstance(score, ast.Name):
+        """The slot of the enclosing function's parameter the score is, or is read from.
+
+        ``top_score`` of ``def _confidence(top_score)``; ``candidates`` of ``def route(self,
+        q, candidates)``, where ``score = top.get("score", 0)`` after ``top = candidates[0]``.
+        """
+        if isinstance(score, ast.Name):
+            slot = self.scope.resolve(score.id)
+            if slot is not None and slot.startswith("p:"):
+                return slot
+            score = self._latest_binding(score) or score
+        while isinstance(score, ast.BoolOp) and score.values:  # `top.get("score") or 0.0`
+            score = score.values[0]
+        if isinstance(score, ast.Call) and call_name(score) == "get":
+            score = score.func
+        if not isinstance(score, (ast.Attribute, ast.Subscript)):
             return None
-        slot = self.scope.resolve(score.id)
-        return slot if slot is not None and slot.startswith("p:") else None
+        for name, _ in self._indexed_back(score.value, 3):
+            slot = self.scope.resolve(name.id)
+            if slot is not None and slot.startswith("p:"):
+                return slot
+        return None
 
     def _compared_with_import(self, literal: ast.expr, score_side: ast.expr) -> None:
         """A number compared with what an imported function returns: for the linker to judge.

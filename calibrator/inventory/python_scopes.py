@@ -77,6 +77,8 @@ class Scope:
     _record_keys: frozenset[str] | None = field(default=None, repr=False)
     own: str = ""  # a method's own parameter slots (`Class.method`); else the callee's
     imported: frozenset[str] = frozenset()  # names a function imports in its own body
+    # names bound to what a search returns (`hits = store.search(q)`), with their first line
+    searched: dict[str, int] | None = field(default=None, repr=False)
 
     # -- building ------------------------------------------------------------------------
     @classmethod

@@ -370,6 +370,31 @@ def test_a_parameter_compared_where_its_callers_hand_it_similarities():
         """
     )
     assert (5, 0.9) not in shared
+    # a search's hits handed by keyword: the scores read from them are similarities, in a
+    # module whose name (`llm_verifier`) would make them an LLM's grades
+    routed = scan(
+        """
+        class ConfidenceRouter:
+            def __init__(self, auto_threshold: float = 0.95):
+                self.auto_threshold = auto_threshold
+
+            async def route(self, term, candidates):
+                top = candidates[0]
+                score = top.get("score", 0) or top.get("rrf_score", 0)
+                return "auto" if score >= self.auto_threshold else "review"
+        """,
+        path="app/llm_verifier.py",
+        **{
+            "app/mapper.py": """
+            from .llm_verifier import ConfidenceRouter
+
+            async def map_code(store, term):
+                candidates = store.search(term, limit=10)  # ranked by score
+                return await ConfidenceRouter().route(term, candidates=candidates)
+            """
+        },
+    )
+    assert routed[(3, 0.95)].metric is Metric.SIMILARITY
 
 
 def test_a_constant_is_the_setting_a_measured_local_is_compared_with():
