@@ -580,10 +580,21 @@ class _Scanner(Visitor, Values):
         for keyword in node.keywords:  # `asyncio.to_thread(f, threshold=t)` passes it to `f`
             if keyword.arg is not None:
                 slot = f"p:{callee}.{keyword.arg}"
-                self._written(slot, keyword.value, Kind.KEYWORD, keyword.arg, context, call=node)
-                handed = handed_score(self.scope, keyword.value)
-                if handed is not None:
-                    self.facts.flow(slot, [handed])
+                self._keyword_written(slot, keyword, context, node)
+
+    def _keyword_written(
+        self, slot: str, keyword: ast.keyword, context: tuple[str, ...], call: ast.Call
+    ) -> None:
+        """What a keyword argument hands its callee's parameter: a value, and any score.
+
+        ``route(q, candidates=candidates)`` after ``candidates = self.search(q)`` hands the
+        parameter a search's hits (:func:`handed_score`), as a positional argument would.
+        """
+        assert keyword.arg is not None
+        self._written(slot, keyword.value, Kind.KEYWORD, keyword.arg, context, call=call)
+        handed = handed_score(self.scope, keyword.value)
+        if handed is not None:
+            self.facts.flow(slot, [handed])
 
     def visit_lambda(self, node: ast.Lambda) -> None:
         self.scopes.append(self.scope.child_lambda(node))
@@ -668,10 +679,7 @@ class _Scanner(Visitor, Values):
                 self._orm_lookup(keyword.arg, keyword.value)
             elif keyword.arg is not None and callee and callee not in FIELD_CALLS:
                 slot = f"p:{callee}.{keyword.arg}"
-                self._written(slot, keyword.value, Kind.KEYWORD, keyword.arg, context, call=node)
-                handed = handed_score(self.scope, keyword.value)
-                if handed is not None:
-                    self.facts.flow(slot, [handed])
+                self._keyword_written(slot, keyword, context, node)
                 # a callee taking `**kwargs` reads it back as `kwargs["init_threshold"]`
                 self.facts.flow(f"k:{keyword.arg}", self.scope.sources(keyword.value))
                 self._library_keyword(node, keyword.arg, slot, callee)
@@ -1397,7 +1405,6 @@ class _Scanner(Visitor, Values):
             score_expr(value) is not None
             and not self.scope.is_parameter(value)
             and not _configured(value)
-            and not _constant(value)
             and not self._set_from_a_setting(value)
             and not self._read_from_a_setting(value)
             and not self._seeded_best(value, score, line)
@@ -1691,7 +1698,7 @@ class _Scanner(Visitor, Values):
 def _constant(expr: ast.expr) -> bool:
     """A constant by its name: ``HIGH_SIM``, ``self.COLD_START_SIMILARITY``, ``config.MIN``."""
     name = value_name(expr)
-    return name is not None and name.isupper() and any(c.isalpha() for c in name)
+    return name is not None and name.isupper()
 
 
 _ARGUMENT_WORDS = frozenset({"kwargs", "args", "arguments", "payload", "request", "body", "data"})
@@ -1699,12 +1706,12 @@ _ARGUMENT_WORDS = frozenset({"kwargs", "args", "arguments", "payload", "request"
 
 
 def _configured(expr: ast.expr) -> bool:
-    """A setting: a constant (``_HIGH_SIM``) or read from a configuration object.
+    """A setting: a constant (``_HIGH_SIM``, ``self.HIGH_SIM``) or read from a configuration object.
 
     A setting named like a score (``relevance_score: float = 0.2`` in a config class,
     ``retrieval_config.relevance_score``) is the bound it is compared with, not a second score.
     """
-    if isinstance(expr, ast.Name) and expr.id.isupper():
+    if _constant(expr):
         return True
     while isinstance(expr, ast.Attribute):
         expr = expr.value
