@@ -295,6 +295,8 @@ _ZIP_STEPS = 4
 """Steps from a loop's records back to the ``zip`` that built them (a slice, ``sorted``, a name)."""
 _ORDERINGS = frozenset({"sorted", "list", "reversed", "tuple"})
 """Calls that give the records they are handed, in some order."""
+_ARRAY_MODULES = frozenset({"np", "numpy", "torch", "math", "jnp"})
+"""Modules whose reductions take the array as an argument (``np.max(sims)``), not a receiver."""
 
 
 class _Scanner(Visitor, Values):
@@ -1549,7 +1551,7 @@ class _Scanner(Visitor, Values):
         bare = isinstance(value, ast.Name | ast.Attribute)
         bound = self._latest_binding(other) if bare and isinstance(other, ast.Name) else None
         computed = _computed_similarity(other) or (
-            bound is not None and _computed_similarity(bound)
+            bound is not None and (_computed_similarity(bound) or self._computed_upstream(bound))
         )
         measured = bare and self._measured_here(other)
         if not slots and not computed and not measured:
@@ -1581,6 +1583,25 @@ class _Scanner(Visitor, Values):
                 slot, kept, metric, found, self.path, node.lineno, shown, complement=complement
             )
             self.facts.uses.append(use)
+
+    def _computed_upstream(self, bound: ast.expr, steps: int = 3) -> bool:
+        """Whether ``bound`` reads a product of embeddings computed a few bindings back.
+
+        ``tv = float(topv[i].item())`` after ``topv, _ = logits.max(dim=1)`` and ``logits =
+        img_feats @ text_feats.T``, compared with ``params.min_top``: that setting bounds a
+        similarity, whatever its name. Conversions, the best of several (``max``), an element
+        and a difference of two such (``topv[i] - secondv[i]``, the margin over the runner-up)
+        are the similarity still.
+        """
+        for _ in range(steps):
+            bound = _read_out(bound)
+            if _computed_similarity(bound):
+                return True
+            found = self._latest_binding(bound) if isinstance(bound, ast.Name) else None
+            if found is None:
+                return False
+            bound = found
+        return False
 
     def _measured_here(self, other: ast.expr) -> bool:
         """``min_dist`` bound in this function: a score found here, not a setting.
@@ -1892,6 +1913,27 @@ def _computed_similarity(expr: ast.expr) -> bool:
     if isinstance(expr, ast.Call) and len(expr.args) >= 2:
         return bool(set(words(call_name(expr))) & COMPUTING_WORDS)
     return False
+
+
+def _read_out(expr: ast.expr) -> ast.expr:
+    """What ``expr`` reads its number from: ``topv`` of ``float(topv[i].item())``.
+
+    Through elements, conversions and reductions (``logits.max(dim=1)``, ``np.max(sims)``),
+    and the left side of a difference (a margin over a runner-up: ``top1 - top2``).
+    """
+    while True:
+        if isinstance(expr, ast.Subscript):
+            expr = expr.value
+        elif isinstance(expr, ast.BinOp) and isinstance(expr.op, ast.Sub):
+            expr = expr.left
+        elif isinstance(expr, ast.Call) and call_name(expr) in (*CONVERSIONS, *REDUCTIONS):
+            func = expr.func
+            method = isinstance(func, ast.Attribute) and root_name(func) not in _ARRAY_MODULES
+            if not method and not expr.args:
+                return expr
+            expr = func.value if isinstance(func, ast.Attribute) and method else expr.args[0]
+        else:
+            return expr
 
 
 def _takes_nothing(node: ast.FunctionDef | ast.AsyncFunctionDef, owner: str | None) -> bool:

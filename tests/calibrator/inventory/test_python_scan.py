@@ -4158,6 +4158,47 @@ def test_a_matrix_of_dot_products_bound_just_before_bounds_its_cutoff():
     assert set(found) == {(4, 0.94)}
 
 
+def test_a_product_of_embeddings_read_out_a_few_bindings_back_bounds_its_settings():
+    """CLIP's zero-shot labels: the best product per image, and its margin, bound settings.
+
+    ``logits = img_feats @ text_feats.T``, the best per image and its margin over the
+    runner-up, read out as floats and compared with a params record.
+
+    Neither the compared names (``tv``, ``margin``) nor the settings (``min_top``,
+    ``min_margin``) say similarity: the product three bindings back does. A ratio read out of
+    a count (``hits / total``) compared with a setting the same way bounds nothing.
+    """
+    found = scan(
+        """
+        from dataclasses import dataclass
+
+        @dataclass
+        class LabelParams:
+            min_top: float = 0.30
+            min_margin: float = 0.05
+            min_share: float = 0.25
+
+        def label(img_feats, text_feats, params: LabelParams):
+            logits = img_feats @ text_feats.T
+            topv, topi = logits.max(dim=1)
+            secondv, _ = logits.min(dim=1)
+            out = []
+            for i in range(logits.size(0)):
+                tv = float(topv[i].item())
+                margin = float((topv[i] - secondv[i]).item())
+                if tv >= params.min_top and margin >= params.min_margin:
+                    out.append(int(topi[i]))
+            hits = len(out)
+            share = float(hits / max(1, logits.size(0)))
+            if share < params.min_share:
+                return []
+            return out
+        """,
+        path="vision/labels.py",
+    )
+    assert set(found) == {(6, 0.3), (7, 0.05)}
+
+
 def test_a_score_named_constant_as_a_parameters_default_is_its_threshold():
     """A score-named constant that is a parameter's default is followed to its comparison.
 
