@@ -295,6 +295,8 @@ _ZIP_STEPS = 4
 """Steps from a loop's records back to the ``zip`` that built them (a slice, ``sorted``, a name)."""
 _ORDERINGS = frozenset({"sorted", "list", "reversed", "tuple"})
 """Calls that give the records they are handed, in some order."""
+_SOFT_KEPT = {Metric.SIMILARITY: Direction.ABOVE, Metric.DISTANCE: Direction.BELOW}
+"""What a soft cutoff (``sigmoid(sim - threshold)``) favours: scores above it, distances below."""
 _ARRAY_MODULES = frozenset({"np", "numpy", "torch", "math", "jnp"})
 """Modules whose reductions take the array as an argument (``np.max(sims)``), not a receiver."""
 
@@ -332,6 +334,7 @@ class _Scanner(Visitor, Values):
                 ast.AnnAssign: self.visit_ann_assign,
                 ast.For: self.visit_for,
                 ast.Compare: self.visit_compare,
+                ast.BinOp: self.visit_binop,
                 ast.Call: self.visit_call,
                 ast.Dict: self.visit_dict,
                 ast.Constant: self.visit_constant,
@@ -901,6 +904,27 @@ class _Scanner(Visitor, Values):
         for left, op, right in zip(sides[:-1], node.ops, sides[1:], strict=True):
             for score_side, value_side, on_left in ((left, right, True), (right, left, False)):
                 self._compared(node, op, score_side, value_side, on_left=on_left)
+        self.generic_visit(node)
+
+    def visit_binop(self, node: ast.BinOp) -> None:
+        """``sigmoid((sim - scenario.threshold) / softness)``: a soft cutoff on a similarity.
+
+        A threshold-named setting taken from a similarity is where the score stands against
+        it: on the model's scale, as in a comparison, whatever follows.
+        """
+        right = node.right
+        if isinstance(node.op, ast.Sub) and isinstance(right, (ast.Name, ast.Attribute)):
+            slots = self._threshold_slots(right)
+            score = score_expr(node.left) if slots else None
+            if score is not None:
+                found, shown = traced_origin(self.scope, node.left)
+                if shown and found is Origin.SIMILARITY:
+                    kept = _SOFT_KEPT.get(score.metric, Direction.UNKNOWN)
+                    for slot in slots:
+                        self.facts.uses.append(
+                            Use(slot, kept, score.metric, found, self.path, node.lineno,
+                                score.identifier)
+                        )  # fmt: skip
         self.generic_visit(node)
 
     def _set_from_a_setting(self, expr: ast.expr) -> bool:

@@ -4199,6 +4199,49 @@ def test_a_product_of_embeddings_read_out_a_few_bindings_back_bounds_its_setting
     assert set(found) == {(6, 0.3), (7, 0.05)}
 
 
+def test_a_soft_cutoff_takes_its_threshold_from_a_similarity():
+    """``sigmoid((sim - scenario.threshold) / softness)``: no comparison, still a cutoff.
+
+    The threshold is subtracted from a cosine of embeddings: where the score stands against
+    it, on the model's scale. The same arithmetic on a regex rule's weight (``weight -
+    rule.threshold``) bounds no similarity, and a softness is no threshold.
+    """
+    found = scan(
+        """
+        import math
+        from dataclasses import dataclass
+
+        import numpy as np
+
+        @dataclass
+        class Scenario:
+            description: str
+            threshold: float = 0.45
+            softness: float = 0.08
+
+        @dataclass
+        class Rule:
+            pattern: str
+            weight: float
+            cutoff: float = 0.6
+
+        def evidence(chunks, scenarios, rules, embed):
+            described = np.asarray(embed([s.description for s in scenarios]))
+            sims = np.asarray(embed(chunks)) @ described.T
+            out = []
+            for j, scenario in enumerate(scenarios):
+                for i in range(len(chunks)):
+                    sim = float(sims[i, j])
+                    out.append(1 / (1 + math.exp(-(sim - scenario.threshold) / scenario.softness)))
+            for rule in rules:
+                out.append(rule.weight - rule.cutoff)
+            return out
+        """,
+        path="guard/scanner.py",
+    )
+    assert set(found) == {(10, 0.45)}
+
+
 def test_a_score_named_constant_as_a_parameters_default_is_its_threshold():
     """A score-named constant that is a parameter's default is followed to its comparison.
 
