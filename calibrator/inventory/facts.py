@@ -303,8 +303,13 @@ def slot_name(node: str) -> str:
 
 
 def _lexical(present: set[str], lexical_words: frozenset[str]) -> bool:
-    """Whether the words say lexical scoring: ``bm25``, ``tfidf``, or ``sparse`` vectors."""
+    """Whether the words say lexical scoring: ``bm25``, ``tfidf``, or ``sparse`` vectors.
+
+    ``TfIdfClassifier`` says ``tf`` and ``idf``: TF-IDF, however it is cased.
+    """
     found = present & lexical_words
+    if "idf" in present and "tf" in present:
+        found |= {"tfidf"} & lexical_words
     return bool(found) and (found != {"sparse"} or bool(present & SPARSE_PARTNERS))
 
 

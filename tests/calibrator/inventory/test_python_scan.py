@@ -5793,6 +5793,37 @@ def test_a_cosine_in_a_lexical_scorer_is_a_keyword_score():
     assert set(found) == {(23, 0.9)}
 
 
+def test_a_tf_idf_classifier_named_in_camel_case_is_lexical():
+    """``TfIdfClassifier``'s cosine of term-weight dicts: TF-IDF however it is cased.
+
+    Its intent cutoff (``threshold: float = 0.15``) bounds no embeddings; an intent router
+    beside it that ranks by an encoder's cosine keeps its own.
+    """
+    found = scan(
+        """
+        import math
+
+        class TfIdfClassifier:
+            def _cosine(self, a, b):
+                dot = sum(a.get(w, 0.0) * v for w, v in b.items())
+                return dot / (math.sqrt(sum(x * x for x in a.values())) or 1e-9)
+
+            def classify(self, text, threshold: float = 0.15):
+                scores = [self._cosine(self._tfidf(text), pv) for pv in self.phrase_vecs]
+                best_score = max(scores)
+                return None if best_score < threshold else self.labels[scores.index(best_score)]
+
+        class EmbeddingIntentRouter:
+            def route(self, text, threshold: float = 0.6):
+                scores = [self._cosine(self.encoder.encode(text), v) for v in self.vectors]
+                best_score = max(scores)
+                return None if best_score < threshold else self.labels[scores.index(best_score)]
+        """,
+        path="bot/intent/router.py",
+    )
+    assert set(found) == {(15, 0.6)}
+
+
 def test_a_function_imported_from_a_fuzzy_module_returns_a_string_ratio():
     """``from pkg.fuzzy import similarity``: what it scores is a string ratio, whatever its name.
 
