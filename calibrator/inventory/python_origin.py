@@ -24,6 +24,7 @@ from calibrator.inventory.python_walk import walk
 from calibrator.inventory.vocabulary import (
     SCORE_WORDS,
     SEARCH_SOURCES,
+    SIMILARITY_SOURCES,
     SPECIFIC_WORDS,
     VECTOR_WORDS,
 )
@@ -490,6 +491,8 @@ def _named_origin(scope: Scope, name: str, func: ast.expr) -> Origin:
         receiver = _receiver_origin(scope, func)
         if receiver in (Origin.KEYWORD, Origin.STRING):
             return receiver
+        if receiver is Origin.MODEL and set(words(name)) & SIMILARITY_SOURCES == {"query"}:
+            return receiver  # `llm_client.query_json(prompt)`: a model is asked, not searched
     return found
 
 

@@ -2536,6 +2536,33 @@ def test_an_llms_scores_are_grades_unless_it_serves_retrieval():
     assert set(found) == {(7, 0.1)}
 
 
+def test_an_llm_queried_answers_with_a_grade_and_a_store_queried_with_similarities():
+    """``llm_client.query_json(prompt)``: a model is asked, whatever the setting is called.
+
+    ``semantic_threshold`` bounds the score the LLM answers with; ``self.store.query(vector)``
+    beside it is a search, whose hits' scores ``match_threshold`` bounds.
+    """
+    found = scan(
+        """
+        class Config:
+            semantic_threshold: float = 0.7
+            match_threshold: float = 0.8
+
+        def check_semantic_match(item, llm_client, config: Config):
+            result = llm_client.query_json(f"Does {item} match? Answer with a score.")
+            score = float(result.get("score", 0))
+            return score >= config.semantic_threshold
+
+        def find_match(store, vector, config: Config):
+            hits = store.query(vector, top_k=1)
+            score = float(hits[0].score)
+            return score >= config.match_threshold
+        """,
+        path="guard/checks.py",
+    )
+    assert set(found) == {(4, 0.8)}
+
+
 def test_a_table_or_list_of_thresholds_is_one_threshold_per_number():
     """``thresholds = {"VGG-Face": {"cosine": 0.68, ...}}`` read by a lookup, and a list default.
 
