@@ -212,6 +212,9 @@ def follow(scope: Scope, expr: ast.expr, depth: int, seen: set[str], line: int) 
     """Follow ``expr`` back to a call; a name to its latest binding before ``line``."""
     if depth <= 0:
         return Origin.UNKNOWN
+    named = _field_origin(expr)
+    if named is not None:
+        return named
     # a step back is a binding or a call; the parts of one expression are no step
     # (`max(0, 1 - distances[0])` is as near to its search as `distances`)
     if isinstance(expr, ast.Call):
@@ -230,6 +233,31 @@ def follow(scope: Scope, expr: ast.expr, depth: int, seen: set[str], line: int) 
         if found is not Origin.UNKNOWN:
             return found
     return Origin.UNKNOWN
+
+
+def _field_origin(expr: ast.expr) -> Origin | None:
+    """What the field read says: ``chunk.metadata["quality_score"]``, ``hit.get("rerank_score")``.
+
+    A record's field named for another score (a quality, a reranker's, a keyword match's)
+    holds that score, whatever search returned the record; ``None`` when the name says
+    nothing but score (``hit["score"]``) or similarity: the record's origin decides.
+    """
+    if isinstance(expr, ast.Subscript):
+        return _key_origin(expr.slice)
+    if isinstance(expr, ast.Call) and call_name(expr) == "get" and expr.args:
+        return _key_origin(expr.args[0])
+    return None
+
+
+def _key_origin(key: ast.expr) -> Origin | None:
+    """:func:`_field_origin` of a record's key (``"quality_score"``), if it is a string."""
+    if not (isinstance(key, ast.Constant) and isinstance(key.value, str)):
+        return None
+    named = words(key.value)
+    found = classify(named)
+    if found is Origin.OTHER:  # a quality's score; a weight or a bare confidence is no score
+        return found if {"score", "scores"} & set(named) else None
+    return found if found in (Origin.MODEL, Origin.KEYWORD, Origin.STRING) else None
 
 
 def _alternatives(expr: ast.expr) -> list[ast.expr]:

@@ -2563,6 +2563,43 @@ def test_an_llm_queried_answers_with_a_grade_and_a_store_queried_with_similariti
     assert set(found) == {(4, 0.8)}
 
 
+def test_a_field_named_for_another_score_holds_it_whatever_search_returned_the_record():
+    """``chunk.metadata.get("quality_score")`` of a semantic chunker's chunk: a quality.
+
+    The field's name says which of a record's scores is read: a quality's, a reranker's
+    (``hit["rerank_score"]``); a hit's plain ``score``, weighed by a source's trust
+    (``trust_weights.get(url, 1.0)``, a weight and no score), is the search's similarity.
+    """
+    found = scan(
+        """
+        from dataclasses import dataclass
+
+        @dataclass
+        class Options:
+            min_chunk_quality: float = 0.6
+            min_rerank: float = 0.3
+            min_similarity: float = 0.75
+
+        def keep(store, query, options: Options, sources):
+            trust_weights = {s["url"]: s["trust_weight"] for s in sources}
+            kept = []
+            for chunk in store.similarity_search(query, k=10):
+                quality_score = chunk.metadata.get("quality_score", 0.5)
+                if quality_score < options.min_chunk_quality:
+                    continue
+                if chunk.metadata["rerank_score"] < options.min_rerank:
+                    continue
+                score = chunk.score
+                score *= trust_weights.get(chunk.metadata["url"], 1.0)
+                if score >= options.min_similarity:
+                    kept.append(chunk)
+            return kept
+        """,
+        path="rag/keep.py",
+    )
+    assert set(found) == {(8, 0.75)}
+
+
 def test_a_table_or_list_of_thresholds_is_one_threshold_per_number():
     """``thresholds = {"VGG-Face": {"cosine": 0.68, ...}}`` read by a lookup, and a list default.
 
