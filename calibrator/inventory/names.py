@@ -21,6 +21,7 @@ from calibrator.inventory.vocabulary import (
     CONTEXT_WORDS,
     DISTANCE_WORDS,
     EMBEDDING_MODEL_NAMES,
+    GRADED_WORDS,
     KEYWORD_SOURCES,
     KNOWN_KEYWORDS,
     LIBRARY_MODULES,
@@ -179,7 +180,7 @@ def threshold_name(identifier: str, context: tuple[str, ...] = ()) -> ThresholdN
     if not name_words:
         return NOT_A_THRESHOLD
     snake = "_".join(name_words)
-    vetoed = any(w in VETO_WORDS for w in name_words)
+    vetoed = any(w in VETO_WORDS or w in GRADED_WORDS for w in name_words)
     # `rouge_match_threshold` ends like a library's keyword, but for another score, and
     # `trgm_similarity_threshold` for a string similarity; a `recall_relevance_threshold`
     # still names an embedding similarity (recalled memories' relevance)

@@ -241,6 +241,15 @@ VETO_WORDS = frozenset(
 )
 """Words that rule a name out: sizes, counts, indices, model knobs and the like."""
 
+GRADED_WORDS = frozenset(
+    {"coherence", "completeness", "fluency", "factuality", "faithfulness", "groundedness",
+     "hallucination", "toxicity", "trustworthiness", "complexity", "difficulty", "urgency",
+     "priority", "popularity"}
+)  # fmt: skip
+"""What an LLM judge, a guardrail or a ranking heuristic grades: a setting's name that says
+one (``min_coherence_score``, ``toxicity_threshold``) bounds no similarity. Only the name's own
+words: a ``Groundedness`` metric may still compare embeddings with its ``threshold``."""
+
 SIMILARITY_SOURCES = frozenset(
     {
         "search",

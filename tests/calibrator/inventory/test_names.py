@@ -50,6 +50,25 @@ def test_vocabulary_words_with_digits_stay_whole(identifier, expected):
 @pytest.mark.parametrize(
     ("identifier", "strength"),
     [
+        ("min_coherence_score", 0.0),
+        ("toxicity_threshold", 0.0),
+        ("MIN_FAITHFULNESS_SCORE", 0.0),
+        ("min_relevance_score", 1.0),
+        ("min_similarity_score", 0.8),
+    ],
+)
+def test_a_name_for_a_graded_quality_bounds_no_similarity(identifier, strength):
+    """``min_coherence_score``: an LLM judge's or a guardrail's grade, not a similarity.
+
+    A score's bound that says what is graded (coherence, toxicity, faithfulness) is ruled out
+    by its name; a relevance or similarity score's bound stays.
+    """
+    assert threshold_name(identifier).strength == strength
+
+
+@pytest.mark.parametrize(
+    ("identifier", "strength"),
+    [
         ("match_threshold", 1.0),
         ("entity_match_threshold", 1.0),
         ("_DEFAULT_ROUGE_CHUNK_MATCH_THRESHOLD", 0.0),
