@@ -1950,14 +1950,11 @@ def _read_out(expr: ast.expr) -> ast.expr:
             expr = expr.value
         elif isinstance(expr, ast.BinOp) and isinstance(expr.op, ast.Sub):
             expr = expr.left
-        elif isinstance(expr, ast.Call) and call_name(expr) in (*CONVERSIONS, *REDUCTIONS):
-            func = expr.func
-            method = isinstance(func, ast.Attribute) and root_name(func) not in _ARRAY_MODULES
-            if not method and not expr.args:
-                return expr
-            expr = func.value if isinstance(func, ast.Attribute) and method else expr.args[0]
         else:
-            return expr
+            reduced = _reduced(expr)
+            if reduced is expr:
+                return expr
+            expr = reduced
 
 
 def _takes_nothing(node: ast.FunctionDef | ast.AsyncFunctionDef, owner: str | None) -> bool:
@@ -2009,13 +2006,17 @@ def _search_pairs(function: ast.AST) -> dict[str, int]:
 
 
 def _reduced(expr: ast.expr) -> ast.expr:
-    """What a conversion or a reduction is taken of: ``s[i]`` of ``s[i].max()``, ``float(x)``."""
+    """What a conversion or a reduction is taken of: ``s[i]`` of ``s[i].max()``, ``float(x)``.
+
+    A method's receiver (``logits.max(dim=1)``, ``s.max(1)``), else the first argument
+    (``float(x)``, ``np.max(s[i])``).
+    """
     while isinstance(expr, ast.Call) and call_name(expr) in (*CONVERSIONS, *REDUCTIONS):
         func = expr.func
-        if expr.args:
-            expr = expr.args[0]
-        elif isinstance(func, ast.Attribute):
+        if isinstance(func, ast.Attribute) and root_name(func) not in _ARRAY_MODULES:
             expr = func.value
+        elif expr.args:
+            expr = expr.args[0]
         else:
             break
     return expr
