@@ -12,6 +12,7 @@ tests.calibrator.inventory.benchmark`` (the standard library is enough) only fet
 from __future__ import annotations
 
 import fcntl
+import multiprocessing
 import os
 import re
 import shutil
@@ -20,6 +21,7 @@ import sys
 import tempfile
 import tomllib
 import zipfile
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -245,6 +247,30 @@ def score(
                 found.grep_printed.add((printed[1].removeprefix("./"), int(printed[2])))
         found.grep_printed -= {k[:2] for k in ignored}
     return found
+
+
+def score_all(roots: dict[str, Path], *, processes: int = 2) -> list[Score]:
+    """:func:`score` of every package, in ``roots``' order, on a pool of scan processes.
+
+    One pool for all the packages (not one per package): each process reads the list once,
+    and takes the packages a few at a time. The session's scan in the tests is the longest
+    step of CI; on two cores it is no longer the one step left running alone.
+    """
+    context = multiprocessing.get_context("spawn")  # a test worker's threads are not forked
+    with ProcessPoolExecutor(processes, mp_context=context, initializer=_load_list) as pool:
+        return list(pool.map(_score_one, roots.items(), chunksize=4))
+
+
+_LIST: dict[str, Any] = {}
+"""The list, as each pool process read it (:func:`_load_list`)."""
+
+
+def _load_list() -> None:
+    _LIST.update(expectations())
+
+
+def _score_one(item: tuple[str, Path]) -> Score:
+    return score(item[0], item[1], _LIST, jobs=1)
 
 
 def total(scores: list[Score], role: str | None = None) -> Score:

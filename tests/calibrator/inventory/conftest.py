@@ -23,7 +23,7 @@ from tests.calibrator.inventory.benchmark import (
     Score,
     expectations,
     fetch_all,
-    score,
+    score_all,
 )
 
 MULTITOOL_VERSION = "5.7.0"
@@ -53,9 +53,9 @@ def corpus(expected_corpus: dict[str, Any]) -> dict[str, Path]:
 
 
 @pytest.fixture(scope="session")
-def corpus_scores(corpus: dict[str, Path], expected_corpus: dict[str, Any]) -> list[Score]:
+def corpus_scores(corpus: dict[str, Path]) -> list[Score]:
     """Each package scanned once and scored against the list (and the article's grep)."""
-    return [score(name, root, expected_corpus, jobs=1) for name, root in corpus.items()]
+    return score_all(corpus, processes=2)
 
 
 @pytest.fixture(scope="session")
