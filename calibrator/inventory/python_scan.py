@@ -297,6 +297,14 @@ _ORDERINGS = frozenset({"sorted", "list", "reversed", "tuple"})
 """Calls that give the records they are handed, in some order."""
 _SOFT_KEPT = {Metric.SIMILARITY: Direction.ABOVE, Metric.DISTANCE: Direction.BELOW}
 """What a soft cutoff (``sigmoid(sim - threshold)``) favours: scores above it, distances below."""
+_FITS = frozenset({"fit", "fit_predict"})
+"""The calls that fit a clustering to its data."""
+_EMBEDDED = frozenset({"embedding", "embeddings", "emb", "embs", "centroid", "centroids"})
+"""Words of what a clustering is fitted on that say embeddings in the model's own space."""
+_PROJECTED = frozenset(
+    {"umap", "tsne", "pca", "reduced", "projected", "projection", "coords", "2d"}
+)
+"""Words of a 2-D (or reduced) projection of embeddings: its distances are not the model's."""
 _ARRAY_MODULES = frozenset({"np", "numpy", "torch", "math", "jnp"})
 """Modules whose reductions take the array as an argument (``np.max(sims)``), not a receiver."""
 
@@ -749,6 +757,8 @@ class _Scanner(Visitor, Values):
             self._radius(node, len(node.args), keyword, direction, metric)  # by keyword only
         if name in CLUSTERING_CALLS:
             self._clustering_radius(node)
+        if name in _FITS and node.args:
+            self._fitted_on_embeddings(node)
         if name in TREE_CUTS:
             self._tree_cut(node)
 
@@ -800,6 +810,29 @@ class _Scanner(Visitor, Values):
         for keyword in node.keywords:
             if keyword.arg in CLUSTERING_RADII:
                 self._distance_cutoff(node, keyword.value, keyword.arg)
+
+    def _fitted_on_embeddings(self, fit: ast.Call) -> None:
+        """``DBSCAN(eps=eps).fit_predict(np.array(list(centroids.values())))``: a radius.
+
+        A density clustering left at its euclidean metric, fitted on what names embeddings or
+        their centroids (not a 2-D projection of them: ``umap_embedding``, ``coords``), keeps
+        neighbours within ``eps`` of each other in the model's own space: a distance cutoff of
+        the model's, as with ``metric="cosine"``. The clustering is called on the spot or was
+        bound to the name fitted (``clusterer = DBSCAN(...)``, then ``clusterer.fit(X)``).
+        """
+        receiver = fit.func.value if isinstance(fit.func, ast.Attribute) else None
+        if isinstance(receiver, ast.Name):
+            receiver = self._latest_binding(receiver)
+        if not (isinstance(receiver, ast.Call) and call_name(receiver) in CLUSTERING_CALLS):
+            return
+        if any(k.arg in ("metric", "affinity") for k in receiver.keywords):
+            return  # a metric said: `_clustering_radius` judged it
+        named = set(words(ast.unparse(fit.args[0])))
+        if not named & _EMBEDDED or named & _PROJECTED:
+            return
+        for keyword in receiver.keywords:
+            if keyword.arg in CLUSTERING_RADII:
+                self._distance_cutoff(receiver, keyword.value, keyword.arg)
 
     def _tree_cut(self, node: ast.Call) -> None:
         """``fcluster(linkage(pdist(X, "cosine")), t=0.1, criterion="distance")``: a cutoff.

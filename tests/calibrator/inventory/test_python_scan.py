@@ -4996,6 +4996,38 @@ def test_a_density_clusterings_cosine_radius_is_a_distance_cutoff():
     assert set(found) == {(5, 0.1), (15, 0.25)}
 
 
+def test_a_density_clustering_fitted_on_embeddings_has_a_radius_in_their_space():
+    """``DBSCAN(eps=eps).fit_predict(np.array(list(centroids.values())))``, the metric left out.
+
+    Clustering embeddings' centroids by euclidean distance keeps neighbours within ``eps`` in
+    the model's own space, in a module that never says score or similarity, bound first to a
+    name as called on the spot; a 2-D projection's radius (``umap_coords``) is none of the
+    model's.
+    """
+    found = scan(
+        """
+        import numpy as np
+        from sklearn.cluster import DBSCAN
+
+        def merge_small(communities, *, eps: float = 0.5, map_eps: float = 0.3):
+            centroids = {c: np.mean(v, axis=0) for c, v in communities.items()}
+            if centroids:
+                return DBSCAN(eps=eps, min_samples=2).fit_predict(
+                    np.array(list(centroids.values()))
+                )
+            return []
+
+        def group(embeddings, umap_coords, radius=0.7, map_radius=0.2):
+            clusterer = DBSCAN(eps=radius, min_samples=3)
+            labels = clusterer.fit(embeddings).labels_
+            shown = DBSCAN(eps=map_radius).fit_predict(umap_coords)
+            return labels, shown
+        """,
+        path="graph/communities.py",
+    )
+    assert set(found) == {(5, 0.5), (13, 0.7)}
+
+
 def test_a_cut_of_a_cosine_linkage_tree_is_a_cutoff_and_its_complement_a_similarity():
     """``fcluster(linkage(pdist(X, "cosine")), t, criterion="distance")``: ``t`` is a cutoff.
 
