@@ -169,6 +169,11 @@ def may_name_a_threshold(identifier: str) -> bool:
     return any(text in lower for text in _NAMING_TEXTS)
 
 
+NATURAL_DIRECTION = {Metric.SIMILARITY: Direction.ABOVE, Metric.DISTANCE: Direction.BELOW}
+"""What a cutoff on each metric keeps when nothing else says: similarities above it,
+distances below it."""
+
+
 @lru_cache(maxsize=16384)
 def threshold_name(identifier: str, context: tuple[str, ...] = ()) -> ThresholdName:  # noqa: PLR0911
     """Judge a constant, parameter, keyword or config key name.
@@ -200,26 +205,19 @@ def threshold_name(identifier: str, context: tuple[str, ...] = ()) -> ThresholdN
     metric = metric_of(name_words)
     if bound is not None and has_score:
         direction = Direction.ABOVE if bound.startswith("min") else Direction.BELOW
-        natural = {Metric.SIMILARITY: Direction.ABOVE, Metric.DISTANCE: Direction.BELOW}
-        if natural.get(metric, direction) is not direction:
+        if NATURAL_DIRECTION.get(metric, direction) is not direction:
             # a minimum distance or a maximum similarity: a spread or dedup knob more often
             # than a retrieval cutoff; reported as low unless a comparison says more
             return ThresholdName(0.45, metric, direction)
         return ThresholdName(0.8, metric, direction)
     if not has_threshold:
         return _limit(name_words, metric) if has_score else NOT_A_THRESHOLD
-    direction = {
-        Metric.SIMILARITY: Direction.ABOVE,
-        Metric.DISTANCE: Direction.BELOW,
-    }.get(metric, Direction.UNKNOWN)
+    direction = NATURAL_DIRECTION.get(metric, Direction.UNKNOWN)
     if has_score:
         return ThresholdName(0.85, metric, direction)
     if any(w in CONTEXT_WORDS or w in SCORE_WORDS for w in context):
         context_metric = metric_of(context)
-        context_direction = {
-            Metric.SIMILARITY: Direction.ABOVE,
-            Metric.DISTANCE: Direction.BELOW,
-        }.get(context_metric, Direction.UNKNOWN)
+        context_direction = NATURAL_DIRECTION.get(context_metric, Direction.UNKNOWN)
         return ThresholdName(0.55, context_metric, context_direction)
     return ThresholdName(0.3, Metric.UNKNOWN, Direction.UNKNOWN)
 

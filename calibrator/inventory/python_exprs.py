@@ -93,6 +93,25 @@ def call_name(node: ast.Call) -> str:
     return ""
 
 
+def record_field(expr: ast.expr) -> tuple[ast.expr | None, str] | None:
+    """The record and the string key of a read of one field: ``hit["score"]``, ``h.get("sim")``.
+
+    ``(None, key)`` for a ``get`` that is no method; ``None`` for anything else (an attribute,
+    a key that is not a string).
+    """
+    if isinstance(expr, ast.Subscript):
+        record: ast.expr | None = expr.value
+        key = expr.slice
+    elif isinstance(expr, ast.Call) and call_name(expr) == "get" and expr.args:
+        record = expr.func.value if isinstance(expr.func, ast.Attribute) else None
+        key = expr.args[0]
+    else:
+        return None
+    if isinstance(key, ast.Constant) and isinstance(key.value, str):
+        return record, key.value
+    return None
+
+
 def root_name(node: ast.expr) -> str | None:
     """The leftmost name of an attribute chain or call (``qdrant`` in ``qdrant.a.b()``)."""
     while True:

@@ -18,7 +18,7 @@ from calibrator.inventory.facts import (
     classify,
 )
 from calibrator.inventory.names import words
-from calibrator.inventory.python_exprs import call_name, reads_scores, score_expr
+from calibrator.inventory.python_exprs import call_name, reads_scores, record_field, score_expr
 from calibrator.inventory.python_scopes import PASS_THROUGH, Scope
 from calibrator.inventory.python_walk import walk
 from calibrator.inventory.vocabulary import (
@@ -242,18 +242,10 @@ def _field_origin(expr: ast.expr) -> Origin | None:
     holds that score, whatever search returned the record; ``None`` when the name says
     nothing but score (``hit["score"]``) or similarity: the record's origin decides.
     """
-    if isinstance(expr, ast.Subscript):
-        return _key_origin(expr.slice)
-    if isinstance(expr, ast.Call) and call_name(expr) == "get" and expr.args:
-        return _key_origin(expr.args[0])
-    return None
-
-
-def _key_origin(key: ast.expr) -> Origin | None:
-    """:func:`_field_origin` of a record's key (``"quality_score"``), if it is a string."""
-    if not (isinstance(key, ast.Constant) and isinstance(key.value, str)):
+    read = record_field(expr)
+    if read is None:
         return None
-    named = words(key.value)
+    named = words(read[1])
     found = classify(named)
     if found is Origin.OTHER:  # a quality's score; a weight or a bare confidence is no score
         return found if {"score", "scores"} & set(named) else None

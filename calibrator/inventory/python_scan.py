@@ -41,6 +41,7 @@ from calibrator.inventory.facts import (
 )
 from calibrator.inventory.findings import Direction, Finding, Kind, Metric, ScanError
 from calibrator.inventory.names import (
+    NATURAL_DIRECTION,
     LowerText,
     has_fraction,
     is_score_like,
@@ -63,6 +64,7 @@ from calibrator.inventory.python_exprs import (
     literal_node,
     number,
     numeric_string,
+    record_field,
     root_name,
     score_expr,
     value_name,
@@ -295,8 +297,6 @@ _ZIP_STEPS = 4
 """Steps from a loop's records back to the ``zip`` that built them (a slice, ``sorted``, a name)."""
 _ORDERINGS = frozenset({"sorted", "list", "reversed", "tuple"})
 """Calls that give the records they are handed, in some order."""
-_SOFT_KEPT = {Metric.SIMILARITY: Direction.ABOVE, Metric.DISTANCE: Direction.BELOW}
-"""What a soft cutoff (``sigmoid(sim - threshold)``) favours: scores above it, distances below."""
 _FITS = frozenset({"fit", "fit_predict"})
 """The calls that fit a clustering to its data."""
 _EMBEDDED = frozenset({"embedding", "embeddings", "emb", "embs", "centroid", "centroids"})
@@ -800,7 +800,7 @@ class _Scanner(Visitor, Values):
         so ``eps`` is a distance cutoff of the model's, wherever it is written. So is one over a
         ``"precomputed"`` matrix in a module that computes cosine distances.
         """
-        metric = next((k.value for k in node.keywords if k.arg in ("metric", "affinity")), None)
+        metric = _clustering_metric(node)
         if not isinstance(metric, ast.Constant):
             return
         # `metric="precomputed"` over a matrix the module builds from cosine distances
@@ -825,7 +825,7 @@ class _Scanner(Visitor, Values):
             receiver = self._latest_binding(receiver)
         if not (isinstance(receiver, ast.Call) and call_name(receiver) in CLUSTERING_CALLS):
             return
-        if any(k.arg in ("metric", "affinity") for k in receiver.keywords):
+        if _clustering_metric(receiver) is not None:
             return  # a metric said: `_clustering_radius` judged it
         named = set(words(ast.unparse(fit.args[0])))
         if not named & _EMBEDDED or named & _PROJECTED:
@@ -952,7 +952,7 @@ class _Scanner(Visitor, Values):
             if score is not None:
                 found, shown = traced_origin(self.scope, node.left)
                 if shown and found is Origin.SIMILARITY:
-                    kept = _SOFT_KEPT.get(score.metric, Direction.UNKNOWN)
+                    kept = NATURAL_DIRECTION.get(score.metric, Direction.UNKNOWN)
                     for slot in slots:
                         self.facts.uses.append(
                             Use(slot, kept, score.metric, found, self.path, node.lineno,
@@ -1128,22 +1128,18 @@ class _Scanner(Visitor, Values):
         bound = self._latest_binding(expr)
         while isinstance(bound, ast.Call) and call_name(bound) in CONVERSIONS and bound.args:
             bound = bound.args[0]
-        if isinstance(bound, ast.Call) and call_name(bound) == "get" and bound.args:
-            record, key = getattr(bound.func, "value", None), bound.args[0]
-        elif isinstance(bound, ast.Subscript):
-            record, key = bound.value, bound.slice
-        else:
+        read = record_field(bound) if bound is not None else None
+        if read is None:
             return None
+        record, key = read
         name = value_name(record) if record is not None else None
         if not (
             name
-            and isinstance(key, ast.Constant)
-            and isinstance(key.value, str)
-            and set(words(key.value)) & SCORE_WORDS
+            and set(words(key)) & SCORE_WORDS
             and not set(words(name)) & (SETTINGS_WORDS | _ARGUMENT_WORDS)
         ):
             return None
-        return ScoreExpr(expr.id, metric_of(words(key.value)))
+        return ScoreExpr(expr.id, metric_of(words(key)))
 
     def _hit_by_position(self, expr: ast.expr) -> ScoreExpr | None:
         """``results[0][1] < 0.95`` after ``results = self._hnsw_search(q, k)``: a hit's score.
@@ -1972,6 +1968,11 @@ def _computed_similarity(expr: ast.expr) -> bool:
     return False
 
 
+def _clustering_metric(call: ast.Call) -> ast.expr | None:
+    """The metric a clustering is given (``metric=``, or older scikit-learn's ``affinity=``)."""
+    return next((k.value for k in call.keywords if k.arg in ("metric", "affinity")), None)
+
+
 def _read_out(expr: ast.expr) -> ast.expr:
     """What ``expr`` reads its number from: ``topv`` of ``float(topv[i].item())``.
 
@@ -2005,15 +2006,10 @@ def _takes_nothing(node: ast.FunctionDef | ast.AsyncFunctionDef, owner: str | No
 
 def _field_name(expr: ast.expr) -> str | None:
     """The field ``expr`` reads of one record: ``top["score"]``, ``hit.score``, ``h.get("sim")``."""
-    if isinstance(expr, ast.Subscript):
-        key = expr.slice
-        return key.value if isinstance(key, ast.Constant) and isinstance(key.value, str) else None
     if isinstance(expr, ast.Attribute):
         return expr.attr
-    if isinstance(expr, ast.Call) and call_name(expr) == "get" and expr.args:
-        key = expr.args[0]
-        return key.value if isinstance(key, ast.Constant) and isinstance(key.value, str) else None
-    return None
+    read = record_field(expr)
+    return read[1] if read is not None else None
 
 
 def _search_pairs(function: ast.AST) -> dict[str, int]:
