@@ -24,6 +24,7 @@ import html
 import io
 import json
 import re
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -125,9 +126,20 @@ def plot_curve(name: str, points: dict[str, list[float]], result: ScopeResult) -
             min(t), result.exact_above, color="grey", alpha=0.15, label="not every pair scored"
         )
     ax.set(xlabel="threshold", ylabel="share", ylim=(0, 1.02), title=f"{name}: {result.policy}")
-    ax.legend(fontsize="small", loc="best")
+    _legend(ax, loc="best")
     fig.tight_layout()
     return _png(fig)
+
+
+def _legend(ax: Any, **kwargs: Any) -> None:
+    """A small legend where it hides least (matplotlib's "best"), however long that search takes.
+
+    matplotlib warns when its search for the best place takes over a second, which depends on
+    how busy the machine is, not on the figure: that warning is not passed on.
+    """
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message='Creating legend with loc="best" can be slow')
+        ax.legend(fontsize="small", **kwargs)
 
 
 def plot_scores(name: str, hist: dict[str, Any]) -> bytes:
@@ -144,7 +156,7 @@ def plot_scores(name: str, hist: dict[str, Any]) -> bytes:
         ax.bar(mids, h["irrelevant"], width=width, alpha=0.5, label="irrelevant (sample)")
         ax.bar(mids, h["relevant"], width=width, alpha=0.5, label="relevant")
         ax.set(xlabel=f"{side} model score", ylabel="density", title=f"{name}: {side} model")
-        ax.legend(fontsize="small")
+        _legend(ax)
     fig.tight_layout()
     return _png(fig)
 
