@@ -36,8 +36,9 @@ def judge_literal(
 ) -> tuple[float, str]:
     """The confidence that ``score <op> amount`` is a similarity threshold, and why.
 
-    ``searched``: the score is a search's hit (``score > 0`` drops hits, a zero floor), not a
-    cosine computed here (``sims > 0`` keeps the positive ones of a matrix).
+    ``searched``: the score is a search's hit or an item's score in a loop over items
+    (``score > 0`` drops hits, a zero floor), not a matrix of cosines computed here
+    (``sims > 0`` keeps the positive ones of a matrix).
     """
     confidence = COMPARISON_CONFIDENCE if plausible(amount, score.metric) else LOW
     reason = f"{score.identifier} compared with a number"
@@ -54,7 +55,7 @@ def judge_literal(
         and filters(parents, score_side)
     ):
         confidence = ZERO_FLOOR_CONFIDENCE
-        reason = f"{score.identifier} (a similarity search result) kept above zero"
+        reason = f"{score.identifier} (a similarity of results) kept above zero"
     if (
         origin in NOT_SIMILARITY
         or clamps(parents, score_side)
@@ -69,6 +70,27 @@ def outcome_name(other: ast.expr) -> str | None:
     """The name of an outcome, rate or prediction (``run.success_score``, ``y_score``), if so."""
     name = value_name(other) or (call_name(other) if isinstance(other, ast.Call) else "")
     return name if name and set(words(name)) & OUTCOME_WORDS else None
+
+
+def per_item(parents: list[ast.AST], score: ast.expr) -> bool:
+    """Whether the comparison tests one item of a loop or comprehension (a hit, a row, a pair).
+
+    ``[h for h in ranked if h.score > 0]``, ``for page in pages: if sim <= 0: break``; not a
+    loop over the similarities alone (``[s for s in sims if s > 0]`` keeps a matrix's
+    positive cells, a sign), a mask over a whole matrix (``sims[sims > 0]``) nor a greedy
+    ``while`` that stops once every cell is zeroed.
+    """
+    for parent in parents:
+        if isinstance(parent, (ast.comprehension, ast.For, ast.AsyncFor)):
+            target = parent.target
+            return not (
+                isinstance(target, ast.Name)
+                and isinstance(score, ast.Name)
+                and target.id == score.id
+            )
+        if isinstance(parent, (ast.While, ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
+            return False
+    return False
 
 
 def filters(parents: list[ast.AST], score: ast.expr) -> bool:

@@ -52,7 +52,7 @@ from calibrator.inventory.names import (
     words,
 )
 from calibrator.inventory.python_bindings import parameters
-from calibrator.inventory.python_compare import judge_literal, outcome_name
+from calibrator.inventory.python_compare import judge_literal, outcome_name, per_item
 from calibrator.inventory.python_exprs import (
     CONVERSIONS,
     FIELD_CALLS,
@@ -1446,7 +1446,9 @@ class _Scanner(Visitor, Values):
             return
         amount = number(literal)
         assert amount is not None
-        searched = amount == 0.0 and from_search(self.scope, score_side)
+        searched = amount == 0.0 and (
+            per_item(parents, score_side) or from_search(self.scope, score_side)
+        )
         confidence, reason = judge_literal(
             amount, literal, score, origin, parents, score_side, searched=searched
         )

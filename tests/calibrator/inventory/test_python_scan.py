@@ -207,7 +207,30 @@ def test_zero_floor_on_search_results_but_not_on_keyword_ranks_or_clamps():
     assert found[(4, 0.0)].direction is Direction.ABOVE
     assert found[(4, 0.0)].level == "medium"
     assert (8, 0.0) not in found
-    assert (12, 0.0) not in found
+    assert (13, 0.0) not in found
+
+
+def test_zero_floor_on_each_item_of_a_search_by_hand_but_not_on_a_matrix_mask():
+    """``if cos <= 0: continue`` over chunks drops results; ``sims[sims > 0]`` keeps entries."""
+    found = scan(
+        """
+        def semantic_search(query_vec, chunks):
+            scored = []
+            for chunk in chunks:
+                cos = cosine_similarity(query_vec, chunk["embedding"])
+                if cos <= 0:
+                    continue
+                scored.append((cos, chunk))
+            return scored
+
+        def positives(a, b):
+            sims = cosine_similarity(a, b)
+            return sims[sims > 0]
+        """
+    )
+    assert found[(6, 0.0)].direction is Direction.ABOVE
+    assert found[(6, 0.0)].level == "medium"
+    assert (13, 0.0) not in found
 
 
 def test_model_scores_string_ratios_and_evaluations_are_not_similarity_thresholds():
