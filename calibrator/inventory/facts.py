@@ -305,11 +305,14 @@ def slot_name(node: str) -> str:
 def _lexical(present: set[str], lexical_words: frozenset[str]) -> bool:
     """Whether the words say lexical scoring: ``bm25``, ``tfidf``, or ``sparse`` vectors.
 
-    ``TfIdfClassifier`` says ``tf`` and ``idf``: TF-IDF, however it is cased.
+    ``TfIdfClassifier`` says ``tf`` and ``idf``: TF-IDF, however it is cased. A reciprocal
+    rank fusion (``rrf``, ``_reciprocal_rank_fusion``) scores ranks, not the model's scale.
     """
     found = present & lexical_words
     if "idf" in present and "tf" in present:
         found |= {"tfidf"} & lexical_words
+    if "rank" in present and "fusion" in present:
+        found |= {"rrf"} & lexical_words
     return bool(found) and (found != {"sparse"} or bool(present & SPARSE_PARTNERS))
 
 

@@ -375,6 +375,9 @@ class Graph:
                     # settings object's constant (`getattr(settings, "SEARCH_SIMILARITY",
                     # 0.7)`), or a module's constant set from another: no running best
                     or (source.startswith(("k:", "a:")) and source_name.isupper())
+                    # what a function returns in place of a setting (`cfg.similarity or
+                    # default_similarity(model)`): numbers it returns, no running best
+                    or source.startswith("r:")
                     or (
                         slot.startswith("g:")
                         and name.isupper()

@@ -73,23 +73,45 @@ def outcome_name(other: ast.expr) -> str | None:
 
 
 def per_item(parents: list[ast.AST], score: ast.expr) -> bool:
-    """Whether the comparison tests one item of a loop or comprehension (a hit, a row, a pair).
+    """Whether the comparison drops or keeps one item of a loop over results.
 
-    ``[h for h in ranked if h.score > 0]``, ``for page in pages: if sim <= 0: break``; not a
-    loop over the similarities alone (``[s for s in sims if s > 0]`` keeps a matrix's
-    positive cells, a sign), a mask over a whole matrix (``sims[sims > 0]``) nor a greedy
-    ``while`` that stops once every cell is zeroed.
+    ``[h for h in ranked if h.score > 0]``, ``for page in pages: if sim <= 0: break``,
+    ``if cos > 0: scored.append(...)``; not a loop over the similarities alone (``[s for s in
+    sims if s > 0]`` keeps a matrix's positive cells, a sign), a mask over a whole matrix
+    (``sims[sims > 0]``), a greedy ``while`` that stops once every cell is zeroed, nor a step
+    of a numerical method (``if grad_step >= 0.0: alpha = ...``).
     """
+    collects: bool | None = None  # what the nearest `if` does with the item
     for parent in parents:
-        if isinstance(parent, (ast.comprehension, ast.For, ast.AsyncFor)):
+        if isinstance(parent, ast.If):
+            collects = _collects(parent) if collects is None else collects
+        elif isinstance(parent, (ast.comprehension, ast.For, ast.AsyncFor)):
             target = parent.target
-            return not (
+            one_item = not (
                 isinstance(target, ast.Name)
                 and isinstance(score, ast.Name)
                 and target.id == score.id
             )
-        if isinstance(parent, (ast.While, ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
+            return one_item and (bool(collects) or isinstance(parent, ast.comprehension))
+        elif isinstance(parent, (ast.While, ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
             return False
+    return False
+
+
+_COLLECTING = frozenset({"append", "add", "extend", "appendleft", "put", "insert"})
+
+
+def _collects(statement: ast.If) -> bool:
+    """Whether an ``if`` skips the item (``continue``, ``break``) or collects it (``append``)."""
+    first = statement.body[0]
+    if isinstance(first, (ast.Continue, ast.Break)):
+        return True
+    for node in statement.body:
+        value = node.value if isinstance(node, ast.Expr) else None
+        if isinstance(value, (ast.Yield, ast.YieldFrom)):
+            return True
+        if isinstance(value, ast.Call) and call_name(value) in _COLLECTING:
+            return True
     return False
 
 

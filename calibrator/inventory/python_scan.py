@@ -60,6 +60,7 @@ from calibrator.inventory.python_exprs import (
     ScoreExpr,
     call_name,
     condition_direction,
+    is_integer,
     kept_direction,
     literal_node,
     number,
@@ -479,8 +480,9 @@ class _Scanner(Visitor, Values):
         elif not plain:
             if self._mentions_threshold(node):
                 self._returned_settings(node, scope, returned)
-            if _takes_nothing(node, owner):
-                for value in returned_values(node):
+            values = returned_values(node)
+            if _takes_nothing(node, owner) or _a_table(values):
+                for value in values:
                     if not isinstance(value, ast.Tuple):
                         self._written(returned, value, Kind.DEFAULT, node.name, scope.words, scope)
         if owner is not None and _is_property(node):
@@ -1447,7 +1449,8 @@ class _Scanner(Visitor, Values):
         amount = number(literal)
         assert amount is not None
         searched = amount == 0.0 and (
-            per_item(parents, score_side) or from_search(self.scope, score_side)
+            (per_item(parents, score_side) and len(node.ops) == 1)
+            or from_search(self.scope, score_side)
         )
         confidence, reason = judge_literal(
             amount, literal, score, origin, parents, score_side, searched=searched
@@ -2004,6 +2007,17 @@ def _takes_nothing(node: ast.FunctionDef | ast.AsyncFunctionDef, owner: str | No
     if owner is not None and every and not _is_static(node):
         every = every[1:]
     return not every and args.vararg is None and args.kwarg is None
+
+
+def _a_table(values: list[ast.expr]) -> bool:
+    """Whether a function returns only numbers: a table of settings by its arguments.
+
+    ``def default_similarity(model): if model.startswith("hashing-"): return 0.3 ...; return
+    0.75``: its callers hold one of those numbers, as they would a constant's.
+    """
+    return len(values) > 1 and all(
+        (literal := literal_node(value)) is not None and not is_integer(literal) for value in values
+    )
 
 
 def _field_name(expr: ast.expr) -> str | None:

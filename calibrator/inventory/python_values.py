@@ -148,6 +148,7 @@ class Values:
         if isinstance(value, ast.IfExp):
             self._written(slot, value.body, kind, name, context, scope, call, origin)
             self._written(slot, value.orelse, kind, name, context, scope, call, origin)
+            self._fallback(slot, value.orelse, scope)
             return
         inner = self._number_it_may_take(value, scope)
         if inner is not None:
@@ -157,6 +158,8 @@ class Values:
         if isinstance(value, ast.BoolOp):
             for inner in value.values:
                 self._written(slot, inner, kind, name, context, scope, call, origin)
+            for inner in value.values[1:]:
+                self._fallback(slot, inner, scope)
             return
         if _table(value):
             assert isinstance(value, (ast.List, ast.Tuple, ast.Set, ast.Dict))
@@ -167,6 +170,14 @@ class Values:
             self._written(slot, start, Kind.DEFAULT, name, context, scope)
             return
         self.facts.flow(slot, scope.sources(value))
+
+    def _fallback(self, slot: str, value: ast.expr, scope: Scope) -> None:
+        """A call given in place of a setting: ``cfg.similarity or default_similarity(model)``.
+
+        What the function returns is the setting's default, whatever the function's name.
+        """
+        if isinstance(value, ast.Call) and not scope.sources(value):
+            self.facts.flow(slot, scope.returned_slots(value.func))
 
     def _number_it_may_take(self, value: ast.expr, scope: Scope) -> ast.expr | None:
         """A number a computed value takes in some cases, written inside it.

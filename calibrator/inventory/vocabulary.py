@@ -494,7 +494,7 @@ LIBRARY_CALLS: dict[str, str] = {
 """Call names that identify a library even without an import in the same file."""
 
 KEYWORD_SOURCES = frozenset(
-    {"keyword", "fulltext", "fts", "bm25", "lexical", "tfidf", "sparse", "tokens"}
+    {"keyword", "fulltext", "fts", "bm25", "lexical", "tfidf", "sparse", "tokens", "rrf"}
 )
 CLASSIFIER_CALLS = frozenset(
     {"classification", "classifier", "classify", "nli", "entailment", "ner", "recognizer", "scorer"}

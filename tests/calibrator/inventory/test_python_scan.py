@@ -226,11 +226,20 @@ def test_zero_floor_on_each_item_of_a_search_by_hand_but_not_on_a_matrix_mask():
         def positives(a, b):
             sims = cosine_similarity(a, b)
             return sims[sims > 0]
+
+        def steps(grad, points, curv):
+            for k in range(len(points)):
+                grad_step = grad @ points[:, k]
+                if grad_step >= 0.0:
+                    alpha = max(-grad_step / curv, 0.0)
+                if 0 <= grad_step <= 1e-9:
+                    break
         """
     )
     assert found[(6, 0.0)].direction is Direction.ABOVE
     assert found[(6, 0.0)].level == "medium"
     assert (13, 0.0) not in found
+    assert not {line for line, _ in found} & {18, 20}  # a numerical method's steps
 
 
 def test_model_scores_string_ratios_and_evaluations_are_not_similarity_thresholds():
@@ -6633,3 +6642,49 @@ def test_a_receivers_annotation_says_whose_search_it_is():
         """
     )
     assert set(found) == {(8, 0.6)}
+
+
+def test_a_function_returning_a_settings_default_by_model_is_a_table_of_thresholds():
+    """``cfg.similarity or default_similarity(model)``: each number it returns is a cutoff.
+
+    A function that returns only numbers, called in place of a setting, is that setting's
+    default, whatever its name; one that computes a score is not.
+    """
+    found = scan(
+        """
+        def default_similarity(model):
+            if model.startswith("hashing-"):
+                return 0.3
+            return 0.75
+
+        def similarity(a, b):
+            if not a:
+                return 0.0
+            return dot(a, b)
+
+        def assign(store, vector, model, config):
+            threshold = config.similarity or default_similarity(model)
+            theme = store.nearest_theme(vector, model)
+            return theme is not None and theme[1] >= threshold
+        """
+    )
+    assert found[(4, 0.3)].direction is Direction.ABOVE
+    assert found[(4, 0.3)].kind is Kind.DEFAULT
+    assert found[(5, 0.75)].level == "high"
+    assert (9, 0.0) not in found
+
+
+def test_a_reciprocal_rank_fusion_scores_ranks_not_the_models_scale():
+    """``score < min_score`` on what ``_reciprocal_rank_fusion`` returns bounds no similarity."""
+    found = scan(
+        """
+        class Searcher:
+            def search(self, query, min_score: float = 0.3, dense_min: float = 0.4):
+                hits = self.store.vector_search(query)
+                kept = [h for h in hits if h.score >= dense_min]
+                combined = self._reciprocal_rank_fusion(kept, self._fts_search(query))
+                return [c for c, score in combined.items() if score >= min_score]
+        """
+    )
+    assert (3, 0.3) not in found
+    assert found[(3, 0.4)].direction is Direction.ABOVE
