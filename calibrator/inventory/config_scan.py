@@ -62,19 +62,42 @@ def _thresholds_by_name(keys: tuple[str, ...]) -> bool:
     )
 
 
+_FORMATS = {
+    ".toml": "toml",
+    ".yaml": "yaml",
+    ".yml": "yaml",
+    ".json": "json",
+    ".ini": "ini",
+    ".cfg": "ini",
+}
+TEMPLATE_SUFFIXES = frozenset({".j2", ".jinja", ".jinja2"})
+"""A config file's template (``config.yaml.j2``): the file a project's set-up writes out."""
+
+_TEMPLATE_TAGS = re.compile(r"\{%.*?%\}|\{#.*?#\}", re.DOTALL)
+_TEMPLATE_VALUES = re.compile(r"\{\{.*?\}\}", re.DOTALL)
+
+
 def config_format(path: PurePath) -> str | None:
-    """``toml``, ``yaml``, ``json``, ``ini`` or ``env`` for a config file name, else ``None``."""
+    """``toml``, ``yaml``, ``json``, ``ini`` or ``env`` for a config file name, else ``None``.
+
+    A Jinja template of one (``config.yaml.j2``) has the format of the file it writes.
+    """
     name = path.name.lower()
     if name == ".env" or name.startswith(".env.") or name.endswith(".env"):
         return "env"
-    return {
-        ".toml": "toml",
-        ".yaml": "yaml",
-        ".yml": "yaml",
-        ".json": "json",
-        ".ini": "ini",
-        ".cfg": "ini",
-    }.get(path.suffix.lower())
+    suffix = path.suffix.lower()
+    if suffix in TEMPLATE_SUFFIXES:
+        suffix = PurePath(path.stem).suffix.lower()
+    return _FORMATS.get(suffix)
+
+
+def untemplated(text: str) -> str:
+    """A Jinja template's text with its tags blanked and its ``{{ values }}`` made plain.
+
+    Lines keep their numbers: a tag spanning lines leaves its line breaks.
+    """
+    text = _TEMPLATE_TAGS.sub(lambda m: "\n" * m.group().count("\n"), text)
+    return _TEMPLATE_VALUES.sub(lambda m: "_" + "\n" * m.group().count("\n"), text)
 
 
 def scan_config(text: str, path: str, fmt: str) -> FileScan:
@@ -86,9 +109,14 @@ def scan_config(text: str, path: str, fmt: str) -> FileScan:
     ``settings.min_score``): what that code compares it with judges it, and a key nothing reads
     is judged by its name and section, as before.
     """
+    template = PurePath(path).suffix.lower() in TEMPLATE_SUFFIXES
+    if template:
+        text = untemplated(text)
     try:
         entries = list(_READERS[fmt](text))
     except _InvalidError as e:
+        if template:  # what it writes may be valid where the template alone is not
+            return FileScan()
         return FileScan(errors=(ScanError(path, f"invalid {fmt.upper()}: {e.message}", e.line),))
     lines = text.splitlines()
     values: list[Value] = []

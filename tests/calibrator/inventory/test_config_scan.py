@@ -293,3 +293,30 @@ def test_a_json_document_kept_in_a_string_is_a_config_at_its_module_lines():
     assert found["pkg/library.py", 4, 0.6].kind is Kind.CONFIG
     assert "compared with similarity on pkg/search.py:7" in found["pkg/library.py", 4, 0.6].reason
     assert not any(value == 0.9 for _, _, value in found)
+
+
+def test_a_config_templates_thresholds_are_read_as_the_file_it_writes():
+    """``config.yaml.j2``: the file a project's set-up writes, read as YAML.
+
+    Jinja tags are blanked and values made plain, lines kept; a template that is no valid
+    YAML even then is skipped, not reported as an error; a Markdown template is no config.
+    """
+    template = """
+        sources:
+        {% for source in sources %}
+          - path: "{{ source.path }}"
+            name: {{ source.name }}
+        {% endfor %}
+        retrieval:
+          similarity_threshold: 0.1   # minimum score for a chunk
+          top_k: {{ top_k }}
+        """
+    assert config_format(PurePath("templates/config.yaml.j2")) == "yaml"
+    assert config_format(PurePath("prompts/rag.j2")) is None
+    assert config_format(PurePath("report.md.jinja")) is None
+    found = scan(template, "yaml", path="templates/config.yaml.j2")
+    assert found[(7, 0.1)].name == "retrieval.similarity_threshold"
+    assert found[(7, 0.1)].direction is Direction.ABOVE
+    broken = scan_config("a: {% if x %}[{% endif %}\nthreshold: 0.7\n", "t/config.yaml.j2", "yaml")
+    assert broken.errors == ()
+    assert scan_config("a: [\n", "t/config.yaml", "yaml").errors != ()
