@@ -161,6 +161,8 @@ def score_expr(node: ast.expr) -> ScoreExpr | None:  # noqa: C901, PLR0911, PLR0
         got = node.args[0] if name == "get" and node.args else None
         if isinstance(got, ast.Constant) and isinstance(got.value, str):
             return _named(got.value)  # `hit.get("similarity", 0)` reads as `hit["similarity"]`
+        if got is not None and isinstance(node.func, ast.Attribute):
+            return score_expr(node.func.value)  # `cosine_map.get(mid, 0.0)`: `cosine_map[mid]`
         if name in _NOT_SCORE_CALLS:
             return None
         if name in _PASS_THROUGH_CALLS:

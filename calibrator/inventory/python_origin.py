@@ -406,9 +406,11 @@ def _call_origin(scope: Scope, call: ast.Call, depth: int, seen: set[str], line:
     if name == "where" and len(call.args) == 3:  # `np.where(mask, dist, np.inf)`: one of two
         return _first_found(scope, call.args[1:], depth, seen, line)
     if name.lstrip("_") in READ_THROUGH or name in ("filter", "map"):
-        # what it is given, else what it is called on (`scores.clip(0, 1)`)
+        # what it is given, else what it is called on (`scores.clip(0, 1)`); an accessor reads
+        # what it is called on first (`cosine_map.get(mid, 0.0)`: not the key's origin)
         receiver = [func.value] if isinstance(func, ast.Attribute) else []
-        return _first_found(scope, [*call.args, *receiver], depth, seen, line)
+        read = [*receiver, *call.args] if name in ACCESSORS else [*call.args, *receiver]
+        return _first_found(scope, read, depth, seen, line)
     found = _named_origin(scope, name, func)
     if found is Origin.UNKNOWN and isinstance(func, ast.Name):
         return _chosen_function(scope, func.id, line)

@@ -6688,3 +6688,24 @@ def test_a_reciprocal_rank_fusion_scores_ranks_not_the_models_scale():
     )
     assert (3, 0.3) not in found
     assert found[(3, 0.4)].direction is Direction.ABOVE
+
+
+def test_a_score_looked_up_by_key_in_a_map_of_search_scores():
+    """``cosine_map.get(mid, 0.0)`` reads the map's score, not the key's origin.
+
+    The keys come from a keyword search, the map from a vector search: the floor bounds the
+    vector search's cosine.
+    """
+    found = scan(
+        """
+        REPORT_COSINE_FLOOR = 0.25
+
+        class Engine:
+            def report(self, clean):
+                items = {i.id: i for i, _bm25 in self.db.search_by_keyword_scored(clean)}
+                cosine_map = dict(self.vector.search(clean, top_k=5)) if items else {}
+                return [mid for mid in items if cosine_map.get(mid, 0.0) >= REPORT_COSINE_FLOOR]
+        """
+    )
+    assert found[(2, 0.25)].direction is Direction.ABOVE
+    assert found[(2, 0.25)].metric is Metric.SIMILARITY
