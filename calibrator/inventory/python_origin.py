@@ -457,7 +457,8 @@ def _count_or_length(call: ast.Call, name: str) -> Origin | None:
     intersection over union of boxes or masks (``_pairwise_iou(masks_a, masks_b)``), a ratio
     of pixel counts however it is computed (a product of masks), and an image's distance
     transform (``ndimage.distance_transform_edt``, pixels to the nearest edge). A length
-    (``np.dot(c, c)``, ``xp_vector_norm(x)``) is no similarity, whatever "vector" says.
+    (``np.dot(c, c)``, ``xp_vector_norm(x)``) is no similarity, whatever "vector" says; a
+    cosine given a norm (``_cosine_with_query_norm(q, q_norm, v)``) is one.
     """
     named = words(name)
     if name in ("len", "Counter") or {"count", "counts"} & {*named[:1], *named[-1:]}:
@@ -466,9 +467,13 @@ def _count_or_length(call: ast.Call, name: str) -> Origin | None:
         return Origin.COUNT
     if {"distance", "transform"} <= set(named):
         return Origin.COUNT  # `ndimage.distance_transform_edt(ink)`: pixels to the nearest edge
-    if self_product(call) or {"norm", "norms"} & set(named):
-        return Origin.UNKNOWN
+    if self_product(call) or ({"norm", "norms"} & set(named) and not _COSINE_WORDS & set(named)):
+        return Origin.UNKNOWN  # but `_cosine_with_query_norm(q, norm, v)` is a cosine
     return None
+
+
+_COSINE_WORDS = frozenset({"cosine", "cos", "similarity", "sim"})
+"""Words of a call that computes a similarity, whatever norm it also names."""
 
 
 def self_product(expr: ast.expr) -> bool:

@@ -6709,3 +6709,24 @@ def test_a_score_looked_up_by_key_in_a_map_of_search_scores():
     )
     assert found[(2, 0.25)].direction is Direction.ABOVE
     assert found[(2, 0.25)].metric is Metric.SIMILARITY
+
+
+def test_a_cosine_given_a_norm_is_a_similarity_and_a_norm_alone_is_a_length():
+    """``_cosine_with_query_norm(q, q_norm, v)`` computes a cosine; ``vector_norm(v)`` a length."""
+    found = scan(
+        """
+        def search(query_vec, query_norm, rows):
+            scored = []
+            for node_id, vec in rows:
+                scored.append((node_id, _cosine_with_query_norm(query_vec, query_norm, vec)))
+            return [node_id for node_id, score in scored if score > 0.7]
+
+        def lengths(rows):
+            kept = []
+            for node_id, vec in rows:
+                kept.append((node_id, vector_norm(vec)))
+            return [node_id for node_id, score in kept if score > 0.7]
+        """
+    )
+    assert found[(6, 0.7)].level == "high"
+    assert (12, 0.7) not in found or found[(12, 0.7)].level != "high"
