@@ -135,7 +135,8 @@ class Scope:
             origin = self.context_origin
         if origin is Origin.UNKNOWN and self.imports.string_names:
             used = _names_used(node)
-            if used & self.imports.string_names and not _embeds(used):
+            # `FuzzyMatcher` beside a `SemanticSimilarityChecker`: each comparison says
+            if used & self.imports.string_names and not _embeds(used, SEMANTIC_WORDS):
                 origin = Origin.STRING
         if origin is Origin.UNKNOWN and self.imports.builds_models:
             origin = _built_model(node)
@@ -664,6 +665,10 @@ def _call_words(call: ast.Call) -> tuple[str, ...]:
         if keyword.arg == "task" and isinstance(keyword.value, ast.Constant):
             found = (*found, *words(str(keyword.value.value)))
     return found
+
+
+SEMANTIC_WORDS = EMBEDDING_WORDS | {"semantic"}
+"""Words of the names a class uses that say it compares meanings too, beside string ratios."""
 
 
 def _embeds(names: set[str], said: frozenset[str] = EMBEDDING_WORDS) -> bool:

@@ -6730,3 +6730,29 @@ def test_a_cosine_given_a_norm_is_a_similarity_and_a_norm_alone_is_a_length():
     )
     assert found[(6, 0.7)].level == "high"
     assert (12, 0.7) not in found or found[(12, 0.7)].level != "high"
+
+
+def test_a_class_using_a_fuzzy_matcher_beside_a_semantic_checker_bounds_both_scores():
+    """Each comparison says which score it bounds: the fuzzy ratio's cutoff is no similarity's."""
+    found = scan(
+        """
+        from .fuzzy_matcher import FuzzyMatcher
+        from .semantic_similarity_checker import SemanticSimilarityChecker
+
+        class Sanitizer:
+            def __init__(self, fuzzy_threshold: float = 0.85, similarity_threshold: float = 0.8):
+                self.fuzzy_threshold = fuzzy_threshold
+                self.similarity_threshold = similarity_threshold
+                self.semantic_checker = SemanticSimilarityChecker()
+
+            def flag(self, word, text):
+                fuzzy_score = FuzzyMatcher.get_fuzzy_score(word, text)
+                semantic_score = self.semantic_checker.check_similarity(word, text)
+                return (
+                    fuzzy_score > self.fuzzy_threshold
+                    or semantic_score > self.similarity_threshold
+                )
+        """
+    )
+    assert found[(6, 0.8)].direction is Direction.ABOVE
+    assert (6, 0.85) not in found
