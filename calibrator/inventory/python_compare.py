@@ -78,14 +78,17 @@ def per_item(parents: list[ast.AST], score: ast.expr) -> bool:
     ``[h for h in ranked if h.score > 0]``, ``for page in pages: if sim <= 0: break``,
     ``if cos > 0: scored.append(...)``; not a loop over the similarities alone (``[s for s in
     sims if s > 0]`` keeps a matrix's positive cells, a sign), a mask over a whole matrix
-    (``sims[sims > 0]``), a greedy ``while`` that stops once every cell is zeroed, nor a step
-    of a numerical method (``if grad_step >= 0.0: alpha = ...``).
+    (``sims[sims > 0]``), a walk over a matrix's cells (``for j in range(n)``), a greedy
+    ``while`` that stops once every cell is zeroed, nor a step of a numerical method (``if
+    grad_step >= 0.0: alpha = ...``).
     """
     collects: bool | None = None  # what the nearest `if` does with the item
     for parent in parents:
         if isinstance(parent, ast.If):
             collects = _collects(parent) if collects is None else collects
         elif isinstance(parent, (ast.comprehension, ast.For, ast.AsyncFor)):
+            if isinstance(parent.iter, ast.Call) and call_name(parent.iter) == "range":
+                return False  # `for j in range(len(T))`: a walk over a matrix's cells
             target = parent.target
             one_item = not (
                 isinstance(target, ast.Name)
@@ -110,8 +113,12 @@ def _collects(statement: ast.If) -> bool:
         value = node.value if isinstance(node, ast.Expr) else None
         if isinstance(value, (ast.Yield, ast.YieldFrom)):
             return True
-        if isinstance(value, ast.Call) and call_name(value) in _COLLECTING:
-            return True
+        if (
+            isinstance(value, ast.Call)
+            and call_name(value) in _COLLECTING
+            and not all(isinstance(a, (ast.Constant, ast.JoinedStr)) for a in value.args)
+        ):
+            return True  # not `reasons.append("meaningful name")`: a note, not the item
     return False
 
 

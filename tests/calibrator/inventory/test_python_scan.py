@@ -234,12 +234,26 @@ def test_zero_floor_on_each_item_of_a_search_by_hand_but_not_on_a_matrix_mask():
                     alpha = max(-grad_step / curv, 0.0)
                 if 0 <= grad_step <= 1e-9:
                     break
+
+        def align(words_a, words_b, reasons):
+            pairs = []
+            for i in range(len(words_a)):
+                sim = cosine_similarity(words_a[i], words_b[i])
+                if sim <= 0:
+                    continue
+                pairs.append(i)
+            for name in words_a:
+                f_semantic = cosine_similarity(name, words_b[0])
+                if f_semantic > 0:
+                    reasons.append("meaningful name")
+            return pairs
         """
     )
     assert found[(6, 0.0)].direction is Direction.ABOVE
     assert found[(6, 0.0)].level == "medium"
     assert (13, 0.0) not in found
     assert not {line for line, _ in found} & {18, 20}  # a numerical method's steps
+    assert not {line for line, _ in found} & {27, 32}  # a matrix's cells; a note, not the item
 
 
 def test_model_scores_string_ratios_and_evaluations_are_not_similarity_thresholds():
