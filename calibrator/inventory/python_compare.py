@@ -12,6 +12,7 @@ import ast
 from calibrator.inventory.facts import NOT_SIMILARITY, Origin
 from calibrator.inventory.findings import Metric
 from calibrator.inventory.names import plausible, specific, words
+from calibrator.inventory.python_bindings import FILLING
 from calibrator.inventory.python_exprs import ScoreExpr, call_name, is_integer, value_name
 from calibrator.inventory.vocabulary import OUTCOME_WORDS
 
@@ -101,9 +102,6 @@ def per_item(parents: list[ast.AST], score: ast.expr) -> bool:
     return False
 
 
-_COLLECTING = frozenset({"append", "add", "extend", "appendleft", "put", "insert"})
-
-
 def _collects(statement: ast.If) -> bool:
     """Whether an ``if`` skips the item (``continue``, ``break``) or collects it (``append``)."""
     first = statement.body[0]
@@ -115,7 +113,7 @@ def _collects(statement: ast.If) -> bool:
             return True
         if (
             isinstance(value, ast.Call)
-            and call_name(value) in _COLLECTING
+            and call_name(value) in FILLING
             and not all(isinstance(a, (ast.Constant, ast.JoinedStr)) for a in value.args)
         ):
             return True  # not `reasons.append("meaningful name")`: a note, not the item

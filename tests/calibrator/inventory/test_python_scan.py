@@ -6770,3 +6770,25 @@ def test_a_class_using_a_fuzzy_matcher_beside_a_semantic_checker_bounds_both_sco
     )
     assert found[(6, 0.8)].direction is Direction.ABOVE
     assert (6, 0.85) not in found
+
+
+def test_a_zero_floor_on_a_score_clamped_at_zero_just_before_is_the_clamps_test():
+    """``relevance = max(0.0, min(1.0, h.relevance))`` then ``if relevance <= 0.0: continue``."""
+    found = scan(
+        """
+        def seed(hits):
+            kept = []
+            for h in self.store.search(q):
+                relevance = max(0.0, min(1.0, float(h.metadata.get("relevance", 1.0))))
+                if relevance <= 0.0:
+                    continue
+                kept.append(h)
+            for h in self.store.search(q):
+                if h.score <= 0.0:
+                    continue
+                kept.append(h)
+            return kept
+        """
+    )
+    assert (6, 0.0) not in found
+    assert found[(10, 0.0)].level == "medium"
