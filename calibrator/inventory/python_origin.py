@@ -22,6 +22,7 @@ from calibrator.inventory.python_exprs import call_name, reads_scores, record_fi
 from calibrator.inventory.python_scopes import PASS_THROUGH, Scope
 from calibrator.inventory.python_walk import walk
 from calibrator.inventory.vocabulary import (
+    COSINE_WORDS,
     SCORE_WORDS,
     SEARCH_SOURCES,
     SIMILARITY_SOURCES,
@@ -467,13 +468,9 @@ def _count_or_length(call: ast.Call, name: str) -> Origin | None:
         return Origin.COUNT
     if {"distance", "transform"} <= set(named):
         return Origin.COUNT  # `ndimage.distance_transform_edt(ink)`: pixels to the nearest edge
-    if self_product(call) or ({"norm", "norms"} & set(named) and not _COSINE_WORDS & set(named)):
+    if self_product(call) or ({"norm", "norms"} & set(named) and not COSINE_WORDS & set(named)):
         return Origin.UNKNOWN  # but `_cosine_with_query_norm(q, norm, v)` is a cosine
     return None
-
-
-_COSINE_WORDS = frozenset({"cosine", "cos", "similarity", "sim"})
-"""Words of a call that computes a similarity, whatever norm it also names."""
 
 
 def self_product(expr: ast.expr) -> bool:

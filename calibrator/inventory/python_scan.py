@@ -1450,7 +1450,7 @@ class _Scanner(Visitor, Values):
         assert amount is not None
         searched = (
             amount == 0.0
-            and not self._clamped_at_zero(score_side, node.lineno)
+            and not self._clamped_at_zero(score_side)
             and (
                 (per_item(parents, score_side) and len(node.ops) == 1)
                 or from_search(self.scope, score_side)
@@ -1463,19 +1463,15 @@ class _Scanner(Visitor, Values):
         if origin not in NOT_SIMILARITY:
             self._compared_with_import(literal, score_side)
 
-    def _clamped_at_zero(self, score: ast.expr, line: int) -> bool:
+    def _clamped_at_zero(self, score: ast.expr) -> bool:
         """``relevance = max(0.0, min(1.0, r))`` then ``if relevance <= 0.0``: the clamp's test.
 
         A score bound just before to ``max(0, ...)`` or ``np.clip(x, 0, ...)`` is at zero where
         the clamp put it: comparing it with zero drops nothing the model decided.
         """
-        around = self.scope.function_scope()
-        if not isinstance(score, ast.Name) or around is None:
+        call = self._latest_binding(score) if isinstance(score, ast.Name) else None
+        if not isinstance(call, ast.Call):
             return False
-        bindings = [b for b in around.assigned().get(score.id, []) if b[0] <= line]
-        if not bindings or not isinstance(bindings[-1][1], ast.Call):
-            return False
-        call = bindings[-1][1]
         name = call_name(call)
         if name == "max":
             return any(number(a) == 0.0 for a in call.args)
