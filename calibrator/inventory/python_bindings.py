@@ -19,13 +19,18 @@ Definition = tuple[ast.ClassDef | None, ast.FunctionDef | ast.AsyncFunctionDef]
 
 
 def definitions_of(tree: ast.Module) -> dict[str, list[Definition]]:
-    """Every function and method of a module by name (statements only: cheap)."""
+    """Every function and method of a module by name (statements only: cheap).
+
+    A function defined inside another (``def _get(key, default)`` in a request handler) is
+    known too, as a plain function: its name is resolved in the module as a whole.
+    """
     found: dict[str, list[Definition]] = {}
     pending: list[tuple[ast.ClassDef | None, ast.stmt]] = [(None, s) for s in tree.body]
     while pending:
         owner, statement = pending.pop()
         if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef)):
             found.setdefault(statement.name, []).append((owner, statement))
+            pending.extend((None, s) for s in statement.body)
         elif isinstance(statement, ast.ClassDef):
             pending.extend((statement, s) for s in statement.body)
         else:

@@ -743,9 +743,10 @@ def reader_places(node: ast.FunctionDef | ast.AsyncFunctionDef) -> tuple[int, in
     """Where a function's key and default parameters are, if it reads settings with them.
 
     ``def _parse_float_field(raw, key, default, label)`` whose body calls
-    ``raw.get(key, default)`` (or ``os.getenv(key, default)``): ``(1, 2)``. Its callers pass a
-    key and its fallback as a getter's are passed. Cached: a module's calls of one reader
-    ask for the same definition.
+    ``raw.get(key, default)`` (or ``os.getenv(key, default)``): ``(1, 2)``; ``def _get(key,
+    default)`` returning ``stored.get(key) or os.environ.get(key) or default``: ``(0, 1)``.
+    Its callers pass a key and its fallback as a getter's are passed. Cached: a module's
+    calls of one reader ask for the same definition.
     """
     positional = [a.arg for a in (*node.args.posonlyargs, *node.args.args)]
     if len(positional) < 2:
@@ -761,6 +762,27 @@ def reader_places(node: ast.FunctionDef | ast.AsyncFunctionDef) -> tuple[int, in
             assert isinstance(key, ast.Name)
             assert isinstance(default, ast.Name)
             return positional.index(key.id), positional.index(default.id)
+        if isinstance(inner, ast.Return) and isinstance(inner.value, ast.BoolOp):
+            places = _or_default(inner.value, positional)
+            if places is not None:
+                return places
+    return None
+
+
+def _or_default(chain: ast.BoolOp, positional: list[str]) -> tuple[int, int] | None:
+    """``stored.get(key) or os.environ.get(key) or default``: the key's and default's places."""
+    last = chain.values[-1]
+    if not (isinstance(chain.op, ast.Or) and isinstance(last, ast.Name) and last.id in positional):
+        return None
+    for value in chain.values[:-1]:
+        if (
+            isinstance(value, ast.Call)
+            and call_name(value) in ("get", "getenv")
+            and value.args
+            and isinstance(value.args[0], ast.Name)
+            and value.args[0].id in positional
+        ):
+            return positional.index(value.args[0].id), positional.index(last.id)
     return None
 
 

@@ -5346,6 +5346,40 @@ def test_a_modules_own_reader_of_settings_is_a_getter_whatever_its_name():
     assert found[(18, 0.92)].kind is Kind.DEFAULT
 
 
+def test_a_reader_nested_in_a_handler_that_falls_back_with_or_is_a_getter():
+    """``_get("MIN_SCORE", "0.7")`` where ``_get`` returns ``stored.get(key) or default``.
+
+    A request handler's own reader of settings (defined inside it) that tries a stored value,
+    then the environment, then its default: the call's key and default are a setting's, as
+    ``os.getenv("MIN_SCORE", "0.7")``'s are. A helper whose ``or`` chain ends in something
+    other than a parameter (``or 0.5``) is no reader of its callers' defaults; a key no
+    similarity reads (``TOP_K``) makes no threshold.
+    """
+    found = scan(
+        """
+        import os
+
+        def get_settings(stored):
+            def _get(key, default):
+                return stored.get(key) or os.environ.get(key) or default
+
+            def _other(key, default):
+                return stored.get(key) or 0.5
+
+            return {
+                "top_k": int(_get("TOP_K", "5")),
+                "min_score": float(_get("MIN_SCORE", "0.7")),
+                "floor": float(_other("MIN_SCORE", "0.6")),
+            }
+
+        def search(store, q):
+            floor = float(os.environ.get("MIN_SCORE", "0.3"))
+            return [h for h in store.search(q) if h.score >= floor]
+        """
+    )
+    assert set(found) == {(13, 0.7), (18, 0.3)}
+
+
 def test_a_threshold_keyword_to_a_libraries_semantic_class_is_a_similarity_cutoff():
     """``SemanticDoubleMergingSplitterNodeParser(initial_threshold=initial_threshold)``.
 
