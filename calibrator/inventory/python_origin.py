@@ -18,6 +18,7 @@ from calibrator.inventory.facts import (
     classify,
 )
 from calibrator.inventory.names import words
+from calibrator.inventory.python_bindings import Definition
 from calibrator.inventory.python_exprs import call_name, reads_scores, record_field, score_expr
 from calibrator.inventory.python_scopes import PASS_THROUGH, Scope
 from calibrator.inventory.python_walk import walk
@@ -326,10 +327,11 @@ def _name_origin(scope: Scope, name: str, depth: int, seen: set[str], line: int)
                     return Origin.SIMILARITY
             if found is not Origin.UNKNOWN:
                 return found
-        if not bindings:
-            annotated = _annotation_origin(around.node, name)
-            if annotated is not None:
-                return annotated
+        if bindings:
+            break  # a name bound here is this scope's: the module's `result` is another
+        annotated = _annotation_origin(around.node, name)
+        if annotated is not None:
+            return annotated
         around = around.parent.function_scope() if around.parent else None
     return Origin.UNKNOWN
 
@@ -546,7 +548,6 @@ def _returned_origin(scope: Scope, call: ast.Call, depth: int, seen: set[str]) -
     """
     func = call.func
     if isinstance(func, ast.Name):
-        candidates = [d for d in scope.definitions.get(func.id, []) if d[0] is None]
         nested = _nested_definition(scope, func.id)
         if nested is not None:  # `async def do_search(): ...` inside the caller
             key = f"def:{id(nested[1])}"
@@ -555,20 +556,10 @@ def _returned_origin(scope: Scope, call: ast.Call, depth: int, seen: set[str]) -
                 found = _returned(nested[0].child_function(nested[1]), nested[1], depth, seen)
                 if found is not Origin.UNKNOWN:
                     return found
-    elif (
-        isinstance(func, ast.Attribute)
-        and isinstance(func.value, ast.Name)
-        and func.value.id in ("self", "cls")
-    ):
-        methods = [d for d in scope.definitions.get(func.attr, []) if d[0] is not None]
-        own = [d for d in methods if d[0] is not None and d[0].name == scope.class_name]
-        candidates = own or methods
-    else:
-        return Origin.UNKNOWN
     module = scope
     while module.parent is not None:
         module = module.parent
-    for owner, function in candidates[:3]:
+    for owner, function in _called(scope, func)[:3]:
         key = f"def:{id(function)}"
         if key in seen:
             continue
@@ -579,6 +570,27 @@ def _returned_origin(scope: Scope, call: ast.Call, depth: int, seen: set[str]) -
         if found is not Origin.UNKNOWN:
             return found
     return Origin.UNKNOWN
+
+
+def _called(scope: Scope, func: ast.expr) -> list[Definition]:
+    """The module's definitions a call may run: ``f()``'s, ``self.m()``'s, ``entry.m()``'s.
+
+    ``entry.matches_query(q)`` over the module's ``SpatialMemoryEntry`` objects: the one
+    method so named, of a class the receiver's name says (``e.to_dict()`` may be any class's).
+    """
+    if isinstance(func, ast.Name):
+        return [d for d in scope.definitions.get(func.id, []) if d[0] is None]
+    if not (isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name)):
+        return []
+    if func.value.id in ("self", "cls"):
+        methods = [d for d in scope.definitions.get(func.attr, []) if d[0] is not None]
+        own = [d for d in methods if d[0] is not None and d[0].name == scope.class_name]
+        return own or methods
+    candidates = scope.definitions.get(func.attr, [])
+    owner = candidates[0][0] if len(candidates) == 1 else None
+    if owner is None or not set(words(func.value.id)) & set(words(owner.name)):
+        return []
+    return candidates
 
 
 def _nested_definition(

@@ -5380,6 +5380,80 @@ def test_a_reader_nested_in_a_handler_that_falls_back_with_or_is_a_getter():
     assert set(found) == {(13, 0.7), (18, 0.3)}
 
 
+def test_a_method_called_on_an_object_its_class_names_returns_what_its_code_says():
+    """``entry.matches_query(q)`` on the module's ``MemoryEntry``: a ratio of word counts.
+
+    The one method of that name in the module, of a class whose name the receiver's says
+    (``entry``, ``MemoryEntry``), is the one called: what it returns (a word overlap) is no
+    embedding similarity, and its zero floor is no cutoff; ``chunk.cosine(q)`` on a ``Chunk``
+    returns a dot product of embeddings, and its zero floor drops results.
+    """
+    found = scan(
+        """
+        class MemoryEntry:
+            def matches_query(self, query):
+                words = set(query.lower().split())
+                overlap = len(words & set(self.content.lower().split()))
+                if overlap == 0:
+                    return 0.0
+                return min(overlap / len(words), 0.8)
+
+        class Chunk:
+            def cosine(self, query):
+                return float(self.vector @ self.encoder.encode(query))
+
+        class Memory:
+            def retrieve(self, query, store):
+                scored = []
+                for entry in self._entries:
+                    relevance = entry.matches_query(query)
+                    if relevance > 0.0:
+                        scored.append((relevance, entry))
+                for chunk in self._chunks:
+                    similarity = chunk.cosine(query)
+                    if similarity > 0.0:
+                        scored.append((similarity, chunk))
+                return scored
+        """
+    )
+    assert set(found) == {(23, 0.0)}
+
+
+def test_a_name_bound_in_a_function_is_not_the_modules_name_of_the_same_spelling():
+    """A function's ``result`` dict is not the module's ``result = system.verify(...)``.
+
+    A name a function binds is local to it: where its own bindings say nothing of its
+    origin, the module's binding of the same name (here a method returning a model's
+    probability, at the end of the file) does not speak for it.
+    """
+    found = scan(
+        """
+        from sentence_transformers import util
+
+        class VerificationSystem:
+            def verify(self, text):
+                return {"score": self.classifier.predict_proba([text])[0][1]}
+
+            def check(self, claim, evidences):
+                result = {"claim": claim}
+                if self.model is not None:
+                    claimed, found = self.model.encode(claim), self.model.encode(evidences)
+                    similarities = util.cos_sim(claimed, found)
+                    result["support_score"] = round(similarities[0].max().item(), 4)
+                else:
+                    result["support_score"] = evidences[0].get("score", 0) if evidences else 0
+                support_score = result["support_score"]
+                if support_score > 0.7:
+                    return "supported"
+                return "unsupported"
+
+        system = VerificationSystem()
+        result = system.verify("a claim")
+        """
+    )
+    assert set(found) == {(17, 0.7)}
+
+
 def test_a_threshold_keyword_to_a_libraries_semantic_class_is_a_similarity_cutoff():
     """``SemanticDoubleMergingSplitterNodeParser(initial_threshold=initial_threshold)``.
 
