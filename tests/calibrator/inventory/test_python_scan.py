@@ -3544,7 +3544,10 @@ def test_a_number_a_threshold_function_returns_is_written_for_it():
 
 
 def test_a_complexity_or_importance_score_is_no_similarity():
-    """``complexity_score > 0.7`` picks strategies, ``importance_score`` ranks memories."""
+    """``complexity_score > 0.7`` picks strategies, ``importance_score`` ranks memories.
+
+    A context's hotness (how often and how lately it was used) archives cold contexts.
+    """
     found = scan(
         """
         def strategies(complexity_score, similar_elements):
@@ -3558,6 +3561,12 @@ def test_a_complexity_or_importance_score_is_no_similarity():
 
         def relevant(hits):
             return [h for h in hits if h.relevance_score >= 0.62]
+
+        def archive_cold(store, threshold: float = 0.1):
+            for ctx in store.list_all():
+                hotness = ctx.compute_hotness(decay_rate=0.05)
+                if hotness.score < threshold:
+                    store.archive(ctx.uri)
         """,
         path="sql/schema/manager.py",
     )
