@@ -321,8 +321,9 @@ def _name_origin(scope: Scope, name: str, depth: int, seen: set[str], line: int)
                 # `sim = matrix[i][j]` if there are embeddings, else a word overlap: the
                 # embedding similarity decides, as it does for what a function returns
                 other = _other_branch(around.node, name, at)
-                if other is not None and follow(around, other, depth, seen, at - 1) is (
-                    Origin.SIMILARITY
+                if other is not None and (
+                    _named_similarity(other)
+                    or follow(around, other, depth, seen, at - 1) is Origin.SIMILARITY
                 ):
                     return Origin.SIMILARITY
             if found is not Origin.UNKNOWN:
@@ -334,6 +335,13 @@ def _name_origin(scope: Scope, name: str, depth: int, seen: set[str], line: int)
             return annotated
         around = around.parent.function_scope() if around.parent else None
     return Origin.UNKNOWN
+
+
+def _named_similarity(expr: ast.expr) -> bool:
+    """Whether a lookup's table says it holds similarities: ``embedding_scores[vector_id]``."""
+    while isinstance(expr, (ast.Subscript, ast.Attribute)):
+        expr = expr.value
+    return isinstance(expr, ast.Name) and classify(words(expr.id)) is Origin.SIMILARITY
 
 
 def _annotation_origin(function: ast.AST, name: str) -> Origin | None:

@@ -2195,8 +2195,9 @@ def test_a_constant_band_with_its_bound_written_last_is_found():
 def test_a_similarity_with_a_word_overlap_in_the_other_branch_is_a_similarity():
     """``sim = matrix[i][j]`` if there are embeddings, else a word overlap: a similarity.
 
-    The branch that uses the embedding model decides; a word overlap that replaces a string
-    distance later (a rebinding, not a branch) is still a ratio of counts.
+    The branch that uses the embedding model decides, also when it only looks a score up in
+    a table its name says holds them (``embedding_scores[vector_id]``); a word overlap that
+    replaces a string distance later (a rebinding, not a branch) is still a ratio of counts.
     """
     found = scan(
         """
@@ -2225,9 +2226,18 @@ def test_a_similarity_with_a_word_overlap_in_the_other_branch_is_a_similarity():
                 similarity = _overlap(x, y)
                 if similarity >= overlap_threshold:
                     yield x, y
+
+        def score_memory(vector_id, content, query, embedding_scores):
+            if vector_id in embedding_scores:
+                similarity = embedding_scores[vector_id]
+            else:
+                similarity = _overlap(query, content)
+            if similarity < 0.01:
+                return 0.0
+            return similarity
         """
     )
-    assert set(found) == {(6, 0.8)}
+    assert set(found) == {(6, 0.8), (33, 0.01)}
 
 
 def test_a_name_that_says_fraction_or_a_models_output_is_no_similarity_threshold():
