@@ -3556,7 +3556,8 @@ def test_a_number_a_threshold_function_returns_is_written_for_it():
 def test_a_complexity_or_importance_score_is_no_similarity():
     """``complexity_score > 0.7`` picks strategies, ``importance_score`` ranks memories.
 
-    A context's hotness (how often and how lately it was used) archives cold contexts.
+    A context's hotness (how often and how lately it was used) archives cold contexts; a
+    claim's truth score (a fact checker's grade) decides its verdict.
     """
     found = scan(
         """
@@ -3577,6 +3578,12 @@ def test_a_complexity_or_importance_score_is_no_similarity():
                 hotness = ctx.compute_hotness(decay_rate=0.05)
                 if hotness.score < threshold:
                     store.archive(ctx.uri)
+
+        class Config:
+            accept_threshold: float = 0.72
+
+        def verdict(truth_score, config: Config):
+            return "accepted" if truth_score >= config.accept_threshold else "rejected"
         """,
         path="sql/schema/manager.py",
     )
