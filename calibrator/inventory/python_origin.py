@@ -422,10 +422,61 @@ def _call_origin(scope: Scope, call: ast.Call, depth: int, seen: set[str], line:
         receiver = [func.value] if isinstance(func, ast.Attribute) else []
         read = [*receiver, *call.args] if name in ACCESSORS else [*call.args, *receiver]
         return _first_found(scope, read, depth, seen, line)
+    return _by_name(scope, call, name, line)
+
+
+def _by_name(scope: Scope, call: ast.Call, name: str, line: int) -> Origin:
+    """What a call's name says it computes (or the function a local holding one names).
+
+    A similarity of vectors a vectorizer fitted on texts gave is a keyword score:
+    ``cosine_similarity(vec.fit_transform(texts))`` compares term weights.
+    """
+    func = call.func
     found = _named_origin(scope, name, func)
     if found is Origin.UNKNOWN and isinstance(func, ast.Name):
         return _chosen_function(scope, func.id, line)
+    if found is Origin.SIMILARITY and any(_lexical_vectors(scope, a, line) for a in call.args):
+        return Origin.KEYWORD
     return found
+
+
+VECTORIZING = frozenset({"fit_transform", "transform"})
+"""Calls that turn texts into vectors by fitting on them (a TF-IDF, count or hashing
+vectorizer's): an embedding model encodes, it is not fitted on the texts it compares."""
+TEXT_WORDS = frozenset(
+    {"text", "texts", "doc", "docs", "document", "documents", "corpus", "sentence", "sentences",
+     "string", "strings", "title", "titles", "subject", "subjects", "description",
+     "descriptions", "passages", "messages", "tokens", "words"}
+)  # fmt: skip
+"""Words of a name that holds texts (what a vectorizer is fitted on)."""
+SPARSE_MATRICES = frozenset({"csr", "csc", "spmatrix", "sparray"})
+"""Words of scipy's sparse matrix types: term weights, where embeddings are dense arrays."""
+
+
+def _lexical_vectors(scope: Scope, expr: ast.expr, line: int) -> bool:
+    """Whether ``expr`` holds vectors a vectorizer fitted on texts gave (``tfidf_matrix``).
+
+    ``vec.fit_transform(texts)``, on the spot or bound to a name before ``line``, or a
+    parameter annotated as a sparse matrix (``char_vector: csr_matrix``); what a projection
+    fitted on embeddings gives (``umap.fit_transform(embeddings)``) is no such.
+    """
+    if isinstance(expr, ast.Subscript):
+        expr = expr.value
+    if isinstance(expr, ast.Name):
+        around = scope.function_scope()
+        bound = around.assigned().get(expr.id, []) if around is not None else []
+        before = [value for at, value in bound if at <= line]
+        if not before:  # a parameter: `char_vector: csr_matrix` holds sparse term weights
+            return bool(set(scope.annotation_words(expr.id)) & SPARSE_MATRICES)
+        expr = before[-1]
+    if not (isinstance(expr, ast.Call) and call_name(expr) in VECTORIZING and expr.args):
+        return False
+    given = expr.args[0]
+    if isinstance(given, (ast.ListComp, ast.GeneratorExp)):
+        return isinstance(given.elt, (ast.JoinedStr, ast.Constant)) or bool(
+            set(words(ast.unparse(given.elt))) & TEXT_WORDS
+        )
+    return bool(set(words(ast.unparse(given))) & TEXT_WORDS)
 
 
 def _chosen_function(scope: Scope, name: str, line: int) -> Origin:

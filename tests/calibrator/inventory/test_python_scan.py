@@ -5480,6 +5480,39 @@ def test_a_name_bound_in_a_function_is_not_the_modules_name_of_the_same_spelling
     assert set(found) == {(17, 0.7)}
 
 
+def test_a_cosine_of_vectors_fitted_on_texts_compares_term_weights():
+    """``cosine_similarity(vec.fit_transform(texts))``: a TF-IDF's cosine, a keyword score.
+
+    A vectorizer fitted on the texts it compares (whatever it is called) gives term weights,
+    and so does a parameter annotated as a scipy sparse matrix: their cosines are lexical,
+    and a threshold on them no embedding model's. A projection fitted on embeddings
+    (``umap_model.fit_transform(embeddings)``) still holds the model's geometry.
+    """
+    found = scan(
+        """
+        from scipy.sparse import csr_matrix
+        from sklearn.metrics.pairwise import cosine_similarity
+
+        def categorize(ctx, emails, threshold=0.25):
+            texts = [f"{e['subject']} {e['body']}" for e in emails]
+            tfidf_matrix = ctx.make_vectorizer().fit_transform(texts)
+            similarities = cosine_similarity(tfidf_matrix)
+            return [(i, j) for i in range(len(emails)) for j in range(len(emails))
+                    if similarities[i][j] >= threshold]
+
+        def near_duplicate(char_vector: csr_matrix, accepted, char_threshold=0.8):
+            return bool((cosine_similarity(char_vector, accepted)[0] >= char_threshold).any())
+
+        def group(model, umap_model, items, cutoff=0.8):
+            reduced = umap_model.fit_transform(model.encode(items))
+            sims = cosine_similarity(reduced)
+            return [(i, j) for i in range(len(items)) for j in range(len(items))
+                    if sims[i][j] >= cutoff]
+        """
+    )
+    assert set(found) == {(15, 0.8)}
+
+
 def test_a_threshold_keyword_to_a_libraries_semantic_class_is_a_similarity_cutoff():
     """``SemanticDoubleMergingSplitterNodeParser(initial_threshold=initial_threshold)``.
 
