@@ -900,7 +900,7 @@ class _Scanner(Visitor, Values):
                     slot, value, Kind.KEYWORD, key.value, self.scope.words, call=call,
                     origin=section,
                 )  # fmt: skip
-        declared = _declared_option(node)
+        declared = _declared_option(node) or _schema_property(node, self.stack)
         if declared is not None:  # `{"name": "threshold", "type": float, "default": 0.8}`
             name, default = declared
             for slot in (f"k:{name}", f"a:*.{name}"):  # read back as `args.threshold`
@@ -1931,6 +1931,33 @@ def _declared_option(node: ast.Dict) -> tuple[str, ast.expr] | None:
         return None
     name = named.value.lstrip("-").replace("-", "_")
     return (name, default) if name.isidentifier() else None
+
+
+def _schema_property(node: ast.Dict, stack: list[ast.AST]) -> tuple[str, ast.expr] | None:
+    """A JSON Schema property's name and default: a tool's argument, read back by that name.
+
+    ``"properties": {"threshold": {"type": "number", "description": "...", "default": 0.7}}``
+    in an MCP tool's ``inputSchema``: the handler reads ``arguments.get("threshold", 0.7)``.
+    """
+    parent = stack[-1] if stack else None
+    if not isinstance(parent, ast.Dict):
+        return None
+    fields = {
+        key.value: value
+        for key, value in zip(node.keys, node.values, strict=True)
+        if isinstance(key, ast.Constant) and isinstance(key.value, str)
+    }
+    default, kind = fields.get("default"), fields.get("type")
+    if (
+        default is None
+        or literal_node(default) is None
+        or not (isinstance(kind, ast.Constant) and kind.value in ("number", "integer"))
+    ):
+        return None
+    for key, value in zip(parent.keys, parent.values, strict=True):
+        if value is node and isinstance(key, ast.Constant) and isinstance(key.value, str):
+            return (key.value, default) if key.value.isidentifier() else None
+    return None
 
 
 def _constructs(node: ast.ClassDef) -> bool:

@@ -6459,6 +6459,42 @@ def test_an_option_declared_as_a_record_is_read_back_by_its_name():
     assert set(found) == {(7, 0.8)}
 
 
+def test_a_tools_json_schema_default_is_read_back_by_its_property_name():
+    """An MCP tool's ``inputSchema`` property ``threshold`` with ``"default": 0.7``.
+
+    The handler reads ``arguments.get("threshold", 0.7)`` and compares it with a search's
+    similarities: the schema's default is the same setting, where a person changes it. A
+    property the handler compares with nothing of the kind (``n_results``) is no cutoff.
+    """
+    found = scan(
+        """
+        TOOLS = [
+            {
+                "name": "similar_documents",
+                "inputSchema": {
+                    "type": "object",
+                    "properties": {
+                        "n_results": {"type": "integer", "default": 5},
+                        "threshold": {
+                            "type": "number",
+                            "description": "Minimum similarity 0-1",
+                            "default": 0.7,
+                        },
+                    },
+                },
+            },
+        ]
+
+        def handle(arguments, store):
+            threshold = arguments.get("threshold", 0.7)
+            hits = store.similarity_search_with_score(arguments["query"], k=arguments["n_results"])
+            return [doc for doc, similarity in hits if similarity >= threshold]
+        """
+    )
+    assert set(found) == {(12, 0.7), (20, 0.7)}
+    assert found[(12, 0.7)].kind is Kind.DEFAULT
+
+
 def test_a_generic_threshold_is_what_its_fields_or_options_description_says():
     """``Field(default=0.65, description="Min similarity threshold")``, an option's ``help``.
 
