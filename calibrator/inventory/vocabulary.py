@@ -589,14 +589,14 @@ OUTCOME_WORDS = frozenset(
      "trust", "trustworthiness", "toxicity", "faithfulness", "hallucination", "groundedness",
      "factuality", "coherence", "fluency", "safety", "complexity", "difficulty", "importance",
      "priority", "urgency", "risk", "popularity", "freshness", "recency", "hotness",
-     "truth", "truthfulness"}
+     "truth", "truthfulness", "correlation", "corr"}
 )  # fmt: skip
 """Words of an outcome, rate or evaluation figure (not ``recall``: a memory layer's recall
 retrieves; a recall metric's names are vetoed anyway) (an LLM judge's or a guardrail's grades
 included: ``trustworthiness_score``, ``toxicity``; a query's ``complexity_score``, a memory's
-``importance``, a context's ``hotness``, a claim's ``truth_score``): what such a name holds is
-no similarity, and a threshold compared with it (or computed by a call named so) is no
-similarity threshold."""
+``importance``, a context's ``hotness``, a claim's ``truth_score``, a table's ``corr()``): what
+such a name holds is no similarity, and a threshold compared with it (or computed by a call
+named so) is no similarity threshold."""
 
 SETTINGS_WORDS = frozenset(
     {"config", "configs", "cfg", "conf", "settings", "setting", "options", "opts", "params"}

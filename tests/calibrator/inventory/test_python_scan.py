@@ -3590,6 +3590,58 @@ def test_a_complexity_or_importance_score_is_no_similarity():
     assert set(found) == {(12, 0.62)}
 
 
+def test_a_correlation_of_columns_is_a_statistic_not_a_similarity():
+    """``abs(corr_value) >= threshold``: a Pearson correlation bounds no embedding similarity.
+
+    Two tools' handlers read ``arguments.get("threshold", ...)``, one for a correlation, one
+    for a search: the key is any mapping's, and the correlation's default, compared where it
+    is used with a correlation of columns (a statistic), is no similarity cutoff.
+    """
+    found = scan(
+        """
+        class Csv:
+            def find_significant_correlations(self, columns=None, threshold: float = 0.5):
+                corr_matrix = self.compute_correlation(columns=columns, threshold=threshold)
+                pairs = []
+                for i, a in enumerate(corr_matrix.columns):
+                    for b in corr_matrix.columns[i + 1:]:
+                        corr_value = corr_matrix.loc[a, b]
+                        if abs(corr_value) >= threshold:
+                            pairs.append((a, b, corr_value))
+                return pairs
+        """,
+        path="app/csv.py",
+        **{
+            "app/tools/data.py": """
+                def handle(name, arguments, csv_analyzer):
+                    if name == "find_significant_correlations":
+                        threshold = arguments.get("threshold", 0.5)
+                        return csv_analyzer.find_significant_correlations(threshold=threshold)
+            """,
+            "app/tools/search.py": """
+                from app.semantic import Semantic
+
+                def handle(name, arguments, corpus):
+                    if name == "similar_documents":
+                        threshold = arguments.get("threshold", 0.7)
+                        return Semantic(corpus).get_similar_documents(threshold=threshold)
+            """,
+            "app/semantic.py": """
+                class Semantic:
+                    def get_similar_documents(self, threshold: float = 0.7):
+                        hits = self.collection.query(query_texts=[self.text], n_results=10)
+                        out = []
+                        for doc, distance in zip(hits["ids"][0], hits["distances"][0]):
+                            similarity = 1 - distance
+                            if similarity >= threshold:
+                                out.append(doc)
+                        return out
+            """,
+        },
+    )
+    assert set(found) == set()
+
+
 def test_what_a_thread_or_executor_runs_is_where_a_score_comes_from():
     """``await asyncio.to_thread(lambda: reranker.rerank(q, texts))`` is the reranker's score.
 
