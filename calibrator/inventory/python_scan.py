@@ -690,6 +690,8 @@ class _Scanner(Visitor, Values):
                     lookup = self._static_text(key) if key is not None else None
                     if lookup is not None and _ORM_LOOKUP.fullmatch(lookup):
                         self._orm_lookup(lookup, value)
+            elif keyword.arg is None and isinstance(keyword.value, ast.Name) and callee:
+                self._splatted(node, callee, keyword.value, context)
             elif keyword.arg is not None and _ORM_LOOKUP.fullmatch(keyword.arg):
                 self._orm_lookup(keyword.arg, keyword.value)
             elif keyword.arg is not None and callee and callee not in FIELD_CALLS:
@@ -698,6 +700,32 @@ class _Scanner(Visitor, Values):
                 # a callee taking `**kwargs` reads it back as `kwargs["init_threshold"]`
                 self.facts.flow(f"k:{keyword.arg}", self.scope.sources(keyword.value))
                 self._library_keyword(node, keyword.arg, slot, callee)
+
+    def _splatted(
+        self, node: ast.Call, callee: str, name: ast.Name, context: tuple[str, ...]
+    ) -> None:
+        """``TokenMesh(**defaults)`` after ``defaults = dict(dedup_threshold=0.92, ...)``.
+
+        A preset's settings, built as a mapping and splatted into the call: each key is the
+        keyword of that name, what it holds the callee's parameter's value.
+        """
+        if callee in FIELD_CALLS:
+            return
+        bound = self._latest_binding(name)
+        if isinstance(bound, ast.Call) and call_name(bound) == "dict" and not bound.args:
+            pairs = [(k.arg, k.value) for k in bound.keywords if k.arg is not None]
+        elif isinstance(bound, ast.Dict):
+            pairs = [
+                (k.value, v)
+                for k, v in zip(bound.keys, bound.values, strict=True)
+                if isinstance(k, ast.Constant)
+                and isinstance(k.value, str)
+                and k.value.isidentifier()
+            ]
+        else:
+            return
+        for key, value in pairs:
+            self._written(f"p:{callee}.{key}", value, Kind.KEYWORD, key, context, call=node)
 
     def _library_keyword(self, node: ast.Call, keyword: str, slot: str, callee: str) -> None:
         """``SemanticDoubleMergingSplitterNodeParser(initial_threshold=initial)``: a library's.

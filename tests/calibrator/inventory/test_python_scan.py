@@ -6547,6 +6547,37 @@ def test_a_tools_json_schema_default_is_read_back_by_its_property_name():
     assert found[(12, 0.7)].kind is Kind.DEFAULT
 
 
+def test_a_presets_settings_splatted_into_a_constructor_are_its_keywords():
+    """``TokenMesh(**defaults)`` after ``defaults = dict(dedup_threshold=0.92, ...)``.
+
+    Each key of a mapping built and splatted into a call is the keyword of that name: its
+    value is the parameter's, compared with a similarity inside. A key the callee compares
+    with nothing of the kind (``chunk_size``) is no cutoff.
+    """
+    found = scan(
+        """
+        class TokenMesh:
+            def __init__(self, chunk_size=50, dedup_threshold=0.85):
+                self.chunk_size = chunk_size
+                self.dedup_threshold = dedup_threshold
+
+            def dedup(self, embeddings):
+                sims = embeddings @ embeddings.T
+                return [i for i, row in enumerate(sims) if row.max() < self.dedup_threshold]
+
+        def lite(**kwargs):
+            defaults = dict(chunk_size=80, dedup_threshold=0.92)
+            defaults.update(kwargs)
+            return TokenMesh(**defaults)
+
+        def aggressive(**kwargs):
+            defaults = {"chunk_size": 30, "dedup_threshold": 0.72}
+            return TokenMesh(**defaults)
+        """
+    )
+    assert set(found) == {(3, 0.85), (12, 0.92), (17, 0.72)}
+
+
 def test_a_generic_threshold_is_what_its_fields_or_options_description_says():
     """``Field(default=0.65, description="Min similarity threshold")``, an option's ``help``.
 
