@@ -463,12 +463,10 @@ def _lexical_vectors(scope: Scope, expr: ast.expr, line: int) -> bool:
     if isinstance(expr, ast.Subscript):
         expr = expr.value
     if isinstance(expr, ast.Name):
-        around = scope.function_scope()
-        bound = around.assigned().get(expr.id, []) if around is not None else []
-        before = [value for at, value in bound if at <= line]
-        if not before:  # a parameter: `char_vector: csr_matrix` holds sparse term weights
+        bound = scope.latest_binding(expr.id, line)
+        if bound is None:  # a parameter: `char_vector: csr_matrix` holds sparse term weights
             return bool(set(scope.annotation_words(expr.id)) & SPARSE_MATRICES)
-        expr = before[-1]
+        expr = bound
     if not (isinstance(expr, ast.Call) and call_name(expr) in VECTORIZING and expr.args):
         return False
     given = expr.args[0]

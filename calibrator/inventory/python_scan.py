@@ -942,14 +942,11 @@ class _Scanner(Visitor, Values):
         distance's ratio; ``{"bm25": {"min_score": 2.0}}`` a keyword rank. ``None``: the key
         says nothing (``"dense"``), or the mapping sits under no key.
         """
-        parent = self.stack[-1] if self.stack else None
-        if not isinstance(parent, ast.Dict):
+        key = _parent_key(node, self.stack)
+        if key is None:
             return None
-        for key, value in zip(parent.keys, parent.values, strict=True):
-            if value is node and isinstance(key, ast.Constant) and isinstance(key.value, str):
-                origin = origin_of_context(words(key.value))
-                return origin if origin in NOT_SIMILARITY else None
-        return None
+        origin = origin_of_context(words(key))
+        return origin if origin in NOT_SIMILARITY else None
 
     def visit_constant(self, node: ast.Constant) -> None:
         if not isinstance(node.value, str):
@@ -1386,11 +1383,7 @@ class _Scanner(Visitor, Values):
 
     def _latest_binding(self, name: ast.Name) -> ast.expr | None:
         """What ``name`` was last bound to in its function before it is read here, if anything."""
-        around = self.scope.function_scope()
-        if around is None:
-            return None
-        bound = [v for at, v in around.assigned().get(name.id, []) if at <= name.lineno]
-        return bound[-1] if bound else None
+        return self.scope.latest_binding(name.id, name.lineno)
 
     def visit_tuple(self, node: ast.Tuple) -> None:
         """``("cosine_sim_score", ">=", 1.0 - self.eps)``: a filter, as a comparison.
@@ -1943,11 +1936,7 @@ def _declared_option(node: ast.Dict) -> tuple[str, ast.expr] | None:
     ``{"name": "threshold", "nickname": "t", "type": float, "default": 0.8}`` in a command's
     table of arguments, as ``add_argument("--threshold", default=0.8)`` would declare it.
     """
-    fields = {
-        key.value: value
-        for key, value in zip(node.keys, node.values, strict=True)
-        if isinstance(key, ast.Constant) and isinstance(key.value, str)
-    }
+    fields = _string_fields(node)
     default = fields.get("default")
     named = next((fields[k] for k in OPTION_NAME_KEYS if k in fields), None)
     if (
@@ -1967,14 +1956,7 @@ def _schema_property(node: ast.Dict, stack: list[ast.AST]) -> tuple[str, ast.exp
     ``"properties": {"threshold": {"type": "number", "description": "...", "default": 0.7}}``
     in an MCP tool's ``inputSchema``: the handler reads ``arguments.get("threshold", 0.7)``.
     """
-    parent = stack[-1] if stack else None
-    if not isinstance(parent, ast.Dict):
-        return None
-    fields = {
-        key.value: value
-        for key, value in zip(node.keys, node.values, strict=True)
-        if isinstance(key, ast.Constant) and isinstance(key.value, str)
-    }
+    fields = _string_fields(node)
     default, kind = fields.get("default"), fields.get("type")
     if (
         default is None
@@ -1982,9 +1964,27 @@ def _schema_property(node: ast.Dict, stack: list[ast.AST]) -> tuple[str, ast.exp
         or not (isinstance(kind, ast.Constant) and kind.value in ("number", "integer"))
     ):
         return None
+    name = _parent_key(node, stack)
+    return (name, default) if name is not None and name.isidentifier() else None
+
+
+def _string_fields(node: ast.Dict) -> dict[str, ast.expr]:
+    """A mapping literal's values by their string keys (``{"default": 0.8}``)."""
+    return {
+        key.value: value
+        for key, value in zip(node.keys, node.values, strict=True)
+        if isinstance(key, ast.Constant) and isinstance(key.value, str)
+    }
+
+
+def _parent_key(node: ast.Dict, stack: list[ast.AST]) -> str | None:
+    """The string key a mapping sits under in the mapping around it (``{"bm25": {...}}``)."""
+    parent = stack[-1] if stack else None
+    if not isinstance(parent, ast.Dict):
+        return None
     for key, value in zip(parent.keys, parent.values, strict=True):
         if value is node and isinstance(key, ast.Constant) and isinstance(key.value, str):
-            return (key.value, default) if key.value.isidentifier() else None
+            return key.value
     return None
 
 

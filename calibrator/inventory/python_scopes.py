@@ -608,6 +608,14 @@ class Scope:
             self._assigned = assignments(self.node)
         return self._assigned
 
+    def latest_binding(self, name: str, line: int) -> ast.expr | None:
+        """What ``name`` was last bound to in its function at or before ``line``, if anything."""
+        scope = self.function_scope()
+        if scope is None:
+            return None
+        before = [value for at, value in scope.assigned().get(name, []) if at <= line]
+        return before[-1] if before else None
+
     def counted(self, name: str, line: int) -> bool:
         """Whether ``name``, as read at ``line``, is bound from counts (``len(a) / len(b)``).
 
@@ -615,13 +623,9 @@ class Scope:
         ``scores = csr_matrix(..., shape=(len(ids), n))`` later, is no ratio of counts; nor is
         a mean of scores (``sum(similarity_scores) / len(similarity_scores)``).
         """
-        scope = self.function_scope()
-        if scope is None:
+        latest = self.latest_binding(name, line)
+        if latest is None:
             return False
-        before = [value for at, value in scope.assigned().get(name, []) if at <= line]
-        if not before:
-            return False
-        latest = before[-1]
         if any(
             isinstance(c, ast.BinOp) and isinstance(c.op, ast.Div) and reads_scores(c.left)
             for c in walk(latest)
