@@ -299,7 +299,9 @@ def slot_name(node: str) -> str:
     if node.startswith(("l:", "c:", "d:")):
         return node.rsplit(":", 1)[1]
     rest = node[2:]
-    return rest.rsplit(".", 1)[-1] if node.startswith(("p:", "a:")) else rest
+    if node.startswith(("p:", "a:")):
+        return rest.rsplit(".", 1)[-1]
+    return rest.partition("@")[0]  # a module's own constant (`g:NAME@3`, link._own_constants)
 
 
 def _lexical(present: set[str], lexical_words: frozenset[str]) -> bool:

@@ -115,7 +115,7 @@ class Graph:
         returns: dict[str, set[Origin]] = defaultdict(set)
         annotated: set[str] = set()
         self.compared: list[tuple[str, int, int, str]] = []
-        for facts in _with_returned_objects(list(files), annotated):
+        for facts in _with_returned_objects(_own_constants(list(files)), annotated):
             self.compared.extend(facts.compared)
             self.values.extend(facts.values)
             uses.extend(facts.uses)
@@ -257,7 +257,7 @@ class Graph:
         environment variable is read into a settings object's field).
         """
         for slot in slots:
-            if slot.startswith("g:") and slot[2:].isupper():
+            if slot.startswith("g:") and "@" not in slot and slot[2:].isupper():
                 self.sources[f"a:*.{slot[2:]}"].add(slot)
         for value in self.values:
             if value.kind is Kind.CONFIG or _default_settings(value):
@@ -397,7 +397,9 @@ class Graph:
                         )
                     )
                 ):
-                    pending.append((source, onward, good))
+                    # no hop from a shared constant to a module's own (`g:NAME@i`)
+                    own = source.startswith(slot) and source[len(slot) : len(slot) + 1] == "@"
+                    pending.append((source, found if own else onward, good))
             # along class bases: up from a subclass, or down from where it was used, but not
             # up and down again (siblings under `BaseEstimator` share no thresholds)
             pending.extend((base, onward._replace(climbed=True), good) for base in self.up[slot])
@@ -585,6 +587,50 @@ def _default_settings(value: Value) -> bool:
     if value.kind is not Kind.KEYWORD or value.node[:2] != "k:":
         return False
     return bool(set(path_words(value.path)) & DEFAULTS_MODULE_WORDS)
+
+
+def _own_constants(files: list[FileFacts]) -> list[FileFacts]:
+    """A module's constant, where other modules define one of the same name, is its own.
+
+    ``DEFAULT_MIN_SCORE = 0.25`` in ``embedding.py`` and ``= 0.0`` in ``lexical.py``: each
+    module's reads and defaults take its own (``g:NAME@i``), not what the other's compares;
+    a module that only imports the name reads ``g:NAME``, which every definition feeds.
+    """
+    defined: dict[str, list[int]] = defaultdict(list)
+    for i, facts in enumerate(files):
+        names = {v.node for v in facts.values if v.node[:2] == "g:"}
+        names |= {target for target, _ in facts.flows if target[:2] == "g:"}
+        for name in names:
+            defined[name].append(i)
+    own: dict[int, set[str]] = defaultdict(set)
+    for name, where in defined.items():
+        if len(where) > 1:
+            for i in where:
+                own[i].add(name)
+    return [
+        _renamed(facts, own[i], f"@{i}") if i in own else facts for i, facts in enumerate(files)
+    ]
+
+
+def _renamed(facts: FileFacts, names: set[str], suffix: str) -> FileFacts:
+    """``facts`` with each slot of ``names`` as its own (``g:NAME@i``), fed to the shared one."""
+
+    def own(slot: str) -> str:
+        return slot + suffix if slot in names else slot
+
+    return replace(
+        facts,
+        values=tuple(v._replace(node=own(v.node)) for v in facts.values),
+        uses=tuple(u._replace(node=own(u.node)) for u in facts.uses),
+        flows=(
+            *((own(t), own(s)) for t, s in facts.flows),
+            *((name, name + suffix) for name in sorted(names)),
+        ),
+        calls=tuple(
+            c._replace(args=tuple(tuple(own(s) for s in sources) for sources in c.args))
+            for c in facts.calls
+        ),
+    )
 
 
 def _with_returned_objects(files: list[FileFacts], annotated: set[str]) -> list[FileFacts]:

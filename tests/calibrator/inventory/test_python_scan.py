@@ -7078,3 +7078,58 @@ def test_a_zero_floor_on_a_score_clamped_at_zero_just_before_is_the_clamps_test(
     )
     assert (6, 0.0) not in found
     assert found[(10, 0.0)].level == "medium"
+
+
+def test_a_constant_of_a_name_another_module_also_defines_is_its_own():
+    """Two modules' ``DEFAULT_MIN_SCORE``: each is judged by its own module's comparison.
+
+    The keyword selector's floor on BM25 scores says nothing of the embedding selector's floor
+    on cosines that happens to share its name.
+    """
+    dense = """
+        DEFAULT_MIN_SCORE = 0.25
+
+        class EmbeddingSelector:
+            def __init__(self, embedder, min_score: float = DEFAULT_MIN_SCORE):
+                self._embedder = embedder
+                self._min_score = min_score
+
+            def select(self, query, docs):
+                q = self._embedder.embed(query)
+                return [d for d in docs if cosine_similarity(q, d.vector) > self._min_score]
+        """
+    lexical = """
+        from rank_bm25 import BM25Okapi
+
+        DEFAULT_MIN_SCORE = 0.25
+
+        class LexicalSelector:
+            def __init__(self, corpus, min_score: float = DEFAULT_MIN_SCORE):
+                self._bm25 = BM25Okapi(corpus)
+                self._min_score = min_score
+
+            def select(self, query, docs):
+                bm25_scores = self._bm25.get_scores(query)
+                return [d for d, s in zip(docs, bm25_scores) if s > self._min_score]
+        """
+    found = scan(dense, "skills/embedding.py", **{"skills/lexical.py": lexical})
+    assert found[(2, 0.25)].metric is Metric.SIMILARITY
+    assert (4, 0.25) not in scan(lexical, "skills/lexical.py", **{"skills/embedding.py": dense})
+
+
+def test_a_module_importing_a_shared_constant_name_reaches_every_definition():
+    """``from .config import MIN_SIM`` compared in a third module reaches the definitions."""
+    found = scan(
+        "MIN_SIM = 0.6\n",
+        "app/config.py",
+        **{
+            "app/legacy.py": "MIN_SIM = 0.4\n",
+            "app/search.py": """
+                from .config import MIN_SIM
+
+                def keep(hits):
+                    return [h for h in hits if h.cosine_similarity >= MIN_SIM]
+                """,
+        },
+    )
+    assert found[(1, 0.6)].direction is Direction.ABOVE
