@@ -215,9 +215,10 @@ def kept_direction(condition: Direction, parents: list[ast.AST]) -> Direction:
     """Which results survive: the condition's direction, flipped where it rejects.
 
     ``parents`` runs from the comparison's parent outwards. ``not`` flips; an ``if`` whose
-    body starts with ``continue``, ``break``, ``raise`` or a bare ``return`` rejects what the
-    condition matches, and so does a result named for what is dropped
-    (``redundant = np.where(sim > t)``); comprehension filters and everything else keep it.
+    body starts with ``continue``, ``break``, ``raise``, a bare ``return`` or one of an empty
+    collection (``return []``: nothing found) rejects what the condition matches, and so does
+    a result named for what is dropped (``redundant = np.where(sim > t)``); comprehension
+    filters and everything else keep it.
     """
     direction = condition
     for at, parent in enumerate(parents):
@@ -267,11 +268,18 @@ _DROPPED = frozenset(
 
 
 def _rejects(statement: ast.stmt) -> bool:
-    """``continue``, ``break``, ``raise``, a bare ``return``, or ``item.dropped = True``."""
+    """``continue``, ``break``, ``raise``, ``item.dropped = True``, or a return of nothing.
+
+    A bare ``return``, ``return None``, or an empty collection (``return []``: nothing found).
+    """
     if isinstance(statement, (ast.Continue, ast.Break, ast.Raise)):
         return True
     if isinstance(statement, ast.Return):
         value = statement.value
+        if isinstance(value, (ast.List, ast.Tuple, ast.Set)):
+            return not value.elts
+        if isinstance(value, ast.Dict):
+            return not value.keys
         return value is None or (isinstance(value, ast.Constant) and value.value is None)
     if isinstance(statement, ast.Assign) and isinstance(statement.value, ast.Constant):
         return statement.value.value is True and any(

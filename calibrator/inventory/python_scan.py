@@ -1105,8 +1105,11 @@ class _Scanner(Visitor, Values):
         """``max_similarity`` bound from ``np.max(np.dot(a, b))``: a score, not a bound.
 
         A ``min_``/``max_`` name is read as a threshold's (``max_distance``) unless it was
-        computed here from a similarity (the best of several, as often as not).
+        computed here from a similarity (the best of several, as often as not). So is a sum
+        with such a score (``top + bonus >= gate`` after ``top = max(r.score for r in hits)``).
         """
+        if isinstance(expr, ast.BinOp) and isinstance(expr.op, ast.Add):
+            return self._bound_score(expr.left) or self._bound_score(expr.right)
         if not isinstance(expr, ast.Name):
             return None
         best = self._best_of_scores(expr)
@@ -1265,6 +1268,8 @@ class _Scanner(Visitor, Values):
     def _best_of_scores(self, name: ast.Name) -> ScoreExpr | None:
         """``min_dist = min(distances)``, ``closest = np.max(sims)``: the best of scores.
 
+        Of a generator too: ``top = max(r.score for r in ranked)``.
+
         The lowest of the distances (the highest of the similarities) a search gave is a score
         of the nearest hit, whatever the name it is bound to says.
         """
@@ -1277,6 +1282,8 @@ class _Scanner(Visitor, Values):
             scores = call.func.value  # `sims.max()`
         else:
             return None
+        if isinstance(scores, (ast.GeneratorExp, ast.ListComp)):
+            scores = scores.elt  # `top = max(r.score for r in ranked)`: the best hit's score
         return score_expr(scores)
 
     def _element_of_scores(self, name: ast.Name) -> ScoreExpr | None:

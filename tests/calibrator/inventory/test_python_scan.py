@@ -7133,3 +7133,27 @@ def test_a_module_importing_a_shared_constant_name_reaches_every_definition():
         },
     )
     assert found[(1, 0.6)].direction is Direction.ABOVE
+
+
+def test_the_best_of_a_generator_of_scores_plus_a_bonus_is_compared_with_a_gate():
+    """``top = max(r.score for r in ranked)``; ``top + bonus >= profile.gate``: a cutoff."""
+    found = scan(
+        """
+        from dataclasses import dataclass
+
+        @dataclass
+        class Profile:
+            noise_floor: float = 0.28
+            gate: float = 0.36
+
+        def cut(ranked, profile: Profile, bonus: float):
+            top = max(r.similarity for r in ranked)
+            if top < profile.noise_floor:
+                return []
+            if top + bonus >= profile.gate:
+                return ranked
+            return []
+        """
+    )
+    assert found[(6, 0.28)].direction is Direction.ABOVE
+    assert found[(7, 0.36)].direction is Direction.ABOVE
