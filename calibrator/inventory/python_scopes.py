@@ -312,6 +312,35 @@ class Scope:
                 return f"a:{made}().{node.attr}"
         return f"a:*.{node.attr}"
 
+    def _instance_class(self, expr: ast.expr) -> str | None:
+        """The package's class ``expr`` is an instance of, where the code shows it.
+
+        ``self``; a parameter annotated with the class; a name bound once, in its function or
+        at module level, to a call of the class (``EMBEDDINGGEMMA = Profile(name=...)``).
+        """
+        if not isinstance(expr, ast.Name):
+            return None
+        if expr.id == "self":
+            return self.class_name
+        annotated = self._annotated_class(expr.id)
+        if annotated is not None:
+            return annotated
+        value = self._bound_once(expr.id)
+        if isinstance(value, ast.Call) and isinstance(value.func, ast.Name):
+            made = self.imports.aliases.get(value.func.id, value.func.id)
+            return made if made in self.imports.own_classes else None
+        return None
+
+    def _bound_once(self, name: str) -> ast.expr | None:
+        """What ``name`` is bound to in the nearest function (or module) that binds it, once."""
+        scope = self.function_scope()
+        while scope is not None:
+            bound = scope.assigned().get(name, [])
+            if bound:
+                return bound[0][1] if len(bound) == 1 else None
+            scope = scope.parent.function_scope() if scope.parent is not None else None
+        return None
+
     def _made_by(self, name: str) -> str | None:
         """The function or class a local of the enclosing function is the result of.
 
@@ -393,8 +422,17 @@ class Scope:
         return False
 
     def callee_of(self, call: ast.Call) -> str | None:
-        """The name a call's parameters are shared under (``super().__init__``: the base)."""
+        """The name a call's parameters are shared under (``super().__init__``: the base).
+
+        A copy with fields changed (``replace(PROFILE, gate=0.52)``, ``cfg._replace(k=5)``)
+        hands them to the class the copied object was made by, where that shows.
+        """
         func = call.func
+        copied = _copied(call)
+        if copied is not None:
+            made = self._instance_class(copied)
+            if made is not None:
+                return made
         if isinstance(func, ast.Name):
             if func.id == "cls" and self.class_name:
                 return self.class_name
@@ -702,6 +740,20 @@ def _named_in(node: ast.AST) -> set[str]:
         elif isinstance(inner, ast.Attribute):
             found.add(inner.attr)
     return found
+
+
+def _copied(call: ast.Call) -> ast.expr | None:
+    """What a call copies with fields changed: ``replace(obj, k=v)``, ``obj._replace(k=v)``."""
+    func = call.func
+    if isinstance(func, ast.Attribute) and func.attr == "_replace":
+        return func.value  # a named tuple's
+    replaced = (isinstance(func, ast.Name) and func.id == "replace") or (
+        isinstance(func, ast.Attribute)
+        and func.attr == "replace"
+        and isinstance(func.value, ast.Name)
+        and func.value.id in ("dataclasses", "copy")
+    )
+    return call.args[0] if replaced and call.args and call.keywords else None
 
 
 def class_of(annotation: ast.expr | None) -> str | None:

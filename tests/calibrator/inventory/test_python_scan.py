@@ -7157,3 +7157,33 @@ def test_the_best_of_a_generator_of_scores_plus_a_bonus_is_compared_with_a_gate(
     )
     assert found[(6, 0.28)].direction is Direction.ABOVE
     assert found[(7, 0.36)].direction is Direction.ABOVE
+
+
+def test_a_copy_with_fields_changed_hands_them_to_the_class_of_the_copied_object():
+    """``replace(BASE, gate=0.52)`` and ``base._replace(gate=0.5)`` set a ``Profile``'s gate."""
+    found = scan(
+        """
+        from dataclasses import dataclass, replace
+        from typing import NamedTuple
+
+        @dataclass
+        class Profile:
+            gate: float = 0.36
+
+        class Limits(NamedTuple):
+            floor: float = 0.3
+
+        BASE = Profile()
+        PASSAGES = replace(BASE, gate=0.52)
+        LIMITS = Limits()
+        STRICT = LIMITS._replace(floor=0.45)
+
+        def cut(hits, profile: Profile, limits: Limits):
+            return [
+                h for h in hits
+                if h.similarity >= profile.gate and h.similarity >= limits.floor
+            ]
+        """
+    )
+    assert found[(13, 0.52)].direction is Direction.ABOVE
+    assert found[(15, 0.45)].direction is Direction.ABOVE
