@@ -50,7 +50,10 @@ COROUTINE_RUNNERS = frozenset(
 """Calls that run the coroutine they are given and return its result (``asyncio.run``, a
 project's ``run_async`` bridge from synchronous code)."""
 
-READ_THROUGH = PASS_THROUGH | ACCESSORS
+AGGREGATES = frozenset({"sum", "fsum", "mean", "nanmean", "average", "median", "fmean"})
+"""Calls that sum or average what they are given: a mean of similarities is a similarity."""
+
+READ_THROUGH = PASS_THROUGH | ACCESSORS | AGGREGATES
 """Calls whose result is what they are given or called on: no step back when followed."""
 
 
@@ -83,9 +86,9 @@ def handed_score(scope: Scope, expr: ast.expr) -> str | None:
     index.query(q)``: :data:`HANDED_SIMILARITY`, the callee's parameter holds a similarity
     whatever its module's words; so do a search's hits themselves (``candidates`` after
     ``candidates = self.search(q)``), whose scores the callee reads. :data:`HANDED_OTHER` for
-    any other score, named so (``toxicity_score``, ``max_prob``, ``item["confidence"]``): a
-    caller handing one keeps the parameter from being taken for a similarity. ``None``:
-    nothing named a score.
+    any other score, named so (``toxicity_score``, ``max_prob``, ``item["confidence"]``) or
+    computed by a call named for one (``judge.grade(claims)``): a caller handing one keeps the
+    parameter from being taken for a similarity. ``None``: nothing named a score.
     """
     if type(expr) in _NO_SCORES:
         return None
@@ -96,6 +99,8 @@ def handed_score(scope: Scope, expr: ast.expr) -> str | None:
     named = _handed_name(expr)
     if named is not None and set(words(named)) & HANDED_WORDS:
         return HANDED_OTHER
+    if isinstance(expr, ast.Call) and classify(words(call_name(expr))) in NOT_SIMILARITY:
+        return HANDED_OTHER  # `verdict(judge.grade(claims), bar)`: a model's grade
     hits = expr.value if isinstance(expr, ast.Subscript) else expr  # `results[:k]`
     if isinstance(hits, ast.Name) and _searched(scope, hits):
         return HANDED_SIMILARITY  # a search's hits (`route(q, candidates=candidates)`)
@@ -513,7 +518,8 @@ def _first_found(
 def _count_or_length(call: ast.Call, name: str) -> Origin | None:
     """What a count or a vector's length is, if the call computes one.
 
-    A count: ``len(a)``, ``Counter(tokens)``, ``_sqlite_embedding_count(path)``; so is an
+    A count: ``len(a)``, ``Counter(tokens)``, ``_sqlite_embedding_count(path)``, ``sum(1 for
+    x in xs if ...)``; so is an
     intersection over union of boxes or masks (``_pairwise_iou(masks_a, masks_b)``), a ratio
     of pixel counts however it is computed (a product of masks), and an image's distance
     transform (``ndimage.distance_transform_edt``, pixels to the nearest edge). A length
@@ -523,6 +529,8 @@ def _count_or_length(call: ast.Call, name: str) -> Origin | None:
     named = words(name)
     if name in ("len", "Counter") or {"count", "counts"} & {*named[:1], *named[-1:]}:
         return Origin.COUNT
+    if name == "sum" and call.args and _counts_items(call.args[0]):
+        return Origin.COUNT  # `sum(1 for ep in episodes if ep.pnl > 0)`
     if {"iou", "giou", "ious"} & set(named):
         return Origin.COUNT
     if {"distance", "transform"} <= set(named):
@@ -530,6 +538,14 @@ def _count_or_length(call: ast.Call, name: str) -> Origin | None:
     if self_product(call) or ({"norm", "norms"} & set(named) and not COSINE_WORDS & set(named)):
         return Origin.UNKNOWN  # but `_cosine_with_query_norm(q, norm, v)` is a cosine
     return None
+
+
+def _counts_items(expr: ast.expr) -> bool:
+    """Whether ``expr`` yields a number per item (``1 for x in xs if ...``): a count."""
+    if not isinstance(expr, (ast.GeneratorExp, ast.ListComp)):
+        return False
+    element = expr.elt
+    return isinstance(element, ast.Constant) and type(element.value) in (int, bool)
 
 
 def self_product(expr: ast.expr) -> bool:

@@ -7187,3 +7187,43 @@ def test_a_copy_with_fields_changed_hands_them_to_the_class_of_the_copied_object
     )
     assert found[(13, 0.52)].direction is Direction.ABOVE
     assert found[(15, 0.45)].direction is Direction.ABOVE
+
+
+def test_a_mean_of_scores_keeps_their_origin():
+    """``sum(best) / len(best)`` of string ratios is a string score, no embedding similarity."""
+    found = scan(
+        """
+        from difflib import SequenceMatcher
+        from .embed import embed_texts
+
+        def token_ratio(a, b):
+            return SequenceMatcher(None, a, b).ratio()
+
+        def name_similarity(tokens_a, tokens_b):
+            best_scores = []
+            for a in tokens_a:
+                best_scores.append(max(token_ratio(a, b) for b in tokens_b))
+            return sum(best_scores) / len(best_scores)
+
+        def match(pairs, threshold=0.88):
+            return [p for p in pairs if name_similarity(p.left, p.right) >= threshold]
+        """
+    )
+    assert (14, 0.88) not in found
+
+
+def test_a_share_of_items_counted_by_a_generator_is_a_ratio_of_counts():
+    """``wins = sum(1 for h in recent if h.pnl > 0)`` over search hits is a count, no score."""
+    found = scan(
+        """
+        DRIFT_THRESHOLD = 0.15
+
+        def drift(store, query, expected):
+            recent = store.similarity_search(query, k=20)
+            wins = sum(1 for h in recent if h.pnl > 0)
+            rate = wins / len(recent)
+            delta = abs(rate - expected)
+            return delta > DRIFT_THRESHOLD
+        """
+    )
+    assert (2, 0.15) not in found
