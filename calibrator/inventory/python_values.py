@@ -67,6 +67,7 @@ class Values:
         slot = self.scope.target_slot(target)
         if slot is None:
             return
+        self._parameters_fallback(value)
         if isinstance(value, ast.Call):
             self._returned_setting(slot, value, "")
         name = slot.rsplit(".", 1)[-1].rsplit(":", 1)[-1]
@@ -76,6 +77,29 @@ class Values:
         own = self.scope.own_key_slot(target) if isinstance(target, ast.Subscript) else None
         if own is not None:  # `row["threshold"] = t`, read back in this function: its own
             self._written(own, value, self._kind(own, name), name, self.scope.words)
+
+    def _parameters_fallback(self, value: ast.expr) -> None:
+        """``similarity_threshold or self._config.threshold``: the setting a parameter defaults to.
+
+        Where a parameter is not given (``None``, or anything false), the function reads a
+        setting in its place: the same threshold, so what the parameter's name says of it goes
+        to that setting too (``x if x is not None else cfg.x`` likewise).
+        """
+        if isinstance(value, ast.BoolOp) and isinstance(value.op, ast.Or):
+            given, fallbacks = value.values[0], value.values[1:]
+        elif isinstance(value, ast.IfExp) and _tests_none(value.test, value.body):
+            given, fallbacks = value.body, [value.orelse]
+        elif isinstance(value, ast.IfExp) and _tests_none(value.test, value.orelse, none=True):
+            given, fallbacks = value.orelse, [value.body]
+        else:
+            return
+        if not self.scope.is_parameter(given):
+            return
+        parameter = self.scope.sources(given)
+        for fallback in fallbacks:
+            if literal_node(fallback) is None:
+                for slot in parameter:
+                    self.facts.flow(slot, self.scope.sources(fallback))
 
     def _kind(self, slot: str, name: str) -> Kind:
         """What an assignment of a number to ``slot`` writes: a constant or a default."""
@@ -528,3 +552,17 @@ def _table_fallback(value: ast.expr) -> ast.expr | None:
         return None
     literal = literal_node(default)
     return literal if literal is not None and number(literal) != 0.0 else None
+
+
+def _tests_none(test: ast.expr, name: ast.expr, *, none: bool = False) -> bool:
+    """Whether ``test`` is ``name is not None`` (``name is None`` where ``none``)."""
+    return (
+        isinstance(test, ast.Compare)
+        and isinstance(name, ast.Name)
+        and isinstance(test.left, ast.Name)
+        and test.left.id == name.id
+        and len(test.ops) == 1
+        and isinstance(test.ops[0], ast.Is if none else ast.IsNot)
+        and isinstance(test.comparators[0], ast.Constant)
+        and test.comparators[0].value is None
+    )

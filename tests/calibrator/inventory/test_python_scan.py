@@ -7227,3 +7227,27 @@ def test_a_share_of_items_counted_by_a_generator_is_a_ratio_of_counts():
         """
     )
     assert (2, 0.15) not in found
+
+
+def test_the_setting_a_threshold_parameter_falls_back_to_is_that_threshold():
+    """``similarity_threshold or self._config.threshold``: the config's field is the default."""
+    found = scan(
+        """
+        from pydantic import BaseModel
+
+        class MemoryConfig(BaseModel):
+            threshold: float = 0.5
+            floor: float = 0.2
+
+        class MemoryStore:
+            def __init__(self, config: MemoryConfig):
+                self._config = config
+
+            async def search(self, q, similarity_threshold=None, min_similarity=None):
+                threshold = similarity_threshold or self._config.threshold
+                floor = min_similarity if min_similarity is not None else self._config.floor
+                return await self._client.search(q=q, threshold=threshold, floor=floor)
+        """
+    )
+    assert found[(5, 0.5)].metric is Metric.SIMILARITY
+    assert found[(6, 0.2)].metric is Metric.SIMILARITY
