@@ -245,9 +245,15 @@ class Values:
             # embedding model is about that model's similarities
             context = (*context, "embedding")
         for key, inner in zip(value.keys, value.values, strict=True):
-            # `{"cosine": 0.68, "euclidean": 10}`: each key says what its number bounds
+            # `{"cosine": 0.68, "euclidean": 10}`: each key says what its number bounds; so
+            # does a kind of scorer (`{"embedding": 0.5, "fuzzy": 0.8, "bm25": 3}`)
             keyed = (*context, *_key_words(key))
-            self._written(slot, inner, kind, name, keyed, scope, call, origin)
+            scorer = _scorer_key(key)
+            if scorer is Origin.SIMILARITY:
+                keyed = (*keyed, "embedding")
+            # (a model's name in a key is as often an embedding model's: `"openai-clip"`)
+            about = origin or (scorer if scorer in (Origin.STRING, Origin.KEYWORD) else None)
+            self._written(slot, inner, kind, name, keyed, scope, call, about)
 
     def _wired(self, node: ast.Call) -> None:
         """A UI event that calls a function with its input widgets' values, in order.
@@ -450,6 +456,13 @@ def _key_words(key: ast.expr | None) -> tuple[str, ...]:
         return ()
     found = tuple(w for w in words(key.value) if w in METRIC_KEY_WORDS)
     return (*found, "l2") if "l2" in key.value.lower() else found
+
+
+def _scorer_key(key: ast.expr | None) -> Origin:
+    """The kind of score a table's key names (``"embedding"``, ``"bm25"``, ``"llm"``), if any."""
+    if not (isinstance(key, ast.Constant) and isinstance(key.value, str)):
+        return Origin.UNKNOWN
+    return classify(words(key.value))
 
 
 def _keyed_by_embedding_models(table: ast.Dict) -> bool:

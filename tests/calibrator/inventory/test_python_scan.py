@@ -7251,3 +7251,17 @@ def test_the_setting_a_threshold_parameter_falls_back_to_is_that_threshold():
     )
     assert found[(5, 0.5)].metric is Metric.SIMILARITY
     assert found[(6, 0.2)].metric is Metric.SIMILARITY
+
+
+def test_a_table_of_thresholds_by_kind_of_scorer_says_which_entry_bounds_embeddings():
+    """``{"embedding": 0.5, "fuzzy": 0.8}``: the embedding judge's entry is a similarity cutoff."""
+    found = scan(
+        """
+        _DEFAULT_THRESHOLDS: dict[str, float] = {
+            "embedding": 0.5,
+            "fuzzy": 0.8,
+        }
+        """
+    )
+    assert found[(3, 0.5)].level == "medium"
+    assert (4, 0.8) not in found
