@@ -93,7 +93,7 @@ class Evidence(NamedTuple):
     named: bool = False  # came through a threshold-named slot (`similarity_threshold=x`)
     scale: float = 1.0  # the compared score's scale: 100 for a percentage
     complement: bool = False  # compared as `1 - x` with a similarity (SemDeDup's `1 - eps`)
-    keyed: bool = False  # came through a mapping key (`k:threshold`), which any mapping writes
+    keyed: bool = False  # came through a bare mapping key (`k:threshold`), which any mapping writes
     contextual: bool = False  # a score's origin said only by the words around its comparison
 
 
@@ -356,7 +356,7 @@ class Graph:
             )
             if named and not onward.named:
                 onward = onward._replace(named=True)
-            if slot.startswith("k:") and not onward.keyed:
+            if slot.startswith("k:") and not onward.keyed and len(words(slot[2:])) == 1:
                 onward = onward._replace(keyed=True)
             name = slot_name(slot)
             for source in self.sources.get(slot, ()):
@@ -845,7 +845,10 @@ def _judge(
             direction = good.direction
         if good.metric is not Metric.UNKNOWN:
             metric = good.metric
-        confidence = max(confidence, good.confidence)
+        if good.keyed and good.origin is not Origin.SIMILARITY:
+            confidence = max(confidence, min(good.confidence, LOW))
+        else:
+            confidence = max(confidence, good.confidence)
     # a comparison the value reaches is a read its own file could not see (a subclass's in
     # another module reading the attribute it is kept in)
     unread = value.unread and not (good is not None and good.place is not None)

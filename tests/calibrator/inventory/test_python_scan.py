@@ -7253,6 +7253,40 @@ def test_the_setting_a_threshold_parameter_falls_back_to_is_that_threshold():
     assert found[(6, 0.2)].metric is Metric.SIMILARITY
 
 
+def test_a_bare_key_any_mapping_writes_does_not_carry_a_comparison_to_every_writer():
+    """``{"threshold": self.threshold}`` in a labeler's config says nothing of a judge's cutoff.
+
+    The judge reads ``cfg["threshold"]``; the labeler writes its own ``threshold`` under that
+    bare key: only a comparison shown to be with a similarity goes through such a key.
+    """
+    found = scan(
+        """
+        class Labeler:
+            def __init__(self, llm, threshold: float = 0.5):
+                self.llm = llm
+                self.threshold = threshold
+
+            def to_config(self):
+                return {"kind": "labeler", "threshold": self.threshold}
+        """,
+        "app/labelers.py",
+        **{
+            "app/judges.py": """
+                class EmbeddingJudge:
+                    def __init__(self, threshold: float = 0.6):
+                        self.threshold = threshold
+
+                    def judge(self, candidates):
+                        return [c for c in candidates if c.similarity >= self.threshold]
+
+                def from_config(cfg):
+                    return EmbeddingJudge(threshold=cfg["threshold"])
+                """,
+        },
+    )
+    assert (3, 0.5) not in found
+
+
 def test_a_table_of_thresholds_by_kind_of_scorer_says_which_entry_bounds_embeddings():
     """``{"embedding": 0.5, "fuzzy": 0.8}``: the embedding judge's entry is a similarity cutoff."""
     found = scan(
