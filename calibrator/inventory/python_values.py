@@ -25,16 +25,18 @@ from calibrator.inventory.facts import (
 )
 from calibrator.inventory.findings import Kind, Metric
 from calibrator.inventory.names import names_embedding_model, says_threshold, threshold_name, words
+from calibrator.inventory.python_bindings import parameters
 from calibrator.inventory.python_exprs import (
     FIELD_CALLS,
     call_name,
     is_integer,
     literal_node,
     number,
+    numeric_string,
     root_name,
 )
 from calibrator.inventory.python_imports import Imports
-from calibrator.inventory.python_origin import handed_score
+from calibrator.inventory.python_origin import handed_score, returned_values
 from calibrator.inventory.python_scopes import Scope
 from calibrator.inventory.vocabulary import (
     METRIC_KEY_WORDS,
@@ -174,9 +176,9 @@ class Values:
             self._written(slot, value.orelse, kind, name, context, scope, call, origin)
             self._fallback(slot, value.orelse, scope)
             return
-        inner = self._number_it_may_take(value, scope)
-        if inner is not None:
-            self._value(slot, inner, kind, name, context, call, origin)
+        taken = self._numbers_it_may_take(value, scope)
+        if taken:
+            self._values(slot, taken, kind, name, context, call, origin)
             self.facts.flow(slot, scope.sources(value))
             return
         if isinstance(value, ast.BoolOp):
@@ -195,6 +197,20 @@ class Values:
             return
         self.facts.flow(slot, scope.sources(value))
 
+    def _values(
+        self,
+        slot: str,
+        literals: list[ast.expr],
+        kind: Kind,
+        name: str,
+        context: tuple[str, ...],
+        call: ast.Call | None,
+        origin: Origin | None,
+    ) -> None:
+        """Each of several numbers a value may take, written for ``slot``."""
+        for literal in literals:
+            self._value(slot, literal, kind, name, context, call, origin)
+
     def _fallback(self, slot: str, value: ast.expr, scope: Scope) -> None:
         """A call given in place of a setting: ``cfg.similarity or default_similarity(model)``.
 
@@ -203,22 +219,23 @@ class Values:
         if isinstance(value, ast.Call) and not scope.sources(value):
             self.facts.flow(slot, scope.returned_slots(value.func))
 
-    def _number_it_may_take(self, value: ast.expr, scope: Scope) -> ast.expr | None:
-        """A number a computed value takes in some cases, written inside it.
+    def _numbers_it_may_take(self, value: ast.expr, scope: Scope) -> list[ast.expr]:
+        """The numbers a computed value takes in some cases, written inside it.
 
         ``CALIBRATED_THRESHOLDS.get(self.embedding_model, 0.92)``: what the table gives a key
         it lacks; ``min(threshold, 0.3)``, ``max(FAISS_THRESHOLD * 0.5, 0.10)``: a cap or
-        floor on a threshold, the threshold whenever it wins.
+        floor on a threshold, the threshold whenever it wins; ``_parse_float(_first(env,
+        "RAG_MIN_SCORE", 0.5), 0.5)``: each default the module's own helpers may return.
         """
         fallback = _table_fallback(value)
         if fallback is not None:
-            return fallback
+            return [fallback]
         bounded = _bounded(value)
         if bounded is not None and any(
             says_threshold(slot_name(source)) for source in scope.sources(bounded[1])
         ):
-            return bounded[0]
-        return None
+            return [bounded[0]]
+        return _defaults_handed(value, scope)
 
     def _written_table(
         self,
@@ -579,3 +596,62 @@ def _tests_none(test: ast.expr, name: ast.expr, *, none: bool = False) -> bool:
         and isinstance(test.comparators[0], ast.Constant)
         and test.comparators[0].value is None
     )
+
+
+def _defaults_handed(value: ast.expr, scope: Scope, depth: int = 2) -> list[ast.expr]:
+    """The numbers a call of the module's own function may return as they were handed to it.
+
+    ``_parse_float(raw, 0.5)`` whose body returns ``default`` (or ``float(value)``), and
+    ``_first(env, "KEY", "section.key", 0.5)`` whose body returns ``default if value is None
+    else value``: the literal arguments in the places of the parameters it returns as is,
+    through such calls nested in one another.
+    """
+    if depth <= 0 or not isinstance(value, ast.Call) or not isinstance(value.func, ast.Name):
+        return []
+    found = scope.definitions.get(value.func.id, [])
+    if len(found) != 1 or found[0][0] is not None:
+        return []
+    function = found[0][1]
+    returned = _returned_parameters(function)
+    if not returned:
+        return []
+    positional = [name for name, _, by_position in parameters(function.args) if by_position]
+    handed = [
+        *((positional[i], a) for i, a in enumerate(value.args[: len(positional)])),
+        *((k.arg, k.value) for k in value.keywords if k.arg is not None),
+    ]
+    literals: list[ast.expr] = []
+    for name, argument in handed:
+        if name not in returned:
+            continue
+        literal = literal_node(numeric_string(argument))
+        if literal is not None:
+            literals.append(literal)
+        else:
+            literals.extend(_defaults_handed(argument, scope, depth - 1))
+    return literals
+
+
+_CONVERTERS = frozenset({"float", "int", "str"})
+
+
+def _returned_parameters(function: ast.FunctionDef | ast.AsyncFunctionDef) -> set[str]:
+    """The parameters a function returns as they were given (``default``, ``float(value)``)."""
+    names = {a.arg for a in (*function.args.posonlyargs, *function.args.args)}
+    names |= {a.arg for a in function.args.kwonlyargs}
+    found: set[str] = set()
+    pending = returned_values(function)
+    while pending:
+        returned = pending.pop()
+        if isinstance(returned, ast.IfExp):
+            pending.extend((returned.body, returned.orelse))
+        elif (
+            isinstance(returned, ast.Call)
+            and isinstance(returned.func, ast.Name)
+            and returned.func.id in _CONVERTERS
+            and len(returned.args) == 1
+        ):
+            pending.append(returned.args[0])
+        elif isinstance(returned, ast.Name) and returned.id in names:
+            found.add(returned.id)
+    return found

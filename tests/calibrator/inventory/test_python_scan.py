@@ -7299,3 +7299,40 @@ def test_a_table_of_thresholds_by_kind_of_scorer_says_which_entry_bounds_embeddi
     )
     assert found[(3, 0.5)].level == "medium"
     assert (4, 0.8) not in found
+
+
+def test_the_defaults_a_modules_own_helpers_return_as_given_are_the_keywords_values():
+    """``min_relevance_score=_parse_float(_first(env, "KEY", "a.b", 0.50), 0.50)``: both."""
+    found = scan(
+        """
+        from dataclasses import dataclass
+
+        @dataclass
+        class RetrievalSettings:
+            min_relevance_score: float = 0.5
+
+        def _parse_float(value, default):
+            if value in (None, ""):
+                return default
+            return float(value)
+
+        def _first(env, toml, env_key, toml_path, default=None):
+            if env_key in env:
+                return env[env_key]
+            value = toml.get(toml_path)
+            return default if value is None else value
+
+        def load(env, toml):
+            return RetrievalSettings(
+                min_relevance_score=_parse_float(
+                    _first(env, toml, "RAG_MIN_RELEVANCE_SCORE", "retrieval.min_score", 0.45),
+                    0.55,
+                )
+            )
+
+        def search(store, q, settings: RetrievalSettings):
+            return [h for h in store.query(q) if 1 - h.distance >= settings.min_relevance_score]
+        """
+    )
+    assert found[(22, 0.45)].direction is Direction.ABOVE
+    assert found[(23, 0.55)].direction is Direction.ABOVE
