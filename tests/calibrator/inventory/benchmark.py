@@ -15,6 +15,7 @@ import fcntl
 import multiprocessing
 import os
 import re
+import shlex
 import shutil
 import subprocess
 import sys
@@ -241,12 +242,51 @@ def score(
             ["bash", "-c", ARTICLE_GREP],
             cwd=root, capture_output=True, text=True, check=False, timeout=300,
         ).stdout  # fmt: skip
-        for row in out.split("\n"):  # a printed line may hold a lone "\r" of its file
-            printed = _GREP_ROW.match(row)
-            if printed is not None:
-                found.grep_printed.add((printed[1].removeprefix("./"), int(printed[2])))
-        found.grep_printed -= {k[:2] for k in ignored}
+        _add_printed(found, out, "./", ignored)
     return found
+
+
+def _add_printed(found: Score, out: str, prefix: str, ignored: set[Key]) -> None:
+    """The lines of ``found``'s package the grep printed (paths under ``prefix``)."""
+    for row in out.split("\n"):  # a printed line may hold a lone "\r" of its file
+        printed = _GREP_ROW.match(row)
+        if printed is not None and printed[1].startswith(prefix):
+            found.grep_printed.add((printed[1].removeprefix(prefix), int(printed[2])))
+    found.grep_printed -= {k[:2] for k in ignored}
+
+
+def grep_all(scores: list[Score], roots: dict[str, Path], expected: dict[str, Any]) -> None:
+    """The article's grep for every package at once, its lines given to each score.
+
+    The pipeline's first ``grep -r`` over all the folders in one process (a pipeline per
+    package cost a second of process start-ups per thirty packages), then its two filters on
+    each line as :func:`score`'s run in the package's own folder shows it (``./path:N:text``):
+    a version number in a folder's name is no line's number.
+    """
+    search = ARTICLE_GREP.split(" | ", 1)[0].replace(" . --include", " --include", 1)
+    by_root: dict[Path, list[Score]] = {}
+    for s in scores:
+        by_root.setdefault(roots[s.package].parent, []).append(s)
+    for parent, group in by_root.items():
+        folders = " ".join(shlex.quote(roots[s.package].name) for s in group)
+        out = subprocess.run(
+            ["bash", "-c", f"{search} {folders}"],
+            cwd=parent, capture_output=True, text=True, check=False, timeout=600,
+            errors="surrogateescape",
+        ).stdout  # fmt: skip
+        lines: dict[str, list[str]] = {}
+        for row in out.split("\n"):
+            folder, _, rest = row.partition("/")
+            shown = f"./{rest}"  # as the package's own run prints it
+            if _GREP_FILTER.search(shown) and "test_" not in shown:
+                lines.setdefault(folder, []).append(shown)
+        for s in group:
+            ignored = _keys(expected.get("ignored", []), s.package)
+            _add_printed(s, "\n".join(lines.get(roots[s.package].name, [])), "./", ignored)
+
+
+_GREP_FILTER = re.compile(r"[0-9]\.[0-9]{2}")
+"""The pipeline's second step (``grep -E "[0-9]\\.[0-9]{2}"``)."""
 
 
 def score_all(roots: dict[str, Path], *, processes: int = 2) -> list[Score]:
@@ -258,7 +298,9 @@ def score_all(roots: dict[str, Path], *, processes: int = 2) -> list[Score]:
     """
     context = multiprocessing.get_context("spawn")  # a test worker's threads are not forked
     with ProcessPoolExecutor(processes, mp_context=context, initializer=_load_list) as pool:
-        return list(pool.map(_score_one, roots.items(), chunksize=4))
+        scores = list(pool.map(_score_one, roots.items(), chunksize=4))
+    grep_all(scores, roots, expectations())
+    return scores
 
 
 _LIST: dict[str, Any] = {}
@@ -270,7 +312,7 @@ def _load_list() -> None:
 
 
 def _score_one(item: tuple[str, Path]) -> Score:
-    return score(item[0], item[1], _LIST, jobs=1)
+    return score(item[0], item[1], _LIST, grep=False, jobs=1)
 
 
 def total(scores: list[Score], role: str | None = None) -> Score:
