@@ -31,13 +31,13 @@ sys.path.insert(0, str(ROOT))
 
 from calibrator.inventory.findings import MEDIUM, dedupe  # noqa: E402
 from calibrator.inventory.walk import iter_sources, scan_sources  # noqa: E402
-from tests.calibrator.inventory.benchmark import expectations, fetch_all  # noqa: E402
+from tests.calibrator.inventory.benchmark import (  # noqa: E402
+    ARTICLE_GREP,
+    expectations,
+    fetch_all,
+)
 
 BUDGET_S = 10.0
-ARTICLE_GREP = (
-    'grep -rn "similarity\\|\\.score\\|threshold\\|cutoff" . --include="*.py"'
-    ' | grep -E "[0-9]\\.[0-9]{2}" | grep -v "test_"'
-)
 
 
 def corpus_files(only: list[str] | None = None) -> list[Path]:
