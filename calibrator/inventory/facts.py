@@ -301,7 +301,9 @@ def slot_name(node: str) -> str:
     rest = node[2:]
     if node.startswith(("p:", "a:")):
         return rest.rsplit(".", 1)[-1]
-    return rest.partition("@")[0]  # a module's own constant (`g:NAME@3`, link._own_constants)
+    if node.startswith("g:"):
+        return rest.partition("@")[0]  # a module's own constant (`g:NAME@3`, link._own_constants)
+    return rest
 
 
 def _lexical(present: set[str], lexical_words: frozenset[str]) -> bool:

@@ -637,8 +637,7 @@ _CONVERTERS = frozenset({"float", "int", "str"})
 
 def _returned_parameters(function: ast.FunctionDef | ast.AsyncFunctionDef) -> set[str]:
     """The parameters a function returns as they were given (``default``, ``float(value)``)."""
-    names = {a.arg for a in (*function.args.posonlyargs, *function.args.args)}
-    names |= {a.arg for a in function.args.kwonlyargs}
+    names = {name for name, _, _ in parameters(function.args)}
     found: set[str] = set()
     pending = returned_values(function)
     while pending:
