@@ -11,7 +11,7 @@ import re
 from bisect import bisect_right
 from collections.abc import Iterator
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from itertools import accumulate, pairwise
 from pathlib import PurePosixPath
 
@@ -311,7 +311,19 @@ class LowerText:
     def __init__(self, text: str) -> None:
         """Lower-case ``text`` once; the searches below share it."""
         self.lower = text.lower()
-        self.ends = list(accumulate(map(len, self.lower.splitlines(keepends=True))))
+
+    @cached_property
+    def ends(self) -> list[int]:
+        """Where each line ends (its end of line included): what a search's position is on."""
+        return list(accumulate(map(len, self.lower.splitlines(keepends=True))))
+
+    def speaks_of_scores(self) -> bool:
+        """:func:`speaks_of_scores` of this text."""
+        return _speaks_of_scores(self.lower)
+
+    def has_fraction(self) -> bool:
+        """:func:`has_fraction` of this text."""
+        return has_fraction(self.lower)
 
     def lines_holding(self, parts: tuple[str, ...]) -> list[int]:
         """The 1-based numbers of the lines that hold any of ``parts``, in order."""
@@ -349,21 +361,24 @@ class LowerText:
 
 
 _POINT_DIGIT = re.compile(r"\.[0-9]")
+_VERSION_TAIL = re.compile(r"[0-9]+\.[0-9]")
+"""The rest of a version after its first point (``0.5.1``'s ``5.1``): no number of code."""
 
 
 def _fractions(text: str) -> Iterator[int]:
-    """Where numbers below one are written: ``0.8`` or ``.8``, not ``10.8`` nor ``v1.8``.
+    """Where numbers below one are written: ``0.8`` or ``.8``, not ``10.8``, ``v1.8`` nor ``0.5.1``.
 
     A point with a digit after it, and before it nothing of a name or a number (or a lone
-    ``0`` with nothing of one before that). Finding the points first is much faster than a
-    pattern with a look-behind, which is tried at every position of a file.
+    ``0`` with nothing of one before that), and after its digits no other point and digit (a
+    version, only ever written in a string or a comment). Finding the points first is much
+    faster than a pattern with a look-behind, which is tried at every position of a file.
     """
     for found in _POINT_DIGIT.finditer(text):
         start = found.start()
         before = text[start - 1] if start else " "
         if before == "0":
             before = text[start - 2] if start > 1 else " "
-        if not (before.isalnum() or before in "_."):
+        if not (before.isalnum() or before in "_.") and not _VERSION_TAIL.match(text, start + 1):
             yield start
 
 
@@ -384,7 +399,10 @@ def interesting(text: str) -> bool:
 
 def speaks_of_scores(text: str) -> bool:
     """Whether a text holds a word of the vocabulary (``score``, ``threshold``, ``cos_``...)."""
-    lower = text.lower()
+    return _speaks_of_scores(text.lower())
+
+
+def _speaks_of_scores(lower: str) -> bool:
     for anchor, group in _GROUPED:
         if anchor in lower and (not group or any(word in lower for word in group)):
             return True

@@ -43,11 +43,9 @@ from calibrator.inventory.findings import Direction, Finding, Kind, Metric, Scan
 from calibrator.inventory.names import (
     NATURAL_DIRECTION,
     LowerText,
-    has_fraction,
     is_score_like,
     metric_of,
     says_threshold,
-    speaks_of_scores,
     threshold_name,
     words,
 )
@@ -154,8 +152,9 @@ def scan_python(source: str, path: str, *, include_tests: bool = False) -> FileS
     someone's regular expression) are not ours to show, and where warnings are errors (``-W
     error``, a test run) they would make a readable file unreadable: they are silenced here.
     """
-    speaks = speaks_of_scores(source)
-    if not (speaks or has_fraction(source)):
+    text = LowerText(source)
+    speaks = text.speaks_of_scores()
+    if not (speaks or text.has_fraction()):
         return FileScan()  # no vocabulary word, no number below one: nothing to find
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -165,7 +164,7 @@ def scan_python(source: str, path: str, *, include_tests: bool = False) -> FileS
             line = getattr(e, "lineno", None)
             error = ScanError(path, f"syntax error: {getattr(e, 'msg', e)}", line)
             return FileScan(errors=(error,))
-        scanner = _Scanner(source, path, tree, include_tests=include_tests, light=not speaks)
+        scanner = _Scanner(source, text, path, tree, include_tests=include_tests, light=not speaks)
         scanner.visit(tree)
     scanner.facts.annotated = scanner.imports.annotated
     scanned = FileScan(tuple(scanner.findings), (), scanner.facts.build())
@@ -312,10 +311,17 @@ _ARRAY_MODULES = frozenset({"np", "numpy", "torch", "math", "jnp"})
 
 class _Scanner(Visitor, Values):
     def __init__(
-        self, source: str, path: str, tree: ast.Module, *, include_tests: bool, light: bool
+        self,
+        source: str,
+        text: LowerText,
+        path: str,
+        tree: ast.Module,
+        *,
+        include_tests: bool,
+        light: bool,
     ) -> None:
         self.lines = source.splitlines()
-        self.text = LowerText(source)
+        self.text = text
         self.marked = self.text.interesting_lines()
         self._threshold_lines: list[int] | None = None
         # a file that never speaks of scores only matters for what other files read from it:

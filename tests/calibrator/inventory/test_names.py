@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import pytest
 
+from calibrator.inventory.facts import FileScan
 from calibrator.inventory.names import (
     _INTERESTING,
     _NAMING_TEXTS,
+    has_fraction,
+    interesting,
     interesting_lines,
     is_score_like,
     may_name_a_threshold,
@@ -14,6 +17,7 @@ from calibrator.inventory.names import (
     threshold_name,
     words,
 )
+from calibrator.inventory.python_scan import scan_python
 from calibrator.inventory.vocabulary import KNOWN_KEYWORDS, SCORE_WORDS, THRESHOLD_WORDS
 
 
@@ -169,3 +173,29 @@ def test_every_threshold_score_and_keyword_word_holds_a_naming_text():
     """The quick no's texts cover the vocabulary: a word added to it without one would be lost."""
     for word in (*THRESHOLD_WORDS, *SCORE_WORDS, *KNOWN_KEYWORDS):
         assert any(text in word for text in _NAMING_TEXTS), word
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("x = 0.8\n", True),
+        ("cut = .8\n", True),
+        ("items[0.5:]\n", True),
+        ('__version__ = "0.5.1"\n', False),  # a version is no number below one
+        ("# needs requests>=2.0.31 and numpy 0.9.4\n", False),
+        ("rate = 10.5\nname = v1.8\n", False),
+        ('V = "0.5.1"\np = 0.25\n', True),
+    ],
+)
+def test_a_fraction_is_a_number_below_one_and_no_version(text, expected):
+    """Files with neither a vocabulary word nor a fraction are not parsed: a version is neither."""
+    assert has_fraction(text) is expected
+    assert interesting(text) is expected
+
+
+def test_a_file_whose_only_point_numbers_are_versions_is_not_scanned():
+    """A pinned requirement's version gives nothing; a fraction beside it is read."""
+    source = 'REQUIRES = ["numpy>=0.5.1"]\nlimit = 0\n'
+    assert scan_python(source, "pkg/meta.py") == FileScan()
+    source = 'REQUIRES = ["numpy>=0.5.1"]\nlimit = 0.5\n'
+    assert scan_python(source, "pkg/meta.py").facts.values
