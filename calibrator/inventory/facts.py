@@ -155,6 +155,10 @@ class FileFacts:
     # (module-level function, the package's class its return annotation names): what
     # `sel = select_threshold(...)` holds, read as `sel.threshold` (`a:select_threshold().x`)
     made: tuple[tuple[str, str], ...] = ()
+    # (function, callee, the function's own parameters): a function taking `**kwargs` hands
+    # them on (`return cls(index=index, **kwargs)`), so a keyword its callers pass that is
+    # none of its own parameters is the callee's (`Guard.from_documents(threshold=0.55)`)
+    forwards: tuple[tuple[str, str, tuple[str, ...]], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -201,6 +205,7 @@ class FactsBuilder:
     compared: list[tuple[str, int, int, str]] = field(default_factory=list)
     annotated: set[str] = field(default_factory=set)
     made: list[tuple[str, str]] = field(default_factory=list)
+    forwards: list[tuple[str, str, tuple[str, ...]]] = field(default_factory=list)
 
     def flow(self, target: str, sources: tuple[str, ...] | list[str]) -> None:
         """Record that ``target`` takes its value from each of ``sources``."""
@@ -265,6 +270,7 @@ class FactsBuilder:
             tuple(self.compared),
             tuple(sorted(self.annotated)),
             tuple(self.made),
+            tuple(self.forwards),
         )
 
 

@@ -114,6 +114,7 @@ class Graph:
         inherited: set[str] = set()
         returns: dict[str, set[Origin]] = defaultdict(set)
         annotated: set[str] = set()
+        forwards: list[tuple[str, str, tuple[str, ...]]] = []
         self.compared: list[tuple[str, int, int, str]] = []
         for facts in _with_returned_objects(_own_constants(list(files)), annotated):
             self.compared.extend(facts.compared)
@@ -125,6 +126,7 @@ class Graph:
             annotated.update(facts.annotated)
             bases.extend(facts.bases)
             inherited.update(facts.inherited)
+            forwards.extend(facts.forwards)
             for signature in facts.signatures:
                 signatures[signature.callee].append(signature)
             for target, source in facts.flows:
@@ -164,6 +166,7 @@ class Graph:
                 for t, found in self.sources.items()
             },
         )
+        self._forward_keywords(forwards)
         self._share_attributes(bases)
         self._inherit_constructors(bases, inherited)
         self.uses = [self._handed(use) for use in self.uses]
@@ -190,6 +193,33 @@ class Graph:
         if handed == {HANDED_SIMILARITY}:
             return use._replace(origin=Origin.SIMILARITY, contextual=False)
         return use
+
+    def _forward_keywords(self, forwards: list[tuple[str, str, tuple[str, ...]]]) -> None:
+        """What callers pass a function taking ``**kwargs`` goes where it hands them on.
+
+        ``Guard.from_documents(docs, threshold=0.55)`` of a ``from_documents(cls, documents,
+        **kwargs)`` that returns ``cls(index=index, **kwargs)``: the keyword is ``Guard``'s
+        parameter, unless the function has a parameter of that name itself; through any
+        number of such functions.
+        """
+        if not forwards:
+            return
+        handed: dict[str, list[tuple[str, frozenset[str]]]] = defaultdict(list)
+        for function, callee, parameters in forwards:
+            handed[function].append((callee, frozenset(parameters)))
+        pending = [t for t in self.sources if t.startswith("p:")]
+        seen = set(pending)
+        while pending:
+            target = pending.pop()
+            function, _, parameter = target[2:].rpartition(".")
+            for callee, own in handed.get(function, ()):
+                if parameter in own:
+                    continue
+                forwarded = f"p:{callee}.{parameter}"
+                self.sources[forwarded].add(target)
+                if forwarded not in seen:
+                    seen.add(forwarded)
+                    pending.append(forwarded)
 
     def _inherit_constructors(self, bases: list[tuple[str, str]], inherited: set[str]) -> None:
         """What a class without ``__init__`` is constructed with goes to its base's constructor.

@@ -309,9 +309,12 @@ def numeric_string(node: ast.expr) -> ast.expr:
 
 
 def reads_scores(expr: ast.expr) -> bool:
-    """Whether ``expr`` reads something named as scores (``sum(distances)``, ``total_sim``)."""
+    """Whether ``expr`` reads something named as scores (``sum(distances)``, ``r["score"]``)."""
     for node in walk(expr):
         name = node.id if isinstance(node, ast.Name) else getattr(node, "attr", None)
+        if not isinstance(name, str) and isinstance(node, (ast.Subscript, ast.Call)):
+            read = record_field(node)
+            name = read[1] if read is not None else None
         if isinstance(name, str) and metric_of(words(name)) is not Metric.UNKNOWN:
             return True
     return False

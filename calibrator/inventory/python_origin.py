@@ -249,7 +249,7 @@ def _field_origin(expr: ast.expr) -> Origin | None:
     holds that score, whatever search returned the record; ``None`` when the name says
     nothing but score (``hit["score"]``) or similarity: the record's origin decides.
     """
-    read = record_field(expr)
+    read = record_field(expr) or _attribute_read(expr)
     if read is None:
         return None
     named = words(read[1])
@@ -259,14 +259,39 @@ def _field_origin(expr: ast.expr) -> Origin | None:
     return found if found in (Origin.MODEL, Origin.KEYWORD, Origin.STRING) else None
 
 
+def _attribute_read(expr: ast.expr) -> tuple[ast.expr, str] | None:
+    """A read of an attribute named for a score, as a record's field.
+
+    ``record.confidence_score``, ``getattr(doc, "bm25_score", 0)``; not
+    ``weights.lexical_weight``, a setting.
+    """
+    if isinstance(expr, ast.Attribute):
+        read = expr.value, expr.attr
+    elif (
+        isinstance(expr, ast.Call)
+        and isinstance(expr.func, ast.Name)
+        and expr.func.id == "getattr"
+        and len(expr.args) >= 2
+        and isinstance(expr.args[1], ast.Constant)
+        and isinstance(expr.args[1].value, str)
+    ):
+        read = expr.args[0], expr.args[1].value
+    else:
+        return None
+    return read if SCORE_WORDS & set(words(read[1])) else None
+
+
 def _alternatives(expr: ast.expr) -> list[ast.expr]:
     """The parts of an expression that may give it its origin, in the order to try them.
 
-    Both sides of ``a if c else b``; the elements of ``(row["id"], content, score)``; a
-    record's score (``{"id": i, "score": score}``), else its values.
+    Both sides of ``a if c else b``; the first of ``a or b``; the elements of
+    ``(row["id"], content, score)``; a record's score (``{"id": i, "score": score}``), else
+    its values.
     """
     if isinstance(expr, ast.IfExp):
         return [expr.body, expr.orelse]
+    if isinstance(expr, ast.BoolOp):  # `hit.score or 0.0`: what it holds; the rest is a fallback
+        return expr.values[:1]
     if isinstance(expr, (ast.Tuple, ast.List, ast.Set)):
         return expr.elts
     if isinstance(expr, ast.Dict):

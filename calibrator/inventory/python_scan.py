@@ -49,7 +49,7 @@ from calibrator.inventory.names import (
     threshold_name,
     words,
 )
-from calibrator.inventory.python_bindings import parameters
+from calibrator.inventory.python_bindings import own_nodes, parameters
 from calibrator.inventory.python_compare import judge_literal, outcome_name, per_item
 from calibrator.inventory.python_exprs import (
     CONVERSIONS,
@@ -431,6 +431,7 @@ class _Scanner(Visitor, Values):
             self._returns(scope, node, plain=plain)
         self._returned_to_callers(node, scope, owner, plain=plain)
         self._parameters(node, scope, params)
+        self._forwarded(node, scope)
         names = {name for name, _, _ in params}
         for decorator in node.decorator_list:
             self.visit(decorator)
@@ -706,6 +707,27 @@ class _Scanner(Visitor, Values):
                 # a callee taking `**kwargs` reads it back as `kwargs["init_threshold"]`
                 self.facts.flow(f"k:{keyword.arg}", self.scope.sources(keyword.value))
                 self._library_keyword(node, keyword.arg, slot, callee)
+
+    def _forwarded(self, node: ast.FunctionDef | ast.AsyncFunctionDef, scope: Scope) -> None:
+        """``cls(index=index, **kwargs)`` in ``def from_documents(cls, documents, **kwargs)``.
+
+        The function's own ``**`` parameter handed on: a keyword its callers pass that names
+        none of its own parameters reaches the callee's parameter of that name (walked
+        whatever the function's lines say: a factory's speak of nothing).
+        """
+        kwarg = node.args.kwarg
+        if kwarg is None:
+            return
+        own: tuple[str, ...] | None = None
+        for inner in own_nodes(node):
+            if isinstance(inner, ast.Call) and any(
+                k.arg is None and isinstance(k.value, ast.Name) and k.value.id == kwarg.arg
+                for k in inner.keywords
+            ):
+                callee = scope.callee_of(inner)
+                if callee and callee != scope.callee:
+                    own = own or tuple(name for name, _, _ in parameters(node.args))
+                    self.facts.forwards.append((scope.callee, callee, own))
 
     def _splatted(
         self, node: ast.Call, callee: str, name: ast.Name, context: tuple[str, ...]

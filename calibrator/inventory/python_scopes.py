@@ -659,7 +659,8 @@ class Scope:
 
         Its latest binding before ``line`` decides: ``scores = 1 - distances`` compared, then
         ``scores = csr_matrix(..., shape=(len(ids), n))`` later, is no ratio of counts; nor is
-        a mean of scores (``sum(similarity_scores) / len(similarity_scores)``).
+        a mean or a sum of scores (``sum(similarity_scores) / len(similarity_scores)``,
+        ``sum(r["score"] for r in results)``).
         """
         latest = self.latest_binding(name, line)
         if latest is None:
@@ -670,7 +671,9 @@ class Scope:
         ):
             return False  # `sum(similarities) / len(similarities)`: a mean of scores
         return any(
-            isinstance(c, ast.Call) and isinstance(c.func, ast.Name) and c.func.id in ("len", "sum")
+            isinstance(c, ast.Call)
+            and isinstance(c.func, ast.Name)
+            and (c.func.id == "len" or (c.func.id == "sum" and not reads_scores(c)))
             for c in walk(latest)
         )
 

@@ -276,7 +276,15 @@ def _scan_batch(batch: list[Source]) -> tuple[ScanResult, list[FileFacts], Menti
         findings.extend(scanned.findings)
         errors.extend(scanned.errors)
         kept = scanned.facts
-        if kept.values or kept.uses or kept.flows or kept.compared or kept.returns or kept.made:
+        if (
+            kept.values
+            or kept.uses
+            or kept.flows
+            or kept.compared
+            or kept.returns
+            or kept.made
+            or kept.forwards
+        ):
             facts.append(kept)
     return ScanResult(tuple(findings), tuple(errors)), facts, mentions
 

@@ -7336,3 +7336,97 @@ def test_the_defaults_a_modules_own_helpers_return_as_given_are_the_keywords_val
     )
     assert found[(22, 0.45)].direction is Direction.ABOVE
     assert found[(23, 0.55)].direction is Direction.ABOVE
+
+
+def test_an_attribute_named_for_another_score_holds_that_score():
+    """``record.confidence_score`` is no similarity; ``weights.lexical_weight`` no score.
+
+    ``getattr(record, "confidence_score", 0.0)`` is read as the attribute.
+    """
+    embeds = "from sentence_transformers import SentenceTransformer\nm = SentenceTransformer('x')\n"
+    for read in (
+        "record.confidence_score",
+        'float(getattr(record, "confidence_score", 0.0) or 0.0)',
+    ):
+        found = scan(
+            f"""
+            def weights(records):
+                for record in records:
+                    score = {read}
+                    yield 1.2 if score < 0.55 else 0.8
+            """,
+            "app/signals.py",
+            **{"app/embed.py": embeds},
+        )
+        assert (5, 0.55) not in found, read
+    found = scan(
+        """
+        def matches(index, snippets, weights):
+            for snip in snippets:
+                for other, score in index.query(snip.vector, 5):
+                    composite = (1.0 - weights.lexical_weight) * score + weights.lexical_weight
+                    if composite >= 0.9:
+                        yield other
+        """,
+        "app/candidates.py",
+        **{"app/embed.py": embeds},
+    )
+    assert found[(6, 0.9)].metric is Metric.SIMILARITY
+
+
+def test_a_sum_or_mean_of_scores_read_from_records_is_no_count():
+    """``sum(r["score"] for r in results) / len(results)``: a mean of similarities."""
+    found = scan(
+        """
+        from sentence_transformers import util
+
+        def supported(claim_embs, source_embs, sentences, support_threshold=0.4):
+            sim_matrix = util.cos_sim(claim_embs, source_embs)
+            results = []
+            for i, sentence in enumerate(sentences):
+                best = float(sim_matrix[i].max())
+                results.append({"sentence": sentence, "score": best})
+            avg_score = sum(r["score"] for r in results) / len(results) if results else 0.0
+            if avg_score >= 0.25:
+                return avg_score >= support_threshold
+            return False
+        """
+    )
+    assert found[(11, 0.25)].metric is Metric.SIMILARITY
+    assert found[(4, 0.4)].direction is Direction.ABOVE
+
+
+def test_a_keyword_a_factory_takes_as_kwargs_reaches_the_class_it_builds():
+    """A factory's ``**kwargs`` handed to ``cls(index=index, **kwargs)`` reach the class.
+
+    ``Guard.from_documents(threshold=args.threshold)``: the CLI's default is the guard's.
+    """
+    guard = """
+        class Guard:
+            def __init__(self, index, threshold: float = 0.5):
+                self.index = index
+                self.threshold = threshold
+
+            @classmethod
+            def from_documents(cls, documents, encoder, **kwargs):
+                index = build(documents, encoder)
+                return cls(index=index, **kwargs)
+
+            def check(self, query):
+                best = max(h.score for h in self.index.similarity_search(query))
+                return best >= self.threshold
+        """
+    cli = """
+        import argparse
+        from app.guard import Guard
+
+        def main():
+            parser = argparse.ArgumentParser()
+            parser.add_argument("--threshold", type=float, default=0.55)
+            parser.add_argument("--encoder", default="minilm")
+            args = parser.parse_args()
+            Guard.from_documents([], args.encoder, threshold=args.threshold)
+        """
+    found = scan(cli, "app/cli.py", **{"app/guard.py": guard})
+    assert found[(7, 0.55)].metric is Metric.SIMILARITY
+    assert found[(7, 0.55)].related == ("app/guard.py", 14)
