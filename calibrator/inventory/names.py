@@ -129,8 +129,16 @@ def is_score_like(identifier: str) -> bool:
         return False  # `min_score`, `fallback_min_cosine()`: a bound on the score it names
     if identifier.isupper() and name_words[-1] in BOUNDS:
         return False  # a constant `SIMILARITY_MIN` bounds scores (a computed `sims_max` is one)
-    return not any((w in VETO_WORDS and w not in _RANKED) or w in OUTCOME_WORDS for w in name_words)
+    scaled = {w for before, w in pairwise(name_words) if w in _PERCENT and before in SCORE_WORDS}
+    return not any(
+        (w in VETO_WORDS and w not in _RANKED and w not in scaled) or w in OUTCOME_WORDS
+        for w in name_words
+    )
 
+
+_PERCENT = frozenset({"percent", "percentage", "pct"})
+"""Words that veto a score's name (``sample_percentage``) unless they follow a score's word:
+``similarity_percentage`` is a similarity, on a scale of a hundred."""
 
 BOUNDS = frozenset({"min", "max", "minimum", "maximum"})
 """Words that make a score's name a bound on it, first or last (``min_score``, ``SIM_MAX``)."""

@@ -34,14 +34,17 @@ def judge_literal(
     score_side: ast.expr,
     *,
     searched: bool = False,
+    scale: float = 1.0,
 ) -> tuple[float, str]:
     """The confidence that ``score <op> amount`` is a similarity threshold, and why.
 
     ``searched``: the score is a search's hit or an item's score in a loop over items
     (``score > 0`` drops hits, a zero floor), not a matrix of cosines computed here
-    (``sims > 0`` keeps the positive ones of a matrix).
+    (``sims > 0`` keeps the positive ones of a matrix). ``scale``: 100 for a similarity made
+    a percentage on its way (``(1 - hit.distance) * 100 < 50``), whose whole numbers are its
+    cutoffs.
     """
-    confidence = COMPARISON_CONFIDENCE if plausible(amount, score.metric) else LOW
+    confidence = COMPARISON_CONFIDENCE if plausible(amount / scale, score.metric) else LOW
     reason = f"{score.identifier} compared with a number"
     if origin is Origin.UNKNOWN and not specific(score.identifier):
         confidence = min(confidence, GENERIC_CONFIDENCE)  # `score`, `distance`: of what?
@@ -60,7 +63,7 @@ def judge_literal(
     if (
         origin in NOT_SIMILARITY
         or clamps(parents, score_side)
-        or (is_integer(literal) and amount != 0.0)
+        or (is_integer(literal) and amount != 0.0 and scale == 1.0)
     ):
         confidence = LOW
         reason = f"{score.identifier} ({origin.value} score) compared with a number"

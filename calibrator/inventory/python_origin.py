@@ -441,7 +441,7 @@ def _call_origin(scope: Scope, call: ast.Call, depth: int, seen: set[str], line:
     if name in COROUTINE_RUNNERS and call.args and isinstance(call.args[0], ast.Call):
         # `run_async(do_search())`, `asyncio.run(index.search(q))`: what the coroutine returns
         return follow(scope, call.args[0], depth, seen, line)
-    if name in DEFERRED:
+    if name.lstrip("_") in DEFERRED:  # and a project's `self._run_sync(fn, ...)`
         return _deferred_origin(scope, call, depth, seen, line)
     func = call.func
     if name == "where" and len(call.args) == 3:  # `np.where(mask, dist, np.inf)`: one of two

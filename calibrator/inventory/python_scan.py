@@ -46,6 +46,7 @@ from calibrator.inventory.names import (
     is_score_like,
     metric_of,
     says_threshold,
+    specific,
     threshold_name,
     words,
 )
@@ -1512,8 +1513,15 @@ class _Scanner(Visitor, Values):
                 or from_search(self.scope, score_side)
             )
         )
+        scale = (
+            percent_scale(self.scope, score_side)
+            if amount > 1.0
+            and score.metric is Metric.SIMILARITY
+            and (origin is Origin.SIMILARITY or specific(score.identifier))
+            else 1.0
+        )
         confidence, reason = judge_literal(
-            amount, literal, score, origin, parents, score_side, searched=searched
+            amount, literal, score, origin, parents, score_side, searched=searched, scale=scale
         )
         self._finding(literal, amount, kept, score.metric, confidence, reason)
         if origin not in NOT_SIMILARITY:

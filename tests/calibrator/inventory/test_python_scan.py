@@ -7430,3 +7430,65 @@ def test_a_keyword_a_factory_takes_as_kwargs_reaches_the_class_it_builds():
     found = scan(cli, "app/cli.py", **{"app/guard.py": guard})
     assert found[(7, 0.55)].metric is Metric.SIMILARITY
     assert found[(7, 0.55)].related == ("app/guard.py", 14)
+
+
+def test_a_projects_own_thread_runner_hands_on_what_the_function_it_runs_returns():
+    """``await _run_sync(self.reranker.predict, pairs)``: a reranker's scores, no search's."""
+    found = scan(
+        """
+        import asyncio
+
+        async def _run_sync(fn, *args):
+            return await asyncio.to_thread(fn, *args)
+
+        class Pipeline:
+            def __init__(self, store, reranker, unfiltered_threshold: float = 0.10):
+                self.store = store
+                self.reranker = reranker
+                self.unfiltered_threshold = unfiltered_threshold
+
+            async def retrieve(self, vector):
+                hits = await self.store.search(vector=vector, score_threshold=0.3)
+                return [h.payload for h in hits]
+
+            async def answer(self, query, vector):
+                payloads = await self.retrieve(vector)
+                best_score = 0.0
+                if self.reranker:
+                    pairs = [[query, p["text"]] for p in payloads]
+                    scores = await _run_sync(self.reranker.predict, pairs)
+                    ranked = sorted(zip(scores, payloads), key=lambda x: x[0], reverse=True)
+                    best_score = ranked[0][0]
+                else:
+                    best_score = 1.0
+                if best_score < self.unfiltered_threshold:
+                    return None
+                return payloads
+        """
+    )
+    assert (14, 0.3) in found
+    assert (8, 0.1) not in found
+
+
+def test_a_similarity_made_a_percentage_is_cut_at_whole_numbers():
+    """``(1 - hit.distance) * 100 < 50`` is a cutoff; a generic score's display bands are not."""
+    found = scan(
+        """
+        def answer(similar_questions):
+            best_similarity_percentage = (1 - similar_questions[0].distance) * 100
+            if best_similarity_percentage < 50:
+                return None
+            return similar_questions[0].answer
+
+        def show(results):
+            for r in results:
+                score_int = int(r.composite_score * 100)
+                if score_int >= 70:
+                    colour = "green"
+                elif score_int >= 40:
+                    colour = "yellow"
+        """
+    )
+    assert found[(4, 50.0)].direction is Direction.ABOVE
+    assert found[(4, 50.0)].metric is Metric.SIMILARITY
+    assert (11, 70.0) not in found
