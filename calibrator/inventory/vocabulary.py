@@ -589,12 +589,14 @@ OUTCOME_WORDS = frozenset(
      "trust", "trustworthiness", "toxicity", "faithfulness", "hallucination", "groundedness",
      "factuality", "coherence", "fluency", "safety", "complexity", "difficulty", "importance",
      "priority", "urgency", "risk", "popularity", "freshness", "recency", "hotness",
-     "truth", "truthfulness", "correlation", "corr"}
+     "truth", "truthfulness", "correlation", "corr", "r2", "rsquared", "mse", "rmse", "mae",
+     "mape", "health"}
 )  # fmt: skip
 """Words of an outcome, rate or evaluation figure (not ``recall``: a memory layer's recall
 retrieves; a recall metric's names are vetoed anyway) (an LLM judge's or a guardrail's grades
 included: ``trustworthiness_score``, ``toxicity``; a query's ``complexity_score``, a memory's
-``importance``, a context's ``hotness``, a claim's ``truth_score``, a table's ``corr()``): what
+``importance``, a context's ``hotness``, a claim's ``truth_score``, a table's ``corr()``, a
+regression's ``r2_score`` or ``rmse``, a system's ``health_score``): what
 such a name holds is no similarity, and a threshold compared with it (or computed by a call
 named so) is no similarity threshold."""
 
