@@ -284,12 +284,14 @@ def library_of_module(module: str) -> str | None:
 _INTERESTING = (
     "score", "simil", "distanc", "_dist", "dist_", "dists", "maxdist", "mindist", "relevan",
     "cosin", "cos_", "_cos", "cossim", "thresh", "cutoff", "certainty", "<=>", "<->", "<#>",
-    " @ ", "dbscan",
+    " @ ", "dbscan", "community_detection", "range_search", "self_deduplicate",
 )  # fmt: skip
 """What marks a line as one that can hold a threshold or a score: the vocabulary's words,
 pgvector's operators, a matrix product (``a @ b``: dot products, spaced as PEP 8 writes
-it; a decorator's ``@`` starts its line with no space after), and a density clustering
-(``DBSCAN(eps=...)``, ``HDBSCAN``: its radius is a distance between the vectors it clusters)."""
+it; a decorator's ``@`` starts its line with no space after), a density clustering
+(``DBSCAN(eps=...)``, ``HDBSCAN``: its radius is a distance between the vectors it clusters),
+and the library calls that take a similarity's cutoff by position
+(``util.community_detection(embeddings, 0.75)``)."""
 
 
 _ANCHORS = ("dist", "cos")

@@ -141,16 +141,25 @@ def assignments(root: ast.AST) -> dict[str, list[tuple[int, ast.expr]]]:  # noqa
     """Each name a scope binds, with the lines and expressions that give it its value.
 
     For loop and comprehension targets, the iterated expression; for tuple unpacking of a
-    tuple, the matching element; for a collection filled by ``similar.append((id, score))``,
-    what is put in. Sorted by line.
+    tuple, the matching element; for a collection filled by ``similar.append((id, score))``
+    (or made empty and filled item by item, ``sims[(j, i)] = s``), what is put in. Sorted by
+    line.
     """
     found: dict[str, list[tuple[int, ast.expr]]] = {}
+    stored: list[tuple[str, ast.expr]] = []  # `sims[(j, i)] = float(matrix[i][j])`
     for node in own_nodes(root):
         pairs: list[tuple[ast.expr, ast.expr]] = []
         if isinstance(node, ast.Expr) and isinstance(node.value, ast.Call):
             pairs = _filled(node.value)
         elif isinstance(node, ast.Assign):
             pairs = [(t, node.value) for t in node.targets]
+            stored.extend(
+                (t.value.id, node.value)
+                for t in node.targets
+                if isinstance(t, ast.Subscript)
+                and isinstance(t.value, ast.Name)
+                and not isinstance(node.value, (ast.Tuple, ast.List))  # one value per key
+            )
         elif isinstance(node, (ast.AnnAssign, ast.AugAssign, ast.NamedExpr)) and node.value:
             pairs = [(node.target, node.value)]
         elif isinstance(node, (ast.For, ast.AsyncFor, ast.comprehension)):
@@ -174,9 +183,28 @@ def assignments(root: ast.AST) -> dict[str, list[tuple[int, ast.expr]]]:  # noqa
                 continue
             for name in target_names(target):
                 found.setdefault(name, []).append((value.lineno, value))
+    for name, value in stored:
+        # a mapping made empty here and filled item by item holds what it is filled with; one
+        # bound to anything else, or not here (a parameter), is that
+        made = found.get(name, [])
+        if made and all(_empty(bound) for _, bound in made):
+            made.append((value.lineno, value))
     for bindings in found.values():
         bindings.sort(key=lambda pair: pair[0])
     return found
+
+
+def _empty(value: ast.expr) -> bool:
+    """An empty collection: ``{}``, ``[]``, ``dict()``, ``defaultdict(float)``."""
+    if isinstance(value, (ast.Dict, ast.List, ast.Set, ast.Tuple)):
+        return not getattr(value, "elts", None) and not getattr(value, "keys", None)
+    return (
+        isinstance(value, ast.Call)
+        and isinstance(value.func, ast.Name)
+        and value.func.id in ("dict", "list", "set", "defaultdict", "OrderedDict")
+        and not value.keywords
+        and (value.func.id == "defaultdict" or not value.args)
+    )
 
 
 FILLING = frozenset({"append", "appendleft", "add", "insert", "extend", "put", "put_nowait"})

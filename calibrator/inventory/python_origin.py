@@ -448,9 +448,11 @@ def _call_origin(scope: Scope, call: ast.Call, depth: int, seen: set[str], line:
         return _first_found(scope, call.args[1:], depth, seen, line)
     if name.lstrip("_") in READ_THROUGH or name in ("filter", "map"):
         # what it is given, else what it is called on (`scores.clip(0, 1)`); an accessor reads
-        # what it is called on first (`cosine_map.get(mid, 0.0)`: not the key's origin)
+        # what it is called on first, and a mapping's `get` never its key (`cosine_map.get(
+        # (j, i), 0.0)`: the key's origin, a pair of positions, is not the value's)
         receiver = [func.value] if isinstance(func, ast.Attribute) else []
-        read = [*receiver, *call.args] if name in ACCESSORS else [*call.args, *receiver]
+        given = call.args[1:] if name == "get" and receiver else call.args
+        read = [*receiver, *given] if name in ACCESSORS else [*given, *receiver]
         return _first_found(scope, read, depth, seen, line)
     return _by_name(scope, call, name, line)
 
@@ -479,6 +481,8 @@ TEXT_WORDS = frozenset(
      "descriptions", "passages", "messages", "tokens", "words"}
 )  # fmt: skip
 """Words of a name that holds texts (what a vectorizer is fitted on)."""
+TERM_WEIGHTS = frozenset({"tfidf", "idf", "bm25"})
+"""Words of what holds a text's term weights (``doc_tfidf``, ``self._idf[token]``)."""
 SPARSE_MATRICES = frozenset({"csr", "csc", "spmatrix", "sparray"})
 """Words of scipy's sparse matrix types: term weights, where embeddings are dense arrays."""
 
@@ -486,7 +490,8 @@ SPARSE_MATRICES = frozenset({"csr", "csc", "spmatrix", "sparray"})
 def _lexical_vectors(scope: Scope, expr: ast.expr, line: int) -> bool:
     """Whether ``expr`` holds vectors a vectorizer fitted on texts gave (``tfidf_matrix``).
 
-    ``vec.fit_transform(texts)``, on the spot or bound to a name before ``line``, or a
+    ``vec.fit_transform(texts)``, on the spot or bound to a name before ``line``, a mapping of
+    term weights (``self._doc_tfidf.get(name)``, ``{t: tf * idf[t] for ...}``), or a
     parameter annotated as a sparse matrix (``char_vector: csr_matrix``); what a projection
     fitted on embeddings gives (``umap.fit_transform(embeddings)``) is no such.
     """
@@ -497,6 +502,11 @@ def _lexical_vectors(scope: Scope, expr: ast.expr, line: int) -> bool:
         if bound is None:  # a parameter: `char_vector: csr_matrix` holds sparse term weights
             return bool(set(scope.annotation_words(expr.id)) & SPARSE_MATRICES)
         expr = bound
+    hand_made = isinstance(expr, ast.DictComp) or (
+        isinstance(expr, ast.Call) and call_name(expr) == "get"
+    )  # a bag of words as a mapping: `{t: tf * self._idf[t] for ...}`, `doc_tfidf.get(name)`
+    if hand_made and set(words(ast.unparse(expr))) & TERM_WEIGHTS:
+        return True
     if not (isinstance(expr, ast.Call) and call_name(expr) in VECTORIZING and expr.args):
         return False
     given = expr.args[0]

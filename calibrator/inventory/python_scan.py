@@ -830,14 +830,16 @@ class _Scanner(Visitor, Values):
         by the library; the direction and metric depend on the index (and are known for
         ``community_detection``'s cosine). Given by position or by keyword (``thresh=t``).
         """
-        given = [k.value for k in node.keywords if k.arg == keyword]
-        if len(node.args) > place:
-            given.append(node.args[place])
+        by_keyword = [k.value for k in node.keywords if k.arg == keyword]
+        given = [*by_keyword, *node.args[place : place + 1]]
         if not given:
             return
         radius = given[0]
         literal = literal_node(radius)
-        if literal is not None:
+        callee = self.scope.callee_of(node)
+        if literal is not None and by_keyword and callee:
+            slots = [f"p:{callee}.{keyword}"]  # where the keyword's number is written
+        elif literal is not None:
             slots = [f"c:{self.path}:{literal.lineno}:{literal.col_offset + 1}"]
         else:
             slots = self.scope.sources(radius)

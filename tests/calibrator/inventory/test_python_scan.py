@@ -7492,3 +7492,101 @@ def test_a_similarity_made_a_percentage_is_cut_at_whole_numbers():
     assert found[(4, 50.0)].direction is Direction.ABOVE
     assert found[(4, 50.0)].metric is Metric.SIMILARITY
     assert (11, 70.0) not in found
+
+
+def test_a_library_calls_similarity_cutoff_written_as_a_keyword_or_by_position_is_found():
+    """``util.community_detection(emb, threshold=0.65)``, and ``(emb, 0.75)`` by position.
+
+    The second file names no score at all: the call itself marks it.
+    """
+    found = scan(
+        """
+        from sentence_transformers import util
+
+        def topics(embeddings):
+            return util.community_detection(embeddings, min_community_size=10, threshold=0.65)
+        """
+    )
+    assert found[(5, 0.65)].metric is Metric.SIMILARITY
+    assert found[(5, 0.65)].direction is Direction.ABOVE
+    found = scan(
+        """
+        from sentence_transformers import util
+
+        def groups(embeddings):
+            return util.community_detection(embeddings, 0.75, 10)
+        """
+    )
+    assert found[(5, 0.75)].metric is Metric.SIMILARITY
+
+
+def test_a_mapping_made_empty_and_filled_item_by_item_holds_what_it_is_filled_with():
+    """``sims[(j, i)] = float(matrix[i][j])``, then ``sims.get((j, i), 0.0) > 0.95``.
+
+    A cosine: a plain ``score`` read from the mapping is known to be one.
+    """
+    found = scan(
+        """
+        from sentence_transformers import util
+
+        def dedupe(results, embeddings):
+            semantic_sims: dict = {}
+            matrix = util.cos_sim(embeddings, embeddings)
+            for i in range(len(results)):
+                for j in range(i):
+                    semantic_sims[(j, i)] = float(matrix[i][j])
+            unique = []
+            for i, r in enumerate(results):
+                for j, u in enumerate(unique):
+                    score = semantic_sims.get((j, i), 0.0)
+                    if score > 0.95:
+                        break
+                else:
+                    unique.append(r)
+            return unique
+        """
+    )
+    assert found[(14, 0.95)].metric is Metric.SIMILARITY
+    assert found[(14, 0.95)].confidence >= 0.9  # a plain `score` of unknown origin: 0.65
+
+
+def test_a_mappings_get_is_not_the_origin_of_its_key():
+    """``table.get(sizes[0], 0.0)``: what the table holds, not a count because its key is."""
+    found = scan(
+        """
+        def pick(groups, table):
+            sizes = [len(g) for g in groups]
+            score = table.get(sizes[0], 0.0)
+            if score > 0.8:
+                return groups
+            return []
+        """
+    )
+    assert (5, 0.8) in found
+
+
+def test_a_cosine_of_hand_made_term_weights_is_a_keyword_score():
+    """A cosine of bags of words (``self._doc_tfidf.get(name, {})``) is no embedding's.
+
+    Its zero floor drops no similarity search's results.
+    """
+    found = scan(
+        """
+        from collections import Counter
+
+        class Retriever:
+            def retrieve(self, query, candidates):
+                tf = Counter(query.split())
+                query_vec = {t: c * self._idf.get(t, 0) for t, c in tf.items()}
+                scores: dict[str, float] = {}
+                for name in candidates:
+                    doc_vec = self._doc_tfidf.get(name, {})
+                    scores[name] = self._cosine_similarity(query_vec, doc_vec)
+                return [n for n in candidates if scores.get(n, 0.0) > 0]
+
+            @staticmethod
+            def _cosine_similarity(a, b):
+                return sum(a[t] * b.get(t, 0) for t in a)
+        """
+    )
+    assert (12, 0.0) not in found
