@@ -1657,12 +1657,17 @@ class _Scanner(Visitor, Values):
         name = outcome_name(other)
         origin = Origin.OTHER
         if name is None and isinstance(other, ast.Call):
-            # `jaccard(tokens, seen) >= similarity_threshold`: a word-set or string ratio
+            # `jaccard(tokens, seen) >= similarity_threshold`: a word-set or string ratio, by
+            # its name or where it comes from (`SequenceMatcher(None, a, b).ratio()`)
             origin = classify(words(call_name(other)))
+            if origin not in (Origin.STRING, Origin.KEYWORD):
+                origin = traced_origin(self.scope, other)[0]
             name = call_name(other) if origin in (Origin.STRING, Origin.KEYWORD) else None
         if name is None:
             return False
-        for slot in self._threshold_slots(value):
+        # any name of a bound (`min_similarity`, `min_score`), not only a threshold's
+        bounds = [s for s in self.scope.sources(value) if threshold_name(slot_name(s)).strength > 0]
+        for slot in bounds:
             self.facts.uses.append(
                 Use(slot, Direction.UNKNOWN, Metric.UNKNOWN, origin, self.path, node.lineno, name)
             )

@@ -7590,3 +7590,44 @@ def test_a_cosine_of_hand_made_term_weights_is_a_keyword_score():
         """
     )
     assert (12, 0.0) not in found
+
+
+def test_a_bound_compared_with_a_string_ratio_is_no_similarity_threshold():
+    """``SequenceMatcher(None, a, b).ratio() >= min_similarity`` bounds a string ratio.
+
+    A setting's similarity name passed down to that comparison does not make it an
+    embedding's, in a project that also embeds voices.
+    """
+    settings = """
+        from dataclasses import dataclass
+
+        @dataclass
+        class Settings:
+            echo_overlap: float = 0.5
+            echo_similarity: float = 0.8
+        """
+    worker = """
+        from app.merge import dedupe_echo
+        from app.settings import Settings
+
+        def process(raw, settings: Settings):
+            return dedupe_echo(raw, settings.echo_overlap, settings.echo_similarity)
+        """
+    merge = """
+        from difflib import SequenceMatcher
+
+        def dedupe_echo(lines, min_overlap, min_similarity):
+            return [l for l in lines if not _echoes(l, lines, min_overlap, min_similarity)]
+
+        def _echoes(line, others, min_overlap, min_similarity):
+            for other in others:
+                if line.overlap(other) < min_overlap:
+                    continue
+                if SequenceMatcher(None, line.text, other.text).ratio() >= min_similarity:
+                    return True
+            return False
+        """
+    voices = "from sentence_transformers import SentenceTransformer\nm = SentenceTransformer('x')\n"
+    others = {"app/merge.py": merge, "app/worker.py": worker, "app/voices.py": voices}
+    found = scan(settings, "app/settings.py", **others)
+    assert (7, 0.8) not in found
