@@ -206,7 +206,8 @@ class Score:
         return len(self.grep_hits) / len(self.expected) if self.expected else None
 
 
-def _keys(entries: list[dict[str, Any]], package: str) -> set[Key]:
+def entries_of(entries: list[dict[str, Any]], package: str) -> set[Key]:
+    """One package's entries of a list (thresholds, near misses, ignored) as (path, line, value)."""
     return {(e["path"], e["line"], float(e["value"])) for e in entries if e["package"] == package}
 
 
@@ -223,7 +224,7 @@ def score(
     from calibrator.inventory.findings import MEDIUM, dedupe
     from calibrator.inventory.walk import collect, scan_sources
 
-    ignored = _keys(expected.get("ignored", []), package)
+    ignored = entries_of(expected.get("ignored", []), package)
     result = scan_sources(collect([root]), jobs=jobs)
     reported = {
         (f.path, f.line, f.value)
@@ -233,9 +234,9 @@ def score(
     found = Score(
         package,
         expected["roles"][package],
-        _keys(expected["threshold"], package),
+        entries_of(expected["threshold"], package),
         reported,
-        reported & _keys(expected.get("near_miss", []), package),
+        reported & entries_of(expected.get("near_miss", []), package),
     )
     if grep:
         grep_all([found], {package: root}, expected)
@@ -270,7 +271,7 @@ def grep_all(scores: list[Score], roots: dict[str, Path], expected: dict[str, An
             if line is not None and _GREP_FILTER.search(shown) and "test_" not in shown:
                 printed.setdefault(folder, set()).add((line[1].removeprefix("./"), int(line[2])))
         for s in group:
-            ignored = _keys(expected.get("ignored", []), s.package)
+            ignored = entries_of(expected.get("ignored", []), s.package)
             s.grep_printed |= printed.get(roots[s.package].name, set()) - {k[:2] for k in ignored}
 
 
