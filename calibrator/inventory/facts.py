@@ -160,6 +160,23 @@ class FileFacts:
     # none of its own parameters is the callee's (`Guard.from_documents(threshold=0.55)`)
     forwards: tuple[tuple[str, str, tuple[str, ...]], ...] = ()
 
+    def worth_linking(self) -> bool:
+        """Whether the file brings the linking anything of its own to join.
+
+        Calls, signatures and class bases alone (no number, comparison, flow, return or
+        forwarding) lead to no number nor comparison: workers do not send such a file back.
+        One place to list them, so that a new kind of fact is not dropped on the way.
+        """
+        return bool(
+            self.values
+            or self.uses
+            or self.flows
+            or self.compared
+            or self.returns
+            or self.made
+            or self.forwards
+        )
+
 
 @dataclass(frozen=True, slots=True)
 class Mentions:

@@ -275,17 +275,8 @@ def _scan_batch(batch: list[Source]) -> tuple[ScanResult, list[FileFacts], Menti
     for scanned in scanned_all:
         findings.extend(scanned.findings)
         errors.extend(scanned.errors)
-        kept = scanned.facts
-        if (
-            kept.values
-            or kept.uses
-            or kept.flows
-            or kept.compared
-            or kept.returns
-            or kept.made
-            or kept.forwards
-        ):
-            facts.append(kept)
+        if scanned.facts.worth_linking():
+            facts.append(scanned.facts)
     return ScanResult(tuple(findings), tuple(errors)), facts, mentions
 
 
