@@ -1,9 +1,10 @@
 """Fixtures for the inventory's tests: the benchmark's real packages, and the SARIF validator.
 
 The pinned releases named in ``corpus_expected.toml`` are fetched by
-:mod:`tests.calibrator.inventory.benchmark` and scored once per session. Without the registry
-the tests that need them are skipped with a reason, or fail where CI requires components
-(``EMBEDSHIFT_REQUIRE_COMPONENTS=1``).
+:mod:`tests.calibrator.inventory.benchmark` and scored once per session: those held to the
+bar, or every one with ``EMBEDSHIFT_CORPUS=all`` (the tests marked ``whole_corpus`` need it).
+Without the registry the tests that need them are skipped with a reason, or fail where CI
+requires components (``EMBEDSHIFT_REQUIRE_COMPONENTS=1``).
 """
 
 from __future__ import annotations
@@ -21,9 +22,11 @@ from tests.calibrator.inventory.benchmark import (
     CACHE,
     FetchError,
     Score,
+    chosen_packages,
     expectations,
     fetch_all,
     score_all,
+    whole_corpus,
 )
 
 MULTITOOL_VERSION = "5.7.0"
@@ -42,11 +45,24 @@ def expected_corpus() -> dict[str, Any]:
     return expectations()
 
 
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Tests marked ``whole_corpus`` run only with ``EMBEDSHIFT_CORPUS=all`` (deselected else)."""
+    try:
+        if whole_corpus():
+            return
+    except ValueError as e:
+        raise pytest.UsageError(str(e)) from None
+    kept = [i for i in items if i.get_closest_marker("whole_corpus") is None]
+    if len(kept) < len(items):
+        config.hook.pytest_deselected(items=[i for i in items if i not in kept])
+        items[:] = kept
+
+
 @pytest.fixture(scope="session")
 def corpus(expected_corpus: dict[str, Any]) -> dict[str, Path]:
-    """Package name to the folder of its unpacked pinned wheel."""
+    """Package name to the folder of its unpacked pinned wheel (those the tests score)."""
     try:
-        return fetch_all(expected_corpus["packages"])
+        return fetch_all(chosen_packages(expected_corpus))
     except FetchError as e:
         _unavailable(str(e))
         raise  # _unavailable skips or fails; never reached

@@ -7,20 +7,20 @@ parameters) are never reported; the article's grep is measured beside.
 The later held-out batches (held-out-3 to held-out-208) are measured and reported, not held to
 the bar: their lists were committed before the inventory first ran on them, and most of those
 first runs scored below 0.9 (docs/inventory.md). Their figures may not fall below their first
-run's.
+run's. Those floors need every package: their tests are marked ``whole_corpus`` and run with
+``EMBEDSHIFT_CORPUS=all`` (benchmark.py); by default the session scores the packages held to
+the bar only.
 """
 
 from __future__ import annotations
 
 import pytest
 
-from tests.calibrator.inventory.benchmark import Score, total
+from tests.calibrator.inventory.benchmark import HELD_TO_THE_BAR, Score, total
 
-# scans the 880 pinned real packages once per session: about 140 s of one core, more if busy
+# scans the pinned real packages once per session: the 25 held to the bar in seconds, all 1,108
+# (EMBEDSHIFT_CORPUS=all) in about four minutes of one core, more if busy
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(600)]
-
-HELD_TO_THE_BAR = ("development", "held-out", "held-out-2")
-"""Roles whose packages must reach precision and recall of 0.9."""
 REPORTED: dict[str, tuple[float | None, float]] = {
     "held-out-3": (7 / 34, 7 / 9),
     "held-out-4": (32 / 44, 32 / 35),
@@ -426,6 +426,7 @@ def test_near_misses_are_not_reported(corpus_scores):
     assert total(_held(corpus_scores)).near_misses_reported == set()
 
 
+@pytest.mark.whole_corpus
 @pytest.mark.parametrize("role", sorted(REPORTED))
 def test_the_reported_batches_are_measured_and_not_worse_than_their_first_runs(
     corpus_scores, record_property, role
@@ -445,6 +446,7 @@ def test_the_reported_batches_are_measured_and_not_worse_than_their_first_runs(
     assert merged.precision >= first_precision, _detail(merged)
 
 
+@pytest.mark.whole_corpus
 @pytest.mark.parametrize("role", sorted(WITHOUT_THRESHOLDS))
 def test_the_batches_without_thresholds_report_no_more_than_at_first(corpus_scores, role):
     """A batch of near misses only: every report there is a false positive."""
