@@ -519,9 +519,12 @@ class Scope:
             assert isinstance(option, ast.Constant)
             assert isinstance(option.value, str)
             return f"k:{option.value}"
+        # `_get_config_value(config, "semantic_threshold", default=0.15)`, and an imported
+        # `get(cfg, "semantic_link.threshold", 0.75)`
         keyed = _keyed_default(call)
-        if keyed is not None:  # `_get_config_value(config, "semantic_threshold", default=0.15)`
-            return f"k:{keyed[0]}"
+        path = keyed[0] if keyed is not None else _path_key(call, name)
+        if path is not None:
+            return f"k:{path}"
         # `os.getenv`, and a project's own `_env_float("BOUNDARY_THRESHOLD", 0.5)`
         if args and (name in GETTERS or "env" in words(name)):
             key = args[0]
@@ -863,6 +866,28 @@ def getter_default(call: ast.Call) -> ast.expr | None:
 DEFAULT_KEYWORDS = frozenset({"default", "fallback", "default_value", "defaultValue"})
 """Keywords that give a reader of settings its fallback (``config("X", default=0.8)``)."""
 _KEY = re.compile(r"[A-Za-z_][\w.]*")
+
+
+def _path_key(call: ast.Call, name: str) -> str | None:
+    """The key ``call`` reads a mapping by, with a fallback, all given by position.
+
+    ``get(cfg, "semantic_link.threshold", 0.75)`` (a project's reader of nested settings,
+    imported, whatever alias it goes by: ``cfg_get``) or pydash's ``get(obj, "a.b", 0.5)``:
+    a reader named ``get``, three arguments, the second a key (an identifier, dotted or not),
+    the first no string (``requests.get(url, ...)`` starts with its address).
+    """
+    args = call.args
+    if len(args) != 3 or call.keywords or words(name)[-1:] != ("get",):
+        return None
+    key = args[1]
+    if (
+        isinstance(key, ast.Constant)
+        and isinstance(key.value, str)
+        and _KEY.fullmatch(key.value)
+        and not (isinstance(args[0], ast.Constant) and isinstance(args[0].value, str))
+    ):
+        return key.value
+    return None
 
 
 def _keyed_default(call: ast.Call) -> tuple[str, ast.expr] | None:

@@ -5424,6 +5424,50 @@ def test_a_modules_own_reader_of_settings_is_a_getter_whatever_its_name():
     assert found[(18, 0.92)].kind is Kind.DEFAULT
 
 
+def test_an_imported_reader_of_a_keys_path_with_a_fallback_is_a_getter():
+    """``cfg_get(cfg, "semantic_link.threshold", 0.75)``: a path into nested settings, a default.
+
+    A project's ``get(config, dotted_key, default)`` in another module, imported under another
+    name, or pydash's ``get``: the key's path and the default are a setting's, and the default
+    flows into ``args.threshold``, which another function compares with a cosine. A path no
+    similarity reads (``ocr.timeout``) makes no threshold; ``requests.get`` starts with an
+    address, and a call with its fallback as a keyword is no reader by position.
+    """
+    found = scan(
+        """
+        import requests
+        from sklearn.metrics.pairwise import cosine_similarity
+
+        from app.config_loader import get as cfg_get
+
+        def setup(args, cfg):
+            if args.threshold is None:
+                args.threshold = cfg_get(cfg, "semantic_link.threshold", 0.75)
+            args.timeout = cfg_get(cfg, "ocr.timeout", 0.5)
+            page = requests.get("http://host/threshold", "semantic_link.threshold", 0.8)
+            return args, page
+
+        def link(args, embeddings):
+            similarity = cosine_similarity(embeddings)
+            return [i for i, s in enumerate(similarity[0]) if s >= args.threshold]
+        """,
+        **{
+            "app/config_loader.py": """
+                def get(config, dotted_key, default=None):
+                    current = config
+                    for key in dotted_key.split("."):
+                        if not isinstance(current, dict) or key not in current:
+                            return default
+                        current = current[key]
+                    return current
+                """
+        },
+    )
+    assert set(found) == {(9, 0.75)}
+    assert found[(9, 0.75)].kind is Kind.DEFAULT
+    assert found[(9, 0.75)].direction is Direction.ABOVE
+
+
 def test_a_reader_nested_in_a_handler_that_falls_back_with_or_is_a_getter():
     """``_get("MIN_SCORE", "0.7")`` where ``_get`` returns ``stored.get(key) or default``.
 
