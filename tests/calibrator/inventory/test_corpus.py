@@ -18,8 +18,8 @@ import pytest
 
 from tests.calibrator.inventory.benchmark import HELD_TO_THE_BAR, Score, total
 
-# scans the pinned real packages once per session: the 25 held to the bar in seconds, all 1,108
-# (EMBEDSHIFT_CORPUS=all) in about four minutes of one core, more if busy
+# scans the pinned real packages once per session: the 25 held to the bar in seconds, all of them
+# (EMBEDSHIFT_CORPUS=all, over a thousand) in about four minutes of one core, more if busy
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(600)]
 REPORTED: dict[str, tuple[float | None, float]] = {
     "held-out-3": (7 / 34, 7 / 9),
