@@ -11,6 +11,7 @@ from __future__ import annotations
 import ast
 from typing import Any
 
+from calibrator.inventory.python_exprs import empty_display
 from calibrator.inventory.python_walk import LEAVES, child_fields
 
 Function = ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda
@@ -196,9 +197,7 @@ def assignments(root: ast.AST) -> dict[str, list[tuple[int, ast.expr]]]:  # noqa
 
 def _empty(value: ast.expr) -> bool:
     """An empty collection: ``{}``, ``[]``, ``dict()``, ``defaultdict(float)``."""
-    if isinstance(value, (ast.Dict, ast.List, ast.Set, ast.Tuple)):
-        return not getattr(value, "elts", None) and not getattr(value, "keys", None)
-    return (
+    return empty_display(value) or (
         isinstance(value, ast.Call)
         and isinstance(value.func, ast.Name)
         and value.func.id in ("dict", "list", "set", "defaultdict", "OrderedDict")

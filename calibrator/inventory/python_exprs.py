@@ -267,6 +267,13 @@ _DROPPED = frozenset(
 )  # fmt: skip
 
 
+def empty_display(value: ast.expr) -> bool:
+    """An empty collection written out: ``[]``, ``()``, ``{}``."""
+    if isinstance(value, (ast.List, ast.Tuple, ast.Set)):
+        return not value.elts
+    return isinstance(value, ast.Dict) and not value.keys
+
+
 def _rejects(statement: ast.stmt) -> bool:
     """``continue``, ``break``, ``raise``, ``item.dropped = True``, or a return of nothing.
 
@@ -276,11 +283,9 @@ def _rejects(statement: ast.stmt) -> bool:
         return True
     if isinstance(statement, ast.Return):
         value = statement.value
-        if isinstance(value, (ast.List, ast.Tuple, ast.Set)):
-            return not value.elts
-        if isinstance(value, ast.Dict):
-            return not value.keys
-        return value is None or (isinstance(value, ast.Constant) and value.value is None)
+        if value is None:
+            return True
+        return empty_display(value) or (isinstance(value, ast.Constant) and value.value is None)
     if isinstance(statement, ast.Assign) and isinstance(statement.value, ast.Constant):
         return statement.value.value is True and any(
             _DROPPED & set(words(value_name(t) or "")) for t in statement.targets

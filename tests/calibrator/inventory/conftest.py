@@ -52,10 +52,10 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             return
     except ValueError as e:
         raise pytest.UsageError(str(e)) from None
-    kept = [i for i in items if i.get_closest_marker("whole_corpus") is None]
-    if len(kept) < len(items):
-        config.hook.pytest_deselected(items=[i for i in items if i not in kept])
-        items[:] = kept
+    deselected = [i for i in items if i.get_closest_marker("whole_corpus") is not None]
+    if deselected:
+        config.hook.pytest_deselected(items=deselected)
+        items[:] = [i for i in items if i.get_closest_marker("whole_corpus") is None]
 
 
 @pytest.fixture(scope="session")
