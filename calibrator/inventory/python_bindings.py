@@ -149,6 +149,8 @@ def assignments(root: ast.AST) -> dict[str, list[tuple[int, ast.expr]]]:  # noqa
     found: dict[str, list[tuple[int, ast.expr]]] = {}
     stored: list[tuple[str, ast.expr]] = []  # `sims[(j, i)] = float(matrix[i][j])`
     for node in own_nodes(root):
+        if type(node) not in _BINDING:
+            continue  # most nodes are expressions: one set lookup, not a test per kind
         pairs: list[tuple[ast.expr, ast.expr]] = []
         if isinstance(node, ast.Expr) and isinstance(node.value, ast.Call):
             pairs = _filled(node.value)
@@ -193,6 +195,13 @@ def assignments(root: ast.AST) -> dict[str, list[tuple[int, ast.expr]]]:  # noqa
     for bindings in found.values():
         bindings.sort(key=lambda pair: pair[0])
     return found
+
+
+_BINDING = frozenset(
+    {ast.Expr, ast.Assign, ast.AnnAssign, ast.AugAssign, ast.NamedExpr, ast.For, ast.AsyncFor,
+     ast.comprehension, ast.withitem}
+)  # fmt: skip
+"""The nodes :func:`assignments` reads: those that bind a name, and calls that fill one."""
 
 
 def _empty(value: ast.expr) -> bool:

@@ -227,11 +227,13 @@ def scan_text(
 
 
 def mentioned(text: str) -> Mentions:
-    """What a file's text names of embeddings and of string-similarity libraries."""
+    """What a file's text names of embeddings, else of string-similarity libraries."""
     lowered = text.lower()
+    embeddings = any(word in lowered for word in EMBEDDING_TEXTS)
+    # a scan that names embeddings anywhere is judged by them, whatever else it names
+    # (Mentions.only_strings): no need to look for string libraries then
     return Mentions(
-        any(word in lowered for word in EMBEDDING_TEXTS),
-        any(word in lowered for word in STRING_LIBRARY_TEXTS),
+        embeddings, not embeddings and any(word in lowered for word in STRING_LIBRARY_TEXTS)
     )
 
 
