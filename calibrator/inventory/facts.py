@@ -113,6 +113,9 @@ HANDED_SIMILARITY = "s:similarity"
 """The slot a similarity handed to a callee comes from (``_confidence(results[0].score)``,
 ``relevant(text, score)`` in a loop over a search's hits): among a parameter's sources, it
 says what comparing that parameter compares."""
+DOCSTRING = "its docstring"
+"""The score of a :class:`Use` that a parameter's docstring entry names (``score_threshold:
+Minimum BM25 score to include``), where the code shows none: what callers pass it."""
 HANDED_OTHER = "s:other"
 """The slot any other score handed to a callee comes from (a classifier's, or one whose code
 shows no origin): a shared helper (``risk_score(score, threshold)``) handed a similarity by

@@ -24,6 +24,7 @@ from typing import NamedTuple
 
 from calibrator.inventory.facts import (
     CONTEXTS_THAT_RULE,
+    DOCSTRING,
     HANDED_OTHER,
     HANDED_SIMILARITY,
     NOT_SIMILARITY,
@@ -72,6 +73,10 @@ HOP_DECAY = 0.005
 """Evidence weakens a little with each hop, so that the nearest comparison or name decides."""
 BRIDGED = 0.7
 """Evidence that reaches a class's attribute through ``obj.x`` read elsewhere (medium)."""
+DESCRIBED = 0.6
+"""Evidence against from a parameter's docstring (``score_threshold: Minimum BM25 score``):
+below :data:`BRIDGED`, so that it reaches what callers pass the parameter, not every class's
+attribute of that name (a scene detector's documented ``threshold`` is no clip matcher's)."""
 LOW = 0.3
 MAX_HOPS = 8
 MATCHING = 0.05
@@ -302,8 +307,9 @@ class Graph:
         for use in self.uses:
             where = f"{use.score} on {use.path}:{use.line}"
             if use.origin in NOT_SIMILARITY:
+                sure = DESCRIBED if use.score == DOCSTRING else 1.0
                 seed = Evidence(
-                    1.0, use.direction, use.metric, use.origin, where, contextual=use.contextual
+                    sure, use.direction, use.metric, use.origin, where, contextual=use.contextual
                 )
                 found.append((use.node, seed, False))
                 continue

@@ -28,6 +28,7 @@ from collections.abc import Callable, Iterator
 
 from calibrator.inventory.config_scan import scan_embedded_json
 from calibrator.inventory.facts import (
+    DOCSTRING,
     NOT_SIMILARITY,
     FactsBuilder,
     FileScan,
@@ -90,6 +91,7 @@ from calibrator.inventory.python_values import (
     Values,
     described_origin,
     description,
+    description_tokens,
     generic_threshold,
 )
 from calibrator.inventory.python_walk import Visitor, statements, walk
@@ -97,11 +99,13 @@ from calibrator.inventory.sql_scan import POSITIONAL, Bound, read_sql
 from calibrator.inventory.sql_tokens import looks_like_sql
 from calibrator.inventory.vocabulary import (
     COMPUTING_WORDS,
+    DENSE_WORDS,
     DISTANCE_WORDS,
     PAIRWISE_DISTANCES,
     SCORE_WORDS,
     SEARCH_SOURCES,
     SETTINGS_WORDS,
+    SIMILARITY_NAMES,
 )
 
 _QUERY_METHODS = frozenset({"query", "filter", "where", "eval"})
@@ -227,6 +231,36 @@ def _documented(node: ast.FunctionDef | ast.AsyncFunctionDef, name: str) -> tupl
     mention = re.compile(rf"\b{re.escape(name)}\b")
     prose = [line for line in doc.splitlines() if mention.search(line)]
     return described(words(" ".join((_doc_entry(doc, name), *prose))))
+
+
+def _documented_origin(node: ast.FunctionDef | ast.AsyncFunctionDef, name: str) -> Origin | None:
+    """What a threshold parameter's docstring entry says it bounds, where not a similarity.
+
+    ``score_threshold: Minimum BM25 score to include`` (a keyword search's, handed on to a
+    crawler's URL seeding), ``threshold (float): minimum fuzzy ratio`` (a string ratio's): as
+    an option's ``help=`` says (``described_origin``), for whatever callers pass it. An entry
+    that also speaks of a similarity, embeddings or a distance says nothing here.
+    """
+    if threshold_name(name).strength <= 0:
+        return None
+    first = node.body[0] if node.body else None
+    if not (
+        isinstance(first, ast.Expr)
+        and isinstance(first.value, ast.Constant)
+        and isinstance(first.value.value, str)
+        and name in first.value.value
+    ):
+        return None
+    entry = _doc_entry(first.value.value, name)
+    tokens = description_tokens(entry) if entry else ()
+    if not tokens or set(tokens) & _DENSE_SAID:
+        return None
+    found = origin_of_context(tokens)
+    return found if found in NOT_SIMILARITY else None
+
+
+_DENSE_SAID = SIMILARITY_NAMES | DENSE_WORDS | {"distance", "distances", "vector", "vectors"}
+"""Words of a parameter's description that say it bounds what embeddings score too."""
 
 
 def _doc_entry(doc: str, name: str) -> str:
@@ -546,6 +580,12 @@ class _Scanner(Visitor, Values):
                 self.facts.flow(slot, [f"p:{scope.callee}.{name}"])
             if isinstance(default, ast.Dict):  # `cluster_params={"threshold": 0.5, ...}`
                 self.visit(default)
+            about = _documented_origin(node, name)
+            if about is not None:  # `score_threshold: Minimum BM25 score to include`
+                self.facts.uses.append(
+                    Use(slot, Direction.UNKNOWN, Metric.UNKNOWN, about, self.path,
+                        node.lineno, DOCSTRING, contextual=True)
+                )  # fmt: skip
             if default is not None:
                 written = len(self.facts.values)
                 # read in the outer scope, about what the function serves (`TfidfVectorizer`)

@@ -519,7 +519,7 @@ def described_origin(call: ast.Call) -> Origin | None:
     text = _describing_text(call)
     if not text:
         return None
-    found = origin_of_context(_description_tokens(text))
+    found = origin_of_context(description_tokens(text))
     return found if found in NOT_SIMILARITY else None
 
 
@@ -533,14 +533,15 @@ def _describing_text(call: ast.Call) -> str:
     )
 
 
-def _description_tokens(text: str) -> tuple[str, ...]:
+def description_tokens(text: str) -> tuple[str, ...]:
+    """A description's words, split as names are and as written (``MinHash`` both ways)."""
     # `MinHash similarity` says minhash, which its split words (`min`, `hash`) do not
     return tuple(dict.fromkeys((*words(text), *re.findall(r"[a-z]+", text.lower()))))
 
 
 def description_words(text: str) -> tuple[str, ...]:
     """The similarity or distance words a description says (``facts.described``)."""
-    return described(_description_tokens(text))
+    return described(description_tokens(text))
 
 
 def _bounded(value: ast.expr) -> tuple[ast.expr, ast.expr] | None:

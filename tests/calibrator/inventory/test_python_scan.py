@@ -754,6 +754,66 @@ def test_a_generic_threshold_parameter_is_what_its_docstring_entry_says():
     assert found[(22, 0.7)].metric is Metric.SIMILARITY
 
 
+def test_a_threshold_documented_as_another_score_is_none_where_callers_pass_it():
+    """``score_threshold: Minimum BM25 score``: the default and what callers pass are not cutoffs.
+
+    The parameter goes to a crawler's URL seeding outside the scan, so only its docstring says
+    what it bounds. A scene detector's documented ``threshold``, handed ``settings.threshold``
+    of some class, says nothing of every class's ``threshold`` attribute: a clip report's,
+    compared with a cosine, stays a cutoff.
+    """
+    found = scan(
+        """
+        async def crawl(d):
+            urls = await d.discover("docs.example.com", query="tables", score_threshold=0.1)
+            keep = await d.discover("docs.example.com", query="tables", min_similarity=0.8)
+            return urls, keep
+        """,
+        path="app/crawl.py",
+        **{
+            "app/seeder.py": '''
+            class Discoverer:
+                async def discover(self, domain, query="", score_threshold=0.0, min_similarity=0.5):
+                    """Find a domain's URLs.
+
+                    Args:
+                        score_threshold: Minimum BM25 score to include (0.0 = no filter).
+                        min_similarity: Minimum score to include.
+                    """
+                    return await _seed(domain, query, score_threshold, min_similarity)
+            '''
+        },
+    )
+    assert (3, 0.1) not in found
+    assert found[(4, 0.8)].metric is Metric.SIMILARITY
+    clips = scan(
+        """
+        class ClipReport:
+            def __init__(self, threshold=0.7):
+                self.threshold = threshold
+
+            def keep(self, clip):
+                return clip.cosine >= self.threshold
+        """,
+        path="app/clips.py",
+        **{
+            "app/scenes.py": '''
+            def cut(video, threshold=27.5):
+                """Split a video.
+
+                Args:
+                    threshold: Scene detection threshold for long videos.
+                """
+                return _detect(video, threshold)
+
+            def run(video, settings):
+                return cut(video, threshold=settings.threshold)
+            '''
+        },
+    )
+    assert clips[(3, 0.7)].level == "high"
+
+
 def test_a_threshold_named_in_a_docstring_line_has_that_lines_metric():
     """``1. Its similarity score >= ``auto_accept_threshold``, or``: the prose says what it bounds.
 
