@@ -87,6 +87,7 @@ from calibrator.inventory.python_origin import (
 from calibrator.inventory.python_origin import origin as score_origin
 from calibrator.inventory.python_scopes import PASS_THROUGH, Scope, class_of
 from calibrator.inventory.python_values import (
+    DENSE_SAID,
     UI_EVENTS,
     Values,
     described_origin,
@@ -99,13 +100,11 @@ from calibrator.inventory.sql_scan import POSITIONAL, Bound, read_sql
 from calibrator.inventory.sql_tokens import looks_like_sql
 from calibrator.inventory.vocabulary import (
     COMPUTING_WORDS,
-    DENSE_WORDS,
     DISTANCE_WORDS,
     PAIRWISE_DISTANCES,
     SCORE_WORDS,
     SEARCH_SOURCES,
     SETTINGS_WORDS,
-    SIMILARITY_NAMES,
 )
 
 _QUERY_METHODS = frozenset({"query", "filter", "where", "eval"})
@@ -253,14 +252,10 @@ def _documented_origin(node: ast.FunctionDef | ast.AsyncFunctionDef, name: str) 
         return None
     entry = _doc_entry(first.value.value, name)
     tokens = description_tokens(entry) if entry else ()
-    if not tokens or set(tokens) & _DENSE_SAID:
+    if not tokens or set(tokens) & DENSE_SAID:
         return None
     found = origin_of_context(tokens)
     return found if found in NOT_SIMILARITY else None
-
-
-_DENSE_SAID = SIMILARITY_NAMES | DENSE_WORDS | {"distance", "distances", "vector", "vectors"}
-"""Words of a parameter's description that say it bounds what embeddings score too."""
 
 
 def _doc_entry(doc: str, name: str) -> str:

@@ -39,9 +39,15 @@ from calibrator.inventory.python_imports import Imports
 from calibrator.inventory.python_origin import handed_score, returned_values
 from calibrator.inventory.python_scopes import Scope
 from calibrator.inventory.vocabulary import (
+    DENSE_WORDS,
     METRIC_KEY_WORDS,
+    SIMILARITY_NAMES,
     SIMILARITY_SEARCH_CALLS,
 )
+
+DENSE_SAID = SIMILARITY_NAMES | DENSE_WORDS | {"distance", "distances", "vector", "vectors"}
+"""Words of a description that say it bounds what embeddings score (a docstring entry or a
+comment naming a BM25 score and a cosine says nothing against either)."""
 
 
 class Values:
@@ -315,6 +321,7 @@ class Values:
         assert amount is not None
         line = literal.lineno
         context = (*context, *self._commented(line, name))
+        origin = origin or self._comment_origin(line, name)
         self.facts.values.append(
             Value(
                 slot,
@@ -405,6 +412,23 @@ class Values:
         said = description_words(" ".join(notes))
         # a distance alone in a comment may be any (`Distance from neutral below which...`)
         return said if set(said) - {"distance", "distances"} else ()
+
+    def _comment_origin(self, line: int, name: str) -> Origin | None:
+        """What the comment closing a threshold's line says it bounds, where not a similarity.
+
+        ``score_threshold: float = 0.1  # Minimum BM25 relevance score``: a keyword search's,
+        as a field's ``description`` would say. Only that line's own comment, and not where it
+        also speaks of a similarity, embeddings or a distance: comment blocks above a
+        threshold weigh a fuzzy ratio against the cosine they bound.
+        """
+        if threshold_name(name).strength <= 0 or not 0 < line <= len(self.lines):
+            return None
+        note = self.lines[line - 1].partition("#")[2]
+        tokens = description_tokens(note) if note.strip() else ()
+        if not tokens or set(tokens) & DENSE_SAID:
+            return None
+        found = origin_of_context(tokens)
+        return found if found in NOT_SIMILARITY else None
 
     def _snippet(self, line: int) -> str:
         return self.lines[line - 1].strip()[:160] if 0 < line <= len(self.lines) else ""

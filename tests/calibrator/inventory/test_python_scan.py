@@ -814,6 +814,33 @@ def test_a_threshold_documented_as_another_score_is_none_where_callers_pass_it()
     assert clips[(3, 0.7)].level == "high"
 
 
+def test_the_comment_closing_a_thresholds_line_can_say_it_bounds_another_score():
+    """``# Minimum BM25 relevance score`` at a field: no cutoff; one naming a cosine too still is.
+
+    The fields are read by another module (a crawler's seeding, a vector search) that the
+    scan only sees pass them on.
+    """
+    found = scan(
+        """
+        from dataclasses import dataclass
+
+        @dataclass
+        class DiscoverParams:
+            score_threshold: float = 0.1  # Minimum BM25 relevance score
+            min_score: float = 0.35  # cosine floor; BM25 hits are kept apart
+            cutoff: float = 0.6
+
+        def discover(client, params: DiscoverParams):
+            return client.seed(score_threshold=params.score_threshold)
+
+        def search(store, q, params: DiscoverParams):
+            return store.similarity_search(q, score_threshold=params.min_score)
+        """
+    )
+    assert (6, 0.1) not in found
+    assert found[(7, 0.35)].metric is Metric.SIMILARITY
+
+
 def test_a_threshold_named_in_a_docstring_line_has_that_lines_metric():
     """``1. Its similarity score >= ``auto_accept_threshold``, or``: the prose says what it bounds.
 
