@@ -87,13 +87,12 @@ from calibrator.inventory.python_origin import (
 from calibrator.inventory.python_origin import origin as score_origin
 from calibrator.inventory.python_scopes import PASS_THROUGH, Scope, class_of
 from calibrator.inventory.python_values import (
-    DENSE_SAID,
     UI_EVENTS,
     Values,
     described_origin,
     description,
-    description_tokens,
     generic_threshold,
+    said_origin,
 )
 from calibrator.inventory.python_walk import Visitor, statements, walk
 from calibrator.inventory.sql_scan import POSITIONAL, Bound, read_sql
@@ -215,18 +214,9 @@ def _documented(node: ast.FunctionDef | ast.AsyncFunctionDef, name: str) -> tupl
     for an entry that speaks of a string, keyword or model score (``minimum fuzzy ratio``)
     or of a share of them (``similarity percentile``).
     """
-    if not generic_threshold(name):
+    doc = _docstring_naming(node, name) if generic_threshold(name) else None
+    if doc is None:
         return ()
-    body = node.body
-    first = body[0] if body else None
-    if not (
-        isinstance(first, ast.Expr)
-        and isinstance(first.value, ast.Constant)
-        and isinstance(first.value.value, str)
-        and name in first.value.value
-    ):
-        return ()
-    doc = first.value.value
     mention = re.compile(rf"\b{re.escape(name)}\b")
     prose = [line for line in doc.splitlines() if mention.search(line)]
     return described(words(" ".join((_doc_entry(doc, name), *prose))))
@@ -240,22 +230,21 @@ def _documented_origin(node: ast.FunctionDef | ast.AsyncFunctionDef, name: str) 
     an option's ``help=`` says (``described_origin``), for whatever callers pass it. An entry
     that also speaks of a similarity, embeddings or a distance says nothing here.
     """
-    if threshold_name(name).strength <= 0:
-        return None
+    doc = _docstring_naming(node, name) if threshold_name(name).strength > 0 else None
+    return said_origin(_doc_entry(doc, name)) if doc else None
+
+
+def _docstring_naming(node: ast.FunctionDef | ast.AsyncFunctionDef, name: str) -> str | None:
+    """A function's docstring, where it names ``name`` (a parameter's entry or prose)."""
     first = node.body[0] if node.body else None
-    if not (
+    if (
         isinstance(first, ast.Expr)
         and isinstance(first.value, ast.Constant)
         and isinstance(first.value.value, str)
         and name in first.value.value
     ):
-        return None
-    entry = _doc_entry(first.value.value, name)
-    tokens = description_tokens(entry) if entry else ()
-    if not tokens or set(tokens) & DENSE_SAID:
-        return None
-    found = origin_of_context(tokens)
-    return found if found in NOT_SIMILARITY else None
+        return first.value.value
+    return None
 
 
 def _doc_entry(doc: str, name: str) -> str:

@@ -45,9 +45,9 @@ from calibrator.inventory.vocabulary import (
     SIMILARITY_SEARCH_CALLS,
 )
 
-DENSE_SAID = SIMILARITY_NAMES | DENSE_WORDS | {"distance", "distances", "vector", "vectors"}
-"""Words of a description that say it bounds what embeddings score (a docstring entry or a
-comment naming a BM25 score and a cosine says nothing against either)."""
+_DENSE_SAID = SIMILARITY_NAMES | DENSE_WORDS | {"distance", "distances", "vector", "vectors"}
+"""Words of a comment or a docstring entry that say it bounds what embeddings score too: one
+naming a BM25 score and a cosine says nothing against either, nor does a `fuzzy similarity`."""
 
 
 class Values:
@@ -423,12 +423,7 @@ class Values:
         """
         if threshold_name(name).strength <= 0 or not 0 < line <= len(self.lines):
             return None
-        note = self.lines[line - 1].partition("#")[2]
-        tokens = description_tokens(note) if note.strip() else ()
-        if not tokens or set(tokens) & DENSE_SAID:
-            return None
-        found = origin_of_context(tokens)
-        return found if found in NOT_SIMILARITY else None
+        return said_origin(self.lines[line - 1].partition("#")[2])
 
     def _snippet(self, line: int) -> str:
         return self.lines[line - 1].strip()[:160] if 0 < line <= len(self.lines) else ""
@@ -540,10 +535,23 @@ def described_origin(call: ast.Call) -> Origin | None:
 
     ``click.option("--min-score", default=0.3, help="Minimum detection score")``: a detector's.
     """
-    text = _describing_text(call)
-    if not text:
+    # an option's own help, written for it alone: `similarity ... is Jaccard similarity`
+    # says a string method however it is worded
+    return said_origin(_describing_text(call), alone=True)
+
+
+def said_origin(text: str, *, alone: bool = False) -> Origin | None:
+    """What a description says a number is about, where not a similarity.
+
+    ``Minimum detection score`` (an option's help), ``Minimum BM25 score to include`` (a
+    docstring entry or a comment): a detector's, a keyword search's. Unless ``alone`` (the
+    text describes that number only), nothing where it also speaks of a similarity,
+    embeddings or a distance (``cosine floor; BM25 hits apart``, ``fuzzy similarity``).
+    """
+    tokens = _description_tokens(text) if text.strip() else ()
+    if not tokens or (not alone and set(tokens) & _DENSE_SAID):
         return None
-    found = origin_of_context(description_tokens(text))
+    found = origin_of_context(tokens)
     return found if found in NOT_SIMILARITY else None
 
 
@@ -557,7 +565,7 @@ def _describing_text(call: ast.Call) -> str:
     )
 
 
-def description_tokens(text: str) -> tuple[str, ...]:
+def _description_tokens(text: str) -> tuple[str, ...]:
     """A description's words, split as names are and as written (``MinHash`` both ways)."""
     # `MinHash similarity` says minhash, which its split words (`min`, `hash`) do not
     return tuple(dict.fromkeys((*words(text), *re.findall(r"[a-z]+", text.lower()))))
@@ -565,7 +573,7 @@ def description_tokens(text: str) -> tuple[str, ...]:
 
 def description_words(text: str) -> tuple[str, ...]:
     """The similarity or distance words a description says (``facts.described``)."""
-    return described(description_tokens(text))
+    return described(_description_tokens(text))
 
 
 def _bounded(value: ast.expr) -> tuple[ast.expr, ast.expr] | None:
