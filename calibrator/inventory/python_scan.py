@@ -235,16 +235,9 @@ def _documented_origin(node: ast.FunctionDef | ast.AsyncFunctionDef, name: str) 
 
 
 def _docstring_naming(node: ast.FunctionDef | ast.AsyncFunctionDef, name: str) -> str | None:
-    """A function's docstring, where it names ``name`` (a parameter's entry or prose)."""
-    first = node.body[0] if node.body else None
-    if (
-        isinstance(first, ast.Expr)
-        and isinstance(first.value, ast.Constant)
-        and isinstance(first.value.value, str)
-        and name in first.value.value
-    ):
-        return first.value.value
-    return None
+    """A function's docstring as written, where it names ``name`` (a parameter's entry or prose)."""
+    doc = ast.get_docstring(node, clean=False)
+    return doc if doc is not None and name in doc else None
 
 
 def _doc_entry(doc: str, name: str) -> str:
