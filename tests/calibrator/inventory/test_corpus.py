@@ -4,7 +4,7 @@ Per package and overall, for the packages the rules were developed on and for th
 out; near misses (detector and classifier cutoffs, fuzzy ratios, range checks, clamps, BM25
 parameters) are never reported; the article's grep is measured beside.
 
-The later held-out batches (held-out-3 to held-out-216) are measured and reported, not held to
+The later held-out batches (held-out-3 to held-out-220) are measured and reported, not held to
 the bar: their lists were committed before the inventory first ran on them, and most of those
 first runs scored below 0.9 (docs/inventory.md). Their figures may not fall below their first
 run's. Those floors need every package: their tests are marked ``whole_corpus`` and run with
@@ -382,6 +382,12 @@ REPORTED: dict[str, tuple[float | None, float]] = {
     "held-out-215": (14 / 14, 14 / 19),
     # the same rules: 27 reported, 12 of 12
     "held-out-216": (12 / 27, 12 / 12),
+    # run with the rules of 8c0916f (the code of 0fc8ce8): 2 reported, 2 of 4
+    "held-out-217": (2 / 2, 2 / 4),
+    # the same rules: 2 reported, 2 of 2, in each of the next three
+    "held-out-218": (2 / 2, 2 / 2),
+    "held-out-219": (2 / 2, 2 / 2),
+    "held-out-220": (2 / 2, 2 / 2),
 }
 """The batches measured and reported as they are, with the precision and recall of the
 inventory's first run on each, before any correction (held-out-3: 34 reported, 7 of its 9
