@@ -85,20 +85,26 @@ def handed_score(scope: Scope, expr: ast.expr) -> str | None:
     ``results[0].score`` after a vector search, ``score`` of ``for hit, score in
     index.query(q)``: :data:`HANDED_SIMILARITY`, the callee's parameter holds a similarity
     whatever its module's words; so do a search's hits themselves (``candidates`` after
-    ``candidates = self.search(q)``), whose scores the callee reads. :data:`HANDED_OTHER` for
+    ``candidates = self.search(q)``), whose scores the callee reads, and a score named a
+    similarity's where nothing shows another's (``self.similarity_score``). :data:`HANDED_OTHER` for
     any other score, named so (``toxicity_score``, ``max_prob``, ``item["confidence"]``) or
     computed by a call named for one (``judge.grade(claims)``): a caller handing one keeps the
     parameter from being taken for a similarity. ``None``: nothing named a score.
     """
     if type(expr) in _NO_SCORES:
         return None
+    found, shown = scope.context_origin, False
     if score_expr(expr) is not None:
         found, shown = traced_origin(scope, expr)
         if shown and found is Origin.SIMILARITY:
             return HANDED_SIMILARITY
     named = _handed_name(expr)
-    if named is not None and set(words(named)) & HANDED_WORDS:
-        return HANDED_OTHER
+    said = words(named) if named is not None else ()
+    if set(said) & HANDED_WORDS:
+        # a score named a similarity's (`_tier(self.similarity_score)`) is one, unless the
+        # code or the context shows another's; a bare `sim` or `similarities` may be any
+        similar = {"score", "scores"} & set(said) and classify(said) is Origin.SIMILARITY
+        return HANDED_SIMILARITY if similar and found not in NOT_SIMILARITY else HANDED_OTHER
     if isinstance(expr, ast.Call) and classify(words(call_name(expr))) in NOT_SIMILARITY:
         return HANDED_OTHER  # `verdict(judge.grade(claims), bar)`: a model's grade
     hits = expr.value if isinstance(expr, ast.Subscript) else expr  # `results[:k]`

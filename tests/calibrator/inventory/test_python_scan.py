@@ -441,6 +441,34 @@ def test_a_parameter_compared_where_its_callers_hand_it_similarities():
         },
     )
     assert routed[(3, 0.95)].metric is Metric.SIMILARITY
+    # a record's score named a similarity's (`self.similarity_score`, a model field no code
+    # here computes) is one, whatever the setting's name; one named a model's is not
+    tiered = scan(
+        """
+        from pydantic import BaseModel
+
+        _CONFIDENCE_HIGH = 0.85
+        _CONFIDENCE_TOXIC = 0.9
+
+        def _tier(score):
+            return "HIGH" if score >= _CONFIDENCE_HIGH else "LOW"
+
+        def _flag(score):
+            return score >= _CONFIDENCE_TOXIC
+
+        class Chunk(BaseModel):
+            similarity_score: float
+            toxicity_score: float
+
+            def tier(self):
+                return _tier(self.similarity_score)
+
+            def toxic(self):
+                return _flag(self.toxicity_score)
+        """
+    )
+    assert tiered[(4, 0.85)].metric is Metric.SIMILARITY
+    assert (5, 0.9) not in tiered
 
 
 def test_a_constant_is_the_setting_a_measured_local_is_compared_with():
