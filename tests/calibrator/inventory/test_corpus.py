@@ -4,7 +4,7 @@ Per package and overall, for the packages the rules were developed on and for th
 out; near misses (detector and classifier cutoffs, fuzzy ratios, range checks, clamps, BM25
 parameters) are never reported; the article's grep is measured beside.
 
-The later held-out batches (held-out-3 to held-out-220) are measured and reported, not held to
+The later held-out batches (held-out-3 to held-out-222) are measured and reported, not held to
 the bar: their lists were committed before the inventory first ran on them, and most of those
 first runs scored below 0.9 (docs/inventory.md). Their figures may not fall below their first
 run's. Those floors need every package: their tests are marked ``whole_corpus`` and run with
@@ -388,6 +388,8 @@ REPORTED: dict[str, tuple[float | None, float]] = {
     "held-out-218": (2 / 2, 2 / 2),
     "held-out-219": (2 / 2, 2 / 2),
     "held-out-220": (2 / 2, 2 / 2),
+    # run with the rules of 92e48b4 (the code of 2a87875): 5 reported, 3 of 3
+    "held-out-222": (3 / 5, 3 / 3),
 }
 """The batches measured and reported as they are, with the precision and recall of the
 inventory's first run on each, before any correction (held-out-3: 34 reported, 7 of its 9
@@ -410,6 +412,8 @@ WITHOUT_THRESHOLDS: dict[str, int] = {
     "held-out-187": 2,
     # run with the rules of 53d13fb: nothing reported
     "held-out-214": 0,
+    # run with the rules of 92e48b4: 1 reported
+    "held-out-221": 1,
 }
 """Batches whose reviewer found no similarity threshold in any of their packages (only near
 misses), with what the inventory's first run reported there: later runs may not report more."""
