@@ -71,9 +71,18 @@ def judge_literal(
 
 
 def outcome_name(other: ast.expr) -> str | None:
-    """The name of an outcome, rate or prediction (``run.success_score``, ``y_score``), if so."""
+    """The name of an outcome, rate or prediction (``run.success_score``, ``y_score``), if so.
+
+    A summary read off one (``accuracy.mean``) is named by what it summarises.
+    """
+    while isinstance(other, ast.Attribute) and other.attr in SUMMARIES:
+        other = other.value
     name = value_name(other) or (call_name(other) if isinstance(other, ast.Call) else "")
     return name if name and set(words(name)) & OUTCOME_WORDS else None
+
+
+SUMMARIES = frozenset({"mean", "avg", "average", "median", "value"})
+"""Attributes that summarise what they are read from (``accuracy.mean``, ``stats.avg``)."""
 
 
 def per_item(parents: list[ast.AST], score: ast.expr) -> bool:

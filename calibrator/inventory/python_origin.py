@@ -639,7 +639,8 @@ def _named_origin(scope: Scope, name: str, func: ast.expr) -> Origin:
 def _receiver_origin(scope: Scope, func: ast.expr) -> Origin:
     """What the objects a method is called on say: ``self.llm_gateway.ask`` is an LLM's.
 
-    A parameter's annotation speaks for it: ``scorer.search(q)`` with ``scorer: BM25``.
+    A parameter's annotation speaks for it: ``scorer.search(q)`` with ``scorer: BM25``. An
+    object named ``inner`` is one wrapped (``self.inner.score(t)``), no inner product.
     """
     chain: list[str] = []
     while isinstance(func, ast.Attribute):
@@ -651,7 +652,7 @@ def _receiver_origin(scope: Scope, func: ast.expr) -> Origin:
             chain.extend(scope.annotation_words(func.id))  # `scorer: BM25`
             if func.id in scope.imports.string_names:
                 return Origin.STRING
-    return classify(chain)
+    return classify([w for w in chain if w != "inner"])
 
 
 def _returned_origin(scope: Scope, call: ast.Call, depth: int, seen: set[str]) -> Origin:

@@ -4075,6 +4075,53 @@ def test_a_score_method_of_a_receiver_named_for_vectors_is_a_similarity():
     assert set(found) == {(7, 0.3)}
 
 
+def test_a_summary_of_an_outcome_and_a_wrapped_objects_score_are_no_similarities():
+    """``accuracy.mean >= cfg.min_score_threshold``; ``self.inner.score(t) >= self.threshold``.
+
+    A mean read off an accuracy is an accuracy: a bound named for a score compared with it
+    bounds no similarity. An object named ``inner`` is one wrapped (a reward gating another),
+    no inner product; ``np.inner(a, b)`` is one.
+    """
+    found = scan(
+        """
+        from dataclasses import dataclass
+
+        import numpy as np
+
+        @dataclass
+        class FlywheelConfig:
+            min_score_threshold: float = 0.5
+
+        class Flywheel:
+            def __init__(self, config: FlywheelConfig):
+                self.config = config
+
+            def mine(self, records):
+                accuracy = summarize(records)
+                if accuracy.mean >= self.config.min_score_threshold:
+                    return []
+                return records
+
+        class Gated:
+            def __init__(self, inner, threshold: float = 0.5):
+                self.inner = inner
+                self.threshold = threshold
+
+            def score(self, trajectory):
+                s = self.inner.score(trajectory)
+                return s if s >= self.threshold else 0.0
+
+        class Nearest:
+            def __init__(self, threshold: float = 0.75):
+                self.threshold = threshold
+
+            def keep(self, a, b):
+                return np.inner(a, b) >= self.threshold
+        """
+    )
+    assert set(found) == {(30, 0.75)}
+
+
 def test_a_parameters_annotation_says_what_its_scores_are():
     """``results: Sequence[SearchResult]`` holds a search's hits; ``list[FuzzyMatch]`` a ratio's.
 
