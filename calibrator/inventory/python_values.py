@@ -170,6 +170,7 @@ class Values:
         ``origin``: what the number is about when its place says so (a mapping's section).
         """
         scope = scope or self.scope
+        value = _unconverted(value)
         literal = literal_node(value)
         if literal is not None:
             if isinstance(value, ast.Call):  # `Field(default=0.65, description="Min similarity")`
@@ -668,6 +669,29 @@ def _defaults_handed(value: ast.expr, scope: Scope, depth: int = 2) -> list[ast.
 _CONVERTERS = frozenset({"float", "int", "str"})
 
 
+def _unconverted(value: ast.expr) -> ast.expr:
+    """A fallback or choice converted (``float(cfg.get("min_score") or 0.35)``): what it converts.
+
+    Anything else as it is: a conversion of one value (``float(os.getenv("X", "0.8"))``) is
+    read as it was.
+    """
+    converted = _converted(value)
+    return converted if isinstance(converted, (ast.BoolOp, ast.IfExp)) else value
+
+
+def _converted(value: ast.expr) -> ast.expr | None:
+    """What a conversion converts (``x`` of ``float(x)``), or ``None`` for anything else."""
+    if (
+        isinstance(value, ast.Call)
+        and isinstance(value.func, ast.Name)
+        and value.func.id in _CONVERTERS
+        and len(value.args) == 1
+        and not value.keywords
+    ):
+        return value.args[0]
+    return None
+
+
 def _returned_parameters(function: ast.FunctionDef | ast.AsyncFunctionDef) -> set[str]:
     """The parameters a function returns as they were given (``default``, ``float(value)``)."""
     names = {name for name, _, _ in parameters(function.args)}
@@ -677,13 +701,8 @@ def _returned_parameters(function: ast.FunctionDef | ast.AsyncFunctionDef) -> se
         returned = pending.pop()
         if isinstance(returned, ast.IfExp):
             pending.extend((returned.body, returned.orelse))
-        elif (
-            isinstance(returned, ast.Call)
-            and isinstance(returned.func, ast.Name)
-            and returned.func.id in _CONVERTERS
-            and len(returned.args) == 1
-        ):
-            pending.append(returned.args[0])
+        elif (converted := _converted(returned)) is not None:
+            pending.append(converted)
         elif isinstance(returned, ast.Name) and returned.id in names:
             found.add(returned.id)
     return found

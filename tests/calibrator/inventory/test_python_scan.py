@@ -140,6 +140,32 @@ def test_a_config_fallback_passed_on_by_position():
     assert (5, 15.0) not in found
 
 
+def test_a_converted_fallback_is_the_settings_default():
+    """``float(raw_config.get("min_docsearch_score") or 0.35)``: the number converted, a default.
+
+    Compared with a FAISS index's L2 distances, it keeps those at or below it; a conditional
+    default converted (``float(cfg.x if cfg is not None else 0.60)``) likewise.
+    """
+    found = scan(
+        """
+        class Instructor:
+            def __init__(self, raw_config, cfg=None):
+                self.min_docsearch_score = float(raw_config.get("min_docsearch_score") or 0.35)
+                self.conflict = float(cfg.conflict_threshold if cfg is not None else 0.60)
+
+            def too_similar(self, index, emb):
+                distance, _ = index.search(emb, k=1)
+                return distance[0][0] <= self.min_docsearch_score
+
+            def conflicts(self, store, emb):
+                return [h for h in store.similarity_search_with_score(emb) if h[1] >= self.conflict]
+        """
+    )
+    assert found[(4, 0.35)].metric is Metric.DISTANCE
+    assert found[(4, 0.35)].direction is Direction.BELOW
+    assert found[(5, 0.6)].metric is Metric.SIMILARITY
+
+
 def test_a_field_default_consumed_as_a_threshold_in_another_module():
     """A pydantic field whose name says nothing is a threshold where another module uses it."""
     found = scan(
