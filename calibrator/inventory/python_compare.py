@@ -70,6 +70,10 @@ def judge_literal(
     return confidence, reason
 
 
+SUMMARIES = frozenset({"mean", "avg", "average", "median", "value"})
+"""Attributes that summarise what they are read from (``accuracy.mean``, ``stats.avg``)."""
+
+
 def outcome_name(other: ast.expr) -> str | None:
     """The name of an outcome, rate or prediction (``run.success_score``, ``y_score``), if so.
 
@@ -79,10 +83,6 @@ def outcome_name(other: ast.expr) -> str | None:
         other = other.value
     name = value_name(other) or (call_name(other) if isinstance(other, ast.Call) else "")
     return name if name and set(words(name)) & OUTCOME_WORDS else None
-
-
-SUMMARIES = frozenset({"mean", "avg", "average", "median", "value"})
-"""Attributes that summarise what they are read from (``accuracy.mean``, ``stats.avg``)."""
 
 
 def per_item(parents: list[ast.AST], score: ast.expr) -> bool:
