@@ -21,7 +21,9 @@ unless tests are included. A file whose text mentions no score or threshold word
 from __future__ import annotations
 
 import ast
+import io
 import re
+import tokenize
 import warnings
 from bisect import bisect_left
 from collections.abc import Callable, Iterator
@@ -1003,7 +1005,7 @@ class _Scanner(Visitor, Values):
         if isinstance(parent, ast.Expr):  # docstrings and bare strings are prose
             return
         if looks_like_sql(node.value):
-            self._sql(node.value, node.lineno)
+            self._sql(written_text(node, self.lines), node.lineno)
         elif node.value.lstrip()[:1] in ("{", "["):
             self.facts.values.extend(scan_embedded_json(node.value, self.path, node.lineno))
 
@@ -1791,7 +1793,7 @@ class _Scanner(Visitor, Values):
         try:
             expression = ast.parse(node.value.strip(), mode="eval")
         except SyntaxError:
-            self._sql(node.value, node.lineno)
+            self._sql(written_text(node, self.lines), node.lineno)
             return
         for inner in walk(expression):
             if isinstance(inner, ast.Compare):
@@ -2242,3 +2244,37 @@ def _query_text(expr: ast.expr, formatted: Callable[[ast.expr], str] = lambda _:
             for part in expr.values
         )
     return None
+
+
+def written_text(node: ast.Constant, lines: list[str]) -> str:
+    """A string written as parts over several lines, with a line break where each part's line is.
+
+    ``("SELECT ... FROM t " "WHERE -(vec <#> $1) >= 0.6 ")``: one string to Python, but a
+    number in it is on the line of its part, where a person changes it. The text as it is
+    where it spans no more lines than it holds, or where its parts cannot be read back.
+    """
+    text = node.value
+    assert isinstance(text, str)
+    first, last = node.lineno, node.end_lineno or node.lineno
+    if last - first <= text.count("\n") or last > len(lines):
+        return text
+    segment = [line.encode() for line in lines[first - 1 : last]]
+    segment[-1] = segment[-1][: node.end_col_offset]
+    segment[0] = segment[0][node.col_offset :]
+    source = "(" + "\n".join(part.decode(errors="replace") for part in segment) + ")"
+    try:
+        parts: list[tuple[int, str]] = [
+            (token.start[0], ast.literal_eval(token.string))
+            for token in tokenize.generate_tokens(io.StringIO(source).readline)
+            if token.type == tokenize.STRING
+        ]
+    except (tokenize.TokenError, SyntaxError, ValueError):
+        return text
+    if "".join(part for _, part in parts) != text:
+        return text
+    aligned, row = [], 1
+    for start, part in parts:
+        aligned.append("\n" * max(0, start - row))
+        aligned.append(part)
+        row = max(row, start) + part.count("\n")
+    return "".join(aligned)

@@ -1074,6 +1074,32 @@ def test_sql_strings_and_query_strings():
     assert found[(7, 0.31)].direction is Direction.BELOW
 
 
+def test_a_query_written_as_parts_places_each_number_on_its_parts_line():
+    """``("SELECT ... " "AND -(vec <#> $1) >= 0.6 ")``: the line where that part is written.
+
+    Python joins the parts into one string, reported at its first line before; a person
+    changes the number on its own line. A comment between parts does not shift them.
+    """
+    found = scan(
+        """
+        async def similar(conn, vec):
+            return await conn.fetchrow(
+                (
+                    "SELECT name, -(vec <#> $1::halfvec) AS similarity FROM pics "
+                    # only near pictures
+                    "WHERE vec IS NOT NULL "
+                    "AND -(vec <#> $1::halfvec) >= 0.6 "  # the pre-filter
+                    "ORDER BY similarity DESC LIMIT 1;"
+                ),
+                vec,
+            )
+        """
+    )
+    assert found[(8, 0.6)].kind is Kind.SQL
+    assert found[(8, 0.6)].library == "pgvector"
+    assert found[(8, 0.6)].snippet.startswith("AND -(vec <#> $1::halfvec) >= 0.6")
+
+
 def test_code_samples_in_strings_are_not_read_as_sql():
     """A string holding TypeScript that mentions a query is not SQL: nothing is reported."""
     found = scan(
