@@ -4,7 +4,7 @@ Per package and overall, for the packages the rules were developed on and for th
 out; near misses (detector and classifier cutoffs, fuzzy ratios, range checks, clamps, BM25
 parameters) are never reported; the article's grep is measured beside.
 
-The later held-out batches (held-out-3 to held-out-226) are measured and reported, not held to
+The later held-out batches (held-out-3 to held-out-228) are measured and reported, not held to
 the bar: their lists were committed before the inventory first ran on them, and most of those
 first runs scored below 0.9 (docs/inventory.md). Their figures may not fall below their first
 run's. Those floors need every package: their tests are marked ``whole_corpus`` and run with
@@ -398,6 +398,8 @@ REPORTED: dict[str, tuple[float | None, float]] = {
     "held-out-225": (5 / 5, 5 / 5),
     # the same rules: 8 reported, 5 of 7
     "held-out-226": (5 / 8, 5 / 7),
+    # run with the rules of ac1e9a9 (the code of c8b6ef1): 5 reported, 5 of 6
+    "held-out-228": (5 / 5, 5 / 6),
 }
 """The batches measured and reported as they are, with the precision and recall of the
 inventory's first run on each, before any correction (held-out-3: 34 reported, 7 of its 9
@@ -422,6 +424,8 @@ WITHOUT_THRESHOLDS: dict[str, int] = {
     "held-out-214": 0,
     # run with the rules of 92e48b4: 1 reported
     "held-out-221": 1,
+    # run with the rules of ac1e9a9: 1 reported
+    "held-out-227": 1,
 }
 """Batches whose reviewer found no similarity threshold in any of their packages (only near
 misses), with what the inventory's first run reported there: later runs may not report more."""
