@@ -411,10 +411,14 @@ MODEL_CONTEXTS = frozenset(
         "segmentation",
         "extraction",
         "reward",
+        "openpose",
+        "keypoint",
+        "keypoints",
     }
 )
 """Words of a class or function whose thresholds apply to a model's outputs (detection,
-question answering, classification), not to embedding similarities."""
+question answering, classification, a pose estimator's keypoints), not to embedding
+similarities."""
 
 EVALUATION_CONTEXTS = frozenset(
     {"metric", "metrics", "evaluator", "evaluators", "evaluation", "evals", "eval", "grader",

@@ -314,6 +314,23 @@ def test_model_scores_string_ratios_and_evaluations_are_not_similarity_threshold
         """
     )
     assert found == {}
+    # a pose estimator's part-affinity scores between two keypoints (OpenPose's)
+    posed = scan(
+        """
+        import numpy as np
+
+        class Body:
+            def __call__(self, image, candA, candB, vec):
+                thre2 = 0.05
+                score_mid = self.paf(image)
+                vec_x = np.array([score_mid[int(p[1]), int(p[0]), 0] for p in candA])
+                vec_y = np.array([score_mid[int(p[1]), int(p[0]), 1] for p in candB])
+                score_midpts = np.multiply(vec_x, vec[0]) + np.multiply(vec_y, vec[1])
+                return len(np.nonzero(score_midpts > thre2)[0]) > 0.8 * len(score_midpts)
+        """,
+        path="tryon/openpose_pytorch/body.py",
+    )
+    assert posed == {}
 
 
 def test_asserts_and_test_files_only_with_include_tests():
