@@ -4,7 +4,7 @@ Per package and overall, for the packages the rules were developed on and for th
 out; near misses (detector and classifier cutoffs, fuzzy ratios, range checks, clamps, BM25
 parameters) are never reported; the article's grep is measured beside.
 
-The later held-out batches (held-out-3 to held-out-228) are measured and reported, not held to
+The later held-out batches (held-out-3 to held-out-230) are measured and reported, not held to
 the bar: their lists were committed before the inventory first ran on them, and most of those
 first runs scored below 0.9 (docs/inventory.md). Their figures may not fall below their first
 run's. Those floors need every package: their tests are marked ``whole_corpus`` and run with
@@ -400,6 +400,10 @@ REPORTED: dict[str, tuple[float | None, float]] = {
     "held-out-226": (5 / 8, 5 / 7),
     # run with the rules of ac1e9a9 (the code of c8b6ef1): 5 reported, 5 of 6
     "held-out-228": (5 / 5, 5 / 6),
+    # run with the rules of 0677bc8 (the code of c9484e7): 2 reported, 2 of 5
+    "held-out-229": (2 / 2, 2 / 5),
+    # the same rules: 11 reported, 11 of 17
+    "held-out-230": (11 / 11, 11 / 17),
 }
 """The batches measured and reported as they are, with the precision and recall of the
 inventory's first run on each, before any correction (held-out-3: 34 reported, 7 of its 9
