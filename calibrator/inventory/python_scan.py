@@ -530,13 +530,19 @@ class _Scanner(Visitor, Values):
         attribute handed back says nothing new, and a number a function returns is no setting
         unless its name says so (``get_threshold``, above).
         """
-        for value in returned_values(node):
+        values = returned_values(node)
+        keyed = _keyed_positions(values)
+        for value in values:
             parts = value.elts if isinstance(value, ast.Tuple) else [value]
             for index, part in enumerate(parts):
                 if isinstance(part, ast.Name | ast.Dict):
                     slot = f"{returned}#{index}" if isinstance(value, ast.Tuple) else returned
                     sources = [s for s in scope.sources(part) if s[:2] in ("l:", "g:")]
                     self.facts.flow(slot, sources)
+                elif index in keyed and isinstance(value, ast.Tuple) and number(part) is not None:
+                    # `return False, 5, 0.55` where another return reads the setting there
+                    slot = f"{returned}#{index}"
+                    self._written(slot, part, Kind.DEFAULT, keyed[index], scope.words, scope)
 
     def _parameters(
         self,
@@ -2278,3 +2284,26 @@ def written_text(node: ast.Constant, lines: list[str]) -> str:
         aligned.append(part)
         row = max(row, start) + part.count("\n")
     return "".join(aligned)
+
+
+def _keyed_positions(values: list[ast.expr]) -> dict[int, str]:
+    """The places of returned tuples that read a threshold-named setting, with its key.
+
+    ``return (bool(cfg.get("enabled", True)), float(cfg.get("placement_similarity_threshold",
+    0.55)))``: place 1 is that setting, and a number another ``return`` puts there (``return
+    False, 0.55`` when the settings cannot be read) is its default too.
+    """
+    keyed: dict[int, str] = {}
+    for value in values:
+        if not isinstance(value, ast.Tuple):
+            continue
+        for index, part in enumerate(value.elts):
+            inner = (
+                part.args[0]
+                if isinstance(part, ast.Call) and call_name(part) in CONVERSIONS and part.args
+                else part
+            )
+            read = record_field(inner)
+            if read is not None and says_threshold(read[1]):
+                keyed.setdefault(index, read[1])
+    return keyed

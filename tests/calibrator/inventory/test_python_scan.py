@@ -166,6 +166,40 @@ def test_a_converted_fallback_is_the_settings_default():
     assert found[(5, 0.6)].metric is Metric.SIMILARITY
 
 
+def test_a_number_returned_where_another_return_reads_a_setting_is_its_default():
+    """``return 5, 0.55`` when the settings cannot be read: the defaults of what is read there.
+
+    Beside ``return (..., float(cfg.get("placement_similarity_threshold", 0.55)))``, the 0.55
+    is that setting's default, where the caller unpacks it and compares it. A number in a
+    place that reads no threshold-named setting is not.
+    """
+    found = scan(
+        """
+        import numpy as np
+
+        def _config():
+            try:
+                cfg = load()
+                return (
+                    int(cfg.get("max_links", 5)),
+                    float(cfg.get("placement_similarity_threshold", 0.55)),
+                )
+            except Exception:
+                return 5, 0.55
+
+        def place(note_vec, folder_vecs):
+            max_links, threshold = _config()
+            sims = folder_vecs @ note_vec
+            best = int(np.argmax(sims))
+            return best if sims[best] >= threshold else None
+        """
+    )
+    assert found[(9, 0.55)].metric is Metric.SIMILARITY
+    assert found[(12, 0.55)].metric is Metric.SIMILARITY
+    assert found[(12, 0.55)].direction is Direction.ABOVE
+    assert (12, 5.0) not in found
+
+
 def test_a_field_default_consumed_as_a_threshold_in_another_module():
     """A pydantic field whose name says nothing is a threshold where another module uses it."""
     found = scan(
