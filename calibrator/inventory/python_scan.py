@@ -1091,8 +1091,7 @@ class _Scanner(Visitor, Values):
         if not isinstance(expr, ast.Name):
             return False
         bound = self._latest_binding(expr)
-        while isinstance(bound, ast.Call) and call_name(bound) in CONVERSIONS and bound.args:
-            bound = bound.args[0]
+        bound = _converted_from(bound) if bound is not None else None
         if not isinstance(bound, ast.Call):
             return False
         getter = self.scope.getter(bound)
@@ -1212,8 +1211,7 @@ class _Scanner(Visitor, Values):
         if not isinstance(expr, ast.Name) or not set(words(expr.id)) & SCORE_WORDS:
             return None
         bound = self._latest_binding(expr)
-        while isinstance(bound, ast.Call) and call_name(bound) in CONVERSIONS and bound.args:
-            bound = bound.args[0]
+        bound = _converted_from(bound) if bound is not None else None
         read = record_field(bound) if bound is not None else None
         if read is None:
             return None
@@ -2286,6 +2284,13 @@ def written_text(node: ast.Constant, lines: list[str]) -> str:
     return "".join(aligned)
 
 
+def _converted_from(expr: ast.expr) -> ast.expr:
+    """What conversions are taken of: ``cfg.get("min_score")`` of ``float(cfg.get(...))``."""
+    while isinstance(expr, ast.Call) and call_name(expr) in CONVERSIONS and expr.args:
+        expr = expr.args[0]
+    return expr
+
+
 def _keyed_positions(values: list[ast.expr]) -> dict[int, str]:
     """The places of returned tuples that read a threshold-named setting, with its key.
 
@@ -2298,12 +2303,7 @@ def _keyed_positions(values: list[ast.expr]) -> dict[int, str]:
         if not isinstance(value, ast.Tuple):
             continue
         for index, part in enumerate(value.elts):
-            inner = (
-                part.args[0]
-                if isinstance(part, ast.Call) and call_name(part) in CONVERSIONS and part.args
-                else part
-            )
-            read = record_field(inner)
+            read = record_field(_converted_from(part))
             if read is not None and says_threshold(read[1]):
                 keyed.setdefault(index, read[1])
     return keyed
