@@ -32,6 +32,7 @@ from calibrator.inventory.python_exprs import (
     value_name,
 )
 from calibrator.inventory.python_imports import Imports
+from calibrator.inventory.python_reaching import sole_bindings
 from calibrator.inventory.python_walk import statements, walk
 from calibrator.inventory.vocabulary import (
     CLASSIFIER_CALLS,
@@ -75,6 +76,8 @@ class Scope:
     definitions: dict[str, list[Definition]] = field(default_factory=dict, repr=False)
     _assigned: dict[str, list[tuple[int, ast.expr]]] | None = field(default=None, repr=False)
     _record_keys: frozenset[str] | None = field(default=None, repr=False)
+    _sole: dict[int, ast.Name] | None = field(default=None, repr=False)
+    _sole_targets: frozenset[int] = frozenset()
     own: str = ""  # a method's own parameter slots (`Class.method`); else the callee's
     imported: frozenset[str] = frozenset()  # names a function imports in its own body
     # names bound to what a search returns (`hits = store.search(q)`), with their first line
@@ -224,6 +227,37 @@ class Scope:
                 return f"a:{scope.class_name}.{name}"
             scope = scope.parent
         return f"g:{name}" if name in self.module_names else None
+
+    def resolve_read(self, node: ast.Name) -> str | None:
+        """The slot a read of a name takes its value from (:meth:`resolve`'s, in general).
+
+        Where a function binds the name more than once and only one assignment can reach this
+        read, that assignment's own slot.
+        """
+        slot = self.resolve(node.id)
+        if self.kind != "function" or slot is None or not slot.startswith("l:"):
+            return slot
+        target = self._sole_bindings().get(id(node))
+        return slot if target is None else _binding_slot(slot, target)
+
+    def binding_slot(self, target: ast.Name) -> str | None:
+        """The own slot of an assignment that is the only one some read sees, or ``None``.
+
+        It feeds the function-wide slot as well, for the reads that may see others.
+        """
+        if self.kind != "function":
+            return None
+        self._sole_bindings()
+        if id(target) not in self._sole_targets:
+            return None
+        slot = self.resolve(target.id)
+        return _binding_slot(slot, target) if slot is not None and slot.startswith("l:") else None
+
+    def _sole_bindings(self) -> dict[int, ast.Name]:
+        if self._sole is None:
+            self._sole = sole_bindings(self.node)
+            self._sole_targets = frozenset(id(t) for t in self._sole.values())
+        return self._sole
 
     def own_key_slot(self, node: ast.Subscript) -> str | None:
         """The slot of a key of a record this function builds itself, or ``None``.
@@ -547,7 +581,7 @@ class Scope:
     def sources(self, expr: ast.expr) -> list[str]:  # noqa: C901, PLR0911, PLR0912
         """The slots whose values an expression passes on (``x``, ``self.t``, ``cfg.get``)."""
         if isinstance(expr, ast.Name):
-            slot = self.resolve(expr.id)
+            slot = self.resolve_read(expr)
             return [slot] if slot else []
         if isinstance(expr, ast.Attribute):
             return [self._attribute_slot(expr)]
@@ -909,3 +943,9 @@ def _keyed_default(call: ast.Call) -> tuple[str, ast.expr] | None:
         ):
             return arg.value, default
     return None
+
+
+def _binding_slot(slot: str, target: ast.Name) -> str:
+    """``l:path:12:threshold`` as bound at line 52: ``l:path:12@52:8:threshold``."""
+    head, _, name = slot.rpartition(":")
+    return f"{head}@{target.lineno}:{target.col_offset}:{name}"

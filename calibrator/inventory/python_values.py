@@ -75,6 +75,7 @@ class Values:
         slot = self.scope.target_slot(target)
         if slot is None:
             return
+        slot = self._binding(target, slot)
         self._parameters_fallback(value)
         if isinstance(value, ast.Call):
             self._returned_setting(slot, value, "")
@@ -85,6 +86,17 @@ class Values:
         own = self.scope.own_key_slot(target) if isinstance(target, ast.Subscript) else None
         if own is not None:  # `row["threshold"] = t`, read back in this function: its own
             self._written(own, value, self._kind(own, name), name, self.scope.words)
+
+    def _binding(self, target: ast.expr, slot: str) -> str:
+        """The slot an assignment writes: its own where it is the only one some read sees.
+
+        That own slot feeds the name's function-wide one, for the reads that may see others.
+        """
+        own = self.scope.binding_slot(target) if isinstance(target, ast.Name) else None
+        if own is None:
+            return slot
+        self.facts.flow(slot, [own])
+        return own
 
     def _parameters_fallback(self, value: ast.expr) -> None:
         """``similarity_threshold or self._config.threshold``: the setting a parameter defaults to.

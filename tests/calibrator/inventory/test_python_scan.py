@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import ast
 import textwrap
 import warnings
 
 import pytest
 
 from calibrator.inventory.findings import Direction, Kind, Metric
+from calibrator.inventory.python_reaching import sole_bindings
 from calibrator.inventory.python_scan import scan_python
 from calibrator.inventory.walk import Source, collect, scan_file, scan_sources, scan_texts
 
@@ -243,6 +245,86 @@ def test_a_module_constant_through_positional_calls_across_modules():
     )
     assert found[(1, 0.55)].level == "medium"
     assert found[(1, 0.55)].related == ("demo/summary.py", 6)
+
+
+def test_a_name_bound_in_two_branches_carries_each_branchs_value_to_its_own_call():
+    """Each branch binds ``cutoff`` and hands it on: the fuzzy default reaches no embedding."""
+    found = scan(
+        """
+        from search.dense import nearest
+        from search.fuzzy import fuzzy_lines
+
+        DENSE_CUTOFF = 0.3
+        FUZZY_CUTOFF = 0.85
+
+        def main(args):
+            if args.dense:
+                cutoff = args.cutoff if args.cutoff is not None else DENSE_CUTOFF
+                hits = nearest(args.query, cutoff=cutoff)
+            else:
+                cutoff = args.cutoff if args.cutoff is not None else FUZZY_CUTOFF
+                hits = fuzzy_lines(args.query, cutoff=cutoff)
+            return hits
+        """,
+        path="search/cli.py",
+        **{
+            "search/dense.py": (
+                "def nearest(query, cutoff):\n"
+                "    hits = index.search(model.encode(query), k=10)\n"
+                "    return [h for h in hits if h.cosine_similarity >= cutoff]\n"
+            ),
+            "search/fuzzy.py": (
+                "from rapidfuzz import fuzz\n"
+                "def fuzzy_lines(query, cutoff):\n"
+                "    return [t for t in LINES if fuzz.partial_ratio(query, t) / 100 >= cutoff]\n"
+            ),
+        },
+    )
+    assert found[(5, 0.3)].direction is Direction.ABOVE
+    assert (6, 0.85) not in found
+
+
+def test_which_assignments_a_read_can_see():
+    """Only where one assignment reaches a read does the read get that assignment's slot."""
+    tree = ast.parse(
+        textwrap.dedent(
+            """
+            def f(a, xs):
+                t = 1
+                use(t)              # 1: only `t = 1`
+                if a:
+                    t = 2
+                    use(t)          # 2
+                else:
+                    t = 3
+                use(t)              # either: none
+                t = 4
+                for x in xs:
+                    use(t)          # 4, or 5 on the next turn: none
+                    t = 5
+                t = 6
+                try:
+                    t = 7
+                    use(t)          # 7
+                except ValueError:
+                    use(t)          # 6 or 7: none
+                t = 8
+                g = lambda: t       # runs later: none
+                u = [t for t in xs] # the comprehension's own `t`: none
+                with open(t) as t:  # 8, then the file: none in the body
+                    use(t)
+            """
+        )
+    )
+    function = tree.body[0]
+    reads = {
+        node.lineno: node
+        for node in ast.walk(function)
+        if isinstance(node, ast.Name) and node.id == "t" and isinstance(node.ctx, ast.Load)
+    }
+    sole = sole_bindings(function)
+    seen = {line: sole[id(node)].lineno for line, node in reads.items() if id(node) in sole}
+    assert seen == {4: 3, 7: 6, 18: 17, 24: 21}
 
 
 def test_zero_floor_on_search_results_but_not_on_keyword_ranks_or_clamps():
