@@ -225,7 +225,7 @@ def follow(scope: Scope, expr: ast.expr, depth: int, seen: set[str], line: int) 
     """Follow ``expr`` back to a call; a name to its latest binding before ``line``."""
     if depth <= 0:
         return Origin.UNKNOWN
-    named = _field_origin(expr)
+    named = _field_origin(expr) or _record_field_origin(scope, expr, depth, seen)
     if named is not None:
         return named
     # a step back is a binding or a call; the parts of one expression are no step
@@ -246,6 +246,39 @@ def follow(scope: Scope, expr: ast.expr, depth: int, seen: set[str], line: int) 
         if found is not Origin.UNKNOWN:
             return found
     return Origin.UNKNOWN
+
+
+def _record_field_origin(scope: Scope, expr: ast.expr, depth: int, seen: set[str]) -> Origin | None:
+    """``h.match``, a field of the one record class of this module that declares it.
+
+    What the arguments giving that field hold where the module's functions build the records
+    (``Hit(i, path, ..., best_text.get(i))``), where all that show one agree (a judge's facet
+    scores built from an LLM's answer in one place and a word overlap in another say nothing).
+    Not ``self.x``: in the class's own methods, what the class is decides.
+    """
+    if not isinstance(expr, ast.Attribute) or (
+        isinstance(expr.value, ast.Name) and expr.value.id in ("self", "cls")
+    ):
+        return None  # the class's own methods: what the class is decides
+    records = scope.records()
+    owners = records.fields.get(expr.attr, [])
+    if len(owners) != 1:
+        return None
+    record = owners[0][0]
+    module = scope
+    while module.parent is not None:
+        module = module.parent
+    found: set[Origin] = set()
+    for owner, function, call in records.built(record)[:8]:
+        argument = records.argument(call, record, expr.attr)
+        key = f"arg:{id(argument)}"
+        if argument is None or key in seen:
+            continue
+        seen.add(key)
+        outer = module.child_class(owner) if owner is not None else module
+        found.add(follow(outer.child_function(function), argument, depth - 1, seen, call.lineno))
+    found.discard(Origin.UNKNOWN)
+    return found.pop() if len(found) == 1 else None
 
 
 def _field_origin(expr: ast.expr) -> Origin | None:

@@ -33,6 +33,7 @@ from calibrator.inventory.python_exprs import (
 )
 from calibrator.inventory.python_imports import Imports
 from calibrator.inventory.python_reaching import sole_bindings
+from calibrator.inventory.python_records import Records
 from calibrator.inventory.python_walk import statements, walk
 from calibrator.inventory.vocabulary import (
     CLASSIFIER_CALLS,
@@ -78,6 +79,7 @@ class Scope:
     _record_keys: frozenset[str] | None = field(default=None, repr=False)
     _sole: dict[int, ast.Name] | None = field(default=None, repr=False)
     _sole_targets: frozenset[int] = frozenset()
+    module_records: Records | None = field(default=None, repr=False)  # on the module scope
     own: str = ""  # a method's own parameter slots (`Class.method`); else the callee's
     imported: frozenset[str] = frozenset()  # names a function imports in its own body
     # names bound to what a search returns (`hits = store.search(q)`), with their first line
@@ -670,6 +672,15 @@ class Scope:
         return isinstance(expr, ast.Name) and (self.resolve(expr.id) or "").startswith("p:")
 
     # -- what a function computes --------------------------------------------------------
+    def records(self) -> Records:
+        """The module's record classes and where its functions build them (computed once)."""
+        module = self
+        while module.parent is not None:
+            module = module.parent
+        if module.module_records is None:
+            module.module_records = Records(module.node, module.definitions)
+        return module.module_records
+
     def function_scope(self) -> Scope | None:
         """The nearest function (or the module) around this scope, past classes and lambdas."""
         scope: Scope | None = self

@@ -327,6 +327,45 @@ def test_which_assignments_a_read_can_see():
     assert seen == {4: 3, 7: 6, 18: 17, 24: 21}
 
 
+def test_a_records_field_holds_what_its_builders_pass_in_its_place():
+    """``Match(d, ranks[d], best_cos.get(d))``, then ``m.best >= CUTOFF``: a cosine.
+
+    The field's argument, given by position, decides what ``m.best`` is, not the fused
+    keyword-and-vector ranks the records are listed by.
+    """
+    code = """
+        from dataclasses import dataclass
+
+        CUTOFF = 0.61
+
+        @dataclass
+        class Match:
+            doc: str
+            rank: float
+            best: float | None = None
+
+        def fused(query, index, bm25):
+            best_cos = {}
+            for doc, sim in index.search(encode(query)):
+                best_cos[doc] = max(best_cos.get(doc, -1.0), sim)
+            ranks = reciprocal_rank_fusion([bm25.rank(query), list(best_cos)])
+            return [Match(d, ranks[d], best_cos.get(d)) for d in ranks]
+
+        def confident(query, index, bm25):
+            return [m for m in fused(query, index, bm25) if m.best is not None and m.best >= CUTOFF]
+        """
+    found = scan(code)
+    assert found[(4, 0.61)].direction is Direction.ABOVE
+    # built elsewhere from a word overlap as well: the field says nothing either way
+    other = code.replace(
+        "        def confident(",
+        "        def by_words(query, doc):\n"
+        "            return Match(doc, 0.0, jaccard_overlap(query, doc))\n\n"
+        "        def confident(",
+    )
+    assert (4, 0.61) not in scan(other)
+
+
 def test_zero_floor_on_search_results_but_not_on_keyword_ranks_or_clamps():
     """``score > 0`` counts on a vector search's answer, not on BM25 ranks or a clamp."""
     found = scan(
