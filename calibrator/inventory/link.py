@@ -94,7 +94,7 @@ class Evidence(NamedTuple):
     where: str
     hops: int = 0
     place: tuple[str, int] | None = None  # the comparison's file and line
-    climbed: bool = False  # reached a base class from a subclass
+    climbed: str = ""  # the subclass it reached a base class from
     named: bool = False  # came through a threshold-named slot (`similarity_threshold=x`)
     scale: float = 1.0  # the compared score's scale: 100 for a percentage
     complement: bool = False  # compared as `1 - x` with a similarity (SemDeDup's `1 - eps`)
@@ -112,6 +112,8 @@ class Graph:
         self.positional_names: dict[str, str] = {}
         self.up: dict[str, set[str]] = defaultdict(set)  # a class attribute to its base's
         self.down: dict[str, set[str]] = defaultdict(set)  # a base's attribute to a subclass's
+        self.lineage: dict[str, set[str]] = defaultdict(set)  # a class to its bases, all the way
+        self.descendants: dict[str, set[str]] = defaultdict(set)  # a class to its subclasses
         uses: list[Use] = []
         calls: list[Call] = []
         signatures: dict[str, list[Signature]] = defaultdict(list)
@@ -264,10 +266,45 @@ class Graph:
             elif slot.startswith("a:") and slot.endswith("*"):
                 self._read_by_name(slot, attributes)
         self._read_as_attributes(slots)
+        self._family(bases)
         for owner, base in bases:  # a subclass's use reaches the base's default, and back
             for name in attributes.get(owner, set()) | attributes.get(base, set()):
                 self.up[f"a:{owner}.{name}"].add(f"a:{base}.{name}")
                 self.down[f"a:{base}.{name}"].add(f"a:{owner}.{name}")
+
+    def _family(self, bases: list[tuple[str, str]]) -> None:
+        """Each class's bases and subclasses, however far (by name, as the scan knows them)."""
+        parents: dict[str, set[str]] = defaultdict(set)
+        for owner, base in bases:
+            parents[owner].add(base)
+        for owner in list(parents):
+            pending, seen = list(parents[owner]), set()
+            while pending:
+                base = pending.pop()
+                if base in seen or base == owner:
+                    continue
+                seen.add(base)
+                pending.extend(parents.get(base, ()))
+            self.lineage[owner] = seen
+            for base in seen:
+                self.descendants[base].add(owner)
+
+    def _passed(self, slot: str, climbed: str) -> Iterable[str]:
+        """What feeds ``slot``, less other subclasses' arguments where evidence climbed.
+
+        Evidence that climbed from ``MatcherA``'s ``self.threshold`` to its base's constructor
+        parameter goes on to what ``MatcherA`` passes (``super().__init__(threshold)``), not to
+        what its siblings pass for their own comparisons.
+        """
+        sources = self.sources.get(slot, ())
+        if not climbed or not slot.startswith(("p:", "a:")):
+            return sources
+        base = slot[2:].partition(".")[0]
+        siblings = self.descendants.get(base, set()) - self.lineage.get(climbed, set())
+        siblings.discard(climbed)
+        return [
+            s for s in sources if not (s.startswith("p:") and s[2:].partition(".")[0] in siblings)
+        ]
 
     def _read_by_name(self, pattern: str, attributes: dict[str, set[str]]) -> None:
         """``getattr(self, f"threshold_{category}")``: each field of the class with that prefix.
@@ -395,7 +432,7 @@ class Graph:
             if slot.startswith("k:") and not onward.keyed and len(words(slot[2:])) == 1:
                 onward = onward._replace(keyed=True)
             name = slot_name(slot)
-            for source in self.sources.get(slot, ()):
+            for source in self._passed(slot, found.climbed):
                 # a running best score compared with scores is no threshold, but whatever is
                 # passed as `min_relevance_score=relevance` is one, whatever it is called, and
                 # so is a parameter's value passed by its own name (`low_score=0.3`), or by a
@@ -438,7 +475,8 @@ class Graph:
                     pending.append((source, found if own else onward, good))
             # along class bases: up from a subclass, or down from where it was used, but not
             # up and down again (siblings under `BaseEstimator` share no thresholds)
-            pending.extend((base, onward._replace(climbed=True), good) for base in self.up[slot])
+            climbed = found.climbed or slot[2:].rpartition(".")[0]
+            pending.extend((base, onward._replace(climbed=climbed), good) for base in self.up[slot])
             if not found.climbed:
                 pending.extend((sub, onward, good) for sub in self.down[slot])
         return positive, negative

@@ -24,6 +24,7 @@ from calibrator.inventory.python_scopes import PASS_THROUGH, Scope
 from calibrator.inventory.python_walk import walk
 from calibrator.inventory.vocabulary import (
     COSINE_WORDS,
+    EMBEDDERS,
     SCORE_WORDS,
     SEARCH_SOURCES,
     SIMILARITY_SOURCES,
@@ -493,7 +494,31 @@ def _call_origin(scope: Scope, call: ast.Call, depth: int, seen: set[str], line:
         given = call.args[1:] if name == "get" and receiver else call.args
         read = [*receiver, *given] if name in ACCESSORS else [*given, *receiver]
         return _first_found(scope, read, depth, seen, line)
+    if any(_overlaps_words(function) for _, function in _called(scope, func)[:3]):
+        return Origin.STRING  # `self._score_label_similarity(column, prop)`: shared words
     return _by_name(scope, call, name, line)
+
+
+def _overlaps_words(function: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
+    """Whether a function of this module compares texts by the words they share.
+
+    It splits texts into words (``set(label.lower().split())``) and intersects them (``a &
+    b``, ``a.intersection(b)``), and names no embedding or vector: its ``similarity`` is a
+    word overlap, whatever its name says.
+    """
+    splits = intersects = False
+    for node in walk(function):
+        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.BitAnd):
+            intersects = True
+        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+            splits = splits or node.func.attr == "split"
+            intersects = intersects or node.func.attr == "intersection"
+        elif isinstance(node, (ast.Name, ast.Attribute, ast.arg)):
+            named = node.id if isinstance(node, ast.Name) else getattr(node, "attr", None)
+            named = named if named is not None else getattr(node, "arg", "")
+            if (VECTOR_WORDS | EMBEDDERS) & set(words(named)):
+                return False
+    return splits and intersects
 
 
 def _by_name(scope: Scope, call: ast.Call, name: str, line: int) -> Origin:

@@ -366,6 +366,93 @@ def test_a_records_field_holds_what_its_builders_pass_in_its_place():
     assert (4, 0.61) not in scan(other)
 
 
+def test_a_subclass_comparing_cosines_reaches_its_own_default_not_its_siblings():
+    """Matchers share a base that keeps ``self.threshold``; only one compares embeddings.
+
+    What the cosine matcher compares reaches its own default (and the base's), not the
+    defaults its siblings hand the same base for their own, structural, scores.
+    """
+    found = scan(
+        """
+        import numpy as np
+
+        class Matcher:
+            def __init__(self, enabled=True, threshold=0.5):
+                self.enabled = enabled
+                self.threshold = threshold
+
+        class EmbeddingMatcher(Matcher):
+            def __init__(self, model, threshold=0.45):
+                super().__init__(True, threshold)
+                self.model = model
+
+            def match(self, column, labels):
+                q = self.model.encode(column)
+                for label in labels:
+                    cosine = float(np.dot(q, self.model.encode(label)))
+                    if cosine >= self.threshold:
+                        return label
+
+        class ShapeMatcher(Matcher):
+            def __init__(self, threshold=0.7):
+                super().__init__(True, threshold)
+
+            def match(self, column, labels):
+                for label in labels:
+                    if self.fit(column, label) >= self.threshold:
+                        return label
+        """
+    )
+    assert found[(10, 0.45)].direction is Direction.ABOVE
+    assert (22, 0.7) not in found
+
+
+def test_a_similarity_computed_from_shared_words_is_a_string_score():
+    """``_label_similarity`` compares labels, their substrings and their shared words.
+
+    Weighed with another score, too far back to follow to its counts: what its body does
+    (split into words, intersect) says it is no embedding's similarity, whatever its name.
+    """
+    found = scan(
+        """
+        class LabelMatcher:
+            def __init__(self, embedder, threshold=0.6):
+                self.embedder = embedder
+                self.threshold = threshold
+
+            def match(self, column, labels):
+                for label in labels:
+                    score = self._score(column, label)
+                    if score >= self.threshold:
+                        return label
+
+            def _score(self, column, label):
+                scores = [self._type_fit(column, label)]
+                fit = self._label_similarity(column, label)
+                scores.append(fit)
+                weights = [0.4, 0.6]
+                weighted = sum(s * w for s, w in zip(scores, weights)) / sum(weights)
+                return weighted
+
+            def _label_similarity(self, column, label):
+                name = column.lower()
+                best = 0.0
+                for other in label.names:
+                    other = other.lower()
+                    if name == other:
+                        best = max(best, 1.0)
+                        continue
+                    a, b = set(name.split()), set(other.split())
+                    if a and b:
+                        shared = len(a & b)
+                        ratio = shared / max(len(a), len(b))
+                        best = max(best, ratio * 0.6)
+                return best
+        """
+    )
+    assert (3, 0.6) not in found
+
+
 def test_zero_floor_on_search_results_but_not_on_keyword_ranks_or_clamps():
     """``score > 0`` counts on a vector search's answer, not on BM25 ranks or a clamp."""
     found = scan(
