@@ -362,9 +362,28 @@ def _binop_origin(scope: Scope, expr: ast.BinOp, depth: int, seen: set[str], lin
     if left is not Origin.UNKNOWN:
         return left
     right = follow(scope, expr.right, depth, seen, line)
-    if isinstance(expr.op, ast.Div) and right is Origin.COUNT and reads_scores(expr.left):
+    if (
+        isinstance(expr.op, ast.Div)
+        and right is Origin.COUNT
+        and reads_scores(expr.left)
+        and not _tallied(scope, expr.left)
+    ):
         return Origin.UNKNOWN  # `sum(distances) / len(distances)`: a mean, not a count
     return right
+
+
+def _tallied(scope: Scope, expr: ast.expr) -> bool:
+    """Whether ``expr`` is a local only ever bound to whole numbers: a tally (``sim += 1``).
+
+    ``sim / len(template)`` after ``sim = 0`` and ``sim += 1`` per equal token is a share of
+    tokens, however it is named.
+    """
+    if not isinstance(expr, ast.Name):
+        return False
+    bound = scope.assigned().get(expr.id, [])
+    return bool(bound) and all(
+        isinstance(value, ast.Constant) and type(value.value) is int for _, value in bound
+    )
 
 
 def _name_origin(scope: Scope, name: str, depth: int, seen: set[str], line: int) -> Origin:
@@ -531,9 +550,27 @@ def _by_name(scope: Scope, call: ast.Call, name: str, line: int) -> Origin:
     found = _named_origin(scope, name, func)
     if found is Origin.UNKNOWN and isinstance(func, ast.Name):
         return _chosen_function(scope, func.id, line)
-    if found is Origin.SIMILARITY and any(_lexical_vectors(scope, a, line) for a in call.args):
+    if found is Origin.SIMILARITY and (
+        any(_lexical_vectors(scope, a, line) for a in call.args) or _of_counters(scope, func)
+    ):
         return Origin.KEYWORD
     return found
+
+
+def _of_counters(scope: Scope, func: ast.expr) -> bool:
+    """Whether a function of this module compares two ``Counter``s (bags of words or n-grams).
+
+    ``def _cos(a: Counter, b: Counter)``: a cosine of term counts, no embedding's.
+    """
+    for _, function in _called(scope, func)[:3]:
+        given = [*function.args.posonlyargs, *function.args.args]
+        given = [a for a in given if a.arg not in ("self", "cls")][:2]
+        if len(given) == 2 and all(
+            a.annotation is not None and "counter" in words(ast.unparse(a.annotation))
+            for a in given
+        ):
+            return True
+    return False
 
 
 VECTORIZING = frozenset({"fit_transform", "transform"})
@@ -566,6 +603,8 @@ def _lexical_vectors(scope: Scope, expr: ast.expr, line: int) -> bool:
         if bound is None:  # a parameter: `char_vector: csr_matrix` holds sparse term weights
             return bool(set(scope.annotation_words(expr.id)) & SPARSE_MATRICES)
         expr = bound
+    if _lengths(expr):
+        return True
     hand_made = isinstance(expr, ast.DictComp) or (
         isinstance(expr, ast.Call) and call_name(expr) == "get"
     )  # a bag of words as a mapping: `{t: tf * self._idf[t] for ...}`, `doc_tfidf.get(name)`
@@ -579,6 +618,26 @@ def _lexical_vectors(scope: Scope, expr: ast.expr, line: int) -> bool:
             set(words(ast.unparse(given.elt))) & TEXT_WORDS
         )
     return bool(set(words(ast.unparse(given))) & TEXT_WORDS)
+
+
+def _lengths(expr: ast.expr) -> bool:
+    """A vector of lengths made on the spot: ``np.asarray([len(w) for w in words])``.
+
+    A cosine of two such (LenMa's word lengths of two log lines) compares texts' shapes.
+    """
+    while isinstance(expr, ast.Call):
+        func = expr.func
+        if isinstance(func, ast.Attribute) and func.attr in ("reshape", "astype", "tolist"):
+            expr = func.value
+        elif call_name(expr) in ("asarray", "array", "list", "tuple") and expr.args:
+            expr = expr.args[0]
+        else:
+            break
+    return (
+        isinstance(expr, (ast.ListComp, ast.GeneratorExp))
+        and isinstance(expr.elt, ast.Call)
+        and call_name(expr.elt) == "len"
+    )
 
 
 def _chosen_function(scope: Scope, name: str, line: int) -> Origin:
@@ -759,11 +818,25 @@ def _called(scope: Scope, func: ast.expr) -> list[Definition]:
         methods = [d for d in scope.definitions.get(func.attr, []) if d[0] is not None]
         own = [d for d in methods if d[0] is not None and d[0].name == scope.class_name]
         return own or methods
-    candidates = scope.definitions.get(func.attr, [])
+    # a base class's stub (`assert False`, `raise NotImplementedError`) computes nothing
+    candidates = [d for d in scope.definitions.get(func.attr, []) if not _stub(d[1])]
     owner = candidates[0][0] if len(candidates) == 1 else None
     if owner is None or not set(words(func.value.id)) & set(words(owner.name)):
         return []
     return candidates
+
+
+def _stub(function: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
+    """Whether a function's body only documents, passes or fails (an abstract method's)."""
+    for statement in function.body:
+        if isinstance(statement, (ast.Pass, ast.Raise)):
+            continue
+        if isinstance(statement, ast.Expr) and isinstance(statement.value, ast.Constant):
+            continue  # its docstring, or `...`
+        if isinstance(statement, ast.Assert) and isinstance(statement.test, ast.Constant):
+            continue  # `assert False`
+        return False
+    return True
 
 
 def _nested_definition(

@@ -453,6 +453,103 @@ def test_a_similarity_computed_from_shared_words_is_a_string_score():
     assert (3, 0.6) not in found
 
 
+def test_cosines_of_counts_and_shares_of_tallied_tokens_are_no_embedding_similarities():
+    """Three lexical scores named like similarities, each in a module that also embeds.
+
+    A cosine of two ``Counter``s of n-grams; a share of equal tokens tallied one by one
+    (``sim += 1``, then ``sim / len(template)``); a cosine of word lengths, called through a
+    base class's stub and the one subclass that computes it.
+    """
+    counters = scan(
+        """
+        import math
+        from collections import Counter
+
+        class HashingEmbeddingFallback:
+            def __init__(self, embedder, min_similarity=0.18):
+                self.embedder = embedder
+                self.min_similarity = min_similarity
+
+            def _vec(self, text):
+                grams = Counter()
+                for i in range(len(text) - 2):
+                    grams[text[i : i + 3]] += 1
+                return grams
+
+            @staticmethod
+            def _cos(a: Counter, b: Counter) -> float:
+                common = set(a) & set(b)
+                num = sum(a[k] * b[k] for k in common)
+                na = math.sqrt(sum(v * v for v in a.values()))
+                nb = math.sqrt(sum(v * v for v in b.values()))
+                return num / (na * nb) if na and nb else 0.0
+
+            def pick(self, header, fields):
+                best, best_sim = None, -1.0
+                query = self._vec(header)
+                for field, vec in fields.items():
+                    sim = self._cos(query, vec)
+                    if sim > best_sim:
+                        best, best_sim = field, sim
+                return best if best_sim >= self.min_similarity else None
+        """
+    )
+    assert (6, 0.18) not in counters
+    tallied = scan(
+        """
+        class Parser:
+            def __init__(self, embedder, sim_th=0.4):
+                self.embedder = embedder
+                self.sim_th = sim_th
+
+            def _seq_similarity(self, template, tokens):
+                sim = 0
+                for a, b in zip(template, tokens):
+                    if a == b:
+                        sim += 1
+                return sim / len(template)
+
+            def match(self, clusters, tokens):
+                best, best_sim = None, -1.0
+                for cluster in clusters:
+                    sim = self._seq_similarity(cluster.tokens, tokens)
+                    if sim > best_sim:
+                        best, best_sim = cluster, sim
+                return best if best_sim >= self.sim_th else None
+        """
+    )
+    assert (3, 0.4) not in tallied
+    lengths = scan(
+        """
+        import numpy as np
+        from sklearn.metrics.pairwise import cosine_similarity
+
+        class Template:
+            def get_similarity_score(self, new_words):
+                \"\"\"A similarity score.\"\"\"
+                assert False
+
+        class LengthTemplate(Template):
+            def get_similarity_score(self, new_words):
+                lengths = np.asarray([len(w) for w in self.words]).reshape(1, -1)
+                new_lengths = np.asarray([len(w) for w in new_words]).reshape(1, -1)
+                return cosine_similarity(lengths, new_lengths)
+
+        class TemplateManager:
+            def __init__(self, embedder, threshold=0.9):
+                self.embedder = embedder
+                self.threshold = threshold
+
+            def infer(self, words):
+                for template in self.templates:
+                    score = template.get_similarity_score(words)
+                    if score >= self.threshold:
+                        return template
+        """
+    )
+    assert (17, 0.9) not in lengths
+
+
 def test_zero_floor_on_search_results_but_not_on_keyword_ranks_or_clamps():
     """``score > 0`` counts on a vector search's answer, not on BM25 ranks or a clamp."""
     found = scan(
