@@ -186,6 +186,13 @@ class Scope:
             if used & self.imports.lexical_names and not _embeds(_named_in(node), DENSE_WORDS):
                 # clusters TF-IDF vectors (`TfidfVectorizer(...)`), and no `self.embeddings`
                 origin = Origin.KEYWORD
+        if origin is Origin.UNKNOWN and self.imports.string_names:
+            used = _names_used(node)
+            # a `main` aligning paragraphs by `difflib.SequenceMatcher(...).ratio()`, as a class
+            # does; a `RegexSplitter` splits texts, it does not compare them
+            ratios = {n for n in used & self.imports.string_names if set(words(n)) & RATIO_WORDS}
+            if ratios and not _embeds(used, SEMANTIC_WORDS):
+                origin = Origin.STRING
         return Scope(
             "function", self.path, node, self.imports, self, callee,
             self.class_name, self.base, params, None, context, origin, self.module_names,
@@ -724,6 +731,10 @@ class Scope:
             and (c.func.id == "len" or (c.func.id == "sum" and not reads_scores(c)))
             for c in walk(latest)
         )
+
+
+RATIO_WORDS = STRING_SOURCES - {"regex", "regexp"}
+"""Words of a string library's names that compare strings (``difflib``, ``fuzz``)."""
 
 
 def _built_model(node: ast.ClassDef) -> Origin:

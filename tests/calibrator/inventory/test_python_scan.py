@@ -8,9 +8,12 @@ import warnings
 
 import pytest
 
+from calibrator.inventory.facts import Origin
 from calibrator.inventory.findings import Direction, Kind, Metric
+from calibrator.inventory.python_imports import Imports
 from calibrator.inventory.python_reaching import sole_bindings
 from calibrator.inventory.python_scan import scan_python
+from calibrator.inventory.python_scopes import Scope
 from calibrator.inventory.walk import Source, collect, scan_file, scan_sources, scan_texts
 
 
@@ -548,6 +551,39 @@ def test_cosines_of_counts_and_shares_of_tallied_tokens_are_no_embedding_similar
         """
     )
     assert (17, 0.9) not in lengths
+
+
+def test_a_function_comparing_texts_with_difflib_compares_strings():
+    """A command aligning paragraphs by ``difflib`` ratios is a string ratio's context.
+
+    A function that splits with a ``RegexSplitter`` compares nothing by it: no such context.
+    """
+    tree = ast.parse(
+        textwrap.dedent(
+            """
+            import argparse, difflib
+            from chunkers.splitters.regex import RegexSplitter
+
+            def main():
+                args = argparse.ArgumentParser().parse_args()
+                def align(old, new, thr=args.threshold):
+                    return [difflib.SequenceMatcher(a=a, b=b).ratio() - thr for a in old]
+                return align(args.old, args.new)
+
+            def split_by_topic(text, model, score_threshold=0.45):
+                parts = RegexSplitter()(text)
+                return model.encode(parts), score_threshold
+            """
+        )
+    )
+    imports = Imports()
+    for node in tree.body:
+        if isinstance(node, (ast.Import, ast.ImportFrom)):
+            imports.record(node)
+    module = Scope.module(tree, "app/compare.py", imports)
+    main, split = (n for n in tree.body if isinstance(n, ast.FunctionDef))
+    assert module.child_function(main).context_origin is Origin.STRING
+    assert module.child_function(split).context_origin is Origin.UNKNOWN
 
 
 def test_zero_floor_on_search_results_but_not_on_keyword_ranks_or_clamps():
