@@ -19,7 +19,13 @@ from calibrator.inventory.facts import (
 )
 from calibrator.inventory.names import words
 from calibrator.inventory.python_bindings import Definition
-from calibrator.inventory.python_exprs import call_name, reads_scores, record_field, score_expr
+from calibrator.inventory.python_exprs import (
+    call_name,
+    number,
+    reads_scores,
+    record_field,
+    score_expr,
+)
 from calibrator.inventory.python_scopes import PASS_THROUGH, Scope
 from calibrator.inventory.python_walk import walk
 from calibrator.inventory.vocabulary import (
@@ -417,6 +423,8 @@ def _name_origin(scope: Scope, name: str, depth: int, seen: set[str], line: int)
                     return Origin.SIMILARITY
             if found is not Origin.UNKNOWN:
                 return found
+        if len(bindings) > 1 and all(number(value) is not None for _, value in bindings):
+            return Origin.COUNT  # `base = 0.0`, `base += 0.4` per rule met: a tally of weights
         if bindings:
             break  # a name bound here is this scope's: the module's `result` is another
         annotated = _annotation_origin(around.node, name)
@@ -513,9 +521,43 @@ def _call_origin(scope: Scope, call: ast.Call, depth: int, seen: set[str], line:
         given = call.args[1:] if name == "get" and receiver else call.args
         read = [*receiver, *given] if name in ACCESSORS else [*given, *receiver]
         return _first_found(scope, read, depth, seen, line)
-    if any(_overlaps_words(function) for _, function in _called(scope, func)[:3]):
+    if any(_compares_words(function) for _, function in _called(scope, func)[:3]):
         return Origin.STRING  # `self._score_label_similarity(column, prop)`: shared words
     return _by_name(scope, call, name, line)
+
+
+def _compares_words(function: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
+    """Whether a function of this module scores texts by their words, not by embeddings."""
+    return _overlaps_words(function) or _grades_by_text(function)
+
+
+def _grades_by_text(function: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
+    """Whether a function returns fixed grades chosen by comparing texts.
+
+    ``return 1.0`` when two lowercased names are equal, ``return 0.8`` when one contains the
+    other, else ``return 0.0``: every return a number written there, and a test of one text
+    against another (``==``, ``in``).
+    """
+    main, stand_ins = _returns(function)
+    if not main or not all(
+        number(r.value) is not None for r in [*main, *stand_ins] if r.value is not None
+    ):
+        return False
+    return any(
+        isinstance(node, ast.Compare)
+        and any(isinstance(op, (ast.In, ast.NotIn, ast.Eq)) for op in node.ops)
+        and any(_lowered(side) for side in (node.left, *node.comparators))
+        for node in walk(function)
+    )
+
+
+def _lowered(expr: ast.expr) -> bool:
+    """A text made comparable: ``name.lower()``, or a local bound to one (``label_lower``)."""
+    if isinstance(expr, ast.Call) and isinstance(expr.func, ast.Attribute):
+        return expr.func.attr in ("lower", "casefold", "strip", "replace")
+    return isinstance(expr, ast.Name) and bool(
+        {"lower", "norm", "normalized"} & set(words(expr.id))
+    )
 
 
 def _overlaps_words(function: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:

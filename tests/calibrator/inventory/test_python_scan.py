@@ -586,6 +586,62 @@ def test_a_function_comparing_texts_with_difflib_compares_strings():
     assert module.child_function(split).context_origin is Origin.UNKNOWN
 
 
+def test_a_score_tallied_from_fixed_weights_or_fixed_grades_is_no_similarity():
+    """Rule-based scores in a matcher module that also ranks by embeddings.
+
+    ``base += 0.4`` per rule met, and ``return 0.8`` when one name contains the other: what
+    each compares with its ``threshold`` is no embedding's similarity.
+    """
+    found = scan(
+        """
+        from app.semantic import SemanticMatcher
+
+        class RuleMatcher:
+            def __init__(self, embedder, threshold=0.55):
+                self.embedder = embedder
+                self.threshold = threshold
+
+            def match(self, column, properties):
+                for prop in properties:
+                    similarity = self._score(column, prop)
+                    if similarity >= self.threshold:
+                        return prop
+
+            def _score(self, column, prop):
+                base = 0.0
+                for rule in prop.restrictions:
+                    if rule.unique and column.unique:
+                        base += 0.4
+                    elif rule.unique:
+                        base -= 0.2
+                return max(0.0, min(base, 1.0))
+
+        class NameMatcher:
+            def __init__(self, embedder, threshold=0.7):
+                self.embedder = embedder
+                self.threshold = threshold
+
+            def match(self, column, properties):
+                for prop in properties:
+                    similarity = self._score(column, prop)
+                    if similarity >= self.threshold:
+                        return prop
+
+            def _score(self, column, prop):
+                name = column.name.lower()
+                for label in prop.labels:
+                    label_lower = label.lower()
+                    if name == label_lower:
+                        return 1.0
+                    if name in label_lower or label_lower in name:
+                        return 0.8
+                return 0.0
+        """
+    )
+    assert (5, 0.55) not in found
+    assert (25, 0.7) not in found
+
+
 def test_zero_floor_on_search_results_but_not_on_keyword_ranks_or_clamps():
     """``score > 0`` counts on a vector search's answer, not on BM25 ranks or a clamp."""
     found = scan(
