@@ -189,17 +189,21 @@ class Graph:
         """
         if use.param is None:
             return use
+        if self.handed_to(use.param) == {HANDED_SIMILARITY}:
+            return use._replace(origin=Origin.SIMILARITY, contextual=False)
+        return use
+
+    def handed_to(self, param: str) -> set[str]:
+        """What kinds of score a parameter's callers hand it (:data:`HANDED_SIMILARITY`, ...)."""
         handed: set[str] = set()
-        pending, seen = [use.param], {use.param}
+        pending, seen = [param], {param}
         while pending:
             found = self.sources.get(pending.pop(), set())
             handed |= found & {HANDED_SIMILARITY, HANDED_OTHER}
             onward = {s for s in found if s.startswith("p:")} - seen
             seen |= onward
             pending.extend(onward)
-        if handed == {HANDED_SIMILARITY}:
-            return use._replace(origin=Origin.SIMILARITY, contextual=False)
-        return use
+        return handed
 
     def _forward_keywords(self, forwards: list[tuple[str, str, tuple[str, ...]]]) -> None:
         """What callers pass a function taking ``**kwargs`` goes where it hands them on.
@@ -818,12 +822,21 @@ def _of_strings(finding: Finding) -> Finding:
 
 
 def _rejudged(found: list[Finding], graph: Graph) -> list[Finding]:
-    """Comparisons whose imported score function returns no similarity, at low confidence."""
-    against: dict[tuple[str, int, int], tuple[str, Origin]] = {}
+    """Comparisons at low confidence where what is compared shows itself no similarity.
+
+    An imported score function whose own module shows it returns another score; a helper's
+    parameter (``def is_noise(text, score)``) that every caller hands another score (an OCR
+    line's ``line.score``), where the helper's own code showed nothing.
+    """
+    against: dict[tuple[str, int, int], str] = {}
     for path, line, column, callee in graph.compared:
+        if callee.startswith("p:"):
+            if graph.handed_to(callee) == {HANDED_OTHER}:
+                against[path, line, column] = f"its callers hand {slot_name(callee)} another score"
+            continue
         returned = graph.returns.get(callee, set())
         if len(returned) == 1 and next(iter(returned)) in NOT_SIMILARITY:
-            against[path, line, column] = (callee, next(iter(returned)))
+            against[path, line, column] = f"{callee} returns a {next(iter(returned)).value} score"
     if not against:
         return found
     revised = []
@@ -832,8 +845,7 @@ def _rejudged(found: list[Finding], graph: Graph) -> list[Finding]:
         if why is None or finding.confidence <= LOW:
             revised.append(finding)
             continue
-        reason = f"{finding.reason}; but {why[0]} returns a {why[1].value} score"
-        revised.append(replace(finding, confidence=LOW, reason=reason))
+        revised.append(replace(finding, confidence=LOW, reason=f"{finding.reason}; but {why}"))
     return revised
 
 

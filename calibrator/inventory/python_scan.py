@@ -1550,7 +1550,7 @@ class _Scanner(Visitor, Values):
         )
         self._finding(literal, amount, kept, score.metric, confidence, reason)
         if origin not in NOT_SIMILARITY:
-            self._compared_with_import(literal, score_side)
+            self._compared_for_the_linker(literal, score_side, shown=shown)
 
     def _clamped_at_zero(self, score: ast.expr) -> bool:
         """``relevance = max(0.0, min(1.0, r))`` then ``if relevance <= 0.0``: the clamp's test.
@@ -1653,16 +1653,23 @@ class _Scanner(Visitor, Values):
                 return slot
         return None
 
-    def _compared_with_import(self, literal: ast.expr, score_side: ast.expr) -> None:
-        """A number compared with what an imported function returns: for the linker to judge.
+    def _compared_for_the_linker(
+        self, literal: ast.expr, score_side: ast.expr, *, shown: bool
+    ) -> None:
+        """A number compared with what other modules show better: for the linker to judge.
 
         ``score > 0.85`` after ``_, score = find_similar(q)[0]``: what ``find_similar``'s own
-        module shows it returns (a word overlap) beats its name.
+        module shows it returns (a word overlap) beats its name. ``score < 0.65`` in ``def
+        is_noise(text, score)``, where the code shows nothing of ``score``: what its callers
+        hand it (an OCR line's ``line.score``).
         """
+        place = (self.path, literal.lineno, literal.col_offset + 1)
         callee = imported_callee(self.scope, score_side)
         if callee is not None:
-            place = (self.path, literal.lineno, literal.col_offset + 1, callee)
-            self.facts.compared.append(place)
+            self.facts.compared.append((*place, callee))
+        param = None if shown else self._compared_parameter(score_side)
+        if param is not None:
+            self.facts.compared.append((*place, param))
 
     def _compared_with_unscored(
         self, node: ast.Compare, op: ast.cmpop, other: ast.expr, value: ast.expr, *, on_left: bool

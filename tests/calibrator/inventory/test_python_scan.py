@@ -642,6 +642,28 @@ def test_a_score_tallied_from_fixed_weights_or_fixed_grades_is_no_similarity():
     assert (25, 0.7) not in found
 
 
+def test_a_helpers_literal_bound_on_a_score_its_callers_hand_from_elsewhere():
+    """``score < 0.65`` in ``is_noise(text, score)``, handed only OCR lines' confidences.
+
+    The helper's code shows nothing of ``score``; its one caller shows another score.
+    """
+    code = """
+        def is_noise(text, score):
+            return len(text) < 3 or score < 0.65
+
+        def clean(lines):
+            return [line for line in lines if not is_noise(line.text, line.score)]
+        """
+    found = scan(code, path="app/embedding_similarity.py")
+    assert (3, 0.65) not in found
+    searched = code.replace(
+        "def clean(lines):\n            return [line for line in lines",
+        "def clean(index, query):\n            hits = index.search(query)\n"
+        "            return [line for line in hits",
+    )
+    assert (3, 0.65) in scan(searched, path="app/embedding_similarity.py")
+
+
 def test_zero_floor_on_search_results_but_not_on_keyword_ranks_or_clamps():
     """``score > 0`` counts on a vector search's answer, not on BM25 ranks or a clamp."""
     found = scan(
