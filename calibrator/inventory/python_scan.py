@@ -1013,7 +1013,12 @@ class _Scanner(Visitor, Values):
         if looks_like_sql(node.value):
             self._sql(written_text(node, self.lines), node.lineno)
         elif node.value.lstrip()[:1] in ("{", "["):
-            self.facts.values.extend(scan_embedded_json(node.value, self.path, node.lineno))
+            # each number on its part's line; as one line where the parts split a JSON string
+            written = written_text(node, self.lines)
+            found = scan_embedded_json(written, self.path, node.lineno)
+            if not found and written != node.value:
+                found = scan_embedded_json(node.value, self.path, node.lineno)
+            self.facts.values.extend(found)
 
     def visit_compare(self, node: ast.Compare) -> None:
         sides = [node.left, *node.comparators]

@@ -295,6 +295,30 @@ def test_a_json_document_kept_in_a_string_is_a_config_at_its_module_lines():
     assert not any(value == 0.9 for _, _, value in found)
 
 
+def test_a_json_document_written_as_string_parts_is_read_at_each_parts_line():
+    """``('{"retriever": {...,' ' "similarity_threshold": 0.82}}')``: the number's own line.
+
+    Where the parts split a JSON string itself, it is read as one line (its first), as before.
+    """
+    found = scan_text(
+        textwrap.dedent(
+            """
+            PIPELINE = (
+                '{"retriever": {"top_k": 5,'
+                ' "similarity_threshold": 0.82}}'
+            )
+            SPLIT = (
+                '{"retriever": {"name": "dense re'
+                'triever", "similarity_threshold": 0.74}}'
+            )
+            """
+        ),
+        "pkg/pipelines.py",
+    )
+    lines = {v.value: v.line for v in found.facts.values if v.node == "k:similarity_threshold"}
+    assert lines == {0.82: 4, 0.74: 7}
+
+
 def test_a_config_templates_thresholds_are_read_as_the_file_it_writes():
     """``config.yaml.j2``: the file a project's set-up writes, read as YAML.
 
