@@ -26,11 +26,11 @@ from calibrator.inventory.python_exprs import (
     record_field,
     score_expr,
 )
+from calibrator.inventory.python_lexical import compares_words, word_lengths
 from calibrator.inventory.python_scopes import PASS_THROUGH, Scope
 from calibrator.inventory.python_walk import walk
 from calibrator.inventory.vocabulary import (
     COSINE_WORDS,
-    EMBEDDERS,
     SCORE_WORDS,
     SEARCH_SOURCES,
     SIMILARITY_SOURCES,
@@ -272,9 +272,7 @@ def _record_field_origin(scope: Scope, expr: ast.expr, depth: int, seen: set[str
     if len(owners) != 1:
         return None
     record = owners[0][0]
-    module = scope
-    while module.parent is not None:
-        module = module.parent
+    module = scope.module_scope()
     found: set[Origin] = set()
     for owner, function, call in records.built(record)[:8]:
         argument = records.argument(call, record, expr.attr)
@@ -521,65 +519,9 @@ def _call_origin(scope: Scope, call: ast.Call, depth: int, seen: set[str], line:
         given = call.args[1:] if name == "get" and receiver else call.args
         read = [*receiver, *given] if name in ACCESSORS else [*given, *receiver]
         return _first_found(scope, read, depth, seen, line)
-    if any(_compares_words(function) for _, function in _called(scope, func)[:3]):
+    if any(compares_words(function) for _, function in _called(scope, func)[:3]):
         return Origin.STRING  # `self._score_label_similarity(column, prop)`: shared words
     return _by_name(scope, call, name, line)
-
-
-def _compares_words(function: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
-    """Whether a function of this module scores texts by their words, not by embeddings."""
-    return _overlaps_words(function) or _grades_by_text(function)
-
-
-def _grades_by_text(function: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
-    """Whether a function returns fixed grades chosen by comparing texts.
-
-    ``return 1.0`` when two lowercased names are equal, ``return 0.8`` when one contains the
-    other, else ``return 0.0``: every return a number written there, and a test of one text
-    against another (``==``, ``in``).
-    """
-    main, stand_ins = _returns(function)
-    if not main or not all(
-        number(r.value) is not None for r in [*main, *stand_ins] if r.value is not None
-    ):
-        return False
-    return any(
-        isinstance(node, ast.Compare)
-        and any(isinstance(op, (ast.In, ast.NotIn, ast.Eq)) for op in node.ops)
-        and any(_lowered(side) for side in (node.left, *node.comparators))
-        for node in walk(function)
-    )
-
-
-def _lowered(expr: ast.expr) -> bool:
-    """A text made comparable: ``name.lower()``, or a local bound to one (``label_lower``)."""
-    if isinstance(expr, ast.Call) and isinstance(expr.func, ast.Attribute):
-        return expr.func.attr in ("lower", "casefold", "strip", "replace")
-    return isinstance(expr, ast.Name) and bool(
-        {"lower", "norm", "normalized"} & set(words(expr.id))
-    )
-
-
-def _overlaps_words(function: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
-    """Whether a function of this module compares texts by the words they share.
-
-    It splits texts into words (``set(label.lower().split())``) and intersects them (``a &
-    b``, ``a.intersection(b)``), and names no embedding or vector: its ``similarity`` is a
-    word overlap, whatever its name says.
-    """
-    splits = intersects = False
-    for node in walk(function):
-        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.BitAnd):
-            intersects = True
-        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
-            splits = splits or node.func.attr == "split"
-            intersects = intersects or node.func.attr == "intersection"
-        elif isinstance(node, (ast.Name, ast.Attribute, ast.arg)):
-            named = node.id if isinstance(node, ast.Name) else getattr(node, "attr", None)
-            named = named if named is not None else getattr(node, "arg", "")
-            if (VECTOR_WORDS | EMBEDDERS) & set(words(named)):
-                return False
-    return splits and intersects
 
 
 def _by_name(scope: Scope, call: ast.Call, name: str, line: int) -> Origin:
@@ -645,7 +587,7 @@ def _lexical_vectors(scope: Scope, expr: ast.expr, line: int) -> bool:
         if bound is None:  # a parameter: `char_vector: csr_matrix` holds sparse term weights
             return bool(set(scope.annotation_words(expr.id)) & SPARSE_MATRICES)
         expr = bound
-    if _lengths(expr):
+    if word_lengths(expr):
         return True
     hand_made = isinstance(expr, ast.DictComp) or (
         isinstance(expr, ast.Call) and call_name(expr) == "get"
@@ -660,26 +602,6 @@ def _lexical_vectors(scope: Scope, expr: ast.expr, line: int) -> bool:
             set(words(ast.unparse(given.elt))) & TEXT_WORDS
         )
     return bool(set(words(ast.unparse(given))) & TEXT_WORDS)
-
-
-def _lengths(expr: ast.expr) -> bool:
-    """A vector of lengths made on the spot: ``np.asarray([len(w) for w in words])``.
-
-    A cosine of two such (LenMa's word lengths of two log lines) compares texts' shapes.
-    """
-    while isinstance(expr, ast.Call):
-        func = expr.func
-        if isinstance(func, ast.Attribute) and func.attr in ("reshape", "astype", "tolist"):
-            expr = func.value
-        elif call_name(expr) in ("asarray", "array", "list", "tuple") and expr.args:
-            expr = expr.args[0]
-        else:
-            break
-    return (
-        isinstance(expr, (ast.ListComp, ast.GeneratorExp))
-        and isinstance(expr.elt, ast.Call)
-        and call_name(expr.elt) == "len"
-    )
 
 
 def _chosen_function(scope: Scope, name: str, line: int) -> Origin:
@@ -830,9 +752,7 @@ def _returned_origin(scope: Scope, call: ast.Call, depth: int, seen: set[str]) -
                 found = _returned(nested[0].child_function(nested[1]), nested[1], depth, seen)
                 if found is not Origin.UNKNOWN:
                     return found
-    module = scope
-    while module.parent is not None:
-        module = module.parent
+    module = scope.module_scope()
     for owner, function in _called(scope, func)[:3]:
         key = f"def:{id(function)}"
         if key in seen:

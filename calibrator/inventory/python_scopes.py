@@ -679,11 +679,16 @@ class Scope:
         return isinstance(expr, ast.Name) and (self.resolve(expr.id) or "").startswith("p:")
 
     # -- what a function computes --------------------------------------------------------
-    def records(self) -> Records:
-        """The module's record classes and where its functions build them (computed once)."""
+    def module_scope(self) -> Scope:
+        """The scope of the module this scope is in."""
         module = self
         while module.parent is not None:
             module = module.parent
+        return module
+
+    def records(self) -> Records:
+        """The module's record classes and where its functions build them (computed once)."""
+        module = self.module_scope()
         if module.module_records is None:
             module.module_records = Records(module.node, module.definitions)
         return module.module_records
