@@ -8,7 +8,10 @@ distance threshold: where the number is written, however far from the comparison
 
 Modules: :mod:`.findings` (what a finding is), :mod:`.vocabulary` and :mod:`.names` (what
 score-like and threshold-like names are), one scanner per source (:mod:`.python_scan` with
-:mod:`.python_scopes` and :mod:`.python_exprs`, :mod:`.js_scan` with :mod:`.js_exprs`,
+:mod:`.python_scopes`, :mod:`.python_exprs`, :mod:`.python_origin` (where a compared score
+comes from), :mod:`.python_reaching` (which assignment a read sees), :mod:`.python_records`
+(record classes and their builders) and :mod:`.python_lexical` (code that compares words, not
+embeddings), :mod:`.js_scan` with :mod:`.js_exprs`,
 :mod:`.config_scan`, :mod:`.sql_scan`, :mod:`.db_scan`), :mod:`.facts` (what a code scanner
 tells the linker, and the one pairing of call arguments with parameters), :mod:`.link` (the
 project-wide linking of numbers to comparisons), :mod:`.walk` (files, ignore rules, parallel
