@@ -9,9 +9,9 @@ the assignment a slot of its own that feeds the function-wide one.
 
 Conservative by construction: a loop forgets what its body rebinds (the next turn may see
 it), an ``except`` handler and a ``match`` case forget what their statement binds, a lambda
-or a nested function is not entered (they run later), and any binding but a plain
-``name = value`` (unpacking, ``+=``, a loop target, ``with ... as``, a walrus, ``del``)
-leaves the name with no sole assignment until the next plain one.
+or a nested function is not entered (they run later), any binding but a plain ``name =
+value`` (unpacking, ``+=``, a loop target, ``with ... as``, ``del``) leaves the name with no
+sole assignment until the next plain one, and a name a walrus binds anywhere has none.
 """
 
 from __future__ import annotations
