@@ -366,28 +366,9 @@ def _binop_origin(scope: Scope, expr: ast.BinOp, depth: int, seen: set[str], lin
     if left is not Origin.UNKNOWN:
         return left
     right = follow(scope, expr.right, depth, seen, line)
-    if (
-        isinstance(expr.op, ast.Div)
-        and right is Origin.COUNT
-        and reads_scores(expr.left)
-        and not _tallied(scope, expr.left)
-    ):
+    if isinstance(expr.op, ast.Div) and right is Origin.COUNT and reads_scores(expr.left):
         return Origin.UNKNOWN  # `sum(distances) / len(distances)`: a mean, not a count
     return right
-
-
-def _tallied(scope: Scope, expr: ast.expr) -> bool:
-    """Whether ``expr`` is a local only ever bound to whole numbers: a tally (``sim += 1``).
-
-    ``sim / len(template)`` after ``sim = 0`` and ``sim += 1`` per equal token is a share of
-    tokens, however it is named.
-    """
-    if not isinstance(expr, ast.Name):
-        return False
-    bound = scope.assigned().get(expr.id, [])
-    return bool(bound) and all(
-        isinstance(value, ast.Constant) and type(value.value) is int for _, value in bound
-    )
 
 
 def _name_origin(scope: Scope, name: str, depth: int, seen: set[str], line: int) -> Origin:
