@@ -181,23 +181,29 @@ class Scope:
         origin = self.context_origin
         if origin is Origin.UNKNOWN:
             origin = origin_of_context(words(node.name))
-        if origin is Origin.UNKNOWN and self.imports.lexical_names:
-            used = _names_used(node)
-            if used & self.imports.lexical_names and not _embeds(_named_in(node), DENSE_WORDS):
-                # clusters TF-IDF vectors (`TfidfVectorizer(...)`), and no `self.embeddings`
-                origin = Origin.KEYWORD
-        if origin is Origin.UNKNOWN and self.imports.string_names:
-            used = _names_used(node)
-            # a `main` aligning paragraphs by `difflib.SequenceMatcher(...).ratio()`, as a class
-            # does; a `RegexSplitter` splits texts, it does not compare them
-            ratios = {n for n in used & self.imports.string_names if set(words(n)) & RATIO_WORDS}
-            if ratios and not _embeds(used, SEMANTIC_WORDS):
-                origin = Origin.STRING
+        if origin is Origin.UNKNOWN and (self.imports.lexical_names or self.imports.string_names):
+            origin = self._library_context(node)
         return Scope(
             "function", self.path, node, self.imports, self, callee,
             self.class_name, self.base, params, None, context, origin, self.module_names,
             self.definitions, own=own,
         )  # fmt: skip
+
+    def _library_context(self, node: ast.FunctionDef | ast.AsyncFunctionDef) -> Origin:
+        """What a function's use of a TF-IDF builder or a string library makes its scores.
+
+        Its names are walked once for both.
+        """
+        used = _names_used(node)
+        if used & self.imports.lexical_names and not _embeds(_named_in(node), DENSE_WORDS):
+            # clusters TF-IDF vectors (`TfidfVectorizer(...)`), and no `self.embeddings`
+            return Origin.KEYWORD
+        # a `main` aligning paragraphs by `difflib.SequenceMatcher(...).ratio()`, as a class
+        # does; a `RegexSplitter` splits texts, it does not compare them
+        ratios = {n for n in used & self.imports.string_names if set(words(n)) & RATIO_WORDS}
+        if ratios and not _embeds(used, SEMANTIC_WORDS):
+            return Origin.STRING
+        return Origin.UNKNOWN
 
     def child_lambda(self, node: ast.Lambda) -> Scope:
         """The scope of a lambda: its parameters are locals nobody else passes."""
